@@ -1,0 +1,131 @@
+"""Contracts of the agent-call activity: what goes in, what comes out.
+
+These pydantic models are durable: they are written into workflow histories, so
+fields may be added (optional, with defaults) but never renamed or removed.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Contract(BaseModel):
+    """Base of every model that crosses a Temporal boundary."""
+
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class Usage(Contract):
+    """Tokens one model call consumed."""
+
+    input_tokens: int = 0
+    output_tokens: int = 0
+
+    @property
+    def total_tokens(self) -> int:
+        """Input plus output tokens."""
+        return self.input_tokens + self.output_tokens
+
+
+class Price(Contract):
+    """Price of a model in USD per million tokens."""
+
+    input_per_mtok: float = Field(0.0, ge=0)
+    output_per_mtok: float = Field(0.0, ge=0)
+
+    def cost(self, usage: Usage) -> float:
+        """USD cost of ``usage`` at this price."""
+        return (
+            usage.input_tokens * self.input_per_mtok + usage.output_tokens * self.output_per_mtok
+        ) / 1_000_000
+
+
+class RetrySettings(Contract):
+    """Temporal retry policy of an agent call (every retry is a Temporal retry)."""
+
+    max_attempts: int = Field(3, ge=1)
+    initial_interval_s: float = Field(1.0, gt=0)
+    backoff: float = Field(2.0, ge=1)
+    max_interval_s: float = Field(30.0, gt=0)
+
+
+class ScriptRule(Contract):
+    """One rule of the scripted model: when ``when`` (JMESPath over the inputs) is truthy,
+    answer ``output``. Strings in ``output`` may use ``{{ name }}`` to echo inputs."""
+
+    when: str | None = None
+    output: Any = None
+
+
+class FaultInjection(Contract):
+    """Scripted-model faults: the first ``fail_times`` attempts raise ``error``."""
+
+    fail_times: int = Field(0, ge=0)
+    error: str = "ProviderServerError"
+    message: str = "injected fault"
+
+
+class ProviderConfig(Contract):
+    """How to reach one model provider. Holds the *name* of the key variable, never a key."""
+
+    name: str
+    kind: Literal["openai", "scripted", "function"]
+    base_url: str | None = None
+    api_key_env: str | None = None
+    structured_output: Literal["json_schema", "json_object", "none"] = "json_schema"
+    requests_per_second: float | None = None
+    max_concurrency: int | None = None
+    tokens_per_minute: int | None = None
+
+
+class AgentConfig(Contract):
+    """An agent fully resolved from the catalog: everything one call needs."""
+
+    name: str
+    description: str = ""
+    provider: ProviderConfig
+    model: str
+    """Model id sent to the provider (``gpt-4o-mini``), or the function path for
+    function agents (``package.module:callable``)."""
+    instructions: str = ""
+    output_schema: dict[str, Any] | None = None
+    timeout_s: float = 60.0
+    heartbeat_s: float = 5.0
+    retry: RetrySettings = Field(default_factory=RetrySettings)
+    price: Price = Field(default_factory=Price)
+    max_output_tokens: int = 1024
+    script: list[ScriptRule] = Field(default_factory=list)
+    latency_s: float = 0.0
+    faults: FaultInjection | None = None
+    offline_reason: str | None = None
+    """Set when the catalog asked for a real provider but the compiler substituted the
+    offline scripted model (e.g. no API key); shown next to every output."""
+
+
+class AgentCall(Contract):
+    """Input of the ``run_agent`` activity: one model request."""
+
+    agent: AgentConfig
+    inputs: dict[str, Any] = Field(default_factory=dict)
+    run_id: str = ""
+    step_id: str = ""
+    idempotency_key: str = ""
+
+
+class AgentResult(Contract):
+    """Output of the ``run_agent`` activity."""
+
+    output: Any = None
+    usage: Usage = Field(default_factory=Usage)
+    cost_usd: float = 0.0
+    latency_ms: float = 0.0
+    provider: str = ""
+    model: str = ""
+    """Model that actually answered (as the provider reported it)."""
+    offline: bool = False
+    """True when the answer came from the offline scripted model."""
+    finish_reason: str | None = None
+    attempt: int = 1
+    """Activity attempt that produced this result (1 = first try)."""

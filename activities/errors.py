@@ -1,0 +1,182 @@
+"""Podium's error taxonomy for agent calls.
+
+Every failure of an agent call is one of these classes; the class decides whether
+Temporal retries the activity. Retryable leaves are retried with backoff (a
+provider's Retry-After becomes the next retry delay); non-retryable leaves fail the
+attempt at once so the workflow can move on (repair, fallback, escalation).
+
+    AgentCallError
+    ├── RetryableError                         retried
+    │   ├── ProviderTransportError             connect / read / write failure, timeout
+    │   ├── ProviderBadResponse                body is not the JSON a provider must send
+    │   └── ProviderHTTPError
+    │       ├── ProviderRequestTimeout         HTTP 408
+    │       ├── ProviderConflict               HTTP 409
+    │       ├── ProviderRateLimited            HTTP 429 (Retry-After honoured)
+    │       └── ProviderServerError            HTTP 5xx (Retry-After honoured)
+    └── PermanentError                         not retried
+        ├── ProviderAuthError                  HTTP 401 / 403: key missing, wrong or revoked
+        ├── ProviderRejectedRequest            any other HTTP 4xx
+        ├── ProviderNotConfigured              worker lacks the provider's API-key variable
+        ├── AgentFunctionError                 a function agent raised
+        └── OutputSchemaError                  the model answered, but not valid JSON for
+                                               the agent's output schema
+
+``OutputSchemaError`` is kept apart from provider failures on purpose: the provider
+worked and was paid, so retrying blindly would pay again for the same mistake. The
+workflow decides what to do with it (re-ask with the validation errors, fall back).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from email.utils import parsedate_to_datetime
+import time
+from typing import Any, ClassVar
+
+from temporalio.exceptions import ApplicationError
+
+
+class AgentCallError(Exception):
+    """Base class of every agent-call failure."""
+
+    retryable: ClassVar[bool] = False
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **details: Any):
+        super().__init__(message)
+        self.message = message
+        self.retry_after = retry_after
+        self.details = details
+
+    def to_application_error(self) -> ApplicationError:
+        """Convert to the Temporal failure the activity raises (type = class name)."""
+        delay = timedelta(seconds=self.retry_after) if self.retry_after else None
+        return ApplicationError(
+            self.message,
+            self.details or None,
+            type=type(self).__name__,
+            non_retryable=not self.retryable,
+            next_retry_delay=delay,
+        )
+
+
+class RetryableError(AgentCallError):
+    """A failure that may go away by itself; Temporal retries it."""
+
+    retryable = True
+
+
+class PermanentError(AgentCallError):
+    """A failure that will happen again on retry; Temporal does not retry it."""
+
+
+class ProviderTransportError(RetryableError):
+    """The request never got an HTTP answer (connect/read failure, client timeout)."""
+
+
+class ProviderBadResponse(RetryableError):
+    """The provider answered 2xx with a body that is not a chat completion."""
+
+
+class ProviderHTTPError(RetryableError):
+    """The provider answered with a retryable HTTP status."""
+
+
+class ProviderRequestTimeout(ProviderHTTPError):
+    """HTTP 408."""
+
+
+class ProviderConflict(ProviderHTTPError):
+    """HTTP 409."""
+
+
+class ProviderRateLimited(ProviderHTTPError):
+    """HTTP 429; the provider's Retry-After (if any) sets the next retry delay."""
+
+
+class ProviderServerError(ProviderHTTPError):
+    """HTTP 5xx."""
+
+
+class ProviderAuthError(PermanentError):
+    """HTTP 401/403: the API key is missing, wrong or lacks permission."""
+
+
+class ProviderRejectedRequest(PermanentError):
+    """Any other HTTP 4xx: the request itself is wrong and will stay wrong."""
+
+
+class ProviderNotConfigured(PermanentError):
+    """The worker cannot call this provider (e.g. its API-key variable is unset)."""
+
+
+class AgentFunctionError(PermanentError):
+    """A Python function agent raised an exception."""
+
+
+class OutputSchemaError(PermanentError):
+    """The model's answer is not JSON, or does not match the agent's output schema."""
+
+
+ERROR_TYPES: dict[str, type[AgentCallError]] = {
+    cls.__name__: cls
+    for cls in (
+        ProviderTransportError,
+        ProviderBadResponse,
+        ProviderRequestTimeout,
+        ProviderConflict,
+        ProviderRateLimited,
+        ProviderServerError,
+        ProviderAuthError,
+        ProviderRejectedRequest,
+        ProviderNotConfigured,
+        AgentFunctionError,
+        OutputSchemaError,
+    )
+}
+"""Leaf classes by name (used by the scripted model's fault injection)."""
+
+NON_RETRYABLE_TYPES: list[str] = [n for n, c in ERROR_TYPES.items() if not c.retryable]
+"""Leaf names to list in a RetryPolicy's ``non_retryable_error_types``."""
+
+
+def error_for_status(status: int, message: str, headers: Any = None) -> AgentCallError:
+    """Classify an HTTP error status into the taxonomy."""
+    retry_after = parse_retry_after(headers) if headers is not None else None
+    cls: type[AgentCallError]
+    if status == 408:
+        cls = ProviderRequestTimeout
+    elif status == 409:
+        cls = ProviderConflict
+    elif status == 429:
+        cls = ProviderRateLimited
+    elif status >= 500:
+        cls = ProviderServerError
+    elif status in (401, 403):
+        cls = ProviderAuthError
+    else:
+        cls = ProviderRejectedRequest
+    if not cls.retryable:
+        retry_after = None
+    return cls(f"HTTP {status}: {message}", retry_after=retry_after, status=status)
+
+
+def parse_retry_after(headers: Any) -> float | None:
+    """Seconds to wait from ``retry-after-ms`` or ``Retry-After`` (seconds or HTTP date)."""
+    ms = headers.get("retry-after-ms")
+    if ms:
+        try:
+            return max(0.0, float(ms) / 1000.0)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError):
+        return None

@@ -1,0 +1,33 @@
+"""Heartbeat an activity while it awaits something slow (a model call)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from temporalio import activity
+
+
+@asynccontextmanager
+async def heartbeating(every_s: float) -> AsyncIterator[None]:
+    """Send a heartbeat every ``every_s`` seconds until the block exits.
+
+    A dead worker is then noticed after the heartbeat timeout, not after the whole
+    start-to-close timeout, so the call is retried elsewhere quickly.
+    """
+
+    async def beat() -> None:
+        while True:
+            activity.heartbeat()
+            await asyncio.sleep(every_s)
+
+    task = asyncio.create_task(beat())
+    try:
+        yield
+    finally:
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass

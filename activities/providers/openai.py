@@ -1,0 +1,139 @@
+"""OpenAI-compatible Chat Completions over httpx (OpenAI, Azure, Ollama, vLLM, LiteLLM…).
+
+No client-side retries: a failed request raises a classified error and Temporal
+decides whether to try again. The API key is read from the worker's environment
+at call time, by the variable name the catalog gives; it never enters history.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any
+
+import httpx
+
+from activities.contracts import AgentCall, Usage
+from activities.errors import (
+    ProviderBadResponse,
+    ProviderNotConfigured,
+    ProviderTransportError,
+    error_for_status,
+)
+from activities.providers.prompt import build_messages
+from activities.providers.reply import ProviderReply
+from activities.validation import parse_output
+
+_clients: dict[str, httpx.AsyncClient] = {}
+
+
+def _client(base_url: str) -> httpx.AsyncClient:
+    # One pooled client per base URL and worker process; keep-alive matters at fan-out.
+    client = _clients.get(base_url)
+    if client is None or client.is_closed:
+        client = httpx.AsyncClient(
+            base_url=base_url.rstrip("/") + "/",
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=100),
+        )
+        _clients[base_url] = client
+    return client
+
+
+def request_body(call: AgentCall) -> dict[str, Any]:
+    """The JSON body of the chat-completions request for ``call``."""
+    agent = call.agent
+    body: dict[str, Any] = {
+        "model": agent.model,
+        "messages": build_messages(call),
+        "max_tokens": agent.max_output_tokens,
+    }
+    mode = agent.provider.structured_output
+    if agent.output_schema is not None and mode == "json_schema":
+        body["response_format"] = {
+            "type": "json_schema",
+            "json_schema": {"name": _schema_name(agent.name), "schema": agent.output_schema},
+        }
+    elif agent.output_schema is not None and mode == "json_object":
+        body["response_format"] = {"type": "json_object"}
+    return body
+
+
+def _schema_name(agent_name: str) -> str:
+    return "".join(c if c.isalnum() or c in "_-" else "_" for c in agent_name)[:64] or "output"
+
+
+def api_key_for(call: AgentCall) -> str | None:
+    """The provider's API key from this worker's environment (None if it needs none)."""
+    env = call.agent.provider.api_key_env
+    if env is None:
+        return None
+    key = os.environ.get(env)
+    if not key:
+        raise ProviderNotConfigured(
+            f"provider {call.agent.provider.name!r} needs environment variable {env} "
+            "on the worker, and it is not set"
+        )
+    return key
+
+
+async def complete(call: AgentCall) -> ProviderReply:
+    """Send one chat-completions request and parse the answer."""
+    provider = call.agent.provider
+    if not provider.base_url:
+        raise ProviderNotConfigured(f"provider {provider.name!r} has no base_url")
+    headers = {}
+    key = api_key_for(call)
+    if key:
+        headers["Authorization"] = f"Bearer {key}"
+    if call.idempotency_key:
+        headers["Idempotency-Key"] = call.idempotency_key
+    try:
+        response = await _client(provider.base_url).post(
+            "chat/completions",
+            json=request_body(call),
+            headers=headers,
+            timeout=httpx.Timeout(call.agent.timeout_s, connect=min(10.0, call.agent.timeout_s)),
+        )
+    except httpx.TransportError as exc:
+        raise ProviderTransportError(
+            f"{type(exc).__name__} talking to {provider.base_url}: {exc}"
+        ) from None
+    if response.status_code >= 400:
+        raise error_for_status(response.status_code, _error_message(response), response.headers)
+    return _parse_completion(response, call)
+
+
+def _error_message(response: httpx.Response) -> str:
+    try:
+        err = response.json().get("error", {})
+        if isinstance(err, dict) and err.get("message"):
+            return str(err["message"])[:500]
+    except (ValueError, AttributeError):
+        pass
+    return response.text[:300] or response.reason_phrase
+
+
+def _parse_completion(response: httpx.Response, call: AgentCall) -> ProviderReply:
+    try:
+        data = response.json()
+        choice = data["choices"][0]
+        content = choice["message"].get("content")
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
+        snippet = response.text[:200]
+        raise ProviderBadResponse(
+            f"provider {call.agent.provider.name!r} sent a body that is not a chat "
+            f"completion: {snippet!r}"
+        ) from None
+    usage_data = data.get("usage") or {}
+    usage = Usage(
+        input_tokens=int(usage_data.get("prompt_tokens") or 0),
+        output_tokens=int(usage_data.get("completion_tokens") or 0),
+    )
+    if content is not None and not isinstance(content, str):
+        content = json.dumps(content)
+    return ProviderReply(
+        output=parse_output(content, call.agent.output_schema),
+        model=str(data.get("model") or call.agent.model),
+        usage=usage,
+        finish_reason=choice.get("finish_reason"),
+    )

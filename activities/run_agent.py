@@ -1,0 +1,54 @@
+"""The ``run_agent`` activity: exactly one model request per activity execution."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from temporalio import activity
+
+from activities.contracts import AgentCall, AgentResult
+from activities.errors import AgentCallError, ProviderNotConfigured
+from activities.heartbeat import heartbeating
+from activities.providers import PROVIDER_KINDS
+
+logger = logging.getLogger("podium.agent")
+
+
+@activity.defn(name="podium.run_agent")
+async def run_agent(call: AgentCall) -> AgentResult:
+    """Call the agent's model once; return output, usage, cost, latency and model used.
+
+    Failures are raised as Temporal ``ApplicationError`` whose ``type`` is the
+    taxonomy class name (see ``activities.errors``) and whose retryability follows it.
+    """
+    agent = call.agent
+    complete = PROVIDER_KINDS.get(agent.provider.kind)
+    started = time.perf_counter()
+    try:
+        if complete is None:
+            raise ProviderNotConfigured(f"unknown provider kind {agent.provider.kind!r}")
+        async with heartbeating(max(0.2, agent.heartbeat_s / 3)):
+            reply = await complete(call)
+    except AgentCallError as exc:
+        exc.details["attempt"] = activity.info().attempt
+        logger.warning(
+            "agent call failed: step=%s agent=%s error=%s retryable=%s: %s",
+            call.step_id,
+            agent.name,
+            type(exc).__name__,
+            exc.retryable,
+            exc.message,
+        )
+        raise exc.to_application_error() from None
+    return AgentResult(
+        output=reply.output,
+        usage=reply.usage,
+        cost_usd=round(agent.price.cost(reply.usage), 8),
+        latency_ms=round((time.perf_counter() - started) * 1000, 3),
+        provider=agent.provider.name,
+        model=reply.model,
+        offline=reply.offline,
+        finish_reason=reply.finish_reason,
+        attempt=activity.info().attempt,
+    )

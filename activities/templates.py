@@ -1,0 +1,16 @@
+"""``{{ input.company }}``-style text templates (Jinja2, sandboxed, no file access)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jinja2.sandbox import SandboxedEnvironment
+
+_env = SandboxedEnvironment(autoescape=False)
+
+
+def render(text: str, context: dict[str, Any]) -> str:
+    """Render ``text`` with ``context``; text without ``{{`` is returned unchanged."""
+    if "{{" not in text and "{%" not in text:
+        return text
+    return _env.from_string(text).render(**context)

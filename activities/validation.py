@@ -1,0 +1,48 @@
+"""Checking an agent's answer against its output schema."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from jsonschema import Draft202012Validator
+
+from activities.errors import OutputSchemaError
+
+MAX_REPORTED_ERRORS = 5
+
+
+def schema_errors(value: Any, schema: dict[str, Any]) -> list[str]:
+    """Readable validation errors (``path: message``) of ``value`` against ``schema``."""
+    validator = Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path))
+    return [f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in errors]
+
+
+def parse_output(content: str | None, schema: dict[str, Any] | None) -> Any:
+    """Turn a model's message content into the step's output.
+
+    Without a schema the text itself is the output. With one, the content must be
+    JSON that validates, else ``OutputSchemaError`` carries the content and the errors
+    (so a repair round can quote them back to the model).
+    """
+    if schema is None:
+        return content or ""
+    if not content:
+        raise OutputSchemaError("model returned empty content; expected JSON", content=content)
+    try:
+        value = json.loads(content)
+    except json.JSONDecodeError as exc:
+        raise OutputSchemaError(
+            f"model output is not valid JSON ({exc.msg} at char {exc.pos})",
+            content=content[:2000],
+        ) from None
+    errors = schema_errors(value, schema)
+    if errors:
+        shown = "; ".join(errors[:MAX_REPORTED_ERRORS])
+        raise OutputSchemaError(
+            f"model output does not match the output schema: {shown}",
+            content=content[:2000],
+            errors=errors,
+        )
+    return value

@@ -1,0 +1,62 @@
+"""Starting a compiled plan as a ``PodiumRun`` workflow."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
+
+from activities.queues import ORCHESTRATION_QUEUE
+from activities.templates import render
+from workflows import search_attributes as sa
+from workflows.interpreter import WORKFLOW_NAME
+from workflows.plan import Plan, RunInput
+from workflows.state import RunResult
+
+UI_BASE_ENV = "PODIUM_UI_URL"
+
+
+def run_summary(plan: Plan, run_input: dict[str, Any]) -> str:
+    """The Web UI summary of a run: the spec's ``summary`` template, or its name."""
+    if plan.summary:
+        try:
+            return render(plan.summary, {"input": run_input})[:400]
+        except Exception:  # a summary must never stop a run from starting
+            pass
+    return plan.name
+
+
+def run_details(plan: Plan, run_input: dict[str, Any]) -> str:
+    """Web UI static details: the steps and the input, in Markdown."""
+    steps = "\n".join(f"{i}. `{s.id}` — {s.agent.name}" for i, s in enumerate(plan.steps, 1))
+    shown = json.dumps(run_input, ensure_ascii=False, indent=1)[:1500]
+    return f"**Spec** `{plan.name}` ({plan.source})\n\n{steps}\n\n**Input**\n```json\n{shown}\n```"
+
+
+async def start_run(
+    client: Client, plan: Plan, run_input: dict[str, Any], *, workflow_id: str | None = None
+) -> WorkflowHandle[Any, RunResult]:
+    """Start a run of ``plan``; returns its handle (``await handle.result()`` waits)."""
+    workflow_id = workflow_id or f"{plan.name}-{uuid.uuid4().hex[:8]}"
+    return await client.start_workflow(
+        WORKFLOW_NAME,
+        RunInput(plan=plan, input=run_input),
+        id=workflow_id,
+        task_queue=ORCHESTRATION_QUEUE,
+        result_type=RunResult,
+        static_summary=run_summary(plan, run_input),
+        static_details=run_details(plan, run_input),
+        search_attributes=TypedSearchAttributes(
+            [SearchAttributePair(sa.SPEC, plan.name), SearchAttributePair(sa.STATUS, "running")]
+        ),
+    )
+
+
+def ui_link(workflow_id: str, namespace: str = "default") -> str:
+    """Web UI page of a run (``PODIUM_UI_URL`` overrides the local dev server's)."""
+    base = os.environ.get(UI_BASE_ENV, "http://localhost:8233").rstrip("/")
+    return f"{base}/namespaces/{namespace}/workflows/{workflow_id}"

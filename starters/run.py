@@ -1,0 +1,56 @@
+"""``podium run SPEC --input '{...}' [--wait]``: compile, start, print id and link."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from temporalio.client import Client, WorkflowFailureError
+
+from activities.connection import connect
+from starters.inputs import InputError, read_input
+from starters.launch import start_run, ui_link
+from starters.report import print_result, print_state
+from workflows.compiler import compile_spec
+from workflows.inputs import check_input
+from workflows.problems import CompileError
+from workflows.state import RunState
+
+
+async def main(
+    client: Client | None = None,
+    *,
+    spec: str,
+    input_text: str | None = None,
+    input_file: str | None = None,
+    wait: bool = False,
+    offline: bool | None = None,
+    workflow_id: str | None = None,
+    address: str | None = None,
+) -> int:
+    """Start one run; with ``wait`` print its result. Returns the exit code."""
+    try:
+        run_input: dict[str, Any] = read_input(input_text, input_file)
+        plan = compile_spec(spec, offline=offline)
+        check_input(plan, run_input, input_file or "--input")
+    except (InputError, CompileError) as exc:
+        print(f"podium run: not started.\n{exc}", file=sys.stderr)
+        return 2
+    for warning in plan.warnings:
+        print(f"warning: {warning}")
+    client = client or await connect(address)
+    handle = await start_run(client, plan, run_input, workflow_id=workflow_id)
+    print(f"started {plan.name} run {handle.id}")
+    print(f"web UI: {ui_link(handle.id, client.namespace)}")
+    if not wait:
+        return 0
+    try:
+        result = await handle.result()
+    except WorkflowFailureError as exc:
+        cause = exc.cause
+        print(f"run {handle.id} failed: {getattr(cause, 'message', cause)}", file=sys.stderr)
+        state = await handle.query("status", result_type=RunState)
+        print_state(state, sys.stdout)
+        return 1
+    print_result(result, sys.stdout)
+    return 0

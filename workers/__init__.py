@@ -1,0 +1,1 @@
+"""Worker processes: the orchestration queue plus one queue per model provider."""

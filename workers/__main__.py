@@ -1,0 +1,5 @@
+"""``python -m workers`` = ``podium worker``."""
+
+from workers.main import main
+
+main()

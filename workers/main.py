@@ -1,0 +1,99 @@
+"""``podium worker``: serve the orchestration queue and the provider queues.
+
+    podium worker [--address HOST:PORT] [--catalog agents/] [--provider openai]
+
+Connection settings come from ``temporalio.envconfig`` (TEMPORAL_ADDRESS,
+TEMPORAL_NAMESPACE, profiles, TLS, API key). API keys are read here, on the worker,
+from the variables the catalog names; they never travel through Temporal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+from activities.connection import connect
+from workers.worker import (
+    BUILTIN_PROVIDERS,
+    ConfigurationError,
+    WorkerOptions,
+    build_workers,
+    providers_from_catalogs,
+    usable_providers,
+)
+
+logger = logging.getLogger("podium.worker")
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    """Command-line options of the worker."""
+    parser = argparse.ArgumentParser(prog="podium worker", description=__doc__.split("\n")[0])
+    parser.add_argument("--address", help="Temporal frontend (default: TEMPORAL_ADDRESS or 127.0.0.1:7233)")
+    parser.add_argument("--namespace", help="Temporal namespace (default: TEMPORAL_NAMESPACE or default)")
+    parser.add_argument("--catalog", action="append", default=[], type=Path,
+                        help="agent catalog file or directory whose providers to serve (repeatable; "
+                             "default: ./agents if it exists)")
+    parser.add_argument("--provider", action="append", default=[],
+                        help="provider this worker must serve; refuse to start without its key")
+    parser.add_argument("--no-orchestration", action="store_true",
+                        help="serve provider queues only (no workflows)")
+    parser.add_argument("--activity-slots", type=int, default=None,
+                        help="concurrent agent calls per provider queue (default 2000)")
+    return parser.parse_args(argv)
+
+
+async def serve(args: argparse.Namespace, stop: asyncio.Event) -> None:
+    """Run the workers until ``stop`` is set."""
+    catalogs = args.catalog or ([Path("agents")] if Path("agents").is_dir() else [])
+    declared = providers_from_catalogs(catalogs)
+    usable, warnings = usable_providers(declared, args.provider)
+    for warning in warnings:
+        logger.warning(warning)
+    options = WorkerOptions(providers=list(BUILTIN_PROVIDERS) + usable,
+                            orchestration=not args.no_orchestration)
+    if args.activity_slots:
+        options.activity_slots = args.activity_slots
+    client = await connect(args.address, args.namespace)
+    workers = build_workers(client, options)
+    queues = ", ".join(w.task_queue for w in workers)
+    print(f"podium worker ready (pid {os.getpid()}): serving {queues}", flush=True)
+    tasks = [asyncio.create_task(w.run()) for w in workers]
+    stopper = asyncio.create_task(stop.wait())
+    done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
+    for task in done:
+        if task is not stopper and task.exception():
+            logger.error("worker stopped: %s", task.exception())
+    await asyncio.gather(*(w.shutdown() for w in workers), return_exceptions=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of ``podium worker`` / ``python -m workers``."""
+    logging.basicConfig(level=os.environ.get("PODIUM_LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    args = parse_args(argv)
+
+    async def run() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await serve(args, stop)
+
+    code = 0
+    try:
+        asyncio.run(run())
+    except ConfigurationError as exc:
+        print(f"podium worker: {exc}", file=sys.stderr)
+        code = 2
+    except (OSError, RuntimeError) as exc:
+        print(f"podium worker: cannot run: {exc}", file=sys.stderr)
+        code = 1
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # temporalio/sdk-python#300: the core's threads can abort interpreter teardown.
+    os._exit(code)

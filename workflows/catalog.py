@@ -1,0 +1,147 @@
+"""The agent catalog language (YAML): providers and agents, validated strictly.
+
+    providers:
+      openai: {base_url: "https://api.openai.com/v1", api_key_env: OPENAI_API_KEY}
+    agents:
+      legal-analyst:
+        description: Reviews deal terms for legal exposure.
+        capabilities: [legal-review]
+        model: openai:gpt-4o-mini      # provider:model | scripted | function:module:callable
+        instructions: "You are a corporate lawyer…"
+        output: {type: object, required: [severity], properties: {…}}
+        timeout: 60s
+        retry: {max_attempts: 3}
+        price: {input_per_mtok: 0.15, output_per_mtok: 0.60}
+        script: [{when: "contains(terms, 'data')", output: {severity: high}}]
+
+Unknown keys are errors, so a typo never silently becomes a default.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from workflows.durations import parse_duration
+
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+BUILTIN_PROVIDERS = ("scripted", "function")
+
+
+class Strict(BaseModel):
+    """Spec-language base: unknown keys are errors."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+Duration = str | int | float
+
+
+def _check_duration(value: Duration | None) -> Duration | None:
+    if value is not None:
+        parse_duration(value)
+    return value
+
+
+class RetryEntry(Strict):
+    """Retry policy of an agent call."""
+
+    max_attempts: int = Field(3, ge=1, le=100)
+    initial_interval: Duration = "1s"
+    backoff: float = Field(2.0, ge=1.0)
+    max_interval: Duration = "30s"
+
+    _durations = field_validator("initial_interval", "max_interval")(_check_duration)
+
+
+class PriceEntry(Strict):
+    """USD per million tokens."""
+
+    input_per_mtok: float = Field(0.0, ge=0)
+    output_per_mtok: float = Field(0.0, ge=0)
+
+
+class ScriptRuleEntry(Strict):
+    """Scripted-model rule: ``when`` (JMESPath over the inputs) → ``output``."""
+
+    when: str | None = None
+    output: Any = None
+
+
+class FaultEntry(Strict):
+    """Scripted-model fault injection."""
+
+    fail_times: int = Field(0, ge=0)
+    error: str = "ProviderServerError"
+    message: str = "injected fault"
+
+
+class ProviderEntry(Strict):
+    """An OpenAI-compatible provider endpoint."""
+
+    kind: Literal["openai"] = "openai"
+    base_url: str
+    api_key_env: str | None = Field(
+        None, description="Name of the worker's environment variable holding the key."
+    )
+    structured_output: Literal["json_schema", "json_object", "none"] = "json_schema"
+    requests_per_second: float | None = Field(None, gt=0)
+    max_concurrency: int | None = Field(None, ge=1)
+    tokens_per_minute: int | None = Field(None, ge=1)
+
+
+class AgentEntry(Strict):
+    """One agent of the catalog."""
+
+    description: str = ""
+    capabilities: list[str] = Field(default_factory=list)
+    markets: list[str] = Field(default_factory=list)
+    languages: list[str] = Field(default_factory=list)
+    model: str = "scripted"
+    instructions: str = ""
+    output: dict[str, Any] | None = Field(None, description="JSON Schema of the output.")
+    timeout: Duration = "60s"
+    heartbeat: Duration = "5s"
+    retry: RetryEntry = Field(default_factory=RetryEntry)
+    fallback: list[str] = Field(default_factory=list)
+    price: PriceEntry = Field(default_factory=PriceEntry)
+    max_output_tokens: int = Field(1024, ge=1)
+    script: list[ScriptRuleEntry] = Field(default_factory=list)
+    latency: Duration | None = None
+    faults: FaultEntry | None = None
+
+    _durations = field_validator("timeout", "heartbeat")(_check_duration)
+
+    @field_validator("latency")
+    @classmethod
+    def _latency(cls, value: Duration | None) -> Duration | None:
+        if value in (None, 0, "0", "0s"):
+            return None
+        return _check_duration(value)
+
+
+class CatalogFile(Strict):
+    """An agent catalog file (or the inline ``agents:`` mapping of a spec)."""
+
+    providers: dict[str, ProviderEntry] = Field(default_factory=dict)
+    agents: dict[str, AgentEntry] = Field(default_factory=dict)
+
+    @field_validator("agents", "providers")
+    @classmethod
+    def _names(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for name in value:
+            if not NAME.match(name):
+                raise ValueError(
+                    f"name {name!r} may use only letters, digits, '-', '_' and '.'"
+                )
+        return value
+
+    @field_validator("providers")
+    @classmethod
+    def _no_builtin_override(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for builtin in BUILTIN_PROVIDERS:
+            if builtin in value:
+                raise ValueError(f"provider name {builtin!r} is built in; choose another name")
+        return value

@@ -1,0 +1,30 @@
+"""Durations as people write them in specs: ``90``, ``30s``, ``5m``, ``2h``, ``1d``, ``1h30m``."""
+
+from __future__ import annotations
+
+import re
+
+_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+
+
+def parse_duration(value: str | int | float) -> float:
+    """Seconds in ``value``; raise ``ValueError`` with the accepted forms if it is not one."""
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a duration")
+    if isinstance(value, int | float):
+        if value <= 0:
+            raise ValueError(f"duration must be positive, got {value}")
+        return float(value)
+    text = value.strip().replace(" ", "")
+    pos, total = 0, 0.0
+    for match in _PART.finditer(text):
+        if match.start() != pos:
+            break
+        total += float(match.group(1)) * _UNITS[match.group(2)]
+        pos = match.end()
+    if pos != len(text) or not text or total <= 0:
+        raise ValueError(
+            f"{value!r} is not a duration; write e.g. 30s, 5m, 2h, 1d, 1h30m or a number of seconds"
+        )
+    return total

@@ -1,0 +1,1 @@
+"""Pattern executors: one small module per step kind, usable from hand-written workflows."""
