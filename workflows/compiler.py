@@ -59,6 +59,7 @@ class _Compiler:
         self.offline = offline
         self.problems: list[Problem] = []
         self.warnings: list[str] = []
+        self.catalog_failed = False  # then unknown agents are a consequence, not news
 
     # -- reporting -------------------------------------------------------------
     def problem(self, doc: YamlDocument | None, loc: Loc, message: str, hint: str = "") -> None:
@@ -137,14 +138,18 @@ class _Compiler:
                 loc: Loc = ("agents",) if isinstance(spec.agents, str) else ("agents", i)
                 cat_path = (self.path.parent / rel).resolve()
                 if not cat_path.exists():
+                    self.catalog_failed = True
                     self.problem(doc, loc, f"agent catalog {rel!r} not found", f"looked at {cat_path}")
                     continue
                 cat_doc = self.read(cat_path)
                 if cat_doc is None:
+                    self.catalog_failed = True
                     continue
                 catalog = self.validate_model(cat_doc, CatalogFile)
                 if catalog is not None:
                     sources.append((cat_doc, (), catalog))
+                else:
+                    self.catalog_failed = True
         for cat_doc, prefix, catalog in sources:
             providers.update(catalog.providers)
             for name, entry in catalog.agents.items():
@@ -171,7 +176,8 @@ class _Compiler:
                 self.problem(doc, loc + ("id",), f"duplicate step id {step.id!r}",
                              "every step needs its own id")
             if step.agent not in agents:
-                self.problem(doc, loc + ("agent",), f"unknown agent {step.agent!r}",
+                if not self.catalog_failed:
+                    self.problem(doc, loc + ("agent",), f"unknown agent {step.agent!r}",
                              _suggest(step.agent, agents, "agents in the catalog"))
                 agent = None
             else:

@@ -39,7 +39,7 @@ async def complete(call: AgentCall) -> ProviderReply:
     return ProviderReply(
         # Round-trip through the same parser as real providers: scripts that break the
         # agent's schema fail the same way a real model would.
-        output=parse_output(content, agent.output_schema),
+        output=parse_output(content, agent.output_schema) if agent.output_schema else output,
         model=f"scripted:{agent.name}",
         usage=Usage(input_tokens=estimate_tokens(prompt), output_tokens=estimate_tokens(content)),
         finish_reason="stop",

@@ -1,0 +1,96 @@
+"""The OpenAI-compatible provider over real HTTP (llmock on loopback)."""
+
+from __future__ import annotations
+
+import pytest
+from jsonschema import validate
+
+from activities.contracts import AgentCall, AgentConfig, ProviderConfig
+from activities import errors as e
+from activities.providers.openai import complete, request_body
+from activities.providers.reply import ProviderReply
+from starters.devserver import free_port
+from tests.support.garbage_server import garbage_server
+
+SCHEMA = {
+    "type": "object",
+    "required": ["severity", "issues"],
+    "properties": {"severity": {"enum": ["low", "high"]}, "issues": {"type": "array", "items": {"type": "string"}}},
+}
+
+
+def call(base_url: str, schema=SCHEMA, key_env: str | None = None, timeout: float = 10) -> AgentCall:
+    provider = ProviderConfig(name="mock", kind="openai", base_url=base_url, api_key_env=key_env)
+    agent = AgentConfig(name="legal", provider=provider, model="gpt-4o-mini", output_schema=schema,
+                        instructions="Assess.", timeout_s=timeout)
+    return AgentCall(agent=agent, inputs={"terms": "net 30"}, step_id="legal")
+
+
+async def test_success_returns_schema_valid_output_and_usage(mock_llm):
+    reply: ProviderReply = await complete(call(f"{mock_llm.url}/v1"))
+    validate(reply.output, SCHEMA)
+    assert reply.usage.input_tokens > 0 and reply.usage.output_tokens > 0
+    assert reply.model == "gpt-4o-mini" and reply.finish_reason == "stop"
+    [sent] = mock_llm.requests()
+    assert sent["body"]["response_format"]["type"] == "json_schema"
+    assert sent["body"]["response_format"]["json_schema"]["schema"] == SCHEMA
+
+
+@pytest.mark.parametrize(
+    ("behavior", "cls", "retry_after"),
+    [
+        ({"type": "fail", "status": 429, "retry_after": 2.5}, e.ProviderRateLimited, 2.5),
+        ({"type": "fail", "status": 500}, e.ProviderServerError, None),
+        ({"type": "fail", "status": 503}, e.ProviderServerError, 1.0),
+        ({"type": "fail", "status": 408}, e.ProviderRequestTimeout, None),
+        ({"type": "fail", "status": 401, "message": "Incorrect API key"}, e.ProviderAuthError, None),
+        ({"type": "fail", "status": 400, "message": "bad model"}, e.ProviderRejectedRequest, None),
+    ],
+)
+async def test_injected_faults_are_classified(mock_llm, behavior, cls, retry_after):
+    mock_llm.queue(behavior)
+    with pytest.raises(cls) as info:
+        await complete(call(f"{mock_llm.url}/v1"))
+    assert info.value.retry_after == retry_after
+    if "message" in behavior:
+        assert behavior["message"] in info.value.message
+
+
+async def test_truncated_and_schema_invalid_content_are_output_schema_errors(mock_llm):
+    mock_llm.queue({"type": "reply", "text": '{"severity": "hi'})
+    with pytest.raises(e.OutputSchemaError, match="not valid JSON"):
+        await complete(call(f"{mock_llm.url}/v1"))
+    mock_llm.queue({"type": "reply", "text": '{"severity": "medium", "issues": []}'})
+    with pytest.raises(e.OutputSchemaError, match="severity: 'medium' is not one of"):
+        await complete(call(f"{mock_llm.url}/v1"))
+
+
+async def test_a_slow_provider_times_out_as_a_transport_error(mock_llm):
+    mock_llm.queue({"type": "delay", "seconds": 2})
+    with pytest.raises(e.ProviderTransportError, match="ReadTimeout"):
+        await complete(call(f"{mock_llm.url}/v1", timeout=0.5))
+
+
+async def test_nothing_listening_is_a_transport_error():
+    with pytest.raises(e.ProviderTransportError):
+        await complete(call(f"http://127.0.0.1:{free_port()}/v1"))
+
+
+@pytest.mark.parametrize("body", [b"<html>oops</html>", b'{"id": "x", "choices": []}', b"{\"choi"])
+async def test_malformed_bodies_are_retryable_bad_responses(body):
+    with garbage_server(body) as url:
+        with pytest.raises(e.ProviderBadResponse, match="not a chat completion"):
+            await complete(call(url))
+
+
+async def test_missing_key_on_the_worker_names_the_variable(mock_llm, monkeypatch):
+    monkeypatch.delenv("PODIUM_MOCK_KEY", raising=False)
+    with pytest.raises(e.ProviderNotConfigured, match="PODIUM_MOCK_KEY"):
+        await complete(call(f"{mock_llm.url}/v1", key_env="PODIUM_MOCK_KEY"))
+
+
+def test_json_object_mode_and_text_agents():
+    c = call("http://127.0.0.1:1/v1")
+    c.agent.provider.structured_output = "json_object"
+    assert request_body(c)["response_format"] == {"type": "json_object"}
+    assert "response_format" not in request_body(call("http://127.0.0.1:1/v1", schema=None))

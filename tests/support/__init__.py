@@ -1,0 +1,1 @@
+"""Helpers for tests (function agents the test workers import)."""
