@@ -1,0 +1,83 @@
+"""kill -9 a worker in the middle of a run: a new worker finishes it, nothing is paid twice."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from starters.devserver import stop_process
+from starters.launch import start_run
+from tests.conftest import ISOLATED_NAMESPACE, ROOT
+from workflows.compiler import compile_spec
+
+STEPS = [f"s{i}" for i in range(1, 7)]
+
+
+def start_worker(address: str, log: Path) -> subprocess.Popen[bytes]:
+    out = log.open("ab")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "workers", "--address", address, "--namespace", ISOLATED_NAMESPACE],
+        cwd=ROOT, stdout=out, stderr=out, start_new_session=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"},
+    )
+    deadline = time.monotonic() + 30
+    while b"podium worker ready" not in log.read_bytes():
+        assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+        time.sleep(0.05)
+    return process
+
+
+async def wait_for(predicate, timeout_s: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.05)
+
+
+@pytest.mark.slow
+async def test_sigkill_mid_run_loses_nothing_and_repeats_no_completed_step(
+    isolated_client, address, write_spec, tmp_path
+):
+    catalog = {"agents": {"recorder": {
+        "model": "function:tests.support.agents:record_step", "heartbeat": "1s", "timeout": "30s",
+        "retry": {"max_attempts": 5, "initial_interval": "200ms"},
+    }}}
+    spec = {"name": "durable", "agents": "agents.yaml", "steps": [
+        {"id": s, "agent": "recorder", "with": {"step": f"'{s}'", "log": "input.log", "seconds": 1}}
+        for s in STEPS
+    ]}
+    effects = tmp_path / "effects.log"
+    effects.touch()
+    worker_log = tmp_path / "worker.log"
+    first = start_worker(address, worker_log)
+    second = None
+    try:
+        handle = await start_run(isolated_client, compile_spec(write_spec(spec, catalog)),
+                                 {"log": str(effects)})
+        await wait_for(lambda: effects.read_text().count("start") >= 3, 30, "step 3 to start")
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait()
+        before_kill = effects.read_text().splitlines()
+        second = start_worker(address, worker_log)
+        result = await asyncio.wait_for(handle.result(), timeout=60)
+    finally:
+        stop_process(first)
+        stop_process(second)
+    assert [s.status for s in result.state.steps] == ["completed"] * 6
+    starts = Counter(line.split()[1] for line in effects.read_text().splitlines() if line.startswith("start"))
+    done_before = {line.split()[1] for line in before_kill if line.startswith("done")}
+    in_flight = {line.split()[1] for line in before_kill if line.startswith("start")} - done_before
+    assert in_flight, "the kill did not land in the middle of a step"
+    for step in STEPS:
+        if step in in_flight:
+            assert starts[step] <= 2, f"in-flight step {step} ran {starts[step]} times"
+        else:
+            assert starts[step] == 1, f"completed step {step} ran {starts[step]} times"
