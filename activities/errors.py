@@ -29,9 +29,9 @@ workflow decides what to do with it (re-ask with the validation errors, fall bac
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
-import time
 from typing import Any, ClassVar
 
 from temporalio.exceptions import ApplicationError

@@ -1,10 +1,10 @@
 """The ``podium`` command line.
 
-    podium dev                          dev server + worker until Ctrl-C
-    podium worker [--catalog DIR]       a worker against TEMPORAL_ADDRESS
-    podium validate SPEC                compile only; OK or the problems
-    podium run SPEC --input JSON [--wait]
-    podium demo                         the sample run, offline
+podium dev                          dev server + worker until Ctrl-C
+podium worker [--catalog DIR]       a worker against TEMPORAL_ADDRESS
+podium validate SPEC                compile only; OK or the problems
+podium run SPEC --input JSON [--wait]
+podium demo                         the sample run, offline
 """
 
 from __future__ import annotations
@@ -16,7 +16,9 @@ import sys
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="podium", description="Durable AI-agent teams on Temporal.")
+    parser = argparse.ArgumentParser(
+        prog="podium", description="Durable AI-agent teams on Temporal."
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     dev = sub.add_parser("dev", help="start the Temporal dev server and a worker until Ctrl-C")
@@ -27,18 +29,28 @@ def _parser() -> argparse.ArgumentParser:
 
     validate = sub.add_parser("validate", help="compile a spec; print OK or its problems")
     validate.add_argument("spec")
-    validate.add_argument("--offline", action="store_true", default=None,
-                          help="compile every agent onto the offline scripted model")
+    validate.add_argument(
+        "--offline",
+        action="store_true",
+        default=None,
+        help="compile every agent onto the offline scripted model",
+    )
 
     run = sub.add_parser("run", help="compile and start a run")
     run.add_argument("spec")
     run.add_argument("--input", dest="input_text", help="run input as JSON")
     run.add_argument("--input-file", help="run input from a JSON or YAML file")
     run.add_argument("--wait", action="store_true", help="wait for the result and print it")
-    run.add_argument("--offline", action="store_true", default=None,
-                     help="run every agent on the offline scripted model")
+    run.add_argument(
+        "--offline",
+        action="store_true",
+        default=None,
+        help="run every agent on the offline scripted model",
+    )
     run.add_argument("--id", dest="workflow_id", help="workflow id (default: <spec>-<random>)")
-    run.add_argument("--address", help="Temporal frontend (default: TEMPORAL_ADDRESS or 127.0.0.1:7233)")
+    run.add_argument(
+        "--address", help="Temporal frontend (default: TEMPORAL_ADDRESS or 127.0.0.1:7233)"
+    )
 
     sub.add_parser("demo", help="start everything, run the sample offline, print the result")
     return parser
@@ -61,10 +73,17 @@ def dispatch(argv: list[str]) -> int:
     if args.command == "run":
         from starters import run
 
-        return asyncio.run(run.main(spec=args.spec, input_text=args.input_text,
-                                    input_file=args.input_file, wait=args.wait,
-                                    offline=args.offline, workflow_id=args.workflow_id,
-                                    address=args.address))
+        return asyncio.run(
+            run.main(
+                spec=args.spec,
+                input_text=args.input_text,
+                input_file=args.input_file,
+                wait=args.wait,
+                offline=args.offline,
+                workflow_id=args.workflow_id,
+                address=args.address,
+            )
+        )
     if args.command == "demo":
         from starters import demo
 

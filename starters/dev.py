@@ -34,9 +34,11 @@ class DevStack:
             self.reused_server = True
             print(f"using the Temporal server already listening on {self.address}")
         else:
-            print(f"starting Temporal dev server on {self.address} "
-                  f"(Web UI http://localhost:{self.server.ui_port}, data in {self.server.db}) …",
-                  flush=True)
+            print(
+                f"starting Temporal dev server on {self.address} "
+                f"(Web UI http://localhost:{self.server.ui_port}, data in {self.server.db}) …",
+                flush=True,
+            )
             self.server.start()
         self.worker = start_worker(self.address, self.state_dir / "worker.log")
 
@@ -55,7 +57,9 @@ def start_worker(address: str, log: Path, timeout_s: float = 60.0) -> subprocess
     with open(log, "ab") as sink:
         process = subprocess.Popen(
             [sys.executable, "-m", "workers", "--address", address],
-            stdout=sink, stderr=sink, start_new_session=True,
+            stdout=sink,
+            stderr=sink,
+            start_new_session=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
     deadline = time.monotonic() + timeout_s
@@ -75,9 +79,12 @@ def main(port: int = 7233, ui_port: int = 8233) -> int:
     stack = DevStack(port, ui_port)
     try:
         stack.start()
-        print(f"Podium dev stack ready. Web UI: {stack.server.ui_url()}\n"
-              f"Run e.g.: podium run specs/market_entry.yaml --input-file "
-              f"specs/inputs/market_entry.json --wait\nPress Ctrl-C to stop.", flush=True)
+        print(
+            f"Podium dev stack ready. Web UI: {stack.server.ui_url()}\n"
+            f"Run e.g.: podium run specs/market_entry.yaml --input-file "
+            f"specs/inputs/market_entry.json --wait\nPress Ctrl-C to stop.",
+            flush=True,
+        )
         while True:
             if stack.worker is not None and stack.worker.poll() is not None:
                 print("worker exited; see .podium/worker.log", file=sys.stderr)

@@ -82,8 +82,17 @@ class DevServer:
             raise RuntimeError(
                 f"port {self.port} is already in use; stop what runs there or pick --port"
             )
-        cmd = [temporal_binary(), "server", "start-dev", "--ip", "127.0.0.1",
-               "--port", str(self.port), "--log-level", "warn"]
+        cmd = [
+            temporal_binary(),
+            "server",
+            "start-dev",
+            "--ip",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--log-level",
+            "warn",
+        ]
         cmd += ["--ui-port", str(self.ui_port)] if self.ui_port else ["--headless"]
         if self.db:
             self.db.parent.mkdir(parents=True, exist_ok=True)
@@ -94,8 +103,10 @@ class DevServer:
         deadline = time.monotonic() + timeout_s
         while not port_open(self.port):
             if self.process.poll() is not None:
-                raise RuntimeError(f"temporal dev server exited with code {self.process.returncode}"
-                                   + (f"; see {self.db.parent / 'temporal.log'}" if self.db else ""))
+                raise RuntimeError(
+                    f"temporal dev server exited with code {self.process.returncode}"
+                    + (f"; see {self.db.parent / 'temporal.log'}" if self.db else "")
+                )
             if time.monotonic() > deadline:
                 self.stop()
                 raise TimeoutError(f"temporal dev server not ready on port {self.port}")

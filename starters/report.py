@@ -40,6 +40,8 @@ def print_result(result: RunResult, out: TextIO) -> None:
         f"${state.cost_usd:.6f}\n"
     )
     if any(s.offline for s in state.steps):
-        out.write("note: outputs marked [offline scripted model] are canned, not from a real model\n")
+        out.write(
+            "note: outputs marked [offline scripted model] are canned, not from a real model\n"
+        )
     for warning in state.warnings:
         out.write(f"warning: {warning}\n")

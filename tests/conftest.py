@@ -103,9 +103,19 @@ async def worker(client: Client, llm_provider: ProviderConfig) -> AsyncIterator[
 def llmock() -> Iterator[str]:
     port = free_port()
     process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "llmock"), "serve", "--host", "127.0.0.1",
-         "--port", str(port), "--log-level", "warning"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+        [
+            str(Path(sys.executable).parent / "llmock"),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -124,7 +134,7 @@ def llmock() -> Iterator[str]:
 
 
 @pytest.fixture
-def mock_llm(llmock: str) -> Iterator["MockLLM"]:
+def mock_llm(llmock: str) -> Iterator[MockLLM]:
     mock = MockLLM(llmock)
     mock.reset()
     yield mock
@@ -141,7 +151,9 @@ class MockLLM:
         httpx.post(f"{self.url}/_llmock/reset").raise_for_status()
 
     def queue(self, *behaviors: dict) -> None:
-        httpx.post(f"{self.url}/_llmock/scenario", json={"behaviors": list(behaviors)}).raise_for_status()
+        httpx.post(
+            f"{self.url}/_llmock/scenario", json={"behaviors": list(behaviors)}
+        ).raise_for_status()
 
     def requests(self) -> list[dict]:
         return httpx.get(f"{self.url}/_llmock/requests").json()["requests"]

@@ -25,7 +25,10 @@ def start_worker(address: str, log: Path) -> subprocess.Popen[bytes]:
     out = log.open("ab")
     process = subprocess.Popen(
         [sys.executable, "-m", "workers", "--address", address, "--namespace", ISOLATED_NAMESPACE],
-        cwd=ROOT, stdout=out, stderr=out, start_new_session=True,
+        cwd=ROOT,
+        stdout=out,
+        stderr=out,
+        start_new_session=True,
         env={**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"},
     )
     deadline = time.monotonic() + 30
@@ -46,22 +49,37 @@ async def wait_for(predicate, timeout_s: float, what: str) -> None:
 async def test_sigkill_mid_run_loses_nothing_and_repeats_no_completed_step(
     isolated_client, address, write_spec, tmp_path
 ):
-    catalog = {"agents": {"recorder": {
-        "model": "function:tests.support.agents:record_step", "heartbeat": "1s", "timeout": "30s",
-        "retry": {"max_attempts": 5, "initial_interval": "200ms"},
-    }}}
-    spec = {"name": "durable", "agents": "agents.yaml", "steps": [
-        {"id": s, "agent": "recorder", "with": {"step": f"'{s}'", "log": "input.log", "seconds": 1}}
-        for s in STEPS
-    ]}
+    catalog = {
+        "agents": {
+            "recorder": {
+                "model": "function:tests.support.agents:record_step",
+                "heartbeat": "1s",
+                "timeout": "30s",
+                "retry": {"max_attempts": 5, "initial_interval": "200ms"},
+            }
+        }
+    }
+    spec = {
+        "name": "durable",
+        "agents": "agents.yaml",
+        "steps": [
+            {
+                "id": s,
+                "agent": "recorder",
+                "with": {"step": f"'{s}'", "log": "input.log", "seconds": 1},
+            }
+            for s in STEPS
+        ],
+    }
     effects = tmp_path / "effects.log"
     effects.touch()
     worker_log = tmp_path / "worker.log"
     first = start_worker(address, worker_log)
     second = None
     try:
-        handle = await start_run(isolated_client, compile_spec(write_spec(spec, catalog)),
-                                 {"log": str(effects)})
+        handle = await start_run(
+            isolated_client, compile_spec(write_spec(spec, catalog)), {"log": str(effects)}
+        )
         await wait_for(lambda: effects.read_text().count("start") >= 3, 30, "step 3 to start")
         os.killpg(first.pid, signal.SIGKILL)
         first.wait()
@@ -72,7 +90,9 @@ async def test_sigkill_mid_run_loses_nothing_and_repeats_no_completed_step(
         stop_process(first)
         stop_process(second)
     assert [s.status for s in result.state.steps] == ["completed"] * 6
-    starts = Counter(line.split()[1] for line in effects.read_text().splitlines() if line.startswith("start"))
+    starts = Counter(
+        line.split()[1] for line in effects.read_text().splitlines() if line.startswith("start")
+    )
     done_before = {line.split()[1] for line in before_kill if line.startswith("done")}
     in_flight = {line.split()[1] for line in before_kill if line.startswith("start")} - done_before
     assert in_flight, "the kill did not land in the middle of a step"

@@ -33,17 +33,35 @@ logger = logging.getLogger("podium.worker")
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """Command-line options of the worker."""
     parser = argparse.ArgumentParser(prog="podium worker", description=__doc__.split("\n")[0])
-    parser.add_argument("--address", help="Temporal frontend (default: TEMPORAL_ADDRESS or 127.0.0.1:7233)")
-    parser.add_argument("--namespace", help="Temporal namespace (default: TEMPORAL_NAMESPACE or default)")
-    parser.add_argument("--catalog", action="append", default=[], type=Path,
-                        help="agent catalog file or directory whose providers to serve (repeatable; "
-                             "default: ./agents if it exists)")
-    parser.add_argument("--provider", action="append", default=[],
-                        help="provider this worker must serve; refuse to start without its key")
-    parser.add_argument("--no-orchestration", action="store_true",
-                        help="serve provider queues only (no workflows)")
-    parser.add_argument("--activity-slots", type=int, default=None,
-                        help="concurrent agent calls per provider queue (default 2000)")
+    parser.add_argument(
+        "--address", help="Temporal frontend (default: TEMPORAL_ADDRESS or 127.0.0.1:7233)"
+    )
+    parser.add_argument(
+        "--namespace", help="Temporal namespace (default: TEMPORAL_NAMESPACE or default)"
+    )
+    parser.add_argument(
+        "--catalog",
+        action="append",
+        default=[],
+        type=Path,
+        help="agent catalog file or directory whose providers to serve (repeatable; "
+        "default: ./agents if it exists)",
+    )
+    parser.add_argument(
+        "--provider",
+        action="append",
+        default=[],
+        help="provider this worker must serve; refuse to start without its key",
+    )
+    parser.add_argument(
+        "--no-orchestration", action="store_true", help="serve provider queues only (no workflows)"
+    )
+    parser.add_argument(
+        "--activity-slots",
+        type=int,
+        default=None,
+        help="concurrent agent calls per provider queue (default 2000)",
+    )
     return parser.parse_args(argv)
 
 
@@ -54,8 +72,9 @@ async def serve(args: argparse.Namespace, stop: asyncio.Event) -> None:
     usable, warnings = usable_providers(declared, args.provider)
     for warning in warnings:
         logger.warning(warning)
-    options = WorkerOptions(providers=list(BUILTIN_PROVIDERS) + usable,
-                            orchestration=not args.no_orchestration)
+    options = WorkerOptions(
+        providers=list(BUILTIN_PROVIDERS) + usable, orchestration=not args.no_orchestration
+    )
     if args.activity_slots:
         options.activity_slots = args.activity_slots
     client = await connect(args.address, args.namespace)
@@ -73,8 +92,10 @@ async def serve(args: argparse.Namespace, stop: asyncio.Event) -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of ``podium worker`` / ``python -m workers``."""
-    logging.basicConfig(level=os.environ.get("PODIUM_LOG_LEVEL", "INFO"),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=os.environ.get("PODIUM_LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     args = parse_args(argv)
 
     async def run() -> None:

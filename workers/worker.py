@@ -126,7 +126,9 @@ def usable_providers(
                 f"environment variable {env} is not set on this worker"
             )
             if provider.name in required:
-                raise ConfigurationError(message + f"; set {env} or drop --provider {provider.name}")
+                raise ConfigurationError(
+                    message + f"; set {env} or drop --provider {provider.name}"
+                )
             warnings.append(message)
             continue
         usable.append(provider)

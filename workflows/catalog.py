@@ -133,9 +133,7 @@ class CatalogFile(Strict):
     def _names(cls, value: dict[str, Any]) -> dict[str, Any]:
         for name in value:
             if not NAME.match(name):
-                raise ValueError(
-                    f"name {name!r} may use only letters, digits, '-', '_' and '.'"
-                )
+                raise ValueError(f"name {name!r} may use only letters, digits, '-', '_' and '.'")
         return value
 
     @field_validator("providers")

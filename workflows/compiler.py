@@ -139,7 +139,9 @@ class _Compiler:
                 cat_path = (self.path.parent / rel).resolve()
                 if not cat_path.exists():
                     self.catalog_failed = True
-                    self.problem(doc, loc, f"agent catalog {rel!r} not found", f"looked at {cat_path}")
+                    self.problem(
+                        doc, loc, f"agent catalog {rel!r} not found", f"looked at {cat_path}"
+                    )
                     continue
                 cat_doc = self.read(cat_path)
                 if cat_doc is None:
@@ -170,20 +172,34 @@ class _Compiler:
         for i, step in enumerate(spec.steps):
             loc: Loc = ("steps", i)
             if not STEP_ID.match(step.id):
-                self.problem(doc, loc + ("id",), f"step id {step.id!r} is not a plain name",
-                             "use letters, digits and '_' (it is read as steps.<id> in expressions)")
+                self.problem(
+                    doc,
+                    loc + ("id",),
+                    f"step id {step.id!r} is not a plain name",
+                    "use letters, digits and '_' (it is read as steps.<id> in expressions)",
+                )
             elif step.id in seen:
-                self.problem(doc, loc + ("id",), f"duplicate step id {step.id!r}",
-                             "every step needs its own id")
+                self.problem(
+                    doc,
+                    loc + ("id",),
+                    f"duplicate step id {step.id!r}",
+                    "every step needs its own id",
+                )
             if step.agent not in agents:
                 if not self.catalog_failed:
-                    self.problem(doc, loc + ("agent",), f"unknown agent {step.agent!r}",
-                             _suggest(step.agent, agents, "agents in the catalog"))
+                    self.problem(
+                        doc,
+                        loc + ("agent",),
+                        f"unknown agent {step.agent!r}",
+                        _suggest(step.agent, agents, "agents in the catalog"),
+                    )
                 agent = None
             else:
                 if step.agent not in resolved:
                     entry, cat_doc, cat_loc = agents[step.agent]
-                    resolved[step.agent] = self.resolve_agent(step.agent, entry, providers, cat_doc, cat_loc)
+                    resolved[step.agent] = self.resolve_agent(
+                        step.agent, entry, providers, cat_doc, cat_loc
+                    )
                 agent = resolved[step.agent]
             inputs = self.compile_inputs(doc, loc, step, seen, all_ids)
             if agent is not None and inputs is not None:
@@ -208,21 +224,34 @@ class _Compiler:
         return inputs if ok else None
 
     def check_expression(
-        self, doc: YamlDocument, loc: Loc, expr: str, earlier: list[str], all_ids: list[str],
+        self,
+        doc: YamlDocument,
+        loc: Loc,
+        expr: str,
+        earlier: list[str],
+        all_ids: list[str],
         current: str | None,
     ) -> bool:
         try:
             roots, step_refs = references(expr)
         except ExpressionError as exc:
-            self.problem(doc, loc, str(exc),
-                         "values are JMESPath, e.g. input.company or steps.research.output; "
-                         "quote plain text as \"'text'\"")
+            self.problem(
+                doc,
+                loc,
+                str(exc),
+                "values are JMESPath, e.g. input.company or steps.research.output; "
+                "quote plain text as \"'text'\"",
+            )
             return False
         ok = True
         for root in sorted(roots - set(ROOTS)):
-            self.problem(doc, loc, f"expression {expr!r} reads {root!r}, which does not exist",
-                         f"start from one of {', '.join(ROOTS)} (e.g. input.{root}); "
-                         f"quote plain text as \"'{root}'\"")
+            self.problem(
+                doc,
+                loc,
+                f"expression {expr!r} reads {root!r}, which does not exist",
+                f"start from one of {', '.join(ROOTS)} (e.g. input.{root}); "
+                f"quote plain text as \"'{root}'\"",
+            )
             ok = False
         for ref in sorted(step_refs):
             if ref in earlier:
@@ -230,15 +259,22 @@ class _Compiler:
             if ref == current:
                 msg, hint = f"step {ref!r} reads its own output", "read an earlier step's output"
             elif ref in all_ids:
-                msg, hint = (f"expression reads step {ref!r}, which runs later",
-                             "move the step after the one it reads, or read an earlier step")
+                msg, hint = (
+                    f"expression reads step {ref!r}, which runs later",
+                    "move the step after the one it reads, or read an earlier step",
+                )
             else:
-                msg, hint = f"expression reads unknown step {ref!r}", _suggest(ref, all_ids, "steps")
+                msg, hint = (
+                    f"expression reads unknown step {ref!r}",
+                    _suggest(ref, all_ids, "steps"),
+                )
             self.problem(doc, loc, msg, hint)
             ok = False
         return ok
 
-    def check_output(self, doc: YamlDocument, spec: SpecFile, ids: list[str]) -> str | dict[str, str] | None:
+    def check_output(
+        self, doc: YamlDocument, spec: SpecFile, ids: list[str]
+    ) -> str | dict[str, str] | None:
         if spec.output is None:
             return f"steps.{ids[-1]}.output" if ids and STEP_ID.match(ids[-1]) else None
         items = {"": spec.output} if isinstance(spec.output, str) else spec.output
@@ -251,34 +287,50 @@ class _Compiler:
         try:
             Draft202012Validator.check_schema(schema)
         except SchemaError as exc:
-            self.problem(doc, loc + tuple(exc.path), f"{what} is not a valid JSON Schema: {exc.message}")
+            self.problem(
+                doc, loc + tuple(exc.path), f"{what} is not a valid JSON Schema: {exc.message}"
+            )
 
     def resolve_agent(
-        self, name: str, entry: AgentEntry, providers: dict[str, ProviderEntry],
-        doc: YamlDocument, loc: Loc,
+        self,
+        name: str,
+        entry: AgentEntry,
+        providers: dict[str, ProviderEntry],
+        doc: YamlDocument,
+        loc: Loc,
     ) -> AgentConfig | None:
         provider_name, _, model = entry.model.partition(":")
         offline_reason = None
         if provider_name in BUILTIN:
             provider = BUILTIN[provider_name]
             if provider_name == "function" and not model:
-                self.problem(doc, loc + ("model",), "function agent needs 'function:module:callable'")
+                self.problem(
+                    doc, loc + ("model",), "function agent needs 'function:module:callable'"
+                )
                 return None
             model = model or "scripted"
         elif provider_name in providers:
             p = providers[provider_name]
             if not model:
-                self.problem(doc, loc + ("model",), f"model {entry.model!r} names no model",
-                             f"write {provider_name}:<model-id>, e.g. {provider_name}:gpt-4o-mini")
+                self.problem(
+                    doc,
+                    loc + ("model",),
+                    f"model {entry.model!r} names no model",
+                    f"write {provider_name}:<model-id>, e.g. {provider_name}:gpt-4o-mini",
+                )
                 return None
             provider = ProviderConfig(name=provider_name, **p.model_dump())
             offline_reason = self.offline_reason(provider)
             if offline_reason:
                 provider = BUILTIN["scripted"]
         else:
-            self.problem(doc, loc + ("model",), f"unknown provider {provider_name!r} in model {entry.model!r}",
-                         "declare it under providers: (base_url, api_key_env), or use "
-                         "'scripted' or 'function:module:callable'")
+            self.problem(
+                doc,
+                loc + ("model",),
+                f"unknown provider {provider_name!r} in model {entry.model!r}",
+                "declare it under providers: (base_url, api_key_env), or use "
+                "'scripted' or 'function:module:callable'",
+            )
             return None
         if entry.output is not None:
             self.check_schema(doc, loc + ("output",), entry.output, f"agent {name!r}'s output")
@@ -289,8 +341,12 @@ class _Compiler:
                 except ExpressionError as exc:
                     self.problem(doc, loc + ("script", i, "when"), str(exc))
         if entry.faults and entry.faults.error not in ERROR_TYPES:
-            self.problem(doc, loc + ("faults", "error"), f"unknown error class {entry.faults.error!r}",
-                         _suggest(entry.faults.error, ERROR_TYPES, "error classes"))
+            self.problem(
+                doc,
+                loc + ("faults", "error"),
+                f"unknown error class {entry.faults.error!r}",
+                _suggest(entry.faults.error, ERROR_TYPES, "error classes"),
+            )
         return AgentConfig(
             name=name,
             description=entry.description,

@@ -15,8 +15,11 @@ def check_input(plan: Plan, value: Any, source: str = "--input") -> None:
     if errors:
         raise CompileError(
             [
-                Problem(f"run input does not match spec {plan.name!r}: {e}", where=source,
-                        hint="compare with the spec's input: schema")
+                Problem(
+                    f"run input does not match spec {plan.name!r}: {e}",
+                    where=source,
+                    hint="compare with the spec's input: schema",
+                )
                 for e in errors
             ]
         )

@@ -12,7 +12,12 @@ COST_USD = SearchAttributeKey.for_float("PodiumCostUsd")
 
 ALL = (SPEC, STATUS, NEEDS_HUMAN, WAITING_ON, COST_USD)
 
-_CLI_TYPES = {"KEYWORD": "Keyword", "BOOL": "Bool", "KEYWORD_LIST": "KeywordList", "DOUBLE": "Double"}
+_CLI_TYPES = {
+    "KEYWORD": "Keyword",
+    "BOOL": "Bool",
+    "KEYWORD_LIST": "KeywordList",
+    "DOUBLE": "Double",
+}
 
 
 def dev_server_flags() -> list[str]:

@@ -33,7 +33,9 @@ def test_http_status_classification(status, cls, retryable):
 def test_retry_after_forms():
     assert e.parse_retry_after(httpx.Headers({"retry-after": "7"})) == 7.0
     assert e.parse_retry_after(httpx.Headers({"retry-after-ms": "250", "retry-after": "1"})) == 0.25
-    assert e.parse_retry_after(httpx.Headers({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"})) == 0.0
+    assert (
+        e.parse_retry_after(httpx.Headers({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"})) == 0.0
+    )
     assert e.parse_retry_after(httpx.Headers({"retry-after": "soon"})) is None
     err = e.error_for_status(429, "slow down", httpx.Headers({"retry-after": "3"}))
     assert err.to_application_error().next_retry_delay.total_seconds() == 3.0
@@ -46,6 +48,9 @@ def test_permanent_errors_ignore_retry_after():
 
 def test_non_retryable_list_is_exactly_the_permanent_leaves():
     assert set(e.NON_RETRYABLE_TYPES) == {
-        "ProviderAuthError", "ProviderRejectedRequest", "ProviderNotConfigured",
-        "AgentFunctionError", "OutputSchemaError",
+        "ProviderAuthError",
+        "ProviderRejectedRequest",
+        "ProviderNotConfigured",
+        "AgentFunctionError",
+        "OutputSchemaError",
     }

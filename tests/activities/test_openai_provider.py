@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from jsonschema import validate
 
-from activities.contracts import AgentCall, AgentConfig, ProviderConfig
 from activities import errors as e
+from activities.contracts import AgentCall, AgentConfig, ProviderConfig
 from activities.providers.openai import complete, request_body
 from activities.providers.reply import ProviderReply
 from starters.devserver import free_port
@@ -15,14 +15,25 @@ from tests.support.garbage_server import garbage_server
 SCHEMA = {
     "type": "object",
     "required": ["severity", "issues"],
-    "properties": {"severity": {"enum": ["low", "high"]}, "issues": {"type": "array", "items": {"type": "string"}}},
+    "properties": {
+        "severity": {"enum": ["low", "high"]},
+        "issues": {"type": "array", "items": {"type": "string"}},
+    },
 }
 
 
-def call(base_url: str, schema=SCHEMA, key_env: str | None = None, timeout: float = 10) -> AgentCall:
+def call(
+    base_url: str, schema=SCHEMA, key_env: str | None = None, timeout: float = 10
+) -> AgentCall:
     provider = ProviderConfig(name="mock", kind="openai", base_url=base_url, api_key_env=key_env)
-    agent = AgentConfig(name="legal", provider=provider, model="gpt-4o-mini", output_schema=schema,
-                        instructions="Assess.", timeout_s=timeout)
+    agent = AgentConfig(
+        name="legal",
+        provider=provider,
+        model="gpt-4o-mini",
+        output_schema=schema,
+        instructions="Assess.",
+        timeout_s=timeout,
+    )
     return AgentCall(agent=agent, inputs={"terms": "net 30"}, step_id="legal")
 
 
@@ -43,7 +54,11 @@ async def test_success_returns_schema_valid_output_and_usage(mock_llm):
         ({"type": "fail", "status": 500}, e.ProviderServerError, None),
         ({"type": "fail", "status": 503}, e.ProviderServerError, 1.0),
         ({"type": "fail", "status": 408}, e.ProviderRequestTimeout, None),
-        ({"type": "fail", "status": 401, "message": "Incorrect API key"}, e.ProviderAuthError, None),
+        (
+            {"type": "fail", "status": 401, "message": "Incorrect API key"},
+            e.ProviderAuthError,
+            None,
+        ),
         ({"type": "fail", "status": 400, "message": "bad model"}, e.ProviderRejectedRequest, None),
     ],
 )
@@ -76,7 +91,7 @@ async def test_nothing_listening_is_a_transport_error():
         await complete(call(f"http://127.0.0.1:{free_port()}/v1"))
 
 
-@pytest.mark.parametrize("body", [b"<html>oops</html>", b'{"id": "x", "choices": []}', b"{\"choi"])
+@pytest.mark.parametrize("body", [b"<html>oops</html>", b'{"id": "x", "choices": []}', b'{"choi'])
 async def test_malformed_bodies_are_retryable_bad_responses(body):
     with garbage_server(body) as url:
         with pytest.raises(e.ProviderBadResponse, match="not a chat completion"):

@@ -28,10 +28,14 @@ def agent(**kw) -> AgentConfig:
 
 async def test_first_matching_rule_wins_and_echoes_inputs():
     rules = [
-        ScriptRule(when="amount > `100`", output={"level": "high", "why": "{{ who }} spends {{ amount }}"}),
+        ScriptRule(
+            when="amount > `100`", output={"level": "high", "why": "{{ who }} spends {{ amount }}"}
+        ),
         ScriptRule(output={"level": "low"}),
     ]
-    high = await complete(AgentCall(agent=agent(script=rules), inputs={"amount": 500, "who": "Ana"}))
+    high = await complete(
+        AgentCall(agent=agent(script=rules), inputs={"amount": 500, "who": "Ana"})
+    )
     low = await complete(AgentCall(agent=agent(script=rules), inputs={"amount": 5}))
     assert high.output == {"level": "high", "why": "Ana spends 500"}
     assert low.output == {"level": "low"}

@@ -21,8 +21,15 @@ INPUT = "specs/inputs/market_entry.json"
 
 def podium(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
-    return subprocess.run([PODIUM, *args], cwd=ROOT, capture_output=True, text=True,
-                          timeout=timeout, stdin=subprocess.DEVNULL, env=env)
+    return subprocess.run(
+        [PODIUM, *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        stdin=subprocess.DEVNULL,
+        env=env,
+    )
 
 
 def test_validate_ok_and_warns_about_offline_fallback():
@@ -32,9 +39,14 @@ def test_validate_ok_and_warns_about_offline_fallback():
 
 
 def test_validate_prints_every_problem_with_file_and_line(write_spec):
-    path = write_spec({"name": "x", "agents": "agents.yaml",
-                       "steps": [{"id": "a", "agent": "nobody", "with": {"q": "input.[x"}}]},
-                      {"agents": {"somebody": {"model": "scripted"}}})
+    path = write_spec(
+        {
+            "name": "x",
+            "agents": "agents.yaml",
+            "steps": [{"id": "a", "agent": "nobody", "with": {"q": "input.[x"}}],
+        },
+        {"agents": {"somebody": {"model": "scripted"}}},
+    )
     proc = podium("validate", str(path))
     assert proc.returncode == 1
     assert f"{path}:5: steps[0].agent (step 'a'): unknown agent 'nobody'" in proc.stderr
@@ -45,7 +57,10 @@ def test_validate_prints_every_problem_with_file_and_line(write_spec):
     ("args", "message"),
     [
         (["--input", "{bad"], "--input is not valid JSON"),
-        (["--input", '{"company": 1, "product": "p", "market": "SG"}'], "1 is not of type 'string'"),
+        (
+            ["--input", '{"company": 1, "product": "p", "market": "SG"}'],
+            "1 is not of type 'string'",
+        ),
         (["--input", '{"company": "c", "product": "p", "market": "FR"}'], "'FR' is not one of"),
         (["--input-file", "missing.json"], "cannot read input file missing.json"),
     ],
@@ -61,8 +76,18 @@ async def test_run_wait_prints_outputs_cost_and_link(address):
     # async: the in-process worker shares this event loop, so don't block it
     env = {k: v for k, v in os.environ.items() if k != "OPENAI_API_KEY"}
     proc = await asyncio.create_subprocess_exec(
-        PODIUM, "run", SPEC, "--input-file", INPUT, "--wait", "--address", address,
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        PODIUM,
+        "run",
+        SPEC,
+        "--input-file",
+        INPUT,
+        "--wait",
+        "--address",
+        address,
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     stdout, stderr = await asyncio.wait_for(proc.communicate(), timeout=120)
     assert proc.returncode == 0, stderr.decode()
@@ -80,8 +105,9 @@ def test_demo_runs_offline_and_leaves_no_process_behind():
     proc = podium("demo", timeout=180)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "Kopi Pay in SG: enter" in proc.stdout
-    assert re.search(r"web UI: http://localhost:8233/namespaces/default/workflows/market_entry-\w+",
-                     proc.stdout)
+    assert re.search(
+        r"web UI: http://localhost:8233/namespaces/default/workflows/market_entry-\w+", proc.stdout
+    )
     worker_pid = int(re.search(r"worker started \(pid (\d+)", proc.stdout).group(1))
     assert not port_open(7233), "dev server still running after the demo"
     with pytest.raises(ProcessLookupError):

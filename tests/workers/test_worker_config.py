@@ -11,7 +11,9 @@ from activities.contracts import ProviderConfig
 from tests.conftest import ROOT
 from workers.worker import ConfigurationError, usable_providers
 
-ACME = ProviderConfig(name="acme", kind="openai", base_url="http://127.0.0.1:9/v1", api_key_env="ACME_KEY")
+ACME = ProviderConfig(
+    name="acme", kind="openai", base_url="http://127.0.0.1:9/v1", api_key_env="ACME_KEY"
+)
 
 
 def test_required_provider_without_its_key_is_refused(monkeypatch):
@@ -30,18 +32,46 @@ def test_optional_provider_without_its_key_is_skipped_with_a_warning(monkeypatch
 
 def test_worker_process_exits_with_a_clear_message(tmp_path):
     catalog = tmp_path / "agents.yaml"
-    catalog.write_text("providers:\n  acme: {base_url: 'http://127.0.0.1:9/v1', api_key_env: ACME_KEY}\n")
+    catalog.write_text(
+        "providers:\n  acme: {base_url: 'http://127.0.0.1:9/v1', api_key_env: ACME_KEY}\n"
+    )
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}
     proc = subprocess.run(
-        [sys.executable, "-m", "workers", "--catalog", str(catalog), "--provider", "acme",
-         "--address", "127.0.0.1:1"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "workers",
+            "--catalog",
+            str(catalog),
+            "--provider",
+            "acme",
+            "--address",
+            "127.0.0.1:1",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 2
     assert "ACME_KEY is not set" in proc.stderr and "--provider acme" in proc.stderr
     proc = subprocess.run(
-        [sys.executable, "-m", "workers", "--catalog", str(catalog), "--provider", "other",
-         "--address", "127.0.0.1:1"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-m",
+            "workers",
+            "--catalog",
+            str(catalog),
+            "--provider",
+            "other",
+            "--address",
+            "127.0.0.1:1",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert proc.returncode == 2 and "provider 'other' is not declared" in proc.stderr

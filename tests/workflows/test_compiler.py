@@ -12,7 +12,10 @@ from workflows.problems import CompileError
 
 CATALOG = {
     "agents": {
-        "researcher": {"model": "scripted", "output": {"type": "object", "properties": {"x": {"type": "string"}}}},
+        "researcher": {
+            "model": "scripted",
+            "output": {"type": "object", "properties": {"x": {"type": "string"}}},
+        },
         "writer": {"model": "scripted"},
     }
 }
@@ -32,7 +35,12 @@ def test_valid_spec_compiles_to_a_plan(write_spec):
     path = write_spec(
         spec(
             {"id": "research", "agent": "researcher", "with": {"q": "input.q", "n": 3}},
-            {"id": "write", "agent": "writer", "with": {"facts": "steps.research.output"}, "timeout": "5s"},
+            {
+                "id": "write",
+                "agent": "writer",
+                "with": {"facts": "steps.research.output"},
+                "timeout": "5s",
+            },
         ),
         CATALOG,
     )
@@ -59,8 +67,10 @@ def test_unknown_key_is_an_error_not_a_default(write_spec):
 
 
 def test_unknown_key_in_catalog_points_into_the_catalog(write_spec, tmp_path):
-    path = write_spec(spec({"id": "a", "agent": "writer"}),
-                      {"agents": {"writer": {"model": "scripted", "retries": 3}}})
+    path = write_spec(
+        spec({"id": "a", "agent": "writer"}),
+        {"agents": {"writer": {"model": "scripted", "retries": 3}}},
+    )
     [p] = problems(path)
     assert p.file == (tmp_path / "agents.yaml").resolve() and "retries" in p.message
 
@@ -91,7 +101,10 @@ def test_references_to_later_missing_or_own_steps_are_refused(write_spec, ref, e
 
 def test_all_problems_are_reported_at_once(write_spec):
     path = write_spec(
-        spec({"id": "a", "agent": "nobody"}, {"id": "a", "agent": "writer", "with": {"x": "steps.zz"}}),
+        spec(
+            {"id": "a", "agent": "nobody"},
+            {"id": "a", "agent": "writer", "with": {"x": "steps.zz"}},
+        ),
         CATALOG,
     )
     messages = " | ".join(p.message for p in problems(path))
@@ -101,9 +114,11 @@ def test_all_problems_are_reported_at_once(write_spec):
 
 
 def test_bad_duration_unknown_provider_and_bad_output_schema(write_spec):
-    catalog = {"agents": {
-        "w": {"model": "acme:gpt", "timeout": "soon", "output": {"type": "objekt"}},
-    }}
+    catalog = {
+        "agents": {
+            "w": {"model": "acme:gpt", "timeout": "soon", "output": {"type": "objekt"}},
+        }
+    }
     path = write_spec(spec({"id": "a", "agent": "w"}), catalog)
     text = "\n".join(str(p) for p in problems(path))
     assert "'soon' is not a duration" in text
@@ -116,7 +131,9 @@ def test_unknown_provider_is_named(write_spec):
 
 
 def test_invalid_output_schema_is_refused(write_spec):
-    path = write_spec(spec({"id": "a", "agent": "w"}), {"agents": {"w": {"output": {"type": "objekt"}}}})
+    path = write_spec(
+        spec({"id": "a", "agent": "w"}), {"agents": {"w": {"output": {"type": "objekt"}}}}
+    )
     [p] = problems(path)
     assert "not a valid JSON Schema" in p.message
 
@@ -137,8 +154,14 @@ def test_step_id_must_be_usable_in_expressions(write_spec):
 
 def test_input_not_matching_the_schema_is_refused(write_spec):
     path = write_spec(
-        spec({"id": "a", "agent": "writer"},
-             input={"type": "object", "required": ["company"], "properties": {"company": {"type": "string"}}}),
+        spec(
+            {"id": "a", "agent": "writer"},
+            input={
+                "type": "object",
+                "required": ["company"],
+                "properties": {"company": {"type": "string"}},
+            },
+        ),
         CATALOG,
     )
     plan = compile_spec(path)
@@ -154,7 +177,9 @@ def test_input_not_matching_the_schema_is_refused(write_spec):
 def test_missing_key_falls_back_to_scripted_with_a_warning(write_spec, monkeypatch):
     monkeypatch.delenv("PODIUM_TEST_KEY", raising=False)
     catalog = {
-        "providers": {"acme": {"base_url": "http://127.0.0.1:9/v1", "api_key_env": "PODIUM_TEST_KEY"}},
+        "providers": {
+            "acme": {"base_url": "http://127.0.0.1:9/v1", "api_key_env": "PODIUM_TEST_KEY"}
+        },
         "agents": {"w": {"model": "acme:big-model"}},
     }
     path = write_spec(spec({"id": "a", "agent": "w"}), catalog)

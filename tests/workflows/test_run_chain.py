@@ -17,10 +17,17 @@ pytestmark = pytest.mark.usefixtures("worker")
 OUT = {"type": "object", "required": ["text"], "properties": {"text": {"type": "string"}}}
 CATALOG = {
     "agents": {
-        "drafter": {"model": "scripted", "output": OUT, "price": {"input_per_mtok": 1.0, "output_per_mtok": 2.0},
-                    "script": [{"output": {"text": "draft about {{ topic }}"}}]},
-        "editor": {"model": "scripted", "output": OUT,
-                   "script": [{"output": {"text": "edited: {{ draft.text }}"}}]},
+        "drafter": {
+            "model": "scripted",
+            "output": OUT,
+            "price": {"input_per_mtok": 1.0, "output_per_mtok": 2.0},
+            "script": [{"output": {"text": "draft about {{ topic }}"}}],
+        },
+        "editor": {
+            "model": "scripted",
+            "output": OUT,
+            "script": [{"output": {"text": "edited: {{ draft.text }}"}}],
+        },
         "signer": {"model": "scripted", "script": [{"output": "signed {{ doc }}"}]},
     }
 }
@@ -72,29 +79,43 @@ async def test_status_query_and_search_attributes(client, write_spec):
 
 
 async def test_transient_faults_are_retried_by_temporal(client, write_spec):
-    catalog = {"agents": {"flaky": {
-        "model": "scripted", "faults": {"fail_times": 2, "error": "ProviderServerError"},
-        "retry": {"max_attempts": 5, "initial_interval": "100ms"},
-    }}}
+    catalog = {
+        "agents": {
+            "flaky": {
+                "model": "scripted",
+                "faults": {"fail_times": 2, "error": "ProviderServerError"},
+                "retry": {"max_attempts": 5, "initial_interval": "100ms"},
+            }
+        }
+    }
     result = await run(client, write_spec(chain({"id": "s", "agent": "flaky"}), catalog), {})
     assert result.state.steps[0].status == "completed"
     assert result.state.steps[0].attempts == 3
 
 
 async def test_permanent_fault_fails_the_run_at_once_naming_step_and_cause(client, write_spec):
-    catalog = {"agents": {
-        "ok": {"model": "scripted"},
-        "locked": {"model": "scripted", "faults": {"fail_times": 9, "error": "ProviderAuthError",
-                                                   "message": "key revoked"},
-                   "retry": {"max_attempts": 5, "initial_interval": "100ms"}},
-    }}
-    spec = chain({"id": "first", "agent": "ok"}, {"id": "second", "agent": "locked"},
-                 {"id": "third", "agent": "ok"})
+    catalog = {
+        "agents": {
+            "ok": {"model": "scripted"},
+            "locked": {
+                "model": "scripted",
+                "faults": {"fail_times": 9, "error": "ProviderAuthError", "message": "key revoked"},
+                "retry": {"max_attempts": 5, "initial_interval": "100ms"},
+            },
+        }
+    }
+    spec = chain(
+        {"id": "first", "agent": "ok"},
+        {"id": "second", "agent": "locked"},
+        {"id": "third", "agent": "ok"},
+    )
     handle = await start_run(client, compile_spec(write_spec(spec, catalog)), {})
     with pytest.raises(WorkflowFailureError) as info:
         await handle.result()
     message = info.value.cause.message
-    assert "step 'second'" in message and "ProviderAuthError" in message and "key revoked" in message
+    assert (
+        "step 'second'" in message and "ProviderAuthError" in message and "key revoked" in message
+    )
     state = await handle.query("status", result_type=RunState)
     assert [s.status for s in state.steps] == ["completed", "failed", "pending"]
     assert state.steps[1].attempts == 1  # permanent: never retried

@@ -16,9 +16,12 @@ SECRET = "sk-podium-test-secret-0451"
 
 def catalog(llm_url: str) -> dict:
     provider = {"base_url": f"{llm_url}/v1", "api_key_env": "PODIUM_E2E_KEY"}
-    agent = {"model": "mock:gpt-4o-mini", "output": SCHEMA,
-             "price": {"input_per_mtok": 0.15, "output_per_mtok": 0.60},
-             "retry": {"max_attempts": 4, "initial_interval": "100ms"}}
+    agent = {
+        "model": "mock:gpt-4o-mini",
+        "output": SCHEMA,
+        "price": {"input_per_mtok": 0.15, "output_per_mtok": 0.60},
+        "retry": {"max_attempts": 4, "initial_interval": "100ms"},
+    }
     return {"providers": {"mock": provider}, "agents": {"reader": agent, "writer": agent}}
 
 
@@ -38,7 +41,9 @@ def keyed(monkeypatch):
 
 
 @pytest.mark.usefixtures("keyed")
-async def test_chain_over_http_with_usage_cost_and_no_secret_in_history(client, mock_llm, write_spec):
+async def test_chain_over_http_with_usage_cost_and_no_secret_in_history(
+    client, mock_llm, write_spec
+):
     plan = compile_spec(write_spec(SPEC, catalog(mock_llm.url)))
     assert plan.steps[0].agent.provider.name == "mock" and not plan.warnings
     handle = await start_run(client, plan, {"doc": "quarterly report"})
@@ -62,7 +67,9 @@ async def test_chain_over_http_with_usage_cost_and_no_secret_in_history(client, 
 async def test_retry_honours_retry_after(client, mock_llm, write_spec):
     mock_llm.queue({"type": "fail", "status": 429, "retry_after": 2})
     spec = {**SPEC, "steps": SPEC["steps"][:1]}
-    handle = await start_run(client, compile_spec(write_spec(spec, catalog(mock_llm.url))), {"doc": "x"})
+    handle = await start_run(
+        client, compile_spec(write_spec(spec, catalog(mock_llm.url))), {"doc": "x"}
+    )
     result = await handle.result()
     first, second = mock_llm.requests()
     assert first["status"] == 429 and second["status"] == 200
@@ -73,9 +80,13 @@ async def test_retry_honours_retry_after(client, mock_llm, write_spec):
 
 @pytest.mark.usefixtures("keyed")
 async def test_auth_failure_is_not_retried(client, mock_llm, write_spec):
-    mock_llm.queue({"type": "fail", "status": 401, "message": "Incorrect API key provided", "times": 5})
+    mock_llm.queue(
+        {"type": "fail", "status": 401, "message": "Incorrect API key provided", "times": 5}
+    )
     spec = {**SPEC, "steps": SPEC["steps"][:1]}
-    handle = await start_run(client, compile_spec(write_spec(spec, catalog(mock_llm.url))), {"doc": "x"})
+    handle = await start_run(
+        client, compile_spec(write_spec(spec, catalog(mock_llm.url))), {"doc": "x"}
+    )
     with pytest.raises(Exception) as info:
         await handle.result()
     assert "ProviderAuthError" in info.value.cause.message

@@ -1,0 +1,14 @@
+# Podium worker image (used by docker-compose.yml: `docker compose up --scale worker=3`).
+FROM python:3.11-slim
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY activities activities
+COPY workflows workflows
+COPY workers workers
+COPY starters starters
+RUN pip install --no-cache-dir .
+COPY agents agents
+COPY specs specs
+# API keys come from the environment at run time (see docker-compose.yml), never the image.
+ENTRYPOINT ["podium"]
+CMD ["worker"]
