@@ -53,21 +53,35 @@ class BenchChain:
         value: dict = {"text": "start"}
         for i in range(steps):
             value = await workflow.execute_activity(
-                echo, {"step": i, "prev": value.get("output", value)},
-                task_queue=BASELINE_QUEUE, start_to_close_timeout=timedelta(seconds=30),
+                echo,
+                {"step": i, "prev": value.get("output", value)},
+                task_queue=BASELINE_QUEUE,
+                start_to_close_timeout=timedelta(seconds=30),
             )
         return value
 
 
 def podium_plan(steps: int) -> Plan:
-    agent = AgentConfig(name="echo", provider=ProviderConfig(name="scripted", kind="scripted"),
-                        model="scripted")
+    agent = AgentConfig(
+        name="echo", provider=ProviderConfig(name="scripted", kind="scripted"), model="scripted"
+    )
     plan_steps = [
-        PlanStep(id=f"s{i}", agent=agent, timeout_s=30, retry=agent.retry,
-                 inputs={"step": f"`{i}`", **({"prev": f"steps.s{i - 1}.output"} if i else {})})
+        PlanStep(
+            id=f"s{i}",
+            agent=agent,
+            timeout_s=30,
+            retry=agent.retry,
+            inputs={"step": f"`{i}`", **({"prev": f"steps.s{i - 1}.output"} if i else {})},
+        )
         for i in range(steps)
     ]
     return Plan(name="bench_chain", steps=plan_steps, output=f"steps.s{steps - 1}.output")
+
+
+def spread(values: list[float], digits: int = 2) -> str:
+    """``median M (min A – max B)``."""
+    med, low, high = statistics.median(values), min(values), max(values)
+    return f"median {med:.{digits}f} (min {low:.{digits}f} – max {high:.{digits}f})"
 
 
 async def main() -> None:
@@ -79,15 +93,23 @@ async def main() -> None:
     for key, value in DYNAMIC_CONFIG.items():
         extra += ["--dynamic-config-value", f"{key}={value}"]
     env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=temporal_binary(), data_converter=pydantic_data_converter,
-        search_attributes=sa.ALL, dev_server_extra_args=extra,
+        dev_server_existing_path=temporal_binary(),
+        data_converter=pydantic_data_converter,
+        search_attributes=sa.ALL,
+        dev_server_extra_args=extra,
     )
     client = env.client
     workers = build_workers(client, WorkerOptions())
     workers.append(Worker(client, task_queue=BASELINE_QUEUE, activities=[echo]))
-    workers.append(Worker(client, task_queue="bench-orchestration", workflows=[BenchChain],
-                          sticky_queue_schedule_to_start_timeout=timedelta(seconds=2)))
-    tasks = [asyncio.create_task(w.run()) for w in workers]
+    workers.append(
+        Worker(
+            client,
+            task_queue="bench-orchestration",
+            workflows=[BenchChain],
+            sticky_queue_schedule_to_start_timeout=timedelta(seconds=2),
+        )
+    )
+    running = [asyncio.create_task(w.run()) for w in workers]
     plan = podium_plan(args.steps)
 
     async def run_podium() -> float:
@@ -98,8 +120,12 @@ async def main() -> None:
 
     async def run_baseline() -> float:
         start = time.perf_counter()
-        await client.execute_workflow(BenchChain.run, args.steps, id=f"bench-{uuid.uuid4().hex[:8]}",
-                                      task_queue="bench-orchestration")
+        await client.execute_workflow(
+            BenchChain.run,
+            args.steps,
+            id=f"bench-{uuid.uuid4().hex[:8]}",
+            task_queue="bench-orchestration",
+        )
         return time.perf_counter() - start
 
     await run_podium()  # warm-up both paths
@@ -112,11 +138,11 @@ async def main() -> None:
     p, b = per_step(podium), per_step(baseline)
     ratios = [x / y for x, y in zip(podium, baseline, strict=True)]
     print(f"N={args.steps} steps, {args.rounds} alternating rounds, cores={os.cpu_count()}")
-    print(f"podium      ms/step: median {statistics.median(p):.2f} (min {min(p):.2f} – max {max(p):.2f})")
-    print(f"hand-written ms/step: median {statistics.median(b):.2f} (min {min(b):.2f} – max {max(b):.2f})")
-    print(f"ratio podium / hand-written: median {statistics.median(ratios):.3f} "
-          f"(min {min(ratios):.3f} – max {max(ratios):.3f}); target ≤ 1.2")
+    print(f"podium       ms/step: {spread(p)}")
+    print(f"hand-written ms/step: {spread(b)}")
+    print(f"ratio podium / hand-written: {spread(ratios, 3)}; target <= 1.2")
     await asyncio.gather(*(w.shutdown() for w in workers), return_exceptions=True)
+    del running
     await env.shutdown()
     sys.stdout.flush()
     os._exit(0)  # temporalio/sdk-python#300
