@@ -33,7 +33,7 @@ from starters.devserver import DYNAMIC_CONFIG, temporal_binary  # noqa: E402
 from starters.launch import start_run  # noqa: E402
 from workers.worker import WorkerOptions, build_workers  # noqa: E402
 from workflows import search_attributes as sa  # noqa: E402
-from workflows.plan import Plan, PlanStep  # noqa: E402
+from workflows.plan import AgentNode, Plan  # noqa: E402
 
 BASELINE_QUEUE = "bench-baseline"
 
@@ -66,7 +66,7 @@ def podium_plan(steps: int) -> Plan:
         name="echo", provider=ProviderConfig(name="scripted", kind="scripted"), model="scripted"
     )
     plan_steps = [
-        PlanStep(
+        AgentNode(
             id=f"s{i}",
             agent=agent,
             timeout_s=30,

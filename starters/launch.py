@@ -14,7 +14,7 @@ from activities.queues import ORCHESTRATION_QUEUE
 from activities.templates import render
 from workflows import search_attributes as sa
 from workflows.interpreter import WORKFLOW_NAME
-from workflows.plan import Plan, RunInput
+from workflows.plan import Plan, RunInput, node_label
 from workflows.state import RunResult
 
 UI_BASE_ENV = "PODIUM_UI_URL"
@@ -32,7 +32,7 @@ def run_summary(plan: Plan, run_input: dict[str, Any]) -> str:
 
 def run_details(plan: Plan, run_input: dict[str, Any]) -> str:
     """Web UI static details: the steps and the input, in Markdown."""
-    steps = "\n".join(f"{i}. `{s.id}` — {s.agent.name}" for i, s in enumerate(plan.steps, 1))
+    steps = "\n".join(f"{i}. `{s.id}` — {node_label(s)}" for i, s in enumerate(plan.steps, 1))
     shown = json.dumps(run_input, ensure_ascii=False, indent=1)[:1500]
     return f"**Spec** `{plan.name}` ({plan.source})\n\n{steps}\n\n**Input**\n```json\n{shown}\n```"
 

@@ -17,6 +17,7 @@ from activities.queues import ORCHESTRATION_QUEUE, provider_queue
 from activities.run_agent import run_agent
 from workflows.catalog import CatalogFile
 from workflows.interpreter import PodiumRun
+from workflows.map_batch import PodiumMapBatch
 from workflows.yamlfile import read_yaml
 
 logger = logging.getLogger("podium.worker")
@@ -65,7 +66,7 @@ def build_workers(client: Client, options: WorkerOptions) -> list[Worker]:
             Worker(
                 client,
                 task_queue=ORCHESTRATION_QUEUE,
-                workflows=[PodiumRun],
+                workflows=[PodiumRun, PodiumMapBatch],
                 workflow_runner=SandboxedWorkflowRunner(
                     restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
                 ),

@@ -39,16 +39,17 @@ def evaluate(expression: str, scope: dict[str, Any]) -> Any:
     return parse(expression).search(scope)
 
 
-def references(expression: str) -> tuple[set[str], set[str]]:
-    """Root names and step ids an expression reads.
+def references(expression: str) -> tuple[set[str], set[str], set[str]]:
+    """Root names, step ids and variable names an expression reads.
 
-    Returns ``(roots, step_ids)``: ``roots`` are the top-level names it reads
-    (``input``, ``steps``, or a typo); ``step_ids`` the ids after ``steps.``.
+    Returns ``(roots, step_ids, var_names)``: ``roots`` are the top-level names it
+    reads (``input``, ``steps``, ``vars``, or a typo); ``step_ids`` the names after
+    ``steps.``; ``var_names`` those after ``vars.``.
     """
     roots: set[str] = set()
-    steps: set[str] = set()
-    _walk(parse(expression).parsed, True, roots, steps)
-    return roots, steps
+    named: dict[str, set[str]] = {"steps": set(), "vars": set()}
+    _walk(parse(expression).parsed, True, roots, named)
+    return roots, named["steps"], named["vars"]
 
 
 _RELATIVE_AFTER_FIRST = {
@@ -62,7 +63,7 @@ _RELATIVE_AFTER_FIRST = {
 }
 
 
-def _walk(node: dict[str, Any], at_root: bool, roots: set[str], steps: set[str]) -> None:
+def _walk(node: dict[str, Any], at_root: bool, roots: set[str], named: dict[str, set[str]]) -> None:
     kind = node.get("type")
     children = node.get("children", [])
     if kind == "field":
@@ -73,16 +74,17 @@ def _walk(node: dict[str, Any], at_root: bool, roots: set[str], steps: set[str])
         return  # evaluated against elements, not the root
     if kind == "subexpression" and at_root and len(children) >= 2:
         first, second = children[0], children[1]
-        if first.get("type") == "field" and first["value"] == "steps":
+        if first.get("type") == "field" and first["value"] in named:
+            bucket = named[first["value"]]
             if second.get("type") == "field":
-                steps.add(second["value"])
+                bucket.add(second["value"])
             elif second.get("type") == "index_expression":
                 inner = second["children"][0]
                 if inner.get("type") == "field":
-                    steps.add(inner["value"])
+                    bucket.add(inner["value"])
     if kind in _RELATIVE_AFTER_FIRST:
         for i, child in enumerate(children):
-            _walk(child, at_root and i == 0, roots, steps)
+            _walk(child, at_root and i == 0, roots, named)
         return
     for child in children:
-        _walk(child, at_root, roots, steps)
+        _walk(child, at_root, roots, named)

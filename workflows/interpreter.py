@@ -1,7 +1,13 @@
-"""``PodiumRun``: the one workflow that runs any compiled ``Plan``."""
+"""``PodiumRun``: the one workflow that runs any compiled ``Plan``.
+
+Top-level steps form a DAG: each starts once the steps it needs have finished (by
+default, the previous step), so independent work runs in parallel and a fast branch's
+downstream step never waits for a slow sibling.
+"""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from temporalio import workflow
@@ -10,50 +16,72 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from workflows import search_attributes as sa
     from workflows.expressions import evaluate
-    from workflows.plan import Plan, RunInput
+    from workflows.plan import Node, Plan, RunInput, tracked
     from workflows.state import RunResult, RunState, StepState
 
-from workflows.steps.agent_step import run_agent_step
+from workflows.steps.all import Ctx, execute
 
 WORKFLOW_NAME = "PodiumRun"
 
 
 @workflow.defn(name=WORKFLOW_NAME)
 class PodiumRun:
-    """Interpret a plan step by step, keeping a queryable run state."""
+    """Interpret a plan, keeping a queryable run state."""
 
     @workflow.init
     def __init__(self, run: RunInput) -> None:
         plan = run.plan
         self.state = RunState(
             spec=plan.name,
-            steps=[StepState(id=s.id, agent=s.agent.name) for s in plan.steps],
+            steps=[
+                StepState(
+                    id=n.id, kind=n.kind, agent=getattr(getattr(n, "agent", None), "name", "")
+                )
+                for n in tracked(plan.steps)
+            ],
             warnings=list(plan.warnings),
         )
+        self.plan = plan
 
     @workflow.run
     async def run(self, run: RunInput) -> RunResult:
-        """Run every step in order; return the output and the final state."""
-        plan = run.plan
+        """Run every step as its dependencies allow; return the output and final state."""
         self.state.started_at = workflow.now()
         scope: dict[str, Any] = {"input": run.input, "steps": {}, "vars": {}}
+        ctx = Ctx(self.state)
         try:
-            for step in plan.steps:
-                workflow.set_current_details(self._details(plan, f"running **{step.id}**"))
-                await run_agent_step(step, scope, self.state)
-            output = self._output(plan, scope)
+            await self._run_dag(run.plan.steps, scope, ctx)
+            output = self._output(run.plan, scope)
         except ApplicationError as exc:
             self._close("failed", error=exc.message)
-            workflow.set_current_details(self._details(plan, f"failed: {exc.message}"))
             raise
         self._close("completed")
-        workflow.set_current_details(self._details(plan, "completed"))
         return RunResult(output=output, state=self.state)
 
     @workflow.query(name="status")
     def status(self) -> RunState:
-        """The run's current state (steps, outputs, usage, cost)."""
+        """The run's current state (steps, outputs, usage, cost, flags)."""
         return self.state
+
+    async def _run_dag(self, nodes: list[Node], scope: dict[str, Any], ctx: Ctx) -> None:
+        async def run_node(node: Node) -> None:
+            await workflow.wait_condition(
+                lambda: all(self.state.step(d).finished() for d in node.needs)
+            )
+            self._show()
+            await execute(node, scope, ctx)
+            self._show()
+
+        tasks = [asyncio.create_task(run_node(node)) for node in nodes]
+        try:
+            done, pending = await workflow.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            for task in done:
+                if task.exception() is not None:
+                    raise task.exception()  # type: ignore[misc]
+        finally:
+            for task in tasks:
+                if not task.done():
+                    task.cancel()
 
     def _output(self, plan: Plan, scope: dict[str, Any]) -> Any:
         try:
@@ -69,17 +97,23 @@ class PodiumRun:
 
     def _close(self, status: str, error: str | None = None) -> None:
         self.state.status = status  # type: ignore[assignment]
-        self.state.current = None
+        self.state.current = []
         self.state.error = error
         self.state.finished_at = workflow.now()
         workflow.upsert_search_attributes(
             [sa.STATUS.value_set(status), sa.COST_USD.value_set(self.state.cost_usd)]
         )
+        self._show(status if error is None else f"failed: {error}")
 
-    def _details(self, plan: Plan, now: str) -> str:
-        done = sum(1 for s in self.state.steps if s.status == "completed")
-        return (
-            f"**{plan.name}** — {now}\n\n"
-            f"steps done: {done}/{len(self.state.steps)} · "
-            f"tokens: {self.state.usage.total_tokens} · cost: ${self.state.cost_usd:.4f}"
+    def _show(self, headline: str | None = None) -> None:
+        state = self.state
+        done = sum(1 for s in state.steps if s.finished())
+        now = headline or (
+            "running " + ", ".join(f"**{s}**" for s in state.current)
+            if state.current
+            else "waiting"
+        )
+        workflow.set_current_details(
+            f"**{self.plan.name}** — {now}\n\nsteps finished: {done}/{len(state.steps)} · "
+            f"tokens: {state.usage.total_tokens} · cost: ${state.cost_usd:.4f}"
         )

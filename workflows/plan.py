@@ -1,28 +1,107 @@
 """The compiled ``Plan``: the only input of the interpreter workflow.
 
-A plan is self-contained (every agent resolved, every expression checked), so a
-run's exact definition is in its history and needs no file at run time.
+A plan is self-contained (every agent resolved, every expression checked, every
+sub-workflow's plan embedded), so a run's exact definition is in its history and
+needs no file at run time. Nodes form a tree; top-level nodes also form a DAG
+through ``needs``.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from activities.contracts import AgentConfig, Contract, RetrySettings
 
 
-class PlanStep(Contract):
-    """One agent step of a plan."""
+class NodeBase(Contract):
+    """What every step kind has."""
 
     id: str
+    description: str = ""
+    when: str | None = None
+    """Expression; when falsy the step is skipped (recorded with the reason)."""
+    optional: bool = False
+    """A failed optional step does not fail the run; its output is null and flagged."""
+    needs: list[str] = Field(default_factory=list)
+    """Step ids that must have finished before this one starts (top-level steps)."""
+
+
+class AgentNode(NodeBase):
+    """Call one agent."""
+
+    kind: Literal["agent"] = "agent"
     agent: AgentConfig
     inputs: dict[str, str] = Field(default_factory=dict)
-    """Input name → JMESPath expression over ``{input, steps}``."""
+    """Input name → JMESPath expression over ``{input, steps, vars}``."""
     timeout_s: float
     retry: RetrySettings
-    description: str = ""
+
+
+class Branch(Contract):
+    """One branch of a parallel step: a sequence of steps; its output is the last one's."""
+
+    id: str
+    steps: list[Node]
+    on_error: Literal["fail", "continue"] = "fail"
+    """``fail``: a failed branch fails the join; ``continue``: record it and go on."""
+
+
+class ParallelNode(NodeBase):
+    """Run branches concurrently and join them."""
+
+    kind: Literal["parallel"] = "parallel"
+    branches: list[Branch]
+    join: Literal["all", "any", "quorum"] = "all"
+    quorum: int | None = None
+
+
+class MapNode(NodeBase):
+    """Run a step template once per item of a list known only at run time."""
+
+    kind: Literal["map"] = "map"
+    over: str
+    as_: str = Field("item", alias="as")
+    template: Node
+    max_concurrency: int = 10
+    batch_size: int = 100
+    """Above this many items, items run in child workflows of this size."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class RouteNode(NodeBase):
+    """Pick one case by the value of an expression."""
+
+    kind: Literal["route"] = "route"
+    on: str
+    cases: dict[str, Node]
+    default: Node | None = None
+
+
+class RefineNode(NodeBase):
+    """Producer and reviewer in a loop until ``until`` holds or ``max_rounds``."""
+
+    kind: Literal["refine"] = "refine"
+    producer: Node
+    reviewer: Node
+    until: str
+    max_rounds: int = 3
+
+
+class WorkflowNode(NodeBase):
+    """Run another spec as a child workflow."""
+
+    kind: Literal["workflow"] = "workflow"
+    plan: Plan
+    inputs: dict[str, str] = Field(default_factory=dict)
+
+
+Node = Annotated[
+    AgentNode | ParallelNode | MapNode | RouteNode | RefineNode | WorkflowNode,
+    Field(discriminator="kind"),
+]
 
 
 class Plan(Contract):
@@ -34,14 +113,75 @@ class Plan(Contract):
     summary: str | None = None
     description: str = ""
     input_schema: dict[str, Any] = Field(default_factory=dict)
-    steps: list[PlanStep]
+    steps: list[Node]
     output: str | dict[str, str] | None = None
     """Expression (or mapping of expressions) for the run's final output."""
     warnings: list[str] = Field(default_factory=list)
 
     def agents_used(self) -> dict[str, AgentConfig]:
-        """Agents by name, in step order."""
-        return {step.agent.name: step.agent for step in self.steps}
+        """Agents by name, in step order (nested steps included)."""
+        found: dict[str, AgentConfig] = {}
+        for node in walk(self.steps):
+            if isinstance(node, AgentNode):
+                found.setdefault(node.agent.name, node.agent)
+        return found
+
+
+def children(node: Node) -> list[Node]:
+    """Direct sub-steps of a node (not those of a sub-workflow's plan)."""
+    if isinstance(node, ParallelNode):
+        return [s for b in node.branches for s in b.steps]
+    if isinstance(node, MapNode):
+        return [node.template]
+    if isinstance(node, RouteNode):
+        return [*node.cases.values(), *([node.default] if node.default else [])]
+    if isinstance(node, RefineNode):
+        return [node.producer, node.reviewer]
+    return []
+
+
+def walk(nodes: list[Node]) -> list[Node]:
+    """Every node, depth first."""
+    out: list[Node] = []
+    for node in nodes:
+        out.append(node)
+        out += walk(children(node))
+    return out
+
+
+def tracked(nodes: list[Node]) -> list[Node]:
+    """Nodes that get their own entry in the run state: top-level steps and the steps of
+    parallel branches (map items, route cases and refine rounds are recorded on their
+    parent)."""
+    out: list[Node] = []
+    for node in nodes:
+        out.append(node)
+        if isinstance(node, ParallelNode):
+            out += tracked([s for b in node.branches for s in b.steps])
+    return out
+
+
+def node_label(node: Node) -> str:
+    """One line saying what a node does (Web UI details, graphs)."""
+    if isinstance(node, AgentNode):
+        return f"agent {node.agent.name}"
+    if isinstance(node, ParallelNode):
+        join = f"quorum {node.quorum}" if node.join == "quorum" else node.join
+        return f"parallel ({join}): " + ", ".join(b.id for b in node.branches)
+    if isinstance(node, MapNode):
+        return f"map over {node.over} → {node_label(node.template)}"
+    if isinstance(node, RouteNode):
+        return (
+            f"route on {node.on}: "
+            + ", ".join(node.cases)
+            + (" (+ default)" if node.default else "")
+        )
+    if isinstance(node, RefineNode):
+        return (
+            f"refine {node_label(node.producer)} ⇄ {node_label(node.reviewer)}, "
+            f"≤ {node.max_rounds} rounds"
+        )
+    return f"sub-workflow {node.plan.name}"
 
 
 class RunInput(Contract):
@@ -49,3 +189,7 @@ class RunInput(Contract):
 
     plan: Plan
     input: dict[str, Any] = Field(default_factory=dict)
+
+
+for _model in (Branch, MapNode, RouteNode, RefineNode, WorkflowNode, ParallelNode, Plan):
+    _model.model_rebuild()

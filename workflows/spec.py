@@ -1,45 +1,131 @@
-"""The workflow spec language (YAML), v0: a chain of agent steps.
+"""The workflow spec language (YAML).
 
-    name: market_brief
-    summary: "Market brief for {{ input.company }}"
+    name: deal_review
+    summary: "Deal review for {{ input.company }}"
     input: {type: object, required: [company], properties: {company: {type: string}}}
-    agents: ../agents/analysts.yaml       # a catalog file, a list of them, or inline
+    agents: ../agents/deal.yaml            # a catalog file, a list of them, or inline
     steps:
-      - id: research
-        agent: researcher
-        with: {company: input.company}    # values are JMESPath over {input, steps}
-      - id: write
-        agent: writer
-        with: {facts: steps.research.output, tone: "'formal'"}
-        timeout: 30s
-    output: steps.write.output            # or a mapping of name → expression
+      - id: reviews                        # parallel fan-out / fan-in
+        parallel:
+          - {id: financial, agent: financial-analyst, with: {terms: input.terms}}
+          - {id: legal, agent: legal-analyst, with: {terms: input.terms}, on_error: continue}
+        join: all                          # all | any | {quorum: 2}
+      - id: compliance                     # dynamic map over a run-time list
+        map: {over: input.markets, as: market, max_concurrency: 6}
+        step: {agent: compliance-checker, with: {market: vars.market}}
+      - id: desk                           # conditional routing
+        route:
+          on: steps.risk.output.level
+          cases: {high: {agent: senior-reviewer}, low: {agent: junior-reviewer}}
+          default: {agent: junior-reviewer}
+      - id: reply                          # iterative refinement
+        refine:
+          producer: {agent: writer, with: {feedback: vars.feedback}}
+          reviewer: {agent: editor, with: {draft: vars.draft}}
+          until: vars.review.approved
+          max_rounds: 3
+      - id: onboarding                     # sub-workflow (another spec)
+        workflow: vendor_onboarding.yaml
+        with: {vendor: input.company}
+        when: "steps.desk.output.ok"       # any step: condition
+        optional: true                     # any step: failure does not fail the run
+        needs: [reviews]                   # top-level steps: DAG edges
+    output: steps.reply.output
 
-``with`` values that are not strings (numbers, booleans, lists, mappings) are taken
-literally; strings are expressions — quote text as ``"'text'"``.
+Values in ``with`` are JMESPath over ``{input, steps, vars}``; non-strings are literal.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from workflows.catalog import CatalogFile, Duration, RetryEntry, Strict, _check_duration
 
+KINDS = ("agent", "parallel", "map", "route", "refine", "workflow")
+
+
+class QuorumEntry(Strict):
+    """``join: {quorum: N}``: succeed once N branches succeed."""
+
+    quorum: int = Field(ge=1)
+
+
+class MapEntry(Strict):
+    """``map:`` settings."""
+
+    over: str = Field(description="Expression giving the list to map over.")
+    as_: str = Field("item", alias="as", description="Name of the item in vars (vars.<as>).")
+    max_concurrency: int = Field(10, ge=1, le=10_000)
+    batch_size: int = Field(100, ge=1, le=1000, description="Items per child workflow.")
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class RouteEntry(Strict):
+    """``route:`` settings."""
+
+    on: str = Field(description="Expression whose value picks the case.")
+    cases: dict[str, StepEntry] = Field(default_factory=dict)
+    default: StepEntry | None = None
+
+
+class RefineEntry(Strict):
+    """``refine:`` settings."""
+
+    producer: StepEntry
+    reviewer: StepEntry
+    until: str | None = Field(None, description="Expression over vars.review; true = accepted.")
+    max_rounds: int | None = Field(None, ge=1, le=50)
+
 
 class StepEntry(Strict):
-    """One agent step."""
+    """One step. Exactly one of agent / parallel / map / route / refine / workflow."""
 
-    id: str = Field(description="Unique step id; letters, digits and '_' (used in steps.<id>).")
-    agent: str = Field(description="Name of an agent in the catalog.")
+    id: str | None = Field(
+        None, description="Unique step id; letters, digits and '_' (read as steps.<id>)."
+    )
     description: str = ""
+    when: str | None = Field(None, description="Run only if this expression is truthy.")
+    optional: bool = False
+    needs: list[str] | None = Field(None, description="Top-level steps to wait for.")
+    on_error: Literal["fail", "continue"] = Field(
+        "fail", description="In a parallel branch: fail the join, or record and continue."
+    )
+    agent: str | None = None
     with_: dict[str, Any] = Field(default_factory=dict, alias="with")
     timeout: Duration | None = None
     retry: RetryEntry | None = None
+    parallel: list[StepEntry] | None = None
+    join: Literal["all", "any"] | QuorumEntry = "all"
+    steps: list[StepEntry] | None = Field(None, description="A parallel branch's sequence.")
+    map: MapEntry | None = None
+    step: StepEntry | None = Field(None, description="The map's step template.")
+    route: RouteEntry | None = None
+    refine: RefineEntry | None = None
+    workflow: str | None = Field(None, description="Path of a spec to run as a child.")
 
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
     _durations = field_validator("timeout")(_check_duration)
 
-    model_config = Strict.model_config | {"populate_by_name": True}
+    @model_validator(mode="after")
+    def _one_kind(self) -> StepEntry:
+        kinds = [k for k in KINDS if getattr(self, k) is not None]
+        if self.steps is not None:
+            kinds.append("steps")
+        if len(kinds) != 1:
+            found = ", ".join(kinds) or "none"
+            raise ValueError(
+                "a step needs exactly one of agent, parallel, map, route, refine, workflow "
+                f"(or steps, in a parallel branch); found: {found}"
+            )
+        return self
+
+    @property
+    def kind(self) -> str:
+        """Which kind of step this is."""
+        return next((k for k in KINDS if getattr(self, k) is not None), "steps")
 
 
 class SpecFile(Strict):
@@ -56,3 +142,7 @@ class SpecFile(Strict):
     )
     steps: list[StepEntry] = Field(min_length=1)
     output: str | dict[str, str] | None = None
+
+
+for _model in (RouteEntry, RefineEntry, StepEntry, SpecFile):
+    _model.model_rebuild()

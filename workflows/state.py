@@ -9,14 +9,33 @@ from pydantic import Field
 
 from activities.contracts import Contract, Usage
 
-StepStatus = Literal["pending", "running", "completed", "failed", "skipped"]
+StepStatus = Literal["pending", "running", "completed", "failed", "skipped", "cancelled"]
 RunStatus = Literal["running", "completed", "failed"]
+FINISHED = ("completed", "failed", "skipped", "cancelled")
+
+
+class Progress(Contract):
+    """Items of a map (or branches of a parallel) done so far."""
+
+    total: int = 0
+    done: int = 0
+    failed: int = 0
+
+
+class RoundRecord(Contract):
+    """One producer → reviewer round of a refine step."""
+
+    round: int
+    draft: Any = None
+    review: Any = None
+    accepted: bool = False
 
 
 class StepState(Contract):
     """One step's progress and outcome."""
 
     id: str
+    kind: str = "agent"
     agent: str = ""
     status: StepStatus = "pending"
     output: Any = None
@@ -30,6 +49,16 @@ class StepState(Contract):
     offline: bool = False
     error: str | None = None
     error_type: str | None = None
+    skipped_reason: str | None = None
+    progress: Progress | None = None
+    route_case: str | None = None
+    rounds: list[RoundRecord] = Field(default_factory=list)
+    converged: bool | None = None
+    child_workflow_id: str | None = None
+
+    def finished(self) -> bool:
+        """Whether the step will not change any more."""
+        return self.status in FINISHED
 
 
 class RunState(Contract):
@@ -37,7 +66,7 @@ class RunState(Contract):
 
     spec: str
     status: RunStatus = "running"
-    current: str | None = None
+    current: list[str] = Field(default_factory=list)
     steps: list[StepState] = Field(default_factory=list)
     started_at: datetime | None = None
     finished_at: datetime | None = None
@@ -45,13 +74,23 @@ class RunState(Contract):
     cost_usd: float = 0.0
     error: str | None = None
     warnings: list[str] = Field(default_factory=list)
+    flags: list[str] = Field(default_factory=list)
+    """What a reader of the result must know: optional steps that failed, refine loops
+    that stopped without acceptance."""
 
-    def step(self, step_id: str) -> StepState:
-        """The state of ``step_id``."""
+    def find(self, step_id: str) -> StepState | None:
+        """The state of ``step_id`` if the run tracks it."""
         for step in self.steps:
             if step.id == step_id:
                 return step
-        raise KeyError(step_id)
+        return None
+
+    def step(self, step_id: str) -> StepState:
+        """The state of ``step_id`` (KeyError if untracked)."""
+        found = self.find(step_id)
+        if found is None:
+            raise KeyError(step_id)
+        return found
 
 
 class RunResult(Contract):

@@ -84,7 +84,7 @@ def test_bad_jmespath_is_refused(write_spec):
 @pytest.mark.parametrize(
     ("ref", "expected"),
     [
-        ("steps.b.output", "runs later"),
+        ("steps.b.output", "may not have run yet"),
         ("steps.nope.output", "unknown step 'nope'"),
         ("steps.a.output", "reads its own output"),
         ("company", "reads 'company', which does not exist"),

@@ -1,0 +1,194 @@
+"""Loading agent catalogs and resolving agents into ``AgentConfig``s (compile time)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+
+from activities.contracts import (
+    AgentConfig,
+    FaultInjection,
+    Price,
+    ProviderConfig,
+    RetrySettings,
+    ScriptRule,
+)
+from activities.errors import ERROR_TYPES
+from workflows.catalog import AgentEntry, CatalogFile, ProviderEntry, RetryEntry
+from workflows.durations import parse_duration
+from workflows.expressions import ExpressionError, parse
+from workflows.problems import Reporter, suggest
+from workflows.spec import SpecFile
+from workflows.yamlfile import Loc, YamlDocument, read_yaml
+
+BUILTIN = {
+    "scripted": ProviderConfig(name="scripted", kind="scripted"),
+    "function": ProviderConfig(name="function", kind="function"),
+}
+
+
+def retry_settings(entry: RetryEntry) -> RetrySettings:
+    """Retry settings from their spec form."""
+    return RetrySettings(
+        max_attempts=entry.max_attempts,
+        initial_interval_s=parse_duration(entry.initial_interval),
+        backoff=entry.backoff,
+        max_interval_s=parse_duration(entry.max_interval),
+    )
+
+
+def check_schema(report: Reporter, doc: YamlDocument, loc: Loc, schema: Any, what: str) -> None:
+    """Record a problem if ``schema`` is not a valid JSON Schema."""
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        report.problem(
+            doc, loc + tuple(exc.path), f"{what} is not a valid JSON Schema: {exc.message}"
+        )
+
+
+class AgentResolver:
+    """The agents a spec may use, resolved on first use."""
+
+    def __init__(self, report: Reporter, offline: bool | None, warnings: list[str]):
+        self.report = report
+        self.offline = offline
+        self.warnings = warnings
+        self.entries: dict[str, tuple[AgentEntry, YamlDocument, Loc]] = {}
+        self.providers: dict[str, ProviderEntry] = {}
+        self.resolved: dict[str, AgentConfig | None] = {}
+        self.incomplete = False
+        """True when a catalog could not be read: unknown agents are then no news."""
+
+    def load(self, doc: YamlDocument, spec: SpecFile) -> None:
+        """Read the spec's catalogs (files relative to the spec, or inline)."""
+        if isinstance(spec.agents, CatalogFile):
+            self._add(doc, ("agents",), spec.agents)
+            return
+        paths = [spec.agents] if isinstance(spec.agents, str) else spec.agents
+        for i, rel in enumerate(paths):
+            loc: Loc = ("agents",) if isinstance(spec.agents, str) else ("agents", i)
+            path = (doc.path.parent / rel).resolve()
+            cat_doc = self._read(doc, loc, rel, path)
+            catalog = self.report.validate(cat_doc, CatalogFile) if cat_doc else None
+            if cat_doc is None or catalog is None:
+                self.incomplete = True
+                continue
+            self._add(cat_doc, (), catalog)
+
+    def _read(self, doc: YamlDocument, loc: Loc, rel: str, path: Path) -> YamlDocument | None:
+        if not path.exists():
+            self.report.problem(doc, loc, f"agent catalog {rel!r} not found", f"looked at {path}")
+            return None
+        try:
+            return read_yaml(path)
+        except Exception as exc:  # yaml.YAMLError, OSError
+            self.report.problem(doc, loc, f"agent catalog {rel!r} cannot be read: {exc}")
+            return None
+
+    def _add(self, doc: YamlDocument, prefix: Loc, catalog: CatalogFile) -> None:
+        self.providers.update(catalog.providers)
+        for name, entry in catalog.agents.items():
+            self.entries[name] = (entry, doc, prefix + ("agents", name))
+
+    def get(self, name: str, doc: YamlDocument, loc: Loc) -> AgentConfig | None:
+        """The agent ``name``, or None (with a problem recorded at ``loc``)."""
+        if name not in self.entries:
+            if not self.incomplete:
+                hint = suggest(name, self.entries, "agents in the catalog")
+                self.report.problem(doc, loc, f"unknown agent {name!r}", hint)
+            return None
+        if name not in self.resolved:
+            entry, cat_doc, cat_loc = self.entries[name]
+            self.resolved[name] = self._resolve(name, entry, cat_doc, cat_loc)
+        return self.resolved[name]
+
+    def _resolve(
+        self, name: str, entry: AgentEntry, doc: YamlDocument, loc: Loc
+    ) -> AgentConfig | None:
+        provider = self._provider(entry, doc, loc)
+        if provider is None:
+            return None
+        provider_cfg, model, offline_reason = provider
+        if entry.output is not None:
+            check_schema(
+                self.report, doc, loc + ("output",), entry.output, f"agent {name!r}'s output"
+            )
+        for i, rule in enumerate(entry.script):
+            if rule.when is not None:
+                try:
+                    parse(rule.when)
+                except ExpressionError as exc:
+                    self.report.problem(doc, loc + ("script", i, "when"), str(exc))
+        if entry.faults and entry.faults.error not in ERROR_TYPES:
+            self.report.problem(
+                doc,
+                loc + ("faults", "error"),
+                f"unknown error class {entry.faults.error!r}",
+                suggest(entry.faults.error, ERROR_TYPES, "error classes"),
+            )
+        return AgentConfig(
+            name=name,
+            description=entry.description,
+            provider=provider_cfg,
+            model=model,
+            instructions=entry.instructions,
+            output_schema=entry.output,
+            timeout_s=parse_duration(entry.timeout),
+            heartbeat_s=parse_duration(entry.heartbeat),
+            retry=retry_settings(entry.retry),
+            price=Price(**entry.price.model_dump()),
+            max_output_tokens=entry.max_output_tokens,
+            script=[ScriptRule(**r.model_dump()) for r in entry.script],
+            latency_s=parse_duration(entry.latency) if entry.latency else 0.0,
+            faults=FaultInjection(**entry.faults.model_dump()) if entry.faults else None,
+            offline_reason=offline_reason,
+        )
+
+    def _provider(
+        self, entry: AgentEntry, doc: YamlDocument, loc: Loc
+    ) -> tuple[ProviderConfig, str, str | None] | None:
+        provider_name, _, model = entry.model.partition(":")
+        if provider_name in BUILTIN:
+            if provider_name == "function" and not model:
+                self.report.problem(
+                    doc, loc + ("model",), "function agent needs 'function:module:callable'"
+                )
+                return None
+            return BUILTIN[provider_name], model or "scripted", None
+        if provider_name not in self.providers:
+            self.report.problem(
+                doc,
+                loc + ("model",),
+                f"unknown provider {provider_name!r} in model {entry.model!r}",
+                "declare it under providers: (base_url, api_key_env), or use "
+                "'scripted' or 'function:module:callable'",
+            )
+            return None
+        if not model:
+            self.report.problem(
+                doc,
+                loc + ("model",),
+                f"model {entry.model!r} names no model",
+                f"write {provider_name}:<model-id>, e.g. {provider_name}:gpt-4o-mini",
+            )
+            return None
+        provider = ProviderConfig(name=provider_name, **self.providers[provider_name].model_dump())
+        reason = self._offline_reason(provider)
+        return (BUILTIN["scripted"], model, reason) if reason else (provider, model, None)
+
+    def _offline_reason(self, provider: ProviderConfig) -> str | None:
+        if self.offline is True:
+            return "offline mode requested"
+        if self.offline is False or not provider.api_key_env:
+            return None
+        if os.environ.get(provider.api_key_env):
+            return None
+        reason = f"{provider.api_key_env} is not set; using the offline scripted model"
+        if reason not in self.warnings:
+            self.warnings.append(reason)
+        return reason

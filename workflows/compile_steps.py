@@ -1,0 +1,469 @@
+"""Compiling steps (every kind) into plan nodes, with the DAG and scope checks.
+
+A step may read ``steps.<id>`` only if that step is certain to have finished before
+it starts: an earlier step of the chain, a step it ``needs`` (and what those needed),
+or an earlier step of its own parallel branch.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from workflows.compile_agents import AgentResolver, retry_settings
+from workflows.durations import parse_duration
+from workflows.expressions import ROOTS, ExpressionError, literal, references
+from workflows.plan import (
+    AgentNode,
+    Branch,
+    MapNode,
+    Node,
+    ParallelNode,
+    Plan,
+    RefineNode,
+    RouteNode,
+    WorkflowNode,
+)
+from workflows.problems import Reporter, suggest
+from workflows.spec import QuorumEntry, StepEntry
+from workflows.yamlfile import Loc, YamlDocument
+
+NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+ChildCompiler = Callable[[YamlDocument, Loc, str], Plan | None]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What an expression at some place may read."""
+
+    done: frozenset[str] = frozenset()
+    vars: frozenset[str] = frozenset()
+
+    def with_vars(self, *names: str) -> Scope:
+        return Scope(self.done, self.vars | set(names))
+
+    def with_done(self, ids: set[str]) -> Scope:
+        return Scope(self.done | ids, self.vars)
+
+
+@dataclass
+class _Named:
+    top: str
+    loc: Loc
+    before: list[str] = field(default_factory=list)
+    inner: list[str] = field(default_factory=list)
+
+
+class StepCompiler:
+    """Compiles the ``steps:`` of one spec file."""
+
+    def __init__(
+        self,
+        report: Reporter,
+        doc: YamlDocument,
+        agents: AgentResolver,
+        compile_child: ChildCompiler,
+    ):
+        self.report, self.doc, self.agents, self.compile_child = report, doc, agents, compile_child
+        self.named: dict[str, _Named] = {}
+        self.deps: dict[str, list[str]] = {}
+        self.done_before: dict[str, set[str]] = {}
+
+    # -- structure -----------------------------------------------------------------
+    def compile(self, steps: list[StepEntry]) -> list[Node]:
+        """Plan nodes for the top-level ``steps`` (None entries dropped on error)."""
+        registered: list[int] = []
+        for i, step in enumerate(steps):
+            if self._collect(step, ("steps", i), top=None, before=[]):
+                registered.append(i)
+        tops = [steps[i].id or "" for i in registered]
+        for n, i in enumerate(registered):
+            self.deps[tops[n]] = self._needs(steps[i], ("steps", i), tops[:n], tops)
+        if not self._acyclic(tops, steps):
+            return []
+        for top in tops:
+            self._done_before(top)
+        nodes = []
+        for i, step in enumerate(steps):
+            scope = Scope(frozenset(self.done_before.get(step.id or "", set())))
+            node = self._node(step, ("steps", i), scope, top_level=i in registered)
+            if node is not None:
+                nodes.append(node)
+        return nodes
+
+    def _collect(self, step: StepEntry, loc: Loc, top: str | None, before: list[str]) -> bool:
+        if not step.id:
+            self.report.problem(self.doc, loc, "this step needs an id", "add id: <name>")
+            return False
+        if not NAME.match(step.id):
+            self.report.problem(
+                self.doc,
+                loc + ("id",),
+                f"step id {step.id!r} is not a plain name",
+                "use letters, digits and '_' (it is read as steps.<id> in expressions)",
+            )
+            return False
+        if step.id in self.named:
+            self.report.problem(
+                self.doc,
+                loc + ("id",),
+                f"duplicate step id {step.id!r}",
+                "every step needs its own id",
+            )
+            return False
+        entry = _Named(top or step.id, loc, list(before))
+        self.named[step.id] = entry
+        for j, branch in enumerate(step.parallel or []):
+            seq = branch.steps if branch.steps is not None else [branch]
+            if branch.steps is not None:
+                self._collect_label(branch, loc + ("parallel", j))
+            earlier: list[str] = []
+            for k, inner in enumerate(seq):
+                inner_loc = (
+                    loc + ("parallel", j) + (("steps", k) if branch.steps is not None else ())
+                )
+                if self._collect(inner, inner_loc, entry.top, earlier) and inner.id:
+                    entry.inner.append(inner.id)
+                    earlier = [*earlier, inner.id]
+        return True
+
+    def _collect_label(self, branch: StepEntry, loc: Loc) -> None:
+        if not branch.id or not NAME.match(branch.id):
+            self.report.problem(
+                self.doc,
+                loc,
+                "a parallel branch with steps: needs a plain id",
+                "add id: <name> (letters, digits, '_')",
+            )
+
+    def _needs(self, step: StepEntry, loc: Loc, earlier: list[str], tops: list[str]) -> list[str]:
+        if step.needs is None:
+            return earlier[-1:]
+        out = []
+        for n, dep in enumerate(step.needs):
+            if dep not in self.named:
+                self.report.problem(
+                    self.doc,
+                    loc + ("needs", n),
+                    f"needs unknown step {dep!r}",
+                    suggest(dep, self.named, "steps"),
+                )
+            else:
+                out.append(dep)
+        return out
+
+    def _acyclic(self, tops: list[str], steps: list[StepEntry]) -> bool:
+        state: dict[str, int] = {}
+        path: list[str] = []
+
+        def visit(node: str) -> list[str] | None:
+            state[node] = 1
+            path.append(node)
+            for dep in self.deps.get(node, []):
+                target = self.named[dep].top
+                if state.get(target) == 1:
+                    return path[path.index(target) :] + [target]
+                if state.get(target) is None and (cycle := visit(target)):
+                    return cycle
+            state[node] = 2
+            path.pop()
+            return None
+
+        for top in tops:
+            if state.get(top) is None and (cycle := visit(top)):
+                loc = self.named[cycle[0]].loc + ("needs",)
+                self.report.problem(
+                    self.doc,
+                    loc,
+                    "steps form a cycle: " + " → ".join(cycle),
+                    "remove one of these needs: so the steps can run in some order",
+                )
+                return False
+        return True
+
+    def _done_before(self, top: str) -> set[str]:
+        if top in self.done_before:
+            return self.done_before[top]
+        done: set[str] = set()
+        for dep in self.deps.get(top, []):
+            done |= self._implied(dep)
+        self.done_before[top] = done
+        return done
+
+    def _implied(self, step_id: str) -> set[str]:
+        """Steps certain to have finished once ``step_id`` has."""
+        entry = self.named[step_id]
+        out = {step_id, *self._inner(step_id)}
+        for earlier in entry.before:
+            out |= {earlier, *self._inner(earlier)}
+        return out | self._done_before(entry.top)
+
+    def _inner(self, step_id: str) -> set[str]:
+        out: set[str] = set()
+        for inner in self.named[step_id].inner:
+            out |= {inner, *self._inner(inner)}
+        return out
+
+    # -- nodes ---------------------------------------------------------------------
+    def _node(
+        self,
+        step: StepEntry,
+        loc: Loc,
+        scope: Scope,
+        *,
+        top_level: bool = False,
+        auto_id: str | None = None,
+    ) -> Node | None:
+        step_id = step.id or auto_id or "step"
+        if step.needs is not None and not top_level:
+            self.report.problem(
+                self.doc,
+                loc + ("needs",),
+                "needs: is only for top-level steps",
+                "inside parallel, map, route and refine, order follows the structure",
+            )
+        if step.when is not None:
+            self.expression(loc + ("when",), step.when, scope, step_id)
+        if step.with_ and step.kind not in ("agent", "workflow"):
+            self.report.problem(
+                self.doc,
+                loc + ("with",),
+                f"with: is not used by a {step.kind} step",
+                "put with: on the agent steps inside it",
+            )
+        common: dict[str, Any] = {
+            "id": step_id,
+            "description": step.description,
+            "when": step.when,
+            "optional": step.optional,
+            "needs": self.deps.get(step_id, []) if top_level else [],
+        }
+        builder = getattr(self, f"_{step.kind}")
+        return builder(step, loc, scope, common)  # type: ignore[no-any-return]
+
+    def _agent(self, step: StepEntry, loc: Loc, scope: Scope, common: dict) -> Node | None:
+        agent = self.agents.get(step.agent or "", self.doc, loc + ("agent",))
+        inputs = self.inputs(step, loc, scope, common["id"])
+        if agent is None or inputs is None:
+            return None
+        return AgentNode(
+            **common,
+            agent=agent,
+            inputs=inputs,
+            timeout_s=parse_duration(step.timeout) if step.timeout else agent.timeout_s,
+            retry=retry_settings(step.retry) if step.retry else agent.retry,
+        )
+
+    def _steps(self, step: StepEntry, loc: Loc, scope: Scope, common: dict) -> Node | None:
+        self.report.problem(
+            self.doc,
+            loc + ("steps",),
+            "steps: (a sequence) is only valid as a branch of parallel:",
+            "list the steps at the top level, or nest them in parallel:",
+        )
+        return None
+
+    def _parallel(self, step: StepEntry, loc: Loc, scope: Scope, common: dict) -> Node | None:
+        branches, ok = [], True
+        for j, item in enumerate(step.parallel or []):
+            seq = item.steps if item.steps is not None else [item]
+            nodes, inner_scope = [], scope
+            for k, inner in enumerate(seq):
+                inner_loc = loc + ("parallel", j) + (("steps", k) if item.steps is not None else ())
+                node = self._node(inner, inner_loc, inner_scope)
+                ok &= node is not None
+                if node is not None:
+                    nodes.append(node)
+                    if node.id in self.named:
+                        inner_scope = inner_scope.with_done(self._implied(node.id))
+            if nodes:
+                branches.append(
+                    Branch(id=item.id or nodes[0].id, steps=nodes, on_error=item.on_error)
+                )
+        if not step.parallel:
+            self.report.problem(self.doc, loc + ("parallel",), "parallel: has no branches")
+            return None
+        join, quorum = (
+            (step.join, None) if isinstance(step.join, str) else ("quorum", step.join.quorum)
+        )
+        if isinstance(step.join, QuorumEntry) and step.join.quorum > len(step.parallel):
+            self.report.problem(
+                self.doc,
+                loc + ("join",),
+                f"quorum {step.join.quorum} is more than the {len(step.parallel)} branches",
+                "lower the quorum or add branches",
+            )
+            ok = False
+        return ParallelNode(**common, branches=branches, join=join, quorum=quorum) if ok else None
+
+    def _map(self, step: StepEntry, loc: Loc, scope: Scope, common: dict) -> Node | None:
+        spec = step.map
+        assert spec is not None
+        ok = self.expression(loc + ("map", "over"), spec.over, scope, common["id"])
+        if not NAME.match(spec.as_):
+            self.report.problem(
+                self.doc, loc + ("map", "as"), f"as: {spec.as_!r} is not a plain name"
+            )
+            ok = False
+        if step.step is None:
+            self.report.problem(
+                self.doc,
+                loc,
+                "map: needs step: (the step to run for each item)",
+                "add step: {agent: <name>, with: {item: vars.<as>}}",
+            )
+            return None
+        template = self._node(
+            step.step,
+            loc + ("step",),
+            scope.with_vars(spec.as_, "index"),
+            auto_id=f"{common['id']}_item",
+        )
+        if template is None or not ok:
+            return None
+        return MapNode(
+            **common,
+            over=spec.over,
+            as_=spec.as_,
+            template=template,
+            max_concurrency=spec.max_concurrency,
+            batch_size=spec.batch_size,
+        )
+
+    def _route(self, step: StepEntry, loc: Loc, scope: Scope, common: dict) -> Node | None:
+        spec = step.route
+        assert spec is not None
+        ok = self.expression(loc + ("route", "on"), spec.on, scope, common["id"])
+        if not spec.cases:
+            self.report.problem(
+                self.doc,
+                loc + ("route",),
+                "route: has no cases",
+                "add cases: {<value>: {agent: <name>}, …} (and a default:)",
+            )
+            return None
+        cases = {}
+        for value, case in spec.cases.items():
+            node = self._node(
+                case, loc + ("route", "cases", value), scope, auto_id=f"{common['id']}_{value}"
+            )
+            ok &= node is not None
+            if node is not None:
+                cases[value] = node
+        default = None
+        if spec.default is not None:
+            default = self._node(
+                spec.default, loc + ("route", "default"), scope, auto_id=f"{common['id']}_default"
+            )
+            ok &= default is not None
+        return RouteNode(**common, on=spec.on, cases=cases, default=default) if ok else None
+
+    def _refine(self, step: StepEntry, loc: Loc, scope: Scope, common: dict) -> Node | None:
+        spec = step.refine
+        assert spec is not None
+        ok = True
+        for key in ("until", "max_rounds"):
+            if getattr(spec, key) is None:
+                self.report.problem(
+                    self.doc,
+                    loc + ("refine",),
+                    f"refine: needs {key}:",
+                    "until: an expression over vars.review (true = accepted); "
+                    "max_rounds: how many rounds at most",
+                )
+                ok = False
+        loop = scope.with_vars("round", "feedback", "draft")
+        producer = self._node(
+            spec.producer, loc + ("refine", "producer"), loop, auto_id=f"{common['id']}_producer"
+        )
+        reviewer = self._node(
+            spec.reviewer, loc + ("refine", "reviewer"), loop, auto_id=f"{common['id']}_reviewer"
+        )
+        if spec.until is not None:
+            ok &= self.expression(
+                loc + ("refine", "until"), spec.until, loop.with_vars("review"), common["id"]
+            )
+        if not ok or producer is None or reviewer is None:
+            return None
+        return RefineNode(
+            **common,
+            producer=producer,
+            reviewer=reviewer,
+            until=spec.until or "",
+            max_rounds=spec.max_rounds or 1,
+        )
+
+    def _workflow(self, step: StepEntry, loc: Loc, scope: Scope, common: dict) -> Node | None:
+        plan = self.compile_child(self.doc, loc + ("workflow",), step.workflow or "")
+        inputs = self.inputs(step, loc, scope, common["id"])
+        if plan is None or inputs is None:
+            return None
+        return WorkflowNode(**common, plan=plan, inputs=inputs)
+
+    # -- expressions -----------------------------------------------------------------
+    def inputs(
+        self, step: StepEntry, loc: Loc, scope: Scope, current: str
+    ) -> dict[str, str] | None:
+        """The step's ``with`` as expressions (non-strings become literals)."""
+        out, ok = {}, True
+        for name, value in step.with_.items():
+            if not isinstance(value, str):
+                out[name] = literal(value)
+            elif self.expression(loc + ("with", name), value, scope, current):
+                out[name] = value
+            else:
+                ok = False
+        return out if ok else None
+
+    def expression(self, loc: Loc, expr: Any, scope: Scope, current: str | None) -> bool:
+        """Check that ``expr`` parses and reads only what ``scope`` allows."""
+        hint = (
+            "values are JMESPath, e.g. input.company or steps.research.output; "
+            "quote plain text as \"'text'\""
+        )
+        if not isinstance(expr, str):
+            self.report.problem(
+                self.doc,
+                loc,
+                f"expected an expression, got {type(expr).__name__} {expr!r}",
+                "write it as JMESPath, e.g. input.markets, or a literal "
+                'in backticks: "`[\\"SG\\", \\"MY\\"]`"',
+            )
+            return False
+        try:
+            roots, step_refs, var_refs = references(expr)
+        except ExpressionError as exc:
+            self.report.problem(self.doc, loc, str(exc), hint)
+            return False
+        ok = True
+        for root in sorted(roots - set(ROOTS)):
+            self.report.problem(
+                self.doc,
+                loc,
+                f"expression {expr!r} reads {root!r}, which does not exist",
+                f"start from one of {', '.join(ROOTS)} (e.g. input.{root}); "
+                f"quote plain text as \"'{root}'\"",
+            )
+            ok = False
+        for var in sorted(var_refs - scope.vars):
+            available = ", ".join(f"vars.{v}" for v in sorted(scope.vars)) or "none here"
+            self.report.problem(
+                self.doc, loc, f"vars.{var} is not defined here", f"available: {available}"
+            )
+            ok = False
+        for ref in sorted(step_refs - scope.done):
+            if ref == current:
+                msg, fix = f"step {ref!r} reads its own output", "read an earlier step's output"
+            elif ref in self.named:
+                msg = f"expression reads step {ref!r}, which may not have run yet"
+                fix = "move the step after it, or add it to this step's needs:"
+            else:
+                msg, fix = (
+                    f"expression reads unknown step {ref!r}",
+                    suggest(ref, self.named, "steps"),
+                )
+            self.report.problem(self.doc, loc, msg, fix)
+            ok = False
+        return ok

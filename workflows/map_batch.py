@@ -1,0 +1,39 @@
+"""``PodiumMapBatch``: one batch of a large map, as a child workflow."""
+
+from __future__ import annotations
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from workflows.state import RunState
+
+from workflows.steps.all import Ctx
+from workflows.steps.map_step import BATCH_WORKFLOW, MapBatchInput, MapBatchResult, run_items
+
+
+@workflow.defn(name=BATCH_WORKFLOW)
+class PodiumMapBatch:
+    """Run a map's template over one slice of its items; return outputs in order."""
+
+    @workflow.run
+    async def run(self, batch: MapBatchInput) -> MapBatchResult:
+        """Run the batch with its share of the map's concurrency."""
+        ctx = Ctx(state=RunState(spec=batch.map_id))
+        outputs = await run_items(
+            batch.map_id,
+            batch.template,
+            batch.as_,
+            batch.items,
+            batch.first_index,
+            dict(batch.scope),
+            ctx,
+            None,
+            batch.max_concurrency,
+        )
+        usage = ctx.state.usage
+        return MapBatchResult(
+            outputs=outputs,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cost_usd=ctx.state.cost_usd,
+        )

@@ -1,0 +1,150 @@
+"""Running one plan node of any kind: condition, records, optional, errors.
+
+Each kind has its executor module; they all call back into ``execute`` for the
+steps nested in them, so conditions, optional steps and run-state records behave
+the same at every depth.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.contracts import AgentResult, Usage
+    from workflows.expressions import evaluate
+    from workflows.plan import Node
+    from workflows.state import RunState, StepState
+
+Executor = Callable[[Any, dict[str, Any], "Ctx", StepState | None], Awaitable[Any]]
+EXECUTORS: dict[str, Executor] = {}
+
+
+def executor(kind: str) -> Callable[[Executor], Executor]:
+    """Register the executor of a node kind."""
+
+    def register(fn: Executor) -> Executor:
+        EXECUTORS[kind] = fn
+        return fn
+
+    return register
+
+
+@dataclass
+class Ctx:
+    """What executors share: the run state (and how to charge spend to it)."""
+
+    state: RunState
+
+    def charge(self, owner: StepState | None, usage: Usage, cost_usd: float) -> None:
+        """Add spend to the run's totals and to the tracked step that owns the call."""
+        for target in (self.state, owner):
+            if target is None:
+                continue
+            target.usage = Usage(
+                input_tokens=target.usage.input_tokens + usage.input_tokens,
+                output_tokens=target.usage.output_tokens + usage.output_tokens,
+            )
+            target.cost_usd = round(target.cost_usd + cost_usd, 8)
+
+    def charge_result(self, owner: StepState | None, result: AgentResult) -> None:
+        """Charge one agent call."""
+        self.charge(owner, result.usage, result.cost_usd)
+
+
+def failure(message: str, type_: str = "StepFailed", **details: Any) -> ApplicationError:
+    """A non-retryable run failure (a workflow never retries a broken step by itself)."""
+    return ApplicationError(message, details or None, type=type_, non_retryable=True)
+
+
+def describe(exc: BaseException) -> tuple[str, str]:
+    """``(error type, message)`` of a failure from an activity, child or step."""
+    cause: BaseException = exc
+    while isinstance(cause, ActivityError | ChildWorkflowError) and cause.cause is not None:
+        cause = cause.cause
+    error_type = getattr(cause, "type", None) or type(cause).__name__
+    return error_type, getattr(cause, "message", None) or str(cause)
+
+
+def evaluate_in(node_id: str, what: str, expr: str, scope: dict[str, Any]) -> Any:
+    """Evaluate an expression of a step; a runtime error fails the run clearly."""
+    try:
+        return evaluate(expr, scope)
+    except Exception as exc:  # JMESPath runtime errors (e.g. wrong argument type)
+        raise failure(
+            f"step {node_id!r}: {what} = {expr!r} could not be evaluated: {exc}", "ExpressionFailed"
+        ) from None
+
+
+async def execute(
+    node: Node, scope: dict[str, Any], ctx: Ctx, owner: StepState | None = None
+) -> Any:
+    """Run ``node``; record it (if tracked) in the run state; return its output."""
+    record = ctx.state.find(node.id)
+    if node.when is not None and not evaluate_in(node.id, "when", node.when, scope):
+        if record is not None:
+            record.status = "skipped"
+            record.skipped_reason = f"condition {node.when!r} was false"
+        scope["steps"][node.id] = {"output": None, "status": "skipped"}
+        return None
+    if record is not None:
+        record.status = "running"
+        record.started_at = workflow.now()
+        ctx.state.current.append(node.id)
+    try:
+        output = await EXECUTORS[node.kind](node, scope, ctx, record or owner)
+    except asyncio.CancelledError:
+        _close(ctx, record, "cancelled")
+        raise
+    except (ActivityError, ApplicationError, ChildWorkflowError) as exc:
+        error_type, message = describe(exc)
+        _close(ctx, record, "failed")
+        if record is not None:
+            record.error_type, record.error = error_type, message
+            record.attempts = record.attempts or _attempt(exc)
+        if node.optional:
+            ctx.state.flags.append(
+                f"optional step {node.id!r} failed ({error_type}: {message}); its output is null"
+            )
+            scope["steps"][node.id] = {"output": None, "status": "failed"}
+            return None
+        if error_type in WRAPPED or record is None:
+            raise  # already names its step, or the enclosing step will name it
+        agent = f" (agent {node.agent.name!r})" if node.kind == "agent" else ""
+        raise failure(
+            f"step {node.id!r}{agent} failed: {error_type}: {message}",
+            step=node.id,
+            error_type=error_type,
+        ) from None
+    _close(ctx, record, "completed")
+    if record is not None:
+        record.output = output
+    scope["steps"][node.id] = {"output": output, "status": "completed"}
+    return output
+
+
+WRAPPED = ("StepFailed", "ExpressionFailed")
+
+
+def _attempt(exc: BaseException) -> int:
+    cause = exc.cause if isinstance(exc, ActivityError) else exc
+    details = getattr(cause, "details", None) or ()
+    if details and isinstance(details[0], dict):
+        return int(details[0].get("attempt") or 0)
+    return 0
+
+
+def _close(ctx: Ctx, record: StepState | None, status: str) -> None:
+    if record is None:
+        return
+    record.status = status  # type: ignore[assignment]
+    record.finished_at = workflow.now()
+    if record.started_at is not None:
+        record.duration_ms = (record.finished_at - record.started_at).total_seconds() * 1000
+    if record.id in ctx.state.current:
+        ctx.state.current.remove(record.id)

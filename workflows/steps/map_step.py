@@ -1,0 +1,145 @@
+"""Executor of map steps: a template per item, inline or in batches of child workflows.
+
+Up to ``batch_size`` items run as activities of this workflow. Beyond that, items
+run in child workflows of ``batch_size`` items each (deterministic ids), so the
+parent's history grows by a few events per batch, not per item, and 10,000 items
+stay far below Temporal's history limits.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.contracts import Contract, Usage
+    from activities.queues import ORCHESTRATION_QUEUE
+    from workflows.plan import MapNode, Node
+    from workflows.state import Progress, StepState
+
+from workflows.patterns.map import map_bounded
+from workflows.steps.execute import Ctx, describe, evaluate_in, execute, executor, failure
+
+BATCH_WORKFLOW = "PodiumMapBatch"
+
+
+class MapBatchInput(Contract):
+    """One batch of a map, run as a child workflow."""
+
+    map_id: str
+    template: Node
+    as_: str
+    items: list[Any]
+    first_index: int
+    scope: dict[str, Any]
+    max_concurrency: int
+
+
+class MapBatchResult(Contract):
+    """Outputs of one batch (in item order) and its spend."""
+
+    outputs: list[Any]
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+
+
+async def run_items(
+    node_id: str,
+    template: Node,
+    as_: str,
+    items: list[Any],
+    first_index: int,
+    scope: dict[str, Any],
+    ctx: Ctx,
+    owner: StepState | None,
+    max_concurrency: int,
+) -> list[Any]:
+    """Run the template for each item (inline), bounded, in order."""
+
+    async def one(i: int, item: Any) -> Any:
+        index = first_index + i
+        item_scope = {
+            **scope,
+            "vars": {**scope["vars"], as_: item, "index": index},
+            "_label": f"{node_id}[{index}]",
+        }
+        try:
+            return await execute(template, item_scope, ctx, owner)
+        except (ActivityError, ApplicationError, ChildWorkflowError) as exc:
+            error_type, message = describe(exc)
+            raise failure(
+                f"step {node_id!r}: item {index} ({item!r}) failed: {error_type}: {message}",
+                "StepFailed",
+                step=node_id,
+                item=index,
+            ) from None
+
+    def done(_: int, __: Any) -> None:
+        if owner is not None and owner.progress is not None:
+            owner.progress.done += 1
+
+    return await map_bounded(items, one, max_concurrency, done)
+
+
+@executor("map")
+async def run_map(node: MapNode, scope: dict[str, Any], ctx: Ctx, owner: StepState | None) -> Any:
+    """Output: the list of the template's outputs, in input order."""
+    items = evaluate_in(node.id, "map over", node.over, scope)
+    if not isinstance(items, list):
+        raise failure(
+            f"step {node.id!r}: map over {node.over!r} gave {type(items).__name__} "
+            f"{str(items)[:80]!r}, not a list",
+            "StepFailed",
+            step=node.id,
+        )
+    if owner is not None:
+        owner.progress = Progress(total=len(items))
+    if len(items) <= node.batch_size:
+        return await run_items(
+            node.id, node.template, node.as_, items, 0, scope, ctx, owner, node.max_concurrency
+        )
+    return await _run_batches(node, items, scope, ctx, owner)
+
+
+async def _run_batches(
+    node: MapNode, items: list[Any], scope: dict[str, Any], ctx: Ctx, owner: StepState | None
+) -> list[Any]:
+    per_child = min(node.batch_size, node.max_concurrency)
+    children_at_once = max(1, node.max_concurrency // per_child)
+    batches = [items[i : i + node.batch_size] for i in range(0, len(items), node.batch_size)]
+    shared = {k: v for k, v in scope.items() if k != "_label"}
+    run_id = workflow.info().workflow_id
+
+    async def one(k: int, batch: list[Any]) -> list[Any]:
+        first = k * node.batch_size
+        try:
+            result: MapBatchResult = await workflow.execute_child_workflow(
+                BATCH_WORKFLOW,
+                MapBatchInput(
+                    map_id=node.id,
+                    template=node.template,
+                    as_=node.as_,
+                    items=batch,
+                    first_index=first,
+                    scope=shared,
+                    max_concurrency=per_child,
+                ),
+                id=f"{run_id}/{node.id}/batch-{k}",
+                task_queue=ORCHESTRATION_QUEUE,
+                result_type=MapBatchResult,
+                static_summary=f"{node.id} items {first}–{first + len(batch) - 1}",
+            )
+        except ChildWorkflowError as exc:
+            _, message = describe(exc)
+            raise failure(message, "StepFailed", step=node.id) from None
+        usage = Usage(input_tokens=result.input_tokens, output_tokens=result.output_tokens)
+        ctx.charge(owner, usage, result.cost_usd)
+        if owner is not None and owner.progress is not None:
+            owner.progress.done += len(batch)
+        return result.outputs
+
+    nested = await map_bounded(batches, one, children_at_once)
+    return [out for batch in nested for out in batch]
