@@ -6,7 +6,8 @@ from typing import Any
 
 from jinja2.sandbox import SandboxedEnvironment
 
-_env = SandboxedEnvironment(autoescape=False)
+# finalize: a missing (null) value renders as "" rather than Python's "None".
+_env = SandboxedEnvironment(autoescape=False, finalize=lambda v: "" if v is None else v)
 
 
 def render(text: str, context: dict[str, Any]) -> str:

@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 from typing import Any
 
 
 async def record_step(inputs: dict[str, Any]) -> dict[str, Any]:
-    """A side-effecting step: log its start, work for a while, log its end."""
+    """A side-effecting step: log its start, work for a while, log its end (or cancel)."""
     log, step = Path(inputs["log"]), inputs["step"]
     with log.open("a") as f:
-        f.write(f"start {step}\n")
-    await asyncio.sleep(float(inputs.get("seconds", 1.0)))
+        f.write(f"start {step} {time.time():.3f}\n")
+    try:
+        await asyncio.sleep(float(inputs.get("seconds", 1.0)))
+    except asyncio.CancelledError:
+        with log.open("a") as f:
+            f.write(f"cancelled {step} {time.time():.3f}\n")
+        raise
     with log.open("a") as f:
-        f.write(f"done {step}\n")
+        f.write(f"done {step} {time.time():.3f}\n")
+    if inputs.get("fail"):
+        raise RuntimeError(f"{step} failed on purpose")
     return {"step": step}
+
+
+def echo(inputs: dict[str, Any]) -> Any:
+    """Return the inputs (or just ``value`` if that is the only input)."""
+    return inputs["value"] if set(inputs) == {"value"} else inputs

@@ -13,7 +13,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    CancelledError,
+    ChildWorkflowError,
+)
 
 with workflow.unsafe.imports_passed_through():
     from activities.contracts import AgentResult, Usage
@@ -102,6 +107,9 @@ async def execute(
         _close(ctx, record, "cancelled")
         raise
     except (ActivityError, ApplicationError, ChildWorkflowError) as exc:
+        if isinstance(exc.cause, CancelledError):  # we cancelled it (e.g. a lost `any` race)
+            _close(ctx, record, "cancelled")
+            raise asyncio.CancelledError() from None
         error_type, message = describe(exc)
         _close(ctx, record, "failed")
         if record is not None:
