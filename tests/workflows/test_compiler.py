@@ -197,3 +197,89 @@ def test_sample_specs_compile():
     root = Path(__file__).resolve().parents[2]
     for path in sorted((root / "specs").glob("*.yaml")):
         assert compile_spec(path, offline=True).steps
+
+
+# -- patterns ------------------------------------------------------------------------
+def step(step_id: str, **extra) -> dict:
+    return {"id": step_id, "agent": "writer", **extra}
+
+
+def test_cycle_is_refused_naming_the_cycle(write_spec):
+    path = write_spec(spec(step("a", needs=["c"]), step("b", needs=["a"]), step("c", needs=["b"])), CATALOG)
+    [p] = problems(path)
+    assert "steps form a cycle: a → c → b → a" in p.message
+
+
+def test_unknown_needs_is_refused(write_spec):
+    path = write_spec(spec(step("a"), step("b", needs=["aa", "zzz"])), CATALOG)
+    found = problems(path)
+    assert [p.message for p in found] == ["needs unknown step 'aa'", "needs unknown step 'zzz'"]
+    assert "did you mean 'a'" in found[0].hint
+
+
+def test_needs_can_point_into_a_parallel_branch_and_unlocks_reading_it(write_spec):
+    path = write_spec(spec(
+        {"id": "fan", "parallel": [step("fast"), step("slow")]},
+        step("after", needs=["fast"], **{"with": {"x": "steps.fast.output"}}),
+        step("bad", needs=["fast"], **{"with": {"x": "steps.slow.output"}}),
+    ), CATALOG)
+    [p] = problems(path)
+    assert "step 'slow', which may not have run yet" in p.message and "(step 'bad')" in p.where
+
+
+def test_route_with_no_cases(write_spec):
+    path = write_spec(spec({"id": "r", "route": {"on": "input.kind", "cases": {}}}), CATALOG)
+    [p] = problems(path)
+    assert "route: has no cases" in p.message
+
+
+def test_map_over_must_be_an_expression(write_spec):
+    path = write_spec(spec({"id": "m", "map": {"over": ["SG", "MY"]}, "step": {"agent": "writer"}}), CATALOG)
+    [p] = problems(path)
+    assert "map.over" in p.where and "valid string" in p.message
+    path = write_spec(spec({"id": "m", "map": {"over": "input.[["}, "step": {"agent": "writer"}}), CATALOG)
+    assert "invalid JMESPath" in problems(path)[0].message
+
+
+def test_map_template_reads_its_item_through_vars(write_spec):
+    ok = spec({"id": "m", "map": {"over": "input.xs", "as": "market"},
+               "step": {"agent": "writer", "with": {"m": "vars.market", "i": "vars.index"}}})
+    assert compile_spec(write_spec(ok, CATALOG)).steps[0].kind == "map"
+    bad = spec({"id": "m", "map": {"over": "input.xs", "as": "market"},
+                "step": {"agent": "writer", "with": {"m": "vars.item"}}})
+    [p] = problems(write_spec(bad, CATALOG))
+    assert "vars.item is not defined here" in p.message and "vars.market" in p.hint
+
+
+@pytest.mark.parametrize("missing", ["until", "max_rounds"])
+def test_refine_needs_until_and_max_rounds(write_spec, missing):
+    refine = {"producer": {"agent": "writer"}, "reviewer": {"agent": "writer"},
+              "until": "vars.review.ok", "max_rounds": 3}
+    del refine[missing]
+    [p] = problems(write_spec(spec({"id": "r", "refine": refine}), CATALOG))
+    assert f"refine: needs {missing}:" in p.message
+
+
+def test_sub_workflow_not_found_or_recursive(write_spec, tmp_path):
+    path = write_spec(spec({"id": "s", "workflow": "nope.yaml"}), CATALOG)
+    [p] = problems(path)
+    assert "sub-workflow spec 'nope.yaml' not found" in p.message
+    (tmp_path / "b.yaml").write_text(
+        "name: b\nagents: agents.yaml\nsteps:\n  - {id: back, workflow: spec.yaml}\n")
+    path = write_spec(spec({"id": "s", "workflow": "b.yaml"}), CATALOG)
+    [p] = problems(path)
+    assert "sub-workflow recursion: spec.yaml → b.yaml → spec.yaml" in p.message
+    assert p.file == tmp_path / "b.yaml"
+
+
+def test_a_step_must_have_exactly_one_kind(write_spec):
+    [p] = problems(write_spec(spec({"id": "x", "agent": "writer", "map": {"over": "input.a"}}), CATALOG))
+    assert "exactly one of agent, parallel, map" in p.message and "found: agent, map" in p.message
+
+
+def test_needs_only_at_top_level_and_quorum_bounds(write_spec):
+    path = write_spec(spec({"id": "fan", "join": {"quorum": 3},
+                            "parallel": [step("a"), step("b", needs=["a"])]}), CATALOG)
+    messages = [p.message for p in problems(path)]
+    assert "needs: is only for top-level steps" in messages
+    assert "quorum 3 is more than the 2 branches" in messages
