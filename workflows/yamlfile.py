@@ -5,9 +5,30 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import re
+
 import yaml
 
 Loc = tuple[str | int, ...]
+
+
+class SpecLoader(yaml.SafeLoader):
+    """SafeLoader with YAML 1.2 booleans: only true/false are booleans.
+
+    YAML 1.1 also reads on/off/yes/no as booleans, which would turn a route's ``on:``
+    key into ``True`` and a market called ``NO`` (Norway) into ``False``.
+    """
+
+
+SpecLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+SpecLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:bool",
+    re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+    list("tTfF"),
+)
 
 
 class YamlDocument:
@@ -30,8 +51,8 @@ class YamlDocument:
 def read_yaml(path: Path) -> YamlDocument:
     """Parse ``path``; raise ``yaml.YAMLError`` (with its own line info) if malformed."""
     text = path.read_text(encoding="utf-8")
-    node = yaml.compose(text, Loader=yaml.SafeLoader)
-    data = yaml.safe_load(text)
+    node = yaml.compose(text, Loader=SpecLoader)
+    data = yaml.load(text, Loader=SpecLoader)  # noqa: S506 - SpecLoader is a SafeLoader
     lines: dict[Loc, int] = {}
     if node is not None:
         _index(node, (), lines)

@@ -205,7 +205,9 @@ def step(step_id: str, **extra) -> dict:
 
 
 def test_cycle_is_refused_naming_the_cycle(write_spec):
-    path = write_spec(spec(step("a", needs=["c"]), step("b", needs=["a"]), step("c", needs=["b"])), CATALOG)
+    path = write_spec(
+        spec(step("a", needs=["c"]), step("b", needs=["a"]), step("c", needs=["b"])), CATALOG
+    )
     [p] = problems(path)
     assert "steps form a cycle: a → c → b → a" in p.message
 
@@ -218,11 +220,14 @@ def test_unknown_needs_is_refused(write_spec):
 
 
 def test_needs_can_point_into_a_parallel_branch_and_unlocks_reading_it(write_spec):
-    path = write_spec(spec(
-        {"id": "fan", "parallel": [step("fast"), step("slow")]},
-        step("after", needs=["fast"], **{"with": {"x": "steps.fast.output"}}),
-        step("bad", needs=["fast"], **{"with": {"x": "steps.slow.output"}}),
-    ), CATALOG)
+    path = write_spec(
+        spec(
+            {"id": "fan", "parallel": [step("fast"), step("slow")]},
+            step("after", needs=["fast"], **{"with": {"x": "steps.fast.output"}}),
+            step("bad", needs=["fast"], **{"with": {"x": "steps.slow.output"}}),
+        ),
+        CATALOG,
+    )
     [p] = problems(path)
     assert "step 'slow', which may not have run yet" in p.message and "(step 'bad')" in p.where
 
@@ -234,27 +239,45 @@ def test_route_with_no_cases(write_spec):
 
 
 def test_map_over_must_be_an_expression(write_spec):
-    path = write_spec(spec({"id": "m", "map": {"over": ["SG", "MY"]}, "step": {"agent": "writer"}}), CATALOG)
+    path = write_spec(
+        spec({"id": "m", "map": {"over": ["SG", "MY"]}, "step": {"agent": "writer"}}), CATALOG
+    )
     [p] = problems(path)
     assert "map.over" in p.where and "valid string" in p.message
-    path = write_spec(spec({"id": "m", "map": {"over": "input.[["}, "step": {"agent": "writer"}}), CATALOG)
+    path = write_spec(
+        spec({"id": "m", "map": {"over": "input.[["}, "step": {"agent": "writer"}}), CATALOG
+    )
     assert "invalid JMESPath" in problems(path)[0].message
 
 
 def test_map_template_reads_its_item_through_vars(write_spec):
-    ok = spec({"id": "m", "map": {"over": "input.xs", "as": "market"},
-               "step": {"agent": "writer", "with": {"m": "vars.market", "i": "vars.index"}}})
+    ok = spec(
+        {
+            "id": "m",
+            "map": {"over": "input.xs", "as": "market"},
+            "step": {"agent": "writer", "with": {"m": "vars.market", "i": "vars.index"}},
+        }
+    )
     assert compile_spec(write_spec(ok, CATALOG)).steps[0].kind == "map"
-    bad = spec({"id": "m", "map": {"over": "input.xs", "as": "market"},
-                "step": {"agent": "writer", "with": {"m": "vars.item"}}})
+    bad = spec(
+        {
+            "id": "m",
+            "map": {"over": "input.xs", "as": "market"},
+            "step": {"agent": "writer", "with": {"m": "vars.item"}},
+        }
+    )
     [p] = problems(write_spec(bad, CATALOG))
     assert "vars.item is not defined here" in p.message and "vars.market" in p.hint
 
 
 @pytest.mark.parametrize("missing", ["until", "max_rounds"])
 def test_refine_needs_until_and_max_rounds(write_spec, missing):
-    refine = {"producer": {"agent": "writer"}, "reviewer": {"agent": "writer"},
-              "until": "vars.review.ok", "max_rounds": 3}
+    refine = {
+        "producer": {"agent": "writer"},
+        "reviewer": {"agent": "writer"},
+        "until": "vars.review.ok",
+        "max_rounds": 3,
+    }
     del refine[missing]
     [p] = problems(write_spec(spec({"id": "r", "refine": refine}), CATALOG))
     assert f"refine: needs {missing}:" in p.message
@@ -265,7 +288,8 @@ def test_sub_workflow_not_found_or_recursive(write_spec, tmp_path):
     [p] = problems(path)
     assert "sub-workflow spec 'nope.yaml' not found" in p.message
     (tmp_path / "b.yaml").write_text(
-        "name: b\nagents: agents.yaml\nsteps:\n  - {id: back, workflow: spec.yaml}\n")
+        "name: b\nagents: agents.yaml\nsteps:\n  - {id: back, workflow: spec.yaml}\n"
+    )
     path = write_spec(spec({"id": "s", "workflow": "b.yaml"}), CATALOG)
     [p] = problems(path)
     assert "sub-workflow recursion: spec.yaml → b.yaml → spec.yaml" in p.message
@@ -273,13 +297,17 @@ def test_sub_workflow_not_found_or_recursive(write_spec, tmp_path):
 
 
 def test_a_step_must_have_exactly_one_kind(write_spec):
-    [p] = problems(write_spec(spec({"id": "x", "agent": "writer", "map": {"over": "input.a"}}), CATALOG))
+    [p] = problems(
+        write_spec(spec({"id": "x", "agent": "writer", "map": {"over": "input.a"}}), CATALOG)
+    )
     assert "exactly one of agent, parallel, map" in p.message and "found: agent, map" in p.message
 
 
 def test_needs_only_at_top_level_and_quorum_bounds(write_spec):
-    path = write_spec(spec({"id": "fan", "join": {"quorum": 3},
-                            "parallel": [step("a"), step("b", needs=["a"])]}), CATALOG)
+    path = write_spec(
+        spec({"id": "fan", "join": {"quorum": 3}, "parallel": [step("a"), step("b", needs=["a"])]}),
+        CATALOG,
+    )
     messages = [p.message for p in problems(path)]
     assert "needs: is only for top-level steps" in messages
     assert "quorum 3 is more than the 2 branches" in messages

@@ -20,11 +20,17 @@ CATALOG = {
     "agents": {
         "rec": {"model": RECORD, "heartbeat": "1s", "retry": {"max_attempts": 1}},
         "echo": {"model": "function:tests.support.agents:echo"},
-        "writer": {"model": "scripted", "script": [{"output": "draft v{{ round }} ({{ feedback }})"}]},
-        "editor": {"model": "scripted", "script": [
-            {"when": "contains(draft, 'v2')", "output": {"approved": True}},
-            {"output": {"approved": False, "note": "more detail"}},
-        ]},
+        "writer": {
+            "model": "scripted",
+            "script": [{"output": "draft v{{ round }} ({{ feedback }})"}],
+        },
+        "editor": {
+            "model": "scripted",
+            "script": [
+                {"when": "contains(draft, 'v2')", "output": {"approved": True}},
+                {"output": {"approved": False, "note": "more detail"}},
+            ],
+        },
         "harsh": {"model": "scripted", "script": [{"output": {"approved": False}}]},
         "billing": {"model": "scripted", "script": [{"output": "billing answer"}]},
         "general": {"model": "scripted", "script": [{"output": "general answer"}]},
@@ -56,8 +62,11 @@ async def fails(client, write_spec, steps, run_input=None) -> tuple[str, RunStat
 
 
 def rec(step_id: str, seconds: float, **extra) -> dict:
-    return {"id": step_id, "agent": "rec",
-            "with": {"step": f"'{step_id}'", "log": "input.log", "seconds": seconds, **extra}}
+    return {
+        "id": step_id,
+        "agent": "rec",
+        "with": {"step": f"'{step_id}'", "log": "input.log", "seconds": seconds, **extra},
+    }
 
 
 async def test_parallel_branches_are_independent(client, write_spec, tmp_path):
@@ -69,22 +78,37 @@ async def test_parallel_branches_are_independent(client, write_spec, tmp_path):
     ]
     result = await run(client, write_spec, steps, {"log": str(log)})
     t = events(log)
-    assert t["done after_fast"] < t["done slow"], "downstream of the fast branch waited for the slow one"
+    assert t["done after_fast"] < t["done slow"], (
+        "downstream of the fast branch waited for the slow one"
+    )
     assert result.output == {"fast": {"step": "fast"}, "slow": {"step": "slow"}}
     assert [s.status for s in result.state.steps] == ["completed"] * 5
     assert result.state.step("fan").progress.done == 2
 
 
-async def test_join_any_takes_the_first_success_and_cancels_the_losers(client, write_spec, tmp_path):
+async def test_join_any_takes_the_first_success_and_cancels_the_losers(
+    client, write_spec, tmp_path
+):
     log = tmp_path / "log"
-    steps = [{"id": "race", "join": "any", "parallel": [rec("quick", 0.2), rec("slow1", 20), rec("slow2", 20)]}]
+    steps = [
+        {
+            "id": "race",
+            "join": "any",
+            "parallel": [rec("quick", 0.2), rec("slow1", 20), rec("slow2", 20)],
+        }
+    ]
     start = time.monotonic()
     result = await run(client, write_spec, steps, {"log": str(log)})
     assert time.monotonic() - start < 15
     assert result.output["quick"] == {"step": "quick"}
     assert result.output["slow1"] is None and result.output["slow2"] is None
     statuses = {s.id: s.status for s in result.state.steps}
-    assert statuses == {"race": "completed", "quick": "completed", "slow1": "cancelled", "slow2": "cancelled"}
+    assert statuses == {
+        "race": "completed",
+        "quick": "completed",
+        "slow1": "cancelled",
+        "slow2": "cancelled",
+    }
     deadline = time.monotonic() + 10
     while not {"cancelled slow1", "cancelled slow2"} <= set(events(log)):
         assert time.monotonic() < deadline, "the losing activities never saw cancellation"
@@ -93,9 +117,18 @@ async def test_join_any_takes_the_first_success_and_cancels_the_losers(client, w
 
 async def test_quorum_and_continue_on_branch_error(client, write_spec, tmp_path):
     log = tmp_path / "log"
-    steps = [{"id": "vote", "join": {"quorum": 2}, "parallel": [
-        rec("a", 0.1), {**rec("b", 0.1, fail=True), "on_error": "continue"}, rec("c", 0.3), rec("d", 20),
-    ]}]
+    steps = [
+        {
+            "id": "vote",
+            "join": {"quorum": 2},
+            "parallel": [
+                rec("a", 0.1),
+                {**rec("b", 0.1, fail=True), "on_error": "continue"},
+                rec("c", 0.3),
+                rec("d", 20),
+            ],
+        }
+    ]
     result = await run(client, write_spec, steps, {"log": str(log)})
     statuses = {s.id: s.status for s in result.state.steps}
     assert statuses["a"] == statuses["c"] == "completed" and statuses["b"] == "failed"
@@ -111,15 +144,26 @@ async def test_a_failing_branch_fails_the_join_by_default(client, write_spec, tm
 
 
 async def test_map_keeps_input_order(client, write_spec):
-    steps = [{"id": "each", "map": {"over": "input.items", "as": "x", "max_concurrency": 3},
-              "step": {"agent": "echo", "with": {"value": "[vars.index, vars.x]"}}}]
+    steps = [
+        {
+            "id": "each",
+            "map": {"over": "input.items", "as": "x", "max_concurrency": 3},
+            "step": {"agent": "echo", "with": {"value": "[vars.index, vars.x]"}},
+        }
+    ]
     result = await run(client, write_spec, steps, {"items": ["a", "b", "c", "d", "e"]})
     assert result.output == [[0, "a"], [1, "b"], [2, "c"], [3, "d"], [4, "e"]]
     assert result.state.step("each").progress.model_dump() == {"total": 5, "done": 5, "failed": 0}
 
 
 async def test_map_over_a_non_list_fails_naming_step_and_value(client, write_spec):
-    steps = [{"id": "each", "map": {"over": "input.items"}, "step": {"agent": "echo", "with": {"value": "vars.item"}}}]
+    steps = [
+        {
+            "id": "each",
+            "map": {"over": "input.items"},
+            "step": {"agent": "echo", "with": {"value": "vars.item"}},
+        }
+    ]
     message, state = await fails(client, write_spec, steps, {"items": "SG"})
     assert "step 'each'" in message and "gave str 'SG', not a list" in message
     assert state.step("each").status == "failed"
@@ -127,10 +171,17 @@ async def test_map_over_a_non_list_fails_naming_step_and_value(client, write_spe
 
 @pytest.mark.slow
 async def test_map_of_2000_items_runs_in_batches_and_keeps_history_small(client, write_spec):
-    steps = [{"id": "each", "map": {"over": "input.items", "max_concurrency": 500, "batch_size": 100},
-              "step": {"agent": "echo", "with": {"value": "vars.item"}}}]
+    steps = [
+        {
+            "id": "each",
+            "map": {"over": "input.items", "max_concurrency": 500, "batch_size": 100},
+            "step": {"agent": "echo", "with": {"value": "vars.item"}},
+        }
+    ]
     spec = {"name": "big", "agents": "agents.yaml", "steps": steps}
-    handle = await start_run(client, compile_spec(write_spec(spec, CATALOG)), {"items": list(range(2000))})
+    handle = await start_run(
+        client, compile_spec(write_spec(spec, CATALOG)), {"items": list(range(2000))}
+    )
     result = await handle.result()
     assert result.output == list(range(2000))
     history = await handle.fetch_history()
@@ -139,8 +190,14 @@ async def test_map_of_2000_items_runs_in_batches_and_keeps_history_small(client,
 
 
 async def test_route_picks_case_or_default(client, write_spec):
-    route = {"id": "desk", "route": {"on": "input.kind", "cases": {"billing": {"agent": "billing"}},
-                                     "default": {"agent": "general"}}}
+    route = {
+        "id": "desk",
+        "route": {
+            "on": "input.kind",
+            "cases": {"billing": {"agent": "billing"}},
+            "default": {"agent": "general"},
+        },
+    }
     billing = await run(client, write_spec, [route], {"kind": "billing"})
     other = await run(client, write_spec, [route], {"kind": "returns"})
     assert billing.output == "billing answer" and billing.state.step("desk").route_case == "billing"
@@ -148,17 +205,28 @@ async def test_route_picks_case_or_default(client, write_spec):
 
 
 async def test_route_without_match_or_default_fails_naming_the_value(client, write_spec):
-    route = {"id": "desk", "route": {"on": "input.kind", "cases": {"billing": {"agent": "billing"}}}}
+    route = {
+        "id": "desk",
+        "route": {"on": "input.kind", "cases": {"billing": {"agent": "billing"}}},
+    }
     message, state = await fails(client, write_spec, [route], {"kind": "refund"})
     assert "step 'desk'" in message and "'refund' matches no case (cases: billing)" in message
     assert state.step("desk").status == "failed"
 
 
 async def test_refine_loops_until_accepted(client, write_spec):
-    refine = {"id": "reply", "refine": {
-        "producer": {"agent": "writer", "with": {"round": "vars.round", "feedback": "vars.feedback.note"}},
-        "reviewer": {"agent": "editor", "with": {"draft": "vars.draft"}},
-        "until": "vars.review.approved", "max_rounds": 3}}
+    refine = {
+        "id": "reply",
+        "refine": {
+            "producer": {
+                "agent": "writer",
+                "with": {"round": "vars.round", "feedback": "vars.feedback.note"},
+            },
+            "reviewer": {"agent": "editor", "with": {"draft": "vars.draft"}},
+            "until": "vars.review.approved",
+            "max_rounds": 3,
+        },
+    }
     result = await run(client, write_spec, [refine])
     step = result.state.step("reply")
     assert result.output == "draft v2 (more detail)"  # round 2 saw round 1's feedback
@@ -167,12 +235,20 @@ async def test_refine_loops_until_accepted(client, write_spec):
 
 
 async def test_refine_that_never_converges_is_flagged(client, write_spec):
-    refine = {"id": "reply", "refine": {
-        "producer": {"agent": "writer", "with": {"round": "vars.round"}},
-        "reviewer": {"agent": "harsh", "with": {"draft": "vars.draft"}},
-        "until": "vars.review.approved", "max_rounds": 2}}
+    refine = {
+        "id": "reply",
+        "refine": {
+            "producer": {"agent": "writer", "with": {"round": "vars.round"}},
+            "reviewer": {"agent": "harsh", "with": {"draft": "vars.draft"}},
+            "until": "vars.review.approved",
+            "max_rounds": 2,
+        },
+    }
     result = await run(client, write_spec, [refine])
-    assert result.state.step("reply").converged is False and len(result.state.step("reply").rounds) == 2
+    assert (
+        result.state.step("reply").converged is False
+        and len(result.state.step("reply").rounds) == 2
+    )
     assert "without the reviewer's acceptance" in result.state.flags[0]
 
 
@@ -181,8 +257,10 @@ async def test_sub_workflow_runs_as_a_child_and_maps_output(client, write_spec, 
         "name: child\nagents: agents.yaml\ninput: {type: object, required: [v]}\n"
         "steps:\n  - {id: e, agent: echo, with: {value: input.v}}\n"
     )
-    steps = [{"id": "sub", "workflow": "child.yaml", "with": {"v": "input.value"}},
-             {"id": "after", "agent": "echo", "with": {"value": "steps.sub.output"}}]
+    steps = [
+        {"id": "sub", "workflow": "child.yaml", "with": {"v": "input.value"}},
+        {"id": "after", "agent": "echo", "with": {"value": "steps.sub.output"}},
+    ]
     result = await run(client, write_spec, steps, {"value": 42})
     assert result.output == 42
     child_id = result.state.step("sub").child_workflow_id
@@ -194,7 +272,11 @@ async def test_when_skips_with_reason_and_optional_failure_degrades(client, writ
     steps = [
         {"id": "maybe", "agent": "echo", "with": {"value": "'x'"}, "when": "input.go"},
         {**rec("fragile", 0.1, fail=True), "optional": True},
-        {"id": "last", "agent": "echo", "with": {"value": "[steps.maybe.output, steps.fragile.output]"}},
+        {
+            "id": "last",
+            "agent": "echo",
+            "with": {"value": "[steps.maybe.output, steps.fragile.output]"},
+        },
     ]
     result = await run(client, write_spec, steps, {"go": False, "log": str(tmp_path / "log")})
     state = result.state

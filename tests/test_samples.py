@@ -1,0 +1,80 @@
+"""The shipped sample specs run end to end, offline, with the results a user expects."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from starters.launch import start_run
+from tests.conftest import ROOT
+from workflows.compiler import compile_spec
+from workflows.inputs import check_input
+from workflows.state import RunResult
+
+pytestmark = pytest.mark.usefixtures("worker")
+
+
+async def run_sample(client, name: str, **overrides) -> RunResult:
+    plan = compile_spec(ROOT / "specs" / f"{name}.yaml", offline=True)
+    run_input = {
+        **json.loads((ROOT / "specs" / "inputs" / f"{name}.json").read_text()),
+        **overrides,
+    }
+    check_input(plan, run_input)
+    return await (await start_run(client, plan, run_input)).result()
+
+
+async def test_market_entry(client):
+    result = await run_sample(client, "market_entry")
+    assert result.output["recommendation"] == "enter" and result.output["risk"] == "low"
+    indonesia = await run_sample(client, "market_entry", market="ID")
+    assert indonesia.output["recommendation"] == "wait" and indonesia.output["risk"] == "high"
+
+
+async def test_deal_review_runs_analysts_in_parallel(client):
+    result = await run_sample(client, "deal_review")
+    assert result.output["risk"]["level"] == "high"
+    assert "exclusivity" in result.output["risk"]["summary"]
+    assert set(result.output["reviews"]) == {"financial", "legal", "technical"}
+    state = result.state
+    legal, financial = state.step("legal"), state.step("financial")
+    assert legal.started_at < financial.finished_at and financial.started_at < legal.finished_at
+    small = await run_sample(client, "deal_review", deal_terms="standard terms", amount_usd=5000)
+    assert small.output["risk"]["level"] == "low"
+
+
+@pytest.mark.parametrize(
+    ("message", "category", "specialist"),
+    [
+        ("I was charged twice, please refund", "billing", "Refund of the duplicate charge"),
+        ("The app shows an error and crashes", "technical", "Update the app"),
+        ("I want to return my shoes", "returns", "Return label"),
+        ("Do you ship to Brunei?", "other", "a colleague will follow up"),
+    ],
+)
+async def test_support_triage_routes_and_refines(client, message, category, specialist):
+    result = await run_sample(client, "support_triage", message=message)
+    assert result.output["category"] == category
+    reply = result.output["reply"]
+    assert specialist in reply and reply.startswith("Hi Siti, sorry for the trouble.")
+    step = result.state.step("reply")
+    assert step.converged and len(step.rounds) == 2 and step.rounds[0].review["approved"] is False
+    assert result.state.step("answer").route_case == (
+        "default" if category == "other" else category
+    )
+
+
+async def test_asean_compliance_maps_markets_to_their_agents(client):
+    result = await run_sample(client, "asean_compliance")
+    findings = result.output["findings"]
+    assert [f["market"] for f in findings] == ["SG", "MY", "ID", "TH", "VN", "PH"]
+    assert findings[2]["law"] == "UU PDP 27/2022" and findings[2]["risk"] == "high"
+    assert result.output["report"]["overall_risk"] == "high"
+    assert result.output["report"]["high_risk_markets"] == "ID, VN"
+    assert result.state.step("checks").progress.done == 6
+    two = await run_sample(
+        client, "asean_compliance", markets=["TH", "SG"], data_practices="no data kept"
+    )
+    assert [f["market"] for f in two.output["findings"]] == ["TH", "SG"]
+    assert two.output["report"]["overall_risk"] == "low"
