@@ -52,6 +52,13 @@ def _parser() -> argparse.ArgumentParser:
         "--address", help="Temporal frontend (default: TEMPORAL_ADDRESS or 127.0.0.1:7233)"
     )
 
+    graph = sub.add_parser("graph", help="print a spec's Mermaid diagram (--png FILE: an image)")
+    graph.add_argument("spec")
+    graph.add_argument("--png", help="also render the diagram to this PNG file")
+
+    schema = sub.add_parser("schema", help="write the spec/catalog JSON Schemas for editors")
+    schema.add_argument("--out", default="schema", help="folder to write into (default: schema/)")
+
     sub.add_parser("demo", help="start everything, run the sample offline, print the result")
     return parser
 
@@ -84,6 +91,14 @@ def dispatch(argv: list[str]) -> int:
                 address=args.address,
             )
         )
+    if args.command == "graph":
+        from starters import graph
+
+        return graph.main(args.spec, args.png)
+    if args.command == "schema":
+        from starters import schema
+
+        return schema.main(args.out)
     if args.command == "demo":
         from starters import demo
 

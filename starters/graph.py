@@ -1,0 +1,33 @@
+"""``podium graph SPEC [--png FILE]``: the compiled plan as Mermaid text (and an image)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from workflows.compiler import compile_spec
+from workflows.graph import plan_graph, to_mermaid
+from workflows.problems import CompileError
+
+
+def main(spec: str, png: str | None = None) -> int:
+    """Print the Mermaid text of ``spec``; with ``png`` also write an image."""
+    try:
+        plan = compile_spec(spec, offline=True)
+    except CompileError as exc:
+        print(f"{spec}: invalid\n{exc}", file=sys.stderr)
+        return 1
+    graph = plan_graph(plan)
+    print(to_mermaid(graph), end="")
+    if png:
+        try:
+            from starters.graph_image import render_png
+
+            render_png(graph, Path(png), title=plan.name)
+        except ImportError:
+            print(
+                "podium graph --png needs matplotlib: pip install 'podium[graph]'", file=sys.stderr
+            )
+            return 1
+        print(f"%% image written to {png}", file=sys.stderr)
+    return 0
