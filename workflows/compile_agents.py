@@ -21,7 +21,7 @@ from activities.errors import ERROR_TYPES
 from workflows.catalog import AgentEntry, CatalogFile, ProviderEntry, RetryEntry
 from workflows.durations import parse_duration
 from workflows.expressions import ExpressionError, parse
-from workflows.problems import Reporter, suggest
+from workflows.problems import Problem, Reporter, suggest
 from workflows.spec import SpecFile
 from workflows.yamlfile import Loc, YamlDocument, read_yaml
 
@@ -192,3 +192,31 @@ class AgentResolver:
         if reason not in self.warnings:
             self.warnings.append(reason)
         return reason
+
+
+def load_catalog(path: str | Path, *, offline: bool | None = None) -> dict[str, AgentConfig]:
+    """Every agent of a catalog file, resolved — for hand-written workflows.
+
+    Pass the result (or some of its agents) as your workflow's input, then call them
+    with ``workflows.steps.agent_call.call_agent``. Raises ``CompileError``.
+    """
+    from workflows.problems import CompileError
+
+    path = Path(path)
+    report = Reporter(path)
+    try:
+        doc = read_yaml(path)
+    except (OSError, ValueError) as exc:
+        raise CompileError([Problem(f"cannot read catalog: {exc}", path)]) from None
+    catalog = report.validate(doc, CatalogFile)
+    resolver = AgentResolver(report, offline, [])
+    agents: dict[str, AgentConfig] = {}
+    if catalog is not None:
+        resolver._add(doc, (), catalog)
+        for name in catalog.agents:
+            agent = resolver.get(name, doc, ("agents", name))
+            if agent is not None:
+                agents[name] = agent
+    if report.problems:
+        raise CompileError(report.problems)
+    return agents
