@@ -23,7 +23,9 @@ agents:
   checker: {model: scripted, script: [{output: "{{ market }} ok"}]}
   senior: {model: scripted, script: [{output: senior}]}
   writer: {model: scripted, script: [{output: "v{{ round }}"}]}
-  editor: {model: scripted, script: [{when: "draft == 'v2'", output: {ok: true}}, {output: {ok: false}}]}
+  editor:
+    model: scripted
+    script: [{when: "draft == 'v2'", output: {ok: true}}, {output: {ok: false}}]
 """
 
 
