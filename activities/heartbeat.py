@@ -18,9 +18,11 @@ async def heartbeating(every_s: float) -> AsyncIterator[None]:
     """
 
     async def beat() -> None:
+        # The first beat waits one interval: a fast call then sends no heartbeat at all
+        # (each one is a server round trip), and the heartbeat timeout still holds.
         while True:
-            activity.heartbeat()
             await asyncio.sleep(every_s)
+            activity.heartbeat()
 
     task = asyncio.create_task(beat())
     try:

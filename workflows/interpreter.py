@@ -42,15 +42,16 @@ class PodiumRun:
             warnings=list(plan.warnings),
         )
         self.plan = plan
+        self.ctx = Ctx(self.state)
+        self._details = ""
 
     @workflow.run
     async def run(self, run: RunInput) -> RunResult:
         """Run every step as its dependencies allow; return the output and final state."""
         self.state.started_at = workflow.now()
         scope: dict[str, Any] = {"input": run.input, "steps": {}, "vars": {}}
-        ctx = Ctx(self.state)
         try:
-            await self._run_dag(run.plan.steps, scope, ctx)
+            await self._run_dag(run.plan.steps, scope, self.ctx)
             output = self._output(run.plan, scope)
         except ApplicationError as exc:
             self._close("failed", error=exc.message)
@@ -64,24 +65,30 @@ class PodiumRun:
         return self.state
 
     async def _run_dag(self, nodes: list[Node], scope: dict[str, Any], ctx: Ctx) -> None:
-        async def run_node(node: Node) -> None:
-            await workflow.wait_condition(
-                lambda: all(self.state.step(d).finished() for d in node.needs)
-            )
-            self._show()
-            await execute(node, scope, ctx)
-            self._show()
-
-        tasks = [asyncio.create_task(run_node(node)) for node in nodes]
+        """Start each node once its needs have finished; fail fast on the first failure."""
+        waiting = list(nodes)
+        running: set[asyncio.Task[Any]] = set()
         try:
-            done, pending = await workflow.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
-            for task in done:
-                if task.exception() is not None:
-                    raise task.exception()  # type: ignore[misc]
+            while waiting or running:
+                for node in [n for n in waiting if self._ready(n, ctx)]:
+                    waiting.remove(node)
+                    running.add(asyncio.create_task(execute(node, scope, ctx)))
+                self._show()
+                seen = ctx.finished
+                await workflow.wait_condition(
+                    lambda: ctx.finished != seen or any(t.done() for t in running)
+                )
+                for task in [t for t in running if t.done()]:
+                    running.discard(task)
+                    if task.exception() is not None:
+                        raise task.exception()  # type: ignore[misc]
         finally:
-            for task in tasks:
-                if not task.done():
-                    task.cancel()
+            for task in running:
+                task.cancel()
+
+    @staticmethod
+    def _ready(node: Node, ctx: Ctx) -> bool:
+        return all((rec := ctx.find(dep)) is None or rec.finished() for dep in node.needs)
 
     def _output(self, plan: Plan, scope: dict[str, Any]) -> Any:
         try:
@@ -107,13 +114,16 @@ class PodiumRun:
 
     def _show(self, headline: str | None = None) -> None:
         state = self.state
-        done = sum(1 for s in state.steps if s.finished())
         now = headline or (
             "running " + ", ".join(f"**{s}**" for s in state.current)
             if state.current
             else "waiting"
         )
-        workflow.set_current_details(
-            f"**{self.plan.name}** — {now}\n\nsteps finished: {done}/{len(state.steps)} · "
-            f"tokens: {state.usage.total_tokens} · cost: ${state.cost_usd:.4f}"
+        details = (
+            f"**{self.plan.name}** — {now}\n\nsteps finished: {self.ctx.finished}/"
+            f"{len(state.steps)} · tokens: {state.usage.total_tokens} · "
+            f"cost: ${state.cost_usd:.4f}"
         )
+        if details != self._details:  # only when something a reader sees changed
+            self._details = details
+            workflow.set_current_details(details)

@@ -45,6 +45,15 @@ class Ctx:
     """What executors share: the run state (and how to charge spend to it)."""
 
     state: RunState
+    finished: int = 0
+    """Count of tracked steps finished so far (the scheduler waits on it)."""
+
+    def __post_init__(self) -> None:
+        self._records = {step.id: step for step in self.state.steps}
+
+    def find(self, step_id: str) -> StepState | None:
+        """The tracked record of ``step_id`` (None for untracked template steps)."""
+        return self._records.get(step_id)
 
     def charge(self, owner: StepState | None, usage: Usage, cost_usd: float) -> None:
         """Add spend to the run's totals and to the tracked step that owns the call."""
@@ -90,11 +99,12 @@ async def execute(
     node: Node, scope: dict[str, Any], ctx: Ctx, owner: StepState | None = None
 ) -> Any:
     """Run ``node``; record it (if tracked) in the run state; return its output."""
-    record = ctx.state.find(node.id)
+    record = ctx.find(node.id)
     if node.when is not None and not evaluate_in(node.id, "when", node.when, scope):
         if record is not None:
             record.status = "skipped"
             record.skipped_reason = f"condition {node.when!r} was false"
+            ctx.finished += 1
         scope["steps"][node.id] = {"output": None, "status": "skipped"}
         return None
     if record is not None:
@@ -152,6 +162,7 @@ def _close(ctx: Ctx, record: StepState | None, status: str) -> None:
         return
     record.status = status  # type: ignore[assignment]
     record.finished_at = workflow.now()
+    ctx.finished += 1
     if record.started_at is not None:
         record.duration_ms = (record.finished_at - record.started_at).total_seconds() * 1000
     if record.id in ctx.state.current:

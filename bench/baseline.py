@@ -1,0 +1,66 @@
+"""Minimal hand-written Temporal workflows: the baselines Podium is measured against.
+
+Kept in their own module, importing only temporalio, so the workflow sandbox loads
+them exactly as it would load any user's workflow module.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import activity, workflow
+
+BASELINE_QUEUE = "bench-baseline"
+BASELINE_WORKFLOW_QUEUE = "bench-orchestration"
+
+
+@activity.defn(name="bench.echo")
+async def echo(value: dict) -> dict:
+    """The hand-written agent: returns its input."""
+    return {"output": value}
+
+
+@activity.defn(name="bench.sleep")
+async def sleep_call(seconds: float) -> dict:
+    """The hand-written slow agent: waits, then answers."""
+    await asyncio.sleep(seconds)
+    return {"slept": seconds}
+
+
+@workflow.defn(name="BenchChain")
+class BenchChain:
+    """One activity per step, each output feeding the next."""
+
+    @workflow.run
+    async def run(self, steps: int) -> dict:
+        value: dict = {"text": "start"}
+        for i in range(steps):
+            value = await workflow.execute_activity(
+                echo,
+                {"step": i, "prev": value.get("output", value)},
+                task_queue=BASELINE_QUEUE,
+                start_to_close_timeout=timedelta(seconds=30),
+            )
+        return value
+
+
+@workflow.defn(name="BenchFanOut")
+class BenchFanOut:
+    """N activities at once with ``asyncio.gather``."""
+
+    @workflow.run
+    async def run(self, args: list[float]) -> int:
+        count, seconds = int(args[0]), args[1]
+        results = await asyncio.gather(
+            *(
+                workflow.execute_activity(
+                    sleep_call,
+                    seconds,
+                    task_queue=BASELINE_QUEUE,
+                    start_to_close_timeout=timedelta(seconds=60),
+                )
+                for _ in range(count)
+            )
+        )
+        return len(results)
