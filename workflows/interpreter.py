@@ -76,7 +76,7 @@ class PodiumRun:
                 self._show()
                 seen = ctx.finished
                 await workflow.wait_condition(
-                    lambda: ctx.finished != seen or any(t.done() for t in running)
+                    lambda seen=seen: ctx.finished != seen or any(t.done() for t in running)
                 )
                 for task in [t for t in running if t.done()]:
                     running.discard(task)
