@@ -99,7 +99,8 @@ async def main() -> None:
             f"{LATENCY_S / min(p_times):.2f}"
         )
         print(
-            f"        hand-written wall s: {spread(h_times)}  efficiency {LATENCY_S / min(h_times):.2f}"
+            f"        hand-written wall s: {spread(h_times)}  "
+            f"efficiency {LATENCY_S / min(h_times):.2f}"
         )
         print(f"        ratio podium / hand-written: {spread(ratios, 3)}; target <= 1.1")
     del running
