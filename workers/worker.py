@@ -13,6 +13,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.contracts import ProviderConfig
+from activities.notify import notify
 from activities.queues import ORCHESTRATION_QUEUE, provider_queue
 from activities.run_agent import run_agent
 from workflows.catalog import CatalogFile
@@ -67,6 +68,7 @@ def build_workers(client: Client, options: WorkerOptions) -> list[Worker]:
                 client,
                 task_queue=ORCHESTRATION_QUEUE,
                 workflows=[PodiumRun, PodiumMapBatch],
+                activities=[notify],  # webhook notifications about human requests
                 workflow_runner=SandboxedWorkflowRunner(
                     restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
                 ),

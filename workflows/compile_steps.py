@@ -17,7 +17,9 @@ from workflows.durations import parse_duration
 from workflows.expressions import ROOTS, ExpressionError, literal, references
 from workflows.plan import (
     AgentNode,
+    ApprovalNode,
     Branch,
+    EscalationLevel,
     MapNode,
     Node,
     ParallelNode,
@@ -215,8 +217,23 @@ class StepCompiler:
         *,
         top_level: bool = False,
         auto_id: str | None = None,
+        branch: bool = False,
     ) -> Node | None:
         step_id = step.id or auto_id or "step"
+        if step.on_error == "continue" and not branch:
+            self.report.problem(
+                self.doc,
+                loc + ("on_error",),
+                "on_error: continue is for parallel branches",
+                "use optional: true to let any other step fail without failing the run",
+            )
+        if step.on_error == "escalate" and step.kind != "agent":
+            self.report.problem(
+                self.doc,
+                loc + ("on_error",),
+                "on_error: escalate is for agent steps",
+                "put it on the agent steps inside",
+            )
         if step.needs is not None and not top_level:
             self.report.problem(
                 self.doc,
@@ -239,6 +256,8 @@ class StepCompiler:
             "when": step.when,
             "optional": step.optional,
             "needs": self.deps.get(step_id, []) if top_level else [],
+            "on_error": "escalate" if step.on_error == "escalate" else "fail",
+            "escalate_to": step.escalate_to,
         }
         builder = getattr(self, f"_{step.kind}")
         return builder(step, loc, scope, common)  # type: ignore[no-any-return]
@@ -272,7 +291,7 @@ class StepCompiler:
             nodes, inner_scope = [], scope
             for k, inner in enumerate(seq):
                 inner_loc = loc + ("parallel", j) + (("steps", k) if item.steps is not None else ())
-                node = self._node(inner, inner_loc, inner_scope)
+                node = self._node(inner, inner_loc, inner_scope, branch=item.steps is None)
                 ok &= node is not None
                 if node is not None:
                     nodes.append(node)
@@ -401,6 +420,42 @@ class StepCompiler:
         if plan is None or inputs is None:
             return None
         return WorkflowNode(**common, plan=plan, inputs=inputs)
+
+    def _approval(self, step: StepEntry, loc: Loc, scope: Scope, common: dict) -> Node | None:
+        spec = step.approval
+        assert spec is not None
+        ok = self.template(loc + ("approval", "title"), spec.title)
+        if spec.details is not None:
+            ok &= self.expression(loc + ("approval", "details"), spec.details, scope, common["id"])
+        levels = [EscalationLevel(to=e.to, after_s=parse_duration(e.after)) for e in spec.escalate]
+        if not ok:
+            return None
+        return ApprovalNode(
+            **common,
+            title=spec.title,
+            details=spec.details,
+            approvers=spec.approvers,
+            escalate=levels,
+            on_timeout=spec.on_timeout,
+            timeout_s=parse_duration(spec.timeout) if spec.timeout else None,
+        )
+
+    def template(self, loc: Loc, text: str) -> bool:
+        """Check that a ``{{ … }}`` text template parses."""
+        from jinja2 import TemplateSyntaxError
+        from jinja2.sandbox import SandboxedEnvironment
+
+        try:
+            SandboxedEnvironment().parse(text)
+        except TemplateSyntaxError as exc:
+            self.report.problem(
+                self.doc,
+                loc,
+                f"template {text!r} does not parse: {exc.message}",
+                "write {{ input.name }} or {{ steps.risk.output.level }}",
+            )
+            return False
+        return True
 
     # -- expressions -----------------------------------------------------------------
     def inputs(

@@ -76,7 +76,13 @@ def _compile(
     output = _output(spec, steps_compiler)
     if report.problems:
         return None
+    for i, url in enumerate(spec.notify):
+        if not url.startswith(("http://", "https://")):
+            report.problem(doc, ("notify", i), f"webhook {url!r} is not an http(s) URL")
+    if report.problems:
+        return None
     return Plan(
+        notify=spec.notify,
         name=spec.name,
         source=str(path),
         summary=spec.summary,

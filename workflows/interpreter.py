@@ -14,8 +14,17 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from pydantic import ValidationError
+
     from workflows import search_attributes as sa
     from workflows.expressions import evaluate
+    from workflows.humans import (
+        DecisionInput,
+        DecisionRecord,
+        RejectedAttempt,
+        apply_decision,
+        check_decision,
+    )
     from workflows.plan import Node, Plan, RunInput, tracked
     from workflows.state import RunResult, RunState, StepState
 
@@ -42,7 +51,10 @@ class PodiumRun:
             warnings=list(plan.warnings),
         )
         self.plan = plan
-        self.ctx = Ctx(self.state)
+        self.ctx = Ctx(
+            self.state, notify_urls=list(plan.notify), on_humans_changed=self._sync_humans
+        )
+        self._humans_shown: tuple[bool, tuple[str, ...]] = (False, ())
         self._details = ""
 
     @workflow.run
@@ -58,6 +70,50 @@ class PodiumRun:
             raise
         self._close("completed")
         return RunResult(output=output, state=self.state)
+
+    @workflow.update(name="decide")
+    def decide(self, decision: DecisionInput) -> DecisionRecord:
+        """A person's decision on an open request (``podium approve`` / ``podium resolve``)."""
+        request = next(r for r in self.state.requests if r.id == decision.request_id)
+        return apply_decision(request, decision, "update", workflow.now())
+
+    @decide.validator
+    def _check_decide(self, decision: DecisionInput) -> None:
+        # Runs before anything is written to history: a refused decision changes nothing.
+        reason = check_decision(self.state.requests, decision)
+        if reason is not None:
+            raise ValueError(reason)
+
+    @workflow.signal(name="decision")
+    def decision_signal(self, payload: Any) -> None:
+        """The same decision as one JSON payload (Temporal CLI / Web UI); never fails the run."""
+        by, request_id, outcome = "?", "?", "?"
+        if isinstance(payload, dict):
+            by = str(payload.get("by", "?"))
+            request_id = str(payload.get("request_id", "?"))
+            outcome = str(payload.get("outcome", "?"))
+        try:
+            decision = DecisionInput.model_validate(payload)
+        except ValidationError as exc:
+            reason = "malformed decision: " + "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or 'payload'}: {e['msg']}" for e in exc.errors()[:5]
+            )
+        else:
+            reason = check_decision(self.state.requests, decision) or ""
+            if not reason:
+                request = next(r for r in self.state.requests if r.id == decision.request_id)
+                apply_decision(request, decision, "signal", workflow.now())
+                return
+        attempt = RejectedAttempt(
+            at=workflow.now(), by=by, outcome=outcome, channel="signal", reason=reason
+        )
+        rejected_on = next((r for r in self.state.requests if r.id == request_id), None)
+        if rejected_on is not None:
+            request.history.append(
+                f"{attempt.at:%Y-%m-%dT%H:%M:%SZ} refused signal from {by}: {reason}"
+            )
+        self.state.rejected_signals.append(attempt)
+        workflow.logger.warning("refused decision signal: %s", reason)
 
     @workflow.query(name="status")
     def status(self) -> RunState:
@@ -75,9 +131,11 @@ class PodiumRun:
                     running.add(asyncio.create_task(execute(node, scope, ctx)))
                 self._show()
                 seen = ctx.finished
-                await workflow.wait_condition(
-                    lambda seen=seen: ctx.finished != seen or any(t.done() for t in running)
-                )
+
+                def progressed(seen: int = seen) -> bool:
+                    return ctx.finished != seen or any(t.done() for t in running)
+
+                await workflow.wait_condition(progressed)
                 for task in [t for t in running if t.done()]:
                     running.discard(task)
                     if task.exception() is not None:
@@ -89,6 +147,23 @@ class PodiumRun:
     @staticmethod
     def _ready(node: Node, ctx: Ctx) -> bool:
         return all((rec := ctx.find(dep)) is None or rec.finished() for dep in node.needs)
+
+    def _sync_humans(self) -> None:
+        """Keep PodiumNeedsHuman / PodiumWaitingOn / PodiumStatus and the details current."""
+        waiting = self.state.open_requests()
+        who = tuple(sorted({a for r in waiting for a in (r.approvers or ["anyone"])}))
+        shown = (bool(waiting), who)
+        if shown != self._humans_shown:
+            self._humans_shown = shown
+            self.state.status = "waiting" if waiting else "running"
+            workflow.upsert_search_attributes(
+                [
+                    sa.NEEDS_HUMAN.value_set(bool(waiting)),
+                    sa.WAITING_ON.value_set(list(who)) if who else sa.WAITING_ON.value_unset(),
+                    sa.STATUS.value_set(self.state.status),
+                ]
+            )
+        self._show()
 
     def _output(self, plan: Plan, scope: dict[str, Any]) -> Any:
         try:
@@ -108,12 +183,23 @@ class PodiumRun:
         self.state.error = error
         self.state.finished_at = workflow.now()
         workflow.upsert_search_attributes(
-            [sa.STATUS.value_set(status), sa.COST_USD.value_set(self.state.cost_usd)]
+            [
+                sa.STATUS.value_set(status),
+                sa.COST_USD.value_set(self.state.cost_usd),
+                sa.NEEDS_HUMAN.value_set(False),
+            ]
         )
         self._show(status if error is None else f"failed: {error}")
 
     def _show(self, headline: str | None = None) -> None:
         state = self.state
+        waiting = state.open_requests()
+        if headline is None and waiting:
+            headline = "waiting for " + "; ".join(
+                f"**{r.id}** ({r.title}) from {', '.join(r.approvers) or 'anyone'}"
+                + (f", deadline {r.deadline:%Y-%m-%d %H:%M} UTC" if r.deadline else "")
+                for r in waiting
+            )
         now = headline or (
             "running " + ", ".join(f"**{s}**" for s in state.current)
             if state.current

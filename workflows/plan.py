@@ -26,6 +26,10 @@ class NodeBase(Contract):
     """A failed optional step does not fail the run; its output is null and flagged."""
     needs: list[str] = Field(default_factory=list)
     """Step ids that must have finished before this one starts (top-level steps)."""
+    on_error: Literal["fail", "escalate"] = "fail"
+    """``escalate``: when the step fails for good, ask a person (retry/supply/skip/abort)."""
+    escalate_to: list[str] = Field(default_factory=list)
+    """Who may resolve such a failure (empty: anyone)."""
 
 
 class AgentNode(NodeBase):
@@ -98,8 +102,30 @@ class WorkflowNode(NodeBase):
     inputs: dict[str, str] = Field(default_factory=dict)
 
 
+class EscalationLevel(Contract):
+    """After ``after_s`` seconds without a decision, the request moves to ``to``."""
+
+    to: list[str]
+    after_s: float
+
+
+class ApprovalNode(NodeBase):
+    """Ask people to approve or reject; the output is the decision."""
+
+    kind: Literal["approval"] = "approval"
+    title: str
+    """Template (``{{ input.company }}``) rendered when the request opens."""
+    details: str | None = None
+    """Expression whose value is shown with the request."""
+    approvers: list[str] = Field(default_factory=list)
+    escalate: list[EscalationLevel] = Field(default_factory=list)
+    timeout_s: float | None = None
+    """How long the last level waits before ``on_timeout`` decides (None: forever)."""
+    on_timeout: Literal["approve", "reject", "fail"] = "reject"
+
+
 Node = Annotated[
-    AgentNode | ParallelNode | MapNode | RouteNode | RefineNode | WorkflowNode,
+    AgentNode | ParallelNode | MapNode | RouteNode | RefineNode | WorkflowNode | ApprovalNode,
     Field(discriminator="kind"),
 ]
 
@@ -117,6 +143,8 @@ class Plan(Contract):
     output: str | dict[str, str] | None = None
     """Expression (or mapping of expressions) for the run's final output."""
     warnings: list[str] = Field(default_factory=list)
+    notify: list[str] = Field(default_factory=list)
+    """Webhook URLs told about human requests (workers may add more)."""
 
     def agents_used(self) -> dict[str, AgentConfig]:
         """Agents by name, in step order (nested steps included)."""
@@ -181,6 +209,8 @@ def node_label(node: Node) -> str:
             f"refine {node_label(node.producer)} ⇄ {node_label(node.reviewer)}, "
             f"≤ {node.max_rounds} rounds"
         )
+    if isinstance(node, ApprovalNode):
+        return f"approval by {', '.join(node.approvers) or 'anyone'}"
     return f"sub-workflow {node.plan.name}"
 
 
@@ -191,5 +221,14 @@ class RunInput(Contract):
     input: dict[str, Any] = Field(default_factory=dict)
 
 
-for _model in (Branch, MapNode, RouteNode, RefineNode, WorkflowNode, ParallelNode, Plan):
+for _model in (
+    Branch,
+    MapNode,
+    RouteNode,
+    RefineNode,
+    WorkflowNode,
+    ParallelNode,
+    ApprovalNode,
+    Plan,
+):
     _model.model_rebuild()

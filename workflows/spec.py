@@ -43,7 +43,7 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from workflows.catalog import CatalogFile, Duration, RetryEntry, Strict, _check_duration
 
-KINDS = ("agent", "parallel", "map", "route", "refine", "workflow")
+KINDS = ("agent", "parallel", "map", "route", "refine", "workflow", "approval")
 
 
 class QuorumEntry(Strict):
@@ -80,6 +80,34 @@ class RefineEntry(Strict):
     max_rounds: int | None = Field(None, ge=1, le=50)
 
 
+class EscalationEntry(Strict):
+    """One level of an escalation chain."""
+
+    to: list[str] = Field(min_length=1, description="Who decides from this level on.")
+    after: Duration = Field(description="How long the previous level waits.")
+
+    _durations = field_validator("after")(_check_duration)
+
+
+class ApprovalEntry(Strict):
+    """``approval:`` settings."""
+
+    title: str = Field(
+        description="Shown to approvers; may use {{ input.x }} / {{ steps.x.output }}."
+    )
+    details: str | None = Field(
+        None, description="Expression whose value is shown with the request."
+    )
+    approvers: list[str] = Field(
+        default_factory=list, description="Names or groups (empty: anyone)."
+    )
+    escalate: list[EscalationEntry] = Field(default_factory=list)
+    timeout: Duration | None = Field(None, description="Wait of the last level before on_timeout.")
+    on_timeout: Literal["approve", "reject", "fail"] = "reject"
+
+    _durations = field_validator("timeout")(_check_duration)
+
+
 class StepEntry(Strict):
     """One step. Exactly one of agent / parallel / map / route / refine / workflow."""
 
@@ -90,8 +118,13 @@ class StepEntry(Strict):
     when: str | None = Field(None, description="Run only if this expression is truthy.")
     optional: bool = False
     needs: list[str] | None = Field(None, description="Top-level steps to wait for.")
-    on_error: Literal["fail", "continue"] = Field(
-        "fail", description="In a parallel branch: fail the join, or record and continue."
+    on_error: Literal["fail", "continue", "escalate"] = Field(
+        "fail",
+        description="fail the run; continue (parallel branches); escalate to a person "
+        "(agent steps).",
+    )
+    escalate_to: list[str] = Field(
+        default_factory=list, description="With on_error: escalate — who may resolve it."
     )
     agent: str | None = None
     with_: dict[str, Any] = Field(default_factory=dict, alias="with")
@@ -105,6 +138,7 @@ class StepEntry(Strict):
     route: RouteEntry | None = None
     refine: RefineEntry | None = None
     workflow: str | None = Field(None, description="Path of a spec to run as a child.")
+    approval: ApprovalEntry | None = None
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     _durations = field_validator("timeout")(_check_duration)
@@ -117,8 +151,8 @@ class StepEntry(Strict):
         if len(kinds) != 1:
             found = ", ".join(kinds) or "none"
             raise ValueError(
-                "a step needs exactly one of agent, parallel, map, route, refine, workflow "
-                f"(or steps, in a parallel branch); found: {found}"
+                "a step needs exactly one of agent, parallel, map, route, refine, workflow, "
+                f"approval (or steps, in a parallel branch); found: {found}"
             )
         return self
 
@@ -142,6 +176,9 @@ class SpecFile(Strict):
     )
     steps: list[StepEntry] = Field(min_length=1)
     output: str | dict[str, str] | None = None
+    notify: list[str] = Field(
+        default_factory=list, description="Webhooks told about human requests."
+    )
 
 
 for _model in (RouteEntry, RefineEntry, StepEntry, SpecFile):

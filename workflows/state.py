@@ -8,9 +8,10 @@ from typing import Any, Literal
 from pydantic import Field
 
 from activities.contracts import Contract, Usage
+from workflows.humans import HumanRequest, RejectedAttempt
 
 StepStatus = Literal["pending", "running", "completed", "failed", "skipped", "cancelled"]
-RunStatus = Literal["running", "completed", "failed"]
+RunStatus = Literal["running", "waiting", "completed", "failed"]
 FINISHED = ("completed", "failed", "skipped", "cancelled")
 
 
@@ -76,7 +77,15 @@ class RunState(Contract):
     warnings: list[str] = Field(default_factory=list)
     flags: list[str] = Field(default_factory=list)
     """What a reader of the result must know: optional steps that failed, refine loops
-    that stopped without acceptance."""
+    that stopped without acceptance, steps decided by people."""
+    requests: list[HumanRequest] = Field(default_factory=list)
+    """Every human request of the run, open or closed, with its decision (audit trail)."""
+    rejected_signals: list[RejectedAttempt] = Field(default_factory=list)
+    """Decisions sent by signal for requests that do not exist (kept for the audit)."""
+
+    def open_requests(self) -> list[HumanRequest]:
+        """Requests waiting for a person."""
+        return [r for r in self.requests if r.status == "open"]
 
     def find(self, step_id: str) -> StepState | None:
         """The state of ``step_id`` if the run tracks it."""

@@ -23,6 +23,7 @@ async def run_agent_node(
         name: evaluate_in(node.id, f"input {name!r}", expr, scope)
         for name, expr in node.inputs.items()
     }
+    inputs.update(scope.get("_overrides", {}).get(node.id, {}))  # a person's edited inputs
     label = f"{node.agent.name} · {scope.get('_label') or node.id}"
     # A failure propagates as ActivityError; ``execute`` records and names it.
     result = await call_agent(

@@ -2,6 +2,7 @@
 
 from workflows.steps import (  # noqa: F401 - imported for their @executor registration
     agent_step,
+    approval_step,
     child_step,
     map_step,
     parallel_step,

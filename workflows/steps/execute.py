@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from temporalio import workflow
@@ -47,9 +47,18 @@ class Ctx:
     state: RunState
     finished: int = 0
     """Count of tracked steps finished so far (the scheduler waits on it)."""
+    notify_urls: list[str] = field(default_factory=list)
+    background: list[Any] = field(default_factory=list)
+    """Fire-and-forget activities (notifications) kept referenced."""
+    on_humans_changed: Callable[[], None] | None = None
 
     def __post_init__(self) -> None:
         self._records = {step.id: step for step in self.state.steps}
+
+    def humans_changed(self) -> None:
+        """Human requests opened, escalated or closed: refresh search attributes."""
+        if self.on_humans_changed is not None:
+            self.on_humans_changed()
 
     def find(self, step_id: str) -> StepState | None:
         """The tracked record of ``step_id`` (None for untracked template steps)."""
@@ -101,52 +110,96 @@ async def execute(
     """Run ``node``; record it (if tracked) in the run state; return its output."""
     record = ctx.find(node.id)
     if node.when is not None and not evaluate_in(node.id, "when", node.when, scope):
-        if record is not None:
-            record.status = "skipped"
-            record.skipped_reason = f"condition {node.when!r} was false"
-            ctx.finished += 1
-        scope["steps"][node.id] = {"output": None, "status": "skipped"}
-        return None
+        return _finish(
+            ctx,
+            record,
+            scope,
+            node.id,
+            "skipped",
+            None,
+            reason=f"condition {node.when!r} was false",
+        )
     if record is not None:
         record.status = "running"
         record.started_at = workflow.now()
         ctx.state.current.append(node.id)
-    try:
-        output = await EXECUTORS[node.kind](node, scope, ctx, record or owner)
-    except asyncio.CancelledError:
-        _close(ctx, record, "cancelled")
-        raise
-    except (ActivityError, ApplicationError, ChildWorkflowError) as exc:
-        if isinstance(exc.cause, CancelledError):  # we cancelled it (e.g. a lost `any` race)
+    while True:
+        try:
+            output = await EXECUTORS[node.kind](node, scope, ctx, record or owner)
+        except asyncio.CancelledError:
             _close(ctx, record, "cancelled")
-            raise asyncio.CancelledError() from None
-        error_type, message = describe(exc)
-        _close(ctx, record, "failed")
-        if record is not None:
-            record.error_type, record.error = error_type, message
-            record.attempts = record.attempts or _attempt(exc)
-        if node.optional:
-            ctx.state.flags.append(
-                f"optional step {node.id!r} failed ({error_type}: {message}); its output is null"
-            )
-            scope["steps"][node.id] = {"output": None, "status": "failed"}
-            return None
-        if error_type in WRAPPED or record is None:
-            raise  # already names its step, or the enclosing step will name it
-        agent = f" (agent {node.agent.name!r})" if node.kind == "agent" else ""
-        raise failure(
-            f"step {node.id!r}{agent} failed: {error_type}: {message}",
-            step=node.id,
-            error_type=error_type,
-        ) from None
-    _close(ctx, record, "completed")
+            raise
+        except (ActivityError, ApplicationError, ChildWorkflowError) as exc:
+            if isinstance(exc.cause, CancelledError):  # we cancelled it (e.g. a lost `any` race)
+                _close(ctx, record, "cancelled")
+                raise asyncio.CancelledError() from None
+            error_type, message = describe(exc)
+            if record is not None:
+                record.error_type, record.error = error_type, message
+                record.attempts = _attempt(exc) or record.attempts
+            if node.on_error == "escalate" and error_type != "RunAborted":
+                from workflows.steps.escalation import resolve_failure  # (import cycle)
+
+                outcome, output = await resolve_failure(
+                    node, scope, ctx, record, error_type, message
+                )
+                if outcome == "retry":
+                    continue
+                return _finish(ctx, record, scope, node.id, outcome, output)
+            return _failed(node, scope, ctx, record, exc, error_type, message)
+        return _finish(ctx, record, scope, node.id, "completed", output)
+
+
+def _failed(
+    node: Node,
+    scope: dict[str, Any],
+    ctx: Ctx,
+    record: StepState | None,
+    exc: BaseException,
+    error_type: str,
+    message: str,
+) -> None:
+    """Record a failure; return None for optional steps, else raise naming the step."""
+    _close(ctx, record, "failed")
+    if node.optional:
+        ctx.state.flags.append(
+            f"optional step {node.id!r} failed ({error_type}: {message}); its output is null"
+        )
+        scope["steps"][node.id] = {"output": None, "status": "failed"}
+        return None
+    if error_type in WRAPPED or record is None:
+        raise exc  # already names its step, or the enclosing step will name it
+    agent = f" (agent {node.agent.name!r})" if node.kind == "agent" else ""
+    raise failure(
+        f"step {node.id!r}{agent} failed: {error_type}: {message}",
+        step=node.id,
+        error_type=error_type,
+    ) from None
+
+
+def _finish(
+    ctx: Ctx,
+    record: StepState | None,
+    scope: dict[str, Any],
+    step_id: str,
+    status: str,
+    output: Any,
+    reason: str | None = None,
+) -> Any:
     if record is not None:
+        if record.status == "pending":
+            record.started_at = workflow.now()
+        _close(ctx, record, status)
         record.output = output
-    scope["steps"][node.id] = {"output": output, "status": "completed"}
+        if status == "completed":
+            record.error = record.error_type = None
+        if reason:
+            record.skipped_reason = reason
+    scope["steps"][step_id] = {"output": output, "status": status}
     return output
 
 
-WRAPPED = ("StepFailed", "ExpressionFailed")
+WRAPPED = ("StepFailed", "ExpressionFailed", "RunAborted", "ApprovalTimedOut")
 
 
 def _attempt(exc: BaseException) -> int:

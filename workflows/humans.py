@@ -1,0 +1,138 @@
+"""Human requests (approvals, hand-over of failed steps) and how decisions are checked.
+
+One ``check_decision`` serves both channels: the Update's validator (refuses before
+anything is written to history) and the Signal handler (records a refused signal in
+the run state instead of failing the run).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import Field
+
+from activities.contracts import Contract
+from activities.validation import schema_errors
+
+RequestKind = Literal["approval", "failure"]
+Outcome = Literal["approve", "reject", "retry", "supply", "skip", "abort"]
+OUTCOMES: dict[str, tuple[str, ...]] = {
+    "approval": ("approve", "reject"),
+    "failure": ("retry", "supply", "skip", "abort"),
+}
+
+
+class DecisionInput(Contract):
+    """A person's decision, as sent by ``podium approve/resolve``, the Temporal CLI or UI."""
+
+    request_id: str
+    outcome: Outcome
+    by: str = Field(min_length=1)
+    comment: str = ""
+    output: Any = None
+    """With ``supply``: the step's output, checked against its output schema."""
+    inputs: dict[str, Any] | None = None
+    """With ``retry``: inputs that replace the step's evaluated inputs."""
+
+
+class DecisionRecord(Contract):
+    """A decision as recorded (and returned to the CLI)."""
+
+    request_id: str
+    outcome: str
+    by: str
+    at: datetime
+    comment: str = ""
+    channel: Literal["update", "signal", "timeout"] = "update"
+    level: int = 0
+    output: Any = None
+    inputs: dict[str, Any] | None = None
+
+
+class RejectedAttempt(Contract):
+    """A decision that was refused, and why (audit trail)."""
+
+    at: datetime
+    by: str
+    outcome: str
+    channel: Literal["update", "signal"]
+    reason: str
+
+
+class HumanRequest(Contract):
+    """Something a person must decide; ids are ``<step id>-<n>`` (n = 1, 2, … per step)."""
+
+    id: str
+    kind: RequestKind
+    step: str
+    title: str
+    details: Any = None
+    approvers: list[str] = Field(default_factory=list)
+    """Who may decide now (empty: anyone). Changes as the request escalates."""
+    level: int = 0
+    opened_at: datetime
+    deadline: datetime | None = None
+    status: Literal["open", "decided", "timed_out"] = "open"
+    decision: DecisionRecord | None = None
+    failure: str | None = None
+    """For a failed step: the error that caused the request."""
+    output_schema: dict[str, Any] | None = None
+    history: list[str] = Field(default_factory=list)
+    """Opened / escalated events, for the audit trail."""
+
+
+def check_decision(requests: list[HumanRequest], decision: DecisionInput) -> str | None:
+    """Why ``decision`` must be refused, or None if it may be applied."""
+    request = next((r for r in requests if r.id == decision.request_id), None)
+    if request is None:
+        open_ids = ", ".join(r.id for r in requests if r.status == "open") or "none"
+        return f"unknown request {decision.request_id!r}; open requests: {open_ids}"
+    if request.status != "open":
+        done = request.decision
+        who = f" ({done.outcome} by {done.by} at {done.at:%Y-%m-%d %H:%M} UTC)" if done else ""
+        return f"request {request.id!r} is already closed{who}"
+    allowed = OUTCOMES[request.kind]
+    if decision.outcome not in allowed:
+        return (
+            f"{decision.outcome!r} is not a decision for a {request.kind} request; "
+            f"use one of: {', '.join(allowed)}"
+        )
+    if request.approvers and decision.by.lower() not in {a.lower() for a in request.approvers}:
+        return (
+            f"{decision.by!r} may not decide {request.id!r}; it waits on "
+            f"{', '.join(request.approvers)}"
+        )
+    if decision.outcome == "supply" and request.output_schema is not None:
+        errors = schema_errors(decision.output, request.output_schema)
+        if errors:
+            return "the supplied output does not match the step's output schema: " + "; ".join(
+                errors[:5]
+            )
+    return None
+
+
+def apply_decision(
+    request: HumanRequest,
+    decision: DecisionInput,
+    channel: Literal["update", "signal"],
+    now: datetime,
+) -> DecisionRecord:
+    """Close ``request`` with ``decision`` (already checked) and return the record."""
+    record = DecisionRecord(
+        request_id=request.id,
+        outcome=decision.outcome,
+        by=decision.by,
+        at=now,
+        comment=decision.comment,
+        channel=channel,
+        level=request.level,
+        output=decision.output,
+        inputs=decision.inputs,
+    )
+    request.decision = record
+    request.status = "decided"
+    request.history.append(
+        f"{now:%Y-%m-%dT%H:%M:%SZ} {decision.outcome} by {decision.by} ({channel})"
+    )
+    return record

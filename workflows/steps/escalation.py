@@ -1,0 +1,63 @@
+"""Handing a failed step to a person: retry (maybe with new inputs), supply, skip, abort."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from workflows.plan import Node
+    from workflows.state import StepState
+
+from workflows.steps.execute import Ctx, failure
+from workflows.steps.human_desk import open_request, wait_for_decision
+
+
+async def resolve_failure(
+    node: Node,
+    scope: dict[str, Any],
+    ctx: Ctx,
+    record: StepState | None,
+    error_type: str,
+    message: str,
+) -> tuple[str, Any]:
+    """Wait for a person's decision on a failed step.
+
+    Returns ``("retry", None)`` (run the step again), ``("completed", output)`` for a
+    supplied output, or ``("skipped", None)``; raises ``RunAborted`` on abort.
+    """
+    agent = getattr(node, "agent", None)
+    request = open_request(
+        ctx,
+        "failure",
+        node.id,
+        title=f"Step {node.id!r} failed: {error_type}",
+        details={"error": message, "agent": getattr(agent, "name", None)},
+        failure=f"{error_type}: {message}",
+        output_schema=getattr(agent, "output_schema", None),
+    )
+    if record is not None:
+        record.status = "running"
+    decision = await wait_for_decision(ctx, request, [(node.escalate_to, None)])
+    assert decision is not None  # no deadline: only a decision ends the wait
+    who = f"{decision.by} ({decision.channel})"
+    if decision.outcome == "retry":
+        if decision.inputs:
+            scope.setdefault("_overrides", {})[node.id] = decision.inputs
+        ctx.state.flags.append(f"step {node.id!r} retried by {who} after {error_type}")
+        return "retry", None
+    if decision.outcome == "supply":
+        ctx.state.flags.append(f"step {node.id!r} output supplied by hand by {who}")
+        return "completed", decision.output
+    if decision.outcome == "skip":
+        ctx.state.flags.append(f"step {node.id!r} skipped by {who} after {error_type}; output null")
+        if record is not None:
+            record.skipped_reason = f"skipped by {decision.by} after {error_type}"
+        return "skipped", None
+    reason = f": {decision.comment}" if decision.comment else ""
+    raise failure(
+        f"run aborted by {decision.by} at step {node.id!r} ({error_type}: {message}){reason}",
+        "RunAborted",
+        step=node.id,
+    )

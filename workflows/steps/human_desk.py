@@ -1,0 +1,115 @@
+"""Opening human requests, escalating them, waiting for decisions — inside a workflow."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from activities.notify import Notification, notify
+    from activities.queues import ORCHESTRATION_QUEUE
+    from workflows.humans import DecisionRecord, HumanRequest, RequestKind
+
+from workflows.steps.execute import Ctx
+
+Level = tuple[list[str], float | None]
+"""(who decides, how long they have; None = no limit)."""
+
+
+def open_request(
+    ctx: Ctx,
+    kind: RequestKind,
+    step: str,
+    title: str,
+    details: Any = None,
+    failure: str | None = None,
+    output_schema: dict[str, Any] | None = None,
+) -> HumanRequest:
+    """Add a request with a stable id ``<step>-<n>`` to the run state."""
+    n = 1 + sum(1 for r in ctx.state.requests if r.step == step)
+    request = HumanRequest(
+        id=f"{step}-{n}",
+        kind=kind,
+        step=step,
+        title=title,
+        details=details,
+        opened_at=workflow.now(),
+        failure=failure,
+        output_schema=output_schema,
+    )
+    ctx.state.requests.append(request)
+    return request
+
+
+async def wait_for_decision(
+    ctx: Ctx, request: HumanRequest, levels: list[Level]
+) -> DecisionRecord | None:
+    """Walk the escalation chain until someone decides; None if the last level times out."""
+    for level, (who, wait_s) in enumerate(levels):
+        request.approvers = list(who)
+        request.level = level
+        request.deadline = workflow.now() + timedelta(seconds=wait_s) if wait_s else None
+        event = "request.opened" if level == 0 else "request.escalated"
+        request.history.append(
+            f"{workflow.now():%Y-%m-%dT%H:%M:%SZ} {event.split('.')[1]} → "
+            f"{', '.join(who) or 'anyone'}"
+        )
+        send_notification(ctx, event, request)
+        ctx.humans_changed()
+        try:
+            await workflow.wait_condition(
+                lambda: request.status != "open",
+                timeout=timedelta(seconds=wait_s) if wait_s else None,
+                timeout_summary=f"{request.id}: waiting for {', '.join(who) or 'anyone'}",
+            )
+        except TimeoutError:
+            continue
+        ctx.humans_changed()
+        return request.decision
+    return None
+
+
+def close_by_timeout(ctx: Ctx, request: HumanRequest, outcome: str) -> DecisionRecord:
+    """Record the default decision taken when nobody decided in time."""
+    request.status = "timed_out"
+    request.decision = DecisionRecord(
+        request_id=request.id,
+        outcome=outcome,
+        by="podium (timeout)",
+        at=workflow.now(),
+        channel="timeout",
+        level=request.level,
+        comment="no decision before the deadline",
+    )
+    ctx.humans_changed()
+    return request.decision
+
+
+def send_notification(ctx: Ctx, event: str, request: HumanRequest) -> None:
+    """Tell the webhooks, without waiting: a failing webhook never blocks the run."""
+    message = Notification(
+        event=event,
+        run_id=workflow.info().workflow_id,
+        spec=ctx.state.spec,
+        request=request.model_dump(mode="json", exclude={"output_schema", "history"}),
+        urls=ctx.notify_urls,
+    )
+    handle = workflow.start_activity(
+        notify,
+        message,
+        task_queue=ORCHESTRATION_QUEUE,
+        start_to_close_timeout=timedelta(seconds=15),
+        retry_policy=RetryPolicy(maximum_attempts=5, initial_interval=timedelta(seconds=1)),
+        summary=f"notify: {event.split('.')[1]} {request.id}",
+    )
+
+    def done(task: asyncio.Task[Any]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            ctx.state.flags.append(f"notification '{event}' for {request.id} failed after retries")
+
+    handle.add_done_callback(done)
+    ctx.background.append(handle)
