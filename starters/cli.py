@@ -52,6 +52,32 @@ def _parser() -> argparse.ArgumentParser:
         "--address", help="Temporal frontend (default: TEMPORAL_ADDRESS or 127.0.0.1:7233)"
     )
 
+    approve = sub.add_parser("approve", help="approve or reject a waiting approval")
+    approve.add_argument("run", help="run (workflow) id")
+    approve.add_argument("request", help="request id, e.g. signoff-1 (see `podium inbox`)")
+    verdict = approve.add_mutually_exclusive_group(required=True)
+    verdict.add_argument("--approve", action="store_true")
+    verdict.add_argument("--reject", action="store_true")
+    approve.add_argument("--comment", default="")
+    approve.add_argument("--as", dest="user", help="who decides (default: PODIUM_USER or login)")
+    approve.add_argument("--address")
+
+    resolve = sub.add_parser("resolve", help="decide what happens to a failed step")
+    resolve.add_argument("run")
+    resolve.add_argument("request")
+    resolve.add_argument("--retry", action="store_true", help="run the step again")
+    resolve.add_argument("--inputs", help="with --retry: JSON object replacing the step's inputs")
+    resolve.add_argument("--supply", metavar="FILE", help="JSON file with the step's output")
+    resolve.add_argument("--skip", action="store_true", help="go on without it (output null)")
+    resolve.add_argument("--abort", action="store_true", help="stop the run")
+    resolve.add_argument("--comment", default="")
+    resolve.add_argument("--as", dest="user")
+    resolve.add_argument("--address")
+
+    inbox = sub.add_parser("inbox", help="list requests waiting for people")
+    inbox.add_argument("--as", dest="user", help="only those NAME may decide")
+    inbox.add_argument("--address")
+
     graph = sub.add_parser("graph", help="print a spec's Mermaid diagram (--png FILE: an image)")
     graph.add_argument("spec")
     graph.add_argument("--png", help="also render the diagram to this PNG file")
@@ -91,6 +117,8 @@ def dispatch(argv: list[str]) -> int:
                 address=args.address,
             )
         )
+    if args.command in ("approve", "resolve", "inbox"):
+        return asyncio.run(_humans(args))
     if args.command == "graph":
         from starters import graph
 
@@ -104,6 +132,38 @@ def dispatch(argv: list[str]) -> int:
 
         return demo.main()
     return 2
+
+
+async def _humans(args: argparse.Namespace) -> int:
+    from starters import humans
+    from workflows.humans import DecisionInput
+
+    if args.command == "inbox":
+        return await humans.inbox(None, args.user, args.address)
+    user = args.user or humans.default_user()
+    if args.command == "approve":
+        decision = DecisionInput(
+            request_id=args.request,
+            outcome="approve" if args.approve else "reject",
+            by=user,
+            comment=args.comment,
+        )
+    else:
+        try:
+            decision = humans.resolve_input(
+                args.request,
+                user,
+                args.comment,
+                retry=args.retry,
+                supply=args.supply,
+                skip=args.skip,
+                abort=args.abort,
+                inputs=args.inputs,
+            )
+        except ValueError as exc:
+            print(f"podium resolve: {exc}", file=sys.stderr)
+            return 2
+    return await humans.decide(None, args.run, decision, args.address)
 
 
 def main() -> None:

@@ -87,32 +87,34 @@ class PodiumRun:
     @workflow.signal(name="decision")
     def decision_signal(self, payload: Any) -> None:
         """The same decision as one JSON payload (Temporal CLI / Web UI); never fails the run."""
-        by, request_id, outcome = "?", "?", "?"
-        if isinstance(payload, dict):
-            by = str(payload.get("by", "?"))
-            request_id = str(payload.get("request_id", "?"))
-            outcome = str(payload.get("outcome", "?"))
+        fields = payload if isinstance(payload, dict) else {}
+        by, request_id = str(fields.get("by", "?")), str(fields.get("request_id", "?"))
         try:
             decision = DecisionInput.model_validate(payload)
+            reason = check_decision(self.state.requests, decision)
+            if reason is None:
+                request = next(r for r in self.state.requests if r.id == decision.request_id)
+                apply_decision(request, decision, "signal", workflow.now())
+                return
         except ValidationError as exc:
             reason = "malformed decision: " + "; ".join(
                 f"{'.'.join(map(str, e['loc'])) or 'payload'}: {e['msg']}" for e in exc.errors()[:5]
             )
-        else:
-            reason = check_decision(self.state.requests, decision) or ""
-            if not reason:
-                request = next(r for r in self.state.requests if r.id == decision.request_id)
-                apply_decision(request, decision, "signal", workflow.now())
-                return
+        except Exception as exc:  # whatever arrives, a signal must not fail the run
+            reason = f"decision could not be applied: {exc}"
         attempt = RejectedAttempt(
-            at=workflow.now(), by=by, outcome=outcome, channel="signal", reason=reason
+            at=workflow.now(),
+            by=by,
+            outcome=str(fields.get("outcome", "?")),
+            channel="signal",
+            reason=reason,
         )
-        rejected_on = next((r for r in self.state.requests if r.id == request_id), None)
-        if rejected_on is not None:
-            request.history.append(
-                f"{attempt.at:%Y-%m-%dT%H:%M:%SZ} refused signal from {by}: {reason}"
-            )
         self.state.rejected_signals.append(attempt)
+        for request in self.state.requests:
+            if request.id == request_id:
+                request.history.append(
+                    f"{attempt.at:%Y-%m-%dT%H:%M:%SZ} refused signal from {by}: {reason}"
+                )
         workflow.logger.warning("refused decision signal: %s", reason)
 
     @workflow.query(name="status")

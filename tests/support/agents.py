@@ -29,3 +29,10 @@ async def record_step(inputs: dict[str, Any]) -> dict[str, Any]:
 def echo(inputs: dict[str, Any]) -> Any:
     """Return the inputs (or just ``value`` if that is the only input)."""
     return inputs["value"] if set(inputs) == {"value"} else inputs
+
+
+def picky(inputs: dict[str, Any]) -> dict[str, Any]:
+    """Fails unless ``x`` is 'good' (for retry-with-edited-inputs)."""
+    if inputs.get("x") != "good":
+        raise ValueError(f"x must be 'good', got {inputs.get('x')!r}")
+    return {"ok": True, "x": inputs["x"]}

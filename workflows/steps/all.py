@@ -4,6 +4,7 @@ from workflows.steps import (  # noqa: F401 - imported for their @executor regis
     agent_step,
     approval_step,
     child_step,
+    escalation,
     map_step,
     parallel_step,
     refine_step,

@@ -1,0 +1,162 @@
+"""``podium approve`` / ``podium resolve`` / ``podium inbox``: people answering runs.
+
+Decisions go as the ``decide`` Update, whose validator refuses a wrong approver, an
+unknown or closed request or an invalid supplied output before anything is written.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import getpass
+import json
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.service import RPCError
+
+from activities.connection import connect
+from workflows.humans import DecisionInput, DecisionRecord
+from workflows.state import RunState
+
+
+def default_user() -> str:
+    """Who is deciding: ``PODIUM_USER``, else the login name."""
+    return os.environ.get("PODIUM_USER") or getpass.getuser()
+
+
+TRANSIENT = "unexpected workflow task failure"
+"""The server refuses an update whose workflow task raced with other new events (e.g. a
+notification finishing as the run completes); the update was not applied, so resending
+it is safe."""
+
+
+async def send_decision(
+    handle: WorkflowHandle[Any, Any], decision: DecisionInput, attempts: int = 5
+) -> DecisionRecord:
+    """Send the ``decide`` Update, resending it if the server reports the transient race."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return await handle.execute_update("decide", decision, result_type=DecisionRecord)
+        except RPCError as exc:
+            if TRANSIENT not in exc.message or attempt == attempts:
+                raise
+            await asyncio.sleep(0.2 * attempt)
+    raise AssertionError("unreachable")
+
+
+async def decide(
+    client: Client | None, run_id: str, decision: DecisionInput, address: str | None = None
+) -> int:
+    """Send ``decision`` to run ``run_id``; print the recorded decision or the refusal."""
+    client = client or await connect(address)
+    handle = client.get_workflow_handle(run_id)
+    try:
+        record = await send_decision(handle, decision)
+    except WorkflowUpdateFailedError as exc:
+        reason = getattr(exc.cause, "message", None) or str(exc.cause or exc)
+        print(f"refused: {reason}", file=sys.stderr)
+        return 1
+    except RPCError as exc:
+        print(f"refused: run {run_id!r}: {exc.message}", file=sys.stderr)
+        return 1
+    print(
+        f"recorded: {record.request_id} → {record.outcome} by {record.by} at "
+        f"{record.at:%Y-%m-%d %H:%M:%S} UTC" + (f" — {record.comment}" if record.comment else "")
+    )
+    return 0
+
+
+def resolve_input(
+    request_id: str,
+    by: str,
+    comment: str,
+    *,
+    retry: bool,
+    supply: str | None,
+    skip: bool,
+    abort: bool,
+    inputs: str | None,
+) -> DecisionInput:
+    """The decision ``podium resolve`` sends; ValueError if the flags are wrong."""
+    chosen = [
+        name
+        for name, on in (
+            ("retry", retry),
+            ("supply", supply is not None),
+            ("skip", skip),
+            ("abort", abort),
+        )
+        if on
+    ]
+    if len(chosen) != 1:
+        raise ValueError("choose exactly one of --retry, --supply FILE, --skip, --abort")
+    output: Any = None
+    if supply is not None:
+        try:
+            output = json.loads(Path(supply).read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ValueError(f"--supply {supply}: cannot read JSON: {exc}") from None
+    edited = None
+    if inputs is not None:
+        try:
+            edited = json.loads(inputs)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"--inputs is not valid JSON: {exc.msg}") from None
+        if not isinstance(edited, dict) or not retry:
+            raise ValueError("--inputs takes a JSON object and goes with --retry")
+    return DecisionInput(
+        request_id=request_id,
+        outcome=chosen[0],
+        by=by,  # type: ignore[arg-type]
+        comment=comment,
+        output=output,
+        inputs=edited,
+    )
+
+
+async def inbox(client: Client | None, user: str | None, address: str | None = None) -> int:
+    """Print every open request (for ``user``, if given) across runs."""
+    client = client or await connect(address)
+    rows = await pending_requests(client, user)
+    if not rows:
+        print("no requests waiting" + (f" for {user}" if user else ""))
+        return 0
+    now = datetime.now(UTC)
+    print(f"{'RUN':<36} {'REQUEST':<16} {'AGE':>6} {'DEADLINE':<17} {'WAITING ON':<18} TITLE")
+    for run_id, request in rows:
+        age = _age((now - request.opened_at).total_seconds())
+        deadline = f"{request.deadline:%Y-%m-%d %H:%M}" if request.deadline else "-"
+        who = ", ".join(request.approvers) or "anyone"
+        print(
+            f"{run_id:<36} {request.id:<16} {age:>6} {deadline:<17} {who:<18} {request.title[:60]}"
+        )
+    return 0
+
+
+async def pending_requests(client: Client, user: str | None) -> list[tuple[str, Any]]:
+    """(run id, request) for each open request, found by search attributes then queried."""
+    query = "PodiumNeedsHuman = true AND ExecutionStatus = 'Running'"
+    if user:
+        query += f" AND PodiumWaitingOn IN ('{user}', 'anyone')"
+    rows = []
+    async for execution in client.list_workflows(query):
+        state = await client.get_workflow_handle(execution.id).query("status", result_type=RunState)
+        for request in state.open_requests():
+            if (
+                not user
+                or not request.approvers
+                or user.lower() in {a.lower() for a in request.approvers}
+            ):
+                rows.append((execution.id, request))
+    return rows
+
+
+def _age(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit}"
+    return f"{int(seconds)}s"
