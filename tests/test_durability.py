@@ -101,3 +101,35 @@ async def test_sigkill_mid_run_loses_nothing_and_repeats_no_completed_step(
             assert starts[step] <= 2, f"in-flight step {step} ran {starts[step]} times"
         else:
             assert starts[step] == 1, f"completed step {step} ran {starts[step]} times"
+
+
+@pytest.mark.slow
+async def test_sigkill_while_a_request_waits_then_a_new_worker_takes_the_decision(
+    isolated_client, address, write_spec, tmp_path
+):
+    from starters.humans import send_decision
+    from workflows.humans import DecisionInput
+    from workflows.state import RunState
+
+    spec = {"name": "waits", "agents": {"agents": {}}, "steps": [
+        {"id": "signoff", "approval": {"title": "Sign", "approvers": ["deal-desk"]}}]}
+    log = tmp_path / "worker.log"
+    first = start_worker(address, log)
+    second = None
+    try:
+        handle = await start_run(isolated_client, compile_spec(write_spec(spec)), {})
+        deadline = time.monotonic() + 30
+        while not (await handle.query("status", result_type=RunState)).open_requests():
+            assert time.monotonic() < deadline
+            await asyncio.sleep(0.1)
+        os.killpg(first.pid, signal.SIGKILL)
+        first.wait()
+        second = start_worker(address, log)
+        decision = DecisionInput(request_id="signoff-1", outcome="approve", by="deal-desk")
+        record = await asyncio.wait_for(send_decision(handle, decision), timeout=60)
+        assert record.request_id == "signoff-1"
+        result = await asyncio.wait_for(handle.result(), timeout=60)
+    finally:
+        stop_process(first)
+        stop_process(second)
+    assert result.output["approved"] is True and result.state.requests[0].decision.by == "deal-desk"
