@@ -23,6 +23,7 @@ COLORS = {
     "route": "#fce5cd",
     "merge": "#fce5cd",
     "until": "#f4cccc",
+    "approval": "#f9cb9c",
     "child": "#d9d2e9",
 }
 

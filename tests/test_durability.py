@@ -111,8 +111,11 @@ async def test_sigkill_while_a_request_waits_then_a_new_worker_takes_the_decisio
     from workflows.humans import DecisionInput
     from workflows.state import RunState
 
-    spec = {"name": "waits", "agents": {"agents": {}}, "steps": [
-        {"id": "signoff", "approval": {"title": "Sign", "approvers": ["deal-desk"]}}]}
+    spec = {
+        "name": "waits",
+        "agents": {"agents": {}},
+        "steps": [{"id": "signoff", "approval": {"title": "Sign", "approvers": ["deal-desk"]}}],
+    }
     log = tmp_path / "worker.log"
     first = start_worker(address, log)
     second = None

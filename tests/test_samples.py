@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 
 import pytest
 
+from starters.humans import send_decision
 from starters.launch import start_run
 from tests.conftest import ROOT
 from workflows.compiler import compile_spec
+from workflows.humans import DecisionInput
 from workflows.inputs import check_input
-from workflows.state import RunResult
+from workflows.state import RunResult, RunState
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -32,16 +36,36 @@ async def test_market_entry(client):
     assert indonesia.output["recommendation"] == "wait" and indonesia.output["risk"] == "high"
 
 
-async def test_deal_review_runs_analysts_in_parallel(client):
-    result = await run_sample(client, "deal_review")
+async def test_deal_review_runs_analysts_in_parallel_and_asks_for_approval(client):
+    plan = compile_spec(ROOT / "specs" / "deal_review.yaml", offline=True)
+    run_input = json.loads((ROOT / "specs" / "inputs" / "deal_review.json").read_text())
+    handle = await start_run(client, plan, run_input)
+    deadline = time.monotonic() + 30
+    while not (state := await handle.query("status", result_type=RunState)).open_requests():
+        assert time.monotonic() < deadline, "the high-risk deal did not ask for approval"
+        await asyncio.sleep(0.1)
+    [request] = state.open_requests()
+    assert request.approvers == ["deal-desk"] and request.details["level"] == "high"
+    assert request.title == "High-risk deal: Nusantara Logistics (2500000 USD)"
+    await send_decision(
+        handle,
+        DecisionInput(
+            request_id=request.id, outcome="approve", by="deal-desk", comment="board agreed"
+        ),
+    )
+    result = await handle.result()
     assert result.output["risk"]["level"] == "high"
     assert "exclusivity" in result.output["risk"]["summary"]
     assert set(result.output["reviews"]) == {"financial", "legal", "technical"}
-    state = result.state
-    legal, financial = state.step("legal"), state.step("financial")
+    assert (
+        result.output["decision"]["approved"]
+        and result.output["decision"]["comment"] == "board agreed"
+    )
+    legal, financial = result.state.step("legal"), result.state.step("financial")
     assert legal.started_at < financial.finished_at and financial.started_at < legal.finished_at
     small = await run_sample(client, "deal_review", deal_terms="standard terms", amount_usd=5000)
-    assert small.output["risk"]["level"] == "low"
+    assert small.output["risk"]["level"] == "low" and small.output["decision"] is None
+    assert small.state.step("signoff").status == "skipped"
 
 
 @pytest.mark.parametrize(

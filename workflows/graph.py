@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from workflows.plan import (
     AgentNode,
+    ApprovalNode,
     MapNode,
     Node,
     ParallelNode,
@@ -131,6 +132,12 @@ def _draw(graph: Graph, node: Node, exits: dict[str, str], prefix: str = "") -> 
         graph.link(r_out, exit_, "review")
         graph.link(exit_, p_in, f"no, ≤ {node.max_rounds} rounds")
         entry = p_in
+    elif isinstance(node, ApprovalNode):
+        chain = " → ".join(
+            [", ".join(node.approvers) or "anyone", *(", ".join(e.to) for e in node.escalate)]
+        )
+        graph.add(key, f"{node.id}: approval by {chain}{tags}", "approval")
+        entry = exit_ = key
     else:
         assert isinstance(node, WorkflowNode)
         name = "" if prefix else f"{node.id}: "
@@ -155,6 +162,7 @@ _SHAPES = {
     "merge": '(("{}"))',
     "until": '{{"{}"}}',
     "child": '[["{}"]]',
+    "approval": '[/"{}"/]',
 }
 
 

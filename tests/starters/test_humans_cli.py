@@ -24,8 +24,13 @@ PODIUM = str(Path(sys.executable).parent / "podium")
 
 async def podium(*args: str) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
-        PODIUM, *args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env={**os.environ, "PODIUM_USER": "nobody"})
+        PODIUM,
+        *args,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PODIUM_USER": "nobody"},
+    )
     out, err = await asyncio.wait_for(proc.communicate(), timeout=120)
     return proc.returncode or 0, out.decode(), err.decode()
 
@@ -39,20 +44,44 @@ async def waiting(handle) -> None:
 
 async def test_inbox_approve_and_resolve(client, address, write_spec, tmp_path):
     desk, other = f"desk-{uuid.uuid4().hex[:6]}", f"other-{uuid.uuid4().hex[:6]}"
-    catalog = {"agents": {"broken": {
-        "model": "scripted", "retry": {"max_attempts": 1},
-        "output": {"type": "object", "required": ["n"], "properties": {"n": {"type": "integer"}}},
-        "faults": {"fail_times": 9, "error": "ProviderServerError"}}}}
+    catalog = {
+        "agents": {
+            "broken": {
+                "model": "scripted",
+                "retry": {"max_attempts": 1},
+                "output": {
+                    "type": "object",
+                    "required": ["n"],
+                    "properties": {"n": {"type": "integer"}},
+                },
+                "faults": {"fail_times": 9, "error": "ProviderServerError"},
+            }
+        }
+    }
 
     def approval_spec(who: str) -> dict:
-        return {"name": "cli_humans", "agents": "agents.yaml", "steps": [
-            {"id": "signoff", "approval": {"title": "Sign {{ input.n }}", "approvers": [who]}}]}
+        return {
+            "name": "cli_humans",
+            "agents": "agents.yaml",
+            "steps": [
+                {"id": "signoff", "approval": {"title": "Sign {{ input.n }}", "approvers": [who]}}
+            ],
+        }
 
-    first = await start_run(client, compile_spec(write_spec(approval_spec(desk), catalog, "a.yaml")), {"n": 1})
-    second = await start_run(client, compile_spec(write_spec(approval_spec(desk), catalog, "b.yaml")), {"n": 2})
-    third = await start_run(client, compile_spec(write_spec(approval_spec(other), catalog, "c.yaml")), {"n": 3})
-    failing = {"name": "cli_fail", "agents": "agents.yaml",
-               "steps": [{"id": "calc", "agent": "broken", "on_error": "escalate", "escalate_to": [desk]}]}
+    first = await start_run(
+        client, compile_spec(write_spec(approval_spec(desk), catalog, "a.yaml")), {"n": 1}
+    )
+    second = await start_run(
+        client, compile_spec(write_spec(approval_spec(desk), catalog, "b.yaml")), {"n": 2}
+    )
+    third = await start_run(
+        client, compile_spec(write_spec(approval_spec(other), catalog, "c.yaml")), {"n": 3}
+    )
+    failing = {
+        "name": "cli_fail",
+        "agents": "agents.yaml",
+        "steps": [{"id": "calc", "agent": "broken", "on_error": "escalate", "escalate_to": [desk]}],
+    }
     fourth = await start_run(client, compile_spec(write_spec(failing, catalog, "d.yaml")), {})
     for handle in (first, second, third, fourth):
         await waiting(handle)
@@ -69,33 +98,48 @@ async def test_inbox_approve_and_resolve(client, address, write_spec, tmp_path):
     assert any("Sign 1" in r for r in rows) and any("calc-1" in r for r in rows)
     assert third.id not in out
 
-    code, out, err = await podium("approve", first.id, "signoff-1", "--reject", "--as", "mallory",
-                                  "--address", address)
+    code, out, err = await podium(
+        "approve", first.id, "signoff-1", "--reject", "--as", "mallory", "--address", address
+    )
     assert code == 1 and f"refused: 'mallory' may not decide 'signoff-1'; it waits on {desk}" in err
-    code, out, err = await podium("approve", first.id, "signoff-1", "--approve", "--as", desk,
-                                  "--comment", "looks right", "--address", address)
+    code, out, err = await podium(
+        "approve",
+        first.id,
+        "signoff-1",
+        "--approve",
+        "--as",
+        desk,
+        "--comment",
+        "looks right",
+        "--address",
+        address,
+    )
     assert code == 0, err
     assert f"recorded: signoff-1 → approve by {desk}" in out and "looks right" in out
     assert (await first.result()).output["approved"] is True
 
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"n": "seven"}))
-    code, out, err = await podium("resolve", fourth.id, "calc-1", "--supply", str(bad), "--as", desk,
-                                  "--address", address)
+    code, out, err = await podium(
+        "resolve", fourth.id, "calc-1", "--supply", str(bad), "--as", desk, "--address", address
+    )
     assert code == 1 and "n: 'seven' is not of type 'integer'" in err
     good = tmp_path / "good.json"
     good.write_text(json.dumps({"n": 7}))
-    code, out, err = await podium("resolve", fourth.id, "calc-1", "--supply", str(good), "--as", desk,
-                                  "--address", address)
+    code, out, err = await podium(
+        "resolve", fourth.id, "calc-1", "--supply", str(good), "--as", desk, "--address", address
+    )
     assert code == 0, err
     assert (await fourth.result()).output == {"n": 7}
 
     code, out, err = await podium("resolve", second.id, "signoff-1", "--skip", "--abort")
     assert code == 2 and "exactly one of" in err
     for handle, who in ((second, desk), (third, other)):
-        code, _, err = await podium("approve", handle.id, "signoff-1", "--reject", "--as", who,
-                                    "--address", address)
+        code, _, err = await podium(
+            "approve", handle.id, "signoff-1", "--reject", "--as", who, "--address", address
+        )
         assert code == 0, err
-    code, out, err = await podium("approve", second.id, "signoff-1", "--approve", "--as", desk,
-                                  "--address", address)
+    code, out, err = await podium(
+        "approve", second.id, "signoff-1", "--approve", "--as", desk, "--address", address
+    )
     assert code == 1 and "refused" in err
