@@ -46,8 +46,13 @@ async def run_workers(env: WorkflowEnvironment, extra: list[Worker]) -> list[asy
 
 
 async def finish(env: WorkflowEnvironment) -> None:
-    """Stop the server, flush, leave without interpreter teardown (temporalio/sdk-python#300)."""
+    """Stop the server, then leave (see ``finish_process``)."""
     await env.shutdown()
+    finish_process()
+
+
+def finish_process() -> None:
+    """Flush and leave without interpreter teardown (temporalio/sdk-python#300)."""
     sys.stdout.flush()
     sys.stderr.flush()
     os._exit(0)

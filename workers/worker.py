@@ -42,6 +42,12 @@ PASSTHROUGH = (
     "markupsafe",  # jinja2's string escaping
     "httpx",  # activity module import chain only; never called from workflows
     "activities",  # contracts and activity stubs; I/O happens only in activities
+    # Podium's own deterministic layer (interpreter, executors, patterns, models): no
+    # module-level mutable state but the executor registry (functions only), and it
+    # reads time/randomness only through `temporalio.workflow`. Sharing it instead of
+    # re-importing it for every cached run cut the worker's memory per waiting run
+    # (bench/waiting.py).
+    "workflows",
 )
 
 
