@@ -5,17 +5,14 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from workflows.compiler import compile_spec
+from starters.validate import compile_or_report
 from workflows.graph import plan_graph, to_mermaid
-from workflows.problems import CompileError
 
 
 def main(spec: str, png: str | None = None) -> int:
     """Print the Mermaid text of ``spec``; with ``png`` also write an image."""
-    try:
-        plan = compile_spec(spec, offline=True)
-    except CompileError as exc:
-        print(f"{spec}: invalid\n{exc}", file=sys.stderr)
+    plan = compile_or_report(spec, offline=True)
+    if plan is None:
         return 1
     graph = plan_graph(plan)
     print(to_mermaid(graph), end="")

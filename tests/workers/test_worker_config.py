@@ -30,48 +30,25 @@ def test_optional_provider_without_its_key_is_skipped_with_a_warning(monkeypatch
     assert usable_providers([ACME], ["acme"])[0] == [ACME]
 
 
+def run_worker(*args: str) -> subprocess.CompletedProcess[str]:
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}
+    return subprocess.run(
+        [sys.executable, "-m", "workers", *args, "--address", "127.0.0.1:1"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
 def test_worker_process_exits_with_a_clear_message(tmp_path):
     catalog = tmp_path / "agents.yaml"
     catalog.write_text(
         "providers:\n  acme: {base_url: 'http://127.0.0.1:9/v1', api_key_env: ACME_KEY}\n"
     )
-    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "workers",
-            "--catalog",
-            str(catalog),
-            "--provider",
-            "acme",
-            "--address",
-            "127.0.0.1:1",
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    proc = run_worker("--catalog", str(catalog), "--provider", "acme")
     assert proc.returncode == 2
     assert "ACME_KEY is not set" in proc.stderr and "--provider acme" in proc.stderr
-    proc = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "workers",
-            "--catalog",
-            str(catalog),
-            "--provider",
-            "other",
-            "--address",
-            "127.0.0.1:1",
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    proc = run_worker("--catalog", str(catalog), "--provider", "other")
     assert proc.returncode == 2 and "provider 'other' is not declared" in proc.stderr

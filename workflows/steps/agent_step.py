@@ -11,7 +11,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.state import StepState
 
 from workflows.steps.agent_call import call_agent
-from workflows.steps.execute import Ctx, evaluate_in, executor
+from workflows.steps.execute import Ctx, evaluate_inputs, executor
 
 
 @executor("agent")
@@ -19,10 +19,7 @@ async def run_agent_node(
     node: AgentNode, scope: dict[str, Any], ctx: Ctx, owner: StepState | None
 ) -> Any:
     """Evaluate the inputs, call the agent once (Temporal retries), charge the spend."""
-    inputs = {
-        name: evaluate_in(node.id, f"input {name!r}", expr, scope)
-        for name, expr in node.inputs.items()
-    }
+    inputs = evaluate_inputs(node.id, node.inputs, scope)
     inputs.update(scope.get("_overrides", {}).get(node.id, {}))  # a person's edited inputs
     label = f"{node.agent.name} · {scope.get('_label') or node.id}"
     # A failure propagates as ActivityError; ``execute`` records and names it.

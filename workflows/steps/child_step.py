@@ -13,7 +13,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.plan import RunInput, WorkflowNode
     from workflows.state import RunResult, StepState
 
-from workflows.steps.execute import Ctx, evaluate_in, executor, failure
+from workflows.steps.execute import Ctx, evaluate_inputs, executor, failure
 
 RUN_WORKFLOW = "PodiumRun"
 
@@ -23,10 +23,7 @@ async def run_child(
     node: WorkflowNode, scope: dict[str, Any], ctx: Ctx, owner: StepState | None
 ) -> Any:
     """Start the child, wait for it, roll its spend up, return its output."""
-    child_input = {
-        name: evaluate_in(node.id, f"input {name!r}", expr, scope)
-        for name, expr in node.inputs.items()
-    }
+    child_input = evaluate_inputs(node.id, node.inputs, scope)
     errors = schema_errors(child_input, node.plan.input_schema)
     if errors:
         raise failure(

@@ -104,6 +104,13 @@ def evaluate_in(node_id: str, what: str, expr: str, scope: dict[str, Any]) -> An
         ) from None
 
 
+def evaluate_inputs(node_id: str, inputs: dict[str, str], scope: dict[str, Any]) -> dict[str, Any]:
+    """Evaluate a step's ``with`` expressions."""
+    return {
+        name: evaluate_in(node_id, f"input {name!r}", expr, scope) for name, expr in inputs.items()
+    }
+
+
 async def execute(
     node: Node, scope: dict[str, Any], ctx: Ctx, owner: StepState | None = None
 ) -> Any:
