@@ -96,12 +96,21 @@ class AgentConfig(Contract):
     retry: RetrySettings = Field(default_factory=RetrySettings)
     price: Price = Field(default_factory=Price)
     max_output_tokens: int = 1024
+    repair_attempts: int = Field(1, ge=0)
+    """How many times an answer that fails the output schema is re-asked (with the errors)."""
     script: list[ScriptRule] = Field(default_factory=list)
     latency_s: float = 0.0
     faults: FaultInjection | None = None
     offline_reason: str | None = None
     """Set when the catalog asked for a real provider but the compiler substituted the
     offline scripted model (e.g. no API key); shown next to every output."""
+
+
+class RepairRequest(Contract):
+    """Re-ask after an answer failed the output schema: what was said and what was wrong."""
+
+    previous: str
+    errors: list[str]
 
 
 class AgentCall(Contract):
@@ -112,6 +121,8 @@ class AgentCall(Contract):
     run_id: str = ""
     step_id: str = ""
     idempotency_key: str = ""
+    repair: RepairRequest | None = None
+    """Set on a repair round: the invalid answer and its validation errors."""
 
 
 class AgentResult(Contract):

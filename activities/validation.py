@@ -29,13 +29,18 @@ def parse_output(content: str | None, schema: dict[str, Any] | None) -> Any:
     if schema is None:
         return content or ""
     if not content:
-        raise OutputSchemaError("model returned empty content; expected JSON", content=content)
+        raise OutputSchemaError(
+            "model returned empty content; expected JSON",
+            content="",
+            errors=["empty answer; a JSON value is required"],
+        )
     try:
         value = json.loads(content)
     except json.JSONDecodeError as exc:
         raise OutputSchemaError(
             f"model output is not valid JSON ({exc.msg} at char {exc.pos})",
             content=content[:2000],
+            errors=[f"not valid JSON: {exc.msg} at char {exc.pos}"],
         ) from None
     errors = schema_errors(value, schema)
     if errors:

@@ -108,6 +108,9 @@ class AgentEntry(Strict):
     fallback: list[str] = Field(default_factory=list)
     price: PriceEntry = Field(default_factory=PriceEntry)
     max_output_tokens: int = Field(1024, ge=1)
+    repair_attempts: int = Field(
+        1, ge=0, le=5, description="Re-asks (with the validation errors) after an invalid answer."
+    )
     script: list[ScriptRuleEntry] = Field(default_factory=list)
     latency: Duration | None = None
     faults: FaultEntry | None = None

@@ -107,6 +107,26 @@ class AgentResolver:
             self.resolved[name] = self._resolve(name, entry, cat_doc, cat_loc)
         return self.resolved[name]
 
+    def fallbacks(self, name: str) -> list[AgentConfig] | None:
+        """``name``'s fallback chain, flattened in order (fallbacks of fallbacks after them,
+        each agent once); None if one is unknown (a problem is recorded)."""
+        chain: list[AgentConfig] = []
+        seen, queue, ok = {name}, [name], True
+        while queue:
+            current = queue.pop(0)
+            entry, doc, loc = self.entries[current]
+            for i, other in enumerate(entry.fallback):
+                if other in seen:
+                    continue
+                agent = self.get(other, doc, loc + ("fallback", i))
+                if agent is None:
+                    ok = False
+                    continue
+                seen.add(other)
+                chain.append(agent)
+                queue.append(other)
+        return chain if ok else None
+
     def _resolve(
         self, name: str, entry: AgentEntry, doc: YamlDocument, loc: Loc
     ) -> AgentConfig | None:
@@ -143,6 +163,7 @@ class AgentResolver:
             retry=retry_settings(entry.retry),
             price=Price(**entry.price.model_dump()),
             max_output_tokens=entry.max_output_tokens,
+            repair_attempts=entry.repair_attempts,
             script=[ScriptRule(**r.model_dump()) for r in entry.script],
             latency_s=parse_duration(entry.latency) if entry.latency else 0.0,
             faults=FaultInjection(**entry.faults.model_dump()) if entry.faults else None,

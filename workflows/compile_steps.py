@@ -265,11 +265,13 @@ class StepCompiler:
     def _agent(self, step: StepEntry, loc: Loc, scope: Scope, common: dict) -> Node | None:
         agent = self.agents.get(step.agent or "", self.doc, loc + ("agent",))
         inputs = self.inputs(step, loc, scope, common["id"])
-        if agent is None or inputs is None:
+        fallbacks = self.agents.fallbacks(agent.name) if agent is not None else []
+        if agent is None or inputs is None or fallbacks is None:
             return None
         return AgentNode(
             **common,
             agent=agent,
+            fallbacks=fallbacks,
             inputs=inputs,
             timeout_s=parse_duration(step.timeout) if step.timeout else agent.timeout_s,
             retry=retry_settings(step.retry) if step.retry else agent.retry,

@@ -41,6 +41,8 @@ class AgentNode(NodeBase):
     """Input name → JMESPath expression over ``{input, steps, vars}``."""
     timeout_s: float
     retry: RetrySettings
+    fallbacks: list[AgentConfig] = Field(default_factory=list)
+    """Tried in order when the agent fails for good (after retries and repairs)."""
 
 
 class Branch(Contract):

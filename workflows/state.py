@@ -32,6 +32,16 @@ class RoundRecord(Contract):
     accepted: bool = False
 
 
+class TryRecord(Contract):
+    """One agent tried for a step (primary, repair round or fallback) and how it went."""
+
+    agent: str
+    outcome: Literal["ok", "failed"]
+    error: str | None = None
+    next: str | None = None
+    """What Podium did next and why (repair, fallback, give up)."""
+
+
 class StepState(Contract):
     """One step's progress and outcome."""
 
@@ -56,6 +66,8 @@ class StepState(Contract):
     rounds: list[RoundRecord] = Field(default_factory=list)
     converged: bool | None = None
     child_workflow_id: str | None = None
+    tried: list[TryRecord] = Field(default_factory=list)
+    """Agents tried in order when a step needed repair rounds or fallbacks."""
 
     def finished(self) -> bool:
         """Whether the step will not change any more."""

@@ -18,7 +18,18 @@ def build_messages(call: AgentCall) -> list[dict[str, Any]]:
             "and nothing else:\n" + json.dumps(agent.output_schema, sort_keys=True)
         )
     user = json.dumps(call.inputs, ensure_ascii=False, sort_keys=True, default=str)
-    return [{"role": "system", "content": system}, {"role": "user", "content": user}]
+    messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+    if call.repair is not None:
+        messages += [
+            {"role": "assistant", "content": call.repair.previous},
+            {
+                "role": "user",
+                "content": "Your answer does not validate against the JSON Schema:\n- "
+                + "\n- ".join(call.repair.errors)
+                + "\nAnswer again with corrected JSON only.",
+            },
+        ]
+    return messages
 
 
 def estimate_tokens(text: str) -> int:

@@ -14,7 +14,13 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.contracts import AgentCall, AgentConfig, AgentResult, RetrySettings
+    from activities.contracts import (
+        AgentCall,
+        AgentConfig,
+        AgentResult,
+        RepairRequest,
+        RetrySettings,
+    )
     from activities.errors import NON_RETRYABLE_TYPES
     from activities.queues import provider_queue
     from activities.run_agent import run_agent
@@ -39,6 +45,7 @@ async def call_agent(
     timeout_s: float | None = None,
     retry: RetrySettings | None = None,
     label: str | None = None,
+    repair: RepairRequest | None = None,
 ) -> AgentResult:
     """Run one agent call as an activity and return its result.
 
@@ -52,6 +59,7 @@ async def call_agent(
         run_id=info.workflow_id,
         step_id=step_id,
         idempotency_key=f"{info.workflow_id}/{step_id}",
+        repair=repair,
     )
     return await workflow.execute_activity(
         run_agent,

@@ -5,30 +5,89 @@ from __future__ import annotations
 from typing import Any
 
 from temporalio import workflow
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
+    from activities.contracts import RepairRequest
     from workflows.plan import AgentNode
-    from workflows.state import StepState
+    from workflows.state import StepState, TryRecord
 
 from workflows.steps.agent_call import call_agent
-from workflows.steps.execute import Ctx, evaluate_inputs, executor
+from workflows.steps.execute import Ctx, describe, evaluate_inputs, executor
 
 
 @executor("agent")
 async def run_agent_node(
     node: AgentNode, scope: dict[str, Any], ctx: Ctx, owner: StepState | None
 ) -> Any:
-    """Evaluate the inputs, call the agent once (Temporal retries), charge the spend."""
+    """Call the agent; re-ask on schema-invalid output; then try the fallbacks in order.
+
+    Each call is one activity (Temporal retries transient failures within it). A
+    failure that survives every agent propagates as the last ``ActivityError``;
+    ``execute`` records and names it.
+    """
     inputs = evaluate_inputs(node.id, node.inputs, scope)
     inputs.update(scope.get("_overrides", {}).get(node.id, {}))  # a person's edited inputs
-    label = f"{node.agent.name} · {scope.get('_label') or node.id}"
-    # A failure propagates as ActivityError; ``execute`` records and names it.
-    result = await call_agent(
-        node.agent, inputs, step_id=node.id, timeout_s=node.timeout_s, retry=node.retry, label=label
-    )
-    ctx.charge_result(owner, result)
-    if owner is not None and owner.id == node.id:
-        owner.attempts = result.attempt
-        owner.model = result.model
-        owner.offline = result.offline
-    return result.output
+    where = scope.get("_label") or node.id
+    track = owner is not None and owner.id == node.id
+    agents = [node.agent, *node.fallbacks]
+    last: ActivityError | None = None
+    for k, agent in enumerate(agents):
+        repair: RepairRequest | None = None
+        for round_no in range(agent.repair_attempts + 1):
+            label = f"{agent.name} · {where}" + (f" · repair {round_no}" if round_no else "")
+            primary = k == 0
+            try:
+                result = await call_agent(
+                    agent,
+                    inputs,
+                    step_id=node.id,
+                    label=label,
+                    repair=repair,
+                    timeout_s=node.timeout_s if primary else None,
+                    retry=node.retry if primary else None,
+                )
+            except ActivityError as exc:
+                last = exc
+                error_type, message = describe(exc)
+                details = _details(exc)
+                if error_type == "OutputSchemaError" and round_no < agent.repair_attempts:
+                    repair = RepairRequest(
+                        previous=str(details.get("content") or ""),
+                        errors=list(details.get("errors") or [message]),
+                    )
+                    step_next = f"repair round {round_no + 1} with the validation errors"
+                elif k + 1 < len(agents):
+                    step_next = f"fall back to {agents[k + 1].name}"
+                else:
+                    step_next = "give up"
+                if owner is not None and track:
+                    owner.tried.append(
+                        TryRecord(
+                            agent=agent.name,
+                            outcome="failed",
+                            error=f"{error_type}: {message}",
+                            next=step_next,
+                        )
+                    )
+                if step_next.startswith("repair"):
+                    continue
+                break
+            ctx.charge_result(owner, result)
+            if track:
+                assert owner is not None
+                if owner.tried:
+                    owner.tried.append(TryRecord(agent=agent.name, outcome="ok"))
+                owner.attempts = result.attempt
+                owner.model = result.model
+                owner.offline = result.offline
+                if not primary:
+                    owner.agent = agent.name
+            return result.output
+    assert last is not None
+    raise last
+
+
+def _details(exc: ActivityError) -> dict[str, Any]:
+    details = getattr(exc.cause, "details", None) or ()
+    return details[0] if details and isinstance(details[0], dict) else {}
