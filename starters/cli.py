@@ -14,6 +14,9 @@ import asyncio
 import os
 import sys
 
+from temporalio.exceptions import TemporalError
+from temporalio.service import RPCError
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -172,8 +175,8 @@ def main() -> None:
         code = dispatch(sys.argv[1:])
     except KeyboardInterrupt:
         code = 130
-    except RuntimeError as exc:  # connection refused, server failed to start…
-        print(f"podium: {exc}", file=sys.stderr)
+    except (RuntimeError, TemporalError, RPCError) as exc:  # connection refused, unknown run…
+        print(f"podium: {getattr(exc, 'message', None) or exc}", file=sys.stderr)
         code = 1
     sys.stdout.flush()
     sys.stderr.flush()

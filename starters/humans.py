@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import TemporalError
 from temporalio.service import RPCError
 
 from activities.connection import connect
@@ -140,17 +141,19 @@ async def inbox(client: Client | None, user: str | None, address: str | None = N
 async def pending_requests(client: Client, user: str | None) -> list[tuple[str, Any]]:
     """(run id, request) for each open request, found by search attributes then queried."""
     query = "PodiumNeedsHuman = true AND ExecutionStatus = 'Running'"
-    if user:
-        query += f" AND PodiumWaitingOn IN ('{user}', 'anyone')"
+    if user and "'" not in user and '"' not in user:  # else filter below only
+        query += f" AND PodiumWaitingOn IN ('{user.lower()}', 'anyone')"
     rows = []
     async for execution in client.list_workflows(query):
-        state = await client.get_workflow_handle(execution.id).query("status", result_type=RunState)
+        try:
+            handle = client.get_workflow_handle(execution.id)
+            state = await handle.query("status", result_type=RunState)
+        except TemporalError as exc:  # one unreadable run must not hide the others
+            print(f"warning: cannot read run {execution.id}: {exc}", file=sys.stderr)
+            continue
         for request in state.open_requests():
-            if (
-                not user
-                or not request.approvers
-                or user.lower() in {a.lower() for a in request.approvers}
-            ):
+            approvers = {a.lower() for a in request.approvers}
+            if not user or not approvers or user.lower() in approvers:
                 rows.append((execution.id, request))
     return rows
 

@@ -27,6 +27,7 @@ from workflows.plan import (
     RefineNode,
     RouteNode,
     WorkflowNode,
+    walk,
 )
 from workflows.problems import Reporter, suggest
 from workflows.spec import QuorumEntry, StepEntry
@@ -34,6 +35,13 @@ from workflows.yamlfile import Loc, YamlDocument
 
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 ChildCompiler = Callable[[YamlDocument, Loc, str], Plan | None]
+
+
+INLINE_ALWAYS = 1_000_000
+
+
+def _asks_people(node: Node) -> bool:
+    return any(isinstance(n, ApprovalNode) or n.on_error == "escalate" for n in walk([node]))
 
 
 @dataclass(frozen=True)
@@ -72,6 +80,7 @@ class StepCompiler:
         self.named: dict[str, _Named] = {}
         self.deps: dict[str, list[str]] = {}
         self.done_before: dict[str, set[str]] = {}
+        self.template_ids: set[str] = set()
 
     # -- structure -----------------------------------------------------------------
     def compile(self, steps: list[StepEntry]) -> list[Node]:
@@ -220,6 +229,15 @@ class StepCompiler:
         branch: bool = False,
     ) -> Node | None:
         step_id = step.id or auto_id or "step"
+        if auto_id is not None:  # a template (map step, route case, refine producer/reviewer)
+            if step_id in self.named or step_id in self.template_ids:
+                self.report.problem(
+                    self.doc,
+                    loc + ("id",),
+                    f"step id {step_id!r} is used twice",
+                    "give this nested step an id of its own",
+                )
+            self.template_ids.add(step_id)
         if step.on_error == "continue" and not branch:
             self.report.problem(
                 self.doc,
@@ -350,7 +368,9 @@ class StepCompiler:
             as_=spec.as_,
             template=template,
             max_concurrency=spec.max_concurrency,
-            batch_size=spec.batch_size,
+            # Items that may wait for people run inline: a batch child workflow has no
+            # decide Update, signal or status query, so nobody could answer them there.
+            batch_size=INLINE_ALWAYS if _asks_people(template) else spec.batch_size,
         )
 
     def _route(self, step: StepEntry, loc: Loc, scope: Scope, common: dict) -> Node | None:

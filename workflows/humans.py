@@ -73,7 +73,7 @@ class HumanRequest(Contract):
     level: int = 0
     opened_at: datetime
     deadline: datetime | None = None
-    status: Literal["open", "decided", "timed_out"] = "open"
+    status: Literal["open", "decided", "timed_out", "cancelled"] = "open"
     decision: DecisionRecord | None = None
     failure: str | None = None
     """For a failed step: the error that caused the request."""

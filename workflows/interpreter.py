@@ -68,6 +68,9 @@ class PodiumRun:
         except ApplicationError as exc:
             self._close("failed", error=exc.message)
             raise
+        except asyncio.CancelledError:  # cancelled from the CLI or Web UI
+            self._close("cancelled", error="cancelled")
+            raise
         self._close("completed")
         return RunResult(output=output, state=self.state)
 
@@ -123,14 +126,21 @@ class PodiumRun:
         return self.state
 
     async def _run_dag(self, nodes: list[Node], scope: dict[str, Any], ctx: Ctx) -> None:
-        """Start each node once its needs have finished; fail fast on the first failure."""
+        """Start each node once its needs are satisfied; fail fast on the first failure."""
         waiting = list(nodes)
-        running: set[asyncio.Task[Any]] = set()
+        running: list[asyncio.Task[Any]] = []  # a list: cancel in creation order on replay too
         try:
             while waiting or running:
                 for node in [n for n in waiting if self._ready(n, ctx)]:
                     waiting.remove(node)
-                    running.add(asyncio.create_task(execute(node, scope, ctx)))
+                    running.append(asyncio.create_task(execute(node, scope, ctx)))
+                if waiting and not running:
+                    blocked = ", ".join(f"{n.id} (needs {', '.join(n.needs)})" for n in waiting)
+                    raise ApplicationError(
+                        f"steps can never start, a step they need failed or never ran: {blocked}",
+                        type="StepFailed",
+                        non_retryable=True,
+                    )
                 self._show()
                 seen = ctx.finished
 
@@ -139,7 +149,7 @@ class PodiumRun:
 
                 await workflow.wait_condition(progressed)
                 for task in [t for t in running if t.done()]:
-                    running.discard(task)
+                    running.remove(task)
                     if task.exception() is not None:
                         raise task.exception()  # type: ignore[misc]
         finally:
@@ -148,12 +158,13 @@ class PodiumRun:
 
     @staticmethod
     def _ready(node: Node, ctx: Ctx) -> bool:
-        return all((rec := ctx.find(dep)) is None or rec.finished() for dep in node.needs)
+        return all((rec := ctx.find(dep)) is None or rec.satisfied() for dep in node.needs)
 
     def _sync_humans(self) -> None:
         """Keep PodiumNeedsHuman / PodiumWaitingOn / PodiumStatus and the details current."""
         waiting = self.state.open_requests()
-        who = tuple(sorted({a for r in waiting for a in (r.approvers or ["anyone"])}))
+        # lower-cased: approvers are matched case-insensitively, visibility queries are not
+        who = tuple(sorted({a.lower() for r in waiting for a in (r.approvers or ["anyone"])}))
         shown = (bool(waiting), who)
         if shown != self._humans_shown:
             self._humans_shown = shown
@@ -180,6 +191,8 @@ class PodiumRun:
             ) from None
 
     def _close(self, status: str, error: str | None = None) -> None:
+        for request in self.state.open_requests():  # nobody can answer a finished run
+            request.status = "cancelled"
         self.state.status = status  # type: ignore[assignment]
         self.state.current = []
         self.state.error = error

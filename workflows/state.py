@@ -11,7 +11,7 @@ from activities.contracts import Contract, Usage
 from workflows.humans import HumanRequest, RejectedAttempt
 
 StepStatus = Literal["pending", "running", "completed", "failed", "skipped", "cancelled"]
-RunStatus = Literal["running", "waiting", "completed", "failed"]
+RunStatus = Literal["running", "waiting", "completed", "failed", "cancelled"]
 FINISHED = ("completed", "failed", "skipped", "cancelled")
 
 
@@ -66,12 +66,20 @@ class StepState(Contract):
     rounds: list[RoundRecord] = Field(default_factory=list)
     converged: bool | None = None
     child_workflow_id: str | None = None
+    tolerated: bool = False
+    """Failed, but the run goes on (optional step, or a branch with on_error: continue)."""
     tried: list[TryRecord] = Field(default_factory=list)
     """Agents tried in order when a step needed repair rounds or fallbacks."""
 
     def finished(self) -> bool:
         """Whether the step will not change any more."""
         return self.status in FINISHED
+
+    def satisfied(self) -> bool:
+        """Whether steps that need this one may start (done, skipped, or failed harmlessly)."""
+        return self.status in ("completed", "skipped", "cancelled") or (
+            self.status == "failed" and self.tolerated
+        )
 
 
 class RunState(Contract):

@@ -311,3 +311,29 @@ def test_needs_only_at_top_level_and_quorum_bounds(write_spec):
     messages = [p.message for p in problems(path)]
     assert "needs: is only for top-level steps" in messages
     assert "quorum 3 is more than the 2 branches" in messages
+
+
+def test_nested_step_ids_must_be_unique(write_spec):
+    path = write_spec(
+        spec(
+            step("summary"),
+            {"id": "m", "map": {"over": "input.xs"}, "step": {"id": "summary", "agent": "writer"}},
+        ),
+        CATALOG,
+    )
+    [p] = problems(path)
+    assert "step id 'summary' is used twice" in p.message
+
+
+def test_a_map_whose_items_ask_people_runs_inline(write_spec):
+    path = write_spec(
+        spec(
+            {
+                "id": "m",
+                "map": {"over": "input.xs", "batch_size": 10},
+                "step": {"approval": {"title": "ok?"}},
+            }
+        ),
+        CATALOG,
+    )
+    assert compile_spec(path).steps[0].batch_size > 10_000

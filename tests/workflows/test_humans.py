@@ -294,3 +294,51 @@ async def test_search_attributes_and_webhooks_follow_the_request(client, write_s
     while not [w async for w in client.list_workflows(done)]:
         assert time.monotonic() < deadline
         await asyncio.sleep(0.2)
+
+
+async def test_an_approval_that_loses_a_race_is_closed_not_left_open(client, write_spec):
+    steps = [
+        {
+            "id": "race",
+            "join": "any",
+            "parallel": [
+                {"id": "auto", "agent": "scorer"},
+                {"id": "manual", "approval": {"title": "Approve by hand", "approvers": ["desk"]}},
+            ],
+        }
+    ]
+    result = await (await start(client, write_spec, steps)).result()
+    assert result.output["auto"] == {"score": 7}
+    assert result.state.requests[0].status == "cancelled" and not result.state.open_requests()
+    assert result.state.status == "completed"
+
+
+async def test_on_timeout_fail_closes_the_request(client, write_spec):
+    step = approval(timeout="1s", on_timeout="fail")
+    handle = await start(client, write_spec, [step])
+    with pytest.raises(WorkflowFailureError) as info:
+        await handle.result()
+    assert "got no decision in time" in info.value.cause.message
+    state = await handle.query("status", result_type=RunState)
+    assert state.requests[0].status == "timed_out" and not state.open_requests()
+
+
+async def test_abort_is_not_swallowed_by_an_optional_step(client, write_spec):
+    steps = [
+        {
+            "id": "p",
+            "agent": "picky",
+            "with": {"x": "'bad'"},
+            "on_error": "escalate",
+            "optional": True,
+        },
+        {"id": "after", "agent": "scorer"},
+    ]
+    handle = await start(client, write_spec, steps)
+    await open_request(handle)
+    await decide(handle, "p-1", "abort", "ops")
+    with pytest.raises(WorkflowFailureError) as info:
+        await handle.result()
+    assert "run aborted by ops" in info.value.cause.message
+    state = await handle.query("status", result_type=RunState)
+    assert state.step("p").status == "failed" and state.step("after").status == "pending"

@@ -294,3 +294,47 @@ async def test_needs_lets_independent_steps_overlap(client, write_spec, tmp_path
     t = events(log)
     assert t["start b"] < t["done a"], "b waited for a although it needs nothing"
     assert t["start c"] >= max(t["done a"], t["done b"])
+
+
+async def test_join_all_with_a_tolerated_branch_failure_completes(client, write_spec, tmp_path):
+    steps = [
+        {
+            "id": "fan",
+            "parallel": [
+                rec("a", 0.1),
+                {**rec("b", 0.1, fail=True), "on_error": "continue"},
+                rec("c", 0.3),
+            ],
+        },
+        {**rec("after_b", 0.1), "needs": ["b"]},
+    ]
+    result = await run(client, write_spec, steps, {"log": str(tmp_path / "log")})
+    assert result.output == {"step": "after_b"}
+    state = result.state
+    assert state.step("b").status == "failed" and state.step("b").tolerated
+    assert state.step("fan").status == "completed" and state.step("c").status == "completed"
+
+
+async def test_steps_needing_never_run_branch_steps_do_not_hang(client, write_spec, tmp_path):
+    log = {"log": str(tmp_path / "log")}
+    skipped = [
+        {"id": "fan", "when": "`false`", "parallel": [rec("x", 0.1)]},
+        {**rec("after_x", 0.1), "needs": ["x"]},
+    ]
+    result = await run(client, write_spec, skipped, log)
+    assert result.state.step("x").status == "skipped" and result.output == {"step": "after_x"}
+    race = [
+        {
+            "id": "race",
+            "join": "any",
+            "parallel": [
+                rec("quick", 0.1),
+                {"id": "slow", "steps": [rec("slow1", 20), rec("slow2", 0.1)]},
+            ],
+        },
+        {**rec("after_slow2", 0.1), "needs": ["slow2"]},
+    ]
+    result = await run(client, write_spec, race, log)
+    assert result.state.step("slow2").status == "skipped"
+    assert result.state.step("slow1").status == "cancelled"
+    assert result.state.step("after_slow2").status == "completed"

@@ -53,30 +53,37 @@ async def fan_out(
             successes can no longer be reached. Running branches are cancelled first.
     """
     tolerate = tolerate or set()
-    needed = {"all": len(branches), "any": 1, "quorum": quorum or len(branches)}[join]
     tasks: dict[str, asyncio.Task[Any]] = {
         name: asyncio.create_task(factory()) for name, factory in branches.items()
     }
-    outcomes: dict[str, BranchOutcome] = {}
-    pending: set[asyncio.Task[Any]] = set(tasks.values())
+    order = list(tasks.values())  # creation order: commands must replay in the same order
     names = {task: name for name, task in tasks.items()}
+    outcomes: dict[str, BranchOutcome] = {}
     failure: tuple[str, BaseException] | None = None
+
+    def needed() -> int:
+        if join == "all":  # every branch, less the tolerated ones that failed
+            return len(branches) - sum(1 for o in outcomes.values() if o.status == "failed")
+        return 1 if join == "any" else quorum or len(branches)
+
+    pending = list(order)
     while pending:
-        done_list, pending_list = await workflow.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-        done, pending = set(done_list), set(pending_list)
-        for task in sorted(done, key=lambda t: list(tasks).index(names[t])):
+        done, _ = await workflow.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+        finished = set(done)
+        for task in [t for t in order if t in finished]:
             name = names[task]
             if task.cancelled():
                 outcomes[name] = BranchOutcome("cancelled")
             elif (exc := task.exception()) is not None:
                 outcomes[name] = BranchOutcome("failed", error=exc)
-                if name not in tolerate and failure is None:
+                if failure is None and (name not in tolerate or _fatal(exc)):
                     failure = (name, exc)
             else:
                 outcomes[name] = BranchOutcome("ok", value=task.result())
+        pending = [t for t in pending if t not in finished]
         succeeded = sum(1 for o in outcomes.values() if o.status == "ok")
-        reachable = succeeded + len(pending) >= needed
-        if failure is not None or succeeded >= needed and join != "all" or not reachable:
+        reachable = succeeded + len(pending) >= needed()
+        if failure is not None or (succeeded >= needed() and join != "all") or not reachable:
             break
     for task in pending:
         task.cancel()
@@ -90,11 +97,16 @@ async def fan_out(
         name, exc = failure
         raise JoinFailed(f"branch {name!r} failed: {_message(exc)}", outcomes, exc)
     succeeded = sum(1 for o in outcomes.values() if o.status == "ok")
-    if succeeded < needed:
+    if succeeded < needed():
         raise JoinFailed(
-            f"join {join!r} needs {needed} successful branches, got {succeeded}", outcomes, None
+            f"join {join!r} needs {needed()} successful branches, got {succeeded}", outcomes, None
         )
     return {name: outcomes[name] for name in branches}
+
+
+def _fatal(exc: BaseException) -> bool:
+    """A person aborted the run: no branch policy may swallow that."""
+    return getattr(exc, "type", None) == "RunAborted"
 
 
 def _message(exc: BaseException) -> str:

@@ -36,7 +36,7 @@ async def run_approval(
     decision = await wait_for_decision(ctx, request, levels_of(node))
     if decision is None:
         if node.on_timeout == "fail":
-            ctx.humans_changed()
+            close_by_timeout(ctx, request, "fail")
             raise failure(
                 f"step {node.id!r}: approval {request.id!r} got no decision in time",
                 "ApprovalTimedOut",

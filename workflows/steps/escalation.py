@@ -24,7 +24,7 @@ async def resolve_failure(
 ) -> tuple[str, Any]:
     """Wait for a person's decision on a failed step.
 
-    Returns ``("retry", None)`` (run the step again), ``("completed", output)`` for a
+    Returns ``("retry", edited inputs or None)``, ``("completed", output)`` for a
     supplied output, or ``("skipped", None)``; raises ``RunAborted`` on abort.
     """
     agent = getattr(node, "agent", None)
@@ -43,10 +43,8 @@ async def resolve_failure(
     assert decision is not None  # no deadline: only a decision ends the wait
     who = f"{decision.by} ({decision.channel})"
     if decision.outcome == "retry":
-        if decision.inputs:
-            scope.setdefault("_overrides", {})[node.id] = decision.inputs
         ctx.state.flags.append(f"step {node.id!r} retried by {who} after {error_type}")
-        return "retry", None
+        return "retry", decision.inputs
     if decision.outcome == "supply":
         ctx.state.flags.append(f"step {node.id!r} output supplied by hand by {who}")
         return "completed", decision.output

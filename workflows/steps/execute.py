@@ -23,7 +23,7 @@ from temporalio.exceptions import (
 with workflow.unsafe.imports_passed_through():
     from activities.contracts import AgentResult, Usage
     from workflows.expressions import evaluate
-    from workflows.plan import Node
+    from workflows.plan import Node, children, tracked
     from workflows.state import RunState, StepState
 
 Executor = Callable[[Any, dict[str, Any], "Ctx", StepState | None], Awaitable[Any]]
@@ -117,6 +117,7 @@ async def execute(
     """Run ``node``; record it (if tracked) in the run state; return its output."""
     record = ctx.find(node.id)
     if node.when is not None and not evaluate_in(node.id, "when", node.when, scope):
+        skip_unreached(node, ctx, f"its step {node.id!r} was skipped")
         return _finish(
             ctx,
             record,
@@ -130,15 +131,16 @@ async def execute(
         record.status = "running"
         record.started_at = workflow.now()
         ctx.state.current.append(node.id)
+    step_scope = scope
     while True:
         try:
-            output = await EXECUTORS[node.kind](node, scope, ctx, record or owner)
+            output = await EXECUTORS[node.kind](node, step_scope, ctx, record or owner)
         except asyncio.CancelledError:
             _close(ctx, record, "cancelled")
             raise
         except (ActivityError, ApplicationError, ChildWorkflowError) as exc:
-            if isinstance(exc.cause, CancelledError):  # we cancelled it (e.g. a lost `any` race)
-                _close(ctx, record, "cancelled")
+            if isinstance(exc.cause, CancelledError) and _being_cancelled():
+                _close(ctx, record, "cancelled")  # we cancelled it (e.g. a lost `any` race)
                 raise asyncio.CancelledError() from None
             error_type, message = describe(exc)
             if record is not None:
@@ -147,14 +149,39 @@ async def execute(
             if node.on_error == "escalate" and error_type != "RunAborted":
                 from workflows.steps.escalation import resolve_failure  # (import cycle)
 
-                outcome, output = await resolve_failure(
-                    node, scope, ctx, record, error_type, message
-                )
+                try:
+                    outcome, result = await resolve_failure(
+                        node, scope, ctx, record, error_type, message
+                    )
+                except asyncio.CancelledError:
+                    _close(ctx, record, "cancelled")
+                    raise
+                except ApplicationError:  # aborted by a person
+                    _close(ctx, record, "failed")
+                    raise
                 if outcome == "retry":
+                    if isinstance(result, dict):  # edited inputs, for this step only
+                        overrides = {**scope.get("_overrides", {}), node.id: result}
+                        step_scope = {**scope, "_overrides": overrides}
                     continue
-                return _finish(ctx, record, scope, node.id, outcome, output)
+                return _finish(ctx, record, scope, node.id, outcome, result)
             return _failed(node, scope, ctx, record, exc, error_type, message)
         return _finish(ctx, record, scope, node.id, "completed", output)
+
+
+def skip_unreached(node: Node, ctx: Ctx, reason: str) -> None:
+    """Mark the never-started tracked steps inside ``node`` as skipped (nothing waits on them)."""
+    for inner in tracked(children(node)):
+        record = ctx.find(inner.id)
+        if record is not None and record.status == "pending":
+            record.status = "skipped"
+            record.skipped_reason = reason
+            ctx.finished += 1
+
+
+def _being_cancelled() -> bool:
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
 
 
 def _failed(
@@ -168,7 +195,9 @@ def _failed(
 ) -> None:
     """Record a failure; return None for optional steps, else raise naming the step."""
     _close(ctx, record, "failed")
-    if node.optional:
+    if node.optional and error_type != "RunAborted":  # a person's abort is never optional
+        if record is not None:
+            record.tolerated = True
         ctx.state.flags.append(
             f"optional step {node.id!r} failed ({error_type}: {message}); its output is null"
         )

@@ -67,8 +67,15 @@ async def wait_for_decision(
                 timeout_summary=f"{request.id}: waiting for {', '.join(who) or 'anyone'}",
             )
         except TimeoutError:
-            continue
-        ctx.humans_changed()
+            if request.status == "open":
+                continue  # nobody decided in time: next level
+        except asyncio.CancelledError:  # the step was cancelled (lost race, failing run)
+            if request.status == "open":
+                request.status = "cancelled"
+                request.history.append(f"{workflow.now():%Y-%m-%dT%H:%M:%SZ} cancelled")
+            ctx.humans_changed()
+            raise
+        ctx.humans_changed()  # decided (a decision that raced the deadline still wins)
         return request.decision
     return None
 

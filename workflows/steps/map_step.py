@@ -56,6 +56,7 @@ async def run_items(
     ctx: Ctx,
     owner: StepState | None,
     max_concurrency: int,
+    progress: Progress | None = None,
 ) -> list[Any]:
     """Run the template for each item (inline), bounded, in order."""
 
@@ -70,6 +71,8 @@ async def run_items(
             return await execute(template, item_scope, ctx, owner)
         except (ActivityError, ApplicationError, ChildWorkflowError) as exc:
             error_type, message = describe(exc)
+            if error_type == "RunAborted":
+                raise  # a person stopped the run: not an item failure
             raise failure(
                 f"step {node_id!r}: item {index} ({item!r}) failed: {error_type}: {message}",
                 "StepFailed",
@@ -78,8 +81,8 @@ async def run_items(
             ) from None
 
     def done(_: int, __: Any) -> None:
-        if owner is not None and owner.progress is not None:
-            owner.progress.done += 1
+        if progress is not None:
+            progress.done += 1
 
     return await map_bounded(items, one, max_concurrency, done)
 
@@ -95,23 +98,39 @@ async def run_map(node: MapNode, scope: dict[str, Any], ctx: Ctx, owner: StepSta
             "StepFailed",
             step=node.id,
         )
-    if owner is not None:
-        owner.progress = Progress(total=len(items))
+    progress = None
+    if owner is not None and owner.id == node.id:  # not an enclosing step's record
+        progress = owner.progress = Progress(total=len(items))
     if len(items) <= node.batch_size:
         return await run_items(
-            node.id, node.template, node.as_, items, 0, scope, ctx, owner, node.max_concurrency
+            node.id,
+            node.template,
+            node.as_,
+            items,
+            0,
+            scope,
+            ctx,
+            owner,
+            node.max_concurrency,
+            progress,
         )
-    return await _run_batches(node, items, scope, ctx, owner)
+    return await _run_batches(node, items, scope, ctx, owner, progress)
 
 
 async def _run_batches(
-    node: MapNode, items: list[Any], scope: dict[str, Any], ctx: Ctx, owner: StepState | None
+    node: MapNode,
+    items: list[Any],
+    scope: dict[str, Any],
+    ctx: Ctx,
+    owner: StepState | None,
+    progress: Progress | None,
 ) -> list[Any]:
     per_child = min(node.batch_size, node.max_concurrency)
     children_at_once = max(1, node.max_concurrency // per_child)
     batches = [items[i : i + node.batch_size] for i in range(0, len(items), node.batch_size)]
     shared = {k: v for k, v in scope.items() if k != "_label"}
     run_id = workflow.info().workflow_id
+    label = "".join(c for c in str(scope.get("_label") or "") if c.isalnum() or c in "[]_-")
 
     async def one(k: int, batch: list[Any]) -> list[Any]:
         first = k * node.batch_size
@@ -127,7 +146,7 @@ async def _run_batches(
                     scope=shared,
                     max_concurrency=per_child,
                 ),
-                id=f"{run_id}/{node.id}/batch-{k}",
+                id=f"{run_id}/{node.id}/batch-{k}" + (f"/{label}" if label else ""),
                 task_queue=ORCHESTRATION_QUEUE,
                 result_type=MapBatchResult,
                 static_summary=f"{node.id} items {first}–{first + len(batch) - 1}",
@@ -137,8 +156,8 @@ async def _run_batches(
             raise failure(message, "StepFailed", step=node.id) from None
         usage = Usage(input_tokens=result.input_tokens, output_tokens=result.output_tokens)
         ctx.charge(owner, usage, result.cost_usd)
-        if owner is not None and owner.progress is not None:
-            owner.progress.done += len(batch)
+        if progress is not None:
+            progress.done += len(batch)
         return result.outputs
 
     nested = await map_bounded(batches, one, children_at_once)

@@ -11,7 +11,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.state import Progress, StepState
 
 from workflows.patterns.parallel import JoinFailed, fan_out
-from workflows.steps.execute import Ctx, describe, execute, executor, failure
+from workflows.steps.execute import Ctx, describe, execute, executor, failure, skip_unreached
 
 
 @executor("parallel")
@@ -21,18 +21,21 @@ async def run_parallel(
     """Run the branches concurrently; output = {branch id: its last step's output}.
 
     Each branch step records its own state as soon as it finishes, so steps that
-    ``need`` one branch start without waiting for the slower ones.
+    ``need`` one branch start without waiting for the slower ones. Branch steps that
+    never start (a lost race, a failed earlier step) end as ``skipped`` so nothing
+    waits on them forever.
     """
-    if owner is not None:
-        owner.progress = Progress(total=len(node.branches))
+    mine = owner if owner is not None and owner.id == node.id else None
+    if mine is not None:
+        mine.progress = Progress(total=len(node.branches))
 
     def branch_runner(branch: Branch):  # type: ignore[no-untyped-def]
         async def run() -> Any:
             output = None
             for step in branch.steps:
                 output = await execute(step, scope, ctx, owner)
-            if owner is not None and owner.progress is not None:
-                owner.progress.done += 1
+            if mine is not None and mine.progress is not None:
+                mine.progress.done += 1
             return output
 
         return run
@@ -44,6 +47,8 @@ async def run_parallel(
         )
     except JoinFailed as exc:
         if exc.cause is not None:
+            if getattr(exc.cause, "type", None) == "RunAborted":
+                raise exc.cause from None
             error_type, message = describe(exc.cause)
             raise failure(
                 f"step {node.id!r}: branch failed — {message}",
@@ -52,13 +57,20 @@ async def run_parallel(
                 error_type=error_type,
             ) from None
         raise failure(f"step {node.id!r}: {exc}", "StepFailed", step=node.id) from None
-    for name, outcome in outcomes.items():
+    finally:
+        skip_unreached(node, ctx, "not reached: its branch ended before it started")
+    for branch in node.branches:
+        outcome = outcomes[branch.id]
         if outcome.status == "failed" and outcome.error is not None:
-            error_type, message = describe(outcome.error)
+            _, message = describe(outcome.error)
             ctx.state.flags.append(
-                f"branch {name!r} of {node.id!r} failed ({message}); "
+                f"branch {branch.id!r} of {node.id!r} failed ({message}); "
                 "recorded and continued (on_error: continue)"
             )
-            if owner is not None and owner.progress is not None:
-                owner.progress.failed += 1
+            for step in branch.steps:
+                record = ctx.find(step.id)
+                if record is not None and record.status == "failed":
+                    record.tolerated = True
+            if mine is not None and mine.progress is not None:
+                mine.progress.failed += 1
     return {name: outcome.value for name, outcome in outcomes.items()}

@@ -32,14 +32,17 @@ async def run_refine(
         return await execute(node.producer, round_scope(round_no, draft, feedback), ctx, owner)
 
     async def review(round_no: int, draft: Any) -> Any:
-        previous = owner.rounds[-1].review if owner is not None and owner.rounds else None
+        previous = reviews[-1] if reviews else None
         return await execute(node.reviewer, round_scope(round_no, draft, previous), ctx, owner)
 
     def accepted(round_no: int, draft: Any, review_out: Any) -> bool:
         loop = round_scope(round_no, draft, None, review=review_out)
         return bool(evaluate_in(node.id, "until", node.until, loop))
 
+    reviews: list[Any] = []  # this loop's own reviews (owner may be an enclosing step)
+
     def on_round(round_no: int, draft: Any, review_out: Any, ok: bool) -> None:
+        reviews.append(review_out)
         if owner is not None and owner.id == node.id:
             owner.rounds.append(
                 RoundRecord(round=round_no, draft=draft, review=review_out, accepted=ok)
