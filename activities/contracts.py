@@ -85,6 +85,9 @@ class AgentConfig(Contract):
 
     name: str
     description: str = ""
+    capabilities: list[str] = Field(default_factory=list)
+    markets: list[str] = Field(default_factory=list)
+    languages: list[str] = Field(default_factory=list)
     provider: ProviderConfig
     model: str
     """Model id sent to the provider (``gpt-4o-mini``), or the function path for

@@ -97,6 +97,9 @@ async def test_asean_compliance_maps_markets_to_their_agents(client):
     assert result.output["report"]["overall_risk"] == "high"
     assert result.output["report"]["high_risk_markets"] == "ID, VN"
     assert result.state.step("checks").progress.done == 6
+    chosen = result.state.step("checks").assignments
+    assert len(chosen) == 6 and "checks[2]: chose compliance-id" in chosen[2]
+    assert "requirements market=ID" in chosen[2]
     two = await run_sample(
         client, "asean_compliance", markets=["TH", "SG"], data_practices="no data kept"
     )

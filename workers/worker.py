@@ -16,6 +16,7 @@ from activities.contracts import ProviderConfig
 from activities.notify import notify
 from activities.queues import ORCHESTRATION_QUEUE, provider_queue
 from activities.run_agent import run_agent
+from activities.workload import queue_load
 from workflows.catalog import CatalogFile
 from workflows.interpreter import PodiumRun
 from workflows.map_batch import PodiumMapBatch
@@ -74,7 +75,8 @@ def build_workers(client: Client, options: WorkerOptions) -> list[Worker]:
                 client,
                 task_queue=ORCHESTRATION_QUEUE,
                 workflows=[PodiumRun, PodiumMapBatch],
-                activities=[notify],  # webhook notifications about human requests
+                # webhook notifications about human requests; task-queue workload look-ups
+                activities=[notify, queue_load],
                 workflow_runner=SandboxedWorkflowRunner(
                     restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
                 ),

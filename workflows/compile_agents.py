@@ -107,6 +107,20 @@ class AgentResolver:
             self.resolved[name] = self._resolve(name, entry, cat_doc, cat_loc)
         return self.resolved[name]
 
+    def capable(self, capability: str, doc: YamlDocument, loc: Loc) -> list[AgentConfig]:
+        """Every agent with ``capability`` (resolved); a problem if there is none."""
+        names = [n for n, (entry, _, _) in self.entries.items() if capability in entry.capabilities]
+        if not names and not self.incomplete:
+            known = {c for entry, _, _ in self.entries.values() for c in entry.capabilities}
+            self.report.problem(
+                doc,
+                loc,
+                f"no agent has capability {capability!r}",
+                suggest(capability, known, "capabilities"),
+            )
+        agents = [self.get(n, doc, loc) for n in names]
+        return [a for a in agents if a is not None]
+
     def fallbacks(self, name: str) -> list[AgentConfig] | None:
         """``name``'s fallback chain, flattened in order (fallbacks of fallbacks after them,
         each agent once); None if one is unknown (a problem is recorded)."""
@@ -154,6 +168,9 @@ class AgentResolver:
         return AgentConfig(
             name=name,
             description=entry.description,
+            capabilities=entry.capabilities,
+            markets=entry.markets,
+            languages=entry.languages,
             provider=provider_cfg,
             model=model,
             instructions=entry.instructions,

@@ -15,6 +15,7 @@ from typing import Any
 from workflows.compile_agents import AgentResolver, retry_settings
 from workflows.durations import parse_duration
 from workflows.expressions import ROOTS, ExpressionError, literal, references
+from workflows.patterns.assign import meets
 from workflows.plan import (
     AgentNode,
     ApprovalNode,
@@ -38,6 +39,7 @@ ChildCompiler = Callable[[YamlDocument, Loc, str], Plan | None]
 
 
 INLINE_ALWAYS = 1_000_000
+REQUIREMENTS = ("market", "language", "max_price")
 
 
 def _asks_people(node: Node) -> bool:
@@ -281,6 +283,15 @@ class StepCompiler:
         return builder(step, loc, scope, common)  # type: ignore[no-any-return]
 
     def _agent(self, step: StepEntry, loc: Loc, scope: Scope, common: dict) -> Node | None:
+        if step.capability is not None:
+            return self._capability(step, loc, scope, common)
+        if step.require:
+            self.report.problem(
+                self.doc,
+                loc + ("require",),
+                "require: goes with capability:",
+                "ask for `capability: <name>` instead of naming an agent",
+            )
         agent = self.agents.get(step.agent or "", self.doc, loc + ("agent",))
         inputs = self.inputs(step, loc, scope, common["id"])
         fallbacks = self.agents.fallbacks(agent.name) if agent is not None else []
@@ -293,6 +304,49 @@ class StepCompiler:
             inputs=inputs,
             timeout_s=parse_duration(step.timeout) if step.timeout else agent.timeout_s,
             retry=retry_settings(step.retry) if step.retry else agent.retry,
+        )
+
+    def _capability(self, step: StepEntry, loc: Loc, scope: Scope, common: dict) -> Node | None:
+        capability = step.capability or ""
+        candidates = self.agents.capable(capability, self.doc, loc + ("capability",))
+        inputs = self.inputs(step, loc, scope, common["id"])
+        require: dict[str, str] = {}
+        ok = bool(candidates) and inputs is not None
+        for key, value in step.require.items():
+            where = loc + ("require", key)
+            if key not in REQUIREMENTS:
+                self.report.problem(
+                    self.doc,
+                    where,
+                    f"unknown requirement {key!r}",
+                    f"use one of: {', '.join(REQUIREMENTS)}",
+                )
+                ok = False
+            elif isinstance(value, str):
+                ok &= self.expression(where, value, scope, common["id"])
+                require[key] = value
+            else:
+                require[key] = literal(value)
+                if candidates and not any(meets(a, key, value) for a in candidates):
+                    self.report.problem(
+                        self.doc,
+                        where,
+                        f"no agent with capability {capability!r} meets {key} = {value!r}",
+                        "candidates: " + ", ".join(a.name for a in candidates),
+                    )
+                    ok = False
+        if not ok or inputs is None:
+            return None
+        first = candidates[0]
+        return AgentNode(
+            **common,
+            agent=first,
+            capability=capability,
+            candidates=candidates,
+            require=require,
+            inputs=inputs,
+            timeout_s=parse_duration(step.timeout) if step.timeout else first.timeout_s,
+            retry=retry_settings(step.retry) if step.retry else first.retry,
         )
 
     def _steps(self, step: StepEntry, loc: Loc, scope: Scope, common: dict) -> Node | None:

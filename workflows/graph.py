@@ -92,7 +92,10 @@ def _draw(graph: Graph, node: Node, exits: dict[str, str], prefix: str = "") -> 
     key = _key(prefix + node.id)
     tags = _tags(node)
     if isinstance(node, AgentNode):
-        name = node.agent.name if prefix else f"{node.id}: {node.agent.name}"
+        who = f"capability {node.capability}" if node.capability else node.agent.name
+        if node.require:
+            who += " (" + ", ".join(f"{k}: {v}" for k, v in node.require.items()) + ")"
+        name = who if prefix else f"{node.id}: {who}"
         graph.add(key, name + tags, "agent")
         entry = exit_ = key
     elif isinstance(node, ParallelNode):

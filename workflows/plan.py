@@ -43,6 +43,11 @@ class AgentNode(NodeBase):
     retry: RetrySettings
     fallbacks: list[AgentConfig] = Field(default_factory=list)
     """Tried in order when the agent fails for good (after retries and repairs)."""
+    capability: str | None = None
+    """Set when the step asked for a capability: the agent is chosen at run time."""
+    candidates: list[AgentConfig] = Field(default_factory=list)
+    require: dict[str, str] = Field(default_factory=dict)
+    """Requirement name (market, language, max_price) → expression."""
 
 
 class Branch(Contract):
@@ -153,7 +158,8 @@ class Plan(Contract):
         found: dict[str, AgentConfig] = {}
         for node in walk(self.steps):
             if isinstance(node, AgentNode):
-                found.setdefault(node.agent.name, node.agent)
+                for agent in (node.agent, *node.candidates, *node.fallbacks):
+                    found.setdefault(agent.name, agent)
         return found
 
 
@@ -194,6 +200,8 @@ def tracked(nodes: list[Node]) -> list[Node]:
 def node_label(node: Node) -> str:
     """One line saying what a node does (Web UI details, graphs)."""
     if isinstance(node, AgentNode):
+        if node.capability:
+            return f"capability {node.capability}"
         return f"agent {node.agent.name}"
     if isinstance(node, ParallelNode):
         join = f"quorum {node.quorum}" if node.join == "quorum" else node.join

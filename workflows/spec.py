@@ -127,6 +127,14 @@ class StepEntry(Strict):
         default_factory=list, description="With on_error: escalate — who may resolve it."
     )
     agent: str | None = None
+    capability: str | None = Field(
+        None, description="Instead of agent: pick the best agent with this capability."
+    )
+    require: dict[str, Any] = Field(
+        default_factory=dict,
+        description="With capability: market, language (expressions or values), "
+        "max_price (USD/Mtok).",
+    )
     with_: dict[str, Any] = Field(default_factory=dict, alias="with")
     timeout: Duration | None = None
     retry: RetryEntry | None = None
@@ -146,12 +154,15 @@ class StepEntry(Strict):
     @model_validator(mode="after")
     def _one_kind(self) -> StepEntry:
         kinds = [k for k in KINDS if getattr(self, k) is not None]
+        if self.capability is not None:
+            kinds.append("capability")
         if self.steps is not None:
             kinds.append("steps")
         if len(kinds) != 1:
             found = ", ".join(kinds) or "none"
             raise ValueError(
-                "a step needs exactly one of agent, parallel, map, route, refine, workflow, "
+                "a step needs exactly one of agent, capability, parallel, map, route, refine, "
+                "workflow, "
                 f"approval (or steps, in a parallel branch); found: {found}"
             )
         return self
@@ -159,6 +170,8 @@ class StepEntry(Strict):
     @property
     def kind(self) -> str:
         """Which kind of step this is."""
+        if self.capability is not None:
+            return "agent"
         return next((k for k in KINDS if getattr(self, k) is not None), "steps")
 
 

@@ -66,6 +66,10 @@ class StepState(Contract):
     rounds: list[RoundRecord] = Field(default_factory=list)
     converged: bool | None = None
     child_workflow_id: str | None = None
+    assignment: str | None = None
+    """Which agent was chosen for a capability step, and why."""
+    assignments: list[str] = Field(default_factory=list)
+    """The same for capability steps nested in this one (map items, route cases)."""
     tolerated: bool = False
     """Failed, but the run goes on (optional step, or a branch with on_error: continue)."""
     tried: list[TryRecord] = Field(default_factory=list)

@@ -76,7 +76,7 @@ def test_mermaid_shows_route_cases_and_refine_loop():
 def test_mermaid_shows_map_and_sub_workflow(write_spec, tmp_path):
     text = mermaid("asean_compliance")
     assert "map over input.markets, ≤ 6 at once" in text and '-->|"each market"|' in text
-    assert '-->|"SG"|' in text and "compliance-sg" in text
+    assert "capability compliance (market: vars.market)" in text
     (tmp_path / "child.yaml").write_text(
         "name: child\nsteps: [{id: a, agent: w}]\nagents: agents.yaml\n"
     )

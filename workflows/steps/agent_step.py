@@ -13,6 +13,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.state import StepState, TryRecord
 
 from workflows.steps.agent_call import call_agent
+from workflows.steps.assignment import assign
 from workflows.steps.execute import Ctx, describe, evaluate_inputs, executor
 
 
@@ -31,6 +32,14 @@ async def run_agent_node(
     where = scope.get("_label") or node.id
     track = owner is not None and owner.id == node.id
     agents = [node.agent, *node.fallbacks]
+    if node.capability:
+        ranked, reason = await assign(node, scope)
+        agents = ranked  # the other eligible agents are the fallbacks, best first
+        if owner is not None and track:
+            owner.assignment = reason
+            owner.agent = ranked[0].name
+        elif owner is not None:  # a map item or route case: keep it on the enclosing step
+            owner.assignments.append(f"{where}: {reason}")
     last: ActivityError | None = None
     for k, agent in enumerate(agents):
         repair: RepairRequest | None = None

@@ -1,0 +1,63 @@
+"""Picking the agent for a capability step at run time, and recording why."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.contracts import AgentConfig
+    from activities.queues import ORCHESTRATION_QUEUE, provider_queue
+    from activities.workload import QueueLoad, QueueLoadInput, queue_load
+    from workflows.plan import AgentNode
+
+from workflows.patterns.assign import cheapest_tie, eligible, price_of
+from workflows.steps.execute import evaluate_inputs, failure
+
+
+async def assign(node: AgentNode, scope: dict[str, Any]) -> tuple[list[AgentConfig], str]:
+    """Eligible agents, best first, and the reason the first was chosen.
+
+    Requirements filter; price ranks; between equally cheap agents the one whose provider
+    queue has the smaller backlog (as the server reports it) goes first.
+    """
+    wanted = evaluate_inputs(node.id, node.require, scope)
+    ranked = eligible(node.candidates, wanted)
+    shown = ", ".join(f"{k}={v}" for k, v in wanted.items()) or "none"
+    if not ranked:
+        names = ", ".join(a.name for a in node.candidates)
+        raise failure(
+            f"step {node.id!r}: no agent with capability {node.capability!r} meets "
+            f"{shown} (candidates: {names})",
+            "StepFailed",
+            step=node.id,
+        )
+    tied = cheapest_tie(ranked)
+    reason = (
+        f"capability {node.capability}, requirements {shown}; price {price_of(ranked[0]):g}/Mtok"
+    )
+    if len(tied) > 1:
+        queues = sorted({provider_queue(a.provider.name) for a in tied})
+        try:
+            load: QueueLoad = await workflow.execute_activity(
+                queue_load,
+                QueueLoadInput(queues=queues),
+                task_queue=ORCHESTRATION_QUEUE,
+                start_to_close_timeout=timedelta(seconds=10),
+                retry_policy=RetryPolicy(maximum_attempts=2),
+                summary=f"workload · {node.id}",
+            )
+            backlog = load.backlog
+        except ActivityError:
+            backlog = {}
+        tied.sort(key=lambda a: (backlog.get(provider_queue(a.provider.name), 0), a.name))
+        ranked = tied + [a for a in ranked if a not in tied]
+        loads = ", ".join(
+            f"{a.name}: {backlog.get(provider_queue(a.provider.name), '?')}" for a in tied
+        )
+        reason += f"; {len(tied)} tied on price, backlog {loads}"
+    return ranked, f"chose {ranked[0].name} ({reason})"
