@@ -300,7 +300,8 @@ def test_a_step_must_have_exactly_one_kind(write_spec):
     [p] = problems(
         write_spec(spec({"id": "x", "agent": "writer", "map": {"over": "input.a"}}), CATALOG)
     )
-    assert "exactly one of agent, capability, parallel, map" in p.message and "found: agent, map" in p.message
+    assert "exactly one of agent, capability, parallel, map" in p.message
+    assert "found: agent, map" in p.message
 
 
 def test_needs_only_at_top_level_and_quorum_bounds(write_spec):
