@@ -45,7 +45,8 @@ class Price(Contract):
 class RetrySettings(Contract):
     """Temporal retry policy of an agent call (every retry is a Temporal retry)."""
 
-    max_attempts: int = Field(3, ge=1)
+    max_attempts: int = Field(3, ge=0)
+    """0 = retry until it succeeds (compensations)."""
     initial_interval_s: float = Field(1.0, gt=0)
     backoff: float = Field(2.0, ge=1)
     max_interval_s: float = Field(30.0, gt=0)
@@ -53,10 +54,12 @@ class RetrySettings(Contract):
 
 class ScriptRule(Contract):
     """One rule of the scripted model: when ``when`` (JMESPath over the inputs) is truthy,
-    answer ``output``. Strings in ``output`` may use ``{{ name }}`` to echo inputs."""
+    answer ``output`` — or, with ``fail``, refuse permanently with that message. Strings in
+    ``output`` may use ``{{ name }}`` to echo inputs."""
 
     when: str | None = None
     output: Any = None
+    fail: str | None = None
 
 
 class FaultInjection(Contract):
@@ -99,6 +102,8 @@ class AgentConfig(Contract):
     retry: RetrySettings = Field(default_factory=RetrySettings)
     price: Price = Field(default_factory=Price)
     max_output_tokens: int = 1024
+    side_effects: bool = False
+    """The agent changes the world (may declare a compensation)."""
     repair_attempts: int = Field(1, ge=0)
     """How many times an answer that fails the output schema is re-asked (with the errors)."""
     script: list[ScriptRule] = Field(default_factory=list)

@@ -77,6 +77,10 @@ def _parser() -> argparse.ArgumentParser:
     resolve.add_argument("--as", dest="user")
     resolve.add_argument("--address")
 
+    cancel = sub.add_parser("cancel", help="cancel a run (its compensations run first)")
+    cancel.add_argument("run")
+    cancel.add_argument("--address")
+
     inbox = sub.add_parser("inbox", help="list requests waiting for people")
     inbox.add_argument("--as", dest="user", help="only those NAME may decide")
     inbox.add_argument("--address")
@@ -120,6 +124,10 @@ def dispatch(argv: list[str]) -> int:
                 address=args.address,
             )
         )
+    if args.command == "cancel":
+        from starters import run
+
+        return asyncio.run(run.cancel(args.run, args.address))
     if args.command in ("approve", "resolve", "inbox"):
         return asyncio.run(_humans(args))
     if args.command == "graph":

@@ -54,3 +54,14 @@ async def main(
         return 1
     print_result(result, sys.stdout)
     return 0
+
+
+async def cancel(run_id: str, address: str | None = None) -> int:
+    """Request cancellation of ``run_id``; its compensations run before it ends."""
+    client = await connect(address)
+    await client.get_workflow_handle(run_id).cancel()
+    print(
+        f"cancellation requested for {run_id}; completed steps with compensate: are undone "
+        "before it ends (see `temporal workflow describe` or the Web UI)"
+    )
+    return 0

@@ -68,6 +68,7 @@ class ScriptRuleEntry(Strict):
 
     when: str | None = None
     output: Any = None
+    fail: str | None = Field(None, description="Refuse (permanently) with this message.")
 
 
 class FaultEntry(Strict):
@@ -107,6 +108,9 @@ class AgentEntry(Strict):
     retry: RetryEntry = Field(default_factory=RetryEntry)
     fallback: list[str] = Field(default_factory=list)
     price: PriceEntry = Field(default_factory=PriceEntry)
+    side_effects: bool = Field(
+        False, description="The agent changes the world; steps using it may declare compensate:."
+    )
     max_output_tokens: int = Field(1024, ge=1)
     repair_attempts: int = Field(
         1, ge=0, le=5, description="Re-asks (with the validation errors) after an invalid answer."

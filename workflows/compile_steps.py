@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from activities.contracts import AgentConfig
 from workflows.compile_agents import AgentResolver, retry_settings
 from workflows.durations import parse_duration
 from workflows.expressions import ROOTS, ExpressionError, literal, references
@@ -295,16 +296,52 @@ class StepCompiler:
         agent = self.agents.get(step.agent or "", self.doc, loc + ("agent",))
         inputs = self.inputs(step, loc, scope, common["id"])
         fallbacks = self.agents.fallbacks(agent.name) if agent is not None else []
-        if agent is None or inputs is None or fallbacks is None:
+        undo = self._compensation(step, loc, scope, common["id"], agent)
+        if agent is None or inputs is None or fallbacks is None or undo is False:
             return None
         return AgentNode(
             **common,
             agent=agent,
+            compensate=undo or None,
             fallbacks=fallbacks,
             inputs=inputs,
             timeout_s=parse_duration(step.timeout) if step.timeout else agent.timeout_s,
             retry=retry_settings(step.retry) if step.retry else agent.retry,
         )
+
+    def _compensation(
+        self, step: StepEntry, loc: Loc, scope: Scope, step_id: str, agent: AgentConfig | None
+    ) -> AgentNode | None | bool:
+        """The compiled undo step; None if there is none; False if it is wrong."""
+        if step.compensate is None:
+            return None
+        if agent is not None and not agent.side_effects:
+            self.report.problem(
+                self.doc,
+                loc + ("compensate",),
+                f"compensate: on step {step_id!r}, whose agent {agent.name!r} declares no "
+                "side effects",
+                f"add side_effects: true to agent {agent.name!r} in the catalog if it changes "
+                "the world",
+            )
+            return False
+        undo = self._node(
+            step.compensate,
+            loc + ("compensate",),
+            scope.with_done({step_id}),
+            auto_id=f"{step_id}_undo",
+        )
+        if undo is None:
+            return False
+        if not isinstance(undo, AgentNode) or undo.capability:
+            self.report.problem(
+                self.doc,
+                loc + ("compensate",),
+                "compensate: must name an agent",
+                "write compensate: {agent: <name>, with: {…}}",
+            )
+            return False
+        return undo
 
     def _capability(self, step: StepEntry, loc: Loc, scope: Scope, common: dict) -> Node | None:
         capability = step.capability or ""

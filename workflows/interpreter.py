@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.state import RunResult, RunState, StepState
 
 from workflows.steps.all import Ctx, execute
+from workflows.steps.saga import compensate
 
 WORKFLOW_NAME = "PodiumRun"
 
@@ -66,9 +67,11 @@ class PodiumRun:
             await self._run_dag(run.plan.steps, scope, self.ctx)
             output = self._output(run.plan, scope)
         except ApplicationError as exc:
+            await self._undo()
             self._close("failed", error=exc.message)
             raise
         except asyncio.CancelledError:  # cancelled from the CLI or Web UI
+            await self._undo()
             self._close("cancelled", error="cancelled")
             raise
         self._close("completed")
@@ -155,6 +158,14 @@ class PodiumRun:
         finally:
             for task in running:
                 task.cancel()
+
+    async def _undo(self) -> None:
+        """Compensate completed side-effecting steps (in a fresh task: it must run even
+        when this one was cancelled)."""
+        if self.ctx.saga:
+            self.state.current = ["compensating"]
+            self._show("compensating completed steps")
+            await asyncio.create_task(compensate(self.ctx))
 
     @staticmethod
     def _ready(node: Node, ctx: Ctx) -> bool:

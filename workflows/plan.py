@@ -45,6 +45,8 @@ class AgentNode(NodeBase):
     """Tried in order when the agent fails for good (after retries and repairs)."""
     capability: str | None = None
     """Set when the step asked for a capability: the agent is chosen at run time."""
+    compensate: AgentNode | None = None
+    """Undoes this step (saga) if a later step fails or the run is cancelled."""
     candidates: list[AgentConfig] = Field(default_factory=list)
     require: dict[str, str] = Field(default_factory=dict)
     """Requirement name (market, language, max_price) → expression."""

@@ -136,6 +136,10 @@ class StepEntry(Strict):
         "max_price (USD/Mtok).",
     )
     with_: dict[str, Any] = Field(default_factory=dict, alias="with")
+    compensate: StepEntry | None = Field(
+        None,
+        description="Agent step undoing this one if a later step fails or the run is cancelled.",
+    )
     timeout: Duration | None = None
     retry: RetryEntry | None = None
     parallel: list[StepEntry] | None = None

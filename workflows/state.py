@@ -86,6 +86,16 @@ class StepState(Contract):
         )
 
 
+class CompensationRecord(Contract):
+    """One compensation (undo) run after a failure or cancellation."""
+
+    step: str
+    agent: str
+    status: Literal["completed", "failed"]
+    output: Any = None
+    error: str | None = None
+
+
 class RunState(Contract):
     """Everything a person needs to know about a run while and after it runs."""
 
@@ -105,6 +115,8 @@ class RunState(Contract):
     requests: list[HumanRequest] = Field(default_factory=list)
     """Every human request of the run, open or closed, with its decision (audit trail)."""
     rejected_signals: list[RejectedAttempt] = Field(default_factory=list)
+    compensations: list[CompensationRecord] = Field(default_factory=list)
+    """Undo steps run, newest step first, when the run failed or was cancelled."""
     """Decisions sent by signal for requests that do not exist (kept for the audit)."""
 
     def open_requests(self) -> list[HumanRequest]:

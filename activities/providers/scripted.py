@@ -17,7 +17,7 @@ import jmespath
 from temporalio import activity
 
 from activities.contracts import AgentCall, Usage
-from activities.errors import ERROR_TYPES, ProviderServerError
+from activities.errors import ERROR_TYPES, ProviderRejectedRequest, ProviderServerError
 from activities.providers.prompt import build_messages, estimate_tokens
 from activities.providers.reply import ProviderReply
 from activities.templates import render
@@ -57,6 +57,8 @@ def _attempt() -> int:
 def _scripted_output(call: AgentCall) -> Any:
     for rule in call.agent.script:
         if rule.when is None or jmespath.search(rule.when, call.inputs):
+            if rule.fail is not None:
+                raise ProviderRejectedRequest(render(rule.fail, call.inputs) + " (scripted)")
             return _render(rule.output, call.inputs)
     if call.agent.output_schema is None:
         return f"[offline {call.agent.name}] " + json.dumps(call.inputs, sort_keys=True)[:200]

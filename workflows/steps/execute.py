@@ -51,6 +51,8 @@ class Ctx:
     background: list[Any] = field(default_factory=list)
     """Fire-and-forget activities (notifications) kept referenced."""
     on_humans_changed: Callable[[], None] | None = None
+    saga: list[tuple[Any, dict[str, Any]]] = field(default_factory=list)
+    """Completed steps with a compensation, in completion order, with their scope."""
 
     def __post_init__(self) -> None:
         self._records = {step.id: step for step in self.state.steps}
@@ -166,6 +168,8 @@ async def execute(
                     continue
                 return _finish(ctx, record, scope, node.id, outcome, result)
             return _failed(node, scope, ctx, record, exc, error_type, message)
+        if getattr(node, "compensate", None) is not None:
+            ctx.saga.append((node, scope))  # undone in reverse order if the run fails
         return _finish(ctx, record, scope, node.id, "completed", output)
 
 

@@ -1,0 +1,121 @@
+"""Compensation (saga): undo completed side-effecting steps newest first."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
+
+from starters.launch import start_run
+from tests.conftest import ROOT
+from workflows.compiler import compile_spec
+from workflows.problems import CompileError
+from workflows.state import RunState
+
+pytestmark = pytest.mark.usefixtures("worker")
+SPEC = ROOT / "specs" / "vendor_onboarding.yaml"
+
+
+async def test_legal_rejection_undoes_budget_then_account(client):
+    handle = await start_run(client, compile_spec(SPEC), {"vendor": "Shady Ltd", "amount_usd": 5})
+    with pytest.raises(WorkflowFailureError) as info:
+        await handle.result()
+    assert "legal rejected Shady Ltd: on the sanctions list" in info.value.cause.message
+    state = await handle.query("status", result_type=RunState)
+    assert [(c.step, c.agent, c.status) for c in state.compensations] == [
+        ("budget", "budget-releaser", "completed"),
+        ("account", "account-closer", "completed"),
+    ]
+    assert state.compensations[0].output == {"released": "RES-SHADY LTD"}
+    assert state.compensations[1].output == {"closed": "ACC-SHADY LTD"}
+    assert state.status == "failed"
+
+
+async def test_a_good_vendor_is_onboarded_without_compensation(client):
+    run_input = json.loads((ROOT / "specs" / "inputs" / "vendor_onboarding.json").read_text())
+    result = await (await start_run(client, compile_spec(SPEC), run_input)).result()
+    assert result.output == {
+        "account": "ACC-ACME SUPPLIES",
+        "reservation": "RES-ACME SUPPLIES",
+        "contract": "sent to Acme Supplies",
+    }
+    assert result.state.compensations == []
+
+
+async def test_cancel_compensates_too(client, address, write_spec, tmp_path):
+    catalog = (
+        (ROOT / "agents" / "vendors.yaml").read_text()
+        + """
+  slow-check:
+    model: "function:tests.support.agents:record_step"
+    heartbeat: 1s
+"""
+    )
+    spec = {
+        "name": "cancel_me",
+        "agents": "agents.yaml",
+        "steps": [
+            {
+                "id": "account",
+                "agent": "account-creator",
+                "with": {"vendor": "'V'"},
+                "compensate": {
+                    "agent": "account-closer",
+                    "with": {"account_id": "steps.account.output.account_id"},
+                },
+            },
+            {
+                "id": "wait",
+                "agent": "slow-check",
+                "with": {"step": "'wait'", "log": "input.log", "seconds": 30},
+            },
+        ],
+    }
+    log = tmp_path / "log"
+    handle = await start_run(client, compile_spec(write_spec(spec, catalog)), {"log": str(log)})
+    deadline = time.monotonic() + 20
+    while not (log.exists() and "start wait" in log.read_text()):
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.1)
+    proc = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).parent / "podium"),
+        "cancel",
+        handle.id,
+        "--address",
+        address,
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=dict(os.environ),
+    )
+    out, err = await proc.communicate()
+    assert proc.returncode == 0, err.decode()
+    assert "cancellation requested" in out.decode()
+    deadline = time.monotonic() + 30
+    while (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
+        assert time.monotonic() < deadline, "cancelled run did not end"
+        await asyncio.sleep(0.2)
+    assert (await handle.describe()).status == WorkflowExecutionStatus.CANCELED
+    state = await handle.query("status", result_type=RunState)
+    assert [(c.step, c.status) for c in state.compensations] == [("account", "completed")]
+    assert state.status == "cancelled" and state.step("wait").status == "cancelled"
+
+
+def test_compensate_needs_declared_side_effects(write_spec):
+    catalog = {"agents": {"reader": {"model": "scripted"}, "undo": {"model": "scripted"}}}
+    spec = {
+        "name": "x",
+        "agents": "agents.yaml",
+        "steps": [{"id": "read", "agent": "reader", "compensate": {"agent": "undo"}}],
+    }
+    with pytest.raises(CompileError) as info:
+        compile_spec(write_spec(spec, catalog))
+    [problem] = info.value.problems
+    assert "declares no side effects" in problem.message and "side_effects: true" in problem.hint

@@ -1,0 +1,53 @@
+"""Compensation (saga): undo completed side-effecting steps in reverse order."""
+
+from __future__ import annotations
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.contracts import RetrySettings
+    from workflows.state import CompensationRecord
+
+from workflows.steps.agent_call import call_agent
+from workflows.steps.execute import Ctx, describe, evaluate_inputs
+
+UNTIL_DONE = RetrySettings(max_attempts=0, initial_interval_s=1.0, backoff=2.0, max_interval_s=60.0)
+"""Compensations retry transient failures until they succeed."""
+
+
+async def compensate(ctx: Ctx) -> None:
+    """Run every recorded compensation, newest first; a failed one does not stop the others.
+
+    Each undo call carries the idempotency key ``<run id>/<step>_undo``.
+    """
+    while ctx.saga:
+        node, scope = ctx.saga.pop()
+        undo = node.compensate
+        try:
+            inputs = evaluate_inputs(undo.id, undo.inputs, scope)
+            result = await call_agent(
+                undo.agent,
+                inputs,
+                step_id=undo.id,
+                retry=UNTIL_DONE,
+                timeout_s=undo.timeout_s,
+                label=f"{undo.agent.name} · undo {node.id}",
+            )
+        except (ActivityError, Exception) as exc:  # record and go on with the others
+            error_type, message = describe(exc)
+            ctx.state.compensations.append(
+                CompensationRecord(
+                    step=node.id,
+                    agent=undo.agent.name,
+                    status="failed",
+                    error=f"{error_type}: {message}",
+                )
+            )
+            continue
+        ctx.charge(None, result.usage, result.cost_usd)
+        ctx.state.compensations.append(
+            CompensationRecord(
+                step=node.id, agent=undo.agent.name, status="completed", output=result.output
+            )
+        )
