@@ -70,6 +70,17 @@ class FaultInjection(Contract):
     message: str = "injected fault"
 
 
+class CircuitSettings(Contract):
+    """Open a provider's circuit when too many recent calls failed; probe again later."""
+
+    error_rate: float = Field(0.5, gt=0, le=1)
+    window_s: float = Field(60.0, gt=0)
+    min_calls: int = Field(10, ge=1)
+    """Calls in the window before the error rate counts."""
+    open_s: float = Field(30.0, gt=0)
+    """How long calls fail fast before one probe call is let through."""
+
+
 class ProviderConfig(Contract):
     """How to reach one model provider. Holds the *name* of the key variable, never a key."""
 
@@ -81,6 +92,8 @@ class ProviderConfig(Contract):
     requests_per_second: float | None = None
     max_concurrency: int | None = None
     tokens_per_minute: int | None = None
+    circuit: CircuitSettings | None = None
+    """Circuit breaker (on by default for HTTP providers; None: off)."""
 
 
 class AgentConfig(Contract):

@@ -18,6 +18,7 @@ attempt at once so the workflow can move on (repair, fallback, escalation).
         ├── ProviderAuthError                  HTTP 401 / 403: key missing, wrong or revoked
         ├── ProviderRejectedRequest            any other HTTP 4xx
         ├── ProviderNotConfigured              worker lacks the provider's API-key variable
+        ├── ProviderUnavailable                the provider's circuit is open (fail fast)
         ├── AgentFunctionError                 a function agent raised
         └── OutputSchemaError                  the model answered, but not valid JSON for
                                                the agent's output schema
@@ -110,6 +111,10 @@ class ProviderNotConfigured(PermanentError):
     """The worker cannot call this provider (e.g. its API-key variable is unset)."""
 
 
+class ProviderUnavailable(PermanentError):
+    """The provider's circuit breaker is open: too many recent calls failed."""
+
+
 class AgentFunctionError(PermanentError):
     """A Python function agent raised an exception."""
 
@@ -130,6 +135,7 @@ ERROR_TYPES: dict[str, type[AgentCallError]] = {
         ProviderAuthError,
         ProviderRejectedRequest,
         ProviderNotConfigured,
+        ProviderUnavailable,
         AgentFunctionError,
         OutputSchemaError,
     )

@@ -7,8 +7,14 @@ import time
 
 from temporalio import activity
 
+from activities.circuit import breaker_for
 from activities.contracts import AgentCall, AgentResult
-from activities.errors import AgentCallError, ProviderNotConfigured
+from activities.errors import (
+    AgentCallError,
+    ProviderNotConfigured,
+    ProviderUnavailable,
+    RetryableError,
+)
 from activities.heartbeat import heartbeating
 from activities.providers import PROVIDER_KINDS
 
@@ -28,8 +34,29 @@ async def run_agent(call: AgentCall) -> AgentResult:
     try:
         if complete is None:
             raise ProviderNotConfigured(f"unknown provider kind {agent.provider.kind!r}")
-        async with heartbeating(max(0.2, agent.heartbeat_s / 3)):
-            reply = await complete(call)
+        breaker = (
+            breaker_for(agent.provider.name, agent.provider.circuit)
+            if agent.provider.circuit
+            else None
+        )
+        if breaker is not None and not breaker.allow():
+            raise ProviderUnavailable(
+                f"provider {agent.provider.name!r} is unavailable: its circuit is open after "
+                "repeated failures (calls fail fast; fallbacks take over)"
+            )
+        try:
+            async with heartbeating(max(0.2, agent.heartbeat_s / 3)):
+                reply = await complete(call)
+        except RetryableError:
+            if breaker is not None:
+                breaker.record(ok=False)
+            raise
+        except AgentCallError:
+            if breaker is not None:
+                breaker.record(ok=True)  # the provider answered (e.g. invalid output, 4xx)
+            raise
+        if breaker is not None:
+            breaker.record(ok=True)
     except AgentCallError as exc:
         exc.details["attempt"] = activity.info().attempt
         logger.warning(

@@ -17,7 +17,7 @@ from activities.notify import notify
 from activities.queues import ORCHESTRATION_QUEUE, provider_queue
 from activities.run_agent import run_agent
 from activities.workload import queue_load
-from workflows.catalog import CatalogFile
+from workflows.catalog import CatalogFile, provider_config
 from workflows.interpreter import PodiumRun
 from workflows.map_batch import PodiumMapBatch
 from workflows.yamlfile import read_yaml
@@ -111,7 +111,7 @@ def providers_from_catalogs(paths: list[Path]) -> list[ProviderConfig]:
             continue
         catalog = CatalogFile.model_validate({"providers": data["providers"]})
         for name, entry in catalog.providers.items():
-            found[name] = ProviderConfig(name=name, **entry.model_dump())
+            found[name] = provider_config(name, entry)
     return list(found.values())
 
 

@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from activities.contracts import CircuitSettings, ProviderConfig
 from workflows.durations import parse_duration
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -79,6 +80,17 @@ class FaultEntry(Strict):
     message: str = "injected fault"
 
 
+class CircuitEntry(Strict):
+    """Circuit breaker of a provider (per worker process)."""
+
+    error_rate: float = Field(0.5, gt=0, le=1)
+    window: Duration = "60s"
+    min_calls: int = Field(10, ge=1)
+    open_for: Duration = "30s"
+
+    _durations = field_validator("window", "open_for")(_check_duration)
+
+
 class ProviderEntry(Strict):
     """An OpenAI-compatible provider endpoint."""
 
@@ -91,6 +103,25 @@ class ProviderEntry(Strict):
     requests_per_second: float | None = Field(None, gt=0)
     max_concurrency: int | None = Field(None, ge=1)
     tokens_per_minute: int | None = Field(None, ge=1)
+    circuit: CircuitEntry | None | Literal[False] = Field(
+        None, description="Circuit breaker settings (default on); false turns it off."
+    )
+
+
+def provider_config(name: str, entry: ProviderEntry) -> ProviderConfig:
+    """The runtime form of a catalog provider (durations parsed, circuit defaulted)."""
+    data = entry.model_dump(exclude={"circuit"})
+    if entry.circuit is False:
+        circuit = None
+    else:
+        spec = entry.circuit or CircuitEntry()
+        circuit = CircuitSettings(
+            error_rate=spec.error_rate,
+            window_s=parse_duration(spec.window),
+            min_calls=spec.min_calls,
+            open_s=parse_duration(spec.open_for),
+        )
+    return ProviderConfig(name=name, circuit=circuit, **data)
 
 
 class AgentEntry(Strict):

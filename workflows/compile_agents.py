@@ -18,7 +18,7 @@ from activities.contracts import (
     ScriptRule,
 )
 from activities.errors import ERROR_TYPES
-from workflows.catalog import AgentEntry, CatalogFile, ProviderEntry, RetryEntry
+from workflows.catalog import AgentEntry, CatalogFile, ProviderEntry, RetryEntry, provider_config
 from workflows.durations import parse_duration
 from workflows.expressions import ExpressionError, parse
 from workflows.problems import Problem, Reporter, suggest
@@ -216,7 +216,7 @@ class AgentResolver:
                 f"write {provider_name}:<model-id>, e.g. {provider_name}:gpt-4o-mini",
             )
             return None
-        provider = ProviderConfig(name=provider_name, **self.providers[provider_name].model_dump())
+        provider = provider_config(provider_name, self.providers[provider_name])
         reason = self._offline_reason(provider)
         return (BUILTIN["scripted"], model, reason) if reason else (provider, model, None)
 

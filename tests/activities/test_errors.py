@@ -51,6 +51,7 @@ def test_non_retryable_list_is_exactly_the_permanent_leaves():
         "ProviderAuthError",
         "ProviderRejectedRequest",
         "ProviderNotConfigured",
+        "ProviderUnavailable",
         "AgentFunctionError",
         "OutputSchemaError",
     }
