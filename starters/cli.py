@@ -77,6 +77,10 @@ def _parser() -> argparse.ArgumentParser:
     resolve.add_argument("--as", dest="user")
     resolve.add_argument("--address")
 
+    status = sub.add_parser("status", help="show a run's steps, requests and spend")
+    status.add_argument("run")
+    status.add_argument("--address")
+
     cancel = sub.add_parser("cancel", help="cancel a run (its compensations run first)")
     cancel.add_argument("run")
     cancel.add_argument("--address")
@@ -124,6 +128,10 @@ def dispatch(argv: list[str]) -> int:
                 address=args.address,
             )
         )
+    if args.command == "status":
+        from starters import status
+
+        return asyncio.run(status.main(None, args.run, args.address))
     if args.command == "cancel":
         from starters import run
 

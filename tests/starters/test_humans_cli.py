@@ -143,3 +143,27 @@ async def test_inbox_approve_and_resolve(client, address, write_spec, tmp_path):
         "approve", second.id, "signoff-1", "--approve", "--as", desk, "--address", address
     )
     assert code == 1 and "refused" in err
+
+
+async def test_status_shows_steps_and_what_the_run_waits_for(client, address, write_spec):
+    spec = {
+        "name": "status_demo",
+        "agents": {"agents": {"w": {"model": "scripted", "script": [{"output": "drafted"}]}}},
+        "steps": [
+            {"id": "draft", "agent": "w"},
+            {"id": "signoff", "approval": {"title": "Sign the draft", "approvers": ["ann"]}},
+        ],
+    }
+    handle = await start_run(client, compile_spec(write_spec(spec)), {})
+    await waiting(handle)
+    code, out, err = await podium("status", handle.id, "--address", address)
+    assert code == 0, err
+    assert f"status_demo run {handle.id}: waiting" in out
+    assert "draft" in out and "→ drafted" in out
+    assert "waiting: signoff-1 (Sign the draft) for ann" in out
+    await podium(
+        "approve", handle.id, "signoff-1", "--approve", "--as", "ann", "--address", address
+    )
+    await handle.result()
+    code, out, _ = await podium("status", handle.id, "--address", address)
+    assert code == 0 and ": completed" in out and "waiting:" not in out
