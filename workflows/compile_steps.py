@@ -1,22 +1,18 @@
-"""Compiling steps (every kind) into plan nodes, with the DAG and scope checks.
+"""Compiling steps (every kind) into plan nodes.
 
-A step may read ``steps.<id>`` only if that step is certain to have finished before
-it starts: an earlier step of the chain, a step it ``needs`` (and what those needed),
-or an earlier step of its own parallel branch.
+What each step may read, and in which order steps run, is ``workflows.step_graph``.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from activities.contracts import AgentConfig
 from workflows.compile_agents import AgentResolver, retry_settings
 from workflows.durations import parse_duration
-from workflows.expressions import ROOTS, ExpressionError, literal, references
-from workflows.patterns.assign import meets
+from workflows.expressions import literal
+from workflows.patterns.assign import REQUIREMENTS, meets
 from workflows.plan import (
     AgentNode,
     ApprovalNode,
@@ -29,44 +25,15 @@ from workflows.plan import (
     RefineNode,
     RouteNode,
     WorkflowNode,
-    walk,
+    asks_people,
 )
-from workflows.problems import Reporter, suggest
+from workflows.problems import Reporter
 from workflows.spec import QuorumEntry, StepEntry
+from workflows.step_graph import NAME, Scope, StepGraph
 from workflows.yamlfile import Loc, YamlDocument
 
-NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 ChildCompiler = Callable[[YamlDocument, Loc, str], Plan | None]
-
-
 INLINE_ALWAYS = 1_000_000
-REQUIREMENTS = ("market", "language", "max_price")
-
-
-def _asks_people(node: Node) -> bool:
-    return any(isinstance(n, ApprovalNode) or n.on_error == "escalate" for n in walk([node]))
-
-
-@dataclass(frozen=True)
-class Scope:
-    """What an expression at some place may read."""
-
-    done: frozenset[str] = frozenset()
-    vars: frozenset[str] = frozenset()
-
-    def with_vars(self, *names: str) -> Scope:
-        return Scope(self.done, self.vars | set(names))
-
-    def with_done(self, ids: set[str]) -> Scope:
-        return Scope(self.done | ids, self.vars)
-
-
-@dataclass
-class _Named:
-    top: str
-    loc: Loc
-    before: list[str] = field(default_factory=list)
-    inner: list[str] = field(default_factory=list)
 
 
 class StepCompiler:
@@ -80,145 +47,21 @@ class StepCompiler:
         compile_child: ChildCompiler,
     ):
         self.report, self.doc, self.agents, self.compile_child = report, doc, agents, compile_child
-        self.named: dict[str, _Named] = {}
-        self.deps: dict[str, list[str]] = {}
-        self.done_before: dict[str, set[str]] = {}
+        self.graph = StepGraph(report, doc)
         self.template_ids: set[str] = set()
 
-    # -- structure -----------------------------------------------------------------
     def compile(self, steps: list[StepEntry]) -> list[Node]:
         """Plan nodes for the top-level ``steps`` (None entries dropped on error)."""
-        registered: list[int] = []
-        for i, step in enumerate(steps):
-            if self._collect(step, ("steps", i), top=None, before=[]):
-                registered.append(i)
-        tops = [steps[i].id or "" for i in registered]
-        for n, i in enumerate(registered):
-            self.deps[tops[n]] = self._needs(steps[i], ("steps", i), tops[:n], tops)
-        if not self._acyclic(tops, steps):
+        registered = self.graph.build(steps)
+        if registered is None:
             return []
-        for top in tops:
-            self._done_before(top)
         nodes = []
         for i, step in enumerate(steps):
-            scope = Scope(frozenset(self.done_before.get(step.id or "", set())))
+            scope = Scope(frozenset(self.graph.done_before.get(step.id or "", set())))
             node = self._node(step, ("steps", i), scope, top_level=i in registered)
             if node is not None:
                 nodes.append(node)
         return nodes
-
-    def _collect(self, step: StepEntry, loc: Loc, top: str | None, before: list[str]) -> bool:
-        if not step.id:
-            self.report.problem(self.doc, loc, "this step needs an id", "add id: <name>")
-            return False
-        if not NAME.match(step.id):
-            self.report.problem(
-                self.doc,
-                loc + ("id",),
-                f"step id {step.id!r} is not a plain name",
-                "use letters, digits and '_' (it is read as steps.<id> in expressions)",
-            )
-            return False
-        if step.id in self.named:
-            self.report.problem(
-                self.doc,
-                loc + ("id",),
-                f"duplicate step id {step.id!r}",
-                "every step needs its own id",
-            )
-            return False
-        entry = _Named(top or step.id, loc, list(before))
-        self.named[step.id] = entry
-        for j, branch in enumerate(step.parallel or []):
-            seq = branch.steps if branch.steps is not None else [branch]
-            if branch.steps is not None:
-                self._collect_label(branch, loc + ("parallel", j))
-            earlier: list[str] = []
-            for k, inner in enumerate(seq):
-                inner_loc = (
-                    loc + ("parallel", j) + (("steps", k) if branch.steps is not None else ())
-                )
-                if self._collect(inner, inner_loc, entry.top, earlier) and inner.id:
-                    entry.inner.append(inner.id)
-                    earlier = [*earlier, inner.id]
-        return True
-
-    def _collect_label(self, branch: StepEntry, loc: Loc) -> None:
-        if not branch.id or not NAME.match(branch.id):
-            self.report.problem(
-                self.doc,
-                loc,
-                "a parallel branch with steps: needs a plain id",
-                "add id: <name> (letters, digits, '_')",
-            )
-
-    def _needs(self, step: StepEntry, loc: Loc, earlier: list[str], tops: list[str]) -> list[str]:
-        if step.needs is None:
-            return earlier[-1:]
-        out = []
-        for n, dep in enumerate(step.needs):
-            if dep not in self.named:
-                self.report.problem(
-                    self.doc,
-                    loc + ("needs", n),
-                    f"needs unknown step {dep!r}",
-                    suggest(dep, self.named, "steps"),
-                )
-            else:
-                out.append(dep)
-        return out
-
-    def _acyclic(self, tops: list[str], steps: list[StepEntry]) -> bool:
-        state: dict[str, int] = {}
-        path: list[str] = []
-
-        def visit(node: str) -> list[str] | None:
-            state[node] = 1
-            path.append(node)
-            for dep in self.deps.get(node, []):
-                target = self.named[dep].top
-                if state.get(target) == 1:
-                    return path[path.index(target) :] + [target]
-                if state.get(target) is None and (cycle := visit(target)):
-                    return cycle
-            state[node] = 2
-            path.pop()
-            return None
-
-        for top in tops:
-            if state.get(top) is None and (cycle := visit(top)):
-                loc = self.named[cycle[0]].loc + ("needs",)
-                self.report.problem(
-                    self.doc,
-                    loc,
-                    "steps form a cycle: " + " → ".join(cycle),
-                    "remove one of these needs: so the steps can run in some order",
-                )
-                return False
-        return True
-
-    def _done_before(self, top: str) -> set[str]:
-        if top in self.done_before:
-            return self.done_before[top]
-        done: set[str] = set()
-        for dep in self.deps.get(top, []):
-            done |= self._implied(dep)
-        self.done_before[top] = done
-        return done
-
-    def _implied(self, step_id: str) -> set[str]:
-        """Steps certain to have finished once ``step_id`` has."""
-        entry = self.named[step_id]
-        out = {step_id, *self._inner(step_id)}
-        for earlier in entry.before:
-            out |= {earlier, *self._inner(earlier)}
-        return out | self._done_before(entry.top)
-
-    def _inner(self, step_id: str) -> set[str]:
-        out: set[str] = set()
-        for inner in self.named[step_id].inner:
-            out |= {inner, *self._inner(inner)}
-        return out
 
     # -- nodes ---------------------------------------------------------------------
     def _node(
@@ -233,7 +76,7 @@ class StepCompiler:
     ) -> Node | None:
         step_id = step.id or auto_id or "step"
         if auto_id is not None:  # a template (map step, route case, refine producer/reviewer)
-            if step_id in self.named or step_id in self.template_ids:
+            if step_id in self.graph.named or step_id in self.template_ids:
                 self.report.problem(
                     self.doc,
                     loc + ("id",),
@@ -263,7 +106,7 @@ class StepCompiler:
                 "inside parallel, map, route and refine, order follows the structure",
             )
         if step.when is not None:
-            self.expression(loc + ("when",), step.when, scope, step_id)
+            self.graph.expression(loc + ("when",), step.when, scope, step_id)
         if step.with_ and step.kind not in ("agent", "workflow"):
             self.report.problem(
                 self.doc,
@@ -276,7 +119,7 @@ class StepCompiler:
             "description": step.description,
             "when": step.when,
             "optional": step.optional,
-            "needs": self.deps.get(step_id, []) if top_level else [],
+            "needs": self.graph.deps.get(step_id, []) if top_level else [],
             "on_error": "escalate" if step.on_error == "escalate" else "fail",
             "escalate_to": step.escalate_to,
         }
@@ -294,7 +137,7 @@ class StepCompiler:
                 "ask for `capability: <name>` instead of naming an agent",
             )
         agent = self.agents.get(step.agent or "", self.doc, loc + ("agent",))
-        inputs = self.inputs(step, loc, scope, common["id"])
+        inputs = self.graph.inputs(step, loc, scope, common["id"])
         fallbacks = self.agents.fallbacks(agent.name) if agent is not None else []
         undo = self._compensation(step, loc, scope, common["id"], agent)
         if agent is None or inputs is None or fallbacks is None or undo is False:
@@ -346,7 +189,7 @@ class StepCompiler:
     def _capability(self, step: StepEntry, loc: Loc, scope: Scope, common: dict) -> Node | None:
         capability = step.capability or ""
         candidates = self.agents.capable(capability, self.doc, loc + ("capability",))
-        inputs = self.inputs(step, loc, scope, common["id"])
+        inputs = self.graph.inputs(step, loc, scope, common["id"])
         require: dict[str, str] = {}
         ok = bool(candidates) and inputs is not None
         for key, value in step.require.items():
@@ -360,7 +203,7 @@ class StepCompiler:
                 )
                 ok = False
             elif isinstance(value, str):
-                ok &= self.expression(where, value, scope, common["id"])
+                ok &= self.graph.expression(where, value, scope, common["id"])
                 require[key] = value
             else:
                 require[key] = literal(value)
@@ -406,8 +249,8 @@ class StepCompiler:
                 ok &= node is not None
                 if node is not None:
                     nodes.append(node)
-                    if node.id in self.named:
-                        inner_scope = inner_scope.with_done(self._implied(node.id))
+                    if node.id in self.graph.named:
+                        inner_scope = inner_scope.with_done(self.graph.implied(node.id))
             if nodes:
                 branches.append(
                     Branch(id=item.id or nodes[0].id, steps=nodes, on_error=item.on_error)
@@ -431,7 +274,7 @@ class StepCompiler:
     def _map(self, step: StepEntry, loc: Loc, scope: Scope, common: dict) -> Node | None:
         spec = step.map
         assert spec is not None
-        ok = self.expression(loc + ("map", "over"), spec.over, scope, common["id"])
+        ok = self.graph.expression(loc + ("map", "over"), spec.over, scope, common["id"])
         if not NAME.match(spec.as_):
             self.report.problem(
                 self.doc, loc + ("map", "as"), f"as: {spec.as_!r} is not a plain name"
@@ -461,13 +304,13 @@ class StepCompiler:
             max_concurrency=spec.max_concurrency,
             # Items that may wait for people run inline: a batch child workflow has no
             # decide Update, signal or status query, so nobody could answer them there.
-            batch_size=INLINE_ALWAYS if _asks_people(template) else spec.batch_size,
+            batch_size=INLINE_ALWAYS if asks_people(template) else spec.batch_size,
         )
 
     def _route(self, step: StepEntry, loc: Loc, scope: Scope, common: dict) -> Node | None:
         spec = step.route
         assert spec is not None
-        ok = self.expression(loc + ("route", "on"), spec.on, scope, common["id"])
+        ok = self.graph.expression(loc + ("route", "on"), spec.on, scope, common["id"])
         if not spec.cases:
             self.report.problem(
                 self.doc,
@@ -514,7 +357,7 @@ class StepCompiler:
             spec.reviewer, loc + ("refine", "reviewer"), loop, auto_id=f"{common['id']}_reviewer"
         )
         if spec.until is not None:
-            ok &= self.expression(
+            ok &= self.graph.expression(
                 loc + ("refine", "until"), spec.until, loop.with_vars("review"), common["id"]
             )
         if not ok or producer is None or reviewer is None:
@@ -529,7 +372,7 @@ class StepCompiler:
 
     def _workflow(self, step: StepEntry, loc: Loc, scope: Scope, common: dict) -> Node | None:
         plan = self.compile_child(self.doc, loc + ("workflow",), step.workflow or "")
-        inputs = self.inputs(step, loc, scope, common["id"])
+        inputs = self.graph.inputs(step, loc, scope, common["id"])
         if plan is None or inputs is None:
             return None
         return WorkflowNode(**common, plan=plan, inputs=inputs)
@@ -537,9 +380,11 @@ class StepCompiler:
     def _approval(self, step: StepEntry, loc: Loc, scope: Scope, common: dict) -> Node | None:
         spec = step.approval
         assert spec is not None
-        ok = self.template(loc + ("approval", "title"), spec.title)
+        ok = self.graph.template(loc + ("approval", "title"), spec.title)
         if spec.details is not None:
-            ok &= self.expression(loc + ("approval", "details"), spec.details, scope, common["id"])
+            ok &= self.graph.expression(
+                loc + ("approval", "details"), spec.details, scope, common["id"]
+            )
         levels = [EscalationLevel(to=e.to, after_s=parse_duration(e.after)) for e in spec.escalate]
         if not ok:
             return None
@@ -552,86 +397,3 @@ class StepCompiler:
             on_timeout=spec.on_timeout,
             timeout_s=parse_duration(spec.timeout) if spec.timeout else None,
         )
-
-    def template(self, loc: Loc, text: str) -> bool:
-        """Check that a ``{{ … }}`` text template parses."""
-        from jinja2 import TemplateSyntaxError
-        from jinja2.sandbox import SandboxedEnvironment
-
-        try:
-            SandboxedEnvironment().parse(text)
-        except TemplateSyntaxError as exc:
-            self.report.problem(
-                self.doc,
-                loc,
-                f"template {text!r} does not parse: {exc.message}",
-                "write {{ input.name }} or {{ steps.risk.output.level }}",
-            )
-            return False
-        return True
-
-    # -- expressions -----------------------------------------------------------------
-    def inputs(
-        self, step: StepEntry, loc: Loc, scope: Scope, current: str
-    ) -> dict[str, str] | None:
-        """The step's ``with`` as expressions (non-strings become literals)."""
-        out, ok = {}, True
-        for name, value in step.with_.items():
-            if not isinstance(value, str):
-                out[name] = literal(value)
-            elif self.expression(loc + ("with", name), value, scope, current):
-                out[name] = value
-            else:
-                ok = False
-        return out if ok else None
-
-    def expression(self, loc: Loc, expr: Any, scope: Scope, current: str | None) -> bool:
-        """Check that ``expr`` parses and reads only what ``scope`` allows."""
-        hint = (
-            "values are JMESPath, e.g. input.company or steps.research.output; "
-            "quote plain text as \"'text'\""
-        )
-        if not isinstance(expr, str):
-            self.report.problem(
-                self.doc,
-                loc,
-                f"expected an expression, got {type(expr).__name__} {expr!r}",
-                "write it as JMESPath, e.g. input.markets, or a literal "
-                'in backticks: "`[\\"SG\\", \\"MY\\"]`"',
-            )
-            return False
-        try:
-            roots, step_refs, var_refs = references(expr)
-        except ExpressionError as exc:
-            self.report.problem(self.doc, loc, str(exc), hint)
-            return False
-        ok = True
-        for root in sorted(roots - set(ROOTS)):
-            self.report.problem(
-                self.doc,
-                loc,
-                f"expression {expr!r} reads {root!r}, which does not exist",
-                f"start from one of {', '.join(ROOTS)} (e.g. input.{root}); "
-                f"quote plain text as \"'{root}'\"",
-            )
-            ok = False
-        for var in sorted(var_refs - scope.vars):
-            available = ", ".join(f"vars.{v}" for v in sorted(scope.vars)) or "none here"
-            self.report.problem(
-                self.doc, loc, f"vars.{var} is not defined here", f"available: {available}"
-            )
-            ok = False
-        for ref in sorted(step_refs - scope.done):
-            if ref == current:
-                msg, fix = f"step {ref!r} reads its own output", "read an earlier step's output"
-            elif ref in self.named:
-                msg = f"expression reads step {ref!r}, which may not have run yet"
-                fix = "move the step after it, or add it to this step's needs:"
-            else:
-                msg, fix = (
-                    f"expression reads unknown step {ref!r}",
-                    suggest(ref, self.named, "steps"),
-                )
-            self.report.problem(self.doc, loc, msg, fix)
-            ok = False
-        return ok

@@ -12,10 +12,11 @@ from pathlib import Path
 import yaml
 
 from workflows.compile_agents import AgentResolver, check_schema
-from workflows.compile_steps import NAME, Scope, StepCompiler
+from workflows.compile_steps import StepCompiler
 from workflows.plan import Plan
 from workflows.problems import CompileError, Problem, Reporter
 from workflows.spec import SpecFile
+from workflows.step_graph import NAME, Scope
 from workflows.yamlfile import Loc, YamlDocument, read_yaml
 
 
@@ -113,8 +114,8 @@ def _output(spec: SpecFile, steps: StepCompiler) -> str | dict[str, str] | None:
     if spec.output is None:
         return f"steps.{last}.output" if last and NAME.match(last) else None
     # The output is read when every step has finished.
-    scope = Scope(frozenset(steps.named))
+    scope = Scope(frozenset(steps.graph.named))
     items = {"": spec.output} if isinstance(spec.output, str) else spec.output
     for key, expr in items.items():
-        steps.expression(("output",) if key == "" else ("output", key), expr, scope, None)
+        steps.graph.expression(("output",) if key == "" else ("output", key), expr, scope, None)
     return spec.output

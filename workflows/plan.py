@@ -187,6 +187,11 @@ def walk(nodes: list[Node]) -> list[Node]:
     return out
 
 
+def asks_people(node: Node) -> bool:
+    """Whether running ``node`` may open a human request (approval or escalation)."""
+    return any(isinstance(n, ApprovalNode) or n.on_error == "escalate" for n in walk([node]))
+
+
 def tracked(nodes: list[Node]) -> list[Node]:
     """Nodes that get their own entry in the run state: top-level steps and the steps of
     parallel branches (map items, route cases and refine rounds are recorded on their

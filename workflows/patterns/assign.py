@@ -6,6 +6,9 @@ from typing import Any
 
 from activities.contracts import AgentConfig
 
+REQUIREMENTS = ("market", "language", "max_price")
+"""What a capability step may require of its agent."""
+
 
 def meets(agent: AgentConfig, key: str, value: Any) -> bool:
     """Whether ``agent`` satisfies one requirement (an agent that lists no markets or
