@@ -96,6 +96,14 @@ class ProviderConfig(Contract):
     """Circuit breaker (on by default for HTTP providers; None: off)."""
 
 
+BUILTIN_PROVIDERS: dict[str, ProviderConfig] = {
+    "scripted": ProviderConfig(name="scripted", kind="scripted"),
+    "function": ProviderConfig(name="function", kind="function"),
+}
+"""Providers every worker serves and no catalog declares: the offline scripted model
+and Python function agents."""
+
+
 class AgentConfig(Contract):
     """An agent fully resolved from the catalog: everything one call needs."""
 

@@ -23,9 +23,9 @@ from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
-from activities.contracts import ProviderConfig
+from activities.contracts import BUILTIN_PROVIDERS, ProviderConfig
 from starters.devserver import DYNAMIC_CONFIG, free_port, stop_process, temporal_binary
-from workers.worker import BUILTIN_PROVIDERS, WorkerOptions, build_workers
+from workers.worker import WorkerOptions, build_workers
 from workflows import search_attributes as sa
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,7 +89,7 @@ async def llm_provider(llmock: str) -> ProviderConfig:
 @pytest.fixture(scope="session")
 async def worker(client: Client, llm_provider: ProviderConfig) -> AsyncIterator[None]:
     """Workers for the default namespace: orchestration, scripted, function, llmock."""
-    options = WorkerOptions(providers=[*BUILTIN_PROVIDERS, llm_provider])
+    options = WorkerOptions(providers=[*BUILTIN_PROVIDERS.values(), llm_provider])
     workers = build_workers(client, options)
     tasks = [asyncio.create_task(w.run()) for w in workers]
     yield

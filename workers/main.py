@@ -18,8 +18,8 @@ import sys
 from pathlib import Path
 
 from activities.connection import connect
+from activities.contracts import BUILTIN_PROVIDERS
 from workers.worker import (
-    BUILTIN_PROVIDERS,
     ConfigurationError,
     WorkerOptions,
     build_workers,
@@ -73,7 +73,7 @@ async def serve(args: argparse.Namespace, stop: asyncio.Event) -> None:
     for warning in warnings:
         logger.warning(warning)
     options = WorkerOptions(
-        providers=list(BUILTIN_PROVIDERS) + usable, orchestration=not args.no_orchestration
+        providers=list(BUILTIN_PROVIDERS.values()) + usable, orchestration=not args.no_orchestration
     )
     if args.activity_slots:
         options.activity_slots = args.activity_slots

@@ -12,7 +12,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from activities.contracts import ProviderConfig
+from activities.contracts import BUILTIN_PROVIDERS, ProviderConfig
 from activities.notify import notify
 from activities.queues import ORCHESTRATION_QUEUE, provider_queue
 from activities.run_agent import run_agent
@@ -24,10 +24,6 @@ from workflows.yamlfile import read_yaml
 
 logger = logging.getLogger("podium.worker")
 
-BUILTIN_PROVIDERS = [
-    ProviderConfig(name="scripted", kind="scripted"),
-    ProviderConfig(name="function", kind="function"),
-]
 DEFAULT_ACTIVITY_SLOTS = 2000
 """Agent calls are I/O-bound; a 1,000-way fan-out of 1 s calls takes ≈11 s with the
 SDK's default 100 slots and ≈3.8 s with 2,000 (measured on the dev server)."""
@@ -60,7 +56,9 @@ class ConfigurationError(Exception):
 class WorkerOptions:
     """What one worker process serves."""
 
-    providers: list[ProviderConfig] = field(default_factory=lambda: list(BUILTIN_PROVIDERS))
+    providers: list[ProviderConfig] = field(
+        default_factory=lambda: list(BUILTIN_PROVIDERS.values())
+    )
     orchestration: bool = True
     activity_slots: int = DEFAULT_ACTIVITY_SLOTS
     sticky_timeout_s: float = 2.0

@@ -24,11 +24,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from activities.contracts import CircuitSettings, ProviderConfig
+from activities.contracts import BUILTIN_PROVIDERS, CircuitSettings, ProviderConfig
 from workflows.durations import parse_duration
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-BUILTIN_PROVIDERS = ("scripted", "function")
 
 
 class Strict(BaseModel):

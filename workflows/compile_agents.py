@@ -10,6 +10,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 
 from activities.contracts import (
+    BUILTIN_PROVIDERS,
     AgentConfig,
     FaultInjection,
     Price,
@@ -24,11 +25,6 @@ from workflows.expressions import ExpressionError, parse
 from workflows.problems import Problem, Reporter, suggest
 from workflows.spec import SpecFile
 from workflows.yamlfile import Loc, YamlDocument, read_yaml
-
-BUILTIN = {
-    "scripted": ProviderConfig(name="scripted", kind="scripted"),
-    "function": ProviderConfig(name="function", kind="function"),
-}
 
 
 def retry_settings(entry: RetryEntry) -> RetrySettings:
@@ -192,13 +188,13 @@ class AgentResolver:
         self, entry: AgentEntry, doc: YamlDocument, loc: Loc
     ) -> tuple[ProviderConfig, str, str | None] | None:
         provider_name, _, model = entry.model.partition(":")
-        if provider_name in BUILTIN:
+        if provider_name in BUILTIN_PROVIDERS:
             if provider_name == "function" and not model:
                 self.report.problem(
                     doc, loc + ("model",), "function agent needs 'function:module:callable'"
                 )
                 return None
-            return BUILTIN[provider_name], model or "scripted", None
+            return BUILTIN_PROVIDERS[provider_name], model or "scripted", None
         if provider_name not in self.providers:
             self.report.problem(
                 doc,
@@ -218,7 +214,7 @@ class AgentResolver:
             return None
         provider = provider_config(provider_name, self.providers[provider_name])
         reason = self._offline_reason(provider)
-        return (BUILTIN["scripted"], model, reason) if reason else (provider, model, None)
+        return (BUILTIN_PROVIDERS["scripted"], model, reason) if reason else (provider, model, None)
 
     def _offline_reason(self, provider: ProviderConfig) -> str | None:
         if self.offline is True:

@@ -12,7 +12,6 @@ from workflows.humans import HumanRequest, RejectedAttempt
 
 StepStatus = Literal["pending", "running", "completed", "failed", "skipped", "cancelled"]
 RunStatus = Literal["running", "waiting", "completed", "failed", "cancelled"]
-FINISHED = ("completed", "failed", "skipped", "cancelled")
 
 
 class Progress(Contract):
@@ -74,10 +73,6 @@ class StepState(Contract):
     """Failed, but the run goes on (optional step, or a branch with on_error: continue)."""
     tried: list[TryRecord] = Field(default_factory=list)
     """Agents tried in order when a step needed repair rounds or fallbacks."""
-
-    def finished(self) -> bool:
-        """Whether the step will not change any more."""
-        return self.status in FINISHED
 
     def satisfied(self) -> bool:
         """Whether steps that need this one may start (done, skipped, or failed harmlessly)."""
