@@ -36,4 +36,5 @@ class PodiumMapBatch:
             input_tokens=usage.input_tokens,
             output_tokens=usage.output_tokens,
             cost_usd=ctx.state.cost_usd,
+            agents=ctx.state.agents,
         )

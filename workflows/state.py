@@ -81,6 +81,43 @@ class StepState(Contract):
         )
 
 
+class AgentTotals(Contract):
+    """What one agent did in a run (all its calls, nested steps and child runs included)."""
+
+    calls: int = 0
+    """Calls that returned an answer (each repair round and fallback is a call)."""
+    failed: int = 0
+    """Calls that failed for good (after Temporal's retries)."""
+    errors: dict[str, int] = Field(default_factory=dict)
+    """Failures by error class (``ProviderRateLimited``, ``OutputSchemaError``, …)."""
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    latencies_ms: list[float] = Field(default_factory=list)
+    """Latency of the first ``LATENCY_SAMPLES`` answered calls (for p50/p95)."""
+
+    def add(self, other: AgentTotals) -> None:
+        """Fold ``other`` (e.g. a child run's totals) into this one."""
+        self.calls += other.calls
+        self.failed += other.failed
+        for name, count in other.errors.items():
+            self.errors[name] = self.errors.get(name, 0) + count
+        self.input_tokens += other.input_tokens
+        self.output_tokens += other.output_tokens
+        self.cost_usd = round(self.cost_usd + other.cost_usd, 8)
+        room = LATENCY_SAMPLES - len(self.latencies_ms)
+        self.latencies_ms.extend(other.latencies_ms[: max(0, room)])
+
+
+LATENCY_SAMPLES = 200
+
+
+def merge_agents(into: dict[str, AgentTotals], other: dict[str, AgentTotals]) -> None:
+    """Add per-agent totals of a child run or batch to ``into``."""
+    for name, totals in other.items():
+        into.setdefault(name, AgentTotals()).add(totals)
+
+
 class CompensationRecord(Contract):
     """One compensation (undo) run after a failure or cancellation."""
 
@@ -110,9 +147,11 @@ class RunState(Contract):
     requests: list[HumanRequest] = Field(default_factory=list)
     """Every human request of the run, open or closed, with its decision (audit trail)."""
     rejected_signals: list[RejectedAttempt] = Field(default_factory=list)
+    """Decisions sent by signal that were refused (kept for the audit)."""
     compensations: list[CompensationRecord] = Field(default_factory=list)
     """Undo steps run, newest step first, when the run failed or was cancelled."""
-    """Decisions sent by signal for requests that do not exist (kept for the audit)."""
+    agents: dict[str, AgentTotals] = Field(default_factory=dict)
+    """Calls, failures, tokens, cost and latencies per agent."""
 
     def open_requests(self) -> list[HumanRequest]:
         """Requests waiting for a person."""

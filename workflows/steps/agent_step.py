@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from temporalio import workflow
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, CancelledError
 
 with workflow.unsafe.imports_passed_through():
     from activities.contracts import RepairRequest
@@ -59,6 +59,8 @@ async def run_agent_node(
             except ActivityError as exc:
                 last = exc
                 error_type, message = describe(exc)
+                if not isinstance(exc.cause, CancelledError):  # a lost race is no failure
+                    ctx.note_failure(agent.name, error_type)
                 details = _details(exc)
                 if error_type == "OutputSchemaError" and round_no < agent.repair_attempts:
                     repair = RepairRequest(
@@ -82,7 +84,7 @@ async def run_agent_node(
                 if step_next.startswith("repair"):
                     continue
                 break
-            ctx.charge_result(owner, result)
+            ctx.charge_result(owner, result, agent.name)
             if track:
                 assert owner is not None
                 if owner.tried:

@@ -11,7 +11,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.queues import ORCHESTRATION_QUEUE
     from activities.validation import schema_errors
     from workflows.plan import RunInput, WorkflowNode
-    from workflows.state import RunResult, StepState
+    from workflows.state import RunResult, StepState, merge_agents
 
 from workflows.steps.execute import Ctx, evaluate_inputs, executor, failure
 
@@ -48,5 +48,6 @@ async def run_child(
         parent_close_policy=ParentClosePolicy.TERMINATE,
     )
     ctx.charge(owner, result.state.usage, result.state.cost_usd)
+    merge_agents(ctx.state.agents, result.state.agents)
     ctx.state.flags.extend(f"{node.id} › {flag}" for flag in result.state.flags)
     return result.output

@@ -24,7 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.contracts import AgentResult, Usage
     from workflows.expressions import evaluate
     from workflows.plan import Node, children, tracked
-    from workflows.state import RunState, StepState
+    from workflows.state import AgentTotals, RunState, StepState, merge_agents
 
 Executor = Callable[[Any, dict[str, Any], "Ctx", StepState | None], Awaitable[Any]]
 EXECUTORS: dict[str, Executor] = {}
@@ -77,9 +77,21 @@ class Ctx:
             )
             target.cost_usd = round(target.cost_usd + cost_usd, 8)
 
-    def charge_result(self, owner: StepState | None, result: AgentResult) -> None:
-        """Charge one agent call."""
+    def charge_result(self, owner: StepState | None, result: AgentResult, agent: str) -> None:
+        """Charge one agent call (to the run, the owning step and the agent's totals)."""
         self.charge(owner, result.usage, result.cost_usd)
+        one = AgentTotals(
+            calls=1,
+            input_tokens=result.usage.input_tokens,
+            output_tokens=result.usage.output_tokens,
+            cost_usd=result.cost_usd,
+            latencies_ms=[result.latency_ms],
+        )
+        merge_agents(self.state.agents, {agent: one})
+
+    def note_failure(self, agent: str, error_type: str) -> None:
+        """Count a call that failed for good against its agent."""
+        merge_agents(self.state.agents, {agent: AgentTotals(failed=1, errors={error_type: 1})})
 
 
 def failure(message: str, type_: str = "StepFailed", **details: Any) -> ApplicationError:

@@ -14,10 +14,12 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
+    from pydantic import Field
+
     from activities.contracts import Contract, Usage
     from activities.queues import ORCHESTRATION_QUEUE
     from workflows.plan import MapNode, Node
-    from workflows.state import Progress, StepState
+    from workflows.state import AgentTotals, Progress, StepState, merge_agents
 
 from workflows.patterns.map import map_bounded
 from workflows.steps.execute import Ctx, describe, evaluate_in, execute, executor, failure
@@ -44,6 +46,7 @@ class MapBatchResult(Contract):
     input_tokens: int = 0
     output_tokens: int = 0
     cost_usd: float = 0.0
+    agents: dict[str, AgentTotals] = Field(default_factory=dict)
 
 
 async def run_items(
@@ -156,6 +159,7 @@ async def _run_batches(
             raise failure(message, "StepFailed", step=node.id) from None
         usage = Usage(input_tokens=result.input_tokens, output_tokens=result.output_tokens)
         ctx.charge(owner, usage, result.cost_usd)
+        merge_agents(ctx.state.agents, result.agents)
         if progress is not None:
             progress.done += len(batch)
         return result.outputs

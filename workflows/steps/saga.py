@@ -45,7 +45,7 @@ async def compensate(ctx: Ctx) -> None:
                 )
             )
             continue
-        ctx.charge(None, result.usage, result.cost_usd)
+        ctx.charge_result(None, result, undo.agent.name)
         ctx.state.compensations.append(
             CompensationRecord(
                 step=node.id, agent=undo.agent.name, status="completed", output=result.output
