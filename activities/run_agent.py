@@ -8,7 +8,7 @@ import time
 from temporalio import activity
 
 from activities.circuit import breaker_for
-from activities.contracts import AgentCall, AgentResult
+from activities.contracts import AgentCall, AgentResult, Usage
 from activities.errors import (
     AgentCallError,
     ProviderNotConfigured,
@@ -59,6 +59,9 @@ async def run_agent(call: AgentCall) -> AgentResult:
             breaker.record(ok=True)
     except AgentCallError as exc:
         exc.details["attempt"] = activity.info().attempt
+        if isinstance(exc.details.get("usage"), dict):
+            billed = Usage.model_validate(exc.details["usage"])
+            exc.details["cost_usd"] = round(agent.price.cost(billed), 8)
         logger.warning(
             "agent call failed: step=%s agent=%s error=%s retryable=%s: %s",
             call.step_id,

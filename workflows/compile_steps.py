@@ -10,6 +10,7 @@ from typing import Any
 
 from activities.contracts import AgentConfig
 from workflows.compile_agents import AgentResolver, retry_settings
+from workflows.compile_limits import budget, deadline
 from workflows.durations import parse_duration
 from workflows.expressions import literal
 from workflows.patterns.assign import REQUIREMENTS, meets
@@ -122,6 +123,8 @@ class StepCompiler:
             "needs": self.graph.deps.get(step_id, []) if top_level else [],
             "on_error": "escalate" if step.on_error == "escalate" else "fail",
             "escalate_to": step.escalate_to,
+            "budget": budget(step.budget),
+            "deadline": deadline(step.deadline),
         }
         builder = getattr(self, f"_{step.kind}")
         return builder(step, loc, scope, common)  # type: ignore[no-any-return]

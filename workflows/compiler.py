@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 
 from workflows.compile_agents import AgentResolver, check_schema
+from workflows.compile_limits import budget, deadline
 from workflows.compile_steps import StepCompiler
 from workflows.plan import Plan
 from workflows.problems import CompileError, Problem, Reporter
@@ -92,6 +93,8 @@ def _compile(
         steps=steps,
         output=output,
         warnings=warnings,
+        budget=budget(spec.budget),
+        deadline=deadline(spec.deadline),
     )
 
 

@@ -15,12 +15,21 @@ from pydantic import Field
 from activities.contracts import Contract
 from activities.validation import schema_errors
 
-RequestKind = Literal["approval", "failure"]
-Outcome = Literal["approve", "reject", "retry", "supply", "skip", "abort"]
+RequestKind = Literal["approval", "failure", "budget", "deadline"]
+Outcome = Literal["approve", "reject", "retry", "supply", "skip", "abort", "raise", "continue"]
 OUTCOMES: dict[str, tuple[str, ...]] = {
     "approval": ("approve", "reject"),
     "failure": ("retry", "supply", "skip", "abort"),
+    "budget": ("raise", "continue", "abort"),
+    "deadline": ("continue", "skip", "abort"),
 }
+
+
+class BudgetRaise(Contract):
+    """New limits of a run budget (``podium resolve --raise-usd/--raise-tokens``)."""
+
+    usd: float | None = Field(None, gt=0)
+    tokens: int | None = Field(None, gt=0)
 
 
 class DecisionInput(Contract):
@@ -34,6 +43,8 @@ class DecisionInput(Contract):
     """With ``supply``: the step's output, checked against its output schema."""
     inputs: dict[str, Any] | None = None
     """With ``retry``: inputs that replace the step's evaluated inputs."""
+    budget: BudgetRaise | None = None
+    """With ``raise``: the run budget's new limits."""
 
 
 class DecisionRecord(Contract):
@@ -48,6 +59,7 @@ class DecisionRecord(Contract):
     level: int = 0
     output: Any = None
     inputs: dict[str, Any] | None = None
+    budget: BudgetRaise | None = None
 
 
 class RejectedAttempt(Contract):
@@ -103,11 +115,28 @@ def check_decision(requests: list[HumanRequest], decision: DecisionInput) -> str
             f"{decision.by!r} may not decide {request.id!r}; it waits on "
             f"{', '.join(request.approvers)}"
         )
+    if decision.outcome == "raise":
+        return _check_raise(request, decision.budget)
     if decision.outcome == "supply" and request.output_schema is not None:
         errors = schema_errors(decision.output, request.output_schema)
         if errors:
             return "the supplied output does not match the step's output schema: " + "; ".join(
                 errors[:5]
+            )
+    return None
+
+
+def _check_raise(request: HumanRequest, raised: BudgetRaise | None) -> str | None:
+    if raised is None or (raised.usd is None and raised.tokens is None):
+        return "raise needs the new limit: budget.usd and/or budget.tokens"
+    needed = request.details if isinstance(request.details, dict) else {}
+    for measure, unit in (("usd", "$"), ("tokens", "")):
+        new = getattr(raised, measure)
+        least = needed.get(f"needed_{measure}")
+        if new is not None and least is not None and new < least:
+            return (
+                f"the new {measure} limit {unit}{new} is below what the waiting call needs "
+                f"({unit}{least}: spent + reserved + its estimate)"
             )
     return None
 
@@ -129,6 +158,7 @@ def apply_decision(
         level=request.level,
         output=decision.output,
         inputs=decision.inputs,
+        budget=decision.budget,
     )
     request.decision = record
     request.status = "decided"

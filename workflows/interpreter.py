@@ -26,7 +26,7 @@ with workflow.unsafe.imports_passed_through():
         check_decision,
     )
     from workflows.plan import Node, Plan, RunInput, tracked
-    from workflows.state import RunResult, RunState, StepState
+    from workflows.state import BudgetState, RunResult, RunState, StepState
 
 from workflows.steps.all import Ctx, execute
 from workflows.steps.saga import compensate
@@ -55,7 +55,13 @@ class PodiumRun:
         self.ctx = Ctx(
             self.state, notify_urls=list(plan.notify), on_humans_changed=self._sync_humans
         )
+        if plan.budget is not None:
+            self.state.budget = BudgetState(
+                usd=plan.budget.usd, tokens=plan.budget.tokens, on_exceed=plan.budget.on_exceed
+            )
+            self.ctx.budget_escalate_to = list(plan.budget.escalate_to)
         self._humans_shown: tuple[bool, tuple[str, ...]] = (False, ())
+        self._cost_shown = 0.0
         self._details = ""
 
     @workflow.run
@@ -236,6 +242,9 @@ class PodiumRun:
             f"{len(state.steps)} · tokens: {state.usage.total_tokens} · "
             f"cost: ${state.cost_usd:.4f}"
         )
+        if state.cost_usd != self._cost_shown:  # spend so far, for Web UI / CLI filters
+            self._cost_shown = state.cost_usd
+            workflow.upsert_search_attributes([sa.COST_USD.value_set(state.cost_usd)])
         if details != self._details:  # only when something a reader sees changed
             self._details = details
             workflow.set_current_details(details)

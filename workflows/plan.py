@@ -15,6 +15,27 @@ from pydantic import ConfigDict, Field
 from activities.contracts import AgentConfig, Contract, RetrySettings
 
 
+class Budget(Contract):
+    """Spending limit of a run (or cap of one step). None: no limit on that measure."""
+
+    usd: float | None = None
+    tokens: int | None = None
+    on_exceed: Literal["fail", "escalate"] = "fail"
+    """Run budgets only: ``fail`` stops the run; ``escalate`` asks a person to raise the
+    budget, let the call go ahead, or abort. A step cap always fails the step."""
+    escalate_to: list[str] = Field(default_factory=list)
+
+
+class Deadline(Contract):
+    """SLA of a run or step: a durable timer from its start."""
+
+    after_s: float
+    on_breach: Literal["fail", "escalate", "notify"] = "fail"
+    """``fail``: stop it; ``escalate``: ask a person (keep waiting, skip, abort);
+    ``notify``: tell the webhooks, flag it and keep going."""
+    escalate_to: list[str] = Field(default_factory=list)
+
+
 class NodeBase(Contract):
     """What every step kind has."""
 
@@ -30,6 +51,9 @@ class NodeBase(Contract):
     """``escalate``: when the step fails for good, ask a person (retry/supply/skip/abort)."""
     escalate_to: list[str] = Field(default_factory=list)
     """Who may resolve such a failure (empty: anyone)."""
+    budget: Budget | None = None
+    """Cap on what this step (everything inside it included) may spend."""
+    deadline: Deadline | None = None
 
 
 class AgentNode(NodeBase):
@@ -154,6 +178,8 @@ class Plan(Contract):
     warnings: list[str] = Field(default_factory=list)
     notify: list[str] = Field(default_factory=list)
     """Webhook URLs told about human requests (workers may add more)."""
+    budget: Budget | None = None
+    deadline: Deadline | None = None
 
     def agents_used(self) -> dict[str, AgentConfig]:
         """Agents by name, in step order (nested steps included)."""

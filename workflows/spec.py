@@ -108,6 +108,49 @@ class ApprovalEntry(Strict):
     _durations = field_validator("timeout")(_check_duration)
 
 
+class StepBudgetEntry(Strict):
+    """``budget:`` on a step: a cap on what it (and everything inside it) may spend."""
+
+    usd: float | None = Field(None, gt=0, description="USD the step may spend.")
+    tokens: int | None = Field(None, gt=0, description="Tokens (in + out) the step may use.")
+
+    @model_validator(mode="after")
+    def _some_limit(self) -> StepBudgetEntry:
+        if self.usd is None and self.tokens is None:
+            raise ValueError("a budget needs usd, tokens or both")
+        return self
+
+
+class BudgetEntry(StepBudgetEntry):
+    """``budget:`` of a run."""
+
+    on_exceed: Literal["fail", "escalate"] = Field(
+        "fail", description="fail the run, or escalate to a person (raise / continue / abort)."
+    )
+    escalate_to: list[str] = Field(
+        default_factory=list, description="With on_exceed: escalate — who decides."
+    )
+
+
+class DeadlineEntry(Strict):
+    """``deadline:`` — a duration (``2h``) or this mapping."""
+
+    after: Duration = Field(description="How long after the start the deadline falls.")
+    on_breach: Literal["fail", "escalate", "notify"] = Field(
+        "fail", description="fail; escalate to a person; or notify the webhooks and go on."
+    )
+    escalate_to: list[str] = Field(default_factory=list)
+
+    _durations = field_validator("after")(_check_duration)
+
+
+def _deadline(value: Any) -> Any:
+    if isinstance(value, str | int | float):
+        _check_duration(value)
+        return {"after": value}
+    return value
+
+
 class StepEntry(Strict):
     """One step. Exactly one of agent / parallel / map / route / refine / workflow."""
 
@@ -151,9 +194,14 @@ class StepEntry(Strict):
     refine: RefineEntry | None = None
     workflow: str | None = Field(None, description="Path of a spec to run as a child.")
     approval: ApprovalEntry | None = None
+    budget: StepBudgetEntry | None = None
+    deadline: DeadlineEntry | None = Field(
+        None, description="SLA: a duration (fails the step) or {after, on_breach, escalate_to}."
+    )
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     _durations = field_validator("timeout")(_check_duration)
+    _deadlines = field_validator("deadline", mode="before")(_deadline)
 
     @model_validator(mode="after")
     def _one_kind(self) -> StepEntry:
@@ -196,6 +244,14 @@ class SpecFile(Strict):
     notify: list[str] = Field(
         default_factory=list, description="Webhooks told about human requests."
     )
+    budget: BudgetEntry | None = Field(
+        None, description="Run budget: {usd, tokens, on_exceed: fail|escalate}."
+    )
+    deadline: DeadlineEntry | None = Field(
+        None, description="Run SLA: a duration or {after, on_breach, escalate_to}."
+    )
+
+    _deadlines = field_validator("deadline", mode="before")(_deadline)
 
 
 for _model in (RouteEntry, RefineEntry, StepEntry, SpecFile):

@@ -41,6 +41,42 @@ class TryRecord(Contract):
     """What Podium did next and why (repair, fallback, give up)."""
 
 
+class BudgetState(Contract):
+    """A ledger: the limit, what was spent (settled) and what in-flight calls reserved."""
+
+    usd: float | None = None
+    tokens: int | None = None
+    on_exceed: Literal["fail", "escalate"] = "fail"
+    spent_usd: float = 0.0
+    spent_tokens: int = 0
+    reserved_usd: float = 0.0
+    reserved_tokens: int = 0
+    calls: int = 0
+    """Calls settled against this ledger."""
+    exhausted: str | None = None
+    """Why no new call may start (set when a ``fail`` budget ran out)."""
+    history: list[str] = Field(default_factory=list)
+    """Raises and go-aheads decided by people."""
+
+    def shortfall(self, usd: float, tokens: int) -> str | None:
+        """Why a call estimated at ``usd``/``tokens`` does not fit, or None if it does."""
+        if self.exhausted:
+            return self.exhausted
+        if self.usd is not None and self.spent_usd + self.reserved_usd + usd > self.usd + 1e-12:
+            return (
+                f"${self.spent_usd:.6f} spent + ${self.reserved_usd:.6f} reserved + "
+                f"${usd:.6f} estimated for this call > budget ${self.usd:.6f}"
+            )
+        if self.tokens is not None and self.spent_tokens + self.reserved_tokens + tokens > (
+            self.tokens
+        ):
+            return (
+                f"{self.spent_tokens} tokens spent + {self.reserved_tokens} reserved + {tokens} "
+                f"estimated for this call > budget {self.tokens} tokens"
+            )
+        return None
+
+
 class StepState(Contract):
     """One step's progress and outcome."""
 
@@ -73,6 +109,11 @@ class StepState(Contract):
     """Failed, but the run goes on (optional step, or a branch with on_error: continue)."""
     tried: list[TryRecord] = Field(default_factory=list)
     """Agents tried in order when a step needed repair rounds or fallbacks."""
+    budget: BudgetState | None = None
+    """The step's cap and ledger (when it declares ``budget:``)."""
+    deadline_at: datetime | None = None
+    breached: bool = False
+    """The step ran past its deadline."""
 
     def satisfied(self) -> bool:
         """Whether steps that need this one may start (done, skipped, or failed harmlessly)."""
@@ -152,6 +193,10 @@ class RunState(Contract):
     """Undo steps run, newest step first, when the run failed or was cancelled."""
     agents: dict[str, AgentTotals] = Field(default_factory=dict)
     """Calls, failures, tokens, cost and latencies per agent."""
+    budget: BudgetState | None = None
+    """The run's budget and ledger (when the spec declares ``budget:``)."""
+    deadline_at: datetime | None = None
+    breached: bool = False
 
     def open_requests(self) -> list[HumanRequest]:
         """Requests waiting for a person."""

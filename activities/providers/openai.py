@@ -15,6 +15,7 @@ import httpx
 
 from activities.contracts import AgentCall, Usage
 from activities.errors import (
+    OutputSchemaError,
     ProviderBadResponse,
     ProviderNotConfigured,
     ProviderTransportError,
@@ -131,8 +132,13 @@ def _parse_completion(response: httpx.Response, call: AgentCall) -> ProviderRepl
     )
     if content is not None and not isinstance(content, str):
         content = json.dumps(content)
+    try:
+        output = parse_output(content, call.agent.output_schema)
+    except OutputSchemaError as exc:
+        exc.details["usage"] = usage.model_dump()  # billed all the same: budgets count it
+        raise
     return ProviderReply(
-        output=parse_output(content, call.agent.output_schema),
+        output=output,
         model=str(data.get("model") or call.agent.model),
         usage=usage,
         finish_reason=choice.get("finish_reason"),

@@ -35,3 +35,10 @@ def build_messages(call: AgentCall) -> list[dict[str, Any]]:
 def estimate_tokens(text: str) -> int:
     """Rough token count (≈4 characters per token) for offline models and budgets."""
     return max(1, (len(text) + 3) // 4)
+
+
+def estimate_call(call: AgentCall) -> tuple[int, int]:
+    """(prompt tokens, most output tokens) a call may use: what budgets reserve and the
+    tokens-per-minute limiter leases before it is sent."""
+    prompt = sum(4 + estimate_tokens(str(m["content"])) for m in build_messages(call))
+    return prompt, call.agent.max_output_tokens

@@ -17,7 +17,12 @@ import jmespath
 from temporalio import activity
 
 from activities.contracts import AgentCall, Usage
-from activities.errors import ERROR_TYPES, ProviderRejectedRequest, ProviderServerError
+from activities.errors import (
+    ERROR_TYPES,
+    OutputSchemaError,
+    ProviderRejectedRequest,
+    ProviderServerError,
+)
 from activities.providers.prompt import build_messages, estimate_tokens
 from activities.providers.reply import ProviderReply
 from activities.templates import render
@@ -36,12 +41,19 @@ async def complete(call: AgentCall) -> ProviderReply:
     output = _scripted_output(call)
     content = output if isinstance(output, str) else json.dumps(output, ensure_ascii=False)
     prompt = "".join(m["content"] for m in build_messages(call))
-    return ProviderReply(
+    usage = Usage(input_tokens=estimate_tokens(prompt), output_tokens=estimate_tokens(content))
+    try:
         # Round-trip through the same parser as real providers: scripts that break the
-        # agent's schema fail the same way a real model would.
-        output=parse_output(content, agent.output_schema) if agent.output_schema else output,
+        # agent's schema fail the same way a real model would (and are "billed" alike).
+        if agent.output_schema:
+            output = parse_output(content, agent.output_schema)
+    except OutputSchemaError as exc:
+        exc.details["usage"] = usage.model_dump()
+        raise
+    return ProviderReply(
+        output=output,
         model=f"scripted:{agent.name}",
-        usage=Usage(input_tokens=estimate_tokens(prompt), output_tokens=estimate_tokens(content)),
+        usage=usage,
         finish_reason="stop",
         offline=True,
     )

@@ -104,9 +104,13 @@ async def fan_out(
     return {name: outcomes[name] for name in branches}
 
 
+FATAL = ("RunAborted", "BudgetExceeded", "DeadlineExceeded")
+"""Failures of the whole run (a person aborted it, its budget or deadline ran out): no
+branch, item or optional-step policy may swallow them."""
+
+
 def _fatal(exc: BaseException) -> bool:
-    """A person aborted the run: no branch policy may swallow that."""
-    return getattr(exc, "type", None) == "RunAborted"
+    return getattr(exc, "type", None) in FATAL
 
 
 def _message(exc: BaseException) -> str:

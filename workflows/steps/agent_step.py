@@ -8,12 +8,13 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, CancelledError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.contracts import RepairRequest
+    from activities.contracts import RepairRequest, Usage
     from workflows.plan import AgentNode
     from workflows.state import StepState, TryRecord
 
 from workflows.steps.agent_call import call_agent
 from workflows.steps.assignment import assign
+from workflows.steps.budget import estimate, reserve, settle
 from workflows.steps.execute import Ctx, describe, evaluate_inputs, executor
 
 
@@ -46,6 +47,7 @@ async def run_agent_node(
         for round_no in range(agent.repair_attempts + 1):
             label = f"{agent.name} · {where}" + (f" · repair {round_no}" if round_no else "")
             primary = k == 0
+            reservation = await reserve(ctx, scope, agent, node.id, estimate(agent, inputs, repair))
             try:
                 result = await call_agent(
                     agent,
@@ -59,9 +61,13 @@ async def run_agent_node(
             except ActivityError as exc:
                 last = exc
                 error_type, message = describe(exc)
+                details = _details(exc)
+                paid = _paid(details)  # an answer that failed its schema was still billed
+                settle(reservation, paid, float(details.get("cost_usd") or 0.0))
+                if paid is not None:
+                    ctx.charge(owner, paid, float(details.get("cost_usd") or 0.0))
                 if not isinstance(exc.cause, CancelledError):  # a lost race is no failure
                     ctx.note_failure(agent.name, error_type)
-                details = _details(exc)
                 if error_type == "OutputSchemaError" and round_no < agent.repair_attempts:
                     repair = RepairRequest(
                         previous=str(details.get("content") or ""),
@@ -84,6 +90,7 @@ async def run_agent_node(
                 if step_next.startswith("repair"):
                     continue
                 break
+            settle(reservation, result.usage, result.cost_usd)
             ctx.charge_result(owner, result, agent.name)
             if track:
                 assert owner is not None
@@ -97,6 +104,11 @@ async def run_agent_node(
             return result.output
     assert last is not None
     raise last
+
+
+def _paid(details: dict[str, Any]) -> Usage | None:
+    usage = details.get("usage")
+    return Usage.model_validate(usage) if isinstance(usage, dict) else None
 
 
 def _details(exc: ActivityError) -> dict[str, Any]:

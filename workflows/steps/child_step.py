@@ -13,6 +13,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.plan import RunInput, WorkflowNode
     from workflows.state import RunResult, StepState, merge_agents
 
+from workflows.steps.budget import ledgers, remaining, spend, tighter
 from workflows.steps.execute import Ctx, evaluate_inputs, executor, failure
 
 RUN_WORKFLOW = "PodiumRun"
@@ -38,9 +39,13 @@ async def run_child(
     if owner is not None and owner.id == node.id:
         owner.child_workflow_id = child_id
         owner.agent = f"workflow:{node.plan.name}"
+    plan = node.plan
+    limit = remaining(ctx, scope)
+    if limit is not None:  # the child may spend at most what is left here
+        plan = plan.model_copy(update={"budget": tighter(plan.budget, limit)})
     result: RunResult = await workflow.execute_child_workflow(
         RUN_WORKFLOW,
-        RunInput(plan=node.plan, input=child_input),
+        RunInput(plan=plan, input=child_input),
         id=child_id,
         task_queue=ORCHESTRATION_QUEUE,
         result_type=RunResult,
@@ -49,5 +54,6 @@ async def run_child(
     )
     ctx.charge(owner, result.state.usage, result.state.cost_usd)
     merge_agents(ctx.state.agents, result.state.agents)
+    spend(ledgers(ctx, scope), result.state.usage, result.state.cost_usd)
     ctx.state.flags.extend(f"{node.id} › {flag}" for flag in result.state.flags)
     return result.output

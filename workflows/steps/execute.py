@@ -24,7 +24,9 @@ with workflow.unsafe.imports_passed_through():
     from activities.contracts import AgentResult, Usage
     from workflows.expressions import evaluate
     from workflows.plan import Node, children, tracked
-    from workflows.state import AgentTotals, RunState, StepState, merge_agents
+    from workflows.state import AgentTotals, BudgetState, RunState, StepState, merge_agents
+
+from workflows.patterns.parallel import FATAL
 
 Executor = Callable[[Any, dict[str, Any], "Ctx", StepState | None], Awaitable[Any]]
 EXECUTORS: dict[str, Executor] = {}
@@ -53,6 +55,9 @@ class Ctx:
     on_humans_changed: Callable[[], None] | None = None
     saga: list[tuple[Any, dict[str, Any]]] = field(default_factory=list)
     """Completed steps with a compensation, in completion order, with their scope."""
+    budget_request: Any = None
+    """The open "budget exceeded" request, shared by calls that hit the limit together."""
+    budget_escalate_to: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self._records = {step.id: step for step in self.state.steps}
@@ -146,6 +151,11 @@ async def execute(
         record.started_at = workflow.now()
         ctx.state.current.append(node.id)
     step_scope = scope
+    if node.budget is not None:  # a cap on everything inside this step
+        cap = BudgetState(usd=node.budget.usd, tokens=node.budget.tokens)
+        if record is not None:
+            record.budget = cap
+        step_scope = {**scope, "_budgets": [*scope.get("_budgets", []), (node.id, cap)]}
     while True:
         try:
             output = await EXECUTORS[node.kind](node, step_scope, ctx, record or owner)
@@ -160,7 +170,7 @@ async def execute(
             if record is not None:
                 record.error_type, record.error = error_type, message
                 record.attempts = _attempt(exc) or record.attempts
-            if node.on_error == "escalate" and error_type != "RunAborted":
+            if node.on_error == "escalate" and error_type not in FATAL:
                 from workflows.steps.escalation import resolve_failure  # (import cycle)
 
                 try:
@@ -176,7 +186,7 @@ async def execute(
                 if outcome == "retry":
                     if isinstance(result, dict):  # edited inputs, for this step only
                         overrides = {**scope.get("_overrides", {}), node.id: result}
-                        step_scope = {**scope, "_overrides": overrides}
+                        step_scope = {**step_scope, "_overrides": overrides}
                     continue
                 return _finish(ctx, record, scope, node.id, outcome, result)
             return _failed(node, scope, ctx, record, exc, error_type, message)
@@ -211,7 +221,7 @@ def _failed(
 ) -> None:
     """Record a failure; return None for optional steps, else raise naming the step."""
     _close(ctx, record, "failed")
-    if node.optional and error_type != "RunAborted":  # a person's abort is never optional
+    if node.optional and error_type not in FATAL:  # a run-level stop is never optional
         if record is not None:
             record.tolerated = True
         ctx.state.flags.append(
@@ -251,7 +261,14 @@ def _finish(
     return output
 
 
-WRAPPED = ("StepFailed", "ExpressionFailed", "RunAborted", "ApprovalTimedOut")
+WRAPPED = (
+    "StepFailed",
+    "ExpressionFailed",
+    "ApprovalTimedOut",
+    "StepBudgetExceeded",
+    "StepDeadlineExceeded",
+    *FATAL,
+)
 
 
 def _attempt(exc: BaseException) -> int:

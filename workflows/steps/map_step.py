@@ -22,6 +22,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.state import AgentTotals, Progress, StepState, merge_agents
 
 from workflows.patterns.map import map_bounded
+from workflows.patterns.parallel import FATAL
+from workflows.steps.budget import LEDGERS
 from workflows.steps.execute import Ctx, describe, evaluate_in, execute, executor, failure
 
 BATCH_WORKFLOW = "PodiumMapBatch"
@@ -74,8 +76,8 @@ async def run_items(
             return await execute(template, item_scope, ctx, owner)
         except (ActivityError, ApplicationError, ChildWorkflowError) as exc:
             error_type, message = describe(exc)
-            if error_type == "RunAborted":
-                raise  # a person stopped the run: not an item failure
+            if error_type in FATAL:
+                raise  # the run was stopped (person, budget, deadline): not an item failure
             raise failure(
                 f"step {node_id!r}: item {index} ({item!r}) failed: {error_type}: {message}",
                 "StepFailed",
@@ -104,7 +106,8 @@ async def run_map(node: MapNode, scope: dict[str, Any], ctx: Ctx, owner: StepSta
     progress = None
     if owner is not None and owner.id == node.id:  # not an enclosing step's record
         progress = owner.progress = Progress(total=len(items))
-    if len(items) <= node.batch_size:
+    # Under a budget every call must reserve against the run's ledger: run inline.
+    if len(items) <= node.batch_size or ctx.state.budget is not None or scope.get(LEDGERS):
         return await run_items(
             node.id,
             node.template,
@@ -131,7 +134,7 @@ async def _run_batches(
     per_child = min(node.batch_size, node.max_concurrency)
     children_at_once = max(1, node.max_concurrency // per_child)
     batches = [items[i : i + node.batch_size] for i in range(0, len(items), node.batch_size)]
-    shared = {k: v for k, v in scope.items() if k != "_label"}
+    shared = {k: v for k, v in scope.items() if k not in ("_label", LEDGERS)}
     run_id = workflow.info().workflow_id
     label = "".join(c for c in str(scope.get("_label") or "") if c.isalnum() or c in "[]_-")
 

@@ -10,7 +10,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.plan import Branch, ParallelNode
     from workflows.state import Progress, StepState
 
-from workflows.patterns.parallel import JoinFailed, fan_out
+from workflows.patterns.parallel import FATAL, JoinFailed, fan_out
 from workflows.steps.execute import Ctx, describe, execute, executor, failure, skip_unreached
 
 
@@ -47,7 +47,7 @@ async def run_parallel(
         )
     except JoinFailed as exc:
         if exc.cause is not None:
-            if getattr(exc.cause, "type", None) == "RunAborted":
+            if getattr(exc.cause, "type", None) in FATAL:
                 raise exc.cause from None
             error_type, message = describe(exc.cause)
             raise failure(

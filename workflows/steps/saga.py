@@ -10,6 +10,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.state import CompensationRecord
 
 from workflows.steps.agent_call import call_agent
+from workflows.steps.budget import ledgers, spend
 from workflows.steps.execute import Ctx, describe, evaluate_inputs
 
 UNTIL_DONE = RetrySettings(max_attempts=0, initial_interval_s=1.0, backoff=2.0, max_interval_s=60.0)
@@ -46,6 +47,7 @@ async def compensate(ctx: Ctx) -> None:
             )
             continue
         ctx.charge_result(None, result, undo.agent.name)
+        spend(ledgers(ctx, {}), result.usage, result.cost_usd)  # undo runs whatever the budget
         ctx.state.compensations.append(
             CompensationRecord(
                 step=node.id, agent=undo.agent.name, status="completed", output=result.output

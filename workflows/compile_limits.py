@@ -1,0 +1,23 @@
+"""Budgets and deadlines of the spec turned into the plan's (already validated) limits."""
+
+from __future__ import annotations
+
+from workflows.durations import parse_duration
+from workflows.plan import Budget, Deadline
+from workflows.spec import DeadlineEntry, StepBudgetEntry
+
+
+def budget(entry: StepBudgetEntry | None) -> Budget | None:
+    """The plan's budget from a spec's ``budget:`` (run or step)."""
+    return Budget(**entry.model_dump()) if entry is not None else None
+
+
+def deadline(entry: DeadlineEntry | None) -> Deadline | None:
+    """The plan's deadline from a spec's ``deadline:`` (its duration already parses)."""
+    if entry is None:
+        return None
+    return Deadline(
+        after_s=parse_duration(entry.after),
+        on_breach=entry.on_breach,
+        escalate_to=entry.escalate_to,
+    )
