@@ -4,6 +4,9 @@ podium dev                          dev server + worker until Ctrl-C
 podium worker [--catalog DIR]       a worker against TEMPORAL_ADDRESS
 podium validate SPEC                compile only; OK or the problems
 podium run SPEC --input JSON [--wait]
+podium status RUN [--watch]         a run's steps table (--watch: live until it ends)
+podium report RUN [--format md|json]  the final report of one run
+podium stats [--spec NAME] [--since 24h]  success rate, durations, cost, agent errors
 podium demo                         the sample run, offline
 """
 
@@ -79,7 +82,21 @@ def _parser() -> argparse.ArgumentParser:
 
     status = sub.add_parser("status", help="show a run's steps, requests and spend")
     status.add_argument("run")
+    status.add_argument(
+        "--watch", action="store_true", help="follow the run until it ends (exit 1 if it failed)"
+    )
     status.add_argument("--address")
+
+    report = sub.add_parser("report", help="a run's final report: steps, people, cost, timings")
+    report.add_argument("run")
+    report.add_argument("--format", dest="fmt", choices=("md", "json"), default="md")
+    report.add_argument("--address")
+
+    stats = sub.add_parser("stats", help="statistics across runs (success rate, p95, cost)")
+    stats.add_argument("--spec", help="only runs of this spec (its name)")
+    stats.add_argument("--since", default="24h", help="runs started this long ago (default 24h)")
+    stats.add_argument("--format", dest="fmt", choices=("text", "json"), default="text")
+    stats.add_argument("--address")
 
     cancel = sub.add_parser("cancel", help="cancel a run (its compensations run first)")
     cancel.add_argument("run")
@@ -131,7 +148,15 @@ def dispatch(argv: list[str]) -> int:
     if args.command == "status":
         from starters import status
 
-        return asyncio.run(status.main(None, args.run, args.address))
+        return asyncio.run(status.main(None, args.run, args.address, watch=args.watch))
+    if args.command == "report":
+        from starters import final_report
+
+        return asyncio.run(final_report.main(None, args.run, args.fmt, args.address))
+    if args.command == "stats":
+        from starters import stats
+
+        return asyncio.run(stats.main(None, args.spec, args.since, args.fmt, args.address))
     if args.command == "cancel":
         from starters import run
 

@@ -7,11 +7,28 @@ from typing import Any, TextIO
 
 from workflows.state import RunResult, RunState
 
+OFFLINE_MARK = "[offline scripted model]"
+
 
 def short(value: Any, limit: int = 300) -> str:
     """One-line JSON of ``value``, cut at ``limit`` characters."""
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def duration_text(seconds: float | None) -> str:
+    """``45 ms``, ``12.3 s``, ``3m 05s``, ``2h 03m`` (``-`` when unknown)."""
+    if seconds is None:
+        return "-"
+    if seconds < 1:
+        return f"{seconds * 1000:.0f} ms"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(int(seconds), 60)
+    if minutes < 60:
+        return f"{minutes}m {secs:02d}s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h {minutes:02d}m"
 
 
 def print_state(state: RunState, out: TextIO) -> None:
@@ -29,10 +46,19 @@ def print_state(state: RunState, out: TextIO) -> None:
             out.write(f"      ✗ {step.error_type}: {step.error}\n")
 
 
-def print_result(result: RunResult, out: TextIO) -> None:
-    """The whole result: steps, output, totals, warnings."""
+def print_outputs(state: RunState, out: TextIO) -> None:
+    """One line per finished step: its output (``→``) or its error (``✗``)."""
+    for step in state.steps:
+        mark = f" {OFFLINE_MARK}" if step.offline else ""
+        if step.status == "completed":
+            out.write(f"  {step.id:<16}{mark} → {short(step.output)}\n")
+        elif step.error:
+            out.write(f"  {step.id:<16} ✗ {step.error_type}: {step.error}\n")
+
+
+def print_totals(result: RunResult, out: TextIO) -> None:
+    """The run's output, token and cost totals, and notes a reader must see."""
     state = result.state
-    print_state(state, out)
     out.write(f"output: {short(result.output, 2000)}\n")
     out.write(
         f"total: {state.usage.total_tokens} tokens "
@@ -40,8 +66,12 @@ def print_result(result: RunResult, out: TextIO) -> None:
         f"${state.cost_usd:.6f}\n"
     )
     if any(s.offline for s in state.steps):
-        out.write(
-            "note: outputs marked [offline scripted model] are canned, not from a real model\n"
-        )
+        out.write(f"note: outputs marked {OFFLINE_MARK} are canned, not from a real model\n")
     for warning in state.warnings:
         out.write(f"warning: {warning}\n")
+
+
+def print_result(result: RunResult, out: TextIO) -> None:
+    """The whole result: steps, output, totals, warnings."""
+    print_state(result.state, out)
+    print_totals(result, out)

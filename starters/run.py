@@ -1,16 +1,22 @@
-"""``podium run SPEC --input '{...}' [--wait]``: compile, start, print id and link."""
+"""``podium run SPEC --input '{...}' [--wait]``: compile, start, print id and link.
+
+With ``--wait`` a terminal shows the steps table live while the run goes on; in a pipe
+nothing is printed until the end. Either way the final table, each step's output and
+the totals close the output.
+"""
 
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Any, TextIO
 
 from temporalio.client import Client, WorkflowFailureError
 
 from activities.connection import connect
+from starters import live
 from starters.inputs import InputError, read_input
 from starters.launch import start_run, ui_link
-from starters.report import print_result, print_state
+from starters.report import print_totals
 from workflows.compiler import compile_spec
 from workflows.inputs import check_input
 from workflows.problems import CompileError
@@ -27,8 +33,10 @@ async def main(
     offline: bool | None = None,
     workflow_id: str | None = None,
     address: str | None = None,
+    out: TextIO | None = None,
 ) -> int:
-    """Start one run; with ``wait`` print its result. Returns the exit code."""
+    """Start one run; with ``wait`` show it live and print its result. Returns the exit code."""
+    out = out or sys.stdout
     try:
         run_input: dict[str, Any] = read_input(input_text, input_file)
         plan = compile_spec(spec, offline=offline)
@@ -37,22 +45,26 @@ async def main(
         print(f"podium run: not started.\n{exc}", file=sys.stderr)
         return 2
     for warning in plan.warnings:
-        print(f"warning: {warning}")
+        out.write(f"warning: {warning}\n")
     client = client or await connect(address)
     handle = await start_run(client, plan, run_input, workflow_id=workflow_id)
-    print(f"started {plan.name} run {handle.id}")
-    print(f"web UI: {ui_link(handle.id, client.namespace)}")
+    out.write(f"started {plan.name} run {handle.id}\n")
+    out.write(f"web UI: {ui_link(handle.id, client.namespace)}\n")
+    out.flush()
     if not wait:
         return 0
+    if out.isatty():
+        await live.watch(handle, out, transient=True)
     try:
         result = await handle.result()
     except WorkflowFailureError as exc:
         cause = exc.cause
         print(f"run {handle.id} failed: {getattr(cause, 'message', cause)}", file=sys.stderr)
         state = await handle.query("status", result_type=RunState)
-        print_state(state, sys.stdout)
+        live.print_run(handle.id, state, out)
         return 1
-    print_result(result, sys.stdout)
+    live.print_run(handle.id, result.state, out)
+    print_totals(result, out)
     return 0
 
 

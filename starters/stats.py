@@ -1,0 +1,231 @@
+"""``podium stats [--spec NAME] [--since 24h]``: how runs went, across runs.
+
+Runs are found through visibility (``WorkflowType = "PodiumRun"``, ``StartTime`` and the
+``PodiumSpec`` search attribute); each run's state then comes from its result (completed
+runs: read from history) or its ``status`` query (the rest). Success rate and durations
+count finished runs only (completed, failed, cancelled); a run terminated or timed out
+by Temporal counts as failed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from datetime import UTC, datetime, timedelta
+from statistics import fmean
+from typing import TextIO
+
+from pydantic import BaseModel, Field
+from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus
+from temporalio.exceptions import TemporalError
+from temporalio.service import RPCError
+
+from activities.connection import connect
+from starters.final_report import percentile
+from starters.report import duration_text
+from workflows.durations import parse_duration
+from workflows.interpreter import WORKFLOW_NAME
+from workflows.state import RunResult, RunState
+
+STATS_FORMAT = "podium.stats/1"
+DEFAULT_LIMIT = 1000
+_STATUS = {
+    WorkflowExecutionStatus.RUNNING: "running",
+    WorkflowExecutionStatus.COMPLETED: "completed",
+    WorkflowExecutionStatus.FAILED: "failed",
+    WorkflowExecutionStatus.TERMINATED: "failed",
+    WorkflowExecutionStatus.TIMED_OUT: "failed",
+    WorkflowExecutionStatus.CANCELED: "cancelled",
+}
+
+
+class AgentStats(BaseModel):
+    """One agent across runs."""
+
+    name: str
+    calls: int = 0
+    failed: int = 0
+    error_rate: float = 0.0
+    """failed / (calls + failed)."""
+    errors: dict[str, int] = Field(default_factory=dict)
+    cost_usd: float = 0.0
+    p95_latency_ms: float | None = None
+
+
+class Stats(BaseModel):
+    """What ``podium stats --format json`` prints."""
+
+    format: str = STATS_FORMAT
+    spec: str | None
+    since: datetime
+    runs: int
+    completed: int
+    failed: int
+    cancelled: int
+    running: int
+    success_rate: float | None
+    """completed / finished runs (None when none finished)."""
+    duration_p50_ms: float | None
+    duration_p95_ms: float | None
+    cost_per_run_usd: float | None
+    """Mean cost of the finished runs."""
+    agents: list[AgentStats]
+    unreadable: list[str] = Field(default_factory=list)
+    """Runs counted but whose state could not be read (e.g. no worker to answer a query)."""
+
+
+def visibility_query(spec: str | None, since: datetime) -> str:
+    """The list filter: Podium runs started after ``since`` (of ``spec``, if given)."""
+    query = f"WorkflowType = '{WORKFLOW_NAME}' AND StartTime > '{since:%Y-%m-%dT%H:%M:%S}Z'"
+    if spec:
+        if "'" in spec or '"' in spec:
+            raise ValueError(f"--spec {spec!r}: a spec name has no quotes")
+        query += f" AND PodiumSpec = '{spec}'"
+    return query
+
+
+async def _state_of(client: Client, execution: WorkflowExecution) -> RunState | None:
+    handle = client.get_workflow_handle(
+        execution.id, run_id=execution.run_id, result_type=RunResult
+    )
+    try:
+        if execution.status == WorkflowExecutionStatus.COMPLETED:
+            return (await handle.result()).state  # from history: needs no worker
+        return await handle.query("status", result_type=RunState)
+    except (TemporalError, RPCError):
+        return None
+
+
+async def gather(
+    client: Client,
+    spec: str | None = None,
+    since_s: float = 86400.0,
+    *,
+    now: datetime | None = None,
+    limit: int = DEFAULT_LIMIT,
+) -> Stats:
+    """Find the runs and compute their statistics."""
+    since = (now or datetime.now(UTC)) - timedelta(seconds=since_s)
+    query = visibility_query(spec, since)
+    executions = [e async for e in client.list_workflows(query, limit=limit)]
+    gate = asyncio.Semaphore(8)
+
+    async def read(execution: WorkflowExecution) -> RunState | None:
+        async with gate:
+            return await _state_of(client, execution)
+
+    states = await asyncio.gather(*(read(e) for e in executions))
+    return summarise(spec, since, list(zip(executions, states, strict=True)))
+
+
+def summarise(
+    spec: str | None, since: datetime, runs: list[tuple[WorkflowExecution, RunState | None]]
+) -> Stats:
+    """Counts, success rate, duration percentiles, mean cost and per-agent figures."""
+    counts = {"completed": 0, "failed": 0, "cancelled": 0, "running": 0}
+    durations: list[float] = []
+    costs: list[float] = []
+    agents: dict[str, AgentStats] = {}
+    latencies: dict[str, list[float]] = {}
+    unreadable = []
+    for execution, state in runs:
+        status = _STATUS.get(execution.status or WorkflowExecutionStatus.RUNNING, "running")
+        counts[status] += 1
+        finished = status != "running"
+        if finished and execution.close_time is not None:
+            durations.append((execution.close_time - execution.start_time).total_seconds() * 1000)
+        if state is None:
+            unreadable.append(execution.id)
+            continue
+        if finished:
+            costs.append(state.cost_usd)
+        for name, totals in state.agents.items():
+            row = agents.setdefault(name, AgentStats(name=name))
+            row.calls += totals.calls
+            row.failed += totals.failed
+            for error, n in totals.errors.items():
+                row.errors[error] = row.errors.get(error, 0) + n
+            row.cost_usd = round(row.cost_usd + totals.cost_usd, 8)
+            latencies.setdefault(name, []).extend(totals.latencies_ms)
+    for name, row in agents.items():
+        attempts = row.calls + row.failed
+        row.error_rate = row.failed / attempts if attempts else 0.0
+        row.p95_latency_ms = percentile(latencies.get(name, []), 95)
+    done = counts["completed"] + counts["failed"] + counts["cancelled"]
+    return Stats(
+        spec=spec,
+        since=since,
+        runs=len(runs),
+        **counts,
+        success_rate=counts["completed"] / done if done else None,
+        duration_p50_ms=percentile(durations, 50),
+        duration_p95_ms=percentile(durations, 95),
+        cost_per_run_usd=fmean(costs) if costs else None,
+        agents=sorted(agents.values(), key=lambda a: a.name),
+        unreadable=unreadable,
+    )
+
+
+def print_stats(stats: Stats, since_text: str, out: TextIO) -> None:
+    """The statistics as a few lines and a per-agent table."""
+    scope = f"runs of {stats.spec}" if stats.spec else "runs"
+    out.write(f"{scope} since {stats.since:%Y-%m-%d %H:%M} UTC ({since_text}): {stats.runs}\n")
+    if not stats.runs:
+        return
+    out.write(
+        f"  completed {stats.completed}, failed {stats.failed}, "
+        f"cancelled {stats.cancelled}, running {stats.running}\n"
+    )
+    finished = stats.completed + stats.failed + stats.cancelled
+    if stats.success_rate is not None:
+        out.write(
+            f"  success rate {stats.success_rate:.1%} ({stats.completed} of {finished} finished)\n"
+        )
+
+    def ms(value: float | None) -> str:
+        return duration_text(None if value is None else value / 1000)
+
+    out.write(f"  duration p50 {ms(stats.duration_p50_ms)}, p95 {ms(stats.duration_p95_ms)}\n")
+    if stats.cost_per_run_usd is not None:
+        out.write(f"  cost per run ${stats.cost_per_run_usd:.6f} (mean of finished runs)\n")
+    if stats.agents:
+        out.write(
+            f"\n{'AGENT':<28} {'CALLS':>6} {'FAILED':>6} {'ERROR RATE':>10} {'P95 LATENCY':>12}\n"
+        )
+        for agent in stats.agents:
+            p95 = "-" if agent.p95_latency_ms is None else f"{agent.p95_latency_ms:.0f} ms"
+            out.write(
+                f"{agent.name:<28} {agent.calls:>6} {agent.failed:>6} "
+                f"{agent.error_rate:>10.1%} {p95:>12}\n"
+            )
+    if stats.unreadable:
+        out.write(
+            f"note: {len(stats.unreadable)} run(s) counted without their state "
+            f"(no worker answered): {', '.join(stats.unreadable[:5])}\n"
+        )
+
+
+async def main(
+    client: Client | None,
+    spec: str | None = None,
+    since: str = "24h",
+    fmt: str = "text",
+    address: str | None = None,
+    out: TextIO | None = None,
+) -> int:
+    """Print statistics over runs started in the last ``since`` (e.g. ``24h``, ``7d``)."""
+    out = out or sys.stdout
+    try:
+        since_s = parse_duration(since)
+        visibility_query(spec, datetime.now(UTC))
+    except ValueError as exc:
+        print(f"podium stats: {exc}", file=sys.stderr)
+        return 2
+    client = client or await connect(address)
+    stats = await gather(client, spec, since_s)
+    if fmt == "json":
+        out.write(json.dumps(stats.model_dump(mode="json"), indent=2) + "\n")
+    else:
+        print_stats(stats, since, out)
+    return 0
