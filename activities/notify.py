@@ -19,7 +19,8 @@ class Notification(Contract):
     """One message about a human request."""
 
     event: str
-    """``request.opened``, ``request.escalated`` or ``request.decided``."""
+    """``request.opened``, ``request.escalated``, ``request.decided`` or ``deadline.breached``
+    (then ``request`` holds the step, its deadline and what Podium does about it)."""
     run_id: str
     spec: str
     request: dict[str, Any]

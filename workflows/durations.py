@@ -28,3 +28,16 @@ def parse_duration(value: str | int | float) -> float:
             f"{value!r} is not a duration; write e.g. 30s, 5m, 2h, 1d, 1h30m or a number of seconds"
         )
     return total
+
+
+def format_duration(seconds: float) -> str:
+    """``5400`` → ``1h30m``; ``0.25`` → ``250ms`` (the spec's own notation)."""
+    if seconds < 1:
+        return f"{round(seconds * 1000)}ms"
+    rest = round(seconds)
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if rest >= size:
+            parts.append(f"{rest // size}{unit}")
+            rest %= size
+    return "".join(parts)

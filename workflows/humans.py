@@ -25,6 +25,10 @@ OUTCOMES: dict[str, tuple[str, ...]] = {
 }
 
 
+RUN_SCOPE = "run"
+"""The ``step`` of requests about the whole run (its deadline): ids ``run-<n>``."""
+
+
 class BudgetRaise(Contract):
     """New limits of a run budget (``podium resolve --raise-usd/--raise-tokens``)."""
 
@@ -115,6 +119,8 @@ def check_decision(requests: list[HumanRequest], decision: DecisionInput) -> str
             f"{decision.by!r} may not decide {request.id!r}; it waits on "
             f"{', '.join(request.approvers)}"
         )
+    if decision.outcome == "skip" and request.kind == "deadline" and request.step == RUN_SCOPE:
+        return "a run past its deadline cannot be skipped; use continue or abort"
     if decision.outcome == "raise":
         return _check_raise(request, decision.budget)
     if decision.outcome == "supply" and request.output_schema is not None:

@@ -8,6 +8,7 @@ downstream step never waits for a slow sibling.
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -19,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import search_attributes as sa
     from workflows.expressions import evaluate
     from workflows.humans import (
+        RUN_SCOPE,
         DecisionInput,
         DecisionRecord,
         RejectedAttempt,
@@ -29,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.state import BudgetState, RunResult, RunState, StepState
 
 from workflows.steps.all import Ctx, execute
+from workflows.steps.deadline import within_deadline
 from workflows.steps.saga import compensate
 
 WORKFLOW_NAME = "PodiumRun"
@@ -70,7 +73,13 @@ class PodiumRun:
         self.state.started_at = workflow.now()
         scope: dict[str, Any] = {"input": run.input, "steps": {}, "vars": {}}
         try:
-            await self._run_dag(run.plan.steps, scope, self.ctx)
+            work = self._run_dag(run.plan.steps, scope, self.ctx)
+            if run.plan.deadline is None:
+                await work
+            else:
+                due = workflow.now() + timedelta(seconds=run.plan.deadline.after_s)
+                self.state.deadline_at = due
+                await within_deadline(run.plan.deadline, due, work, self.ctx, RUN_SCOPE, None)
             output = self._output(run.plan, scope)
         except ApplicationError as exc:
             await self._undo()

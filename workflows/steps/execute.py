@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
@@ -156,9 +157,20 @@ async def execute(
         if record is not None:
             record.budget = cap
         step_scope = {**scope, "_budgets": [*scope.get("_budgets", []), (node.id, cap)]}
+    due = workflow.now() + timedelta(seconds=node.deadline.after_s) if node.deadline else None
+    if record is not None and due is not None:
+        record.deadline_at = due
     while True:
         try:
-            output = await EXECUTORS[node.kind](node, step_scope, ctx, record or owner)
+            work = EXECUTORS[node.kind](node, step_scope, ctx, record or owner)
+            if node.deadline is not None and due is not None:
+                from workflows.steps.deadline import within_deadline  # (import cycle)
+
+                done, output = await within_deadline(node.deadline, due, work, ctx, node.id, record)
+                if done == "skipped":
+                    return _finish(ctx, record, scope, node.id, "skipped", None, "deadline missed")
+            else:
+                output = await work
         except asyncio.CancelledError:
             _close(ctx, record, "cancelled")
             raise

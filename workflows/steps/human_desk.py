@@ -97,12 +97,18 @@ def close_by_timeout(ctx: Ctx, request: HumanRequest, outcome: str) -> DecisionR
 
 
 def send_notification(ctx: Ctx, event: str, request: HumanRequest) -> None:
+    """Tell the webhooks about a request, without waiting."""
+    payload = request.model_dump(mode="json", exclude={"output_schema", "history"})
+    send_event(ctx, event, payload, request.id)
+
+
+def send_event(ctx: Ctx, event: str, payload: dict[str, Any], about: str) -> None:
     """Tell the webhooks, without waiting: a failing webhook never blocks the run."""
     message = Notification(
         event=event,
         run_id=workflow.info().workflow_id,
         spec=ctx.state.spec,
-        request=request.model_dump(mode="json", exclude={"output_schema", "history"}),
+        request=payload,
         urls=ctx.notify_urls,
     )
     handle = workflow.start_activity(
@@ -111,12 +117,12 @@ def send_notification(ctx: Ctx, event: str, request: HumanRequest) -> None:
         task_queue=ORCHESTRATION_QUEUE,
         start_to_close_timeout=timedelta(seconds=15),
         retry_policy=RetryPolicy(maximum_attempts=5, initial_interval=timedelta(seconds=1)),
-        summary=f"notify: {event.split('.')[1]} {request.id}",
+        summary=f"notify: {event.split('.')[1]} {about}",
     )
 
     def done(task: asyncio.Task[Any]) -> None:
         if not task.cancelled() and task.exception() is not None:
-            ctx.state.flags.append(f"notification '{event}' for {request.id} failed after retries")
+            ctx.state.flags.append(f"notification '{event}' for {about} failed after retries")
 
     handle.add_done_callback(done)
     ctx.background.append(handle)

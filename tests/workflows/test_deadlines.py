@@ -1,0 +1,158 @@
+"""Deadlines (SLAs) of steps and runs: fail, notify and go on, or ask a person."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError
+
+from starters.launch import start_run
+from tests.support.webhook import webhook_receiver
+from workflows.compiler import compile_spec
+from workflows.humans import DecisionInput
+from workflows.state import RunState
+
+pytestmark = pytest.mark.usefixtures("worker")
+
+CATALOG = {
+    "agents": {
+        "quick": {"model": "scripted", "script": [{"output": "quick answer"}]},
+        "slow": {
+            "model": "scripted",
+            "latency": "3s",
+            "heartbeat": "1s",
+            "script": [{"output": "slow answer"}],
+        },
+        "maker": {
+            "model": "scripted",
+            "side_effects": True,
+            "script": [{"output": {"id": "THING-1"}}],
+        },
+        "unmaker": {"model": "scripted", "script": [{"output": {"undone": True}}]},
+    }
+}
+
+
+def spec(*steps: dict, **top: object) -> dict:
+    return {"name": "sla", "agents": "agents.yaml", "steps": list(steps), **top}
+
+
+async def wait_for_request(handle) -> RunState:
+    for _ in range(150):
+        state = await handle.query("status", result_type=RunState)
+        if state.open_requests():
+            return state
+        await asyncio.sleep(0.1)
+    raise AssertionError("no request opened")
+
+
+async def test_a_step_past_its_deadline_fails_and_its_call_is_cancelled(client, write_spec):
+    path = write_spec(spec({"id": "late", "agent": "slow", "deadline": "1s"}), CATALOG)
+    started = time.monotonic()
+    handle = await start_run(client, compile_spec(path), {})
+    with pytest.raises(WorkflowFailureError) as info:
+        await handle.result()
+    assert time.monotonic() - started < 2.9  # did not wait for the 3 s call
+    assert "step 'late' missed its deadline of 1s" in info.value.cause.message
+    state = await handle.query("status", result_type=RunState)
+    late = state.steps[0]
+    assert (late.status, late.error_type, late.breached) == (
+        "failed",
+        "StepDeadlineExceeded",
+        True,
+    )
+    assert late.deadline_at is not None and late.started_at is not None
+    assert (late.deadline_at - late.started_at).total_seconds() == pytest.approx(1, abs=0.01)
+
+
+async def test_notify_tells_the_webhooks_and_the_step_finishes(client, write_spec):
+    with webhook_receiver() as (url, received):
+        step = {"id": "late", "agent": "slow", "deadline": {"after": "1s", "on_breach": "notify"}}
+        path = write_spec(spec(step, {"id": "next", "agent": "quick"}, notify=[url]), CATALOG)
+        result = await (await start_run(client, compile_spec(path), {})).result()
+        assert result.state.steps[0].output == "slow answer"
+        assert result.state.steps[0].breached and result.state.steps[1].status == "completed"
+        assert any("missed its deadline (1s); on_breach: notify" in f for f in result.state.flags)
+        for _ in range(50):
+            if received:
+                break
+            await asyncio.sleep(0.1)
+    assert received[0]["event"] == "deadline.breached"
+    assert received[0]["request"] == {"step": "late", "deadline": "1s", "on_breach": "notify"}
+
+
+async def test_escalate_asks_a_person_who_skips_the_late_step(client, write_spec):
+    late = {
+        "id": "late",
+        "agent": "slow",
+        "deadline": {"after": "500ms", "on_breach": "escalate", "escalate_to": ["ops"]},
+    }
+    path = write_spec(spec(late, {"id": "next", "agent": "quick"}), CATALOG)
+    handle = await start_run(client, compile_spec(path), {})
+    state = await wait_for_request(handle)
+    request = state.open_requests()[0]
+    assert (request.id, request.kind, request.approvers) == ("late-1", "deadline", ["ops"])
+    assert request.title == "Step 'late' missed its deadline (500ms)"
+    await handle.execute_update(
+        "decide", DecisionInput(request_id="late-1", outcome="skip", by="ops")
+    )
+    result = await handle.result()
+    steps = {s.id: s for s in result.state.steps}
+    assert steps["late"].status == "skipped" and steps["late"].output is None
+    assert steps["next"].status == "completed"
+    assert any(
+        "skipped by ops (update) after missing its deadline" in f for f in result.state.flags
+    )
+
+
+async def test_a_request_is_withdrawn_when_the_step_finishes_first(client, write_spec):
+    late = {"id": "late", "agent": "slow", "deadline": {"after": "1s", "on_breach": "escalate"}}
+    result = await (
+        await start_run(client, compile_spec(write_spec(spec(late), CATALOG)), {})
+    ).result()
+    assert result.state.steps[0].output == "slow answer"
+    request = result.state.requests[0]
+    assert request.status == "cancelled" and "withdrawn" in request.history[-1]
+
+
+async def test_a_run_past_its_deadline_fails_and_compensates(client, write_spec):
+    steps = (
+        {
+            "id": "make",
+            "agent": "maker",
+            "compensate": {"agent": "unmaker", "with": {"id": "steps.make.output.id"}},
+        },
+        {"id": "late", "agent": "slow"},
+    )
+    path = write_spec(spec(*steps, deadline="1s"), CATALOG)
+    handle = await start_run(client, compile_spec(path), {})
+    with pytest.raises(WorkflowFailureError) as info:
+        await handle.result()
+    assert info.value.cause.type == "DeadlineExceeded"
+    assert info.value.cause.message == "the run missed its deadline of 1s"
+    state = await handle.query("status", result_type=RunState)
+    assert state.breached and state.status == "failed"
+    assert [(c.step, c.status) for c in state.compensations] == [("make", "completed")]
+    assert state.find("late").status == "cancelled"
+
+
+async def test_a_run_deadline_escalation_cannot_skip_but_may_continue(client, write_spec):
+    path = write_spec(
+        spec({"id": "late", "agent": "slow"}, deadline={"after": "1s", "on_breach": "escalate"}),
+        CATALOG,
+    )
+    handle = await start_run(client, compile_spec(path), {})
+    state = await wait_for_request(handle)
+    assert state.open_requests()[0].id == "run-1"
+    with pytest.raises(WorkflowUpdateFailedError) as refused:
+        await handle.execute_update(
+            "decide", DecisionInput(request_id="run-1", outcome="skip", by="me")
+        )
+    assert "cannot be skipped; use continue or abort" in str(refused.value.cause)
+    await handle.execute_update(
+        "decide", DecisionInput(request_id="run-1", outcome="continue", by="me")
+    )
+    result = await handle.result()
+    assert result.output == "slow answer" and result.state.breached
