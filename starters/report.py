@@ -47,10 +47,13 @@ def print_state(state: RunState, out: TextIO) -> None:
 
 
 def print_outputs(state: RunState, out: TextIO) -> None:
-    """One line per finished step: its output (``→``) or its error (``✗``)."""
+    """One line per finished step: its output (``→``) or its error (``✗``).
+
+    A parallel step's output is its branches' outputs, which have their own lines.
+    """
     for step in state.steps:
         mark = f" {OFFLINE_MARK}" if step.offline else ""
-        if step.status == "completed":
+        if step.status == "completed" and step.kind != "parallel":
             out.write(f"  {step.id:<16}{mark} → {short(step.output)}\n")
         elif step.error:
             out.write(f"  {step.id:<16} ✗ {step.error_type}: {step.error}\n")

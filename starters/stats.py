@@ -190,14 +190,15 @@ def print_stats(stats: Stats, since_text: str, out: TextIO) -> None:
     if stats.cost_per_run_usd is not None:
         out.write(f"  cost per run ${stats.cost_per_run_usd:.6f} (mean of finished runs)\n")
     if stats.agents:
+        width = max(5, *(len(a.name) for a in stats.agents)) + 2
         out.write(
-            f"\n{'AGENT':<28} {'CALLS':>6} {'FAILED':>6} {'ERROR RATE':>10} {'P95 LATENCY':>12}\n"
+            f"\n{'AGENT':<{width}}{'CALLS':>7}{'FAILED':>8}{'ERROR RATE':>12}{'P95 LATENCY':>13}\n"
         )
         for agent in stats.agents:
             p95 = "-" if agent.p95_latency_ms is None else f"{agent.p95_latency_ms:.0f} ms"
             out.write(
-                f"{agent.name:<28} {agent.calls:>6} {agent.failed:>6} "
-                f"{agent.error_rate:>10.1%} {p95:>12}\n"
+                f"{agent.name:<{width}}{agent.calls:>7}{agent.failed:>8}"
+                f"{agent.error_rate:>12.1%}{p95:>13}\n"
             )
     if stats.unreadable:
         out.write(
