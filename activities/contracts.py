@@ -92,6 +92,9 @@ class ProviderConfig(Contract):
     requests_per_second: float | None = None
     max_concurrency: int | None = None
     tokens_per_minute: int | None = None
+    """Enforced across workers by the provider's limiter workflow (leases per call)."""
+    tokens_burst: int | None = None
+    """Most tokens the limiter lends at once (default: a full minute's worth)."""
     circuit: CircuitSettings | None = None
     """Circuit breaker (on by default for HTTP providers; None: off)."""
 

@@ -7,6 +7,7 @@ import time
 
 from temporalio import activity
 
+from activities import tpm
 from activities.circuit import breaker_for
 from activities.contracts import AgentCall, AgentResult, Usage
 from activities.errors import (
@@ -44,9 +45,19 @@ async def run_agent(call: AgentCall) -> AgentResult:
                 f"provider {agent.provider.name!r} is unavailable: its circuit is open after "
                 "repeated failures (calls fail fast; fallbacks take over)"
             )
+        leased = used = 0
         try:
             async with heartbeating(max(0.2, agent.heartbeat_s / 3)):
-                reply = await complete(call)
+                leased = await tpm.lease(call)  # waits here when over tokens/minute
+                try:
+                    reply = await complete(call)
+                    used = reply.usage.total_tokens
+                except AgentCallError as exc:
+                    billed = exc.details.get("usage")
+                    used = sum(billed.values()) if isinstance(billed, dict) else 0
+                    raise
+                finally:
+                    await tpm.settle(call, leased, used)
         except RetryableError:
             if breaker is not None:
                 breaker.record(ok=False)

@@ -19,6 +19,7 @@ from activities.run_agent import run_agent
 from activities.workload import queue_load
 from workflows.catalog import CatalogFile, provider_config
 from workflows.interpreter import PodiumRun
+from workflows.limiter import PodiumTokenLimiter
 from workflows.map_batch import PodiumMapBatch
 from workflows.yamlfile import read_yaml
 
@@ -72,7 +73,7 @@ def build_workers(client: Client, options: WorkerOptions) -> list[Worker]:
             Worker(
                 client,
                 task_queue=ORCHESTRATION_QUEUE,
-                workflows=[PodiumRun, PodiumMapBatch],
+                workflows=[PodiumRun, PodiumMapBatch, PodiumTokenLimiter],
                 # webhook notifications about human requests; task-queue workload look-ups
                 activities=[notify, queue_load],
                 workflow_runner=SandboxedWorkflowRunner(

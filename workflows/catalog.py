@@ -101,7 +101,12 @@ class ProviderEntry(Strict):
     structured_output: Literal["json_schema", "json_object", "none"] = "json_schema"
     requests_per_second: float | None = Field(None, gt=0)
     max_concurrency: int | None = Field(None, ge=1)
-    tokens_per_minute: int | None = Field(None, ge=1)
+    tokens_per_minute: int | None = Field(
+        None, ge=1, description="Enforced across all workers before each call (leases)."
+    )
+    tokens_burst: int | None = Field(
+        None, ge=1, description="Most tokens lent at once (default: tokens_per_minute)."
+    )
     circuit: CircuitEntry | None | Literal[False] = Field(
         None, description="Circuit breaker settings (default on); false turns it off."
     )
