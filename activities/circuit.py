@@ -57,14 +57,10 @@ class CircuitBreaker:
             if ok:
                 self.opened_at = None
                 self.calls.clear()
-                logger.warning(
-                    "circuit for provider %r closed: probe call succeeded", self.provider
-                )
+                logger.warning("circuit for %s closed: probe call succeeded", self.provider)
             else:
                 self.opened_at = now
-                logger.warning(
-                    "circuit for provider %r re-opened: probe call failed", self.provider
-                )
+                logger.warning("circuit for %s re-opened: probe call failed", self.provider)
             return
         self.calls.append((now, ok))
         while self.calls and now - self.calls[0][0] > self.settings.window_s:
@@ -74,8 +70,7 @@ class CircuitBreaker:
         if total >= self.settings.min_calls and failed / total >= self.settings.error_rate:
             self.opened_at = now
             logger.warning(
-                "circuit for provider %r opened: %d of %d calls failed in %.0fs; "
-                "failing fast for %.0fs",
+                "circuit for %s opened: %d of %d calls failed in %.0fs; failing fast for %.0fs",
                 self.provider,
                 failed,
                 total,

@@ -133,6 +133,8 @@ class AgentConfig(Contract):
     script: list[ScriptRule] = Field(default_factory=list)
     latency_s: float = 0.0
     faults: FaultInjection | None = None
+    circuit: CircuitSettings | None = None
+    """The agent's own breaker (``max_error_rate``), beside its provider's."""
     offline_reason: str | None = None
     """Set when the catalog asked for a real provider but the compiler substituted the
     offline scripted model (e.g. no API key); shown next to every output."""

@@ -35,16 +35,19 @@ async def run_agent(call: AgentCall) -> AgentResult:
     try:
         if complete is None:
             raise ProviderNotConfigured(f"unknown provider kind {agent.provider.kind!r}")
-        breaker = (
-            breaker_for(agent.provider.name, agent.provider.circuit)
-            if agent.provider.circuit
-            else None
-        )
-        if breaker is not None and not breaker.allow():
-            raise ProviderUnavailable(
-                f"provider {agent.provider.name!r} is unavailable: its circuit is open after "
-                "repeated failures (calls fail fast; fallbacks take over)"
+        breakers = []
+        if agent.provider.circuit:
+            breakers.append(
+                breaker_for(f"provider {agent.provider.name!r}", agent.provider.circuit)
             )
+        if agent.circuit:  # the agent's max_error_rate
+            breakers.append(breaker_for(f"agent {agent.name!r}", agent.circuit))
+        for breaker in breakers:
+            if not breaker.allow():
+                raise ProviderUnavailable(
+                    f"{breaker.provider} is unavailable: its circuit is open after repeated "
+                    "failures (calls fail fast; fallbacks take over)"
+                )
         leased = used = 0
         try:
             async with heartbeating(max(0.2, agent.heartbeat_s / 3)):
@@ -59,14 +62,14 @@ async def run_agent(call: AgentCall) -> AgentResult:
                 finally:
                     await tpm.settle(call, leased, used)
         except RetryableError:
-            if breaker is not None:
+            for breaker in breakers:
                 breaker.record(ok=False)
             raise
         except AgentCallError:
-            if breaker is not None:
-                breaker.record(ok=True)  # the provider answered (e.g. invalid output, 4xx)
+            for breaker in breakers:  # the provider answered (e.g. invalid output, 4xx)
+                breaker.record(ok=breaker.provider.startswith("provider"))
             raise
-        if breaker is not None:
+        for breaker in breakers:
             breaker.record(ok=True)
     except AgentCallError as exc:
         exc.details["attempt"] = activity.info().attempt

@@ -150,11 +150,19 @@ class AgentEntry(Strict):
     repair_attempts: int = Field(
         1, ge=0, le=5, description="Re-asks (with the validation errors) after an invalid answer."
     )
+    max_error_rate: float | None = Field(
+        None,
+        gt=0,
+        le=1,
+        description="Above this share of failed calls (over error_window, at least 5 calls) "
+        "the agent fails fast for 30s so fallbacks take over.",
+    )
+    error_window: Duration = "60s"
     script: list[ScriptRuleEntry] = Field(default_factory=list)
     latency: Duration | None = None
     faults: FaultEntry | None = None
 
-    _durations = field_validator("timeout", "heartbeat")(_check_duration)
+    _durations = field_validator("timeout", "heartbeat", "error_window")(_check_duration)
 
     @field_validator("latency")
     @classmethod

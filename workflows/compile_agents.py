@@ -12,6 +12,7 @@ from jsonschema.exceptions import SchemaError
 from activities.contracts import (
     BUILTIN_PROVIDERS,
     AgentConfig,
+    CircuitSettings,
     FaultInjection,
     Price,
     ProviderConfig,
@@ -182,6 +183,13 @@ class AgentResolver:
             latency_s=parse_duration(entry.latency) if entry.latency else 0.0,
             faults=FaultInjection(**entry.faults.model_dump()) if entry.faults else None,
             offline_reason=offline_reason,
+            circuit=CircuitSettings(
+                error_rate=entry.max_error_rate,
+                window_s=parse_duration(entry.error_window),
+                min_calls=5,
+            )
+            if entry.max_error_rate is not None
+            else None,
         )
 
     def _provider(

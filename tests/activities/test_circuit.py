@@ -85,3 +85,30 @@ async def test_open_circuit_fails_fast_and_fallback_takes_over(client, mock_llm,
     await asyncio.sleep(1.2)
     result = await (await start_run(client, plan, {})).result()
     assert result.state.step("ask").agent == "main" and len(mock_llm.requests()) == 1
+
+
+@pytest.mark.usefixtures("worker")
+async def test_an_agents_max_error_rate_opens_its_own_circuit(client, write_spec):
+    schema = {"type": "object", "required": ["ok"]}
+    catalog = {
+        "agents": {
+            "wobbly": {
+                "model": "scripted",
+                "output": schema,
+                "script": [{"output": {"nope": 1}}],  # always fails its schema
+                "repair_attempts": 0,
+                "max_error_rate": 0.5,
+                "fallback": ["steady"],
+            },
+            "steady": {"model": "scripted", "output": schema, "script": [{"output": {"ok": 1}}]},
+        }
+    }
+    steps = [{"id": f"s{i}", "agent": "wobbly"} for i in range(7)]
+    plan = compile_spec(
+        write_spec({"name": "wobble", "agents": "agents.yaml", "steps": steps}, catalog)
+    )
+    result = await (await start_run(client, plan, {})).result()
+    errors = [s.tried[0].error or "" for s in result.state.steps]
+    assert all(e.startswith("OutputSchemaError") for e in errors[:5])  # the first 5 calls ran
+    assert all("agent 'wobbly' is unavailable" in e for e in errors[5:])  # then: fail fast
+    assert all(s.output == {"ok": 1} and s.agent == "steady" for s in result.state.steps)
