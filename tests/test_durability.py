@@ -136,3 +136,74 @@ async def test_sigkill_while_a_request_waits_then_a_new_worker_takes_the_decisio
         stop_process(first)
         stop_process(second)
     assert result.output["approved"] is True and result.state.requests[0].decision.by == "deal-desk"
+
+
+@pytest.mark.slow
+async def test_sigkill_during_compensation_still_undoes_everything(
+    isolated_client, address, write_spec, tmp_path
+):
+    from temporalio.client import WorkflowFailureError
+
+    from workflows.state import RunState
+
+    agent = {
+        "model": "function:tests.support.agents:record_step",
+        "heartbeat": "1s",
+        "timeout": "30s",
+        "retry": {"max_attempts": 1},
+    }
+    catalog = {"agents": {"maker": {**agent, "side_effects": True}, "undoer": agent}}
+
+    def step(name: str, **extra: object) -> dict:
+        return {
+            "id": name,
+            "agent": "maker",
+            "with": {"step": f"'{name}'", "log": "input.log", "seconds": 0.2, **extra},
+        }
+
+    def undo(name: str) -> dict:
+        return {
+            "agent": "undoer",
+            "with": {"step": f"'undo_{name}'", "log": "input.log", "seconds": 2},
+        }
+
+    spec = {
+        "name": "undo_survives",
+        "agents": "agents.yaml",
+        "steps": [
+            {**step("make_a"), "compensate": undo("make_a")},
+            {**step("make_b"), "compensate": undo("make_b")},
+            step("make_c", fail=True),  # fails: b then a must be undone
+        ],
+    }
+    effects = tmp_path / "effects.log"
+    effects.touch()
+    worker_log = tmp_path / "worker.log"
+    first = start_worker(address, worker_log)
+    second = None
+    try:
+        handle = await start_run(
+            isolated_client, compile_spec(write_spec(spec, catalog)), {"log": str(effects)}
+        )
+        await wait_for(lambda: "start undo_make_b" in effects.read_text(), 30, "undo to start")
+        os.killpg(first.pid, signal.SIGKILL)  # in the middle of the first compensation
+        first.wait()
+        assert "done undo_make_b" not in effects.read_text()
+        second = start_worker(address, worker_log)
+        with pytest.raises(WorkflowFailureError) as info:
+            await asyncio.wait_for(handle.result(), timeout=60)
+        state = await handle.query("status", result_type=RunState)
+    finally:
+        stop_process(first)
+        stop_process(second)
+    assert "make_c failed on purpose" in str(info.value.cause.message)
+    assert [(c.step, c.status) for c in state.compensations] == [
+        ("make_b", "completed"),
+        ("make_a", "completed"),
+    ]
+    lines = effects.read_text().splitlines()
+    done = [line.split()[1] for line in lines if line.startswith("done undo")]
+    assert done == ["undo_make_b", "undo_make_a"]  # both undone, in reverse order, once each
+    starts = Counter(line.split()[1] for line in lines if line.startswith("start"))
+    assert starts["undo_make_b"] == 2 and starts["undo_make_a"] == 1  # killed one: redone
+    assert starts["make_a"] == starts["make_b"] == 1  # completed steps never ran again
