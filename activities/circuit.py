@@ -6,6 +6,8 @@
 
 While open, calls fail at once with ``ProviderUnavailable`` (not retried), so the
 workflow moves on to fallback agents instead of waiting on a provider that is down.
+Each breaker's state is published as the ``podium_circuit_open`` gauge (1 = open or
+half-open, 0 = closed) when it changes.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from activities.contracts import CircuitSettings
+from activities.telemetry import set_circuit_gauge
 
 logger = logging.getLogger("podium.circuit")
 
@@ -31,6 +34,8 @@ class CircuitBreaker:
     calls: deque[tuple[float, bool]] = field(default_factory=deque)
     opened_at: float | None = None
     probing: bool = False
+    published: bool = False
+    """Whether the gauge has been set once (later only changes are published)."""
 
     @property
     def state(self) -> str:
@@ -51,6 +56,14 @@ class CircuitBreaker:
 
     def record(self, ok: bool) -> None:
         """Count a finished call; open or close the circuit as needed."""
+        was_open = self.opened_at is not None
+        self._count(ok)
+        is_open = self.opened_at is not None
+        if is_open != was_open or not self.published:
+            set_circuit_gauge(self.provider, is_open)
+            self.published = True
+
+    def _count(self, ok: bool) -> None:
         now = self.clock()
         if self.opened_at is not None:  # the probe's answer decides
             self.probing = False

@@ -5,14 +5,23 @@ from __future__ import annotations
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.envconfig import ClientConfig
+from temporalio.runtime import Runtime
+
+from activities.telemetry import client_interceptors
 
 DEFAULT_ADDRESS = "127.0.0.1:7233"
 
 
-async def connect(address: str | None = None, namespace: str | None = None) -> Client:
+async def connect(
+    address: str | None = None, namespace: str | None = None, *, runtime: Runtime | None = None
+) -> Client:
     """Connect with ``temporalio.envconfig`` settings (TEMPORAL_ADDRESS, profiles, TLS, API key).
 
     ``address`` / ``namespace`` override them; the default is the local dev server.
+    ``runtime`` carries the worker's metrics settings (workers built from this client
+    report through it). When the environment turns tracing on (``PODIUM_TRACES``,
+    ``OTEL_EXPORTER_OTLP_ENDPOINT``; see ``activities.telemetry``) the client, and every
+    worker built from it, carries Temporal's tracing interceptor.
     """
     config = dict(ClientConfig.load_client_connect_config())
     if address:
@@ -20,4 +29,9 @@ async def connect(address: str | None = None, namespace: str | None = None) -> C
     config.setdefault("target_host", DEFAULT_ADDRESS)
     if namespace:
         config["namespace"] = namespace
-    return await Client.connect(**config, data_converter=pydantic_data_converter)  # type: ignore[arg-type]
+    return await Client.connect(
+        **config,  # type: ignore[arg-type]
+        data_converter=pydantic_data_converter,
+        interceptors=client_interceptors(),
+        runtime=runtime,
+    )

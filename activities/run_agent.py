@@ -18,6 +18,7 @@ from activities.errors import (
 )
 from activities.heartbeat import heartbeating
 from activities.providers import PROVIDER_KINDS
+from activities.telemetry import observe_agent_call
 
 logger = logging.getLogger("podium.agent")
 
@@ -28,7 +29,14 @@ async def run_agent(call: AgentCall) -> AgentResult:
 
     Failures are raised as Temporal ``ApplicationError`` whose ``type`` is the
     taxonomy class name (see ``activities.errors``) and whose retryability follows it.
+    The call is traced (GenAI span, when tracing is on) and measured (``podium_*`` metrics).
     """
+    with observe_agent_call(call) as outcome:
+        outcome.result = await _call_once(call)
+    return outcome.result
+
+
+async def _call_once(call: AgentCall) -> AgentResult:
     agent = call.agent
     complete = PROVIDER_KINDS.get(agent.provider.kind)
     started = time.perf_counter()

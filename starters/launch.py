@@ -11,6 +11,7 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
 
 from activities.queues import ORCHESTRATION_QUEUE
+from activities.telemetry import client_span, flush_traces
 from activities.templates import render
 from workflows import search_attributes as sa
 from workflows.interpreter import WORKFLOW_NAME
@@ -40,20 +41,28 @@ def run_details(plan: Plan, run_input: dict[str, Any]) -> str:
 async def start_run(
     client: Client, plan: Plan, run_input: dict[str, Any], *, workflow_id: str | None = None
 ) -> WorkflowHandle[Any, RunResult]:
-    """Start a run of ``plan``; returns its handle (``await handle.result()`` waits)."""
+    """Start a run of ``plan``; returns its handle (``await handle.result()`` waits).
+
+    When tracing is on, a ``start_run {spec}`` span is the root of the run's trace
+    (the client's interceptor carries it into the workflow and its agent calls).
+    """
     workflow_id = workflow_id or f"{plan.name}-{uuid.uuid4().hex[:8]}"
-    return await client.start_workflow(
-        WORKFLOW_NAME,
-        RunInput(plan=plan, input=run_input),
-        id=workflow_id,
-        task_queue=ORCHESTRATION_QUEUE,
-        result_type=RunResult,
-        static_summary=run_summary(plan, run_input),
-        static_details=run_details(plan, run_input),
-        search_attributes=TypedSearchAttributes(
-            [SearchAttributePair(sa.SPEC, plan.name), SearchAttributePair(sa.STATUS, "running")]
-        ),
-    )
+    span_attributes = {"podium.spec": plan.name, "podium.run_id": workflow_id}
+    with client_span(f"start_run {plan.name}", span_attributes):
+        handle = await client.start_workflow(
+            WORKFLOW_NAME,
+            RunInput(plan=plan, input=run_input),
+            id=workflow_id,
+            task_queue=ORCHESTRATION_QUEUE,
+            result_type=RunResult,
+            static_summary=run_summary(plan, run_input),
+            static_details=run_details(plan, run_input),
+            search_attributes=TypedSearchAttributes(
+                [SearchAttributePair(sa.SPEC, plan.name), SearchAttributePair(sa.STATUS, "running")]
+            ),
+        )
+    flush_traces()  # CLI commands end with os._exit: nothing flushes buffered spans later
+    return handle
 
 
 def ui_link(workflow_id: str, namespace: str = "default") -> str:

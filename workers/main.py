@@ -1,6 +1,7 @@
 """``podium worker``: serve the orchestration queue and the provider queues.
 
     podium worker [--address HOST:PORT] [--catalog agents/] [--provider openai]
+                  [--metrics-port 9464]
 
 Connection settings come from ``temporalio.envconfig`` (TEMPORAL_ADDRESS,
 TEMPORAL_NAMESPACE, profiles, TLS, API key). API keys are read here, on the worker,
@@ -19,10 +20,12 @@ from pathlib import Path
 
 from activities.connection import connect
 from activities.contracts import BUILTIN_PROVIDERS
+from activities.telemetry import flush_traces, tracing_from_env
 from workers.worker import (
     ConfigurationError,
     WorkerOptions,
     build_workers,
+    metrics_runtime,
     providers_from_catalogs,
     usable_providers,
 )
@@ -62,6 +65,17 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=None,
         help="concurrent agent calls per provider queue (default 2000)",
     )
+    parser.add_argument(
+        "--metrics-port",
+        type=int,
+        default=None,
+        help="serve Prometheus metrics (Temporal's and podium_*) on this port at /metrics",
+    )
+    parser.add_argument(
+        "--metrics-host",
+        default="127.0.0.1",
+        help="address the metrics endpoint binds to (default 127.0.0.1; 0.0.0.0 for all)",
+    )
     return parser.parse_args(argv)
 
 
@@ -77,7 +91,13 @@ async def serve(args: argparse.Namespace, stop: asyncio.Event) -> None:
     )
     if args.activity_slots:
         options.activity_slots = args.activity_slots
-    client = await connect(args.address, args.namespace)
+    tracing_from_env(service_name="podium-worker")  # connect() adds the interceptor
+    runtime = None
+    if args.metrics_port is not None:
+        bind = f"{args.metrics_host}:{args.metrics_port}"
+        runtime = metrics_runtime(bind)
+        print(f"podium worker metrics on http://{bind}/metrics", flush=True)
+    client = await connect(args.address, args.namespace, runtime=runtime)
     workers = build_workers(client, options)
     queues = ", ".join(w.task_queue for w in workers)
     print(f"podium worker ready (pid {os.getpid()}): serving {queues}", flush=True)
@@ -114,6 +134,7 @@ def main(argv: list[str] | None = None) -> None:
     except (OSError, RuntimeError) as exc:
         print(f"podium worker: cannot run: {exc}", file=sys.stderr)
         code = 1
+    flush_traces()
     sys.stdout.flush()
     sys.stderr.flush()
     # temporalio/sdk-python#300: the core's threads can abort interpreter teardown.

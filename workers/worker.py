@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from temporalio.client import Client
+from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
@@ -16,6 +17,7 @@ from activities.contracts import BUILTIN_PROVIDERS, ProviderConfig
 from activities.notify import notify
 from activities.queues import ORCHESTRATION_QUEUE, provider_queue
 from activities.run_agent import run_agent
+from activities.telemetry import HISTOGRAM_BUCKETS
 from activities.workload import queue_load
 from workflows.catalog import CatalogFile, provider_config
 from workflows.interpreter import PodiumRun
@@ -63,6 +65,18 @@ class WorkerOptions:
     orchestration: bool = True
     activity_slots: int = DEFAULT_ACTIVITY_SLOTS
     sticky_timeout_s: float = 2.0
+
+
+def metrics_runtime(bind_address: str) -> Runtime:
+    """A Temporal runtime serving Prometheus metrics on ``bind_address`` (``host:port``).
+
+    Clients connected with it (and workers built from them) report there: Temporal's own
+    worker metrics and Podium's (``podium_*``, see ``activities.telemetry``).
+    """
+    prometheus = PrometheusConfig(
+        bind_address=bind_address, histogram_bucket_overrides=HISTOGRAM_BUCKETS
+    )
+    return Runtime(telemetry=TelemetryConfig(metrics=prometheus))
 
 
 def build_workers(client: Client, options: WorkerOptions) -> list[Worker]:
