@@ -1,0 +1,165 @@
+"""Headless Chromium driven over the DevTools protocol (no browser download, no Playwright).
+
+Only what the Web UI test needs: open a page, wait until some JavaScript is true, run a
+click, take a screenshot. Chromium is the system one (Debian's ``chromium`` package);
+CI installs it in ``.ci/run``.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import shutil
+import subprocess
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from websockets.sync.client import ClientConnection, connect
+
+from starters.devserver import stop_process
+
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--remote-debugging-port=0",
+]
+# The page's visible text, including same-origin iframes (the Web UI renders Markdown in them).
+TEXT_JS = """(() => {
+  const texts = [document.body ? document.body.innerText : ''];
+  for (const frame of document.querySelectorAll('iframe')) {
+    try { texts.push(frame.contentDocument.body.innerText); } catch (e) {}
+  }
+  return texts.join('\\n');
+})()"""
+
+
+def chromium_binary() -> str:
+    """Path of the system Chromium, or a clear error saying how to install it."""
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    raise FileNotFoundError(
+        "Chromium is needed for the Web UI test: apt-get install -y chromium "
+        "(.ci/run installs it in CI)"
+    )
+
+
+class Page:
+    """One browser tab, spoken to over its DevTools websocket."""
+
+    def __init__(self, ws: ClientConnection):
+        self._ws = ws
+        self._next_id = 0
+
+    def send(self, method: str, **params: Any) -> dict[str, Any]:
+        """Call a DevTools method and return its result (events in between are dropped)."""
+        self._next_id += 1
+        self._ws.send(json.dumps({"id": self._next_id, "method": method, "params": params}))
+        while True:
+            message = json.loads(self._ws.recv(timeout=30))
+            if message.get("id") == self._next_id:
+                if "error" in message:
+                    raise RuntimeError(f"{method}: {message['error']}")
+                return dict(message.get("result", {}))
+
+    def goto(self, url: str) -> None:
+        """Navigate; returns once the new document exists (not when the app has rendered)."""
+        self.evaluate("window.__podiumOldPage = true")
+        self.send("Page.navigate", url=url)
+        self.wait_for("!window.__podiumOldPage", what=f"navigation to {url}")
+
+    def evaluate(self, expression: str) -> Any:
+        """The value of a JavaScript expression in the page (promises are awaited)."""
+        result = self.send(
+            "Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True
+        )
+        if "exceptionDetails" in result:
+            raise RuntimeError(f"{expression!r} raised: {result['exceptionDetails']}")
+        return result["result"].get("value")
+
+    def text(self) -> str:
+        """The page's visible text, iframes included."""
+        return str(self.evaluate(TEXT_JS))
+
+    def wait_for(self, expression: str, timeout_s: float = 30.0, what: str = "") -> Any:
+        """Poll a JavaScript expression until it is truthy; its value, or TimeoutError."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            value = self.evaluate(expression)
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise TimeoutError(
+                    f"waited {timeout_s:.0f} s for {what or expression}; the page shows:\n"
+                    + self.text()[-3000:]
+                )
+            time.sleep(0.25)
+
+    def wait_for_text(self, *needles: str, timeout_s: float = 30.0) -> None:
+        """Wait until every one of ``needles`` is in the page's visible text."""
+        checks = " && ".join(f"text.includes({json.dumps(n)})" for n in needles)
+        self.wait_for(f"(text => {checks})({TEXT_JS})", timeout_s, what=f"text {list(needles)}")
+
+    def screenshot(self, path: Path) -> None:
+        """Save a PNG of the whole page."""
+        data = self.send("Page.captureScreenshot", format="png", captureBeyondViewport=True)
+        path.write_bytes(base64.b64decode(data["data"]))
+
+
+@contextmanager
+def headless_page(width: int = 1440, height: int = 1100) -> Iterator[Page]:
+    """Start a fresh headless Chromium and yield its first tab; always stop it."""
+    profile = Path(tempfile.mkdtemp(prefix="podium-chromium-"))
+    process = subprocess.Popen(
+        [
+            chromium_binary(),
+            *FLAGS,
+            f"--user-data-dir={profile}",
+            f"--window-size={width},{height}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # so stop_process can end its whole process group
+    )
+    try:
+        port = _devtools_port(profile, process)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as r:
+            tabs = [t for t in json.load(r) if t.get("type") == "page"]
+        with connect(tabs[0]["webSocketDebuggerUrl"], max_size=None, open_timeout=10) as ws:
+            page = Page(ws)
+            page.send(
+                "Emulation.setDeviceMetricsOverride",
+                width=width,
+                height=height,
+                deviceScaleFactor=1,
+                mobile=False,
+            )
+            yield page
+    finally:
+        stop_process(process, grace_s=5)
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def _devtools_port(profile: Path, process: subprocess.Popen[bytes], timeout_s: float = 30) -> int:
+    """Chromium writes the port it chose for ``--remote-debugging-port=0`` into the profile."""
+    marker = profile / "DevToolsActivePort"
+    deadline = time.monotonic() + timeout_s
+    while not (marker.exists() and marker.read_text().strip()):
+        if process.poll() is not None:
+            raise RuntimeError(f"chromium exited with code {process.returncode} at start")
+        if time.monotonic() > deadline:
+            raise TimeoutError("chromium did not open its DevTools port")
+        time.sleep(0.1)
+    return int(marker.read_text().splitlines()[0])
