@@ -7,7 +7,7 @@ import time
 
 from temporalio import activity
 
-from activities import tpm
+from activities import limits
 from activities.circuit import breaker_for
 from activities.contracts import AgentCall, AgentResult, Usage
 from activities.errors import (
@@ -59,7 +59,7 @@ async def _call_once(call: AgentCall) -> AgentResult:
         leased = used = 0
         try:
             async with heartbeating(max(0.2, agent.heartbeat_s / 3)):
-                leased = await tpm.lease(call)  # waits here when over tokens/minute
+                leased = await limits.lease(call)  # waits here for tokens/minute, requests/second
                 try:
                     reply = await complete(call)
                     used = reply.usage.total_tokens
@@ -68,7 +68,7 @@ async def _call_once(call: AgentCall) -> AgentResult:
                     used = sum(billed.values()) if isinstance(billed, dict) else 0
                     raise
                 finally:
-                    await tpm.settle(call, leased, used)
+                    await limits.settle(call, leased, used)
         except RetryableError:
             for breaker in breakers:
                 breaker.record(ok=False)

@@ -1,11 +1,23 @@
-"""``PodiumTokenLimiter``: one workflow per provider that leases tokens-per-minute.
+"""``PodiumTokenLimiter``: one workflow per provider that schedules its calls.
 
-Every worker's ``run_agent`` activity asks it (an Update, started with the workflow if
-needed) for the estimated tokens of a request before sending it, and tells it (a
-Signal) what the call really used afterwards. A token bucket refills at
-``tokens_per_minute / 60`` per second up to ``burst`` tokens; requests are served
-first come, first served. Because the bucket lives in one workflow, the limit holds
-across every worker process polling the provider's queue, and survives restarts.
+Every worker's ``run_agent`` activity asks it for a lease before sending a request;
+the answer is *when* the request may be sent. A worker process gathers the requests of
+its concurrent calls into one Update (starting the workflow if needed), one Update in
+flight at a time, so the limiter sees a few Updates per second however many calls
+wait. The limiter keeps two schedules (GCRA, the "virtual scheduling" form of a token
+bucket):
+
+- ``tokens_per_minute``: the request's estimated tokens (prompt + max output) drain a
+  bucket of ``burst`` tokens refilling at tokens_per_minute / 60 per second;
+- ``requests_per_second``: requests are spaced at least 1 / rate apart (a bucket of one
+  request), so no wall-clock second ever sees a burst.
+
+The Update never waits inside the workflow (a workflow holds only a few in-flight
+Updates): it books the slots and returns at once; each activity sleeps until its slot.
+Afterwards the activity tells the limiter (a Signal) when a call used more tokens than
+it leased. Because the schedules live in one workflow, the limits hold across every
+worker process polling the provider's queue, and survive restarts. Slot times are the
+server's workflow clock; worker hosts are assumed NTP-synchronised.
 """
 
 from __future__ import annotations
@@ -20,44 +32,60 @@ with workflow.unsafe.imports_passed_through():
 
 LIMITER_WORKFLOW = "PodiumTokenLimiter"
 GRANTS_PER_RUN = 500
-"""Grants before the limiter continues as new (keeps its history short)."""
+"""Grants before the limiter continues as new (short history; the server also caps the
+Updates one run may take)."""
+UPDATES_PER_RUN = 1000
+"""…or this many Updates (the server refuses more than 2,000 per run)."""
 IDLE_S = 600.0
-"""An idle limiter ends after this; the next request starts a fresh one (bucket full)."""
+"""An idle limiter ends after this; the next request starts a fresh one."""
 RECENT = 200
+LEAD_S = 0.25
+"""How far ahead of the limiter's clock request slots are booked (see ``_book``)."""
 
 
 def limiter_id(provider: str) -> str:
     """Workflow id of ``provider``'s limiter."""
-    return f"podium-tpm-{provider}"
+    return f"podium-limits-{provider}"
 
 
 class LimiterState(Contract):
-    """The bucket, carried across continue-as-new."""
+    """The limits and the schedules, carried across continue-as-new."""
 
     provider: str
-    tokens_per_minute: int
-    burst: int
-    level: float
-    at: datetime | None = None
+    tokens_per_minute: int | None = None
+    burst: int = 0
+    requests_per_second: float | None = None
+    token_tat: datetime | None = None
+    """Theoretical arrival time of the token schedule (the bucket is full when it is past)."""
+    request_tat: datetime | None = None
+    """Earliest time the next request may be sent."""
     granted_total: int = 0
     """Tokens granted over the limiter's life (plus usage beyond the leases)."""
 
 
 class LeaseRequest(Contract):
-    """Tokens a request may use (prompt estimate + max output tokens)."""
+    """What one request asks for, and the provider's limits as the caller knows them."""
 
     tokens: int = Field(ge=0)
-    tokens_per_minute: int = Field(gt=0)
+    tokens_per_minute: int | None = Field(None, gt=0)
     burst: int | None = None
+    requests_per_second: float | None = Field(None, gt=0)
     who: str = ""
 
 
+class LeaseBatch(Contract):
+    """Requests of one worker process gathered into one Update (booked in order)."""
+
+    requests: list[LeaseRequest]
+
+
 class Lease(Contract):
-    """A grant: when, and how long the caller waited for it."""
+    """A booked slot: send the request at ``granted_at`` (not before)."""
 
     tokens: int
     granted_at: datetime
     waited_s: float
+    """How long after asking the slot is."""
 
 
 class Settlement(Contract):
@@ -78,103 +106,86 @@ class Grant(Contract):
 
 @workflow.defn(name=LIMITER_WORKFLOW)
 class PodiumTokenLimiter:
-    """A durable token bucket shared by all workers of one provider."""
+    """Durable schedules shared by all workers of one provider."""
 
     @workflow.init
     def __init__(self, state: LimiterState) -> None:
         self.state = state
-        self.queue: list[int] = []
-        self.tickets = 0
         self.grants = 0
+        self.updates = 0
         self.recent: list[Grant] = []
 
     @workflow.run
     async def run(self, state: LimiterState) -> None:
-        """Serve leases; continue as new every ``GRANTS_PER_RUN`` grants; end when idle."""
+        """Book slots; continue as new every ``GRANTS_PER_RUN`` grants; end when idle."""
         while True:
-            seen = self.tickets
+            seen = self.grants
             try:
                 await workflow.wait_condition(
-                    lambda: self.grants >= GRANTS_PER_RUN and self._quiet(),
+                    lambda: (
+                        (self.grants >= GRANTS_PER_RUN or self.updates >= UPDATES_PER_RUN)
+                        and workflow.all_handlers_finished()
+                    ),
                     timeout=timedelta(seconds=IDLE_S),
                 )
             except TimeoutError:
-                if self.tickets == seen and self._quiet():
+                if self.grants == seen and workflow.all_handlers_finished():
                     return  # idle: the next request starts a fresh limiter
                 continue
-            self._refill()
             workflow.continue_as_new(self.state)
 
-    def _quiet(self) -> bool:
-        return not self.queue and workflow.all_handlers_finished()
-
     @workflow.update(name="acquire")
-    async def acquire(self, request: LeaseRequest) -> Lease:
-        """Wait (first come, first served) until the bucket holds ``tokens``; take them."""
+    def acquire(self, batch: LeaseBatch) -> list[Lease]:
+        """Book the earliest slots that keep every limit, in order; return them at once."""
+        self.updates += 1
+        return [self._book(request) for request in batch.requests]
+
+    def _book(self, request: LeaseRequest) -> Lease:
         self._adopt(request)
-        asked = workflow.now()
-        self.tickets += 1
-        ticket = self.tickets
-        self.queue.append(ticket)
-        await workflow.wait_condition(lambda: self.queue[0] == ticket)
-        try:
-            while True:
-                self._refill()
-                need = min(request.tokens, self.state.burst)  # a huge request waits for full
-                if self.state.level >= need:
-                    break
-                rate = self.state.tokens_per_minute / 60
-                await workflow.sleep(
-                    timedelta(seconds=max(0.001, (need - self.state.level) / rate)),
-                    summary=f"{request.tokens} tokens for {request.who or 'a call'}",
-                )
-        finally:
-            self.queue.remove(ticket)
-        self.state.level -= request.tokens  # may go below zero: later callers wait longer
-        self.state.granted_total += request.tokens
+        state, now = self.state, workflow.now()
+        at = now
+        if state.tokens_per_minute and request.tokens:
+            rate = state.tokens_per_minute / 60
+            tat = max(state.token_tat or now, now) + timedelta(seconds=request.tokens / rate)
+            at = max(at, tat - timedelta(seconds=state.burst / rate))  # a full bucket's credit
+            state.token_tat = tat
+            state.granted_total += request.tokens
+        if state.requests_per_second:
+            # Slots start LEAD_S ahead: by the time the lease reaches its activity, ``now``
+            # is already a little in the past; a slot there would be sent at once, next
+            # to its successors, and bunch up.
+            at = max(at, state.request_tat or now, now + timedelta(seconds=LEAD_S))
+            state.request_tat = at + timedelta(seconds=1 / state.requests_per_second)
         self.grants += 1
-        now = workflow.now()
-        waited = (now - asked).total_seconds()
-        self.recent = [
-            *self.recent[-(RECENT - 1) :],
-            Grant(at=now, tokens=request.tokens, waited_s=waited, who=request.who),
-        ]
-        return Lease(tokens=request.tokens, granted_at=now, waited_s=waited)
+        waited = (at - now).total_seconds()
+        grant = Grant(at=at, tokens=request.tokens, waited_s=waited, who=request.who)
+        self.recent = [*self.recent[-(RECENT - 1) :], grant]
+        return Lease(tokens=request.tokens, granted_at=at, waited_s=waited)
 
     @workflow.signal(name="settle")
     def settle(self, settlement: Settlement) -> None:
         """Take what a call used beyond its lease. Nothing is given back when it used less:
         providers count a request's max output tokens against the limit when they get it."""
         extra = settlement.used - settlement.leased
-        if extra > 0:
-            self._refill()
-            self.state.level -= extra
-            self.state.granted_total += extra
+        state = self.state
+        if extra > 0 and state.tokens_per_minute:
+            now = workflow.now()
+            rate = state.tokens_per_minute / 60
+            state.token_tat = max(state.token_tat or now, now) + timedelta(seconds=extra / rate)
+            state.granted_total += extra
 
     @workflow.query(name="bucket")
     def bucket(self) -> LimiterState:
-        """The bucket now."""
-        self._refill()
+        """The limits and schedules now."""
         return self.state
 
     @workflow.query(name="recent")
     def recent_grants(self) -> list[Grant]:
-        """The last grants (time, tokens, wait)."""
+        """The last grants (slot time, tokens, wait)."""
         return self.recent
 
     def _adopt(self, request: LeaseRequest) -> None:
-        """The catalog may have changed the limit since this limiter started."""
-        burst = request.burst or request.tokens_per_minute
-        if (request.tokens_per_minute, burst) != (self.state.tokens_per_minute, self.state.burst):
-            self._refill()
-            self.state.tokens_per_minute = request.tokens_per_minute
-            self.state.burst = burst
-            self.state.level = min(self.state.level, float(burst))
-
-    def _refill(self) -> None:
-        now = workflow.now()
-        if self.state.at is not None:
-            elapsed = (now - self.state.at).total_seconds()
-            gained = elapsed * self.state.tokens_per_minute / 60
-            self.state.level = min(float(self.state.burst), self.state.level + gained)
-        self.state.at = now
+        """The catalog may have changed the limits since this limiter started."""
+        self.state.tokens_per_minute = request.tokens_per_minute
+        self.state.burst = request.burst or request.tokens_per_minute or 0
+        self.state.requests_per_second = request.requests_per_second

@@ -1,0 +1,168 @@
+"""Provider limits before each agent call: a lease from the provider's limiter workflow.
+
+``tokens_per_minute`` and ``requests_per_second`` must hold across every worker process,
+so the buckets are not in this process: they are the ``PodiumTokenLimiter`` workflow of
+the provider (``workflows/limiter.py``), started on first use by Update-with-Start.
+(``requests_per_second`` is also the provider task queue's dispatch rate, enforced by
+the Temporal server; that one lets a second after a lull see up to twice the rate,
+which the lease's one-slot bucket prevents.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from temporalio import activity
+from temporalio.client import Client, WithStartWorkflowOperation
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.service import RPCError
+
+from activities.contracts import AgentCall
+from activities.errors import ProviderTransportError
+from activities.providers.prompt import estimate_call
+from activities.queues import ORCHESTRATION_QUEUE
+from workflows.limiter import (
+    LIMITER_WORKFLOW,
+    Lease,
+    LeaseBatch,
+    LeaseRequest,
+    LimiterState,
+    Settlement,
+    limiter_id,
+)
+
+logger = logging.getLogger("podium.limits")
+BOOKING_S = 30.0
+BATCH = 200
+
+
+PACE = 0.97
+"""Requests are spaced for 97% of ``requests_per_second``: the jitter between a grant and
+the request's arrival at the provider never pushes a second over the limit."""
+
+
+async def lease(call: AgentCall) -> int:
+    """Book the call's slot with the provider's limiter and sleep until it comes; returns
+    the tokens leased (0 when the provider sets no tokens_per_minute)."""
+    provider = call.agent.provider
+    if not provider.tokens_per_minute and not provider.requests_per_second:
+        return 0
+    tokens = sum(estimate_call(call)) if provider.tokens_per_minute else 0
+    burst = provider.tokens_burst or provider.tokens_per_minute or 0
+    rps = provider.requests_per_second * PACE if provider.requests_per_second else None
+    request = LeaseRequest(
+        tokens=tokens,
+        tokens_per_minute=provider.tokens_per_minute,
+        burst=burst,
+        requests_per_second=rps,
+        who=f"{call.run_id}/{call.step_id}",
+    )
+    granted = await _book(provider.name, request)
+    delay = (granted.granted_at - datetime.now(UTC)).total_seconds()
+    if delay > 0:
+        if delay > 0.5:
+            logger.info(
+                "provider limits: %s waits %.2fs for its slot (%d tokens) at %s",
+                request.who,
+                delay,
+                tokens,
+                provider.name,
+            )
+        await asyncio.sleep(delay)
+    return tokens
+
+
+class _Booker:
+    """Gathers this process's lease requests for one provider into batched Updates, one
+    in flight at a time."""
+
+    def __init__(self, client: Client, provider: str) -> None:
+        self.client = client
+        self.provider = provider
+        self.pending: list[tuple[LeaseRequest, asyncio.Future[Lease]]] = []
+        self.sender: asyncio.Task[None] | None = None
+
+    async def book(self, request: LeaseRequest) -> Lease:
+        future: asyncio.Future[Lease] = asyncio.get_running_loop().create_future()
+        self.pending.append((request, future))
+        if self.sender is None or self.sender.done():
+            self.sender = asyncio.create_task(self._send())
+        return await future
+
+    async def _send(self) -> None:
+        while self.pending:
+            batch, self.pending = self.pending[:BATCH], self.pending[BATCH:]
+            try:
+                leases = await self._update([request for request, _ in batch])
+            except Exception as exc:
+                for _, future in batch:
+                    if not future.done():
+                        future.set_exception(exc)
+                continue
+            for (_, future), granted in zip(batch, leases, strict=True):
+                if not future.done():  # a cancelled call leaves its slot unused
+                    future.set_result(granted)
+
+    async def _update(self, requests: list[LeaseRequest]) -> list[Lease]:
+        """The Update (starting the limiter if needed), retried while the limiter moves to
+        a new run or the server is busy."""
+        delay = 0.05
+        deadline = time.monotonic() + BOOKING_S
+        first = requests[0]
+        while True:
+            start: WithStartWorkflowOperation[Any, Any] = WithStartWorkflowOperation(
+                LIMITER_WORKFLOW,
+                LimiterState(
+                    provider=self.provider,
+                    tokens_per_minute=first.tokens_per_minute,
+                    burst=first.burst or 0,
+                    requests_per_second=first.requests_per_second,
+                ),
+                id=limiter_id(self.provider),
+                task_queue=ORCHESTRATION_QUEUE,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                static_summary=f"rate limiter of provider {self.provider}",
+            )
+            try:
+                leases: list[Lease] = await self.client.execute_update_with_start_workflow(
+                    "acquire",
+                    LeaseBatch(requests=requests),
+                    start_workflow_operation=start,
+                    result_type=list[Lease],
+                )
+                return leases
+            except Exception as exc:
+                if time.monotonic() > deadline:
+                    raise ProviderTransportError(
+                        f"the rate limiter of provider {self.provider!r} did not answer for "
+                        f"{BOOKING_S:.0f}s: {exc}; is an orchestration worker running?"
+                    ) from None
+                await asyncio.sleep(delay * (0.5 + random.random()))
+                delay = min(1.0, delay * 2)
+
+
+_bookers: dict[tuple[int, str], _Booker] = {}
+
+
+async def _book(provider: str, request: LeaseRequest) -> Lease:
+    client = activity.client()
+    booker = _bookers.get((id(client), provider))
+    if booker is None:
+        booker = _bookers[(id(client), provider)] = _Booker(client, provider)
+    return await booker.book(request)
+
+
+async def settle(call: AgentCall, leased: int, used: int) -> None:
+    """Tell the limiter when the call used more than it leased (the estimate was low)."""
+    if not leased or used <= leased:
+        return
+    handle = activity.client().get_workflow_handle(limiter_id(call.agent.provider.name))
+    try:
+        await handle.signal("settle", Settlement(leased=leased, used=used))
+    except RPCError as exc:  # the limiter ended meanwhile: its successor starts full anyway
+        logger.warning("tokens/minute settlement not delivered: %s", exc)
