@@ -68,7 +68,9 @@ def _parser() -> argparse.ArgumentParser:
     approve.add_argument("--as", dest="user", help="who decides (default: PODIUM_USER or login)")
     approve.add_argument("--address")
 
-    resolve = sub.add_parser("resolve", help="decide what happens to a failed step")
+    resolve = sub.add_parser(
+        "resolve", help="decide a failed step, an exhausted budget or a missed deadline"
+    )
     resolve.add_argument("run")
     resolve.add_argument("request")
     resolve.add_argument("--retry", action="store_true", help="run the step again")
@@ -76,6 +78,14 @@ def _parser() -> argparse.ArgumentParser:
     resolve.add_argument("--supply", metavar="FILE", help="JSON file with the step's output")
     resolve.add_argument("--skip", action="store_true", help="go on without it (output null)")
     resolve.add_argument("--abort", action="store_true", help="stop the run")
+    resolve.add_argument(
+        "--continue",
+        dest="go_on",
+        action="store_true",
+        help="budget: let the waiting call(s) go ahead; deadline: keep waiting",
+    )
+    resolve.add_argument("--raise-usd", type=float, help="budget: the new USD limit")
+    resolve.add_argument("--raise-tokens", type=int, help="budget: the new token limit")
     resolve.add_argument("--comment", default="")
     resolve.add_argument("--as", dest="user")
     resolve.add_argument("--address")
@@ -203,6 +213,9 @@ async def _humans(args: argparse.Namespace) -> int:
                 skip=args.skip,
                 abort=args.abort,
                 inputs=args.inputs,
+                go_on=args.go_on,
+                raise_usd=args.raise_usd,
+                raise_tokens=args.raise_tokens,
             )
         except ValueError as exc:
             print(f"podium resolve: {exc}", file=sys.stderr)

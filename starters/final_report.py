@@ -25,6 +25,7 @@ from workflows.humans import DecisionRecord
 from workflows.plan import RunInput
 from workflows.state import (
     AgentTotals,
+    BudgetState,
     CompensationRecord,
     Progress,
     RunResult,
@@ -141,6 +142,10 @@ class RunReport(BaseModel):
     warnings: list[str]
     agents: list[AgentReport]
     totals: Totals
+    budget: BudgetState | None = None
+    """The run budget's limits and final ledger (when the spec set one)."""
+    deadline_at: datetime | None = None
+    deadline_missed: bool = False
 
 
 def percentile(values: list[float], q: float) -> float | None:
@@ -231,6 +236,9 @@ def build_report(run_id: str, run_input: dict[str, Any], state: RunState, output
         warnings=state.warnings,
         agents=[agent_report(name, t) for name, t in sorted(state.agents.items())],
         totals=_totals(steps, state),
+        budget=state.budget,
+        deadline_at=state.deadline_at,
+        deadline_missed=state.breached,
     )
 
 

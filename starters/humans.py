@@ -20,7 +20,7 @@ from temporalio.exceptions import TemporalError
 from temporalio.service import RPCError
 
 from activities.connection import connect
-from workflows.humans import DecisionInput, DecisionRecord
+from workflows.humans import BudgetRaise, DecisionInput, DecisionRecord
 from workflows.state import RunState
 
 
@@ -81,8 +81,16 @@ def resolve_input(
     skip: bool,
     abort: bool,
     inputs: str | None,
+    go_on: bool = False,
+    raise_usd: float | None = None,
+    raise_tokens: int | None = None,
 ) -> DecisionInput:
-    """The decision ``podium resolve`` sends; ValueError if the flags are wrong."""
+    """The decision ``podium resolve`` sends; ValueError if the flags are wrong.
+
+    Failed steps: --retry / --supply / --skip / --abort. Budget requests: --raise-usd /
+    --raise-tokens / --continue / --abort. Missed deadlines: --continue / --skip / --abort.
+    """
+    raising = raise_usd is not None or raise_tokens is not None
     chosen = [
         name
         for name, on in (
@@ -90,11 +98,17 @@ def resolve_input(
             ("supply", supply is not None),
             ("skip", skip),
             ("abort", abort),
+            ("continue", go_on),
+            ("raise", raising),
         )
         if on
     ]
     if len(chosen) != 1:
-        raise ValueError("choose exactly one of --retry, --supply FILE, --skip, --abort")
+        raise ValueError(
+            "choose exactly one of --retry, --supply FILE, --skip, --abort (failed step); "
+            "--raise-usd/--raise-tokens, --continue, --abort (budget); "
+            "--continue, --skip, --abort (missed deadline)"
+        )
     output: Any = None
     if supply is not None:
         try:
@@ -116,6 +130,7 @@ def resolve_input(
         comment=comment,
         output=output,
         inputs=edited,
+        budget=BudgetRaise(usd=raise_usd, tokens=raise_tokens) if raising else None,
     )
 
 

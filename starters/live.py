@@ -138,6 +138,28 @@ def waiting_lines(state: RunState) -> list[str]:
     return lines
 
 
+def limit_lines(state: RunState) -> list[str]:
+    """The run's budget (spent, reserved, limit) and deadline, when it has them."""
+    lines = []
+    budget = state.budget
+    if budget is not None:
+        limits = [f"${budget.usd:g}" if budget.usd is not None else "", ""]
+        if budget.tokens is not None:
+            limits[1] = f"{budget.tokens} tokens"
+        lines.append(
+            f"  budget {' / '.join(x for x in limits if x)} ({budget.on_exceed} on exceed): "
+            f"spent ${budget.spent_usd:.6f}, {budget.spent_tokens} tokens in {budget.calls} "
+            f"calls; reserved ${budget.reserved_usd:.6f}"
+            + (f" — exhausted: {budget.exhausted}" if budget.exhausted else "")
+        )
+    if state.deadline_at is not None:
+        lines.append(
+            f"  deadline {state.deadline_at:%Y-%m-%d %H:%M:%S} UTC"
+            + (" — MISSED" if state.breached else "")
+        )
+    return lines
+
+
 def frame(run_id: str, state: RunState, *, tty: bool = False, now: datetime | None = None) -> Group:
     """Header, totals line, steps table and what the run waits for (one redraw)."""
     now = now or datetime.now(UTC)
@@ -152,11 +174,9 @@ def frame(run_id: str, state: RunState, *, tty: bool = False, now: datetime | No
     header = f"{state.spec} run {run_id}: {state.status}" + (
         f" — {state.error}" if state.error else ""
     )
-    parts: list[RenderableType] = [
-        Text(header),
-        Text(summary),
-        steps_table(state, tty=tty, now=now),
-    ]
+    parts: list[RenderableType] = [Text(header), Text(summary)]
+    parts += [Text(line) for line in limit_lines(state)]
+    parts.append(steps_table(state, tty=tty, now=now))
     parts += [Text(line) for line in waiting_lines(state)]
     return Group(*parts)
 

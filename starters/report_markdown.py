@@ -51,8 +51,37 @@ def to_markdown(report: RunReport) -> str:
         lines += ["", "## Output", "", "```json"]
         lines += [json.dumps(report.output, indent=2, ensure_ascii=False, default=str), "```"]
     lines += _steps(report) + _recovery(report) + _people(report) + _undo_and_flags(report)
-    lines += _agents(report) + _totals(report)
+    lines += _agents(report) + _totals(report) + _limits(report)
     return "\n".join(lines)
+
+
+def _limits(report: RunReport) -> list[str]:
+    lines = []
+    budget = report.budget
+    if budget is not None:
+        limit = " / ".join(
+            x
+            for x in (
+                f"${budget.usd:g}" if budget.usd is not None else "",
+                f"{budget.tokens} tokens" if budget.tokens is not None else "",
+            )
+            if x
+        )
+        lines += [
+            "",
+            "## Budget",
+            "",
+            f"- limit {limit}, on exceed: {budget.on_exceed}",
+            f"- spent ${budget.spent_usd:.6f} and {budget.spent_tokens} tokens "
+            f"in {budget.calls} calls",
+        ]
+        lines += [f"- {entry}" for entry in budget.history]
+        if budget.exhausted:
+            lines.append(f"- exhausted: {budget.exhausted}")
+    if report.deadline_at is not None:
+        missed = " — **missed**" if report.deadline_missed else ""
+        lines += ["", "## Deadline", "", f"- {when(report.deadline_at)}{missed}"]
+    return lines
 
 
 def _steps(report: RunReport) -> list[str]:

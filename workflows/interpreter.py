@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
         apply_decision,
         check_decision,
     )
+    from workflows.metrics import count_run
     from workflows.plan import Node, Plan, RunInput, tracked
     from workflows.state import BudgetState, RunResult, RunState, StepState
 
@@ -231,6 +232,7 @@ class PodiumRun:
             ]
         )
         self._show(status if error is None else f"failed: {error}")
+        count_run(self.state.spec, status)
 
     def _show(self, headline: str | None = None) -> None:
         state = self.state

@@ -167,3 +167,49 @@ async def test_status_shows_steps_and_what_the_run_waits_for(client, address, wr
     await handle.result()
     code, out, _ = await podium("status", handle.id, "--address", address)
     assert code == 0 and ": completed" in out and "waiting:" not in out
+
+
+async def test_resolve_raises_a_budget_from_the_command_line(client, address, write_spec):
+    catalog = {
+        "agents": {
+            "pricey": {
+                "model": "scripted",
+                "price": {"input_per_mtok": 10000, "output_per_mtok": 10000},
+                "max_output_tokens": 100,
+                "script": [{"output": "done"}],
+            }
+        }
+    }
+    spec = {
+        "name": "budget_cli",
+        "agents": "agents.yaml",
+        "budget": {"usd": 0.0001, "on_exceed": "escalate", "escalate_to": ["cfo"]},
+        "steps": [{"id": "work", "agent": "pricey"}],
+    }
+    handle = await start_run(client, compile_spec(write_spec(spec, catalog)), {})
+    await waiting(handle)
+    code, out, err = await podium("status", handle.id, "--address", address)
+    assert "work-1" in out and "budget" in out.lower()
+    code, _, err = await podium(
+        "resolve",
+        handle.id,
+        "work-1",
+        "--raise-usd",
+        "0.00001",
+        "--as",
+        "cfo",
+        "--address",
+        address,
+    )
+    assert code == 1 and "below what the waiting call needs" in err
+    code, out, err = await podium(
+        "resolve", handle.id, "work-1", "--raise-usd", "5", "--as", "cfo", "--address", address
+    )
+    assert code == 0 and "work-1 → raise by cfo" in out, err
+    result = await handle.result()
+    assert result.output == "done" and result.state.budget.usd == 5
+    code, out, err = await podium("report", handle.id, "--address", address)
+    assert code == 0, err
+    assert "## Budget" in out and "- usd limit 0.0001 → 5.0 by cfo (update)" in out
+    code, out, err = await podium("status", handle.id, "--address", address)
+    assert "budget $5 (escalate on exceed): spent $" in out and "in 1 calls" in out

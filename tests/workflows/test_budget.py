@@ -179,6 +179,8 @@ async def test_repairs_and_fallbacks_are_each_charged_once(client, write_spec):
     assert state.budget is not None and state.budget.calls == 3
     assert state.budget.spent_tokens == state.usage.total_tokens > 0
     assert state.budget.spent_usd == pytest.approx(state.cost_usd, abs=1e-9)
+    per_agent = sum(a.input_tokens + a.output_tokens for a in state.agents.values())
+    assert per_agent == state.usage.total_tokens  # billed failures are in the agent totals too
 
 
 async def test_a_step_cap_fails_that_step_only(client, write_spec):

@@ -63,11 +63,12 @@ async def run_agent_node(
                 error_type, message = describe(exc)
                 details = _details(exc)
                 paid = _paid(details)  # an answer that failed its schema was still billed
-                settle(reservation, paid, float(details.get("cost_usd") or 0.0))
+                billed = float(details.get("cost_usd") or 0.0)
+                settle(reservation, paid, billed)
                 if paid is not None:
-                    ctx.charge(owner, paid, float(details.get("cost_usd") or 0.0))
+                    ctx.charge(owner, paid, billed)
                 if not isinstance(exc.cause, CancelledError):  # a lost race is no failure
-                    ctx.note_failure(agent.name, error_type)
+                    ctx.note_failure(agent.name, error_type, paid, billed)
                 if error_type == "OutputSchemaError" and round_no < agent.repair_attempts:
                     repair = RepairRequest(
                         previous=str(details.get("content") or ""),

@@ -95,9 +95,15 @@ class Ctx:
         )
         merge_agents(self.state.agents, {agent: one})
 
-    def note_failure(self, agent: str, error_type: str) -> None:
-        """Count a call that failed for good against its agent."""
-        merge_agents(self.state.agents, {agent: AgentTotals(failed=1, errors={error_type: 1})})
+    def note_failure(
+        self, agent: str, error_type: str, billed: Usage | None = None, cost_usd: float = 0.0
+    ) -> None:
+        """Count a call that failed for good against its agent (with what it was billed,
+        e.g. for an answer that failed its schema)."""
+        one = AgentTotals(failed=1, errors={error_type: 1}, cost_usd=cost_usd)
+        if billed is not None:
+            one.input_tokens, one.output_tokens = billed.input_tokens, billed.output_tokens
+        merge_agents(self.state.agents, {agent: one})
 
 
 def failure(message: str, type_: str = "StepFailed", **details: Any) -> ApplicationError:

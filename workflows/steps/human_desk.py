@@ -13,6 +13,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.notify import Notification, notify
     from activities.queues import ORCHESTRATION_QUEUE
     from workflows.humans import DecisionRecord, HumanRequest, RequestKind
+    from workflows.metrics import observe_human_wait
 
 from workflows.steps.execute import Ctx
 
@@ -76,8 +77,15 @@ async def wait_for_decision(
             ctx.humans_changed()
             raise
         ctx.humans_changed()  # decided (a decision that raced the deadline still wins)
+        _waited(ctx, request)
         return request.decision
+    _waited(ctx, request)
     return None
+
+
+def _waited(ctx: Ctx, request: HumanRequest) -> None:
+    seconds = (workflow.now() - request.opened_at).total_seconds()
+    observe_human_wait(ctx.state.spec, request.kind, seconds)
 
 
 def close_by_timeout(ctx: Ctx, request: HumanRequest, outcome: str) -> DecisionRecord:
