@@ -190,7 +190,11 @@ async def main() -> None:
         for process in workers:
             os.killpg(process.pid, signal.SIGTERM)
         for process in workers:
-            process.wait(timeout=30)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
 
     calls = sum(len(r.output) for r in results)
     arrivals = sorted(provider.arrivals)

@@ -30,6 +30,7 @@ def _parser() -> argparse.ArgumentParser:
     dev = sub.add_parser("dev", help="start the Temporal dev server and a worker until Ctrl-C")
     dev.add_argument("--port", type=int, default=7233)
     dev.add_argument("--ui-port", type=int, default=8233)
+    dev.add_argument("--metrics-port", type=int, help="worker's Prometheus endpoint port")
 
     sub.add_parser("worker", help="run a worker (see `podium worker --help`)", add_help=False)
 
@@ -136,7 +137,7 @@ def dispatch(argv: list[str]) -> int:
     if args.command == "dev":
         from starters import dev
 
-        return dev.main(args.port, args.ui_port)
+        return dev.main(args.port, args.ui_port, args.metrics_port)
     if args.command == "validate":
         from starters import validate
 
@@ -232,6 +233,9 @@ def main() -> None:
     except (RuntimeError, TemporalError, RPCError) as exc:  # connection refused, unknown run…
         print(f"podium: {getattr(exc, 'message', None) or exc}", file=sys.stderr)
         code = 1
+    telemetry = sys.modules.get("activities.telemetry")
+    if telemetry is not None:  # spans of this command, when tracing is on
+        telemetry.flush_traces()
     sys.stdout.flush()
     sys.stderr.flush()
     # temporalio/sdk-python#300: skip interpreter teardown once output is flushed.

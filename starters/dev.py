@@ -16,8 +16,15 @@ STATE_DIR = Path(".podium")
 class DevStack:
     """Dev server (unless one already listens on the port) and a worker process."""
 
-    def __init__(self, port: int = 7233, ui_port: int = 8233, state_dir: Path = STATE_DIR):
+    def __init__(
+        self,
+        port: int = 7233,
+        ui_port: int = 8233,
+        state_dir: Path = STATE_DIR,
+        metrics_port: int | None = None,
+    ):
         self.state_dir = state_dir
+        self.metrics_port = metrics_port
         self.server = DevServer(port=port, ui_port=ui_port, db=state_dir / "temporal.db")
         self.worker: subprocess.Popen[bytes] | None = None
         self.reused_server = False
@@ -40,7 +47,8 @@ class DevStack:
                 flush=True,
             )
             self.server.start()
-        self.worker = start_worker(self.address, self.state_dir / "worker.log")
+        extra = ["--metrics-port", str(self.metrics_port)] if self.metrics_port else []
+        self.worker = start_worker(self.address, self.state_dir / "worker.log", extra=extra)
 
     def stop(self) -> None:
         """Stop what this stack started (worker first, then the server)."""
@@ -50,13 +58,15 @@ class DevStack:
             self.server.stop()
 
 
-def start_worker(address: str, log: Path, timeout_s: float = 60.0) -> subprocess.Popen[bytes]:
+def start_worker(
+    address: str, log: Path, timeout_s: float = 60.0, extra: list[str] | None = None
+) -> subprocess.Popen[bytes]:
     """Start ``python -m workers`` against ``address``; wait for its ready line in ``log``."""
     log.parent.mkdir(parents=True, exist_ok=True)
     offset = log.stat().st_size if log.exists() else 0
     with open(log, "ab") as sink:
         process = subprocess.Popen(
-            [sys.executable, "-m", "workers", "--address", address],
+            [sys.executable, "-m", "workers", "--address", address, *(extra or [])],
             stdout=sink,
             stderr=sink,
             start_new_session=True,
@@ -74,9 +84,9 @@ def start_worker(address: str, log: Path, timeout_s: float = 60.0) -> subprocess
         time.sleep(0.1)
 
 
-def main(port: int = 7233, ui_port: int = 8233) -> int:
-    """Run the dev stack until Ctrl-C."""
-    stack = DevStack(port, ui_port)
+def main(port: int = 7233, ui_port: int = 8233, metrics_port: int | None = None) -> int:
+    """Run the dev stack until Ctrl-C (``metrics_port``: the worker's Prometheus endpoint)."""
+    stack = DevStack(port, ui_port, metrics_port=metrics_port)
     try:
         stack.start()
         print(
