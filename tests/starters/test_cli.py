@@ -38,6 +38,13 @@ def test_validate_ok_and_warns_about_offline_fallback():
     assert "OK" in proc.stdout and "OPENAI_API_KEY is not set" in proc.stdout
 
 
+def test_validate_shows_the_budget_and_deadline():
+    proc = podium("validate", "specs/deal_review.yaml")
+    assert proc.returncode == 0, proc.stderr
+    assert "budget: $0.5, on exceed escalate" in proc.stdout
+    assert "deadline: 2d after the start, on breach notify" in proc.stdout
+
+
 def test_validate_prints_every_problem_with_file_and_line(write_spec):
     path = write_spec(
         {
