@@ -54,6 +54,11 @@ class CircuitBreaker:
             return True
         return False
 
+    def release(self) -> None:
+        """Give back a probe that was let through but never made (another breaker refused
+        the call, or it was cancelled): the next call may probe instead."""
+        self.probing = False
+
     def record(self, ok: bool) -> None:
         """Count a finished call; open or close the circuit as needed."""
         was_open = self.opened_at is not None

@@ -9,6 +9,7 @@ attempt at once so the workflow can move on (repair, fallback, escalation).
     ├── RetryableError                         retried
     │   ├── ProviderTransportError             connect / read / write failure, timeout
     │   ├── ProviderBadResponse                body is not the JSON a provider must send
+    │   ├── LimiterUnavailable                 the provider's rate limiter did not answer
     │   └── ProviderHTTPError
     │       ├── ProviderRequestTimeout         HTTP 408
     │       ├── ProviderConflict               HTTP 409
@@ -75,6 +76,11 @@ class ProviderTransportError(RetryableError):
     """The request never got an HTTP answer (connect/read failure, client timeout)."""
 
 
+class LimiterUnavailable(RetryableError):
+    """The provider's limiter workflow did not answer (no orchestration worker running?);
+    not counted against the provider's circuit."""
+
+
 class ProviderBadResponse(RetryableError):
     """The provider answered 2xx with a body that is not a chat completion."""
 
@@ -127,6 +133,7 @@ ERROR_TYPES: dict[str, type[AgentCallError]] = {
     cls.__name__: cls
     for cls in (
         ProviderTransportError,
+        LimiterUnavailable,
         ProviderBadResponse,
         ProviderRequestTimeout,
         ProviderConflict,

@@ -18,12 +18,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from temporalio import activity
-from temporalio.client import Client, WithStartWorkflowOperation
+from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError
 
 from activities.contracts import AgentCall
-from activities.errors import ProviderTransportError
+from activities.errors import LimiterUnavailable
 from activities.providers.prompt import estimate_call
 from activities.queues import ORCHESTRATION_QUEUE
 from workflows.limiter import (
@@ -129,18 +129,27 @@ class _Booker:
                 static_summary=f"rate limiter of provider {self.provider}",
             )
             try:
-                leases: list[Lease] = await self.client.execute_update_with_start_workflow(
-                    "acquire",
-                    LeaseBatch(requests=requests),
-                    start_workflow_operation=start,
-                    result_type=list[Lease],
+                leases: list[Lease] = await asyncio.wait_for(
+                    self.client.execute_update_with_start_workflow(
+                        "acquire",
+                        LeaseBatch(requests=requests),
+                        start_workflow_operation=start,
+                        result_type=list[Lease],
+                    ),
+                    timeout=max(1.0, deadline - time.monotonic()),
                 )
                 return leases
-            except Exception as exc:
-                if time.monotonic() > deadline:
-                    raise ProviderTransportError(
+            except WorkflowUpdateFailedError as exc:  # refused by the limiter: will not change
+                raise LimiterUnavailable(
+                    f"the rate limiter of provider {self.provider!r} refused the booking: "
+                    f"{exc.cause or exc}"
+                ) from None
+            except Exception as exc:  # busy, moving to a new run, or not running
+                if time.monotonic() >= deadline:
+                    raise LimiterUnavailable(
                         f"the rate limiter of provider {self.provider!r} did not answer for "
-                        f"{BOOKING_S:.0f}s: {exc}; is an orchestration worker running?"
+                        f"{BOOKING_S:.0f}s ({type(exc).__name__}: {exc}); is an orchestration "
+                        "worker running?"
                     ) from None
                 await asyncio.sleep(delay * (0.5 + random.random()))
                 delay = min(1.0, delay * 2)

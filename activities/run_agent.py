@@ -12,6 +12,7 @@ from activities.circuit import breaker_for
 from activities.contracts import AgentCall, AgentResult, Usage
 from activities.errors import (
     AgentCallError,
+    LimiterUnavailable,
     ProviderNotConfigured,
     ProviderUnavailable,
     RetryableError,
@@ -50,13 +51,18 @@ async def _call_once(call: AgentCall) -> AgentResult:
             )
         if agent.circuit:  # the agent's max_error_rate
             breakers.append(breaker_for(f"agent {agent.name!r}", agent.circuit))
-        for breaker in breakers:
-            if not breaker.allow():
-                raise ProviderUnavailable(
-                    f"{breaker.provider} is unavailable: its circuit is open after repeated "
-                    "failures (calls fail fast; fallbacks take over)"
-                )
+        closed = next((b for b in breakers if b.state == "open"), None)
+        allowed = [b for b in breakers if closed is None and b.allow()]
+        if closed is not None or len(allowed) < len(breakers):
+            for breaker in allowed:
+                breaker.release()
+            refusing = closed or next(b for b in breakers if b not in allowed)
+            raise ProviderUnavailable(
+                f"{refusing.provider} is unavailable: its circuit is open after repeated "
+                "failures (calls fail fast; fallbacks take over)"
+            )
         leased = used = 0
+        recorded = False
         try:
             async with heartbeating(max(0.2, agent.heartbeat_s / 3)):
                 leased = await limits.lease(call)  # waits here for tokens/minute, requests/second
@@ -69,16 +75,26 @@ async def _call_once(call: AgentCall) -> AgentResult:
                     raise
                 finally:
                     await limits.settle(call, leased, used)
+        except LimiterUnavailable:
+            raise  # not the provider's fault: the breakers do not count it
         except RetryableError:
+            recorded = True
             for breaker in breakers:
                 breaker.record(ok=False)
             raise
         except AgentCallError:
+            recorded = True
             for breaker in breakers:  # the provider answered (e.g. invalid output, 4xx)
                 breaker.record(ok=breaker.provider.startswith("provider"))
             raise
-        for breaker in breakers:
-            breaker.record(ok=True)
+        else:
+            recorded = True
+            for breaker in breakers:
+                breaker.record(ok=True)
+        finally:
+            if not recorded:  # cancelled, or no call made: a probe is given back
+                for breaker in breakers:
+                    breaker.release()
     except AgentCallError as exc:
         exc.details["attempt"] = activity.info().attempt
         if isinstance(exc.details.get("usage"), dict):

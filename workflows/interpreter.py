@@ -85,7 +85,15 @@ class PodiumRun:
         except ApplicationError as exc:
             await self._undo()
             self._close("failed", error=exc.message)
-            raise
+            # the spend travels with the failure (a parent rolls it up)
+            spent = {"usage": self.state.usage.model_dump(), "cost_usd": self.state.cost_usd}
+            raise ApplicationError(
+                exc.message,
+                *exc.details,
+                {"podium_spend": spent},
+                type=exc.type,
+                non_retryable=True,
+            ) from None
         except asyncio.CancelledError:  # cancelled from the CLI or Web UI
             await self._undo()
             self._close("cancelled", error="cancelled")

@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 
 from pydantic import Field
 from temporalio import workflow
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.contracts import Contract
@@ -41,6 +42,10 @@ IDLE_S = 600.0
 RECENT = 200
 LEAD_S = 0.25
 """How far ahead of the limiter's clock request slots are booked (see ``_book``)."""
+
+
+def _seconds(value: float) -> timedelta:
+    return timedelta(seconds=value)
 
 
 def limiter_id(provider: str) -> str:
@@ -129,10 +134,15 @@ class PodiumTokenLimiter:
                     timeout=timedelta(seconds=IDLE_S),
                 )
             except TimeoutError:
-                if self.grants == seen and workflow.all_handlers_finished():
+                if self.grants == seen and workflow.all_handlers_finished() and self._drained():
                     return  # idle: the next request starts a fresh limiter
                 continue
             workflow.continue_as_new(self.state)
+
+    def _drained(self) -> bool:
+        """Every booked slot has passed and the token bucket is full again."""
+        now = workflow.now()
+        return all(t is None or t <= now for t in (self.state.token_tat, self.state.request_tat))
 
     @workflow.update(name="acquire")
     def acquire(self, batch: LeaseBatch) -> list[Lease]:
@@ -141,21 +151,26 @@ class PodiumTokenLimiter:
         return [self._book(request) for request in batch.requests]
 
     def _book(self, request: LeaseRequest) -> Lease:
-        self._adopt(request)
+        try:
+            self._adopt(request)
+        except ValueError as exc:  # fails this Update, not the limiter's workflow task
+            raise ApplicationError(str(exc), type="BadLimits", non_retryable=True) from None
         state, now = self.state, workflow.now()
         at = now
-        if state.tokens_per_minute and request.tokens:
-            rate = state.tokens_per_minute / 60
-            tat = max(state.token_tat or now, now) + timedelta(seconds=request.tokens / rate)
-            at = max(at, tat - timedelta(seconds=state.burst / rate))  # a full bucket's credit
-            state.token_tat = tat
-            state.granted_total += request.tokens
+        rate = (state.tokens_per_minute or 0) / 60
+        if rate and request.tokens:
+            cost = timedelta(seconds=request.tokens / rate)
+            # earliest time the bucket holds the tokens (a full bucket's credit is `burst`)
+            at = max(at, max(state.token_tat or now, now) + cost - _seconds(state.burst / rate))
         if state.requests_per_second:
             # Slots start LEAD_S ahead: by the time the lease reaches its activity, ``now``
             # is already a little in the past; a slot there would be sent at once, next
             # to its successors, and bunch up.
             at = max(at, state.request_tat or now, now + timedelta(seconds=LEAD_S))
             state.request_tat = at + timedelta(seconds=1 / state.requests_per_second)
+        if rate and request.tokens:  # consumed when the request is really sent: at `at`
+            state.token_tat = max(state.token_tat or now, at) + cost
+            state.granted_total += request.tokens
         self.grants += 1
         waited = (at - now).total_seconds()
         grant = Grant(at=at, tokens=request.tokens, waited_s=waited, who=request.who)
@@ -186,6 +201,8 @@ class PodiumTokenLimiter:
 
     def _adopt(self, request: LeaseRequest) -> None:
         """The catalog may have changed the limits since this limiter started."""
+        if (request.tokens_per_minute or 0) < 0 or (request.requests_per_second or 0) < 0:
+            raise ValueError("limits must be positive")
         self.state.tokens_per_minute = request.tokens_per_minute
         self.state.burst = request.burst or request.tokens_per_minute or 0
         self.state.requests_per_second = request.requests_per_second

@@ -53,25 +53,27 @@ class BudgetState(Contract):
     reserved_tokens: int = 0
     calls: int = 0
     """Calls settled against this ledger."""
+    in_flight: int = 0
+    """Reservations not yet settled (calls in flight, child runs)."""
     exhausted: str | None = None
     """Why no new call may start (set when a ``fail`` budget ran out)."""
     history: list[str] = Field(default_factory=list)
     """Raises and go-aheads decided by people."""
 
-    def shortfall(self, usd: float, tokens: int) -> str | None:
+    def shortfall(self, usd: float, tokens: int, *, counting_reserved: bool = True) -> str | None:
         """Why a call estimated at ``usd``/``tokens`` does not fit, or None if it does."""
         if self.exhausted:
             return self.exhausted
-        if self.usd is not None and self.spent_usd + self.reserved_usd + usd > self.usd + 1e-12:
+        held_usd = self.reserved_usd if counting_reserved else 0.0
+        held_tokens = self.reserved_tokens if counting_reserved else 0
+        if self.usd is not None and self.spent_usd + held_usd + usd > self.usd + 1e-12:
             return (
-                f"${self.spent_usd:.6f} spent + ${self.reserved_usd:.6f} reserved + "
+                f"${self.spent_usd:.6f} spent + ${held_usd:.6f} reserved + "
                 f"${usd:.6f} estimated for this call > budget ${self.usd:.6f}"
             )
-        if self.tokens is not None and self.spent_tokens + self.reserved_tokens + tokens > (
-            self.tokens
-        ):
+        if self.tokens is not None and self.spent_tokens + held_tokens + tokens > self.tokens:
             return (
-                f"{self.spent_tokens} tokens spent + {self.reserved_tokens} reserved + {tokens} "
+                f"{self.spent_tokens} tokens spent + {held_tokens} reserved + {tokens} "
                 f"estimated for this call > budget {self.tokens} tokens"
             )
         return None

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workflows.expressions import ROOTS, ExpressionError, literal, references
+from workflows.humans import RUN_SCOPE
 from workflows.problems import Reporter, suggest
 from workflows.spec import StepEntry
 from workflows.yamlfile import Loc, YamlDocument
@@ -78,6 +79,14 @@ class StepGraph:
                 loc + ("id",),
                 f"step id {step.id!r} is not a plain name",
                 "use letters, digits and '_' (it is read as steps.<id> in expressions)",
+            )
+            return False
+        if step.id == RUN_SCOPE:
+            self.report.problem(
+                self.doc,
+                loc + ("id",),
+                f"step id {RUN_SCOPE!r} is reserved",
+                f"requests about the whole run are named {RUN_SCOPE}-<n>: pick another id",
             )
             return False
         if step.id in self.named:

@@ -26,12 +26,12 @@ CATALOG = {
             "max_output_tokens": 50,
             "script": [{"output": "forty characters of text, padded out...."}],
         },
-        "slow-writer": {
+        "slow-writer": {  # uses nearly all it reserves: 200 characters = 50 tokens
             "model": "scripted",
             "price": {"input_per_mtok": 1000, "output_per_mtok": 2000},
-            "max_output_tokens": 50,
+            "max_output_tokens": 52,
             "latency": "1s",
-            "script": [{"output": "forty characters of text, padded out...."}],
+            "script": [{"output": "x" * 200}],
         },
         "sloppy": {
             "model": "scripted",
@@ -149,7 +149,9 @@ async def test_exhausted_mid_parallel_stops_new_calls_and_settles_in_flight(clie
     plan = compile_spec(write_spec(spec, CATALOG))
     agent = plan.agents_used()["slow-writer"]
     need = estimate(agent, {"topic": "budgets"}, None).total_tokens
-    spec["budget"] = {"tokens": 2 * need}  # room for two in-flight estimates, not three
+    # Room for two in-flight estimates; the third waits for them to settle, and then
+    # still does not fit.
+    spec["budget"] = {"tokens": 2 * need}
     handle = await start_run(client, compile_spec(write_spec(spec, CATALOG)), {})
     with pytest.raises(WorkflowFailureError) as info:
         await handle.result()
@@ -210,3 +212,48 @@ def test_bad_budgets_and_deadlines_are_compile_errors(write_spec, field, value, 
         compile_spec(write_spec(spec, CATALOG))
     text = str(info.value)
     assert message in text and field in text
+
+
+async def test_a_call_that_fits_once_in_flight_calls_settle_waits_instead_of_failing(
+    client, write_spec
+):
+    spec = {
+        "name": "fits_later",
+        "agents": "agents.yaml",
+        "steps": [
+            {
+                "id": "fan",
+                "parallel": [
+                    {"id": k, "agent": "writer", "with": {"topic": "'budgets'"}}
+                    for k in ("x", "y", "z")
+                ],
+            }
+        ],
+    }
+    plan = compile_spec(write_spec(spec, CATALOG))
+    need = estimate(plan.agents_used()["writer"], {"topic": "budgets"}, None).total_tokens
+    spec["budget"] = {"tokens": 2 * need}  # three estimates do not fit at once; three calls do
+    result = await (await start_run(client, compile_spec(write_spec(spec, CATALOG)), {})).result()
+    assert result.state.budget is not None and result.state.budget.calls == 3
+    assert result.state.budget.spent_tokens == result.state.usage.total_tokens < 2 * need
+
+
+async def test_a_sub_workflow_spends_from_the_parents_budget(client, write_spec, tmp_path):
+    used, cost, need, _ = await one_call(client, write_spec)
+    write_spec(three_steps(), CATALOG, name="child.yaml")
+    parent = {
+        "name": "parent",
+        "agents": "agents.yaml",
+        "budget": {"tokens": used.total_tokens + need.total_tokens},
+        "steps": [{"id": "sub", "workflow": "child.yaml"}],
+    }
+    handle = await start_run(client, compile_spec(write_spec(parent, CATALOG)), {})
+    with pytest.raises(WorkflowFailureError) as info:
+        await handle.result()
+    assert info.value.cause.type == "BudgetExceeded"
+    state = await handle.query("status", result_type=RunState)
+    assert state.status == "failed"
+    # the child's two calls were paid from (and rolled up into) the parent's budget
+    assert state.budget is not None and state.budget.spent_tokens == 2 * used.total_tokens
+    assert state.cost_usd == pytest.approx(2 * cost, abs=1e-9)
+    assert state.budget.in_flight == 0 and state.budget.reserved_tokens == 0

@@ -156,3 +156,11 @@ async def test_a_run_deadline_escalation_cannot_skip_but_may_continue(client, wr
     )
     result = await handle.result()
     assert result.output == "slow answer" and result.state.breached
+
+
+def test_the_step_id_run_is_reserved(write_spec):
+    from workflows.problems import CompileError
+
+    with pytest.raises(CompileError) as info:
+        compile_spec(write_spec(spec({"id": "run", "agent": "quick"}), CATALOG))
+    assert "step id 'run' is reserved" in str(info.value)

@@ -67,24 +67,34 @@ async def fan_out(
         return 1 if join == "any" else quorum or len(branches)
 
     pending = list(order)
-    while pending:
-        done, _ = await workflow.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-        finished = set(done)
-        for task in [t for t in order if t in finished]:
-            name = names[task]
-            if task.cancelled():
-                outcomes[name] = BranchOutcome("cancelled")
-            elif (exc := task.exception()) is not None:
-                outcomes[name] = BranchOutcome("failed", error=exc)
-                if failure is None and (name not in tolerate or _fatal(exc)):
-                    failure = (name, exc)
-            else:
-                outcomes[name] = BranchOutcome("ok", value=task.result())
-        pending = [t for t in pending if t not in finished]
-        succeeded = sum(1 for o in outcomes.values() if o.status == "ok")
-        reachable = succeeded + len(pending) >= needed()
-        if failure is not None or (succeeded >= needed() and join != "all") or not reachable:
-            break
+    try:
+        while pending:
+            done, _ = await workflow.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+            finished = set(done)
+            for task in [t for t in order if t in finished]:
+                name = names[task]
+                if task.cancelled():
+                    outcomes[name] = BranchOutcome("cancelled")
+                elif (exc := task.exception()) is not None:
+                    outcomes[name] = BranchOutcome("failed", error=exc)
+                    if failure is None and (name not in tolerate or _fatal(exc)):
+                        failure = (name, exc)
+                else:
+                    outcomes[name] = BranchOutcome("ok", value=task.result())
+            pending = [t for t in pending if t not in finished]
+            succeeded = sum(1 for o in outcomes.values() if o.status == "ok")
+            reachable = succeeded + len(pending) >= needed()
+            if failure is not None or (succeeded >= needed() and join != "all") or not reachable:
+                break
+    except asyncio.CancelledError:  # the step itself was cancelled: stop every branch
+        for task in pending:
+            task.cancel()
+        for task in pending:
+            try:
+                await task
+            except BaseException:  # noqa: BLE001 - they end however they end
+                pass
+        raise
     for task in pending:
         task.cancel()
     for task in pending:

@@ -65,10 +65,12 @@ async def run_agent_node(
                 paid = _paid(details)  # an answer that failed its schema was still billed
                 billed = float(details.get("cost_usd") or 0.0)
                 settle(reservation, paid, billed)
+                reservation = None
                 if paid is not None:
                     ctx.charge(owner, paid, billed)
-                if not isinstance(exc.cause, CancelledError):  # a lost race is no failure
-                    ctx.note_failure(agent.name, error_type, paid, billed)
+                if isinstance(exc.cause, CancelledError):  # we were cancelled: no fallbacks
+                    raise
+                ctx.note_failure(agent.name, error_type, paid, billed)
                 if error_type == "OutputSchemaError" and round_no < agent.repair_attempts:
                     repair = RepairRequest(
                         previous=str(details.get("content") or ""),
@@ -91,7 +93,11 @@ async def run_agent_node(
                 if step_next.startswith("repair"):
                     continue
                 break
-            settle(reservation, result.usage, result.cost_usd)
+            else:
+                settle(reservation, result.usage, result.cost_usd)
+                reservation = None
+            finally:  # cancelled before an answer, or anything unexpected: release it
+                settle(reservation, None, 0.0)
             ctx.charge_result(owner, result, agent.name)
             if track:
                 assert owner is not None

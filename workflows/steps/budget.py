@@ -62,6 +62,10 @@ async def reserve(
     tokens = need.total_tokens
     ledgers = [ledger for _, ledger in caps] + ([run] if run is not None else [])
     while True:
+        busy = next((b for b in ledgers if _after_in_flight(b, usd, tokens)), None)
+        if busy is not None:  # it fits once the calls in flight settle (below their estimates)
+            await _released(busy)
+            continue
         for owner, cap in caps:
             why = cap.shortfall(usd, tokens)
             if why is not None:
@@ -78,11 +82,42 @@ async def reserve(
         if run.on_exceed == "fail" or run.exhausted:
             await _stop(ctx, run, why, step_id, agent)
         if await _ask(ctx, run, why, step_id, agent, usd, tokens) == "continue":
-            break
+            break  # (after "raise" or a withdrawn request: check again)
     for ledger in ledgers:
         ledger.reserved_usd = round(ledger.reserved_usd + usd, 8)
         ledger.reserved_tokens += tokens
+        ledger.in_flight += 1
     return Reservation(ledgers, usd, tokens)
+
+
+async def _released(ledger: BudgetState) -> None:
+    seen = ledger.in_flight
+    await workflow.wait_condition(lambda: ledger.in_flight < seen or bool(ledger.exhausted))
+
+
+def _holding(ledger: BudgetState) -> bool:
+    """Calls in flight (or a child run) hold part of this ledger."""
+    return ledger.in_flight > 0
+
+
+def _after_in_flight(ledger: BudgetState, usd: float, tokens: int) -> bool:
+    """Over the limit now, but not once the reserved estimates are released."""
+    return (
+        _holding(ledger)
+        and not ledger.exhausted
+        and ledger.shortfall(usd, tokens) is not None
+        and ledger.shortfall(usd, tokens, counting_reserved=False) is None
+    )
+
+
+def hold(targets: list[BudgetState], limit: Budget) -> Reservation:
+    """Reserve all of ``limit`` (what a child run may spend) until ``settle``."""
+    usd, tokens = limit.usd or 0.0, limit.tokens or 0
+    for ledger in targets:
+        ledger.reserved_usd = round(ledger.reserved_usd + usd, 8)
+        ledger.reserved_tokens += tokens
+        ledger.in_flight += 1
+    return Reservation(targets, usd, tokens)
 
 
 def settle(reservation: Reservation | None, used: Usage | None, cost_usd: float) -> None:
@@ -90,8 +125,11 @@ def settle(reservation: Reservation | None, used: Usage | None, cost_usd: float)
     if reservation is None:
         return
     for ledger in reservation.ledgers:
+        ledger.in_flight -= 1
         ledger.reserved_usd = max(0.0, round(ledger.reserved_usd - reservation.usd, 8))
         ledger.reserved_tokens = max(0, ledger.reserved_tokens - reservation.tokens)
+        if ledger.in_flight <= 0:  # nothing held: no rounding drift left behind
+            ledger.in_flight, ledger.reserved_usd, ledger.reserved_tokens = 0, 0.0, 0
     if used is not None:
         spend(reservation.ledgers, used, cost_usd)
 
@@ -145,7 +183,7 @@ async def _stop(ctx: Ctx, run: BudgetState, why: str, step_id: str, agent: Agent
     if run.exhausted is None:
         run.exhausted = f"run budget exhausted at step {step_id!r} (agent {agent.name!r}): {why}"
         ctx.state.flags.append(run.exhausted)
-    await workflow.wait_condition(lambda: run.reserved_tokens == 0)
+    await workflow.wait_condition(lambda: not _holding(run))
     raise failure(
         f"{run.exhausted}; in-flight calls settled: spent ${run.spent_usd:.6f}, "
         f"{run.spent_tokens} tokens in {run.calls} calls",
@@ -180,7 +218,8 @@ async def _ask(
     else:
         await workflow.wait_condition(lambda: request.status != "open")
         decision = request.decision
-    assert decision is not None
+    if decision is None:  # withdrawn (the call that opened it was cancelled): ask again
+        return "retry"
     return _apply(ctx, run, request, step_id)
 
 

@@ -5,16 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 from temporalio import workflow
+from temporalio.exceptions import ChildWorkflowError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
+    from activities.contracts import Usage
     from activities.queues import ORCHESTRATION_QUEUE
     from activities.validation import schema_errors
     from workflows.plan import RunInput, WorkflowNode
     from workflows.state import RunResult, StepState, merge_agents
 
-from workflows.steps.budget import ledgers, remaining, spend, tighter
-from workflows.steps.execute import Ctx, evaluate_inputs, executor, failure
+from workflows.steps.budget import Reservation, hold, ledgers, remaining, settle, spend, tighter
+from workflows.steps.execute import Ctx, describe, evaluate_inputs, executor, failure
 
 RUN_WORKFLOW = "PodiumRun"
 
@@ -41,19 +43,46 @@ async def run_child(
         owner.agent = f"workflow:{node.plan.name}"
     plan = node.plan
     limit = remaining(ctx, scope)
-    if limit is not None:  # the child may spend at most what is left here
+    held: Reservation | None = None
+    if limit is not None:  # the child may spend what is left here, held for it meanwhile
         plan = plan.model_copy(update={"budget": tighter(plan.budget, limit)})
-    result: RunResult = await workflow.execute_child_workflow(
-        RUN_WORKFLOW,
-        RunInput(plan=plan, input=child_input),
-        id=child_id,
-        task_queue=ORCHESTRATION_QUEUE,
-        result_type=RunResult,
-        static_summary=f"{node.plan.name} (sub-workflow of {child_id.rsplit('/', 1)[0]})",
-        parent_close_policy=ParentClosePolicy.TERMINATE,
-    )
+        held = hold(ledgers(ctx, scope), limit)
+    try:
+        result: RunResult = await workflow.execute_child_workflow(
+            RUN_WORKFLOW,
+            RunInput(plan=plan, input=child_input),
+            id=child_id,
+            task_queue=ORCHESTRATION_QUEUE,
+            result_type=RunResult,
+            static_summary=f"{node.plan.name} (sub-workflow of {child_id.rsplit('/', 1)[0]})",
+            parent_close_policy=ParentClosePolicy.TERMINATE,
+        )
+    except ChildWorkflowError as exc:
+        spent = _spent(exc)  # a failed child's spend rolls up too
+        settle(held, None, 0.0)
+        held = None
+        if spent is not None:
+            usage, cost = spent
+            ctx.charge(owner, usage, cost)
+            spend(ledgers(ctx, scope), usage, cost)
+        error_type, message = describe(exc)
+        if error_type == "BudgetExceeded" and ctx.state.budget is None:
+            # what ran out was a cap of an enclosing step, not this run's budget
+            raise failure(message, "StepBudgetExceeded", step=node.id) from None
+        raise
+    finally:
+        settle(held, None, 0.0)
     ctx.charge(owner, result.state.usage, result.state.cost_usd)
     merge_agents(ctx.state.agents, result.state.agents)
     spend(ledgers(ctx, scope), result.state.usage, result.state.cost_usd)
     ctx.state.flags.extend(f"{node.id} › {flag}" for flag in result.state.flags)
     return result.output
+
+
+def _spent(exc: ChildWorkflowError) -> tuple[Usage, float] | None:
+    """The spend a failed child run reported with its failure (see ``PodiumRun.run``)."""
+    for detail in getattr(exc.cause, "details", None) or ():
+        if isinstance(detail, dict) and "podium_spend" in detail:
+            spent = detail["podium_spend"]
+            return Usage.model_validate(spent["usage"]), float(spent["cost_usd"])
+    return None

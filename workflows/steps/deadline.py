@@ -93,11 +93,16 @@ async def _breached(
         details={"deadline": limit, "still_running": True},
     )
     waiter = asyncio.ensure_future(wait_for_decision(ctx, request, [(deadline.escalate_to, None)]))
-    await workflow.wait_condition(lambda: task.done() or waiter.done())
-    if not waiter.done():  # the work finished first: nobody needs to decide any more
-        waiter.cancel()
-        await workflow.wait_condition(waiter.done)
-        request.history.append(f"{workflow.now():%Y-%m-%dT%H:%M:%SZ} withdrawn: {what} finished")
+    try:
+        await workflow.wait_condition(lambda: task.done() or waiter.done())
+    finally:
+        if not waiter.done():  # the work ended first, or we are cancelled: withdraw it
+            waiter.cancel()
+            await workflow.wait_condition(waiter.done)
+            request.history.append(
+                f"{workflow.now():%Y-%m-%dT%H:%M:%SZ} withdrawn: {what} ended before a decision"
+            )
+    if not waiter.done() or waiter.cancelled():
         return "done", task.result()
     decision = waiter.result()
     assert decision is not None  # no time limit on the person: only a decision ends it

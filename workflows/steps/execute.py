@@ -205,6 +205,10 @@ async def execute(
                     if isinstance(result, dict):  # edited inputs, for this step only
                         overrides = {**scope.get("_overrides", {}), node.id: result}
                         step_scope = {**step_scope, "_overrides": overrides}
+                    if node.deadline is not None:  # a retried step gets its time again
+                        due = workflow.now() + timedelta(seconds=node.deadline.after_s)
+                        if record is not None:
+                            record.deadline_at = due
                     continue
                 return _finish(ctx, record, scope, node.id, outcome, result)
             return _failed(node, scope, ctx, record, exc, error_type, message)
@@ -247,6 +251,9 @@ def _failed(
         )
         scope["steps"][node.id] = {"output": None, "status": "failed"}
         return None
+    if error_type in WRAPPED and not isinstance(exc, ApplicationError):
+        # e.g. a sub-workflow that failed its own way: keep its type and message
+        raise failure(message, error_type, step=node.id) from None
     if error_type in WRAPPED or record is None:
         raise exc  # already names its step, or the enclosing step will name it
     agent = f" (agent {node.agent.name!r})" if node.kind == "agent" else ""
