@@ -41,8 +41,8 @@ BOOKING_S = 30.0
 BATCH = 200
 
 
-PACE = 0.97
-"""Requests are spaced for 97% of ``requests_per_second``: the jitter between a grant and
+PACE = 0.98
+"""Requests are spaced for 98% of ``requests_per_second``: the jitter between a grant and
 the request's arrival at the provider never pushes a second over the limit."""
 
 

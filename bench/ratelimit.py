@@ -212,6 +212,8 @@ async def main() -> None:
         f"requests per full second: median {statistics.median(full):.0f} "
         f"(min {min(full)} – max {max(full)})"
     )
+    slow = [(s - int(arrivals[0]), n) for s, n in sorted(counts.items()) if n < 0.9 * args.rate]
+    print(f"seconds under 0.9 R (second of the run, requests): {slow}")
     print(f"goodput / R = {goodput / args.rate:.3f} (target >= 0.95)")
     print(f"seconds over the limit: {len(over)} (target 0) {dict(sorted(over.items()))}")
     await finish(env)

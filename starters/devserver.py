@@ -18,6 +18,11 @@ DYNAMIC_CONFIG = {
     "history.transferProcessorMaxPollRPS": "10000",
     # The dev server must not try to reach the internet.
     "frontend.enableServerVersionCheck": "false",
+    # One partition per task queue: a provider queue's rate limit
+    # (requests_per_second) is then not split four ways, which left the last calls of a
+    # backlog trickling at a quarter of the rate (bench/ratelimit.py).
+    "matching.numTaskqueueReadPartitions": "1",
+    "matching.numTaskqueueWritePartitions": "1",
 }
 
 

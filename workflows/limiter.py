@@ -32,11 +32,11 @@ with workflow.unsafe.imports_passed_through():
     from activities.contracts import Contract
 
 LIMITER_WORKFLOW = "PodiumTokenLimiter"
-GRANTS_PER_RUN = 500
-"""Grants before the limiter continues as new (short history; the server also caps the
-Updates one run may take)."""
+GRANTS_PER_RUN = 5000
+"""Grants before the limiter continues as new (keeps the history short)."""
 UPDATES_PER_RUN = 1000
-"""…or this many Updates (the server refuses more than 2,000 per run)."""
+"""…or this many Updates (the server refuses more than 2,000 per run); each Update
+books a whole batch of a worker's calls."""
 IDLE_S = 600.0
 """An idle limiter ends after this; the next request starts a fresh one."""
 RECENT = 200

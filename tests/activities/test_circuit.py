@@ -112,3 +112,16 @@ async def test_an_agents_max_error_rate_opens_its_own_circuit(client, write_spec
     assert all(e.startswith("OutputSchemaError") for e in errors[:5])  # the first 5 calls ran
     assert all("agent 'wobbly' is unavailable" in e for e in errors[5:])  # then: fail fast
     assert all(s.output == {"ok": 1} and s.agent == "steady" for s in result.state.steps)
+
+
+def test_a_probe_that_was_never_made_is_given_back():
+    clock = Clock()
+    breaker = CircuitBreaker(
+        "p", CircuitSettings(error_rate=0.5, window_s=10, min_calls=2, open_s=5), clock
+    )
+    breaker.record(False)
+    breaker.record(False)
+    clock.now = 5.1
+    assert breaker.allow() and not breaker.allow()  # the probe is out…
+    breaker.release()  # …but another breaker refused the call (or it was cancelled)
+    assert breaker.allow()  # the next call may probe instead of the circuit staying shut
