@@ -11,6 +11,8 @@ from pathlib import Path
 from starters.devserver import DevServer, port_open, stop_process
 
 STATE_DIR = Path(".podium")
+UI_FILE = "ui_url"
+"""Written by ``podium dev`` in STATE_DIR: the base URL of the Web UI it started."""
 
 
 class DevStack:
@@ -47,6 +49,8 @@ class DevStack:
                 flush=True,
             )
             self.server.start()
+            # `podium run/status` in this folder link to this UI (its port may not be 8233)
+            (self.state_dir / UI_FILE).write_text(f"http://localhost:{self.server.ui_port}\n")
         extra = ["--metrics-port", str(self.metrics_port)] if self.metrics_port else []
         self.worker = start_worker(self.address, self.state_dir / "worker.log", extra=extra)
 
@@ -56,6 +60,7 @@ class DevStack:
         self.worker = None
         if not self.reused_server:
             self.server.stop()
+            (self.state_dir / UI_FILE).unlink(missing_ok=True)
 
 
 def start_worker(

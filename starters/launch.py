@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from pathlib import Path
 from typing import Any
 
 from temporalio.client import Client, WorkflowHandle
@@ -66,6 +67,15 @@ async def start_run(
 
 
 def ui_link(workflow_id: str, namespace: str = "default") -> str:
-    """Web UI page of a run (``PODIUM_UI_URL`` overrides the local dev server's)."""
-    base = os.environ.get(UI_BASE_ENV, "http://localhost:8233").rstrip("/")
+    """Web UI page of a run: ``PODIUM_UI_URL``, else the UI that ``podium dev`` started
+    from this folder (``.podium/ui_url``), else the dev server's default port."""
+    base = os.environ.get(UI_BASE_ENV) or _dev_ui() or "http://localhost:8233"
+    base = base.rstrip("/")
     return f"{base}/namespaces/{namespace}/workflows/{workflow_id}"
+
+
+def _dev_ui() -> str | None:
+    try:
+        return (Path(".podium") / "ui_url").read_text().strip() or None
+    except OSError:
+        return None

@@ -119,3 +119,16 @@ def test_demo_runs_offline_and_leaves_no_process_behind():
     assert not port_open(7233), "dev server still running after the demo"
     with pytest.raises(ProcessLookupError):
         os.kill(worker_pid, 0)
+
+
+def test_links_follow_the_ui_that_podium_dev_started_here(tmp_path, monkeypatch):
+    from starters.launch import ui_link
+
+    monkeypatch.delenv("PODIUM_UI_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert ui_link("r1") == "http://localhost:8233/namespaces/default/workflows/r1"
+    (tmp_path / ".podium").mkdir()
+    (tmp_path / ".podium" / "ui_url").write_text("http://localhost:18233\n")
+    assert ui_link("r1") == "http://localhost:18233/namespaces/default/workflows/r1"
+    monkeypatch.setenv("PODIUM_UI_URL", "https://temporal.example.internal/")
+    assert ui_link("r1", "prod").startswith("https://temporal.example.internal/namespaces/prod/")
