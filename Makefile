@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: install demo dev test lint bench clean
+.PHONY: install demo dev test browser lint bench clean
 
 install: $(STAMP)
 
@@ -19,8 +20,14 @@ demo: $(STAMP)   ## dev server + worker, run the sample offline, print the resul
 dev: $(STAMP)    ## dev server + worker until Ctrl-C
 	$(BIN)/podium dev
 
-test: $(STAMP)   ## the whole suite against a real Temporal dev server
+test: $(STAMP) browser   ## the whole suite against a real Temporal dev server
 	$(BIN)/pytest -q
+
+browser:         ## Debian's Chromium, for the Web UI test (tests/test_web_ui.py)
+	@command -v chromium >/dev/null || { \
+	  echo "installing Debian's chromium for the Web UI test (apt-get) …"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
 lint: $(STAMP)   ## ruff (lint + format) and mypy
 	$(BIN)/ruff check .
