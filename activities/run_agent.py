@@ -66,6 +66,7 @@ async def _call_once(call: AgentCall) -> AgentResult:
         try:
             async with heartbeating(max(0.2, agent.heartbeat_s / 3)):
                 leased = await limits.lease(call)  # waits here for tokens/minute, requests/second
+                started = time.perf_counter()  # latency is the call's, not the wait for a slot
                 try:
                     reply = await complete(call)
                     used = reply.usage.total_tokens

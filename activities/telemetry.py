@@ -24,6 +24,7 @@ import asyncio
 import json
 import logging
 import os
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -130,7 +131,7 @@ def tracing_from_env(service_name: str = "podium") -> bool:
     name = os.environ.get("OTEL_SERVICE_NAME") or service_name
     provider = TracerProvider(resource=Resource.create({"service.name": name}))
     if console:
-        provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter()))
+        provider.add_span_processor(SimpleSpanProcessor(ConsoleSpanExporter(out=sys.stderr)))
     if otlp:  # endpoint, headers, timeout: the standard OTEL_EXPORTER_OTLP_* variables
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
 
@@ -182,7 +183,12 @@ def observe_agent_call(call: AgentCall) -> Iterator[CallOutcome]:
     """
     outcome = CallOutcome()
     started = time.perf_counter()
-    span = _start_span(call) if _tracing.tracer is not None else None
+    span = None
+    if _tracing.tracer is not None:
+        try:
+            span = _start_span(call)
+        except Exception:  # telemetry must never fail an agent call
+            logger.exception("starting the span of an agent call failed")
     error: BaseException | None = None
     try:
         if span is None:

@@ -19,6 +19,25 @@ def schema_errors(value: Any, schema: dict[str, Any]) -> list[str]:
     return [f"{'/'.join(map(str, e.absolute_path)) or '(root)'}: {e.message}" for e in errors]
 
 
+def schema_summary(value: Any, schema: dict[str, Any], limit: int = MAX_REPORTED_ERRORS) -> str:
+    """Where and which schema rules ``value`` breaks, quoting the schema, never the value:
+    this goes into error messages, logs and trace spans; ``schema_errors`` (which quotes
+    the answer, for the repair round) stays in the error's details."""
+    validator = Draft202012Validator(schema)
+    errors = sorted(validator.iter_errors(value), key=lambda e: list(e.absolute_path))
+    parts = [
+        f"{'/'.join(map(str, e.absolute_path)) or '(root)'} ({e.validator}"
+        + (f" {e.validator_value!r}" if e.validator in SHOWN_RULES else "")
+        + ")"
+        for e in errors[:limit]
+    ]
+    more = f" and {len(errors) - limit} more" if len(errors) > limit else ""
+    return "; ".join(parts) + more
+
+
+SHOWN_RULES = ("type", "required", "enum", "const", "minimum", "maximum", "additionalProperties")
+
+
 def parse_output(content: str | None, schema: dict[str, Any] | None) -> Any:
     """Turn a model's message content into the step's output.
 
@@ -44,9 +63,8 @@ def parse_output(content: str | None, schema: dict[str, Any] | None) -> Any:
         ) from None
     errors = schema_errors(value, schema)
     if errors:
-        shown = "; ".join(errors[:MAX_REPORTED_ERRORS])
         raise OutputSchemaError(
-            f"model output does not match the output schema: {shown}",
+            f"model output does not match the output schema at {schema_summary(value, schema)}",
             content=content[:2000],
             errors=errors,
         )

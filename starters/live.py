@@ -233,9 +233,18 @@ async def read_run(handle: WorkflowHandle[Any, Any]) -> tuple[RunState, Any]:
     ended = {
         WorkflowExecutionStatus.TERMINATED: "terminated",
         WorkflowExecutionStatus.TIMED_OUT: "timed out",
+        WorkflowExecutionStatus.FAILED: "failed",
+        WorkflowExecutionStatus.CANCELED: "cancelled",
+        WorkflowExecutionStatus.CONTINUED_AS_NEW: "continued as new",
     }
     if status in ended and state.status not in FINAL:  # stopped from outside Podium
         state.status, state.error = "failed", f"{ended[status]} (by Temporal)"
+        state.finished_at = state.finished_at or description.close_time
+        for step in state.steps:  # nothing runs any more: clocks stop
+            if step.status in ("running", "pending"):
+                step.status = "cancelled"
+                step.finished_at = step.finished_at or description.close_time
+        state.current = []
     return state, None
 
 
@@ -278,6 +287,7 @@ async def watch(
             if shown is not None:
                 out.write("\n")
             show(frame(handle.id, state), out)
+            out.flush()  # a pipe (`| tee log`) sees each snapshot as it happens
             shown = signature(state)
         if state.status in FINAL:
             return state

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, TextIO
 
 from workflows.state import RunResult, RunState
@@ -11,9 +12,14 @@ OFFLINE_MARK = "[offline scripted model]"
 
 
 def short(value: Any, limit: int = 300) -> str:
-    """One-line JSON of ``value``, cut at ``limit`` characters."""
+    """One-line JSON of ``value``, cut at ``limit`` characters. Control characters (a model's
+    answer may hold escape sequences or newlines) are shown escaped, never sent as is."""
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    text = CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 
 def duration_text(seconds: float | None) -> str:
@@ -43,7 +49,7 @@ def print_state(state: RunState, out: TextIO) -> None:
         if step.status == "completed":
             out.write(f"      → {short(step.output)}\n")
         elif step.error:
-            out.write(f"      ✗ {step.error_type}: {step.error}\n")
+            out.write(f"      ✗ {step.error_type}: {short(step.error, 1000)}\n")
 
 
 def print_outputs(state: RunState, out: TextIO) -> None:
@@ -56,7 +62,7 @@ def print_outputs(state: RunState, out: TextIO) -> None:
         if step.status == "completed" and step.kind != "parallel":
             out.write(f"  {step.id:<16}{mark} → {short(step.output)}\n")
         elif step.error:
-            out.write(f"  {step.id:<16} ✗ {step.error_type}: {step.error}\n")
+            out.write(f"  {step.id:<16} ✗ {step.error_type}: {short(step.error, 1000)}\n")
 
 
 def print_totals(result: RunResult, out: TextIO) -> None:

@@ -108,7 +108,8 @@ async def gather(
     """Find the runs and compute their statistics."""
     since = (now or datetime.now(UTC)) - timedelta(seconds=since_s)
     query = visibility_query(spec, since)
-    executions = [e async for e in client.list_workflows(query, limit=limit)]
+    # sub-workflow runs are PodiumRun too: their cost and calls are already in the parent's
+    executions = [e async for e in client.list_workflows(query, limit=limit) if not e.parent_id]
     gate = asyncio.Semaphore(8)
 
     async def read(execution: WorkflowExecution) -> RunState | None:

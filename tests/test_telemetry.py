@@ -27,7 +27,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 from temporalio import workflow
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowFailureError
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
@@ -217,6 +217,29 @@ async def test_a_failed_attempt_carries_its_error_class(traced_client, spans, wr
     assert "error.type" not in succeeded.attributes and succeeded.attributes["podium.attempt"] == 2
 
 
+async def test_an_invalid_answer_never_reaches_any_span(traced_client, spans, write_spec):
+    leaked = "123-45-6789 Jane Doe"  # what a model might say where a number was asked
+    catalog = {
+        "agents": {
+            "careless": {
+                "model": "scripted",
+                "output": {"type": "object", "properties": {"ssn": {"type": "integer"}}},
+                "script": [{"output": {"ssn": leaked}}],
+                "repair_attempts": 0,
+            }
+        }
+    }
+    spec = {"name": "leaky", "agents": "agents.yaml", "steps": [{"id": "s", "agent": "careless"}]}
+    handle = await start_run(traced_client, compile_spec(write_spec(spec, catalog)), {})
+    with pytest.raises(WorkflowFailureError):
+        await handle.result()
+    assert by_name(spans)["chat scripted"], "the failed call was traced"
+    for span in spans.get_finished_spans():  # every span: Temporal's own ones too
+        texts = [span.status.description or "", json.dumps(dict(span.attributes or {}))]
+        texts += [str(event.attributes) for event in span.events]
+        assert not any(leaked in text for text in texts), span.name
+
+
 def test_tracing_is_off_unless_the_environment_asks(monkeypatch):
     for name in (telemetry.TRACES_ENV, *telemetry.OTLP_ENDPOINT_ENVS):
         monkeypatch.delenv(name, raising=False)
@@ -290,7 +313,9 @@ def start_worker(
     )
     deadline = time.monotonic() + 30
     while b"podium worker ready" not in log.read_bytes():
-        assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop_process(process)  # never leave a worker polling the shared namespace
+            raise AssertionError(f"worker did not start: {log.read_text()}")
         time.sleep(0.05)
     return process
 

@@ -57,11 +57,13 @@ class PodiumDev:
         """Until ``podium dev`` says the server and its worker are up."""
         deadline = time.monotonic() + timeout_s
         while "Podium dev stack ready" not in self.log.read_text(errors="replace"):
+            # server and worker run in their own sessions: remember them as they appear, so
+            # stop() can end them even if podium dev never got ready or ignores Ctrl-C
+            self.children = sorted(set(self.children) | set(child_pids(self.process.pid)))
             assert self.process.poll() is None, f"podium dev exited:\n{self.log.read_text()}"
             assert time.monotonic() < deadline, f"podium dev not ready:\n{self.log.read_text()}"
             time.sleep(0.2)
-        # server and worker run in their own sessions: remember them in case Ctrl-C fails
-        self.children = child_pids(self.process.pid)
+        self.children = sorted(set(self.children) | set(child_pids(self.process.pid)))
 
     def stop(self) -> None:
         """Ctrl-C (it stops its worker and server), then kill whatever is left."""

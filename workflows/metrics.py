@@ -16,7 +16,10 @@ with workflow.unsafe.imports_passed_through():
 
 
 def count_run(spec: str, outcome: str) -> None:
-    """Count one finished run of ``spec`` (outcome: completed, failed, cancelled)."""
+    """Count one finished run of ``spec`` (outcome: completed, failed, cancelled);
+    sub-workflow runs are part of their parent's and are not counted."""
+    if workflow.info().parent is not None:
+        return
     workflow.metric_meter().create_counter(RUNS, "Runs finished, by spec and outcome", "{run}").add(
         1, {"spec": spec, "outcome": outcome}
     )

@@ -16,7 +16,7 @@ from typing import Any
 from activities.contracts import AgentCall
 from activities.errors import AgentFunctionError, OutputSchemaError, ProviderNotConfigured
 from activities.providers.reply import ProviderReply
-from activities.validation import schema_errors
+from activities.validation import schema_errors, schema_summary
 
 
 def load_function(path: str) -> Callable[..., Any]:
@@ -49,7 +49,8 @@ async def complete(call: AgentCall) -> ProviderReply:
         errors = schema_errors(result, call.agent.output_schema)
         if errors:
             raise OutputSchemaError(
-                f"function output does not match the output schema: {'; '.join(errors[:5])}",
+                "function output does not match the output schema at "
+                + schema_summary(result, call.agent.output_schema),
                 errors=errors,
             )
     return ProviderReply(output=result, model=call.agent.model, finish_reason="stop")

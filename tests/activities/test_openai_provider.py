@@ -76,8 +76,13 @@ async def test_truncated_and_schema_invalid_content_are_output_schema_errors(moc
     with pytest.raises(e.OutputSchemaError, match="not valid JSON"):
         await complete(call(f"{mock_llm.url}/v1"))
     mock_llm.queue({"type": "reply", "text": '{"severity": "medium", "issues": []}'})
-    with pytest.raises(e.OutputSchemaError, match="severity: 'medium' is not one of"):
+    with pytest.raises(e.OutputSchemaError) as info:
         await complete(call(f"{mock_llm.url}/v1"))
+    # the message (logged, traced) names the rule, never the answer; the repair round
+    # gets the full errors from the details
+    assert info.value.message.endswith("at severity (enum ['low', 'high'])")
+    assert "medium" not in info.value.message
+    assert any("'medium' is not one of" in err for err in info.value.details["errors"])
 
 
 async def test_a_slow_provider_times_out_as_a_transport_error(mock_llm):

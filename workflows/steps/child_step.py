@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from temporalio import workflow
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
 from temporalio.exceptions import ChildWorkflowError
 from temporalio.workflow import ParentClosePolicy
 
@@ -12,6 +13,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.contracts import Usage
     from activities.queues import ORCHESTRATION_QUEUE
     from activities.validation import schema_errors
+    from workflows import search_attributes as sa
     from workflows.plan import RunInput, WorkflowNode
     from workflows.state import RunResult, StepState, merge_agents
 
@@ -56,6 +58,7 @@ async def run_child(
             result_type=RunResult,
             static_summary=f"{node.plan.name} (sub-workflow of {child_id.rsplit('/', 1)[0]})",
             parent_close_policy=ParentClosePolicy.TERMINATE,
+            search_attributes=TypedSearchAttributes([SearchAttributePair(sa.SPEC, node.plan.name)]),
         )
     except ChildWorkflowError as exc:
         spent = _spent(exc)  # a failed child's spend rolls up too
