@@ -376,6 +376,8 @@ async def test_worker_process_serves_metrics_and_exports_traces(
     assert value(samples, "podium_cost_usd_sum", **ok) == pytest.approx(steady.cost_usd)
     assert value(samples, "podium_cost_usd_count", **ok) == 7
     assert value(samples, "podium_circuit_open", breaker="agent 'wobbly'") == 1
+    # recorded by the real PodiumRun when it closed (workflow.metric_meter: replay-safe)
+    assert value(samples, "podium_runs", spec="wobble_metrics", outcome="completed") == 1
     assert any(n.startswith("temporal_") for n, _, _ in samples)  # the runtime's own metrics
     # The worker's spans: printed (PODIUM_TRACES=console) and sent over OTLP/HTTP.
     assert '"name": "chat scripted"' in log.read_text()
