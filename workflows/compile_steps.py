@@ -1,7 +1,4 @@
-"""Compiling steps (every kind) into plan nodes.
-
-What each step may read, and in which order steps run, is ``workflows.step_graph``.
-"""
+"""Compiling steps (every kind) into plan nodes (what they read, in which order: step_graph)."""
 
 from __future__ import annotations
 
