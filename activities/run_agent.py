@@ -9,7 +9,7 @@ from temporalio import activity
 
 from activities import limits
 from activities.circuit import breaker_for
-from activities.contracts import AgentCall, AgentResult, Usage
+from activities.contracts import AgentCall, AgentResult, billed_usage
 from activities.errors import (
     AgentCallError,
     LimiterUnavailable,
@@ -71,8 +71,8 @@ async def _call_once(call: AgentCall) -> AgentResult:
                     reply = await complete(call)
                     used = reply.usage.total_tokens
                 except AgentCallError as exc:
-                    billed = exc.details.get("usage")
-                    used = sum(billed.values()) if isinstance(billed, dict) else 0
+                    paid = billed_usage(exc.details)
+                    used = paid.total_tokens if paid is not None else 0
                     raise
                 finally:
                     await limits.settle(call, leased, used)
@@ -98,9 +98,8 @@ async def _call_once(call: AgentCall) -> AgentResult:
                     breaker.release()
     except AgentCallError as exc:
         exc.details["attempt"] = activity.info().attempt
-        if isinstance(exc.details.get("usage"), dict):
-            billed = Usage.model_validate(exc.details["usage"])
-            exc.details["cost_usd"] = round(agent.price.cost(billed), 8)
+        if (paid := billed_usage(exc.details)) is not None:
+            exc.details["cost_usd"] = round(agent.price.cost(paid), 8)
         logger.warning(
             "agent call failed: step=%s agent=%s error=%s retryable=%s: %s",
             call.step_id,

@@ -37,7 +37,7 @@ from temporalio import activity
 from temporalio.common import MetricMeter
 from temporalio.exceptions import ApplicationError
 
-from activities.contracts import AgentCall, AgentResult, Usage
+from activities.contracts import AgentCall, AgentResult, Usage, billed_usage
 from activities.providers.prompt import build_messages
 
 if TYPE_CHECKING:
@@ -221,9 +221,10 @@ def _billed(error: BaseException | None) -> tuple[Usage | None, float]:
     if not isinstance(error, ApplicationError) or not error.details:
         return None, 0.0
     details = error.details[0]
-    if not isinstance(details, dict) or not isinstance(details.get("usage"), dict):
+    paid = billed_usage(details)
+    if paid is None:
         return None, 0.0
-    return Usage.model_validate(details["usage"]), float(details.get("cost_usd") or 0.0)
+    return paid, float(details.get("cost_usd") or 0.0)
 
 
 def _operation(call: AgentCall) -> str:

@@ -8,7 +8,7 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, CancelledError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.contracts import RepairRequest, Usage
+    from activities.contracts import RepairRequest, billed_usage
     from workflows.plan import AgentNode
     from workflows.state import StepState, TryRecord
 
@@ -62,7 +62,7 @@ async def run_agent_node(
                 last = exc
                 error_type, message = describe(exc)
                 details = _details(exc)
-                paid = _paid(details)  # an answer that failed its schema was still billed
+                paid = billed_usage(details)  # an answer that failed its schema was still billed
                 billed = float(details.get("cost_usd") or 0.0)
                 settle(reservation, paid, billed)
                 reservation = None
@@ -111,11 +111,6 @@ async def run_agent_node(
             return result.output
     assert last is not None
     raise last
-
-
-def _paid(details: dict[str, Any]) -> Usage | None:
-    usage = details.get("usage")
-    return Usage.model_validate(usage) if isinstance(usage, dict) else None
 
 
 def _details(exc: ActivityError) -> dict[str, Any]:
