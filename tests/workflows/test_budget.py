@@ -61,6 +61,16 @@ def three_steps(budget: dict | None = None, agent: str = "writer") -> dict:
     return spec
 
 
+def parallel_calls(name: str, agent: str, ids: str) -> dict:
+    """A spec with one parallel step: one call of ``agent`` per branch id."""
+    branches = [{"id": k, "agent": agent, "with": {"topic": "'budgets'"}} for k in ids]
+    return {
+        "name": name,
+        "agents": "agents.yaml",
+        "steps": [{"id": "fan", "parallel": branches}],
+    }
+
+
 async def one_call(client, write_spec) -> tuple[Usage, float, Usage, float]:
     """Usage and cost of one call of the sample step, and the estimate reserved for it."""
     plan = compile_spec(write_spec(three_steps(), CATALOG))
@@ -133,19 +143,7 @@ async def test_escalate_asks_a_person_who_raises_the_budget(client, write_spec):
 
 
 async def test_exhausted_mid_parallel_stops_new_calls_and_settles_in_flight(client, write_spec):
-    spec = {
-        "name": "fan",
-        "agents": "agents.yaml",
-        "steps": [
-            {
-                "id": "fan",
-                "parallel": [
-                    {"id": k, "agent": "slow-writer", "with": {"topic": "'budgets'"}}
-                    for k in ("p", "q", "r")
-                ],
-            }
-        ],
-    }
+    spec = parallel_calls("fan", "slow-writer", "pqr")
     plan = compile_spec(write_spec(spec, CATALOG))
     agent = plan.agents_used()["slow-writer"]
     need = estimate(agent, {"topic": "budgets"}, None).total_tokens
@@ -217,19 +215,7 @@ def test_bad_budgets_and_deadlines_are_compile_errors(write_spec, field, value, 
 async def test_a_call_that_fits_once_in_flight_calls_settle_waits_instead_of_failing(
     client, write_spec
 ):
-    spec = {
-        "name": "fits_later",
-        "agents": "agents.yaml",
-        "steps": [
-            {
-                "id": "fan",
-                "parallel": [
-                    {"id": k, "agent": "writer", "with": {"topic": "'budgets'"}}
-                    for k in ("x", "y", "z")
-                ],
-            }
-        ],
-    }
+    spec = parallel_calls("fits_later", "writer", "xyz")
     plan = compile_spec(write_spec(spec, CATALOG))
     need = estimate(plan.agents_used()["writer"], {"topic": "budgets"}, None).total_tokens
     spec["budget"] = {"tokens": 2 * need}  # three estimates do not fit at once; three calls do
