@@ -49,14 +49,31 @@ class Price(Contract):
         ) / 1_000_000
 
 
-class RetrySettings(Contract):
-    """Temporal retry policy of an agent call (every retry is a Temporal retry)."""
+DEFAULT_MAX_ATTEMPTS = 8
+"""Provider attempts per call. At a 30% fault rate 8 attempts leave 0.3^8 ≈ 7 in 100,000
+calls failed (bench/faults.py); with backoff 1, 2, 4, 8, 16, 30, 30 s they span ≈1.5 min."""
+DEFAULT_REPAIR_ATTEMPTS = 2
+"""Re-asks after an answer that fails its schema. One answer in ~17 failing its schema
+(a 30% fault mix) leaves 1 in ~5,000 calls failed after two repairs, 1 in ~300 after one."""
+DEFAULT_MAX_ELAPSED_S = 600.0
+"""A call gives up after 10 minutes, however many attempts are left (OpenAI's own client
+allows one request 10 minutes)."""
 
-    max_attempts: int = Field(3, ge=0)
+
+class RetrySettings(Contract):
+    """How one agent call is retried when the provider fails it (see docs/resilience.md).
+
+    Attempts count only failures of the provider (an HTTP error, a timeout, a broken
+    body): a call cut off by a dying worker is tried again without spending one.
+    """
+
+    max_attempts: int = Field(DEFAULT_MAX_ATTEMPTS, ge=0)
     """0 = retry until it succeeds (compensations)."""
     initial_interval_s: float = Field(1.0, gt=0)
     backoff: float = Field(2.0, ge=1)
     max_interval_s: float = Field(30.0, gt=0)
+    max_elapsed_s: float | None = Field(DEFAULT_MAX_ELAPSED_S, gt=0)
+    """Total time cap of the call, every attempt and wait included (None: no cap)."""
 
 
 class ScriptRule(Contract):
@@ -135,7 +152,7 @@ class AgentConfig(Contract):
     max_output_tokens: int = 1024
     side_effects: bool = False
     """The agent changes the world (may declare a compensation)."""
-    repair_attempts: int = Field(1, ge=0)
+    repair_attempts: int = Field(DEFAULT_REPAIR_ATTEMPTS, ge=0)
     """How many times an answer that fails the output schema is re-asked (with the errors)."""
     script: list[ScriptRule] = Field(default_factory=list)
     latency_s: float = 0.0
@@ -164,6 +181,16 @@ class AgentCall(Contract):
     idempotency_key: str = ""
     repair: RepairRequest | None = None
     """Set on a repair round: the invalid answer and its validation errors."""
+    attempt: int = 1
+    """Provider attempt of this call (1 = first try; a worker crash does not count)."""
+    timeout_s: float | None = None
+    """The step's ``timeout:`` (default: the agent's): how long the provider may take to
+    answer, counted from the request, not from the wait for a rate-limit slot."""
+
+    @property
+    def deadline_s(self) -> float:
+        """Seconds the provider has to answer this call."""
+        return self.timeout_s or self.agent.timeout_s
 
 
 class AgentResult(Contract):
@@ -180,4 +207,6 @@ class AgentResult(Contract):
     """True when the answer came from the offline scripted model."""
     finish_reason: str | None = None
     attempt: int = 1
-    """Activity attempt that produced this result (1 = first try)."""
+    """Provider attempt that produced this result (1 = first try)."""
+    worker_retries: int = 0
+    """Times this attempt was started again because a worker died or lost it."""

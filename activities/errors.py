@@ -1,13 +1,17 @@
 """Podium's error taxonomy for agent calls.
 
 Every failure of an agent call is one of these classes; the class decides whether
-Temporal retries the activity. Retryable leaves are retried with backoff (a
-provider's Retry-After becomes the next retry delay); non-retryable leaves fail the
-attempt at once so the workflow can move on (repair, fallback, escalation).
+the call is tried again. Retryable leaves are retried with backoff (a provider's
+Retry-After becomes the next retry delay) up to the agent's ``retry.max_attempts``;
+non-retryable leaves fail the call at once so the workflow can move on (repair,
+fallback, escalation). The workflow counts and schedules these retries
+(``workflows/steps/agent_call.py``); Temporal itself only re-runs an attempt that a
+dying worker cut off, which spends no attempt.
 
     AgentCallError
     ├── RetryableError                         retried
-    │   ├── ProviderTransportError             connect / read / write failure, timeout
+    │   ├── ProviderTransportError             connect / read / write failure
+    │   ├── ProviderTimeout                    no answer within the step's timeout
     │   ├── ProviderBadResponse                body is not the JSON a provider must send
     │   ├── LimiterUnavailable                 the provider's rate limiter did not answer
     │   └── ProviderHTTPError
@@ -22,7 +26,8 @@ attempt at once so the workflow can move on (repair, fallback, escalation).
         ├── ProviderUnavailable                the provider's circuit is open (fail fast)
         ├── AgentFunctionError                 a function agent raised
         └── OutputSchemaError                  the model answered, but not valid JSON for
-                                               the agent's output schema
+            │                                  the agent's output schema
+            └── OutputTruncated                the answer was cut at max_output_tokens
 
 ``OutputSchemaError`` is kept apart from provider failures on purpose: the provider
 worked and was paid, so retrying blindly would pay again for the same mistake. The
@@ -36,7 +41,7 @@ from datetime import timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 
-from temporalio.exceptions import ApplicationError
+from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 
 class AgentCallError(Exception):
@@ -53,12 +58,16 @@ class AgentCallError(Exception):
     def to_application_error(self) -> ApplicationError:
         """Convert to the Temporal failure the activity raises (type = class name)."""
         delay = timedelta(seconds=self.retry_after) if self.retry_after else None
+        if self.retry_after:
+            self.details["retry_after_s"] = self.retry_after
         return ApplicationError(
             self.message,
             self.details or None,
             type=type(self).__name__,
             non_retryable=not self.retryable,
             next_retry_delay=delay,
+            # Expected: logged once by run_agent, not as a traceback by Temporal's worker.
+            category=ApplicationErrorCategory.BENIGN,
         )
 
 
@@ -74,6 +83,10 @@ class PermanentError(AgentCallError):
 
 class ProviderTransportError(RetryableError):
     """The request never got an HTTP answer (connect/read failure, client timeout)."""
+
+
+class ProviderTimeout(RetryableError):
+    """The provider sent no complete answer within the call's timeout."""
 
 
 class LimiterUnavailable(RetryableError):
@@ -129,10 +142,15 @@ class OutputSchemaError(PermanentError):
     """The model's answer is not JSON, or does not match the agent's output schema."""
 
 
+class OutputTruncated(OutputSchemaError):
+    """The model stopped at the token limit (finish_reason ``length``): the answer is cut."""
+
+
 ERROR_TYPES: dict[str, type[AgentCallError]] = {
     cls.__name__: cls
     for cls in (
         ProviderTransportError,
+        ProviderTimeout,
         LimiterUnavailable,
         ProviderBadResponse,
         ProviderRequestTimeout,
@@ -145,12 +163,24 @@ ERROR_TYPES: dict[str, type[AgentCallError]] = {
         ProviderUnavailable,
         AgentFunctionError,
         OutputSchemaError,
+        OutputTruncated,
     )
 }
 """Leaf classes by name (used by the scripted model's fault injection)."""
 
 NON_RETRYABLE_TYPES: list[str] = [n for n, c in ERROR_TYPES.items() if not c.retryable]
-"""Leaf names to list in a RetryPolicy's ``non_retryable_error_types``."""
+"""Leaf names that are never retried."""
+
+SCHEMA_ERROR_TYPES: frozenset[str] = frozenset(
+    n for n, c in ERROR_TYPES.items() if issubclass(c, OutputSchemaError)
+)
+"""Leaf names of answers that failed the output schema (a repair round may fix them)."""
+
+
+def is_retryable(error_type: str) -> bool:
+    """Whether a failure of this type may be tried again (unknown types: no)."""
+    cls = ERROR_TYPES.get(error_type)
+    return cls is not None and cls.retryable
 
 
 def error_for_status(status: int, message: str, headers: Any = None) -> AgentCallError:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
+from collections.abc import Awaitable
 
 from temporalio import activity
 
@@ -14,11 +16,13 @@ from activities.errors import (
     AgentCallError,
     LimiterUnavailable,
     ProviderNotConfigured,
+    ProviderTimeout,
     ProviderUnavailable,
     RetryableError,
 )
 from activities.heartbeat import heartbeating
 from activities.providers import PROVIDER_KINDS
+from activities.providers.reply import ProviderReply, host_of
 from activities.telemetry import observe_agent_call
 
 logger = logging.getLogger("podium.agent")
@@ -68,7 +72,7 @@ async def _call_once(call: AgentCall) -> AgentResult:
                 leased = await limits.lease(call)  # waits here for tokens/minute, requests/second
                 started = time.perf_counter()  # latency is the call's, not the wait for a slot
                 try:
-                    reply = await complete(call)
+                    reply = await _within_deadline(complete(call), call)
                     used = reply.usage.total_tokens
                 except AgentCallError as exc:
                     paid = billed_usage(exc.details)
@@ -97,13 +101,14 @@ async def _call_once(call: AgentCall) -> AgentResult:
                 for breaker in breakers:
                     breaker.release()
     except AgentCallError as exc:
-        exc.details["attempt"] = activity.info().attempt
+        exc.details["attempt"] = call.attempt
         if (paid := billed_usage(exc.details)) is not None:
             exc.details["cost_usd"] = round(agent.price.cost(paid), 8)
         logger.warning(
-            "agent call failed: step=%s agent=%s error=%s retryable=%s: %s",
+            "agent call failed: step=%s agent=%s attempt=%d error=%s retryable=%s: %s",
             call.step_id,
             agent.name,
+            call.attempt,
             type(exc).__name__,
             exc.retryable,
             exc.message,
@@ -118,5 +123,26 @@ async def _call_once(call: AgentCall) -> AgentResult:
         model=reply.model,
         offline=reply.offline,
         finish_reason=reply.finish_reason,
-        attempt=activity.info().attempt,
+        attempt=call.attempt,
+        worker_retries=activity.info().attempt - 1,
     )
+
+
+async def _within_deadline(request: Awaitable[ProviderReply], call: AgentCall) -> ProviderReply:
+    """The provider's answer, or ``ProviderTimeout`` once the call's timeout has passed.
+
+    The deadline is counted from the request (after any wait for a rate-limit slot) and
+    lies inside the activity's own timeouts, so a slow model ends as a classified,
+    retried error rather than a Temporal timeout that hides the reason.
+    """
+    try:
+        async with asyncio.timeout(call.deadline_s):
+            return await request
+    except TimeoutError:
+        provider = call.agent.provider
+        where = f" at {host_of(provider.base_url)}" if provider.base_url else ""
+        raise ProviderTimeout(
+            f"no answer from provider {provider.name!r}{where} within {call.deadline_s:g} s "
+            f"(agent {call.agent.name!r}; raise the step's or agent's timeout: if the model "
+            "is slow)"
+        ) from None

@@ -245,7 +245,8 @@ def _start_span(call: AgentCall) -> trace.Span:
         "podium.run_id": call.run_id,
         "podium.step_id": call.step_id,
         "podium.agent": agent.name,
-        "podium.attempt": activity.info().attempt,
+        "podium.attempt": call.attempt,
+        "podium.worker_retry": activity.info().attempt - 1,
     }
     if agent.provider.base_url:  # only the host and port: a URL may carry credentials
         url = httpx.URL(agent.provider.base_url)

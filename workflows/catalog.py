@@ -24,7 +24,13 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from activities.contracts import BUILTIN_PROVIDERS, CircuitSettings, ProviderConfig
+from activities.contracts import (
+    BUILTIN_PROVIDERS,
+    DEFAULT_MAX_ATTEMPTS,
+    DEFAULT_REPAIR_ATTEMPTS,
+    CircuitSettings,
+    ProviderConfig,
+)
 from workflows.durations import parse_duration
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -48,12 +54,20 @@ def _check_duration(value: Duration | None) -> Duration | None:
 class RetryEntry(Strict):
     """Retry policy of an agent call."""
 
-    max_attempts: int = Field(3, ge=1, le=100)
+    max_attempts: int = Field(
+        DEFAULT_MAX_ATTEMPTS,
+        ge=1,
+        le=100,
+        description="Provider attempts per call (a worker crash spends none).",
+    )
     initial_interval: Duration = "1s"
     backoff: float = Field(2.0, ge=1.0)
     max_interval: Duration = "30s"
+    max_elapsed: Duration | None = Field(
+        "10m", description="Total time cap of one call, every attempt and wait included."
+    )
 
-    _durations = field_validator("initial_interval", "max_interval")(_check_duration)
+    _durations = field_validator("initial_interval", "max_interval", "max_elapsed")(_check_duration)
 
 
 class PriceEntry(Strict):
@@ -148,7 +162,10 @@ class AgentEntry(Strict):
     )
     max_output_tokens: int = Field(1024, ge=1)
     repair_attempts: int = Field(
-        1, ge=0, le=5, description="Re-asks (with the validation errors) after an invalid answer."
+        DEFAULT_REPAIR_ATTEMPTS,
+        ge=0,
+        le=5,
+        description="Re-asks (with the validation errors) after an invalid answer.",
     )
     max_error_rate: float | None = Field(
         None,

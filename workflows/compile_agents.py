@@ -21,11 +21,12 @@ from activities.contracts import (
 )
 from activities.errors import ERROR_TYPES
 from workflows.catalog import AgentEntry, CatalogFile, ProviderEntry, RetryEntry, provider_config
+from workflows.compile_templates import check_template, check_templates_in
 from workflows.durations import parse_duration
 from workflows.expressions import ExpressionError, parse
-from workflows.problems import Problem, Reporter, suggest
+from workflows.problems import Reporter, suggest
 from workflows.spec import SpecFile
-from workflows.yamlfile import Loc, YamlDocument, read_yaml
+from workflows.yamlfile import FileReadError, Loc, YamlDocument, read_yaml
 
 
 def retry_settings(entry: RetryEntry) -> RetrySettings:
@@ -35,6 +36,7 @@ def retry_settings(entry: RetryEntry) -> RetrySettings:
         initial_interval_s=parse_duration(entry.initial_interval),
         backoff=entry.backoff,
         max_interval_s=parse_duration(entry.max_interval),
+        max_elapsed_s=parse_duration(entry.max_elapsed) if entry.max_elapsed else None,
     )
 
 
@@ -71,6 +73,11 @@ class AgentResolver:
             loc: Loc = ("agents",) if isinstance(spec.agents, str) else ("agents", i)
             path = (doc.path.parent / rel).resolve()
             cat_doc = self._read(doc, loc, rel, path)
+            if cat_doc is not None and cat_doc.data is None:
+                self.report.problem(
+                    cat_doc, (), "the agent catalog is empty", "write its agents: (and providers:)"
+                )
+                cat_doc = None
             catalog = self.report.validate(cat_doc, CatalogFile) if cat_doc else None
             if cat_doc is None or catalog is None:
                 self.incomplete = True
@@ -82,9 +89,13 @@ class AgentResolver:
             self.report.problem(doc, loc, f"agent catalog {rel!r} not found", f"looked at {path}")
             return None
         try:
-            return read_yaml(path)
-        except Exception as exc:  # yaml.YAMLError, OSError
-            self.report.problem(doc, loc, f"agent catalog {rel!r} cannot be read: {exc}")
+            return read_yaml(path, "agent catalog")
+        except FileReadError as exc:
+            if any(issue.line for issue in exc.issues):  # a problem inside: shown there
+                self.report.file_error(exc)
+            for issue in exc.issues:  # the file as a whole: shown where the spec names it
+                if not issue.line:
+                    self.report.problem(doc, loc, f"{rel!r}: {issue.message}", issue.hint)
             return None
 
     def _add(self, doc: YamlDocument, prefix: Loc, catalog: CatalogFile) -> None:
@@ -128,6 +139,7 @@ class AgentResolver:
             entry, doc, loc = self.entries[current]
             for i, other in enumerate(entry.fallback):
                 if other in seen:
+                    _useless_fallback(self.report, doc, loc + ("fallback", i), current, entry, i)
                     continue
                 agent = self.get(other, doc, loc + ("fallback", i))
                 if agent is None:
@@ -150,6 +162,8 @@ class AgentResolver:
                 self.report, doc, loc + ("output",), entry.output, f"agent {name!r}'s output"
             )
         for i, rule in enumerate(entry.script):
+            check_templates_in(self.report, doc, loc + ("script", i, "output"), rule.output)
+            check_template(self.report, doc, loc + ("script", i, "fail"), rule.fail)
             if rule.when is not None:
                 try:
                     parse(rule.when)
@@ -248,9 +262,10 @@ def load_catalog(path: str | Path, *, offline: bool | None = None) -> dict[str, 
     path = Path(path)
     report = Reporter(path)
     try:
-        doc = read_yaml(path)
-    except (OSError, ValueError) as exc:
-        raise CompileError([Problem(f"cannot read catalog: {exc}", path)]) from None
+        doc = read_yaml(path, "agent catalog")
+    except FileReadError as exc:
+        report.file_error(exc)
+        raise CompileError(report.problems) from None
     catalog = report.validate(doc, CatalogFile)
     resolver = AgentResolver(report, offline, [])
     agents: dict[str, AgentConfig] = {}
@@ -261,5 +276,28 @@ def load_catalog(path: str | Path, *, offline: bool | None = None) -> dict[str, 
             if agent is not None:
                 agents[name] = agent
     if report.problems:
-        raise CompileError(report.problems)
+        raise CompileError(report.problems, report.warnings)
     return agents
+
+
+def _useless_fallback(
+    report: Reporter, doc: YamlDocument, loc: Loc, name: str, entry: AgentEntry, i: int
+) -> None:
+    """Warn about a fallback that can never be used: the agent itself, or listed twice."""
+    other = entry.fallback[i]
+    if other == name:
+        report.warn(
+            doc,
+            loc,
+            f"agent {name!r} lists itself as its own fallback; that entry is ignored (a failed "
+            "agent is not tried again as its own fallback)",
+            "remove it, or name another agent; to try the same agent longer raise its "
+            "retry: max_attempts",
+        )
+    elif other in entry.fallback[:i]:
+        report.warn(
+            doc,
+            loc,
+            f"agent {name!r} lists fallback {other!r} twice; the second entry is ignored",
+            "remove the repeated entry",
+        )

@@ -39,6 +39,36 @@ class TryRecord(Contract):
     error: str | None = None
     next: str | None = None
     """What Podium did next and why (repair, fallback, give up)."""
+    attempts: int = 1
+    """Provider attempts this try took (retries of transient failures)."""
+    errors: list[str] = Field(default_factory=list)
+    """``Type: message`` of every failed attempt, in order (the last is ``error``)."""
+
+    def text(self) -> str:
+        """One line: ``legal-analyst 3× ProviderRateLimited → fall back to legal-backup``."""
+        failed = ", ".join(f"{n}× {t}" if n > 1 else t for t, n in _runs(self.errors))
+        if self.outcome == "ok":
+            return f"{self.agent} ok" + (f" after {failed}" if failed else "")
+        if not failed and self.error:
+            failed = self.error.split(":", 1)[0]
+        return f"{self.agent} {failed or 'failed'}" + (f" → {self.next}" if self.next else "")
+
+
+def tries_text(tried: list[TryRecord]) -> str:
+    """The whole story of a step's tries on one line (status, report, Web UI)."""
+    return "; ".join(t.text() for t in tried)
+
+
+def _runs(errors: list[str]) -> list[tuple[str, int]]:
+    """Consecutive failures of the same type, counted: [(type, count), …]."""
+    runs: list[tuple[str, int]] = []
+    for error in errors:
+        kind = error.split(":", 1)[0]
+        if runs and runs[-1][0] == kind:
+            runs[-1] = (kind, runs[-1][1] + 1)
+        else:
+            runs.append((kind, 1))
+    return runs
 
 
 class BudgetState(Contract):

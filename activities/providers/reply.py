@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from activities.contracts import Usage
 
@@ -17,3 +18,10 @@ class ProviderReply:
     usage: Usage = field(default_factory=Usage)
     finish_reason: str | None = None
     offline: bool = False
+
+
+def host_of(base_url: str) -> str:
+    """``host:port`` of a provider's base URL (never its path or credentials)."""
+    parts = urlsplit(base_url)
+    host = parts.hostname or base_url
+    return f"{host}:{parts.port}" if parts.port else host

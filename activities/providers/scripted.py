@@ -14,7 +14,6 @@ import json
 from typing import Any
 
 import jmespath
-from temporalio import activity
 
 from activities.contracts import AgentCall, Usage
 from activities.errors import (
@@ -35,9 +34,9 @@ async def complete(call: AgentCall) -> ProviderReply:
     if agent.latency_s > 0:
         await asyncio.sleep(agent.latency_s)
     faults = agent.faults
-    if faults and faults.fail_times and _attempt() <= faults.fail_times:
+    if faults and faults.fail_times and call.attempt <= faults.fail_times:
         error_cls = ERROR_TYPES.get(faults.error, ProviderServerError)
-        raise error_cls(f"{faults.message} (scripted fault, attempt {_attempt()})")
+        raise error_cls(f"{faults.message} (scripted fault, attempt {call.attempt})")
     output = _scripted_output(call)
     content = output if isinstance(output, str) else json.dumps(output, ensure_ascii=False)
     prompt = "".join(m["content"] for m in build_messages(call))
@@ -57,13 +56,6 @@ async def complete(call: AgentCall) -> ProviderReply:
         finish_reason="stop",
         offline=True,
     )
-
-
-def _attempt() -> int:
-    try:
-        return activity.info().attempt
-    except RuntimeError:  # called outside an activity (unit tests)
-        return 1
 
 
 def _scripted_output(call: AgentCall) -> Any:

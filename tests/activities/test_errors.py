@@ -54,4 +54,5 @@ def test_non_retryable_list_is_exactly_the_permanent_leaves():
         "ProviderUnavailable",
         "AgentFunctionError",
         "OutputSchemaError",
+        "OutputTruncated",
     }

@@ -39,6 +39,7 @@ CATALOG = {
             "output": {"type": "object", "required": ["ok"]},
             "script": [{"output": {"nope": 1}}],
             "fallback": ["tidy"],
+            "repair_attempts": 1,
         },
         "tidy": {
             "model": "scripted",

@@ -1,8 +1,21 @@
-"""Calling an agent from a workflow: one activity on the agent's provider queue.
+"""Calling an agent from a workflow: one activity per provider attempt.
 
 ``call_agent`` is the building block for hand-written Python workflows too:
 
     result = await call_agent(plan_agent, {"terms": terms}, step_id="legal")
+
+Who retries what:
+
+- **Temporal** re-runs an attempt only when the worker running it died or lost it
+  (heartbeat timeout): that is our infrastructure failing, and it spends none of the
+  agent's attempts. Every error the activity raises itself is final for that attempt.
+- **This loop** retries what the provider got wrong (HTTP 5xx/429/408/409, timeouts,
+  broken bodies): up to ``retry.max_attempts`` attempts, with exponential backoff on
+  durable timers (a provider's Retry-After wins), within ``retry.max_elapsed_s``.
+  Permanent errors (4xx, an answer that fails its schema) are never retried here.
+
+Retries of one call share its idempotency key; each attempt is its own activity, so
+the history and the Web UI show every try.
 """
 
 from __future__ import annotations
@@ -12,6 +25,7 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from activities.contracts import (
@@ -21,20 +35,31 @@ with workflow.unsafe.imports_passed_through():
         RepairRequest,
         RetrySettings,
     )
-    from activities.errors import NON_RETRYABLE_TYPES
+    from activities.errors import ERROR_TYPES, is_retryable
     from activities.queues import provider_queue
     from activities.run_agent import run_agent
 
+WORKER_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=10),
+    maximum_attempts=0,
+    non_retryable_error_types=sorted(ERROR_TYPES),
+)
+"""Temporal's own retries of an attempt: only what no Podium error explains (a worker
+killed mid-call, a lost task), bounded by the call's total time cap."""
 
-def retry_policy(retry: RetrySettings) -> RetryPolicy:
-    """Temporal retry policy from Podium's retry settings (permanent errors never retry)."""
-    return RetryPolicy(
-        initial_interval=timedelta(seconds=retry.initial_interval_s),
-        backoff_coefficient=retry.backoff,
-        maximum_interval=timedelta(seconds=retry.max_interval_s),
-        maximum_attempts=retry.max_attempts,
-        non_retryable_error_types=NON_RETRYABLE_TYPES,
-    )
+NO_CAP_BACKSTOP_S = 600.0
+"""Without a total time cap, an attempt still ends this long after its own timeout."""
+
+
+def retry_delay(retry: RetrySettings, attempt: int, retry_after: float | None) -> float:
+    """Seconds to wait before attempt ``attempt + 1``: the provider's Retry-After, else
+    exponential backoff from ``initial_interval_s``, capped at ``max_interval_s``."""
+    if retry_after is not None and retry_after > 0:
+        return retry_after
+    delay = retry.initial_interval_s * retry.backoff ** (attempt - 1)
+    return min(delay, retry.max_interval_s)
 
 
 async def call_agent(
@@ -46,27 +71,78 @@ async def call_agent(
     retry: RetrySettings | None = None,
     label: str | None = None,
     repair: RepairRequest | None = None,
+    idempotency_key: str | None = None,
+    failed_attempts: list[str] | None = None,
 ) -> AgentResult:
-    """Run one agent call as an activity and return its result.
+    """Run one agent call (retrying the provider's transient failures) and return its result.
+
+    Args:
+        agent: the resolved agent (from a compiled plan or ``load_catalog``).
+        inputs: what the agent receives.
+        step_id: names the call in history, labels and the idempotency key.
+        timeout_s: how long the provider may take per attempt (default: the agent's).
+        retry: retry settings (default: the agent's).
+        label: the timeline label (default ``agent · step``).
+        repair: the invalid answer and its errors, on a repair round.
+        idempotency_key: shared by every attempt of this call (default: a new key
+            ``<workflow id>/<step id>/<8 hex>``: each call is a new call).
+        failed_attempts: if given, ``"Type: message"`` of each failed attempt is appended
+            (the last one included when the call fails for good).
 
     Raises ``temporalio.exceptions.ActivityError`` when the call fails for good; its
     ``cause`` is an ``ApplicationError`` whose ``type`` names the taxonomy class.
     """
     info = workflow.info()
-    call = AgentCall(
-        agent=agent,
-        inputs=inputs,
-        run_id=info.workflow_id,
-        step_id=step_id,
-        idempotency_key=f"{info.workflow_id}/{step_id}",
-        repair=repair,
-    )
-    return await workflow.execute_activity(
-        run_agent,
-        call,
-        task_queue=provider_queue(agent.provider.name),
-        start_to_close_timeout=timedelta(seconds=timeout_s or agent.timeout_s),
-        heartbeat_timeout=timedelta(seconds=agent.heartbeat_s),
-        retry_policy=retry_policy(retry or agent.retry),
-        summary=label or f"{agent.name} · {step_id}",
-    )
+    settings = retry or agent.retry
+    key = idempotency_key or f"{info.workflow_id}/{step_id}/{workflow.uuid4().hex[:8]}"
+    label = label or f"{agent.name} · {step_id}"
+    deadline_s = timeout_s or agent.timeout_s
+    started = workflow.now()
+    attempt = 1
+    while True:
+        call = AgentCall(
+            agent=agent,
+            inputs=inputs,
+            run_id=info.workflow_id,
+            step_id=step_id,
+            idempotency_key=key,
+            repair=repair,
+            attempt=attempt,
+            timeout_s=timeout_s,
+        )
+        elapsed = (workflow.now() - started).total_seconds()
+        cap_left = settings.max_elapsed_s - elapsed if settings.max_elapsed_s else None
+        try:
+            return await workflow.execute_activity(
+                run_agent,
+                call,
+                task_queue=provider_queue(agent.provider.name),
+                schedule_to_close_timeout=_seconds(max(cap_left, 1.0)) if cap_left else None,
+                start_to_close_timeout=(
+                    None if cap_left else _seconds(deadline_s + NO_CAP_BACKSTOP_S)
+                ),
+                heartbeat_timeout=_seconds(agent.heartbeat_s),
+                retry_policy=WORKER_RETRY,
+                summary=label if attempt == 1 else f"{label} · attempt {attempt}",
+            )
+        except ActivityError as exc:
+            cause = exc.cause
+            if not isinstance(cause, ApplicationError):
+                raise  # a timeout of the whole call, or we were cancelled
+            if failed_attempts is not None:
+                failed_attempts.append(f"{cause.type}: {cause.message}")
+            if not is_retryable(cause.type or ""):
+                raise
+            if settings.max_attempts and attempt >= settings.max_attempts:
+                raise
+            retry_after = cause.next_retry_delay.total_seconds() if cause.next_retry_delay else None
+            delay = retry_delay(settings, attempt, retry_after)
+            elapsed = (workflow.now() - started).total_seconds()
+            if settings.max_elapsed_s and elapsed + delay >= settings.max_elapsed_s:
+                raise
+            await workflow.sleep(delay, summary=f"{label}: retry in {delay:g}s after {cause.type}")
+            attempt += 1
+
+
+def _seconds(value: float) -> timedelta:
+    return timedelta(seconds=value)

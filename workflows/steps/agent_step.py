@@ -9,6 +9,7 @@ from temporalio.exceptions import ActivityError, CancelledError
 
 with workflow.unsafe.imports_passed_through():
     from activities.contracts import RepairRequest, billed_usage
+    from activities.errors import SCHEMA_ERROR_TYPES
     from workflows.plan import AgentNode
     from workflows.state import StepState, TryRecord
 
@@ -47,7 +48,10 @@ async def run_agent_node(
         for round_no in range(agent.repair_attempts + 1):
             label = f"{agent.name} · {where}" + (f" · repair {round_no}" if round_no else "")
             primary = k == 0
+            if k > 0 and owner is not None and track and owner.tried:
+                label += f" · after {owner.tried[-1].text()}"  # the Web UI tells why
             reservation = await reserve(ctx, scope, agent, node.id, estimate(agent, inputs, repair))
+            failed_attempts: list[str] = []
             try:
                 result = await call_agent(
                     agent,
@@ -57,6 +61,7 @@ async def run_agent_node(
                     repair=repair,
                     timeout_s=node.timeout_s if primary else None,
                     retry=node.retry if primary else None,
+                    failed_attempts=failed_attempts,
                 )
             except ActivityError as exc:
                 last = exc
@@ -71,7 +76,7 @@ async def run_agent_node(
                 if isinstance(exc.cause, CancelledError):  # we were cancelled: no fallbacks
                     raise
                 ctx.note_failure(agent.name, error_type, paid, billed)
-                if error_type == "OutputSchemaError" and round_no < agent.repair_attempts:
+                if error_type in SCHEMA_ERROR_TYPES and round_no < agent.repair_attempts:
                     repair = RepairRequest(
                         previous=str(details.get("content") or ""),
                         errors=list(details.get("errors") or [message]),
@@ -88,6 +93,8 @@ async def run_agent_node(
                             outcome="failed",
                             error=f"{error_type}: {message}",
                             next=step_next,
+                            attempts=max(1, len(failed_attempts)),
+                            errors=failed_attempts,
                         )
                     )
                 if step_next.startswith("repair"):
@@ -101,8 +108,15 @@ async def run_agent_node(
             ctx.charge_result(owner, result, agent.name)
             if track:
                 assert owner is not None
-                if owner.tried:
-                    owner.tried.append(TryRecord(agent=agent.name, outcome="ok"))
+                if owner.tried or failed_attempts:  # the story of a step that was not easy
+                    owner.tried.append(
+                        TryRecord(
+                            agent=agent.name,
+                            outcome="ok",
+                            attempts=result.attempt,
+                            errors=failed_attempts,
+                        )
+                    )
                 owner.attempts = result.attempt
                 owner.model = result.model
                 owner.offline = result.offline

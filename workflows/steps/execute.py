@@ -19,6 +19,7 @@ from temporalio.exceptions import (
     ApplicationError,
     CancelledError,
     ChildWorkflowError,
+    TimeoutError,
 )
 
 with workflow.unsafe.imports_passed_through():
@@ -116,8 +117,23 @@ def describe(exc: BaseException) -> tuple[str, str]:
     cause: BaseException = exc
     while isinstance(cause, ActivityError | ChildWorkflowError) and cause.cause is not None:
         cause = cause.cause
-    error_type = getattr(cause, "type", None) or type(cause).__name__
-    return error_type, getattr(cause, "message", None) or str(cause)
+    if isinstance(cause, TimeoutError):  # its ``type`` is an int enum, not a class name
+        kind = "".join(part.title() for part in cause.type.name.split("_")) if cause.type else ""
+        return f"{kind}Timeout", TIMEOUT_MESSAGES.get(kind, cause.message or "timed out")
+    error_type = getattr(cause, "type", None)
+    if not isinstance(error_type, str) or not error_type:
+        error_type = type(cause).__name__
+    return error_type, getattr(cause, "message", None) or str(cause) or error_type
+
+
+TIMEOUT_MESSAGES = {
+    "ScheduleToClose": "no result within the call's total time cap (retry.max_elapsed in the "
+    "catalog); every attempt and wait counts against it",
+    "StartToClose": "the worker running the call did not finish it in time",
+    "Heartbeat": "the worker running the call stopped answering (crashed or overloaded)",
+    "ScheduleToStart": "no worker picked the call up in time: is a worker serving its queue?",
+}
+"""What each Temporal timeout means for an agent call, in the user's terms."""
 
 
 def evaluate_in(node_id: str, what: str, expr: str, scope: dict[str, Any]) -> Any:

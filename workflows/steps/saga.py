@@ -13,7 +13,9 @@ from workflows.steps.agent_call import call_agent
 from workflows.steps.budget import ledgers, spend
 from workflows.steps.execute import Ctx, describe, evaluate_inputs
 
-UNTIL_DONE = RetrySettings(max_attempts=0, initial_interval_s=1.0, backoff=2.0, max_interval_s=60.0)
+UNTIL_DONE = RetrySettings(
+    max_attempts=0, initial_interval_s=1.0, backoff=2.0, max_interval_s=60.0, max_elapsed_s=None
+)
 """Compensations retry transient failures until they succeed."""
 
 
@@ -34,6 +36,7 @@ async def compensate(ctx: Ctx) -> None:
                 retry=UNTIL_DONE,
                 timeout_s=undo.timeout_s,
                 label=f"{undo.agent.name} · undo {node.id}",
+                idempotency_key=f"{workflow.info().workflow_id}/{undo.id}",
             )
         except (ActivityError, Exception) as exc:  # record and go on with the others
             error_type, message = describe(exc)
