@@ -89,13 +89,14 @@ class AgentResolver:
             self.report.problem(doc, loc, f"agent catalog {rel!r} not found", f"looked at {path}")
             return None
         try:
-            return read_yaml(path, "agent catalog")
+            return read_yaml(path, "it")
         except FileReadError as exc:
             if any(issue.line for issue in exc.issues):  # a problem inside: shown there
                 self.report.file_error(exc)
             for issue in exc.issues:  # the file as a whole: shown where the spec names it
                 if not issue.line:
-                    self.report.problem(doc, loc, f"{rel!r}: {issue.message}", issue.hint)
+                    message = f"agent catalog {rel!r}: {issue.message}"
+                    self.report.problem(doc, loc, message, issue.hint)
             return None
 
     def _add(self, doc: YamlDocument, prefix: Loc, catalog: CatalogFile) -> None:

@@ -7,15 +7,14 @@ from typing import Any
 
 from activities.contracts import AgentConfig
 from workflows.compile_agents import AgentResolver, retry_settings
+from workflows.compile_humans import approval_node, check_people
 from workflows.compile_limits import budget, deadline
 from workflows.durations import parse_duration
 from workflows.expressions import literal
 from workflows.patterns.assign import REQUIREMENTS, meets
 from workflows.plan import (
     AgentNode,
-    ApprovalNode,
     Branch,
-    EscalationLevel,
     MapNode,
     Node,
     ParallelNode,
@@ -105,6 +104,7 @@ class StepCompiler:
             )
         if step.when is not None:
             self.graph.expression(loc + ("when",), step.when, scope, step_id)
+        check_people(self.report, self.doc, loc, step)
         if step.with_ and step.kind not in ("agent", "workflow"):
             self.report.problem(
                 self.doc,
@@ -378,22 +378,4 @@ class StepCompiler:
         return WorkflowNode(**common, plan=plan, inputs=inputs)
 
     def _approval(self, step: StepEntry, loc: Loc, scope: Scope, common: dict) -> Node | None:
-        spec = step.approval
-        assert spec is not None
-        ok = self.graph.template(loc + ("approval", "title"), spec.title)
-        if spec.details is not None:
-            ok &= self.graph.expression(
-                loc + ("approval", "details"), spec.details, scope, common["id"]
-            )
-        levels = [EscalationLevel(to=e.to, after_s=parse_duration(e.after)) for e in spec.escalate]
-        if not ok:
-            return None
-        return ApprovalNode(
-            **common,
-            title=spec.title,
-            details=spec.details,
-            approvers=spec.approvers,
-            escalate=levels,
-            on_timeout=spec.on_timeout,
-            timeout_s=parse_duration(spec.timeout) if spec.timeout else None,
-        )
+        return approval_node(self.report, self.doc, self.graph, step, loc, scope, common)

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
 from workflows.compile_agents import AgentResolver, check_schema
+from workflows.compile_humans import check_run_people
 from workflows.compile_limits import budget, deadline
 from workflows.compile_steps import StepCompiler
+from workflows.compile_templates import check_template
 from workflows.plan import Plan
-from workflows.problems import CompileError, Problem, Reporter
+from workflows.problems import CompileError, Reporter
 from workflows.spec import SpecFile
 from workflows.step_graph import NAME, Scope
-from workflows.yamlfile import Loc, YamlDocument, read_yaml
+from workflows.validation_errors import describe
+from workflows.yamlfile import FileReadError, Loc, YamlDocument, read_yaml
 
 
 def compile_spec(path: str | Path, *, offline: bool | None = None) -> Plan:
@@ -32,26 +33,48 @@ def compile_spec(path: str | Path, *, offline: bool | None = None) -> Plan:
     """
     path = Path(path)
     report = Reporter(path)
-    plan = _compile(path, offline, report, warnings=[], stack=())
+    plan = _compile(path, offline, report, stack=())
     if report.problems or plan is None:
-        raise CompileError(report.problems)
+        raise CompileError(report.problems, report.warnings)
     return plan
 
 
 def _compile(
-    path: Path, offline: bool | None, report: Reporter, warnings: list[str], stack: tuple[Path, ...]
+    path: Path, offline: bool | None, report: Reporter, stack: tuple[Path, ...]
 ) -> Plan | None:
     doc = _read(path, report)
     if doc is None:
         return None
+    if doc.data is None:
+        report.problem(
+            doc,
+            (),
+            "the spec is empty",
+            "write at least name: and steps: (see docs/specs.md, or `podium schema`)",
+        )
+        return None
     if not isinstance(doc.data, dict):
-        report.problem(doc, (), "a spec must be a YAML mapping (name, input, agents, steps…)")
+        report.problem(
+            doc,
+            (),
+            f"a spec must be a YAML mapping (name, input, agents, steps…), got "
+            f"{describe(doc.data)}",
+        )
         return None
     spec = report.validate(doc, SpecFile)
     if spec is None:
         return None
     check_schema(report, doc, ("input",), spec.input, "the spec's input schema")
-    agents = AgentResolver(report, offline, warnings)
+    check_template(
+        report,
+        doc,
+        ("summary",),
+        spec.summary,
+        roots=("input",),
+        why=": the summary is made from the run input when the run starts",
+    )
+    check_run_people(report, doc, spec)
+    agents = AgentResolver(report, offline, report.warnings)
     agents.load(doc, spec)
     here = (*stack, path.resolve())
 
@@ -66,12 +89,20 @@ def _compile(
                 "a spec cannot run itself, directly or through others",
             )
             return None
+        if child.is_dir():
+            report.problem(
+                parent,
+                loc,
+                f"sub-workflow spec {rel!r} is a directory, not a file",
+                "name the spec's .yaml file",
+            )
+            return None
         if not child.exists():
             report.problem(
                 parent, loc, f"sub-workflow spec {rel!r} not found", f"looked at {child}"
             )
             return None
-        return _compile(child, offline, report, warnings, here)
+        return _compile(child, offline, report, here)
 
     steps_compiler = StepCompiler(report, doc, agents, compile_child)
     steps = steps_compiler.compile(spec.steps)
@@ -92,7 +123,7 @@ def _compile(
         input_schema=spec.input,
         steps=steps,
         output=output,
-        warnings=warnings,
+        warnings=report.warnings,
         budget=budget(spec.budget),
         deadline=deadline(spec.deadline),
     )
@@ -100,15 +131,9 @@ def _compile(
 
 def _read(path: Path, report: Reporter) -> YamlDocument | None:
     try:
-        return read_yaml(path)
-    except FileNotFoundError:
-        report.problems.append(Problem("file not found", path, hint="check the path"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        reason = getattr(exc, "problem", None) or str(exc)
-        report.problems.append(
-            Problem(f"not valid YAML: {reason}", path, mark.line + 1 if mark else None)
-        )
+        return read_yaml(path, "spec")
+    except FileReadError as exc:
+        report.file_error(exc)
     return None
 
 

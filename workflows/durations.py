@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
+MAX_SECONDS = 100 * 365 * 86400.0
+"""Longer is a typo (and overflows Temporal's and Python's time types)."""
 
 
 def parse_duration(value: str | int | float) -> float:
@@ -13,9 +16,11 @@ def parse_duration(value: str | int | float) -> float:
     if isinstance(value, bool):
         raise ValueError(f"{value!r} is not a duration")
     if isinstance(value, int | float):
+        if not math.isfinite(value):
+            raise ValueError(f"{value!r} is not a duration; write e.g. 30s, 5m, 2h or 1d")
         if value <= 0:
             raise ValueError(f"duration must be positive, got {value}")
-        return float(value)
+        return _at_most(value, value)
     text = value.strip().replace(" ", "")
     pos, total = 0, 0.0
     for match in _PART.finditer(text):
@@ -27,7 +32,13 @@ def parse_duration(value: str | int | float) -> float:
         raise ValueError(
             f"{value!r} is not a duration; write e.g. 30s, 5m, 2h, 1d, 1h30m or a number of seconds"
         )
-    return total
+    return _at_most(total, value)
+
+
+def _at_most(seconds: float, value: str | int | float) -> float:
+    if seconds > MAX_SECONDS:
+        raise ValueError(f"duration {value!r} is longer than 100 years (36500d)")
+    return float(seconds)
 
 
 def format_duration(seconds: float) -> str:

@@ -3,13 +3,27 @@
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from workflows.yamlfile import Loc, YamlDocument
+from workflows.validation_errors import translate
+from workflows.yamlfile import FileReadError, Loc, YamlDocument
+
+# A mapping with an id and one of these keys is a step (named in problems inside it).
+STEP_KEYS: tuple[str, ...] = (
+    "agent",
+    "capability",
+    "parallel",
+    "map",
+    "route",
+    "refine",
+    "workflow",
+    "approval",
+)
+STEP_KEYS += ("steps",)
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -35,13 +49,18 @@ class Problem:
 
 
 class CompileError(Exception):
-    """A spec could not be compiled; ``problems`` lists every reason found."""
+    """A spec could not be compiled; ``problems`` lists every reason found.
 
-    def __init__(self, problems: list[Problem]):
+    ``warnings`` (shown after the problems) are what was noticed besides.
+    """
+
+    def __init__(self, problems: list[Problem], warnings: list[str] | None = None):
         self.problems = problems
+        self.warnings = list(warnings or [])
         count = len(problems)
         head = f"{count} problem{'s' if count != 1 else ''} found:"
-        super().__init__("\n".join([head, *(str(p) for p in problems)]))
+        lines = [head, *(str(p) for p in problems), *(f"warning: {w}" for w in self.warnings)]
+        super().__init__("\n".join(lines))
 
 
 def format_loc(loc: tuple[str | int, ...]) -> str:
@@ -61,25 +80,48 @@ class Reporter:
     def __init__(self, default_file: Path):
         self.default_file = default_file
         self.problems: list[Problem] = []
+        self.warnings: list[str] = []
+        """What does not stop the spec from running but is likely a mistake (each once)."""
 
     def problem(self, doc: YamlDocument | None, loc: Loc, message: str, hint: str = "") -> None:
         """Record a problem at ``loc`` of ``doc`` (naming the step when inside one)."""
+        self.problems.append(self._at(doc, loc, message, hint))
+
+    def warn(self, doc: YamlDocument | None, loc: Loc, message: str, hint: str = "") -> None:
+        """Record a warning at ``loc`` of ``doc``: shown, but the spec still runs."""
+        text = str(self._at(doc, loc, message, hint))
+        if text not in self.warnings:
+            self.warnings.append(text)
+
+    def _at(self, doc: YamlDocument | None, loc: Loc, message: str, hint: str) -> Problem:
         file = doc.path if doc else self.default_file
         line = doc.line_of(loc) if doc else None
         where = format_loc(loc)
         step_id = _innermost_step_id(doc, loc) if doc is not None else None
         if step_id:
             where += f" (step {step_id!r})"
-        self.problems.append(Problem(message, file, line, where, hint))
+        return Problem(message, file, line, where, hint)
+
+    def file_error(self, exc: FileReadError) -> None:
+        """Record why a file could not be read or parsed (each issue with its line)."""
+        doc = exc.parsed if isinstance(exc.parsed, YamlDocument) else None
+        for issue in exc.issues:
+            if doc is not None:
+                found = self._at(doc, issue.loc, issue.message, issue.hint)
+                self.problems.append(replace(found, line=issue.line or found.line))
+            else:
+                where = format_loc(issue.loc)
+                self.problems.append(
+                    Problem(issue.message, exc.path, issue.line, where, issue.hint)
+                )
 
     def validate(self, doc: YamlDocument, model: type[M]) -> M | None:
         """Validate ``doc`` as ``model``; record every error; None if invalid."""
         try:
             return model.model_validate(doc.data)
         except ValidationError as exc:
-            for err in exc.errors():
-                loc = tuple(p for p in err["loc"] if not _is_union_tag(p))
-                self.problem(doc, loc, _pydantic_message(err), _pydantic_hint(err))
+            for item in translate(exc.errors()):
+                self.problem(doc, item.loc, item.message, item.hint)
             return None
 
 
@@ -94,53 +136,10 @@ def _innermost_step_id(doc: YamlDocument, loc: Loc) -> str | None:
         if (
             isinstance(data, dict)
             and isinstance(data.get("id"), str)
-            and (
-                "agent" in data
-                or "parallel" in data
-                or "map" in data
-                or "route" in data
-                or "refine" in data
-                or "workflow" in data
-                or "steps" in data
-            )
+            and any(kind in data for kind in STEP_KEYS)
         ):
             found = data["id"]
     return found
-
-
-_UNION_TAGS = {
-    "str",
-    "int",
-    "float",
-    "bool",
-    "CatalogFile",
-    "RetryEntry",
-    "FaultEntry",
-    "QuorumEntry",
-    "StepEntry",
-    "MapEntry",
-    "RouteEntry",
-    "RefineEntry",
-}
-
-
-def _is_union_tag(part: Any) -> bool:
-    # pydantic puts a union member's type name into loc ('str', 'list[str]', 'CatalogFile')
-    return isinstance(part, str) and (part in _UNION_TAGS or "[" in part or "literal" in part)
-
-
-def _pydantic_message(err: Any) -> str:
-    if err["type"] == "extra_forbidden":
-        return f"unknown key {err['loc'][-1]!r}"
-    if err["type"] == "missing":
-        return f"missing required key {err['loc'][-1]!r}"
-    return str(err["msg"]).removeprefix("Value error, ")
-
-
-def _pydantic_hint(err: Any) -> str:
-    if err["type"] == "extra_forbidden":
-        return "remove it or check its spelling (see `podium schema` for the allowed keys)"
-    return ""
 
 
 def suggest(word: str, known: Any, what: str) -> str:

@@ -193,23 +193,6 @@ class StepGraph:
             out |= {inner, *self._inner(inner)}
         return out
 
-    def template(self, loc: Loc, text: str) -> bool:
-        """Check that a ``{{ … }}`` text template parses."""
-        from jinja2 import TemplateSyntaxError
-        from jinja2.sandbox import SandboxedEnvironment
-
-        try:
-            SandboxedEnvironment().parse(text)
-        except TemplateSyntaxError as exc:
-            self.report.problem(
-                self.doc,
-                loc,
-                f"template {text!r} does not parse: {exc.message}",
-                "write {{ input.name }} or {{ steps.risk.output.level }}",
-            )
-            return False
-        return True
-
     def inputs(
         self, step: StepEntry, loc: Loc, scope: Scope, current: str
     ) -> dict[str, str] | None:

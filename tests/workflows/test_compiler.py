@@ -243,7 +243,7 @@ def test_map_over_must_be_an_expression(write_spec):
         spec({"id": "m", "map": {"over": ["SG", "MY"]}, "step": {"agent": "writer"}}), CATALOG
     )
     [p] = problems(path)
-    assert "map.over" in p.where and "valid string" in p.message
+    assert "map.over" in p.where and "expected text, got a list of 2 items" in p.message
     path = write_spec(
         spec({"id": "m", "map": {"over": "input.[["}, "step": {"agent": "writer"}}), CATALOG
     )
