@@ -6,7 +6,6 @@ import asyncio
 import os
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from pathlib import Path
@@ -15,34 +14,16 @@ import pytest
 
 from starters.devserver import stop_process
 from starters.launch import start_run
-from tests.conftest import ISOLATED_NAMESPACE, ROOT
+from tests.conftest import ISOLATED_NAMESPACE
+from tests.support.worker_process import start_worker as start_process
+from tests.support.worker_process import wait_for
 from workflows.compiler import compile_spec
 
 STEPS = [f"s{i}" for i in range(1, 7)]
 
 
 def start_worker(address: str, log: Path) -> subprocess.Popen[bytes]:
-    out = log.open("ab")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "workers", "--address", address, "--namespace", ISOLATED_NAMESPACE],
-        cwd=ROOT,
-        stdout=out,
-        stderr=out,
-        start_new_session=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"},
-    )
-    deadline = time.monotonic() + 30
-    while b"podium worker ready" not in log.read_bytes():
-        assert process.poll() is None and time.monotonic() < deadline, log.read_text()
-        time.sleep(0.05)
-    return process
-
-
-async def wait_for(predicate, timeout_s: float, what: str) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.05)
+    return start_process(address, log, ISOLATED_NAMESPACE)
 
 
 @pytest.mark.slow

@@ -1,0 +1,200 @@
+"""A journaling OpenAI-compatible server on loopback that fails on purpose (a labelled fake
+at the model's edge, for fault tests and bench/faults.py).
+
+Every request is journaled with its ``Idempotency-Key``, a hash of its body, what the
+server did and when, so a test can judge from the provider's side which calls were
+made, repeated or answered. Faults are drawn at random at ``fault_rate`` from an even
+mix of what flaky providers do: HTTP 500, 429 with Retry-After, a reset connection, a
+2xx body that is not JSON, and an answer that fails the agent's schema.
+
+Modes for single behaviours: ``echo_auth`` answers 401 quoting the bearer token (a
+provider that leaks the key into its error), ``refuse_json_schema`` answers 500 to a
+``response_format`` of type ``json_schema`` (llama.cpp's server does), ``truncate`` ends
+every answer at the token limit (finish_reason ``length``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import random
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+FAULTS = ("500", "429", "reset", "not_json", "invalid")
+
+
+@dataclass
+class Entry:
+    """One request as the provider saw it."""
+
+    key: str
+    body_sha: str
+    outcome: str
+    """``ok``, or the fault: 500, 429, reset, not_json, invalid, 401, refused_schema."""
+    started: float
+    ended: float = 0.0
+    response_format: str | None = None
+    delivered: bool = True
+    """False when the caller was gone before the answer was written."""
+
+
+@dataclass
+class FaultServer:
+    """Settings (change them between runs) and the journal."""
+
+    fault_rate: float = 0.0
+    faults: tuple[str, ...] = FAULTS
+    latency_s: float = 0.0
+    answer: dict[str, Any] = field(default_factory=lambda: {"summary": "all good"})
+    retry_after_s: float = 0.2
+    echo_auth: bool = False
+    refuse_json_schema: bool = False
+    truncate: bool = False
+    seed: int | None = None
+    script: list[str] = field(default_factory=list)
+    """Outcomes of the next requests, in order, before any are drawn at random."""
+    journal: list[Entry] = field(default_factory=list)
+    in_flight: int = 0
+    """Requests received and not yet answered."""
+    url: str = ""
+
+    def __post_init__(self) -> None:
+        self._lock = threading.Lock()
+        self._random = random.Random(self.seed)
+
+    def draw(self) -> str:
+        """``ok`` or a fault, at the configured rate and mix."""
+        with self._lock:
+            if self.script:
+                return self.script.pop(0)
+            if self._random.random() < self.fault_rate:
+                return self._random.choice(self.faults)
+            return "ok"
+
+    def record(self, entry: Entry) -> None:
+        with self._lock:
+            self.journal.append(entry)
+            self.in_flight -= 1
+
+    def arrived(self) -> None:
+        with self._lock:
+            self.in_flight += 1
+
+    def entries(self) -> list[Entry]:
+        """A copy of the journal."""
+        with self._lock:
+            return list(self.journal)
+
+
+def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+            server.arrived()
+            raw = self.rfile.read(int(self.headers.get("content-length", 0)))
+            body = json.loads(raw or b"{}")
+            response_format = (body.get("response_format") or {}).get("type")
+            entry = Entry(
+                key=self.headers.get("idempotency-key", ""),
+                body_sha=hashlib.sha256(raw).hexdigest()[:16],
+                outcome="ok",
+                started=time.time(),
+                response_format=response_format,
+            )
+            if server.latency_s:
+                time.sleep(server.latency_s)
+            auth = self.headers.get("authorization", "")
+            try:
+                if server.echo_auth:
+                    entry.outcome = "401"
+                    self._json(401, {"error": {"message": f"Incorrect API key provided: {auth}"}})
+                elif server.refuse_json_schema and response_format == "json_schema":
+                    entry.outcome = "refused_schema"
+                    self._json(500, {"error": {"message": "Unsupported param: json_schema"}})
+                else:
+                    entry.outcome = server.draw()
+                    self._answer(entry.outcome, body)
+            except OSError:  # the caller died meanwhile (a killed worker)
+                entry.delivered = False
+                self.close_connection = True
+            finally:
+                entry.ended = time.time()
+                server.record(entry)
+
+        def _answer(self, outcome: str, body: dict[str, Any]) -> None:
+            if outcome == "500":
+                self._json(500, {"error": {"message": "internal error (injected)"}})
+            elif outcome == "429":
+                self._json(
+                    429,
+                    {"error": {"message": "rate limited (injected)"}},
+                    {"retry-after": f"{server.retry_after_s:g}"},
+                )
+            elif outcome == "reset":
+                self.close_connection = True  # no answer at all: the client sees a reset
+            elif outcome == "not_json":
+                self._raw(200, b"<html>502 Bad Gateway</html>", "text/html")
+            else:
+                content = {"wrong": True} if outcome == "invalid" else server.answer
+                finish = "length" if server.truncate else "stop"
+                text = json.dumps(content)
+                if server.truncate:
+                    text = text[: max(1, len(text) // 2)]
+                self._json(
+                    200,
+                    {
+                        "id": "chatcmpl-fault",
+                        "object": "chat.completion",
+                        "model": body.get("model", "fault-model"),
+                        "choices": [
+                            {
+                                "index": 0,
+                                "message": {"role": "assistant", "content": text},
+                                "finish_reason": finish,
+                            }
+                        ],
+                        "usage": {"prompt_tokens": 20, "completion_tokens": 10},
+                    },
+                )
+
+        def _json(self, status: int, data: Any, headers: dict[str, str] | None = None) -> None:
+            self._raw(status, json.dumps(data).encode(), "application/json", headers)
+
+        def _raw(
+            self, status: int, data: bytes, ctype: str, headers: dict[str, str] | None = None
+        ) -> None:
+            self.send_response(status)
+            self.send_header("content-type", ctype)
+            self.send_header("content-length", str(len(data)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    return Handler
+
+
+@contextmanager
+def fault_server(**settings: Any) -> Iterator[FaultServer]:
+    """Serve a ``FaultServer`` on 127.0.0.1; its ``url`` is the base URL (``…/v1``)."""
+    state = FaultServer(**settings)
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    httpd.daemon_threads = True
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    state.url = f"http://127.0.0.1:{httpd.server_address[1]}/v1"
+    try:
+        yield state
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

@@ -1,0 +1,40 @@
+"""Podium worker processes for fault tests: start one, wait until it serves, kill it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def start_worker(address: str, log: Path, namespace: str, *extra: str) -> subprocess.Popen[bytes]:
+    """``python -m workers`` in its own process group; returns once it says it is ready."""
+    out = log.open("ab")
+    mark = log.stat().st_size
+    process = subprocess.Popen(
+        [sys.executable, "-m", "workers", "--address", address, "--namespace", namespace, *extra],
+        cwd=ROOT,
+        stdout=out,
+        stderr=out,
+        start_new_session=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"},
+    )
+    deadline = time.monotonic() + 30
+    while b"podium worker ready" not in log.read_bytes()[mark:]:
+        assert process.poll() is None and time.monotonic() < deadline, log.read_text()
+        time.sleep(0.05)
+    return process
+
+
+async def wait_for(predicate: Callable[[], bool], timeout_s: float, what: str) -> None:
+    """Poll ``predicate`` until it holds; fail the test after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while not predicate():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.05)

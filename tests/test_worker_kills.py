@@ -1,0 +1,178 @@
+"""Repeated kill -9 of worker processes: every run completes, no completed call is made
+twice, and a crash never spends an agent's attempts. The judge is a journaling HTTP
+provider on loopback (tests/support/fault_server.py): it sees every request and its
+idempotency key, whatever the workers believe."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import signal
+import subprocess
+import time
+from collections import defaultdict
+from collections.abc import Callable
+
+import pytest
+import yaml
+
+from starters.devserver import stop_process
+from starters.launch import start_run
+from tests.conftest import ISOLATED_NAMESPACE
+from tests.support.fault_server import Entry, fault_server
+from tests.support.worker_process import start_worker, wait_for
+from workflows.compiler import compile_spec
+
+SCHEMA = {"type": "object", "required": ["summary"], "properties": {"summary": {"type": "string"}}}
+
+
+def catalog(url: str, provider: str, **limits: object) -> dict:
+    agent = {"model": f"{provider}:m", "output": SCHEMA, "heartbeat": "1s", "timeout": "20s"}
+    return {
+        "providers": {provider: {"base_url": url, "circuit": False, **limits}},
+        "agents": {"analyst": agent, "writer": {**agent, "retry": {"max_attempts": 1}}},
+    }
+
+
+SPEC = {
+    "name": "kills",
+    "agents": "agents.yaml",
+    "steps": [
+        {
+            "id": "reviews",
+            "parallel": [
+                {"id": f"r{i}", "agent": "analyst", "with": {"doc": "input.doc"}} for i in range(3)
+            ],
+        },
+        {"id": "merge", "agent": "analyst", "with": {"a": "steps.r0.output"}},
+        # max_attempts 1: before, a call cut off by a dying worker failed this step
+        {"id": "brief", "agent": "writer", "with": {"m": "steps.merge.output"}},
+    ],
+}
+
+
+def unexplained_repeats(journal: list[Entry], kills: list[float]) -> list[str]:
+    """Keys answered ``ok`` more than once where no kill explains it (a kill must land
+    between the first answer and the repeat, while the first was still in flight)."""
+    oks: dict[str, list[Entry]] = defaultdict(list)
+    for entry in journal:
+        if entry.outcome == "ok":
+            oks[entry.key].append(entry)
+    bad = []
+    for key, entries in oks.items():
+        first, *repeats = sorted(entries, key=lambda e: e.started)
+        for repeat in repeats:
+            if not any(
+                first.started <= k <= repeat.started and first.ended >= k - 1.0 for k in kills
+            ):
+                bad.append(key)
+    return bad
+
+
+async def kill_and_revive(
+    workers: list[subprocess.Popen[bytes]],
+    start: Callable[[], subprocess.Popen[bytes]],
+    kills: list[float],
+    count: int,
+    busy: Callable[[], bool],
+) -> None:
+    """Kill a random worker (process group, SIGKILL) while calls are in flight, start a
+    new one, ``count`` times."""
+    rng = random.Random(7)
+    for _ in range(count):
+        await wait_for(busy, 30, "calls in flight")
+        await asyncio.sleep(rng.uniform(0.1, 0.6))
+        victim = rng.randrange(len(workers))
+        os.killpg(workers[victim].pid, signal.SIGKILL)
+        kills.append(time.time())
+        workers[victim].wait()
+        workers[victim] = await asyncio.to_thread(start)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("limits", [{}, {"requests_per_second": 20}], ids=["plain", "rate-limited"])
+async def test_repeated_worker_kills_fail_no_run_and_repeat_no_completed_call(
+    isolated_client, address, write_spec, tmp_path, limits
+):
+    provider = "killtest" if not limits else "killtest-rps"
+    with fault_server(latency_s=0.4) as llm:
+        (tmp_path / "providers.yaml").write_text(yaml.safe_dump(catalog(llm.url, provider)))
+        plan = compile_spec(write_spec(SPEC, catalog(llm.url, provider, **limits)))
+        log = tmp_path / "workers.log"
+        log.touch()
+
+        def start() -> subprocess.Popen[bytes]:
+            return start_worker(
+                address, log, ISOLATED_NAMESPACE, "--catalog", str(tmp_path / "providers.yaml")
+            )
+
+        workers = [start(), start()]
+        kills: list[float] = []
+        try:
+            handles = [
+                await start_run(isolated_client, plan, {"doc": f"deal {i}"}) for i in range(6)
+            ]
+            started = len(llm.entries())
+
+            def busy() -> bool:  # new requests reached the provider since the last kill
+                nonlocal started
+                now = len(llm.entries())
+                if now > started:
+                    started = now
+                    return True
+                return False
+
+            await kill_and_revive(workers, start, kills, 5, busy)
+            results = await asyncio.wait_for(
+                asyncio.gather(*(h.result() for h in handles), return_exceptions=True), 120
+            )
+        finally:
+            for process in workers:
+                stop_process(process)
+        journal = llm.entries()
+    failed = [r for r in results if isinstance(r, BaseException)]
+    assert not failed, f"{len(failed)} of 6 runs failed under worker kills: {failed[0]!r}"
+    assert len(kills) == 5
+    for result in results:
+        assert all(s.status == "completed" for s in result.state.steps)
+    assert not unexplained_repeats(journal, kills), "a completed agent call was made again"
+    assert sum(1 for e in journal if e.outcome == "ok") >= 6 * 5
+
+
+@pytest.mark.slow
+async def test_a_call_cut_off_by_a_dying_worker_spends_no_attempt(
+    isolated_client, address, write_spec, tmp_path
+):
+    with fault_server(latency_s=1.5) as llm:
+        (tmp_path / "providers.yaml").write_text(yaml.safe_dump(catalog(llm.url, "killone")))
+        spec = {**SPEC, "steps": [{"id": "brief", "agent": "writer", "with": {"m": "input"}}]}
+        plan = compile_spec(write_spec(spec, catalog(llm.url, "killone")))
+        log = tmp_path / "worker.log"
+        log.touch()
+        extra = ("--catalog", str(tmp_path / "providers.yaml"))
+        first = start_worker(address, log, ISOLATED_NAMESPACE, *extra)
+        second = None
+        try:
+            handle = await start_run(isolated_client, plan, {})
+            await wait_for(lambda: llm.in_flight > 0, 30, "the call to reach the provider")
+            os.killpg(first.pid, signal.SIGKILL)  # the writer has max_attempts: 1
+            first.wait()
+            second = start_worker(address, log, ISOLATED_NAMESPACE, *extra)
+            result = await asyncio.wait_for(handle.result(), 60)
+        finally:
+            stop_process(first)
+            stop_process(second)
+        journal = llm.entries()
+    step = result.state.steps[0]
+    assert step.status == "completed" and step.attempts == 1
+    assert len(journal) == 2 and journal[0].key == journal[1].key  # the same call, again
+    assert "Traceback" not in log.read_text()
+
+
+def test_the_judge_flags_a_repeat_no_kill_explains():
+    one = Entry(key="k", body_sha="x", outcome="ok", started=10.0, ended=10.4)
+    again = Entry(key="k", body_sha="x", outcome="ok", started=20.0, ended=20.4)
+    assert unexplained_repeats([one, again], kills=[]) == ["k"]
+    assert unexplained_repeats([one, again], kills=[15.0]) == ["k"]  # answered long before
+    assert unexplained_repeats([one, again], kills=[10.5]) == []  # in flight at the kill
