@@ -7,6 +7,7 @@ specs are compiled too and embedded in the plan.
 
 from __future__ import annotations
 
+import traceback
 from pathlib import Path
 
 from workflows.compile_agents import AgentResolver, check_schema
@@ -15,7 +16,7 @@ from workflows.compile_limits import budget, deadline
 from workflows.compile_steps import StepCompiler
 from workflows.compile_templates import check_template
 from workflows.plan import Plan
-from workflows.problems import CompileError, Reporter
+from workflows.problems import CompileError, Problem, Reporter
 from workflows.spec import SpecFile
 from workflows.step_graph import NAME, Scope
 from workflows.validation_errors import describe
@@ -33,7 +34,11 @@ def compile_spec(path: str | Path, *, offline: bool | None = None) -> Plan:
     """
     path = Path(path)
     report = Reporter(path)
-    plan = _compile(path, offline, report, stack=())
+    try:
+        plan = _compile(path, offline, report, stack=())
+    except Exception as exc:  # a bug in Podium: still no traceback for the spec's author
+        report.problems.append(_internal(path, exc))
+        plan = None
     if report.problems or plan is None:
         raise CompileError(report.problems, report.warnings)
     return plan
@@ -147,3 +152,13 @@ def _output(spec: SpecFile, steps: StepCompiler) -> str | dict[str, str] | None:
     for key, expr in items.items():
         steps.graph.expression(("output",) if key == "" else ("output", key), expr, scope, None)
     return spec.output
+
+
+def _internal(path: Path, exc: Exception) -> Problem:
+    frame = traceback.extract_tb(exc.__traceback__)[-1]
+    return Problem(
+        f"Podium could not compile this spec: {type(exc).__name__}: {exc} "
+        f"(in {Path(frame.filename).name}:{frame.lineno})",
+        path,
+        hint="this is a bug in Podium, not in your spec: please report it with the spec",
+    )

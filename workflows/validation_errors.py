@@ -72,9 +72,7 @@ class Translated:
 
 def is_union_tag(part: Any) -> bool:
     """Whether ``part`` of an error's loc names a union member ('str', 'list[str]', …)."""
-    return isinstance(part, str) and (
-        part in _UNION_TAGS or "[" in part or part.startswith("literal")
-    )
+    return isinstance(part, str) and (part in _UNION_TAGS or "[" in part)
 
 
 def translate(errors: list[Any]) -> list[Translated]:
@@ -87,6 +85,9 @@ def translate(errors: list[Any]) -> list[Translated]:
             groups.setdefault(tuple(err["loc"][:k]), []).append(err)
     out: list[Translated] = []
     for err in kept:
+        if err["type"] == "invalid_key" or err["loc"][-1:] == ("[key]",):
+            out.append(_bad_key(err))
+            continue
         k = _first_tag(err["loc"])
         group = groups.get(tuple(err["loc"][:k])) if k is not None else None
         if group is None or not any(err is g for g in group):
@@ -94,6 +95,19 @@ def translate(errors: list[Any]) -> list[Translated]:
         elif err is group[0]:
             out.append(Translated(_clean(err["loc"]), _expected(group), _type_hint(err)))
     return out
+
+
+def _bad_key(err: Any) -> Translated:
+    """A mapping key that is not text (``1:``, ``true:``): YAML typed it; names are text."""
+    loc = tuple(err["loc"])
+    parent = loc[:-2] if loc[-1:] == ("[key]",) else loc[:-1]
+    key = err.get("input")
+    shown = str(key).lower() if isinstance(key, bool) else str(key)
+    return Translated(
+        _clean(parent),
+        f"key {shown} is {describe(key)}, not text (keys here are names)",
+        f'quote it: "{shown}": …',
+    )
 
 
 def _first_tag(loc: Loc) -> int | None:
@@ -135,6 +149,8 @@ def _expected(group: list[Any]) -> str:
             name = _EXPECTED[err["type"]]
         if name not in names:
             names.append(name)
+    if "a number" in names and "a whole number" in names:
+        names.remove("a whole number")
     said = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
     return f"expected {said}, got {describe(group[0].get('input'))}"
 

@@ -140,3 +140,27 @@ def test_warnings_are_shown_with_the_problems_of_an_invalid_spec(write_spec):
         compile_spec(path)
     assert "unknown agent 'nobody'" in str(info.value)
     assert "warning: " in str(info.value) and "approvers: [] is empty" in str(info.value)
+
+
+def test_a_key_that_yaml_reads_as_a_number_or_boolean_says_to_quote_it(write_spec):
+    path = write_spec(
+        "name: t\nagents: agents.yaml\nsteps:\n"
+        "  - {id: r, route: {on: input.priority, cases: {1: {agent: writer}}}}\n",
+        CATALOG,
+    )
+    [p] = problems(path)
+    assert p.where == "steps[0].route.cases (step 'r')" and p.line == 4
+    assert p.message == "key 1 is a number (1), not text (keys here are names)"
+    assert p.hint == 'quote it: "1": …'
+
+
+def test_a_bug_while_compiling_is_reported_as_such_not_as_a_traceback(write_spec, monkeypatch):
+    import workflows.compiler
+
+    def broken(*args):
+        raise KeyError("oops")
+
+    monkeypatch.setattr(workflows.compiler, "check_run_people", broken)
+    [p] = problems(write_spec(spec({"id": "a", "agent": "writer"}), CATALOG))
+    assert "Podium could not compile this spec: KeyError: 'oops'" in p.message
+    assert "a bug in Podium, not in your spec" in p.hint
