@@ -170,3 +170,18 @@ def test_scripted_output_and_fail_templates_are_checked_in_the_catalog(tmp_path)
     found = {p.where: p for p in problems(path)}
     assert found["agents.writer.script[0].fail"].line == 4
     assert "No filter named 'nosuch'" in found["agents.writer.script[1].output.notes[1]"].message
+
+
+def test_an_unreadable_spec_says_permission_denied(tmp_path, monkeypatch):
+    path = write(tmp_path, SPEC)
+    real = Path.read_bytes
+
+    def read_bytes(self: Path) -> bytes:
+        if self == path:
+            raise PermissionError(13, "Permission denied")
+        return real(self)
+
+    monkeypatch.setattr(Path, "read_bytes", read_bytes)  # tests run as root: chmod is no use
+    [p] = problems(path)
+    assert p.file == path and p.message == "spec cannot be read: permission denied"
+    assert f"chmod u+r {path}" in p.hint
