@@ -23,6 +23,7 @@ from activities.errors import (
 from activities.heartbeat import heartbeating
 from activities.providers import PROVIDER_KINDS
 from activities.providers.reply import ProviderReply, host_of
+from activities.secrets import scrub, scrub_value
 from activities.telemetry import observe_agent_call
 
 logger = logging.getLogger("podium.agent")
@@ -101,6 +102,8 @@ async def _call_once(call: AgentCall) -> AgentResult:
                 for breaker in breakers:
                     breaker.release()
     except AgentCallError as exc:
+        exc.message = scrub(exc.message)  # a provider may quote the key back
+        exc.details = scrub_value(exc.details)
         exc.details["attempt"] = call.attempt
         if (paid := billed_usage(exc.details)) is not None:
             exc.details["cost_usd"] = round(agent.price.cost(paid), 8)

@@ -27,11 +27,18 @@ from workflows.compiler import compile_spec
 SCHEMA = {"type": "object", "required": ["summary"], "properties": {"summary": {"type": "string"}}}
 
 
-def catalog(url: str, provider: str, **limits: object) -> dict:
-    agent = {"model": f"{provider}:m", "output": SCHEMA, "heartbeat": "1s", "timeout": "20s"}
+def catalog(url: str, provider: str, attempts: int = 1, **limits: object) -> dict:
+    """Agents with few attempts: before, every call a dying worker cut off spent one."""
+    agent = {
+        "model": f"{provider}:m",
+        "output": SCHEMA,
+        "heartbeat": "1s",
+        "timeout": "20s",
+        "retry": {"max_attempts": attempts},
+    }
     return {
         "providers": {provider: {"base_url": url, "circuit": False, **limits}},
-        "agents": {"analyst": agent, "writer": {**agent, "retry": {"max_attempts": 1}}},
+        "agents": {"analyst": agent, "writer": agent},
     }
 
 
@@ -46,7 +53,6 @@ SPEC = {
             ],
         },
         {"id": "merge", "agent": "analyst", "with": {"a": "steps.r0.output"}},
-        # max_attempts 1: before, a call cut off by a dying worker failed this step
         {"id": "brief", "agent": "writer", "with": {"m": "steps.merge.output"}},
     ],
 }
@@ -141,13 +147,13 @@ async def test_repeated_worker_kills_fail_no_run_and_repeat_no_completed_call(
 
 
 @pytest.mark.slow
-async def test_a_call_cut_off_by_a_dying_worker_spends_no_attempt(
+async def test_a_call_cut_off_by_a_dying_worker_spends_no_attempt_and_logs_no_traceback(
     isolated_client, address, write_spec, tmp_path
 ):
-    with fault_server(latency_s=1.5) as llm:
-        (tmp_path / "providers.yaml").write_text(yaml.safe_dump(catalog(llm.url, "killone")))
+    with fault_server(latency_s=1.5, script=["500"]) as llm:
+        (tmp_path / "providers.yaml").write_text(yaml.safe_dump(catalog(llm.url, "killone", 2)))
         spec = {**SPEC, "steps": [{"id": "brief", "agent": "writer", "with": {"m": "input"}}]}
-        plan = compile_spec(write_spec(spec, catalog(llm.url, "killone")))
+        plan = compile_spec(write_spec(spec, catalog(llm.url, "killone", 2)))
         log = tmp_path / "worker.log"
         log.touch()
         extra = ("--catalog", str(tmp_path / "providers.yaml"))
@@ -155,8 +161,9 @@ async def test_a_call_cut_off_by_a_dying_worker_spends_no_attempt(
         second = None
         try:
             handle = await start_run(isolated_client, plan, {})
-            await wait_for(lambda: llm.in_flight > 0, 30, "the call to reach the provider")
-            os.killpg(first.pid, signal.SIGKILL)  # the writer has max_attempts: 1
+            await wait_for(lambda: len(llm.entries()) == 1, 30, "the first attempt's 500")
+            await wait_for(lambda: llm.in_flight > 0, 30, "the second attempt")
+            os.killpg(first.pid, signal.SIGKILL)  # in the middle of attempt 2 of 2
             first.wait()
             second = start_worker(address, log, ISOLATED_NAMESPACE, *extra)
             result = await asyncio.wait_for(handle.result(), 60)
@@ -165,9 +172,12 @@ async def test_a_call_cut_off_by_a_dying_worker_spends_no_attempt(
             stop_process(second)
         journal = llm.entries()
     step = result.state.steps[0]
-    assert step.status == "completed" and step.attempts == 1
-    assert len(journal) == 2 and journal[0].key == journal[1].key  # the same call, again
-    assert "Traceback" not in log.read_text()
+    assert step.status == "completed" and step.attempts == 2  # the 500, then the answer
+    assert [e.outcome for e in journal] == ["500", "ok", "ok"]  # attempt 2 ran twice
+    assert len({e.key for e in journal}) == 1  # one call: one key
+    text = log.read_text()
+    assert text.count("agent call failed") == 1  # the 500: one line, no traceback
+    assert "Traceback" not in text
 
 
 def test_the_judge_flags_a_repeat_no_kill_explains():

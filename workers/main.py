@@ -20,6 +20,8 @@ from pathlib import Path
 
 from activities.connection import connect
 from activities.contracts import BUILTIN_PROVIDERS
+from activities.secrets import register as register_secret
+from activities.secrets import scrub_logs
 from activities.telemetry import flush_traces, tracing_from_env
 from workers.worker import (
     ConfigurationError,
@@ -83,6 +85,8 @@ async def serve(args: argparse.Namespace, stop: asyncio.Event) -> None:
     """Run the workers until ``stop`` is set."""
     catalogs = args.catalog or ([Path("agents")] if Path("agents").is_dir() else [])
     declared = providers_from_catalogs(catalogs)
+    for provider in declared:
+        register_secret(provider.api_key_env)
     usable, warnings = usable_providers(declared, args.provider)
     for warning in warnings:
         logger.warning(warning)
@@ -116,6 +120,7 @@ def main(argv: list[str] | None = None) -> None:
         level=os.environ.get("PODIUM_LOG_LEVEL", "INFO"),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    scrub_logs()  # no API key reaches a log line, whoever logs it
     args = parse_args(argv)
 
     async def run() -> None:

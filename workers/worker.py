@@ -17,6 +17,7 @@ from activities.contracts import BUILTIN_PROVIDERS, ProviderConfig
 from activities.notify import notify
 from activities.queues import ORCHESTRATION_QUEUE, provider_queue
 from activities.run_agent import run_agent
+from activities.secrets import ScrubbingInterceptor
 from activities.telemetry import HISTOGRAM_BUCKETS
 from activities.workload import queue_load
 from workflows.catalog import CatalogFile, provider_config
@@ -96,6 +97,7 @@ def build_workers(client: Client, options: WorkerOptions) -> list[Worker]:
                 # A dead worker's sticky queue is abandoned after this, not after 10 s.
                 sticky_queue_schedule_to_start_timeout=timedelta(seconds=options.sticky_timeout_s),
                 disable_eager_activity_execution=True,
+                interceptors=[ScrubbingInterceptor()],
             )
         )
     for provider in options.providers:
@@ -107,6 +109,7 @@ def build_workers(client: Client, options: WorkerOptions) -> list[Worker]:
                 max_concurrent_activities=provider.max_concurrency or options.activity_slots,
                 # Enforced by the server across every worker polling this queue.
                 max_task_queue_activities_per_second=provider.requests_per_second,
+                interceptors=[ScrubbingInterceptor()],  # no key leaves in a failure
             )
         )
     return workers

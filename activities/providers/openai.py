@@ -13,16 +13,21 @@ from typing import Any
 
 import httpx
 
+from activities import secrets
 from activities.contracts import AgentCall, Usage
 from activities.errors import (
+    AgentCallError,
     OutputSchemaError,
+    OutputTruncated,
+    ProviderAuthError,
     ProviderBadResponse,
     ProviderNotConfigured,
+    ProviderTimeout,
     ProviderTransportError,
     error_for_status,
 )
 from activities.providers.prompt import build_messages
-from activities.providers.reply import ProviderReply
+from activities.providers.reply import ProviderReply, host_of
 from activities.validation import parse_output
 
 _clients: dict[str, httpx.AsyncClient] = {}
@@ -68,6 +73,7 @@ def api_key_for(call: AgentCall) -> str | None:
     env = call.agent.provider.api_key_env
     if env is None:
         return None
+    secrets.register(env)
     key = os.environ.get(env)
     if not key:
         raise ProviderNotConfigured(
@@ -93,15 +99,48 @@ async def complete(call: AgentCall) -> ProviderReply:
             "chat/completions",
             json=request_body(call),
             headers=headers,
-            timeout=httpx.Timeout(call.agent.timeout_s, connect=min(10.0, call.agent.timeout_s)),
+            timeout=httpx.Timeout(call.deadline_s, connect=min(10.0, call.deadline_s)),
         )
+    except httpx.TimeoutException as exc:
+        raise ProviderTimeout(
+            f"no answer from provider {provider.name!r} at {host_of(provider.base_url)} within "
+            f"{call.deadline_s:g} s ({_timeout_phase(exc)})"
+        ) from None
     except httpx.TransportError as exc:
+        reason = str(exc) or type(exc).__name__
         raise ProviderTransportError(
-            f"{type(exc).__name__} talking to {provider.base_url}: {exc}"
+            f"cannot talk to provider {provider.name!r} at {host_of(provider.base_url)}: "
+            f"{type(exc).__name__}: {reason}"
         ) from None
     if response.status_code >= 400:
-        raise error_for_status(response.status_code, _error_message(response), response.headers)
+        raise _http_error(response, call)
     return _parse_completion(response, call)
+
+
+def _timeout_phase(exc: httpx.TimeoutException) -> str:
+    return {
+        httpx.ConnectTimeout: "could not connect",
+        httpx.ReadTimeout: "connected, but the answer did not come",
+        httpx.WriteTimeout: "could not send the request",
+        httpx.PoolTimeout: "no free connection in this worker's pool",
+    }.get(type(exc), type(exc).__name__)
+
+
+def _http_error(response: httpx.Response, call: AgentCall) -> AgentCallError:
+    """The classified error of an HTTP error answer, naming the provider, its host and,
+    for 401/403, the key variable to check."""
+    provider = call.agent.provider
+    error = error_for_status(response.status_code, _error_message(response), response.headers)
+    error.message = (
+        f"provider {provider.name!r} at {host_of(provider.base_url or '')} answered {error.message}"
+    )
+    if isinstance(error, ProviderAuthError):
+        error.message += (
+            f" — check the key in {provider.api_key_env} on the worker"
+            if provider.api_key_env
+            else " — the provider wants a key: set api_key_env in the catalog"
+        )
+    return error
 
 
 def _error_message(response: httpx.Response) -> str:
@@ -132,14 +171,23 @@ def _parse_completion(response: httpx.Response, call: AgentCall) -> ProviderRepl
     )
     if content is not None and not isinstance(content, str):
         content = json.dumps(content)
+    finish_reason = choice.get("finish_reason")
     try:
         output = parse_output(content, call.agent.output_schema)
     except OutputSchemaError as exc:
+        if finish_reason == "length":  # not a wrong answer: an unfinished one
+            exc = OutputTruncated(
+                f"the answer was cut at the token limit (max_output_tokens="
+                f"{call.agent.max_output_tokens} for agent {call.agent.name!r}): raise "
+                "max_output_tokens or ask for a shorter answer",
+                content=exc.details.get("content", ""),
+                errors=["the answer was cut off at the token limit: give a shorter answer"],
+            )
         exc.details["usage"] = usage.model_dump()  # billed all the same: budgets count it
-        raise
+        raise exc from None
     return ProviderReply(
         output=output,
         model=str(data.get("model") or call.agent.model),
         usage=usage,
-        finish_reason=choice.get("finish_reason"),
+        finish_reason=finish_reason,
     )

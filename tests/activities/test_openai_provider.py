@@ -10,6 +10,7 @@ from activities.contracts import AgentCall, AgentConfig, ProviderConfig
 from activities.providers.openai import complete, request_body
 from activities.providers.reply import ProviderReply
 from starters.devserver import free_port
+from tests.support.fault_server import fault_server
 from tests.support.garbage_server import garbage_server
 
 SCHEMA = {
@@ -20,6 +21,9 @@ SCHEMA = {
         "issues": {"type": "array", "items": {"type": "string"}},
     },
 }
+
+
+SUMMARY = {"type": "object", "required": ["summary"]}
 
 
 def call(
@@ -85,10 +89,13 @@ async def test_truncated_and_schema_invalid_content_are_output_schema_errors(moc
     assert any("'medium' is not one of" in err for err in info.value.details["errors"])
 
 
-async def test_a_slow_provider_times_out_as_a_transport_error(mock_llm):
+async def test_a_slow_provider_ends_as_a_named_retryable_timeout(mock_llm):
     mock_llm.queue({"type": "delay", "seconds": 2})
-    with pytest.raises(e.ProviderTransportError, match="ReadTimeout"):
+    with pytest.raises(e.ProviderTimeout) as info:
         await complete(call(f"{mock_llm.url}/v1", timeout=0.5))
+    assert info.value.retryable
+    assert "no answer from provider 'mock' at 127.0.0.1:" in info.value.message
+    assert "within 0.5 s (connected, but the answer did not come)" in info.value.message
 
 
 async def test_nothing_listening_is_a_transport_error():
@@ -114,3 +121,23 @@ def test_json_object_mode_and_text_agents():
     c.agent.provider.structured_output = "json_object"
     assert request_body(c)["response_format"] == {"type": "json_object"}
     assert "response_format" not in request_body(call("http://127.0.0.1:1/v1", schema=None))
+
+
+async def test_http_errors_name_the_provider_its_host_and_the_key_variable(monkeypatch):
+    monkeypatch.setenv("PODIUM_TEST_KEY", "sk-live-abcdef123456")
+    with fault_server(echo_auth=True) as llm:
+        with pytest.raises(e.ProviderAuthError) as info:
+            await complete(call(llm.url, key_env="PODIUM_TEST_KEY"))
+    message = info.value.message
+    assert message.startswith("provider 'mock' at 127.0.0.1:")
+    assert "answered HTTP 401" in message
+    assert message.endswith("check the key in PODIUM_TEST_KEY on the worker")
+
+
+async def test_an_answer_cut_at_the_token_limit_is_truncated_not_invalid():
+    with fault_server(truncate=True) as llm:
+        with pytest.raises(e.OutputTruncated) as info:
+            await complete(call(llm.url, schema=SUMMARY))
+    assert "cut at the token limit (max_output_tokens=1024" in info.value.message
+    assert "not valid JSON" not in info.value.message
+    assert info.value.details["usage"]["output_tokens"] == 10  # billed all the same
