@@ -8,13 +8,14 @@ at call time, by the variable name the catalog gives; it never enters history.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from typing import Any
 
 import httpx
 
 from activities import secrets
-from activities.contracts import AgentCall, Usage
+from activities.contracts import AgentCall, ProviderConfig, Usage
 from activities.errors import (
     AgentCallError,
     OutputSchemaError,
@@ -30,6 +31,7 @@ from activities.providers.prompt import build_messages
 from activities.providers.reply import ProviderReply, host_of
 from activities.validation import parse_output
 
+logger = logging.getLogger("podium.provider")
 _clients: dict[str, httpx.AsyncClient] = {}
 
 
@@ -45,15 +47,16 @@ def _client(base_url: str) -> httpx.AsyncClient:
     return client
 
 
-def request_body(call: AgentCall) -> dict[str, Any]:
-    """The JSON body of the chat-completions request for ``call``."""
+def request_body(call: AgentCall, mode: str | None = None) -> dict[str, Any]:
+    """The JSON body of the chat-completions request for ``call`` (structured output in
+    ``mode``, default: what this worker knows the provider accepts)."""
     agent = call.agent
     body: dict[str, Any] = {
         "model": agent.model,
         "messages": build_messages(call),
         "max_tokens": agent.max_output_tokens,
     }
-    mode = agent.provider.structured_output
+    mode = mode or structured_mode(agent.provider)
     if agent.output_schema is not None and mode == "json_schema":
         body["response_format"] = {
             "type": "json_schema",
@@ -84,10 +87,62 @@ def api_key_for(call: AgentCall) -> str | None:
 
 
 async def complete(call: AgentCall) -> ProviderReply:
-    """Send one chat-completions request and parse the answer."""
+    """Send one chat-completions request and parse the answer.
+
+    A provider that refuses the structured-output mode (llama.cpp's server answers
+    ``json_schema`` with HTTP 500) is asked again at once in the next weaker mode
+    (``json_schema`` → ``json_object`` → instructions only), and this worker remembers
+    the mode that worked for that provider.
+    """
     provider = call.agent.provider
     if not provider.base_url:
         raise ProviderNotConfigured(f"provider {provider.name!r} has no base_url")
+    while True:
+        mode = structured_mode(provider)
+        response = await _post(call, mode)
+        if response.status_code < 400:
+            return _parse_completion(response, call)
+        weaker = _weaker_mode(call, mode, response)
+        if weaker is None:
+            raise _http_error(response, call)
+        logger.warning(
+            "provider %r refused structured output %r (HTTP %d: %s); this worker uses %r "
+            "for it from now on (set structured_output: %s in the catalog to skip the probe)",
+            provider.name,
+            mode,
+            response.status_code,
+            _error_message(response)[:200],
+            weaker,
+            weaker,
+        )
+        _learned_modes[provider.name] = weaker
+
+
+_learned_modes: dict[str, str] = {}
+"""Structured-output modes learned per provider name in this worker process."""
+_WEAKER = {"json_schema": "json_object", "json_object": "none"}
+_MODE_WORDS = ("response_format", "json_schema", "json_object", "structured", "grammar")
+
+
+def structured_mode(provider: ProviderConfig) -> str:
+    """The structured-output mode to use: the catalog's, or a weaker one this worker
+    learned the provider needs."""
+    return _learned_modes.get(provider.name, provider.structured_output)
+
+
+def _weaker_mode(call: AgentCall, mode: str, response: httpx.Response) -> str | None:
+    """The next mode to try when ``response`` refuses ``mode``, else None."""
+    if call.agent.output_schema is None or mode not in _WEAKER:
+        return None
+    if response.status_code not in (400, 422, 500, 501):
+        return None
+    text = (_error_message(response) + " " + response.text[:2000]).lower()
+    return _WEAKER[mode] if any(word in text for word in _MODE_WORDS) else None
+
+
+async def _post(call: AgentCall, mode: str) -> httpx.Response:
+    provider = call.agent.provider
+    assert provider.base_url is not None
     headers = {}
     key = api_key_for(call)
     if key:
@@ -95,9 +150,9 @@ async def complete(call: AgentCall) -> ProviderReply:
     if call.idempotency_key:
         headers["Idempotency-Key"] = call.idempotency_key
     try:
-        response = await _client(provider.base_url).post(
+        return await _client(provider.base_url).post(
             "chat/completions",
-            json=request_body(call),
+            json=request_body(call, mode),
             headers=headers,
             timeout=httpx.Timeout(call.deadline_s, connect=min(10.0, call.deadline_s)),
         )
@@ -112,9 +167,6 @@ async def complete(call: AgentCall) -> ProviderReply:
             f"cannot talk to provider {provider.name!r} at {host_of(provider.base_url)}: "
             f"{type(exc).__name__}: {reason}"
         ) from None
-    if response.status_code >= 400:
-        raise _http_error(response, call)
-    return _parse_completion(response, call)
 
 
 def _timeout_phase(exc: httpx.TimeoutException) -> str:

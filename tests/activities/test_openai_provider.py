@@ -141,3 +141,28 @@ async def test_an_answer_cut_at_the_token_limit_is_truncated_not_invalid():
     assert "cut at the token limit (max_output_tokens=1024" in info.value.message
     assert "not valid JSON" not in info.value.message
     assert info.value.details["usage"]["output_tokens"] == 10  # billed all the same
+
+
+async def test_a_refused_structured_output_mode_falls_back_and_is_remembered():
+    with fault_server(refuse_json_schema=True) as llm:
+        c = call(llm.url, schema=SUMMARY)
+        c.agent.provider.name = "llamacpp-like"  # learned modes are per provider name
+        first = await complete(c)
+        second = await complete(c)
+        journal = llm.entries()
+    assert first.output == second.output == {"summary": "all good"}
+    # refused once, then json_object; the second call goes straight to json_object
+    assert [(e.outcome, e.response_format) for e in journal] == [
+        ("refused_schema", "json_schema"),
+        ("ok", "json_object"),
+        ("ok", "json_object"),
+    ]
+
+
+async def test_a_500_that_does_not_mention_the_mode_is_an_ordinary_server_error():
+    with fault_server(script=["500"]) as llm:
+        c = call(llm.url, schema=SUMMARY)
+        c.agent.provider.name = "flaky-not-refusing"
+        with pytest.raises(e.ProviderServerError):
+            await complete(c)
+        assert len(llm.entries()) == 1
