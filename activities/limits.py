@@ -128,6 +128,7 @@ class _Booker:
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
                 static_summary=f"rate limiter of provider {self.provider}",
             )
+            _observe_start(start)
             try:
                 leases: list[Lease] = await asyncio.wait_for(
                     self.client.execute_update_with_start_workflow(
@@ -153,6 +154,15 @@ class _Booker:
                     ) from None
                 await asyncio.sleep(delay * (0.5 + random.random()))
                 delay = min(1.0, delay * 2)
+
+
+def _observe_start(start: WithStartWorkflowOperation[Any, Any]) -> None:
+    """Retrieve the start operation's own outcome, which nobody awaits: when the server is
+    down the client sets an RPCError on it, and asyncio would log "Future exception was
+    never retrieved" for every failed booking."""
+    future = getattr(start, "_workflow_handle", None)  # the SDK keeps it private
+    if isinstance(future, asyncio.Future):
+        future.add_done_callback(lambda f: f.cancelled() or f.exception())
 
 
 _bookers: dict[tuple[int, str], _Booker] = {}
