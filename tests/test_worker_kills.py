@@ -11,7 +11,6 @@ import random
 import signal
 import subprocess
 import time
-from collections import defaultdict
 from collections.abc import Callable
 
 import pytest
@@ -20,7 +19,7 @@ import yaml
 from starters.devserver import stop_process
 from starters.launch import start_run
 from tests.conftest import ISOLATED_NAMESPACE
-from tests.support.fault_server import Entry, fault_server
+from tests.support.fault_server import Entry, fault_server, unexplained_repeats
 from tests.support.worker_process import start_worker, wait_for
 from workflows.compiler import compile_spec
 
@@ -56,24 +55,6 @@ SPEC = {
         {"id": "brief", "agent": "writer", "with": {"m": "steps.merge.output"}},
     ],
 }
-
-
-def unexplained_repeats(journal: list[Entry], kills: list[float]) -> list[str]:
-    """Keys answered ``ok`` more than once where no kill explains it (a kill must land
-    between the first answer and the repeat, while the first was still in flight)."""
-    oks: dict[str, list[Entry]] = defaultdict(list)
-    for entry in journal:
-        if entry.outcome == "ok":
-            oks[entry.key].append(entry)
-    bad = []
-    for key, entries in oks.items():
-        first, *repeats = sorted(entries, key=lambda e: e.started)
-        for repeat in repeats:
-            if not any(
-                first.started <= k <= repeat.started and first.ended >= k - 1.0 for k in kills
-            ):
-                bad.append(key)
-    return bad
 
 
 async def kill_and_revive(

@@ -20,6 +20,7 @@ import json
 import random
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -198,3 +199,21 @@ def fault_server(**settings: Any) -> Iterator[FaultServer]:
     finally:
         httpd.shutdown()
         httpd.server_close()
+
+
+def unexplained_repeats(journal: list[Entry], kills: list[float]) -> list[str]:
+    """Keys answered ``ok`` more than once where no kill explains it (a kill must land
+    between the first answer and the repeat, while the first was still in flight)."""
+    oks: dict[str, list[Entry]] = defaultdict(list)
+    for entry in journal:
+        if entry.outcome == "ok":
+            oks[entry.key].append(entry)
+    bad = []
+    for key, entries in oks.items():
+        first, *repeats = sorted(entries, key=lambda e: e.started)
+        for repeat in repeats:
+            if not any(
+                first.started <= k <= repeat.started and first.ended >= k - 1.0 for k in kills
+            ):
+                bad.append(key)
+    return bad
