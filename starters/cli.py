@@ -20,6 +20,14 @@ import sys
 from temporalio.exceptions import TemporalError
 from temporalio.service import RPCError
 
+from starters import exit_codes
+from starters.connect import TemporalUnreachable
+
+ADDRESS_HELP = (
+    "Temporal frontend (default: TEMPORAL_ADDRESS, else the `podium dev` of this folder, "
+    "else 127.0.0.1:7233)"
+)
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
@@ -31,6 +39,13 @@ def _parser() -> argparse.ArgumentParser:
     dev.add_argument("--port", type=int, default=7233)
     dev.add_argument("--ui-port", type=int, default=8233)
     dev.add_argument("--metrics-port", type=int, help="worker's Prometheus endpoint port")
+    dev.add_argument(
+        "--catalog",
+        action="append",
+        default=[],
+        help="agent catalog file or directory whose providers the worker serves "
+        "(repeatable; default: ./agents if it exists)",
+    )
 
     sub.add_parser("worker", help="run a worker (see `podium worker --help`)", add_help=False)
 
@@ -55,9 +70,7 @@ def _parser() -> argparse.ArgumentParser:
         help="run every agent on the offline scripted model",
     )
     run.add_argument("--id", dest="workflow_id", help="workflow id (default: <spec>-<random>)")
-    run.add_argument(
-        "--address", help="Temporal frontend (default: TEMPORAL_ADDRESS or 127.0.0.1:7233)"
-    )
+    run.add_argument("--address", help=ADDRESS_HELP)
 
     approve = sub.add_parser("approve", help="approve or reject a waiting approval")
     approve.add_argument("run", help="run (workflow) id")
@@ -67,7 +80,7 @@ def _parser() -> argparse.ArgumentParser:
     verdict.add_argument("--reject", action="store_true")
     approve.add_argument("--comment", default="")
     approve.add_argument("--as", dest="user", help="who decides (default: PODIUM_USER or login)")
-    approve.add_argument("--address")
+    approve.add_argument("--address", help=ADDRESS_HELP)
 
     resolve = sub.add_parser(
         "resolve", help="decide a failed step, an exhausted budget or a missed deadline"
@@ -89,33 +102,36 @@ def _parser() -> argparse.ArgumentParser:
     resolve.add_argument("--raise-tokens", type=int, help="budget: the new token limit")
     resolve.add_argument("--comment", default="")
     resolve.add_argument("--as", dest="user")
-    resolve.add_argument("--address")
+    resolve.add_argument("--address", help=ADDRESS_HELP)
 
     status = sub.add_parser("status", help="show a run's steps, requests and spend")
     status.add_argument("run")
     status.add_argument(
-        "--watch", action="store_true", help="follow the run until it ends (exit 1 if it failed)"
+        "--watch",
+        action="store_true",
+        help="follow the run until it ends (exit 1 if it failed, 3 if it was cancelled)",
     )
-    status.add_argument("--address")
+    status.add_argument("--address", help=ADDRESS_HELP)
 
     report = sub.add_parser("report", help="a run's final report: steps, people, cost, timings")
     report.add_argument("run")
     report.add_argument("--format", dest="fmt", choices=("md", "json"), default="md")
-    report.add_argument("--address")
+    report.add_argument("--address", help=ADDRESS_HELP)
 
     stats = sub.add_parser("stats", help="statistics across runs (success rate, p95, cost)")
     stats.add_argument("--spec", help="only runs of this spec (its name)")
     stats.add_argument("--since", default="24h", help="runs started this long ago (default 24h)")
     stats.add_argument("--format", dest="fmt", choices=("text", "json"), default="text")
-    stats.add_argument("--address")
+    stats.add_argument("--address", help=ADDRESS_HELP)
 
     cancel = sub.add_parser("cancel", help="cancel a run (its compensations run first)")
     cancel.add_argument("run")
-    cancel.add_argument("--address")
+    cancel.add_argument("--reason", help="why (shown by `podium status`; default: who cancelled)")
+    cancel.add_argument("--address", help=ADDRESS_HELP)
 
     inbox = sub.add_parser("inbox", help="list requests waiting for people")
     inbox.add_argument("--as", dest="user", help="only those NAME may decide")
-    inbox.add_argument("--address")
+    inbox.add_argument("--address", help=ADDRESS_HELP)
 
     graph = sub.add_parser("graph", help="print a spec's Mermaid diagram (--png FILE: an image)")
     graph.add_argument("spec")
@@ -132,12 +148,18 @@ def dispatch(argv: list[str]) -> int:
     """Run one command; return its exit code."""
     if argv[:1] == ["worker"]:
         # Workers run in their own process (entry points never import each other).
-        os.execv(sys.executable, [sys.executable, "-m", "workers", *argv[1:]])
+        worker_args = argv[1:]
+        if not any(a == "--address" or a.startswith("--address=") for a in worker_args):
+            from starters.connect import folder_address
+
+            address = folder_address()  # the `podium dev` of this folder
+            worker_args += ["--address", address] if address else []
+        os.execv(sys.executable, [sys.executable, "-m", "workers", *worker_args])
     args = _parser().parse_args(argv)
     if args.command == "dev":
         from starters import dev
 
-        return dev.main(args.port, args.ui_port, args.metrics_port)
+        return dev.main(args.port, args.ui_port, args.metrics_port, args.catalog)
     if args.command == "validate":
         from starters import validate
 
@@ -171,7 +193,7 @@ def dispatch(argv: list[str]) -> int:
     if args.command == "cancel":
         from starters import run
 
-        return asyncio.run(run.cancel(args.run, args.address))
+        return asyncio.run(run.cancel(args.run, args.address, args.reason))
     if args.command in ("approve", "resolve", "inbox"):
         return asyncio.run(_humans(args))
     if args.command == "graph":
@@ -229,14 +251,22 @@ def main() -> None:
     try:
         code = dispatch(sys.argv[1:])
     except KeyboardInterrupt:
-        code = 130
+        code = exit_codes.INTERRUPTED
+    except BrokenPipeError:  # `podium status RUN | head`: the reader has gone, nothing to say
+        code = exit_codes.OK
+    except TemporalUnreachable as exc:
+        print(f"podium: {exc}", file=sys.stderr)
+        code = exit_codes.UNREACHABLE
     except (RuntimeError, TemporalError, RPCError) as exc:  # connection refused, unknown run…
         print(f"podium: {getattr(exc, 'message', None) or exc}", file=sys.stderr)
         code = 1
     telemetry = sys.modules.get("activities.telemetry")
     if telemetry is not None:  # spans of this command, when tracing is on
         telemetry.flush_traces()
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except OSError:
+            pass
     # temporalio/sdk-python#300: skip interpreter teardown once output is flushed.
     os._exit(code)

@@ -42,7 +42,8 @@ def main(client: Client | None = None) -> int:
     def terminate(*_: Any) -> None:
         raise KeyboardInterrupt
 
-    signal.signal(signal.SIGTERM, terminate)
+    for sig in (signal.SIGTERM, signal.SIGHUP):  # like Ctrl-C: stop what it started
+        signal.signal(sig, terminate)
     if client is not None:
         asyncio.run(run_sample(client))
         return 0

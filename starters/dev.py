@@ -1,18 +1,32 @@
-"""``podium dev``: the embedded Temporal dev server plus a worker, until Ctrl-C."""
+"""``podium dev``: the embedded Temporal dev server plus a worker, until Ctrl-C.
+
+SIGTERM and SIGHUP (a closed terminal) stop it like Ctrl-C: the worker, then the
+server it started. What it started is recorded in ``.podium/dev.json``
+(``starters.devstate``): other commands in this folder connect to its address, and a
+later ``podium dev`` stops whatever an earlier one left running (after a ``kill -9``).
+"""
 
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
+from starters import devstate
 from starters.devserver import DevServer, port_open, stop_process
+from starters.devstate import STATE_DIR, DevRecord
 
-STATE_DIR = Path(".podium")
 UI_FILE = "ui_url"
 """Written by ``podium dev`` in STATE_DIR: the base URL of the Web UI it started."""
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+
+
+class DevAlreadyRunning(RuntimeError):
+    """Another ``podium dev`` runs in this folder."""
 
 
 class DevStack:
@@ -24,12 +38,15 @@ class DevStack:
         ui_port: int = 8233,
         state_dir: Path = STATE_DIR,
         metrics_port: int | None = None,
+        catalogs: list[str] | None = None,
     ):
         self.state_dir = state_dir
         self.metrics_port = metrics_port
+        self.catalogs = catalogs or []
         self.server = DevServer(port=port, ui_port=ui_port, db=state_dir / "temporal.db")
         self.worker: subprocess.Popen[bytes] | None = None
         self.reused_server = False
+        self.recorded = False
 
     @property
     def address(self) -> str:
@@ -39,6 +56,7 @@ class DevStack:
     def start(self) -> None:
         """Start (or reuse) the server, then a worker; wait until both are ready."""
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        self._clean_up_after_earlier_run()
         if port_open(self.server.port):
             self.reused_server = True
             print(f"using the Temporal server already listening on {self.address}")
@@ -51,16 +69,61 @@ class DevStack:
             self.server.start()
             # `podium run/status` in this folder link to this UI (its port may not be 8233)
             (self.state_dir / UI_FILE).write_text(f"http://localhost:{self.server.ui_port}\n")
+        self._record()
         extra = ["--metrics-port", str(self.metrics_port)] if self.metrics_port else []
+        for catalog in self.catalogs:
+            extra += ["--catalog", catalog]
         self.worker = start_worker(self.address, self.state_dir / "worker.log", extra=extra)
+        self._record()
 
     def stop(self) -> None:
         """Stop what this stack started (worker first, then the server)."""
         stop_process(self.worker)
         self.worker = None
-        if not self.reused_server:
+        if self.server.process is not None:  # started here, not reused
             self.server.stop()
             (self.state_dir / UI_FILE).unlink(missing_ok=True)
+        if self.recorded:
+            devstate.clear(self.state_dir)
+            self.recorded = False
+
+    def _record(self) -> None:
+        server = self.server.process
+        devstate.write(
+            DevRecord(
+                address=self.address,
+                ui_url=None if self.reused_server else f"http://localhost:{self.server.ui_port}",
+                dev_pid=os.getpid(),
+                server_pid=server.pid if server is not None else None,
+                worker_pid=self.worker.pid if self.worker is not None else None,
+            ),
+            self.state_dir,
+        )
+        self.recorded = True
+
+    def _clean_up_after_earlier_run(self) -> None:
+        """Refuse if a ``podium dev`` runs here; stop what a dead one left running."""
+        earlier = devstate.read(self.state_dir)
+        if earlier is None or earlier.dev_pid == os.getpid():
+            return
+        if devstate.alive(earlier.dev_pid, *devstate.DEV_WORDS):
+            raise DevAlreadyRunning(
+                f"podium dev is already running in this folder (pid {earlier.dev_pid}, "
+                f"Temporal at {earlier.address}); use it, or stop it first "
+                f"(Ctrl-C in its terminal, or kill {earlier.dev_pid})"
+            )
+        left = devstate.leftovers(earlier)
+        if left:
+            names = " and ".join(f"a {what} (pid {pid})" for what, pid in left)
+            print(
+                f"found {names} left running by an earlier `podium dev` in this folder "
+                f"(pid {earlier.dev_pid}, no longer running); stopping them and starting "
+                "afresh — runs in progress are kept in the database and go on",
+                flush=True,
+            )
+            for _, pid in left:
+                devstate.stop_group(pid)
+        devstate.clear(self.state_dir)
 
 
 def start_worker(
@@ -89,24 +152,49 @@ def start_worker(
         time.sleep(0.1)
 
 
-def main(port: int = 7233, ui_port: int = 8233, metrics_port: int | None = None) -> int:
-    """Run the dev stack until Ctrl-C (``metrics_port``: the worker's Prometheus endpoint)."""
-    stack = DevStack(port, ui_port, metrics_port=metrics_port)
+def _interrupt(*_: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def _say(text: str) -> None:
+    try:  # after SIGHUP the terminal may be gone
+        print(text, flush=True)
+    except OSError:
+        pass
+
+
+def main(
+    port: int = 7233,
+    ui_port: int = 8233,
+    metrics_port: int | None = None,
+    catalogs: list[str] | None = None,
+) -> int:
+    """Run the dev stack until Ctrl-C, SIGTERM or SIGHUP (``metrics_port``: the worker's
+    Prometheus endpoint; ``catalogs``: agent catalogs whose providers the worker serves)."""
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, _interrupt)
+    stack = DevStack(port, ui_port, metrics_port=metrics_port, catalogs=catalogs)
     try:
         stack.start()
-        print(
+        _say(
             f"Podium dev stack ready. Web UI: {stack.server.ui_url()}\n"
+            f"Commands in this folder use {stack.address} (recorded in "
+            f"{stack.state_dir / devstate.DEV_FILE}).\n"
             f"Run e.g.: podium run specs/market_entry.yaml --input-file "
-            f"specs/inputs/market_entry.json --wait\nPress Ctrl-C to stop.",
-            flush=True,
+            f"specs/inputs/market_entry.json --wait\nPress Ctrl-C to stop."
         )
         while True:
             if stack.worker is not None and stack.worker.poll() is not None:
                 print("worker exited; see .podium/worker.log", file=sys.stderr)
                 return 1
             time.sleep(0.5)
+    except DevAlreadyRunning as exc:
+        print(f"podium dev: {exc}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
-        print("\nstopping …")
+        _say("\nstopping …")
         return 0
     finally:
+        for sig in (*STOP_SIGNALS, signal.SIGINT):  # a second signal must not cut the stop
+            signal.signal(sig, signal.SIG_IGN)
         stack.stop()

@@ -18,7 +18,7 @@ from typing import Any, TextIO
 from pydantic import BaseModel, Field
 from temporalio.client import Client, WorkflowHandle
 
-from activities.connection import connect
+from starters.connect import connect
 from starters.live import RunNotFound, read_run
 from starters.report_markdown import to_markdown
 from workflows.humans import DecisionRecord

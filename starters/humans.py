@@ -17,10 +17,11 @@ from typing import Any
 
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import TemporalError
-from temporalio.service import RPCError
+from temporalio.service import RPCError, RPCStatusCode
 
-from activities.connection import connect
-from workflows.humans import BudgetRaise, DecisionInput, DecisionRecord
+from starters import live
+from starters.connect import connect
+from workflows.humans import BudgetRaise, DecisionInput, DecisionRecord, check_decision
 from workflows.state import RunState
 
 
@@ -62,13 +63,27 @@ async def decide(
         print(f"refused: {reason}", file=sys.stderr)
         return 1
     except RPCError as exc:
-        print(f"refused: run {run_id!r}: {exc.message}", file=sys.stderr)
+        print(f"refused: {await _why_not(handle, decision, exc)}", file=sys.stderr)
         return 1
     print(
         f"recorded: {record.request_id} → {record.outcome} by {record.by} at "
         f"{record.at:%Y-%m-%d %H:%M:%S} UTC" + (f" — {record.comment}" if record.comment else "")
     )
     return 0
+
+
+async def _why_not(handle: WorkflowHandle[Any, Any], decision: DecisionInput, exc: RPCError) -> str:
+    """Why the server refused: for a run that has ended, what its own check says about
+    the request (e.g. already decided, and by whom), then that the run has ended."""
+    if exc.status != RPCStatusCode.NOT_FOUND:
+        return f"run {handle.id!r}: {exc.message}"
+    try:
+        state, _ = await live.read_run(handle)
+    except (live.RunNotFound, TemporalError, RPCError):
+        return f"run {handle.id!r}: {exc.message}"
+    ended = f"run {handle.id} has ended ({state.status})"
+    reason = check_decision(state.requests, decision)
+    return f"{reason}; {ended}" if reason else ended
 
 
 def resolve_input(
@@ -142,13 +157,13 @@ async def inbox(client: Client | None, user: str | None, address: str | None = N
         print("no requests waiting" + (f" for {user}" if user else ""))
         return 0
     now = datetime.now(UTC)
-    print(f"{'RUN':<36} {'REQUEST':<16} {'AGE':>6} {'DEADLINE':<17} {'WAITING ON':<18} TITLE")
+    print(f"{'RUN':<36} {'REQUEST':<16} {'AGE':>6} {'DEADLINE':<21} {'WAITING ON':<18} TITLE")
     for run_id, request in rows:
         age = _age((now - request.opened_at).total_seconds())
-        deadline = f"{request.deadline:%Y-%m-%d %H:%M}" if request.deadline else "-"
+        deadline = f"{request.deadline:%Y-%m-%d %H:%M} UTC" if request.deadline else "-"
         who = ", ".join(request.approvers) or "anyone"
         print(
-            f"{run_id:<36} {request.id:<16} {age:>6} {deadline:<17} {who:<18} {request.title[:60]}"
+            f"{run_id:<36} {request.id:<16} {age:>6} {deadline:<21} {who:<18} {request.title[:60]}"
         )
     return 0
 

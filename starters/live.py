@@ -21,7 +21,9 @@ from rich.text import Text
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.service import RPCError, RPCStatusCode
 
+from starters.cancellation import cancelled_by
 from starters.report import duration_text, print_outputs
+from starters.waiting import waiting_lines
 from workflows.state import Progress, RunResult, RunState, StepState
 
 FINAL = ("completed", "failed", "cancelled")
@@ -128,16 +130,6 @@ def steps_table(state: RunState, *, tty: bool = False, now: datetime | None = No
     return table
 
 
-def waiting_lines(state: RunState) -> list[str]:
-    """One line per open human request: id, title, who may answer, deadline."""
-    lines = []
-    for request in state.open_requests():
-        who = ", ".join(request.approvers) or "anyone"
-        deadline = f", deadline {request.deadline:%Y-%m-%d %H:%M} UTC" if request.deadline else ""
-        lines.append(f"  waiting: {request.id} ({request.title}) for {who}{deadline}")
-    return lines
-
-
 def limit_lines(state: RunState) -> list[str]:
     """The run's budget (spent, reserved, limit) and deadline, when it has them."""
     lines = []
@@ -177,7 +169,7 @@ def frame(run_id: str, state: RunState, *, tty: bool = False, now: datetime | No
     parts: list[RenderableType] = [Text(header), Text(summary)]
     parts += [Text(line) for line in limit_lines(state)]
     parts.append(steps_table(state, tty=tty, now=now))
-    parts += [Text(line) for line in waiting_lines(state)]
+    parts += [Text(line) for line in waiting_lines(state, run_id)]
     return Group(*parts)
 
 
@@ -237,8 +229,11 @@ async def read_run(handle: WorkflowHandle[Any, Any]) -> tuple[RunState, Any]:
         WorkflowExecutionStatus.CANCELED: "cancelled",
         WorkflowExecutionStatus.CONTINUED_AS_NEW: "continued as new",
     }
-    if status in ended and state.status not in FINAL:  # stopped from outside Podium
+    if status == WorkflowExecutionStatus.CANCELED:  # whatever the run's own state says
+        state.status, state.error = "cancelled", await cancelled_by(handle)
+    elif status in ended and state.status not in FINAL:  # stopped from outside Podium
         state.status, state.error = "failed", f"{ended[status]} (by Temporal)"
+    if status in ended:
         state.finished_at = state.finished_at or description.close_time
         for step in state.steps:  # nothing runs any more: clocks stop
             if step.status in ("running", "pending"):

@@ -21,11 +21,12 @@ from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus
 from temporalio.exceptions import TemporalError
 from temporalio.service import RPCError
 
-from activities.connection import connect
+from starters.connect import connect
 from starters.final_report import percentile
 from starters.report import duration_text
 from workflows.durations import parse_duration
 from workflows.interpreter import WORKFLOW_NAME
+from workflows.search_attributes import SPEC
 from workflows.state import RunResult, RunState
 
 STATS_FORMAT = "podium.stats/1"
@@ -228,6 +229,22 @@ async def main(
     stats = await gather(client, spec, since_s)
     if fmt == "json":
         out.write(json.dumps(stats.model_dump(mode="json"), indent=2) + "\n")
+    elif spec and not stats.runs:  # a typo must not read as "0 runs, all fine"
+        others = await specs_with_runs(client, stats.since)
+        out.write(
+            f"no runs of spec {spec!r} since {stats.since:%Y-%m-%d %H:%M} UTC ({since}); "
+            + (f"specs with runs then: {', '.join(others)}\n" if others else "no runs at all\n")
+        )
     else:
         print_stats(stats, since, out)
     return 0
+
+
+async def specs_with_runs(client: Client, since: datetime, limit: int = DEFAULT_LIMIT) -> list[str]:
+    """Names of the specs with runs started after ``since`` (from visibility only)."""
+    names = set()
+    async for execution in client.list_workflows(visibility_query(None, since), limit=limit):
+        name = execution.typed_search_attributes.get(SPEC)
+        if name:
+            names.add(name)
+    return sorted(names)

@@ -7,8 +7,8 @@ from typing import TextIO
 
 from temporalio.client import Client
 
-from activities.connection import connect
-from starters import live
+from starters import exit_codes, live
+from starters.connect import connect
 from starters.launch import ui_link
 from workflows.state import RunResult, RunState
 
@@ -29,8 +29,8 @@ async def main(
 ) -> int:
     """Print the run's state (with ``watch``: follow it until it ends).
 
-    Returns 1 if the run failed or was cancelled, else 0 (completed, or still going
-    without ``watch``).
+    Returns 1 if the run failed, 3 if it was cancelled, else 0 (completed, or still going
+    without ``watch``); see ``starters.exit_codes``.
     """
     out = out or sys.stdout
     client = client or await connect(address)
@@ -44,6 +44,8 @@ async def main(
             print_status(run_id, state, out)
     except live.RunNotFound as exc:
         print(f"podium status: {exc}", file=sys.stderr)
-        return 1
+        return exit_codes.FAILED
     out.write(f"web UI: {ui_link(run_id, client.namespace)}\n")
-    return 1 if state.status in ("failed", "cancelled") else 0
+    if state.status == "cancelled":
+        return exit_codes.CANCELLED
+    return exit_codes.FAILED if state.status == "failed" else exit_codes.OK

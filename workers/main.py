@@ -18,7 +18,7 @@ import signal
 import sys
 from pathlib import Path
 
-from activities.connection import connect
+from activities.connection import DEFAULT_ADDRESS, connect
 from activities.contracts import BUILTIN_PROVIDERS
 from activities.secrets import register as register_secret
 from activities.secrets import scrub_logs
@@ -136,7 +136,20 @@ def main(argv: list[str] | None = None) -> None:
     except ConfigurationError as exc:
         print(f"podium worker: {exc}", file=sys.stderr)
         code = 2
-    except (OSError, RuntimeError) as exc:
+    except RuntimeError as exc:
+        if "Failed client connect" in str(exc):  # one line, not the transport's internals
+            where = args.address or os.environ.get("TEMPORAL_ADDRESS") or DEFAULT_ADDRESS
+            print(
+                f"podium worker: cannot reach Temporal at {where}: start `podium dev` in this "
+                "folder, or point at your server with TEMPORAL_ADDRESS=host:port or "
+                "--address host:port",
+                file=sys.stderr,
+            )
+            code = 4
+        else:
+            print(f"podium worker: cannot run: {exc}", file=sys.stderr)
+            code = 1
+    except OSError as exc:
         print(f"podium worker: cannot run: {exc}", file=sys.stderr)
         code = 1
     flush_traces()

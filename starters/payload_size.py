@@ -1,0 +1,51 @@
+"""Refusing a run whose workflow input Temporal would refuse, before anything is sent.
+
+The workflow input is one payload: the compiled plan plus the run input. Temporal's
+default blob size limit refuses a payload over 2 MB (and gRPC a message over 4 MB) with
+a raw transport error; here the user hears how big it is and what to do instead.
+Large inputs are not yet stored outside the history.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from workflows.plan import Plan, RunInput
+
+PAYLOAD_LIMIT = 2 * 1024 * 1024
+"""Temporal's default per-payload limit (the server's ``limit.blobSize.error``)."""
+GRPC_LIMIT = 4 * 1024 * 1024
+"""gRPC's default message limit (the whole start request)."""
+
+
+class InputTooLarge(ValueError):
+    """The workflow input is over the server's payload limit."""
+
+
+def payload_bytes(value: Any) -> int:
+    """Size of ``value`` as the client sends it (one payload)."""
+    return int(pydantic_data_converter.payload_converter.to_payloads([value])[0].ByteSize())
+
+
+def megabytes(size: int) -> str:
+    """``2.3 MB`` (MiB, as Temporal counts them)."""
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def check_size(plan: Plan, run_input: dict[str, Any], source: str = "the input") -> None:
+    """Raise InputTooLarge if the start request would be refused for its size."""
+    total = payload_bytes(RunInput(plan=plan, input=run_input))
+    if total <= PAYLOAD_LIMIT:
+        return
+    given = payload_bytes(run_input)
+    raise InputTooLarge(
+        f"the run's workflow input is {megabytes(total)} (run input from {source}: "
+        f"{megabytes(given)}, compiled plan: {megabytes(max(total - given, 0))}); Temporal "
+        f"refuses a payload over {megabytes(PAYLOAD_LIMIT)} (its default blob size limit; "
+        f"gRPC refuses messages over {megabytes(GRPC_LIMIT)}).\n"
+        "hint: pass large documents by reference — a URL or a path the agents can read — "
+        "instead of their content (Podium does not yet store large inputs outside the "
+        "run's history)"
+    )
