@@ -49,6 +49,10 @@ WORKER_RETRY = RetryPolicy(
 """Temporal's own retries of an attempt: only what no Podium error explains (a worker
 killed mid-call, a lost task), bounded by the call's total time cap."""
 
+INFRASTRUCTURE_ERRORS = frozenset({"LimiterUnavailable"})
+"""Retryable failures of Podium's own machinery: retried within the time cap without
+spending the agent's attempts."""
+
 NO_CAP_BACKSTOP_S = 600.0
 """Without a total time cap, an attempt still ends this long after its own timeout."""
 
@@ -133,7 +137,8 @@ async def call_agent(
                 failed_attempts.append(f"{cause.type}: {cause.message}")
             if not is_retryable(cause.type or ""):
                 raise
-            if settings.max_attempts and attempt >= settings.max_attempts:
+            ours = cause.type in INFRASTRUCTURE_ERRORS  # not the provider's fault: free
+            if settings.max_attempts and attempt >= settings.max_attempts and not ours:
                 raise
             retry_after = cause.next_retry_delay.total_seconds() if cause.next_retry_delay else None
             delay = retry_delay(settings, attempt, retry_after)
@@ -141,7 +146,8 @@ async def call_agent(
             if settings.max_elapsed_s and elapsed + delay >= settings.max_elapsed_s:
                 raise
             await workflow.sleep(delay, summary=f"{label}: retry in {delay:g}s after {cause.type}")
-            attempt += 1
+            if not ours:
+                attempt += 1
 
 
 def _seconds(value: float) -> timedelta:
