@@ -24,7 +24,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from starters.cancellation import cancelled_by
 from starters.report import duration_text, print_outputs
 from starters.waiting import waiting_lines
-from workflows.state import Progress, RunResult, RunState, StepState
+from workflows.state import Progress, RunResult, RunState, StepState, tries_text
 
 FINAL = ("completed", "failed", "cancelled")
 POLL_S = 0.5
@@ -169,8 +169,15 @@ def frame(run_id: str, state: RunState, *, tty: bool = False, now: datetime | No
     parts: list[RenderableType] = [Text(header), Text(summary)]
     parts += [Text(line) for line in limit_lines(state)]
     parts.append(steps_table(state, tty=tty, now=now))
+    parts += [Text(line) for line in tries_lines(state)]
     parts += [Text(line) for line in waiting_lines(state, run_id)]
     return Group(*parts)
+
+
+def tries_lines(state: RunState) -> list[str]:
+    """One line per step that needed retries, repairs or fallbacks: what happened, in
+    order (``legal 3× ProviderRateLimited → fall back to legal-backup; legal-backup ok``)."""
+    return [f"  tried {step.id}: {tries_text(step.tried)}" for step in state.steps if step.tried]
 
 
 def show(renderable: RenderableType, out: TextIO) -> None:

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from starters.report import duration_text, short
+from workflows.state import tries_text
 
 if TYPE_CHECKING:
     from starters.final_report import RunReport
@@ -119,16 +120,16 @@ def _recovery(report: RunReport) -> list[str]:
     lines: list[str] = []
     for step in report.steps:
         if step.tried:
-            tries = "; ".join(
-                f"{t.agent} {t.outcome}"
-                + (f" ({t.error})" if t.error else "")
-                + (f" → {t.next}" if t.next else "")
-                for t in step.tried
-            )
-            lines.append(f"- `{step.id}`: {tries}")
+            lines.append(f"- `{step.id}`: {tries_text(step.tried)}")
+            for t in step.tried:  # every failed attempt, with what the provider said
+                lines += [
+                    f"  - {t.agent} attempt {n}: {error}" for n, error in enumerate(t.errors, 1)
+                ]
+                if t.error and not t.errors:
+                    lines.append(f"  - {t.agent}: {t.error}")
         if step.assignment:
             lines.append(f"- `{step.id}` assigned: {step.assignment}")
-    return ["", "## Fallbacks, repairs and assignments", "", *lines] if lines else []
+    return ["", "## Retries, fallbacks, repairs and assignments", "", *lines] if lines else []
 
 
 def _people(report: RunReport) -> list[str]:
