@@ -9,7 +9,7 @@ from collections.abc import Awaitable
 
 from temporalio import activity
 
-from activities import limits
+from activities import endpoints, limits
 from activities.circuit import breaker_for
 from activities.contracts import AgentCall, AgentResult, billed_usage
 from activities.errors import (
@@ -47,6 +47,7 @@ async def _call_once(call: AgentCall) -> AgentResult:
     complete = PROVIDER_KINDS.get(agent.provider.kind)
     started = time.perf_counter()
     try:
+        call = endpoints.for_call(call)  # the worker's endpoint and key variable, ${VAR} expanded
         if complete is None:
             raise ProviderNotConfigured(f"unknown provider kind {agent.provider.kind!r}")
         breakers = []

@@ -37,7 +37,9 @@ from temporalio import activity
 from temporalio.common import MetricMeter
 from temporalio.exceptions import ApplicationError
 
+from activities import endpoints
 from activities.contracts import AgentCall, AgentResult, Usage, billed_usage
+from activities.errors import AgentCallError
 from activities.providers.prompt import build_messages
 
 if TYPE_CHECKING:
@@ -248,8 +250,9 @@ def _start_span(call: AgentCall) -> trace.Span:
         "podium.attempt": call.attempt,
         "podium.worker_retry": activity.info().attempt - 1,
     }
-    if agent.provider.base_url:  # only the host and port: a URL may carry credentials
-        url = httpx.URL(agent.provider.base_url)
+    base_url = _endpoint(call)
+    if base_url:  # only the host and port: a URL may carry credentials
+        url = httpx.URL(base_url)
         attributes["server.address"] = url.host
         if url.port:
             attributes["server.port"] = url.port
@@ -265,6 +268,15 @@ def _start_span(call: AgentCall) -> trace.Span:
     return _tracing.tracer.start_span(
         f"{_operation(call)} {agent.model}", kind=trace.SpanKind.CLIENT, attributes=attributes
     )
+
+
+def _endpoint(call: AgentCall) -> str | None:
+    """The base URL this worker calls for ``call`` (its own, ``${VAR}`` expanded), or
+    None when it has none or cannot resolve it (the call itself then says why)."""
+    try:
+        return endpoints.resolve(call.agent.provider).base_url
+    except AgentCallError:
+        return None
 
 
 def _end_span(span: trace.Span, result: AgentResult | None, error: BaseException | None) -> None:

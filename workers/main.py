@@ -5,7 +5,9 @@
 
 Connection settings come from ``temporalio.envconfig`` (TEMPORAL_ADDRESS,
 TEMPORAL_NAMESPACE, profiles, TLS, API key). API keys are read here, on the worker,
-from the variables the catalog names; they never travel through Temporal.
+from the variables the catalog names; they never travel through Temporal. For the
+providers its catalogs declare, the worker's ``base_url``/``api_key_env``/
+``structured_output`` replace the plan's (``activities.endpoints``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import signal
 import sys
 from pathlib import Path
 
+from activities import endpoints
 from activities.connection import DEFAULT_ADDRESS, connect
 from activities.contracts import BUILTIN_PROVIDERS
 from activities.secrets import register as register_secret
@@ -90,6 +93,7 @@ async def serve(args: argparse.Namespace, stop: asyncio.Event) -> None:
     usable, warnings = usable_providers(declared, args.provider)
     for warning in warnings:
         logger.warning(warning)
+    endpoints.configure(usable)  # this worker's endpoints and key variables win over plans'
     options = WorkerOptions(
         providers=list(BUILTIN_PROVIDERS.values()) + usable, orchestration=not args.no_orchestration
     )

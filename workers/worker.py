@@ -20,11 +20,12 @@ from activities.run_agent import run_agent
 from activities.secrets import ScrubbingInterceptor
 from activities.telemetry import HISTOGRAM_BUCKETS
 from activities.workload import queue_load
-from workflows.catalog import CatalogFile, provider_config
+from workflows.catalog import CatalogFile, ProviderEntry, provider_config
 from workflows.interpreter import PodiumRun
 from workflows.limiter import PodiumTokenLimiter
 from workflows.map_batch import PodiumMapBatch
-from workflows.yamlfile import read_yaml
+from workflows.problems import Problem, Reporter
+from workflows.yamlfile import FileReadError, YamlDocument, read_yaml
 
 logger = logging.getLogger("podium.worker")
 
@@ -116,19 +117,48 @@ def build_workers(client: Client, options: WorkerOptions) -> list[Worker]:
 
 
 def providers_from_catalogs(paths: list[Path]) -> list[ProviderConfig]:
-    """Providers declared in the given catalog files (directories: every *.yaml inside)."""
+    """Providers declared in the given catalog files (directories: every *.yaml inside).
+
+    Only ``providers:`` is read (agents come from the plan). Raises ``ConfigurationError``
+    listing every problem, each with its file and line, when a file cannot be read or a
+    provider is invalid.
+    """
     files: list[Path] = []
     for path in paths:
         files += sorted(path.glob("*.yaml")) if path.is_dir() else [path]
     found: dict[str, ProviderConfig] = {}
+    problems: list[Problem] = []
     for file in files:
-        data = read_yaml(file).data or {}
-        if not isinstance(data, dict) or "providers" not in data:
-            continue
-        catalog = CatalogFile.model_validate({"providers": data["providers"]})
-        for name, entry in catalog.providers.items():
+        report = Reporter(file)
+        for name, entry in _providers_in(file, report).items():
             found[name] = provider_config(name, entry)
+        problems += report.problems
+    if problems:
+        lines = "\n".join(str(p) for p in problems)
+        raise ConfigurationError(
+            f"cannot read the providers of the --catalog files (fix them, or leave them "
+            f"out):\n{lines}"
+        )
     return list(found.values())
+
+
+def _providers_in(file: Path, report: Reporter) -> dict[str, ProviderEntry]:
+    """The ``providers:`` of one catalog file ({} if it has none); problems go to ``report``."""
+    try:
+        doc = read_yaml(file, "agent catalog")
+    except FileReadError as exc:
+        report.file_error(exc)
+        return {}
+    if doc.data is None:
+        return {}
+    if not isinstance(doc.data, dict):
+        report.problem(doc, (), "an agent catalog must be a mapping (providers:, agents:)")
+        return {}
+    if "providers" not in doc.data:
+        return {}
+    only = YamlDocument(doc.path, {"providers": doc.data["providers"]}, doc.lines)
+    catalog = report.validate(only, CatalogFile)
+    return catalog.providers if catalog is not None else {}
 
 
 def usable_providers(

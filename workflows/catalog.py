@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from activities import env_template
 from activities.contracts import (
     BUILTIN_PROVIDERS,
     DEFAULT_MAX_ATTEMPTS,
@@ -108,7 +109,10 @@ class ProviderEntry(Strict):
     """An OpenAI-compatible provider endpoint."""
 
     kind: Literal["openai"] = "openai"
-    base_url: str
+    base_url: str = Field(
+        description="URL of the OpenAI-compatible API. ${VAR} and ${VAR:-default} are "
+        "expanded on the worker, from its environment, at call time."
+    )
     api_key_env: str | None = Field(
         None, description="Name of the worker's environment variable holding the key."
     )
@@ -124,6 +128,24 @@ class ProviderEntry(Strict):
     circuit: CircuitEntry | None | Literal[False] = Field(
         None, description="Circuit breaker settings (default on); false turns it off."
     )
+
+    @field_validator("base_url")
+    @classmethod
+    def _base_url_template(cls, value: str) -> str:
+        if (wrong := env_template.problem(value)) is not None:
+            raise ValueError(f"malformed ${{…}}: {wrong}")
+        return value
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _key_variable_name(cls, value: str | None) -> str | None:
+        if value is not None and "$" in value:
+            named = env_template.variables(value) or ["OPENAI_API_KEY"]
+            raise ValueError(
+                f"api_key_env is the name of a variable, not a template: write {named[0]} "
+                f"instead of {value!r} (a worker's own catalog may name another variable)"
+            )
+        return value
 
 
 def provider_config(name: str, entry: ProviderEntry) -> ProviderConfig:

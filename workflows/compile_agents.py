@@ -240,13 +240,24 @@ class AgentResolver:
         return (BUILTIN_PROVIDERS["scripted"], model, reason) if reason else (provider, model, None)
 
     def _offline_reason(self, provider: ProviderConfig) -> str | None:
+        """Why an agent of ``provider`` runs on the scripted model, or None.
+
+        Decided here, where the spec is compiled, from the *plan's* key variable: a run
+        compiled without the key is offline whatever the workers hold (a worker's catalog
+        may rename the variable, but only for runs that reach its provider queue). The
+        base URL plays no part: its ``${VAR}`` is expanded on the worker, not here.
+        """
         if self.offline is True:
             return "offline mode requested"
         if self.offline is False or not provider.api_key_env:
             return None
         if os.environ.get(provider.api_key_env):
             return None
-        reason = f"{provider.api_key_env} is not set; using the offline scripted model"
+        reason = (
+            f"{provider.api_key_env} is not set where the spec is compiled; using the offline "
+            f"scripted model for provider {provider.name!r} (workers' keys are not consulted: "
+            f"set {provider.api_key_env} here to run on the provider)"
+        )
         if reason not in self.warnings:
             self.warnings.append(reason)
         return reason
