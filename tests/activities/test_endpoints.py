@@ -5,11 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import ActivityEnvironment
 
 from activities import endpoints
 from activities.contracts import BUILTIN_PROVIDERS, AgentCall, AgentConfig, ProviderConfig
 from activities.env_template import UnsetVariable, expand, problem, variables
 from activities.errors import ProviderNotConfigured
+from activities.run_agent import run_agent
 
 TEMPLATE = "${PODIUM_TEST_LLM_URL:-http://127.0.0.1:9/v1}"
 
@@ -131,3 +134,12 @@ def test_for_call_replaces_only_the_provider():
     assert call.agent.provider.base_url == TEMPLATE
     plain = AgentCall(agent=agent.model_copy(update={"provider": BUILTIN_PROVIDERS["scripted"]}))
     assert endpoints.for_call(plain) is plain
+
+
+async def test_run_agent_fails_the_call_permanently_when_the_variable_is_unset(monkeypatch):
+    monkeypatch.delenv("PODIUM_TEST_NOWHERE", raising=False)
+    agent = AgentConfig(name="a", provider=plan_provider("${PODIUM_TEST_NOWHERE}"), model="m")
+    with pytest.raises(ApplicationError) as info:
+        await ActivityEnvironment().run(run_agent, AgentCall(agent=agent, step_id="s"))
+    assert info.value.type == "ProviderNotConfigured" and info.value.non_retryable
+    assert "PODIUM_TEST_NOWHERE" in info.value.message and "base_url" in info.value.message
