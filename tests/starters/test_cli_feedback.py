@@ -214,3 +214,14 @@ async def test_inbox_deadline_has_its_zone_and_a_decided_request_says_by_whom(
     assert code == 1
     assert err.startswith(f"refused: request 'signoff-1' is already closed (approve by {desk} at ")
     assert f"run {handle.id} has ended (completed)" in err
+
+
+@pytest.mark.parametrize("command", [["status", "r"], ["worker"]], ids=lambda c: c[0])
+async def test_commands_follow_the_address_podium_dev_recorded_in_this_folder(command, tmp_path):
+    from starters import devstate
+
+    gone = f"127.0.0.1:{free_port()}"  # its podium dev was killed along with its server
+    devstate.write(devstate.DevRecord(address=gone, dev_pid=0), tmp_path / ".podium")
+    code, _, err = await podium(*command, cwd=tmp_path)
+    assert code == 4 and f"cannot reach Temporal at {gone}" in err, err
+    assert "Traceback" not in err
