@@ -203,7 +203,8 @@ class PodiumRun:
         shown = (bool(waiting), who)
         if shown != self._humans_shown:
             self._humans_shown = shown
-            self.state.status = "waiting" if waiting else "running"
+            if self.state.finished_at is None:  # a closed run keeps its final status
+                self.state.status = "waiting" if waiting else "running"
             workflow.upsert_search_attributes(
                 [
                     sa.NEEDS_HUMAN.value_set(bool(waiting)),

@@ -16,6 +16,7 @@ from temporalio.service import RPCError
 from starters.humans import send_decision
 from starters.launch import start_run
 from tests.support.webhook import webhook_receiver
+from workflows import search_attributes as sa
 from workflows.compiler import compile_spec
 from workflows.humans import DecisionInput, DecisionRecord
 from workflows.state import RunResult, RunState
@@ -342,3 +343,23 @@ async def test_abort_is_not_swallowed_by_an_optional_step(client, write_spec):
     assert "run aborted by ops" in info.value.cause.message
     state = await handle.query("status", result_type=RunState)
     assert state.step("p").status == "failed" and state.step("after").status == "pending"
+
+
+async def test_a_run_cancelled_while_it_waits_for_a_person_reads_cancelled(client, write_spec):
+    spec = {
+        "name": "cancel_waiting",
+        "agents": "agents.yaml",
+        "steps": [{"id": "signoff", "approval": {"title": "Sign", "approvers": ["bea"]}}],
+    }
+    handle = await start_run(client, compile_spec(write_spec(spec, CATALOG)), {})
+    deadline = time.monotonic() + 30
+    while not (await handle.query("status", result_type=RunState)).open_requests():
+        assert time.monotonic() < deadline, "the request never opened"
+        await asyncio.sleep(0.05)
+    await handle.cancel()
+    with pytest.raises(WorkflowFailureError):
+        await handle.result()
+    state = await handle.query("status", result_type=RunState)
+    assert state.status == "cancelled" and not state.open_requests()
+    described = await handle.describe()
+    assert described.typed_search_attributes.get(sa.STATUS) == "cancelled"
