@@ -22,6 +22,8 @@ import logging
 import os
 from collections.abc import Iterable, Mapping
 
+import httpx
+
 from activities import env_template
 from activities.contracts import AgentCall, ProviderConfig
 from activities.errors import ProviderNotConfigured
@@ -91,12 +93,20 @@ def resolve(provider: ProviderConfig, env: Mapping[str, str] | None = None) -> P
     if not update:
         return provider
     resolved = provider.model_copy(update=update)
-    if resolved.base_url and not resolved.base_url.startswith(("http://", "https://")):
+    if resolved.base_url and not _is_http_url(resolved.base_url):
         raise ProviderNotConfigured(
             f"provider {provider.name!r}: base_url {describe(base_url)} (from {source}) is "
             "not an http:// or https:// URL on this worker; fix the catalog or the variable"
         )
     return resolved
+
+
+def _is_http_url(text: str) -> bool:
+    try:
+        url = httpx.URL(text)
+    except (httpx.InvalidURL, ValueError):
+        return False
+    return url.scheme in ("http", "https") and bool(url.host)
 
 
 def for_call(call: AgentCall) -> AgentCall:

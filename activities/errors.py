@@ -25,6 +25,8 @@ dying worker cut off, which spends no attempt.
         ├── ProviderNotConfigured              worker lacks the provider's API-key variable
         ├── ProviderUnavailable                the provider's circuit is open (fail fast)
         ├── AgentFunctionError                 a function agent raised
+        ├── InternalError                      an unexpected error in the worker (a bug,
+        │                                      or a setting no check caught)
         └── OutputSchemaError                  the model answered, but not valid JSON for
             │                                  the agent's output schema
             └── OutputTruncated                the answer was cut at max_output_tokens
@@ -36,6 +38,7 @@ workflow decides what to do with it (re-ask with the validation errors, fall bac
 
 from __future__ import annotations
 
+import math
 import time
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
@@ -138,6 +141,11 @@ class AgentFunctionError(PermanentError):
     """A Python function agent raised an exception."""
 
 
+class InternalError(PermanentError):
+    """Something no other class explains went wrong inside the worker: reported, not
+    retried (retrying a bug only repeats it)."""
+
+
 class OutputSchemaError(PermanentError):
     """The model's answer is not JSON, or does not match the agent's output schema."""
 
@@ -162,6 +170,7 @@ ERROR_TYPES: dict[str, type[AgentCallError]] = {
         ProviderNotConfigured,
         ProviderUnavailable,
         AgentFunctionError,
+        InternalError,
         OutputSchemaError,
         OutputTruncated,
     )
@@ -209,14 +218,17 @@ def parse_retry_after(headers: Any) -> float | None:
     ms = headers.get("retry-after-ms")
     if ms:
         try:
-            return max(0.0, float(ms) / 1000.0)
+            seconds = float(ms) / 1000.0
+            if math.isfinite(seconds):
+                return max(0.0, seconds)
         except ValueError:
             pass
     value = headers.get("retry-after")
     if not value:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
+        return max(0.0, seconds) if math.isfinite(seconds) else None
     except ValueError:
         pass
     try:

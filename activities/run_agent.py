@@ -8,12 +8,14 @@ import time
 from collections.abc import Awaitable
 
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 from activities import endpoints, limits
 from activities.circuit import breaker_for
 from activities.contracts import AgentCall, AgentResult, billed_usage
 from activities.errors import (
     AgentCallError,
+    InternalError,
     LimiterUnavailable,
     ProviderNotConfigured,
     ProviderTimeout,
@@ -103,21 +105,11 @@ async def _call_once(call: AgentCall) -> AgentResult:
                 for breaker in breakers:
                     breaker.release()
     except AgentCallError as exc:
-        exc.message = scrub(exc.message)  # a provider may quote the key back
-        exc.details = scrub_value(exc.details)
-        exc.details["attempt"] = call.attempt
-        if (paid := billed_usage(exc.details)) is not None:
-            exc.details["cost_usd"] = round(agent.price.cost(paid), 8)
-        logger.warning(
-            "agent call failed: step=%s agent=%s attempt=%d error=%s retryable=%s: %s",
-            call.step_id,
-            agent.name,
-            call.attempt,
-            type(exc).__name__,
-            exc.retryable,
-            exc.message,
-        )
-        raise exc.to_application_error() from None
+        raise _failure(call, exc) from None
+    except Exception as exc:  # a bug or an unchecked setting: say so once, never retry it
+        logger.error("agent call hit an unexpected error", exc_info=True)
+        error = InternalError(f"unexpected {type(exc).__name__} in the worker: {exc}")
+        raise _failure(call, error) from None
     return AgentResult(
         output=reply.output,
         usage=reply.usage,
@@ -130,6 +122,26 @@ async def _call_once(call: AgentCall) -> AgentResult:
         attempt=call.attempt,
         worker_retries=activity.info().attempt - 1,
     )
+
+
+def _failure(call: AgentCall, exc: AgentCallError) -> ApplicationError:
+    """The Temporal failure of a failed call: scrubbed, with attempt and billed cost, and
+    logged as one line."""
+    exc.message = scrub(exc.message)  # a provider may quote the key back
+    exc.details = scrub_value(exc.details)
+    exc.details["attempt"] = call.attempt
+    if (paid := billed_usage(exc.details)) is not None:
+        exc.details["cost_usd"] = round(call.agent.price.cost(paid), 8)
+    logger.warning(
+        "agent call failed: step=%s agent=%s attempt=%d error=%s retryable=%s: %s",
+        call.step_id,
+        call.agent.name,
+        call.attempt,
+        type(exc).__name__,
+        exc.retryable,
+        exc.message,
+    )
+    return exc.to_application_error()
 
 
 async def _within_deadline(request: Awaitable[ProviderReply], call: AgentCall) -> ProviderReply:

@@ -37,6 +37,8 @@ def test_retry_after_forms():
         e.parse_retry_after(httpx.Headers({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"})) == 0.0
     )
     assert e.parse_retry_after(httpx.Headers({"retry-after": "soon"})) is None
+    assert e.parse_retry_after(httpx.Headers({"retry-after": "inf"})) is None
+    assert e.parse_retry_after(httpx.Headers({"retry-after-ms": "nan"})) is None
     err = e.error_for_status(429, "slow down", httpx.Headers({"retry-after": "3"}))
     assert err.to_application_error().next_retry_delay.total_seconds() == 3.0
 
@@ -53,6 +55,7 @@ def test_non_retryable_list_is_exactly_the_permanent_leaves():
         "ProviderNotConfigured",
         "ProviderUnavailable",
         "AgentFunctionError",
+        "InternalError",
         "OutputSchemaError",
         "OutputTruncated",
     }

@@ -15,6 +15,7 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 
 from starters.launch import start_run
 from tests.conftest import ROOT
+from tests.support.fault_server import fault_server
 from workflows.compiler import compile_spec
 from workflows.problems import CompileError
 from workflows.state import RunState
@@ -119,3 +120,43 @@ def test_compensate_needs_declared_side_effects(write_spec):
         compile_spec(write_spec(spec, catalog))
     [problem] = info.value.problems
     assert "declares no side effects" in problem.message and "side_effects: true" in problem.hint
+
+
+async def test_each_map_items_undo_has_its_own_idempotency_key(client, write_spec):
+    with fault_server(answer={"undone": True}) as llm:
+        catalog = {
+            "providers": {"mock": {"base_url": llm.url, "circuit": False}},
+            "agents": {
+                "booker": {"model": "scripted", "side_effects": True, "script": [{"output": 1}]},
+                "unbooker": {"model": "mock:m"},
+                "failing": {
+                    "model": "scripted",
+                    "retry": {"max_attempts": 1},
+                    "script": [{"fail": "no"}],
+                },
+            },
+        }
+        spec = {
+            "name": "undo_items",
+            "agents": "agents.yaml",
+            "steps": [
+                {
+                    "id": "books",
+                    "map": {"over": "input.items", "as": "x"},
+                    "step": {
+                        "agent": "booker",
+                        "with": {"x": "vars.x"},
+                        "compensate": {"agent": "unbooker", "with": {"x": "vars.x"}},
+                    },
+                },
+                {"id": "boom", "agent": "failing"},
+            ],
+        }
+        handle = await start_run(
+            client, compile_spec(write_spec(spec, catalog)), {"items": [1, 2, 3]}
+        )
+        with pytest.raises(WorkflowFailureError):
+            await handle.result()
+        keys = [e.key for e in llm.entries()]
+    assert len(keys) == 3 and len(set(keys)) == 3, f"undos shared a key: {keys}"
+    assert all(k.startswith(f"{handle.id}/") for k in keys)

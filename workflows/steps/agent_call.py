@@ -39,15 +39,20 @@ with workflow.unsafe.imports_passed_through():
     from activities.queues import provider_queue
     from activities.run_agent import run_agent
 
+WORKER_RETRIES = 25
+"""A call whose worker dies this many times (a crash loop, a call that kills its worker)
+fails with ``HeartbeatTimeout`` instead of taking worker after worker down."""
 WORKER_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
     maximum_interval=timedelta(seconds=10),
-    maximum_attempts=0,
+    maximum_attempts=WORKER_RETRIES,
     non_retryable_error_types=sorted(ERROR_TYPES),
 )
 """Temporal's own retries of an attempt: only what no Podium error explains (a worker
-killed mid-call, a lost task), bounded by the call's total time cap."""
+killed mid-call, a lost task), within the call's total time cap."""
+MAX_RETRY_AFTER_S = 3600.0
+"""A provider's Retry-After is honoured up to an hour."""
 
 INFRASTRUCTURE_ERRORS = frozenset({"LimiterUnavailable"})
 """Retryable failures of Podium's own machinery: retried within the time cap without
@@ -61,8 +66,8 @@ def retry_delay(retry: RetrySettings, attempt: int, retry_after: float | None) -
     """Seconds to wait before attempt ``attempt + 1``: the provider's Retry-After, else
     exponential backoff from ``initial_interval_s``, capped at ``max_interval_s``."""
     if retry_after is not None and retry_after > 0:
-        return retry_after
-    delay = retry.initial_interval_s * retry.backoff ** (attempt - 1)
+        return min(retry_after, MAX_RETRY_AFTER_S)
+    delay = retry.initial_interval_s * retry.backoff ** min(attempt - 1, 64)
     return min(delay, retry.max_interval_s)
 
 
@@ -115,15 +120,17 @@ async def call_agent(
             timeout_s=timeout_s,
         )
         elapsed = (workflow.now() - started).total_seconds()
-        cap_left = settings.max_elapsed_s - elapsed if settings.max_elapsed_s else None
+        cap_left = None
+        if settings.max_elapsed_s is not None:
+            cap_left = max(settings.max_elapsed_s - elapsed, 1.0)
         try:
             return await workflow.execute_activity(
                 run_agent,
                 call,
                 task_queue=provider_queue(agent.provider.name),
-                schedule_to_close_timeout=_seconds(max(cap_left, 1.0)) if cap_left else None,
+                schedule_to_close_timeout=_seconds(cap_left) if cap_left is not None else None,
                 start_to_close_timeout=(
-                    None if cap_left else _seconds(deadline_s + NO_CAP_BACKSTOP_S)
+                    _seconds(deadline_s + NO_CAP_BACKSTOP_S) if cap_left is None else None
                 ),
                 heartbeat_timeout=_seconds(agent.heartbeat_s),
                 retry_policy=WORKER_RETRY,

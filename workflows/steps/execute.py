@@ -55,8 +55,9 @@ class Ctx:
     background: list[Any] = field(default_factory=list)
     """Fire-and-forget activities (notifications) kept referenced."""
     on_humans_changed: Callable[[], None] | None = None
-    saga: list[tuple[Any, dict[str, Any]]] = field(default_factory=list)
-    """Completed steps with a compensation, in completion order, with their scope."""
+    saga: list[tuple[Any, dict[str, Any], str]] = field(default_factory=list)
+    """Completed steps with a compensation, in completion order, with their scope and the
+    undo's idempotency key (one per completed step: map items each get their own)."""
     budget_request: Any = None
     """The open "budget exceeded" request, shared by calls that hit the limit together."""
     budget_escalate_to: list[str] = field(default_factory=list)
@@ -228,8 +229,10 @@ async def execute(
                     continue
                 return _finish(ctx, record, scope, node.id, outcome, result)
             return _failed(node, scope, ctx, record, exc, error_type, message)
-        if getattr(node, "compensate", None) is not None:
-            ctx.saga.append((node, scope))  # undone in reverse order if the run fails
+        undo = getattr(node, "compensate", None)
+        if undo is not None:  # undone in reverse order if the run fails
+            key = f"{workflow.info().workflow_id}/{undo.id}/{workflow.uuid4().hex[:8]}"
+            ctx.saga.append((node, scope, key))
         return _finish(ctx, record, scope, node.id, "completed", output)
 
 

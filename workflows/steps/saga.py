@@ -22,10 +22,11 @@ UNTIL_DONE = RetrySettings(
 async def compensate(ctx: Ctx) -> None:
     """Run every recorded compensation, newest first; a failed one does not stop the others.
 
-    Each undo call carries the idempotency key ``<run id>/<step>_undo``.
+    Each undo call carries its own idempotency key ``<run id>/<undo step id>/<8 hex>``,
+    the same for every retry of that undo (map items each get their own).
     """
     while ctx.saga:
-        node, scope = ctx.saga.pop()
+        node, scope, key = ctx.saga.pop()
         undo = node.compensate
         try:
             inputs = evaluate_inputs(undo.id, undo.inputs, scope)
@@ -36,7 +37,7 @@ async def compensate(ctx: Ctx) -> None:
                 retry=UNTIL_DONE,
                 timeout_s=undo.timeout_s,
                 label=f"{undo.agent.name} · undo {node.id}",
-                idempotency_key=f"{workflow.info().workflow_id}/{undo.id}",
+                idempotency_key=key,
             )
         except (ActivityError, Exception) as exc:  # record and go on with the others
             error_type, message = describe(exc)
