@@ -73,8 +73,11 @@ class DevStack:
         extra = ["--metrics-port", str(self.metrics_port)] if self.metrics_port else []
         for catalog in self.catalogs:
             extra += ["--catalog", catalog]
-        self.worker = start_worker(self.address, self.state_dir / "worker.log", extra=extra)
-        self._record()
+        log = self.state_dir / "worker.log"
+        offset = log.stat().st_size if log.exists() else 0
+        self.worker = spawn_worker(self.address, log, extra)
+        self._record()  # before waiting: a signal now still finds (and stops) the worker
+        wait_until_ready(self.worker, log, offset)
 
     def stop(self) -> None:
         """Stop what this stack started (worker first, then the server)."""
@@ -96,6 +99,9 @@ class DevStack:
                 dev_pid=os.getpid(),
                 server_pid=server.pid if server is not None else None,
                 worker_pid=self.worker.pid if self.worker is not None else None,
+                worker_started=devstate.start_time(self.worker.pid) if self.worker else None,
+                server_started=devstate.start_time(server.pid) if server else None,
+                dev_started=devstate.start_time(os.getpid()),
             ),
             self.state_dir,
         )
@@ -106,7 +112,7 @@ class DevStack:
         earlier = devstate.read(self.state_dir)
         if earlier is None or earlier.dev_pid == os.getpid():
             return
-        if devstate.alive(earlier.dev_pid, *devstate.DEV_WORDS):
+        if devstate.alive(earlier.dev_pid, *devstate.DEV_WORDS, started=earlier.dev_started):
             raise DevAlreadyRunning(
                 f"podium dev is already running in this folder (pid {earlier.dev_pid}, "
                 f"Temporal at {earlier.address}); use it, or stop it first "
@@ -126,26 +132,30 @@ class DevStack:
         devstate.clear(self.state_dir)
 
 
-def start_worker(
-    address: str, log: Path, timeout_s: float = 60.0, extra: list[str] | None = None
-) -> subprocess.Popen[bytes]:
-    """Start ``python -m workers`` against ``address``; wait for its ready line in ``log``."""
+def spawn_worker(address: str, log: Path, extra: list[str]) -> subprocess.Popen[bytes]:
+    """Start ``python -m workers`` against ``address`` in its own session, logging to ``log``."""
     log.parent.mkdir(parents=True, exist_ok=True)
-    offset = log.stat().st_size if log.exists() else 0
     with open(log, "ab") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "workers", "--address", address, *(extra or [])],
+        return subprocess.Popen(
+            [sys.executable, "-m", "workers", "--address", address, *extra],
             stdout=sink,
             stderr=sink,
             start_new_session=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
+
+
+def wait_until_ready(
+    process: subprocess.Popen[bytes], log: Path, offset: int, timeout_s: float = 60.0
+) -> None:
+    """Wait for the worker's ready line in ``log`` (after ``offset``); raise with its log
+    if it dies or does not get ready in time."""
     deadline = time.monotonic() + timeout_s
     while True:
         text = log.read_bytes()[offset:].decode(errors="replace")
         if "podium worker ready" in text:
             print(f"worker started (pid {process.pid}, log {log})", flush=True)
-            return process
+            return
         if process.poll() is not None or time.monotonic() > deadline:
             stop_process(process)
             raise RuntimeError(f"worker did not start; its log ({log}) says:\n{text[-2000:]}")

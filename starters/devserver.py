@@ -114,7 +114,10 @@ class DevServer:
                 )
             if time.monotonic() > deadline:
                 self.stop()
-                raise TimeoutError(f"temporal dev server not ready on port {self.port}")
+                log = f"; see {self.db.parent / 'temporal.log'}" if self.db else ""
+                raise RuntimeError(
+                    f"temporal dev server not ready on port {self.port} after {timeout_s:g}s{log}"
+                )
             time.sleep(0.1)
 
     def stop(self) -> None:

@@ -28,6 +28,10 @@ class DevRecord(BaseModel):
     server_pid: int | None = None
     """None when it reused a server that something else had started."""
     worker_pid: int | None = None
+    dev_started: str | None = None
+    server_started: str | None = None
+    worker_started: str | None = None
+    """Start times of those processes (``start_time``): a recycled pid is not ours."""
 
 
 def read(state_dir: Path = STATE_DIR) -> DevRecord | None:
@@ -55,9 +59,19 @@ def recorded_address(state_dir: Path = STATE_DIR) -> str | None:
     return record.address if record else None
 
 
-def alive(pid: int | None, *words: str) -> bool:
-    """Whether ``pid`` runs (not a zombie) and, where /proc shows it, its command line
-    holds every one of ``words`` (a recycled pid is not ours)."""
+def start_time(pid: int) -> str | None:
+    """When ``pid`` started (clock ticks since boot, from /proc), or None where /proc does
+    not say: with the pid it names one process, never a later one given the same pid."""
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def alive(pid: int | None, *words: str, started: str | None = None) -> bool:
+    """Whether ``pid`` still is the process we recorded: it runs (not a zombie), its
+    command line holds every one of ``words`` and, when ``started`` is known, it started
+    then. Where /proc cannot tell (macOS), only a process we can signal counts."""
     if not pid or pid <= 0:
         return False
     try:
@@ -68,11 +82,12 @@ def alive(pid: int | None, *words: str) -> bool:
         return False
     proc = Path("/proc") / str(pid)
     try:
-        if (proc / "stat").read_text().rsplit(")", 1)[1].split()[0] == "Z":
-            return False
+        fields = (proc / "stat").read_text().rsplit(")", 1)[1].split()
         command = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
     except (OSError, IndexError):
-        return True  # no /proc (macOS): trust the pid
+        return started is None  # no /proc: a recorded start time cannot be checked
+    if fields[0] == "Z" or (started is not None and fields[19] != started):
+        return False
     return all(word in command for word in words)
 
 
@@ -84,9 +99,12 @@ DEV_WORDS = ("podium", "dev")
 def leftovers(record: DevRecord) -> list[tuple[str, int]]:
     """``(what, pid)`` of the processes ``record`` names that still run."""
     found = []
-    if record.worker_pid and alive(record.worker_pid, *WORKER_WORDS):
+    worker_words = (*WORKER_WORDS, record.address)  # its command line names the address
+    if record.worker_pid and alive(record.worker_pid, *worker_words, started=record.worker_started):
         found.append(("worker", record.worker_pid))
-    if record.server_pid and alive(record.server_pid, *SERVER_WORDS):
+    port = record.address.rsplit(":", 1)[-1]
+    server_words = (*SERVER_WORDS, port)
+    if record.server_pid and alive(record.server_pid, *server_words, started=record.server_started):
         found.append((f"Temporal server ({record.address})", record.server_pid))
     return found
 
