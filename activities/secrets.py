@@ -103,7 +103,7 @@ class _ScrubbingActivityInbound(ActivityInboundInterceptor):
         except ApplicationError as exc:
             message = scrub(exc.message)
             details = scrub_value(list(exc.details))
-            if message == exc.message and details == list(exc.details):
+            if message == exc.message and details == list(exc.details) and _clean_chain(exc):
                 raise
             raise ApplicationError(
                 message,
@@ -117,6 +117,20 @@ class _ScrubbingActivityInbound(ActivityInboundInterceptor):
             raise
         except Exception as exc:
             text = str(exc)
-            if scrub(text) == text:
+            if scrub(text) == text and _clean_chain(exc):
                 raise
             raise ApplicationError(scrub(text), type=type(exc).__name__) from None
+
+
+def _clean_chain(exc: BaseException) -> bool:
+    """Whether no exception chained to ``exc`` (cause or context, which Temporal sends
+    along as the failure's cause) mentions a secret."""
+    seen: set[int] = set()
+    link = exc.__cause__ or exc.__context__
+    while link is not None and id(link) not in seen:
+        seen.add(id(link))
+        text = str(link)
+        if scrub(text) != text:
+            return False
+        link = link.__cause__ or link.__context__
+    return True

@@ -115,13 +115,27 @@ async def complete(call: AgentCall) -> ProviderReply:
             weaker,
             weaker,
         )
-        _learned_modes[provider.name] = weaker
+        if _STRENGTH[weaker] < _STRENGTH[structured_mode(provider)]:  # concurrent calls
+            _learned_modes[provider.name] = weaker
 
 
 _learned_modes: dict[str, str] = {}
 """Structured-output modes learned per provider name in this worker process."""
 _WEAKER = {"json_schema": "json_object", "json_object": "none"}
 _MODE_WORDS = ("response_format", "json_schema", "json_object", "structured", "grammar")
+_REFUSAL_WORDS = (
+    "unsupported",
+    "not supported",
+    "does not support",
+    "must be one of",
+    "unrecognized",
+    "unknown",
+    "not implemented",
+    "not available",
+)
+"""A refusal of the mode itself, not a complaint about this agent's schema ("Invalid
+schema for response_format …" is the agent's bug: reported, never downgraded)."""
+_STRENGTH = {"json_schema": 2, "json_object": 1, "none": 0}
 
 
 def structured_mode(provider: ProviderConfig) -> str:
@@ -137,7 +151,9 @@ def _weaker_mode(call: AgentCall, mode: str, response: httpx.Response) -> str | 
     if response.status_code not in (400, 422, 500, 501):
         return None
     text = (_error_message(response) + " " + response.text[:2000]).lower()
-    return _WEAKER[mode] if any(word in text for word in _MODE_WORDS) else None
+    if "invalid schema" in text or not any(word in text for word in _MODE_WORDS):
+        return None
+    return _WEAKER[mode] if any(word in text for word in _REFUSAL_WORDS) else None
 
 
 async def _post(call: AgentCall, mode: str) -> httpx.Response:
@@ -196,13 +212,15 @@ def _http_error(response: httpx.Response, call: AgentCall) -> AgentCallError:
 
 
 def _error_message(response: httpx.Response) -> str:
+    """The provider's error text, scrubbed of secrets before it is cut (a key cut in half
+    could no longer be recognised)."""
     try:
         err = response.json().get("error", {})
         if isinstance(err, dict) and err.get("message"):
-            return str(err["message"])[:500]
+            return secrets.scrub(str(err["message"]))[:500]
     except (ValueError, AttributeError):
         pass
-    return response.text[:300] or response.reason_phrase
+    return secrets.scrub(response.text)[:300] or response.reason_phrase
 
 
 def _parse_completion(response: httpx.Response, call: AgentCall) -> ProviderReply:
@@ -211,7 +229,7 @@ def _parse_completion(response: httpx.Response, call: AgentCall) -> ProviderRepl
         choice = data["choices"][0]
         content = choice["message"].get("content")
     except (ValueError, KeyError, IndexError, TypeError, AttributeError):
-        snippet = response.text[:200]
+        snippet = secrets.scrub(response.text)[:200]
         raise ProviderBadResponse(
             f"provider {call.agent.provider.name!r} sent a body that is not a chat "
             f"completion: {snippet!r}"

@@ -166,3 +166,14 @@ async def test_a_500_that_does_not_mention_the_mode_is_an_ordinary_server_error(
         with pytest.raises(e.ProviderServerError):
             await complete(c)
         assert len(llm.entries()) == 1
+
+
+async def test_a_schema_the_provider_calls_invalid_is_reported_not_downgraded():
+    with garbage_server(
+        b'{"error": {"message": "Invalid schema for response_format \'x\': missing items"}}',
+        status=400,
+    ) as url:
+        c = call(url, schema=SUMMARY)
+        c.agent.provider.name = "strict-openai-like"
+        with pytest.raises(e.ProviderRejectedRequest, match="Invalid schema for response_format"):
+            await complete(c)

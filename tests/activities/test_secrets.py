@@ -78,3 +78,18 @@ async def test_no_failure_leaves_an_activity_with_a_secret():
     with pytest.raises(ApplicationError) as info:
         await inbound.execute_activity(None)
     assert info.value.message == "v ***" and info.value.type == "ValueError"
+
+
+@pytest.mark.usefixtures("keyed")
+async def test_a_secret_in_a_chained_cause_is_not_sent_along():
+    class Next:
+        async def execute_activity(self, input):  # noqa: A002 (Temporal's name)
+            try:
+                raise ValueError(f"parsing {KEY}")
+            except ValueError as exc:
+                raise ApplicationError("could not parse", type="Y") from exc
+
+    inbound = secrets.ScrubbingInterceptor().intercept_activity(Next())
+    with pytest.raises(ApplicationError) as info:
+        await inbound.execute_activity(None)
+    assert info.value.message == "could not parse" and info.value.__cause__ is None
