@@ -114,9 +114,9 @@ class DevServer:
                 )
             if time.monotonic() > deadline:
                 self.stop()
-                log = f"; see {self.db.parent / 'temporal.log'}" if self.db else ""
+                see = f"; see {self.db.parent / 'temporal.log'}" if self.db else ""
                 raise RuntimeError(
-                    f"temporal dev server not ready on port {self.port} after {timeout_s:g}s{log}"
+                    f"temporal dev server not ready on port {self.port} after {timeout_s:g}s{see}"
                 )
             time.sleep(0.1)
 
