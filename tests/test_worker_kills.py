@@ -31,7 +31,7 @@ def catalog(url: str, provider: str, attempts: int = 1, **limits: object) -> dic
     agent = {
         "model": f"{provider}:m",
         "output": SCHEMA,
-        "heartbeat": "1s",
+        "heartbeat": "2s",  # short, yet no spurious timeout on a loaded CI machine
         "timeout": "20s",
         "retry": {"max_attempts": attempts},
     }
@@ -63,12 +63,15 @@ async def kill_and_revive(
     kills: list[float],
     count: int,
     busy: Callable[[], bool],
+    runs: asyncio.Future[list[object]],
 ) -> None:
     """Kill a random worker (process group, SIGKILL) while calls are in flight, start a
-    new one, ``count`` times."""
+    new one, up to ``count`` times — fewer if the runs finish first."""
     rng = random.Random(7)
     for _ in range(count):
-        await wait_for(busy, 30, "calls in flight")
+        await wait_for(lambda: busy() or runs.done(), 60, "calls in flight")
+        if runs.done():
+            return
         await asyncio.sleep(rng.uniform(0.1, 0.6))
         victim = rng.randrange(len(workers))
         os.killpg(workers[victim].pid, signal.SIGKILL)
@@ -83,7 +86,7 @@ async def test_repeated_worker_kills_fail_no_run_and_repeat_no_completed_call(
     isolated_client, address, write_spec, tmp_path, limits
 ):
     provider = "killtest" if not limits else "killtest-rps"
-    with fault_server(latency_s=0.4) as llm:
+    with fault_server(latency_s=0.6) as llm:
         (tmp_path / "providers.yaml").write_text(yaml.safe_dump(catalog(llm.url, provider)))
         plan = compile_spec(write_spec(SPEC, catalog(llm.url, provider, **limits)))
         log = tmp_path / "workers.log"
@@ -110,17 +113,18 @@ async def test_repeated_worker_kills_fail_no_run_and_repeat_no_completed_call(
                     return True
                 return False
 
-            await kill_and_revive(workers, start, kills, 5, busy)
-            results = await asyncio.wait_for(
-                asyncio.gather(*(h.result() for h in handles), return_exceptions=True), 120
+            runs = asyncio.ensure_future(
+                asyncio.gather(*(h.result() for h in handles), return_exceptions=True)
             )
+            await kill_and_revive(workers, start, kills, 5, busy, runs)
+            results = await asyncio.wait_for(runs, 120)
         finally:
             for process in workers:
                 stop_process(process)
         journal = llm.entries()
     failed = [r for r in results if isinstance(r, BaseException)]
     assert not failed, f"{len(failed)} of 6 runs failed under worker kills: {failed[0]!r}"
-    assert len(kills) == 5
+    assert len(kills) >= 3, f"only {len(kills)} kills landed before the runs ended"
     for result in results:
         assert all(s.status == "completed" for s in result.state.steps)
     assert not unexplained_repeats(journal, kills), "a completed agent call was made again"
