@@ -184,10 +184,11 @@ async def main() -> None:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             if args.only in (None, "fault-rate"):
-                (Path(tmp) / "a").mkdir()
-                print(
-                    await fault_rate(env, Path(tmp) / "a", args.runs, args.fault_rate), flush=True
-                )
+                for name, agent in (("defaults", {}), ("before", BEFORE)):
+                    folder = Path(tmp) / name
+                    folder.mkdir()
+                    line = await fault_rate(env, folder, args.runs, args.fault_rate, agent)
+                    print(line if name == "defaults" else f"  {line} [{BEFORE_TEXT}]", flush=True)
             if args.only in (None, "worker-kills"):
                 (Path(tmp) / "b").mkdir()
                 line = await worker_kills(
