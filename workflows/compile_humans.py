@@ -72,15 +72,15 @@ def approval_node(
 
 def check_people(report: Reporter, doc: YamlDocument, loc: Loc, step: StepEntry) -> None:
     """Who decides a step's escalations: named properly, and only where something escalates."""
-    _names(report, doc, loc + ("escalate_to",), step.escalate_to)
-    if step.escalate_to and step.on_error != "escalate":
-        report.warn(
-            doc,
-            loc + ("escalate_to",),
-            "escalate_to: is never used: this step does not escalate (on_error is "
-            f"{step.on_error!r})",
-            "add on_error: escalate to hand its failure to these people, or remove escalate_to:",
-        )
+    _escalation(
+        report,
+        doc,
+        loc + ("escalate_to",),
+        step.escalate_to,
+        step.on_error == "escalate",
+        f"this step does not escalate (on_error is {step.on_error!r})",
+        "add on_error: escalate to hand its failure to these people, or remove escalate_to:",
+    )
     if step.deadline is not None:
         _deadline(report, doc, loc + ("deadline",), step.deadline)
 
@@ -89,31 +89,46 @@ def check_run_people(report: Reporter, doc: YamlDocument, spec: SpecFile) -> Non
     """The run budget's and deadline's ``escalate_to``."""
     if spec.budget is not None:
         loc: Loc = ("budget", "escalate_to")
-        _names(report, doc, loc, spec.budget.escalate_to)
-        if spec.budget.escalate_to and spec.budget.on_exceed != "escalate":
-            report.warn(
-                doc,
-                loc,
-                "escalate_to: is never used: the budget does not escalate "
-                f"(on_exceed is {spec.budget.on_exceed!r})",
-                "add on_exceed: escalate, or remove escalate_to:",
-            )
-        elif "escalate_to" in spec.budget.model_fields_set and not spec.budget.escalate_to:
+        _escalation(
+            report,
+            doc,
+            loc,
+            spec.budget.escalate_to,
+            spec.budget.on_exceed == "escalate",
+            f"the budget does not escalate (on_exceed is {spec.budget.on_exceed!r})",
+            "add on_exceed: escalate, or remove escalate_to:",
+        )
+        if "escalate_to" in spec.budget.model_fields_set and not spec.budget.escalate_to:
             report.warn(doc, loc, f"escalate_to: [] is empty, so {ANYONE}", "list who decides")
     if spec.deadline is not None:
         _deadline(report, doc, ("deadline",), spec.deadline)
 
 
 def _deadline(report: Reporter, doc: YamlDocument, loc: Loc, entry: Any) -> None:
-    _names(report, doc, loc + ("escalate_to",), entry.escalate_to)
-    if entry.escalate_to and entry.on_breach != "escalate":
-        report.warn(
-            doc,
-            loc + ("escalate_to",),
-            "escalate_to: is never used: the deadline does not escalate "
-            f"(on_breach is {entry.on_breach!r})",
-            "add on_breach: escalate, or remove escalate_to:",
-        )
+    _escalation(
+        report,
+        doc,
+        loc + ("escalate_to",),
+        entry.escalate_to,
+        entry.on_breach == "escalate",
+        f"the deadline does not escalate (on_breach is {entry.on_breach!r})",
+        "add on_breach: escalate, or remove escalate_to:",
+    )
+
+
+def _escalation(
+    report: Reporter,
+    doc: YamlDocument,
+    loc: Loc,
+    names: list[str],
+    escalates: bool,
+    why_unused: str,
+    fix: str,
+) -> None:
+    """``escalate_to`` names people properly, and a warning when nothing escalates to them."""
+    _names(report, doc, loc, names)
+    if names and not escalates:
+        report.warn(doc, loc, f"escalate_to: is never used: {why_unused}", fix)
 
 
 def _names(report: Reporter, doc: YamlDocument, loc: Loc, names: list[str]) -> bool:
