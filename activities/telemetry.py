@@ -10,9 +10,10 @@ the OpenTelemetry GenAI semantic conventions (``chat {model}``); prompts and out
 recorded only with ``PODIUM_TRACE_CONTENT=1``. API keys never enter a span: nothing here
 reads them.
 
-**Metrics** go through the Temporal runtime's metric meter, so they come out wherever the
-runtime's own metrics do (``podium worker --metrics-port N``: Prometheus). With no
-metrics configured the meter is a no-op and nothing is recorded.
+**Metrics** (defined in ``activities.metric_names``) go through the Temporal runtime's
+metric meter, so they come out wherever the runtime's own metrics do (``podium worker
+--metrics-port N``: Prometheus). With no metrics configured the meter is a no-op and
+nothing is recorded.
 
 With tracing off an agent call costs one ``None`` check here; the OTel SDK and
 exporters are imported only when tracing is turned on.
@@ -40,6 +41,7 @@ from temporalio.exceptions import ApplicationError
 from activities import endpoints
 from activities.contracts import AgentCall, AgentResult, Usage, billed_usage
 from activities.errors import AgentCallError
+from activities.metric_names import AGENT_ERRORS, AGENT_LATENCY, CIRCUIT_OPEN, COST_USD, TOKENS
 from activities.providers.prompt import build_messages
 
 if TYPE_CHECKING:
@@ -53,22 +55,6 @@ TRACES_ENV = "PODIUM_TRACES"
 CONTENT_ENV = "PODIUM_TRACE_CONTENT"
 """``1``: agent spans carry ``gen_ai.input.messages`` / ``gen_ai.output.messages``."""
 OTLP_ENDPOINT_ENVS = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
-
-# Metric names (Prometheus names as exposed by the Temporal runtime).
-AGENT_LATENCY = "podium_agent_call_latency"
-AGENT_ERRORS = "podium_agent_errors"
-TOKENS = "podium_tokens"
-COST_USD = "podium_cost_usd"
-CIRCUIT_OPEN = "podium_circuit_open"
-RUNS = "podium_runs"
-HUMAN_WAIT = "podium_human_wait_seconds"
-
-HISTOGRAM_BUCKETS: dict[str, list[float]] = {
-    AGENT_LATENCY: [10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 120000],
-    COST_USD: [0.00001, 0.0001, 0.001, 0.01, 0.1, 1, 10],
-    HUMAN_WAIT: [1, 10, 60, 300, 900, 3600, 4 * 3600, 24 * 3600, 3 * 24 * 3600, 7 * 24 * 3600],
-}
-"""Bucket bounds of Podium's histograms (the runtime's defaults suit milliseconds)."""
 
 
 @dataclass
@@ -319,21 +305,19 @@ def _record_metrics(
         outcome = "cancelled"
     else:
         outcome = "error"
-        meter.create_counter(AGENT_ERRORS, "Failed agent calls by error class", "{call}").add(
-            1, {**labels, "error_type": error_type(error)}
-        )
-    meter.create_histogram_float(AGENT_LATENCY, "Agent call latency", "ms").record(
+        AGENT_ERRORS.counter(meter).add(1, {**labels, "error_type": error_type(error)})
+    AGENT_LATENCY.histogram(meter).record(
         result.latency_ms if result else latency_ms, {**labels, "outcome": outcome}
     )
     usage, cost = (result.usage, result.cost_usd) if result else _billed(error)
     if usage is None:
         return
-    tokens = meter.create_counter(TOKENS, "Tokens used by agent calls", "{token}")
+    tokens = TOKENS.counter(meter)
     tokens.add(usage.input_tokens, {**labels, "direction": "input"})
     tokens.add(usage.output_tokens, {**labels, "direction": "output"})
     # Temporal's counters count integers; a float histogram keeps exact dollars (its
     # _sum is the spend, its _count the billed calls).
-    meter.create_histogram_float(COST_USD, "Cost of agent calls", "USD").record(cost, labels)
+    COST_USD.histogram(meter).record(cost, labels)
 
 
 def set_circuit_gauge(breaker: str, is_open: bool) -> None:
@@ -343,6 +327,4 @@ def set_circuit_gauge(breaker: str, is_open: bool) -> None:
     except RuntimeError:  # not in an activity (unit tests of the breaker)
         return
     if meter is not MetricMeter.noop:
-        meter.create_gauge(CIRCUIT_OPEN, "Circuit breaker not closed (1) or closed (0)").set(
-            int(is_open), {"breaker": breaker}
-        )
+        CIRCUIT_OPEN.gauge(meter).set(int(is_open), {"breaker": breaker})

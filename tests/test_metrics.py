@@ -197,3 +197,16 @@ async def test_run_and_human_wait_metrics_from_workflow_code(address):
     assert value(samples, "podium_human_wait_seconds_sum", spec="probe", kind="approval") == 42
     buckets = {ls["le"] for n, ls, _ in samples if n == "podium_human_wait_seconds_bucket"}
     assert {"60", "3600", "86400"} <= buckets  # Podium's buckets, not the millisecond ones
+
+
+def test_workflow_metrics_import_no_tracing_or_io():
+    """Workflow code gets metric names only: no OTel SDK, exporter or HTTP client loads."""
+    probe = (
+        "import sys, workflows.metrics\n"
+        "print(sorted(m for m in sys.modules if m.startswith("
+        "('opentelemetry', 'httpx', 'activities.telemetry'))))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert done.stdout.strip() == "[]"

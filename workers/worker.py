@@ -14,11 +14,11 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.contracts import BUILTIN_PROVIDERS, ProviderConfig
+from activities.metric_names import HISTOGRAM_BUCKETS
 from activities.notify import notify
 from activities.queues import ORCHESTRATION_QUEUE, provider_queue
 from activities.run_agent import run_agent
 from activities.secrets import ScrubbingInterceptor
-from activities.telemetry import HISTOGRAM_BUCKETS
 from activities.workload import queue_load
 from workflows.catalog import CatalogFile, ProviderEntry, provider_config
 from workflows.interpreter import PodiumRun

@@ -1,0 +1,54 @@
+"""Podium's metrics: names, descriptions, units and histogram buckets (side-effect free).
+
+Both sides record through a Temporal metric meter and name their instruments from here:
+workflow code (``workflows.metrics``: runs, human waits) and activities
+(``activities.telemetry``: agent calls, circuit breakers). The worker's Prometheus
+runtime takes ``HISTOGRAM_BUCKETS``. This module imports only the standard library
+(temporalio for type hints alone) and does nothing at import, so the workflow sandbox
+loads it as is; tracing set-up and exporters stay in ``activities.telemetry``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from temporalio.common import MetricCounter, MetricGauge, MetricHistogramFloat, MetricMeter
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One instrument: its Prometheus name, its help text and its unit."""
+
+    name: str
+    description: str
+    unit: str | None = None
+
+    def counter(self, meter: MetricMeter) -> MetricCounter:
+        """This metric as a counter on ``meter``."""
+        return meter.create_counter(self.name, self.description, self.unit)
+
+    def histogram(self, meter: MetricMeter) -> MetricHistogramFloat:
+        """This metric as a float histogram on ``meter`` (buckets: ``HISTOGRAM_BUCKETS``)."""
+        return meter.create_histogram_float(self.name, self.description, self.unit)
+
+    def gauge(self, meter: MetricMeter) -> MetricGauge:
+        """This metric as a gauge on ``meter``."""
+        return meter.create_gauge(self.name, self.description, self.unit)
+
+
+AGENT_LATENCY = Metric("podium_agent_call_latency", "Agent call latency", "ms")
+AGENT_ERRORS = Metric("podium_agent_errors", "Failed agent calls by error class", "{call}")
+TOKENS = Metric("podium_tokens", "Tokens used by agent calls", "{token}")
+COST_USD = Metric("podium_cost_usd", "Cost of agent calls", "USD")
+CIRCUIT_OPEN = Metric("podium_circuit_open", "Circuit breaker not closed (1) or closed (0)")
+RUNS = Metric("podium_runs", "Runs finished, by spec and outcome", "{run}")
+HUMAN_WAIT = Metric("podium_human_wait_seconds", "Time human requests waited for a decision", "s")
+
+HISTOGRAM_BUCKETS: dict[str, list[float]] = {
+    AGENT_LATENCY.name: [10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 120000],
+    COST_USD.name: [0.00001, 0.0001, 0.001, 0.01, 0.1, 1, 10],
+    HUMAN_WAIT.name: [1, 10, 60, 300, 900, 3600, 4 * 3600, 24 * 3600, 3 * 24 * 3600, 7 * 24 * 3600],
+}
+"""Bucket bounds of Podium's histograms (the runtime's defaults suit milliseconds)."""
