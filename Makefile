@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: install demo dev test browser lint bench clean
+.PHONY: install demo dev test browser lint bench histories clean
 
 install: $(STAMP)
 
@@ -33,6 +33,9 @@ lint: $(STAMP)   ## ruff (lint + format) and mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+histories: $(STAMP)   ## re-record the golden histories the replay test checks (docs/internals.md)
+	$(BIN)/python -m tests.support.histories
 
 bench: $(STAMP)  ## overhead benchmark (see bench/README.md)
 	$(BIN)/python bench/overhead.py

@@ -53,6 +53,17 @@ PASSTHROUGH = (
 )
 
 
+WORKFLOWS = [PodiumRun, PodiumMapBatch, PodiumTokenLimiter]
+"""Podium's workflows: what an orchestration worker (and the replayer) runs."""
+
+
+def workflow_runner() -> SandboxedWorkflowRunner:
+    """The workflow sandbox, with Podium's pass-through modules (workers and replayer)."""
+    return SandboxedWorkflowRunner(
+        restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
+    )
+
+
 class ConfigurationError(Exception):
     """The worker cannot start as asked (e.g. a provider's API key is missing)."""
 
@@ -89,12 +100,10 @@ def build_workers(client: Client, options: WorkerOptions) -> list[Worker]:
             Worker(
                 client,
                 task_queue=ORCHESTRATION_QUEUE,
-                workflows=[PodiumRun, PodiumMapBatch, PodiumTokenLimiter],
+                workflows=WORKFLOWS,
                 # webhook notifications about human requests; task-queue workload look-ups
                 activities=[notify, queue_load],
-                workflow_runner=SandboxedWorkflowRunner(
-                    restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
-                ),
+                workflow_runner=workflow_runner(),
                 # A dead worker's sticky queue is abandoned after this, not after 10 s.
                 sticky_queue_schedule_to_start_timeout=timedelta(seconds=options.sticky_timeout_s),
                 disable_eager_activity_execution=True,

@@ -1,0 +1,58 @@
+"""The replay guard: every committed golden history (tests/histories/, one per sample spec
+and per step kind and mechanism) replays on today's workflow code. A change that would
+break runs already in flight fails here; guard it with ``workflow.patched`` (see
+docs/internals.md), then re-record with ``make histories``."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from temporalio.client import WorkflowHistory
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.worker import Replayer
+
+from tests.support.histories import HISTORIES, SCENARIOS
+from workers.worker import WORKFLOWS, workflow_runner
+
+FILES = sorted(HISTORIES.glob("*.json"))
+
+
+def histories(path: Path) -> list[WorkflowHistory]:
+    data = json.loads(path.read_text())
+    return [WorkflowHistory.from_json(h["workflow_id"], h["history"]) for h in data["histories"]]
+
+
+def test_every_scenario_has_a_committed_history():
+    assert {p.stem for p in FILES} == set(SCENARIOS), "run `make histories` to record them"
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
+async def test_golden_history_replays(path):
+    replayer = Replayer(
+        workflows=WORKFLOWS,
+        data_converter=pydantic_data_converter,
+        workflow_runner=workflow_runner(),
+    )
+    for history in histories(path):
+        await replayer.replay_workflow(history)  # raises on any non-determinism
+
+
+async def test_the_guard_catches_a_changed_workflow():
+    """Replaying against changed workflow code fails: the guard can fail."""
+    from workflows.steps import agent_call
+
+    history = histories(HISTORIES / "retries_repair_fallback.json")[0]
+    replayer = Replayer(
+        workflows=WORKFLOWS,
+        data_converter=pydantic_data_converter,
+        workflow_runner=workflow_runner(),
+    )
+    original = agent_call.is_retryable
+    agent_call.is_retryable = lambda error_type: False  # type: ignore[assignment] - no retries
+    try:
+        result = await replayer.replay_workflow(history, raise_on_replay_failure=False)
+    finally:
+        agent_call.is_retryable = original
+    assert result.replay_failure is not None
