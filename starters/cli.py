@@ -1,4 +1,5 @@
-"""The ``podium`` command line.
+"""The ``podium`` command line: parses the arguments and calls the command's module
+(``starters.commands``, one module per command).
 
 podium dev                          dev server + worker until Ctrl-C
 podium worker [--catalog DIR]       a worker against TEMPORAL_ADDRESS
@@ -147,103 +148,101 @@ def _parser() -> argparse.ArgumentParser:
 def dispatch(argv: list[str]) -> int:
     """Run one command; return its exit code."""
     if argv[:1] == ["worker"]:
-        # Workers run in their own process (entry points never import each other).
-        worker_args = argv[1:]
-        if not any(a == "--address" or a.startswith("--address=") for a in worker_args):
-            from starters.connect import folder_address
+        from starters.commands import worker
 
-            address = folder_address()  # the `podium dev` of this folder
-            worker_args += ["--address", address] if address else []
-        os.execv(sys.executable, [sys.executable, "-m", "workers", *worker_args])
+        worker.main(argv[1:])
     args = _parser().parse_args(argv)
-    if args.command == "dev":
-        from starters import dev
+    command = args.command
+    if command == "dev":
+        from starters.commands import dev
 
         return dev.main(args.port, args.ui_port, args.metrics_port, args.catalog)
-    if args.command == "validate":
-        from starters import validate
+    if command == "validate":
+        from starters.commands import validate
 
         return validate.main(args.spec, args.offline)
-    if args.command == "run":
-        from starters import run
-
-        return asyncio.run(
-            run.main(
-                spec=args.spec,
-                input_text=args.input_text,
-                input_file=args.input_file,
-                wait=args.wait,
-                offline=args.offline,
-                workflow_id=args.workflow_id,
-                address=args.address,
-            )
-        )
-    if args.command == "status":
-        from starters import status
-
-        return asyncio.run(status.main(None, args.run, args.address, watch=args.watch))
-    if args.command == "report":
-        from starters import final_report
-
-        return asyncio.run(final_report.main(None, args.run, args.fmt, args.address))
-    if args.command == "stats":
-        from starters import stats
-
-        return asyncio.run(stats.main(None, args.spec, args.since, args.fmt, args.address))
-    if args.command == "cancel":
-        from starters import run
-
-        return asyncio.run(run.cancel(args.run, args.address, args.reason))
-    if args.command in ("approve", "resolve", "inbox"):
-        return asyncio.run(_humans(args))
-    if args.command == "graph":
-        from starters import graph
+    if command == "graph":
+        from starters.commands import graph
 
         return graph.main(args.spec, args.png)
-    if args.command == "schema":
-        from starters import schema
+    if command == "schema":
+        from starters.commands import schema
 
         return schema.main(args.out)
-    if args.command == "demo":
-        from starters import demo
+    if command == "demo":
+        from starters.commands import demo
 
         return demo.main()
-    return 2
+    return asyncio.run(_dispatch_async(args))
 
 
-async def _humans(args: argparse.Namespace) -> int:
-    from starters import humans
-    from workflows.humans import DecisionInput
+async def _dispatch_async(args: argparse.Namespace) -> int:
+    """The commands that talk to Temporal (each connects with ``--address``)."""
+    command = args.command
+    if command == "run":
+        from starters.commands import run
 
-    if args.command == "inbox":
-        return await humans.inbox(None, args.user, args.address)
-    user = args.user or humans.default_user()
-    if args.command == "approve":
-        decision = DecisionInput(
-            request_id=args.request,
-            outcome="approve" if args.approve else "reject",
-            by=user,
-            comment=args.comment,
+        return await run.main(
+            spec=args.spec,
+            input_text=args.input_text,
+            input_file=args.input_file,
+            wait=args.wait,
+            offline=args.offline,
+            workflow_id=args.workflow_id,
+            address=args.address,
         )
-    else:
-        try:
-            decision = humans.resolve_input(
-                args.request,
-                user,
-                args.comment,
-                retry=args.retry,
-                supply=args.supply,
-                skip=args.skip,
-                abort=args.abort,
-                inputs=args.inputs,
-                go_on=args.go_on,
-                raise_usd=args.raise_usd,
-                raise_tokens=args.raise_tokens,
-            )
-        except ValueError as exc:
-            print(f"podium resolve: {exc}", file=sys.stderr)
-            return 2
-    return await humans.decide(None, args.run, decision, args.address)
+    if command == "status":
+        from starters.commands import status
+
+        return await status.main(None, args.run, args.address, watch=args.watch)
+    if command == "report":
+        from starters.commands import report
+
+        return await report.main(None, args.run, args.fmt, args.address)
+    if command == "stats":
+        from starters.commands import stats
+
+        return await stats.main(None, args.spec, args.since, args.fmt, args.address)
+    if command == "cancel":
+        from starters.commands import cancel
+
+        return await cancel.main(None, args.run, args.address, args.reason)
+    if command == "inbox":
+        from starters.commands import inbox
+
+        return await inbox.main(None, args.user, args.address)
+    if command == "approve":
+        from starters.commands import approve
+
+        return await approve.main(
+            None,
+            args.run,
+            args.request,
+            args.approve,
+            comment=args.comment,
+            user=args.user,
+            address=args.address,
+        )
+    if command == "resolve":
+        from starters.commands import resolve
+
+        return await resolve.main(
+            None,
+            args.run,
+            args.request,
+            user=args.user,
+            comment=args.comment,
+            retry=args.retry,
+            supply=args.supply,
+            skip=args.skip,
+            abort=args.abort,
+            inputs=args.inputs,
+            go_on=args.go_on,
+            raise_usd=args.raise_usd,
+            raise_tokens=args.raise_tokens,
+            address=args.address,
+        )
+    return 2
 
 
 def main() -> None:

@@ -1,16 +1,15 @@
-"""A run report (``starters.final_report.RunReport``) as Markdown, for people and tickets."""
+"""A run report (``starters.run_report.RunReport``) as Markdown, for people and tickets."""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from starters.report import duration_text, short
+from starters.formatting import budget_limit, latency_text, ms_text, short, usd, when
 from workflows.state import tries_text
 
 if TYPE_CHECKING:
-    from starters.final_report import RunReport
+    from starters.run_report import RunReport
 
 CELL_LIMIT = 120
 """Characters of a step's output shown in the steps table."""
@@ -22,16 +21,6 @@ def cell(value: Any, limit: int = CELL_LIMIT) -> str:
     return text.replace("\n", " ").replace("|", "\\|")
 
 
-def when(moment: datetime | None) -> str:
-    """``2026-11-24 01:02:41 UTC`` (``-`` when unknown)."""
-    return f"{moment:%Y-%m-%d %H:%M:%S} UTC" if moment else "-"
-
-
-def seconds(ms: float | None) -> str:
-    """Milliseconds as people read them (``1.5 s``)."""
-    return duration_text(None if ms is None else ms / 1000)
-
-
 def to_markdown(report: RunReport) -> str:
     """Every section of the report, in reading order."""
     lines = [
@@ -40,7 +29,7 @@ def to_markdown(report: RunReport) -> str:
         f"- **spec** `{report.spec}` · **status** {report.status}"
         + (f" — {report.error}" if report.error else ""),
         f"- **started** {when(report.started_at)} · **finished** {when(report.finished_at)}"
-        f" · **took** {seconds(report.duration_ms)}",
+        f" · **took** {ms_text(report.duration_ms)}",
         "",
         "## Input",
         "",
@@ -60,20 +49,13 @@ def _limits(report: RunReport) -> list[str]:
     lines = []
     budget = report.budget
     if budget is not None:
-        limit = " / ".join(
-            x
-            for x in (
-                f"${budget.usd:g}" if budget.usd is not None else "",
-                f"{budget.tokens} tokens" if budget.tokens is not None else "",
-            )
-            if x
-        )
+        limit = budget_limit(budget.usd, budget.tokens)
         lines += [
             "",
             "## Budget",
             "",
             f"- limit {limit}, on exceed: {budget.on_exceed}",
-            f"- spent ${budget.spent_usd:.6f} and {budget.spent_tokens} tokens "
+            f"- spent {usd(budget.spent_usd)} and {budget.spent_tokens} tokens "
             f"in {budget.calls} calls",
         ]
         lines += [f"- {entry}" for entry in budget.history]
@@ -94,7 +76,7 @@ def _steps(report: RunReport) -> list[str]:
         "|---|---|---|---|--:|--:|--:|--:|---|",
     ]
     for step in report.steps:
-        took = seconds(step.duration_ms) + (" **bottleneck**" if step.bottleneck else "")
+        took = ms_text(step.duration_ms) + (" **bottleneck**" if step.bottleneck else "")
         if step.status == "completed":
             shown = cell(step.output)
         elif step.error:
@@ -106,13 +88,13 @@ def _steps(report: RunReport) -> list[str]:
             agent += " (offline)"
         lines.append(
             f"| `{step.id}` | {step.kind} | {cell(agent)} | {step.status} | "
-            f"{step.attempts or '-'} | {took} | {step.total_tokens} | ${step.cost_usd:.6f} | "
+            f"{step.attempts or '-'} | {took} | {step.total_tokens} | {usd(step.cost_usd)} | "
             f"{shown} |"
         )
     if report.bottleneck is not None:
         neck = report.bottleneck
         share = f" ({neck.share:.0%} of the run)" if neck.share is not None else ""
-        lines += ["", f"**Bottleneck:** `{neck.step}` took {seconds(neck.duration_ms)}{share}."]
+        lines += ["", f"**Bottleneck:** `{neck.step}` took {ms_text(neck.duration_ms)}{share}."]
     return lines
 
 
@@ -184,14 +166,10 @@ def _agents(report: RunReport) -> list[str]:
         errors = ", ".join(f"{name} ×{n}" for name, n in sorted(agent.errors.items())) or "-"
         lines.append(
             f"| {agent.name} | {agent.calls} | {agent.failed} | {agent.error_rate:.0%} | "
-            f"{errors} | {agent.total_tokens} | ${agent.cost_usd:.6f} | "
-            f"{_ms(agent.p50_latency_ms)} | {_ms(agent.p95_latency_ms)} |"
+            f"{errors} | {agent.total_tokens} | {usd(agent.cost_usd)} | "
+            f"{latency_text(agent.p50_latency_ms)} | {latency_text(agent.p95_latency_ms)} |"
         )
     return lines
-
-
-def _ms(value: float | None) -> str:
-    return "-" if value is None else f"{value:.0f} ms"
 
 
 def _totals(report: RunReport) -> list[str]:
@@ -205,18 +183,18 @@ def _totals(report: RunReport) -> list[str]:
         "",
         "| | tokens in | tokens out | tokens | cost |",
         "|---|--:|--:|--:|--:|",
-        f"| steps | {steps_in} | {steps_out} | {steps_in + steps_out} | ${steps_cost:.6f} |",
+        f"| steps | {steps_in} | {steps_out} | {steps_in + steps_out} | {usd(steps_cost)} |",
     ]
     if totals.compensation_tokens or totals.compensation_cost_usd:
         lines.append(
             f"| compensations | | | {totals.compensation_tokens} | "
-            f"${totals.compensation_cost_usd:.6f} |"
+            f"{usd(totals.compensation_cost_usd)} |"
         )
     lines += [
         f"| **run** | {totals.input_tokens} | {totals.output_tokens} | {totals.total_tokens} | "
-        f"${totals.cost_usd:.6f} |",
+        f"{usd(totals.cost_usd)} |",
         "",
         f"{totals.calls} agent calls answered, {totals.failed_calls} failed; "
-        f"run took {seconds(report.duration_ms)}.",
+        f"run took {ms_text(report.duration_ms)}.",
     ]
     return lines

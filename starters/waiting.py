@@ -14,6 +14,7 @@ from temporalio.client import WorkflowHandle
 from temporalio.exceptions import TemporalError
 from temporalio.service import RPCError
 
+from starters.formatting import when_minute
 from workflows.humans import HumanRequest
 from workflows.state import RunState
 
@@ -35,7 +36,7 @@ def answer_command(run_id: str, request: HumanRequest) -> str:
 def request_line(request: HumanRequest) -> str:
     """``signoff-1 (title) for deal-desk, deadline 2026-11-24 05:02 UTC``."""
     who = ", ".join(request.approvers) or "anyone"
-    deadline = f", deadline {request.deadline:%Y-%m-%d %H:%M} UTC" if request.deadline else ""
+    deadline = f", deadline {when_minute(request.deadline)}" if request.deadline else ""
     return f"{request.id} ({request.title}) for {who}{deadline}"
 
 

@@ -22,8 +22,10 @@ import pytest
 import yaml
 from temporalio.client import WorkflowFailureError
 
-from starters import final_report, live, stats, status
-from starters import run as run_cmd
+from starters import formatting, run_view, runs
+from starters.commands import report as final_report
+from starters.commands import run as run_cmd
+from starters.commands import stats, status
 from starters.humans import send_decision
 from starters.launch import start_run
 from tests.conftest import ROOT
@@ -104,7 +106,7 @@ async def test_status_of_a_finished_run_is_a_plain_table(client, finished):
     assert text.startswith(f"report_demo run {run_id}: completed\n")
     assert "4/4 steps finished" in text
     header = next(line for line in text.splitlines() if line.startswith("STEP"))
-    assert header.split() == list(live.COLUMNS)
+    assert header.split() == list(formatting.COLUMNS)
     table = rows(text)
     assert set(table) >= {"gather", "each", "think", "write"}
     gather = result.state.step("gather")
@@ -172,7 +174,7 @@ async def test_watch_on_a_terminal_redraws_in_place(client, finished):
 
     run_id, _ = finished
     out = Terminal()
-    state = await live.watch(client.get_workflow_handle(run_id), out)
+    state = await run_view.watch(client.get_workflow_handle(run_id), out)
     assert state.status == "completed"
     assert ANSI.search(out.getvalue()) and "think" in out.getvalue()
 
@@ -326,7 +328,7 @@ async def test_stats_count_runs_by_outcome(client, write_spec):
         for handle in handles[:5]:
             described = await handle.describe()
             durations.append((described.close_time - described.start_time).total_seconds() * 1000)
-            costs.append((await live.read_run(handle))[0].cost_usd)
+            costs.append((await runs.read_run(handle))[0].cost_usd)
         assert found.duration_p95_ms == pytest.approx(max(durations))
         assert found.duration_p50_ms == pytest.approx(sorted(durations)[2])
         assert found.cost_per_run_usd == pytest.approx(fmean(costs)) and fmean(costs) > 0

@@ -7,7 +7,8 @@ import io
 
 import pytest
 
-from starters import final_report, status
+from starters.commands import report as final_report
+from starters.commands import status
 from starters.launch import start_run
 from workflows.compiler import compile_spec
 

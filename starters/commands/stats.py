@@ -1,10 +1,10 @@
 """``podium stats [--spec NAME] [--since 24h]``: how runs went, across runs.
 
 Runs are found through visibility (``WorkflowType = "PodiumRun"``, ``StartTime`` and the
-``PodiumSpec`` search attribute); each run's state then comes from its result (completed
-runs: read from history) or its ``status`` query (the rest). Success rate and durations
-count finished runs only (completed, failed, cancelled); a run terminated or timed out
-by Temporal counts as failed.
+``PodiumSpec`` search attribute); each run's state is then read like any run's
+(``starters.runs``: completed runs from history, the rest by their ``status`` query).
+Success rate and durations count finished runs only (completed, failed, cancelled); a
+run terminated or timed out by Temporal counts as failed.
 """
 
 from __future__ import annotations
@@ -18,16 +18,15 @@ from typing import TextIO
 
 from pydantic import BaseModel, Field
 from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus
-from temporalio.exceptions import TemporalError
-from temporalio.service import RPCError
 
 from starters.connect import connect
-from starters.final_report import percentile
-from starters.report import duration_text
+from starters.formatting import latency_text, ms_text, usd, when_minute
+from starters.run_report import percentile
+from starters.runs import state_or_none
 from workflows.durations import parse_duration
 from workflows.interpreter import WORKFLOW_NAME
 from workflows.search_attributes import SPEC
-from workflows.state import RunResult, RunState
+from workflows.state import RunState
 
 STATS_FORMAT = "podium.stats/1"
 DEFAULT_LIMIT = 1000
@@ -86,18 +85,6 @@ def visibility_query(spec: str | None, since: datetime) -> str:
     return query
 
 
-async def _state_of(client: Client, execution: WorkflowExecution) -> RunState | None:
-    handle = client.get_workflow_handle(
-        execution.id, run_id=execution.run_id, result_type=RunResult
-    )
-    try:
-        if execution.status == WorkflowExecutionStatus.COMPLETED:
-            return (await handle.result()).state  # from history: needs no worker
-        return await handle.query("status", result_type=RunState)
-    except (TemporalError, RPCError):
-        return None
-
-
 async def gather(
     client: Client,
     spec: str | None = None,
@@ -115,7 +102,7 @@ async def gather(
 
     async def read(execution: WorkflowExecution) -> RunState | None:
         async with gate:
-            return await _state_of(client, execution)
+            return await state_or_none(client, execution)
 
     states = await asyncio.gather(*(read(e) for e in executions))
     return summarise(spec, since, list(zip(executions, states, strict=True)))
@@ -172,7 +159,7 @@ def summarise(
 def print_stats(stats: Stats, since_text: str, out: TextIO) -> None:
     """The statistics as a few lines and a per-agent table."""
     scope = f"runs of {stats.spec}" if stats.spec else "runs"
-    out.write(f"{scope} since {stats.since:%Y-%m-%d %H:%M} UTC ({since_text}): {stats.runs}\n")
+    out.write(f"{scope} since {when_minute(stats.since)} ({since_text}): {stats.runs}\n")
     if not stats.runs:
         return
     out.write(
@@ -184,20 +171,18 @@ def print_stats(stats: Stats, since_text: str, out: TextIO) -> None:
         out.write(
             f"  success rate {stats.success_rate:.1%} ({stats.completed} of {finished} finished)\n"
         )
-
-    def ms(value: float | None) -> str:
-        return duration_text(None if value is None else value / 1000)
-
-    out.write(f"  duration p50 {ms(stats.duration_p50_ms)}, p95 {ms(stats.duration_p95_ms)}\n")
+    out.write(
+        f"  duration p50 {ms_text(stats.duration_p50_ms)}, p95 {ms_text(stats.duration_p95_ms)}\n"
+    )
     if stats.cost_per_run_usd is not None:
-        out.write(f"  cost per run ${stats.cost_per_run_usd:.6f} (mean of finished runs)\n")
+        out.write(f"  cost per run {usd(stats.cost_per_run_usd)} (mean of finished runs)\n")
     if stats.agents:
         width = max(5, *(len(a.name) for a in stats.agents)) + 2
         out.write(
             f"\n{'AGENT':<{width}}{'CALLS':>7}{'FAILED':>8}{'ERROR RATE':>12}{'P95 LATENCY':>13}\n"
         )
         for agent in stats.agents:
-            p95 = "-" if agent.p95_latency_ms is None else f"{agent.p95_latency_ms:.0f} ms"
+            p95 = latency_text(agent.p95_latency_ms)
             out.write(
                 f"{agent.name:<{width}}{agent.calls:>7}{agent.failed:>8}"
                 f"{agent.error_rate:>12.1%}{p95:>13}\n"
@@ -232,7 +217,7 @@ async def main(
     elif spec and not stats.runs:  # a typo must not read as "0 runs, all fine"
         others = await specs_with_runs(client, stats.since)
         out.write(
-            f"no runs of spec {spec!r} since {stats.since:%Y-%m-%d %H:%M} UTC ({since}); "
+            f"no runs of spec {spec!r} since {when_minute(stats.since)} ({since}); "
             + (f"specs with runs then: {', '.join(others)}\n" if others else "no runs at all\n")
         )
     else:

@@ -1,20 +1,18 @@
-"""``podium dev``: the embedded Temporal dev server plus a worker, until Ctrl-C.
+"""The dev stack: the embedded Temporal dev server plus a worker process (``podium dev``,
+``make demo``).
 
-SIGTERM and SIGHUP (a closed terminal) stop it like Ctrl-C: the worker, then the
-server it started. What it started is recorded in ``.podium/dev.json``
-(``starters.devstate``): other commands in this folder connect to its address, and a
-later ``podium dev`` stops whatever an earlier one left running (after a ``kill -9``).
+What it started is recorded in ``.podium/dev.json`` (``starters.devstate``): other
+commands in this folder connect to its address, and a later stack stops whatever an
+earlier one left running (after a ``kill -9``).
 """
 
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 from starters import devstate
 from starters.devserver import DevServer, port_open, stop_process
@@ -22,7 +20,6 @@ from starters.devstate import STATE_DIR, DevRecord
 
 UI_FILE = "ui_url"
 """Written by ``podium dev`` in STATE_DIR: the base URL of the Web UI it started."""
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 
 
 class DevAlreadyRunning(RuntimeError):
@@ -160,51 +157,3 @@ def wait_until_ready(
             stop_process(process)
             raise RuntimeError(f"worker did not start; its log ({log}) says:\n{text[-2000:]}")
         time.sleep(0.1)
-
-
-def _interrupt(*_: Any) -> None:
-    raise KeyboardInterrupt
-
-
-def _say(text: str) -> None:
-    try:  # after SIGHUP the terminal may be gone
-        print(text, flush=True)
-    except OSError:
-        pass
-
-
-def main(
-    port: int = 7233,
-    ui_port: int = 8233,
-    metrics_port: int | None = None,
-    catalogs: list[str] | None = None,
-) -> int:
-    """Run the dev stack until Ctrl-C, SIGTERM or SIGHUP (``metrics_port``: the worker's
-    Prometheus endpoint; ``catalogs``: agent catalogs whose providers the worker serves)."""
-    for sig in STOP_SIGNALS:
-        signal.signal(sig, _interrupt)
-    stack = DevStack(port, ui_port, metrics_port=metrics_port, catalogs=catalogs)
-    try:
-        stack.start()
-        _say(
-            f"Podium dev stack ready. Web UI: {stack.server.ui_url()}\n"
-            f"Commands in this folder use {stack.address} (recorded in "
-            f"{stack.state_dir / devstate.DEV_FILE}).\n"
-            f"Run e.g.: podium run specs/market_entry.yaml --input-file "
-            f"specs/inputs/market_entry.json --wait\nPress Ctrl-C to stop."
-        )
-        while True:
-            if stack.worker is not None and stack.worker.poll() is not None:
-                print("worker exited; see .podium/worker.log", file=sys.stderr)
-                return 1
-            time.sleep(0.5)
-    except DevAlreadyRunning as exc:
-        print(f"podium dev: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        _say("\nstopping …")
-        return 0
-    finally:
-        for sig in (*STOP_SIGNALS, signal.SIGINT):  # a second signal must not cut the stop
-            signal.signal(sig, signal.SIG_IGN)
-        stack.stop()

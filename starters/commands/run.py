@@ -14,14 +14,12 @@ from typing import Any, TextIO
 
 from temporalio.client import Client, WorkflowFailureError
 
-from starters import exit_codes, live, waiting
-from starters.cancellation import cancel_reason
+from starters import exit_codes, run_view, waiting
 from starters.connect import connect
-from starters.humans import default_user
 from starters.inputs import InputError, read_input
 from starters.launch import start_run, ui_link
 from starters.payload_size import InputTooLarge, check_size
-from starters.report import print_totals
+from starters.runs import read_run
 from workflows.compiler import compile_spec
 from workflows.inputs import check_input
 from workflows.problems import CompileError
@@ -38,7 +36,7 @@ async def main(
     workflow_id: str | None = None,
     address: str | None = None,
     out: TextIO | None = None,
-    poll_s: float = live.POLL_S,
+    poll_s: float = run_view.POLL_S,
 ) -> int:
     """Start one run; with ``wait`` show it live and print its result. Returns the exit code."""
     out = out or sys.stdout
@@ -60,41 +58,27 @@ async def main(
     if not wait:
         return 0
     if out.isatty():
-        await live.watch(handle, out, transient=True)
+        await run_view.watch(handle, out, transient=True)
     # in a pipe nothing is drawn: say when (and why) the run waits for a person
     announcer = None if out.isatty() else asyncio.create_task(waiting.announce(handle, out, poll_s))
     try:
         result = await handle.result()
     except WorkflowFailureError as exc:
-        state, _ = await live.read_run(handle)
+        state, _ = await read_run(handle)
         if state.status == "cancelled":
             print(
                 f"run {handle.id} was cancelled" + (f": {state.error}" if state.error else ""),
                 file=sys.stderr,
             )
-            live.print_run(handle.id, state, out)
+            run_view.print_run(handle.id, state, out)
             return exit_codes.CANCELLED
         cause = exc.cause
         print(f"run {handle.id} failed: {getattr(cause, 'message', cause)}", file=sys.stderr)
-        live.print_run(handle.id, state, out)
+        run_view.print_run(handle.id, state, out)
         return exit_codes.FAILED
     finally:
         if announcer is not None:
             announcer.cancel()
-    live.print_run(handle.id, result.state, out)
-    print_totals(result, out)
+    run_view.print_run(handle.id, result.state, out)
+    run_view.print_totals(result, out)
     return exit_codes.OK
-
-
-async def cancel(run_id: str, address: str | None = None, reason: str | None = None) -> int:
-    """Request cancellation of ``run_id``; its compensations run before it ends.
-
-    The request records ``reason`` and who asked; ``podium status`` shows both.
-    """
-    client = await connect(address)
-    await client.get_workflow_handle(run_id).cancel(reason=cancel_reason(reason, default_user()))
-    print(
-        f"cancellation requested for {run_id}; completed steps with compensate: are undone "
-        "before it ends (see `temporal workflow describe` or the Web UI)"
-    )
-    return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from starters.validate import compile_or_report
+from starters.compiling import compile_or_report
 from workflows.graph import plan_graph, to_mermaid
 
 

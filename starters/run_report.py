@@ -1,28 +1,25 @@
-"""``podium report RUN [--format md|json]``: what a run did, who did it, what it cost.
+"""A run's final report (``podium report``): what a run did, who did it, what it cost.
 
 The report is built from three sources: the run's input from the first event of its
 history (a ``RunInput``), its final state from the result (completed) or the ``status``
 query (failed, cancelled or still running), and its start/close times from describe.
 The JSON form is a stable object (``"format": "podium.run-report/1"``, documented in
 docs/observing.md); fields may be added, never renamed or removed.
+``starters.report_markdown`` writes it as Markdown.
 """
 
 from __future__ import annotations
 
 import json
 import math
-import sys
 from datetime import datetime
-from typing import Any, TextIO
+from typing import Any
 
 from pydantic import BaseModel, Field
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client
 
-from starters.connect import connect
-from starters.live import RunNotFound, read_run
-from starters.report_markdown import to_markdown
+from starters.runs import read_run, run_input_of
 from workflows.humans import DecisionRecord
-from workflows.plan import RunInput
 from workflows.state import (
     AgentTotals,
     BudgetState,
@@ -274,16 +271,6 @@ def _totals(steps: list[StepReport], state: RunState) -> Totals:
     )
 
 
-async def run_input_of(client: Client, handle: WorkflowHandle[Any, Any]) -> dict[str, Any]:
-    """The run's input, decoded from the first event of its history."""
-    async for event in handle.fetch_history_events():
-        payloads = event.workflow_execution_started_event_attributes.input.payloads
-        [decoded] = await client.data_converter.decode(payloads, [RunInput])
-        assert isinstance(decoded, RunInput)
-        return decoded.input
-    return {}
-
-
 async def gather(client: Client, run_id: str) -> RunReport:
     """Read a run (input, state, output) and build its report.
 
@@ -298,22 +285,3 @@ async def gather(client: Client, run_id: str) -> RunReport:
 def to_json(report: RunReport) -> str:
     """The report as indented JSON."""
     return json.dumps(report.model_dump(mode="json"), indent=2, ensure_ascii=False)
-
-
-async def main(
-    client: Client | None,
-    run_id: str,
-    fmt: str = "md",
-    address: str | None = None,
-    out: TextIO | None = None,
-) -> int:
-    """Print the report of ``run_id`` as Markdown (``md``) or JSON (``json``)."""
-    out = out or sys.stdout
-    client = client or await connect(address)
-    try:
-        report = await gather(client, run_id)
-    except RunNotFound as exc:
-        print(f"podium report: {exc}", file=sys.stderr)
-        return 1
-    out.write((to_json(report) if fmt == "json" else to_markdown(report)) + "\n")
-    return 0

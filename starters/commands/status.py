@@ -7,15 +7,11 @@ from typing import TextIO
 
 from temporalio.client import Client
 
-from starters import exit_codes, live
+from starters import exit_codes, run_view
 from starters.connect import connect
 from starters.launch import ui_link
-from workflows.state import RunResult, RunState
-
-
-def print_status(run_id: str, state: RunState, out: TextIO) -> None:
-    """Header, steps table, open requests, outputs, flags and compensations of one run."""
-    live.print_run(run_id, state, out)
+from starters.runs import RunNotFound, read_run
+from workflows.state import RunResult
 
 
 async def main(
@@ -25,7 +21,7 @@ async def main(
     *,
     watch: bool = False,
     out: TextIO | None = None,
-    interval_s: float = live.POLL_S,
+    interval_s: float = run_view.POLL_S,
 ) -> int:
     """Print the run's state (with ``watch``: follow it until it ends).
 
@@ -37,12 +33,12 @@ async def main(
     handle = client.get_workflow_handle(run_id, result_type=RunResult)
     try:
         if watch:
-            state = await live.watch(handle, out, interval_s=interval_s)
-            live.print_details(state, out)
+            state = await run_view.watch(handle, out, interval_s=interval_s)
+            run_view.print_details(state, out)
         else:
-            state, _ = await live.read_run(handle)
-            print_status(run_id, state, out)
-    except live.RunNotFound as exc:
+            state, _ = await read_run(handle)
+            run_view.print_run(run_id, state, out)
+    except RunNotFound as exc:
         print(f"podium status: {exc}", file=sys.stderr)
         return exit_codes.FAILED
     out.write(f"web UI: {ui_link(run_id, client.namespace)}\n")

@@ -2,21 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-
-from workflows.compiler import compile_spec
+from starters.compiling import compile_or_report
+from starters.formatting import budget_limit
 from workflows.durations import format_duration
-from workflows.plan import Plan
-from workflows.problems import CompileError
-
-
-def compile_or_report(spec: str, offline: bool | None = None) -> Plan | None:
-    """The compiled plan, or None after printing every problem to stderr."""
-    try:
-        return compile_spec(spec, offline=offline)
-    except CompileError as exc:
-        print(f"{spec}: invalid\n{exc}", file=sys.stderr)
-        return None
 
 
 def main(spec: str, offline: bool | None = None) -> int:
@@ -27,9 +15,8 @@ def main(spec: str, offline: bool | None = None) -> int:
     agents = ", ".join(plan.agents_used())
     print(f"{spec}: OK — spec {plan.name!r}, {len(plan.steps)} steps, agents: {agents}")
     if plan.budget is not None:
-        limits = [f"${plan.budget.usd:g}" if plan.budget.usd is not None else ""]
-        limits.append(f"{plan.budget.tokens} tokens" if plan.budget.tokens is not None else "")
-        print(f"budget: {' / '.join(x for x in limits if x)}, on exceed {plan.budget.on_exceed}")
+        limit = budget_limit(plan.budget.usd, plan.budget.tokens)
+        print(f"budget: {limit}, on exceed {plan.budget.on_exceed}")
     if plan.deadline is not None:
         after = format_duration(plan.deadline.after_s)
         print(f"deadline: {after} after the start, on breach {plan.deadline.on_breach}")

@@ -1,4 +1,4 @@
-"""``make demo``: start the dev stack, run the sample chain offline, show the result."""
+"""``podium demo`` (``make demo``): start the dev stack, run the sample offline, show the result."""
 
 from __future__ import annotations
 
@@ -11,10 +11,10 @@ from typing import Any
 from temporalio.client import Client
 
 from activities.connection import connect
-from starters.dev import DevStack
+from starters.devstack import DevStack
 from starters.inputs import read_input
 from starters.launch import start_run, ui_link
-from starters.report import print_result
+from starters.run_view import print_result
 from workflows.compiler import compile_spec
 from workflows.inputs import check_input
 

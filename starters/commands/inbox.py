@@ -1,0 +1,53 @@
+"""``podium inbox [--as NAME]``: the requests waiting for people, across runs."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from temporalio.client import Client
+from temporalio.exceptions import TemporalError
+
+from starters.connect import connect
+from starters.formatting import age_text, when_minute
+from workflows.state import RunState
+
+
+async def main(client: Client | None, user: str | None, address: str | None = None) -> int:
+    """Print every open request (for ``user``, if given) across runs."""
+    client = client or await connect(address)
+    rows = await pending_requests(client, user)
+    if not rows:
+        print("no requests waiting" + (f" for {user}" if user else ""))
+        return 0
+    now = datetime.now(UTC)
+    print(f"{'RUN':<36} {'REQUEST':<16} {'AGE':>6} {'DEADLINE':<21} {'WAITING ON':<18} TITLE")
+    for run_id, request in rows:
+        age = age_text((now - request.opened_at).total_seconds())
+        deadline = when_minute(request.deadline) if request.deadline else "-"
+        who = ", ".join(request.approvers) or "anyone"
+        print(
+            f"{run_id:<36} {request.id:<16} {age:>6} {deadline:<21} {who:<18} {request.title[:60]}"
+        )
+    return 0
+
+
+async def pending_requests(client: Client, user: str | None) -> list[tuple[str, Any]]:
+    """(run id, request) for each open request, found by search attributes then queried."""
+    query = "PodiumNeedsHuman = true AND ExecutionStatus = 'Running'"
+    if user and "'" not in user and '"' not in user:  # else filter below only
+        query += f" AND PodiumWaitingOn IN ('{user.lower()}', 'anyone')"
+    rows = []
+    async for execution in client.list_workflows(query):
+        try:
+            handle = client.get_workflow_handle(execution.id)
+            state = await handle.query("status", result_type=RunState)
+        except TemporalError as exc:  # one unreadable run must not hide the others
+            print(f"warning: cannot read run {execution.id}: {exc}", file=sys.stderr)
+            continue
+        for request in state.open_requests():
+            approvers = {a.lower() for a in request.approvers}
+            if not user or not approvers or user.lower() in approvers:
+                rows.append((execution.id, request))
+    return rows

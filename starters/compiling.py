@@ -1,0 +1,18 @@
+"""Compiling a spec for a command: the plan, or every problem printed (``validate``, ``graph``)."""
+
+from __future__ import annotations
+
+import sys
+
+from workflows.compiler import compile_spec
+from workflows.plan import Plan
+from workflows.problems import CompileError
+
+
+def compile_or_report(spec: str, offline: bool | None = None) -> Plan | None:
+    """The compiled plan, or None after printing every problem to stderr."""
+    try:
+        return compile_spec(spec, offline=offline)
+    except CompileError as exc:
+        print(f"{spec}: invalid\n{exc}", file=sys.stderr)
+        return None
