@@ -29,13 +29,6 @@ class Usage(Contract):
         return self.input_tokens + self.output_tokens
 
 
-def billed_usage(details: Any) -> Usage | None:
-    """The usage a failed call was still billed for: ``details["usage"]`` of its error
-    (an answer that failed its schema was paid for), or None."""
-    usage = details.get("usage") if isinstance(details, dict) else None
-    return Usage.model_validate(usage) if isinstance(usage, dict) else None
-
-
 class Price(Contract):
     """Price of a model in USD per million tokens."""
 

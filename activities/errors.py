@@ -1,39 +1,70 @@
-"""Podium's error taxonomy for agent calls.
+"""Every error Podium lets a user catch or see, in one tree.
 
-Every failure of an agent call is one of these classes; the class decides whether
-the call is tried again. Retryable leaves are retried with backoff (a provider's
-Retry-After becomes the next retry delay) up to the agent's ``retry.max_attempts``;
-non-retryable leaves fail the call at once so the workflow can move on (repair,
-fallback, escalation). The workflow counts and schedules these retries
-(``workflows/steps/agent_call.py``); Temporal itself only re-runs an attempt that a
-dying worker cut off, which spends no attempt.
+    PodiumError
+    ├── SetupError                             refused before anything ran: fix and retry
+    │   ├── CompileError                       a spec or catalog is wrong (file, line, hint)
+    │   ├── FileReadError                      a file cannot be read (encoding, YAML, path)
+    │   ├── InputError                         the run input is unreadable or too large
+    │   ├── ConfigurationError                 a worker cannot start as asked
+    │   └── TemporalUnreachable                no Temporal server at the address
+    ├── RunNotFound                            no run with that id
+    ├── RunFailure                             a run reports it (ApplicationError type)
+    │   ├── RunStopped                         stops the run: never optional or escalated
+    │   │   ├── BudgetExceeded                 the run's budget ran out
+    │   │   ├── DeadlineExceeded               the run missed its deadline
+    │   │   └── RunAborted                     a person aborted the run
+    │   └── StepError                          fails the run unless the step is optional
+    │       ├── StepFailed                     a step failed for good (names step and cause)
+    │       ├── ExpressionFailed               an expression could not be evaluated
+    │       ├── ApprovalTimedOut               nobody decided and on_timeout is fail
+    │       ├── StepBudgetExceeded             a step's own budget cap ran out
+    │       ├── StepDeadlineExceeded           a step missed its deadline
+    │       ├── JoinFailed                     a parallel join cannot succeed
+    │       └── NoRoute                        a route's value matches no case
+    └── AgentCallError                         one agent call failed
+        ├── RetryableError                     retried
+        │   ├── ProviderTransportError         connect / read / write failure
+        │   ├── ProviderTimeout                no answer within the step's timeout
+        │   ├── ProviderBadResponse            body is not the JSON a provider must send
+        │   ├── LimiterUnavailable             the provider's rate limiter did not answer
+        │   └── ProviderHTTPError
+        │       ├── ProviderRequestTimeout     HTTP 408
+        │       ├── ProviderConflict           HTTP 409
+        │       ├── ProviderRateLimited        HTTP 429 (Retry-After honoured)
+        │       └── ProviderServerError        HTTP 5xx (Retry-After honoured)
+        └── PermanentError                     not retried
+            ├── ProviderAuthError              HTTP 401 / 403: key missing, wrong or revoked
+            ├── ProviderRejectedRequest        any other HTTP 4xx
+            ├── ProviderNotConfigured          worker lacks the provider's settings or key
+            ├── ProviderUnavailable            the provider's circuit is open (fail fast)
+            ├── AgentFunctionError             a function agent raised
+            ├── InternalError                  an unexpected error in the worker (a bug)
+            └── OutputSchemaError              the answer is not valid for the schema
+                └── OutputTruncated            the answer was cut at max_output_tokens
 
-    AgentCallError
-    ├── RetryableError                         retried
-    │   ├── ProviderTransportError             connect / read / write failure
-    │   ├── ProviderTimeout                    no answer within the step's timeout
-    │   ├── ProviderBadResponse                body is not the JSON a provider must send
-    │   ├── LimiterUnavailable                 the provider's rate limiter did not answer
-    │   └── ProviderHTTPError
-    │       ├── ProviderRequestTimeout         HTTP 408
-    │       ├── ProviderConflict               HTTP 409
-    │       ├── ProviderRateLimited            HTTP 429 (Retry-After honoured)
-    │       └── ProviderServerError            HTTP 5xx (Retry-After honoured)
-    └── PermanentError                         not retried
-        ├── ProviderAuthError                  HTTP 401 / 403: key missing, wrong or revoked
-        ├── ProviderRejectedRequest            any other HTTP 4xx
-        ├── ProviderNotConfigured              worker lacks the provider's API-key variable
-        ├── ProviderUnavailable                the provider's circuit is open (fail fast)
-        ├── AgentFunctionError                 a function agent raised
-        ├── InternalError                      an unexpected error in the worker (a bug,
-        │                                      or a setting no check caught)
-        └── OutputSchemaError                  the model answered, but not valid JSON for
-            │                                  the agent's output schema
-            └── OutputTruncated                the answer was cut at max_output_tokens
+Where they surface:
+
+- ``SetupError``: raised by the CLI and the Python API before a run starts (nothing is
+  written anywhere). ``CompileError`` lists every problem with file, line and a hint.
+- ``RunFailure``: what a failed run's ``WorkflowFailureError.cause`` carries, as an
+  ``ApplicationError`` whose ``type`` is the class name and whose details are
+  ``FailureDetails``; ``from_failure`` turns one back into its class. ``RunStopped``
+  leaves stop the whole run at once (compensations run); ``StepError`` leaves fail the
+  step, which fails the run unless the step is ``optional`` or escalated to a person.
+- ``AgentCallError``: one failed call, as the ``type`` of the activity's failure. The
+  retryable leaves are retried with backoff (a provider's Retry-After becomes the next
+  delay) up to the agent's ``retry.max_attempts``; the workflow counts and schedules these
+  retries (``workflows/steps/agent_call.py``); Temporal itself only re-runs an attempt a
+  dying worker cut off, which spends no attempt. Permanent leaves fail the call at once so
+  the workflow can move on (repair, fallback, escalation).
 
 ``OutputSchemaError`` is kept apart from provider failures on purpose: the provider
 worked and was paid, so retrying blindly would pay again for the same mistake. The
 workflow decides what to do with it (re-ask with the validation errors, fall back).
+Classes defined elsewhere (``CompileError``, ``FileReadError``, ``InputError``,
+``ConfigurationError``, ``TemporalUnreachable``, ``RunNotFound``) subclass the bases here
+(``tests/activities/test_error_tree.py`` holds this drawing, the classes and
+docs/errors.md together).
 """
 
 from __future__ import annotations
@@ -44,13 +75,187 @@ from datetime import timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 
+from pydantic import BaseModel, ConfigDict
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
+from activities.contracts import Usage
 
-class AgentCallError(Exception):
-    """Base class of every agent-call failure."""
+
+class PodiumError(Exception):
+    """Base of every error Podium lets a user catch or see."""
 
     retryable: ClassVar[bool] = False
+    """Trying the same thing again may succeed."""
+    run_stopping: ClassVar[bool] = False
+    """Stops the whole run (never optional, never escalated)."""
+    failure_details: FailureDetails | None = None
+    """Set on errors read back from a Temporal failure (``from_failure``)."""
+
+
+class SetupError(PodiumError):
+    """Refused before anything ran: fix what the message says and try again."""
+
+
+class RunNotFound(PodiumError, LookupError):
+    """No run with this id in the namespace."""
+
+
+class FailureDetails(BaseModel):
+    """The details a run or call failure carries (its ``ApplicationError.details[0]``)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    step: str | None = None
+    """The step that failed."""
+    error_type: str | None = None
+    """The class of the failure underneath (e.g. the agent call's)."""
+    attempt: int | None = None
+    """The provider attempt that failed (agent calls)."""
+    status: int | None = None
+    """HTTP status of a provider's answer."""
+    retry_after_s: float | None = None
+    usage: dict[str, int] | None = None
+    """Tokens a failed call was still billed for (``Usage`` fields)."""
+    cost_usd: float | None = None
+    content: str | None = None
+    """The answer that failed its schema (for a repair round)."""
+    errors: list[str] | None = None
+    """Its validation errors."""
+
+    def billed(self) -> Usage | None:
+        """The usage a failed call was still billed for (an answer that failed its schema
+        was paid for), or None."""
+        return Usage.model_validate(self.usage) if self.usage else None
+
+    @classmethod
+    def of(cls, failure: BaseException | dict[str, Any] | None) -> FailureDetails:
+        """The details of ``failure`` (an ``ApplicationError``, or an activity/child error
+        whose cause is one, or an error's own details dict); empty when it carries none."""
+        if isinstance(failure, dict):
+            return cls.model_validate(failure)
+        seen = 0
+        while failure is not None and not isinstance(failure, ApplicationError) and seen < 8:
+            failure = getattr(failure, "cause", None)
+            seen += 1
+        details = getattr(failure, "details", None) or ()
+        if details and isinstance(details[0], dict):
+            return cls.model_validate(details[0])
+        return cls()
+
+
+class RunFailure(PodiumError):
+    """A failure a run reports: raised in the workflow as an ``ApplicationError`` whose
+    ``type`` is the class name (``failure``), read back with ``from_failure``."""
+
+    @classmethod
+    def failure(cls, message: str, **details: Any) -> ApplicationError:
+        """The non-retryable ``ApplicationError`` a workflow raises for this class."""
+        data = FailureDetails(**details).model_dump(exclude_none=True)
+        return ApplicationError(message, data or None, type=cls.__name__, non_retryable=True)
+
+
+class RunStopped(RunFailure):
+    """Stops the whole run at once; compensations run."""
+
+    run_stopping = True
+
+
+class BudgetExceeded(RunStopped):
+    """The run's budget ran out (``on_exceed: fail``, or a person aborted at the limit)."""
+
+
+class DeadlineExceeded(RunStopped):
+    """The run missed its deadline (``on_breach: fail``)."""
+
+
+class RunAborted(RunStopped):
+    """A person aborted the run (from an escalation, a budget or a deadline request)."""
+
+
+class StepError(RunFailure):
+    """A step failed; the run fails unless the step is optional or escalated."""
+
+
+class StepFailed(StepError):
+    """A step failed for good; the message names the step and the cause."""
+
+
+class ExpressionFailed(StepError):
+    """An expression (``when``, ``with``, ``over``, ``on``, output) failed at run time."""
+
+
+class ApprovalTimedOut(StepError):
+    """Nobody decided an approval in time and its ``on_timeout`` is ``fail``."""
+
+
+class StepBudgetExceeded(StepError):
+    """A step's own ``budget:`` cap ran out."""
+
+
+class StepDeadlineExceeded(StepError):
+    """A step missed its ``deadline:`` (``on_breach: fail``)."""
+
+
+class JoinFailed(StepError):
+    """A parallel join cannot succeed: a ``fail`` branch failed, or too few succeeded.
+
+    Raised by ``fan_out`` (``outcomes``: every branch's outcome; ``cause``: the failure
+    that decided it); the parallel step reports it as ``StepFailed``."""
+
+    def __init__(
+        self, message: str, outcomes: dict[str, Any] | None = None, cause: Any = None
+    ) -> None:
+        super().__init__(message)
+        self.outcomes = outcomes or {}
+        self.cause = cause
+
+
+class NoRoute(StepError):
+    """A route's value matches no case and there is no default."""
+
+
+RUN_FAILURES: dict[str, type[RunFailure]] = {
+    cls.__name__: cls
+    for cls in (
+        BudgetExceeded,
+        DeadlineExceeded,
+        RunAborted,
+        StepFailed,
+        ExpressionFailed,
+        ApprovalTimedOut,
+        StepBudgetExceeded,
+        StepDeadlineExceeded,
+        JoinFailed,
+        NoRoute,
+    )
+}
+"""Run failure leaves by name (the ``type`` of a failed run's ``ApplicationError``)."""
+
+RUN_STOPPING: frozenset[str] = frozenset(n for n, c in RUN_FAILURES.items() if c.run_stopping)
+"""Failure types that stop the whole run."""
+
+
+def from_failure(failure: BaseException) -> PodiumError | None:
+    """The Podium error a failure stands for (``WorkflowFailureError.cause``, an
+    ``ActivityError`` …), with its message and ``details``; None if it is none of ours."""
+    cause: BaseException | None = failure
+    while cause is not None and not isinstance(cause, ApplicationError):
+        cause = getattr(cause, "cause", None)
+    if cause is None or cause.type is None:
+        return None
+    details = FailureDetails.of(cause)
+    if cause.type in RUN_FAILURES:
+        error: PodiumError = RUN_FAILURES[cause.type](cause.message)
+    elif cause.type in ERROR_TYPES:
+        error = ERROR_TYPES[cause.type](cause.message, **details.model_dump(exclude_none=True))
+    else:
+        return None
+    error.failure_details = details
+    return error
+
+
+class AgentCallError(PodiumError):
+    """Base class of every agent-call failure."""
 
     def __init__(self, message: str, *, retry_after: float | None = None, **details: Any):
         super().__init__(message)

@@ -12,9 +12,10 @@ from temporalio.exceptions import ApplicationError
 
 from activities import endpoints, limits
 from activities.circuit import breaker_for
-from activities.contracts import AgentCall, AgentResult, billed_usage
+from activities.contracts import AgentCall, AgentResult
 from activities.errors import (
     AgentCallError,
+    FailureDetails,
     InternalError,
     LimiterUnavailable,
     ProviderNotConfigured,
@@ -79,7 +80,7 @@ async def _call_once(call: AgentCall) -> AgentResult:
                     reply = await _within_deadline(complete(call), call)
                     used = reply.usage.total_tokens
                 except AgentCallError as exc:
-                    paid = billed_usage(exc.details)
+                    paid = FailureDetails.of(exc.details).billed()
                     used = paid.total_tokens if paid is not None else 0
                     raise
                 finally:
@@ -130,7 +131,7 @@ def _failure(call: AgentCall, exc: AgentCallError) -> ApplicationError:
     exc.message = scrub(exc.message)  # a provider may quote the key back
     exc.details = scrub_value(exc.details)
     exc.details["attempt"] = call.attempt
-    if (paid := billed_usage(exc.details)) is not None:
+    if (paid := FailureDetails.of(exc.details).billed()) is not None:
         exc.details["cost_usd"] = round(call.agent.price.cost(paid), 8)
     logger.warning(
         "agent call failed: step=%s agent=%s attempt=%d error=%s retryable=%s: %s",

@@ -39,8 +39,8 @@ from temporalio.common import MetricMeter
 from temporalio.exceptions import ApplicationError
 
 from activities import endpoints
-from activities.contracts import AgentCall, AgentResult, Usage, billed_usage
-from activities.errors import AgentCallError
+from activities.contracts import AgentCall, AgentResult, Usage
+from activities.errors import AgentCallError, FailureDetails
 from activities.metric_names import AGENT_ERRORS, AGENT_LATENCY, CIRCUIT_OPEN, COST_USD, TOKENS
 from activities.providers.prompt import build_messages
 
@@ -206,13 +206,9 @@ def error_type(error: BaseException) -> str:
 
 def _billed(error: BaseException | None) -> tuple[Usage | None, float]:
     """Tokens and cost a failed call was still billed for (from the error's details)."""
-    if not isinstance(error, ApplicationError) or not error.details:
-        return None, 0.0
-    details = error.details[0]
-    paid = billed_usage(details)
-    if paid is None:
-        return None, 0.0
-    return paid, float(details.get("cost_usd") or 0.0)
+    details = FailureDetails.of(error)
+    paid = details.billed()
+    return (paid, details.cost_usd or 0.0) if paid is not None else (None, 0.0)
 
 
 def _operation(call: AgentCall) -> str:

@@ -14,6 +14,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from activities.contracts import BUILTIN_PROVIDERS, ProviderConfig
+from activities.errors import SetupError
 from activities.metric_names import HISTOGRAM_BUCKETS
 from activities.notify import notify
 from activities.queues import ORCHESTRATION_QUEUE, provider_queue
@@ -64,7 +65,7 @@ def workflow_runner() -> SandboxedWorkflowRunner:
     )
 
 
-class ConfigurationError(Exception):
+class ConfigurationError(SetupError):
     """The worker cannot start as asked (e.g. a provider's API key is missing)."""
 
 

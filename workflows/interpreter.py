@@ -17,6 +17,7 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from pydantic import ValidationError
 
+    from activities.errors import ExpressionFailed, StepFailed
     from workflows import search_attributes as sa
     from workflows.expressions import evaluate
     from workflows.humans import (
@@ -165,7 +166,7 @@ class PodiumRun:
                     blocked = ", ".join(f"{n.id} (needs {', '.join(n.needs)})" for n in waiting)
                     raise ApplicationError(
                         f"steps can never start, a step they need failed or never ran: {blocked}",
-                        type="StepFailed",
+                        type=StepFailed.__name__,
                         non_retryable=True,
                     )
                 self._show()
@@ -222,7 +223,7 @@ class PodiumRun:
         except Exception as exc:  # JMESPath runtime error: fail the run, not the task
             raise ApplicationError(
                 f"output expression could not be evaluated: {exc}",
-                type="ExpressionFailed",
+                type=ExpressionFailed.__name__,
                 non_retryable=True,
             ) from None
 

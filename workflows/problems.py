@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from activities.errors import SetupError
 from workflows.validation_errors import translate
 from workflows.yamlfile import FileReadError, Loc, YamlDocument
 
@@ -48,7 +49,7 @@ class Problem:
         return text
 
 
-class CompileError(Exception):
+class CompileError(SetupError):
     """A spec could not be compiled; ``problems`` lists every reason found.
 
     ``warnings`` (shown after the problems) are what was noticed besides.

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from activities.errors import SetupError
+
 Loc = tuple[str | int, ...]
 
 _BOMS = (  # longest first: a UTF-32-LE mark starts like a UTF-16-LE one
@@ -35,7 +37,7 @@ class FileIssue:
     hint: str = ""
 
 
-class FileReadError(Exception):
+class FileReadError(SetupError):
     """``path`` could not be read or parsed; ``issues`` lists every reason found."""
 
     def __init__(self, path: Path, issues: list[FileIssue], parsed: Any = None):

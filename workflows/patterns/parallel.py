@@ -9,6 +9,9 @@ from typing import Any, Literal
 
 from temporalio import workflow
 
+with workflow.unsafe.imports_passed_through():
+    from activities.errors import RUN_STOPPING, JoinFailed
+
 Join = Literal["all", "any", "quorum"]
 
 
@@ -19,17 +22,6 @@ class BranchOutcome:
     status: Literal["ok", "failed", "cancelled"]
     value: Any = None
     error: BaseException | None = None
-
-
-class JoinFailed(Exception):
-    """The join cannot succeed: a ``fail`` branch failed, or too few branches succeeded."""
-
-    def __init__(
-        self, message: str, outcomes: dict[str, BranchOutcome], cause: BaseException | None
-    ):
-        super().__init__(message)
-        self.outcomes = outcomes
-        self.cause = cause
 
 
 async def fan_out(
@@ -114,7 +106,7 @@ async def fan_out(
     return {name: outcomes[name] for name in branches}
 
 
-FATAL = ("RunAborted", "BudgetExceeded", "DeadlineExceeded")
+FATAL = RUN_STOPPING
 """Failures of the whole run (a person aborted it, its budget or deadline ran out): no
 branch, item or optional-step policy may swallow them."""
 

@@ -6,11 +6,9 @@ import json
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
+from activities.errors import NoRoute
+
 T = TypeVar("T")
-
-
-class NoRoute(Exception):
-    """The value matches no case and there is no default."""
 
 
 def case_key(value: Any) -> str:

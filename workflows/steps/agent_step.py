@@ -8,8 +8,8 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, CancelledError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.contracts import RepairRequest, billed_usage
-    from activities.errors import SCHEMA_ERROR_TYPES
+    from activities.contracts import RepairRequest
+    from activities.errors import SCHEMA_ERROR_TYPES, FailureDetails
     from workflows.plan import AgentNode
     from workflows.state import StepState, TryRecord
 
@@ -66,9 +66,9 @@ async def run_agent_node(
             except ActivityError as exc:
                 last = exc
                 error_type, message = describe(exc)
-                details = _details(exc)
-                paid = billed_usage(details)  # an answer that failed its schema was still billed
-                billed = float(details.get("cost_usd") or 0.0)
+                details = FailureDetails.of(exc)
+                paid = details.billed()  # an answer that failed its schema was still billed
+                billed = details.cost_usd or 0.0
                 settle(reservation, paid, billed)
                 reservation = None
                 if paid is not None:
@@ -78,8 +78,8 @@ async def run_agent_node(
                 ctx.note_failure(agent.name, error_type, paid, billed)
                 if error_type in SCHEMA_ERROR_TYPES and round_no < agent.repair_attempts:
                     repair = RepairRequest(
-                        previous=str(details.get("content") or ""),
-                        errors=list(details.get("errors") or [message]),
+                        previous=details.content or "",
+                        errors=details.errors or [message],
                     )
                     step_next = f"repair round {round_no + 1} with the validation errors"
                 elif k + 1 < len(agents):
@@ -125,8 +125,3 @@ async def run_agent_node(
             return result.output
     assert last is not None
     raise last
-
-
-def _details(exc: ActivityError) -> dict[str, Any]:
-    details = getattr(exc.cause, "details", None) or ()
-    return details[0] if details and isinstance(details[0], dict) else {}

@@ -7,6 +7,7 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from activities.errors import ApprovalTimedOut
     from activities.templates import render
     from workflows.plan import ApprovalNode
     from workflows.state import StepState
@@ -39,7 +40,7 @@ async def run_approval(
             close_by_timeout(ctx, request, "fail")
             raise failure(
                 f"step {node.id!r}: approval {request.id!r} got no decision in time",
-                "ApprovalTimedOut",
+                ApprovalTimedOut,
                 step=node.id,
             )
         decision = close_by_timeout(ctx, request, node.on_timeout)

@@ -11,6 +11,7 @@ from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from activities.contracts import AgentConfig
+    from activities.errors import StepFailed
     from activities.queues import ORCHESTRATION_QUEUE, provider_queue
     from activities.workload import QueueLoad, QueueLoadInput, queue_load
     from workflows.plan import AgentNode
@@ -33,7 +34,7 @@ async def assign(node: AgentNode, scope: dict[str, Any]) -> tuple[list[AgentConf
         raise failure(
             f"step {node.id!r}: no agent with capability {node.capability!r} meets "
             f"{shown} (candidates: {names})",
-            "StepFailed",
+            StepFailed,
             step=node.id,
         )
     tied = cheapest_tie(ranked)

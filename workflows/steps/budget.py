@@ -17,6 +17,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.contracts import AgentCall, AgentConfig, RepairRequest, Usage
+    from activities.errors import BudgetExceeded, RunAborted, StepBudgetExceeded
     from activities.providers.prompt import estimate_call
     from workflows.humans import HumanRequest
     from workflows.plan import Budget
@@ -72,7 +73,7 @@ async def reserve(
                 raise failure(
                     f"step {owner!r} is over its budget at {step_id!r} "
                     f"(agent {agent.name!r}): {why}",
-                    "StepBudgetExceeded",
+                    StepBudgetExceeded,
                     step=step_id,
                 )
         why = run.shortfall(usd, tokens) if run is not None else None
@@ -187,7 +188,7 @@ async def _stop(ctx: Ctx, run: BudgetState, why: str, step_id: str, agent: Agent
     raise failure(
         f"{run.exhausted}; in-flight calls settled: spent ${run.spent_usd:.6f}, "
         f"{run.spent_tokens} tokens in {run.calls} calls",
-        "BudgetExceeded",
+        BudgetExceeded,
         step=step_id,
     )
 
@@ -231,7 +232,7 @@ def _apply(ctx: Ctx, run: BudgetState, request: HumanRequest, step_id: str) -> s
         reason = f": {decision.comment}" if decision.comment else ""
         raise failure(
             f"run aborted by {decision.by} when the budget ran out at step {step_id!r}{reason}",
-            "RunAborted",
+            RunAborted,
             step=step_id,
         )
     if decision.outcome == "raise" and decision.budget is not None:

@@ -11,6 +11,7 @@ from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.contracts import Usage
+    from activities.errors import BudgetExceeded, StepBudgetExceeded, StepFailed
     from activities.queues import ORCHESTRATION_QUEUE
     from activities.validation import schema_errors
     from workflows import search_attributes as sa
@@ -34,7 +35,7 @@ async def run_child(
         raise failure(
             f"step {node.id!r}: input for sub-workflow {node.plan.name!r} does not match "
             f"its input schema: {'; '.join(errors[:5])}",
-            "StepFailed",
+            StepFailed,
             step=node.id,
         )
     child_id = f"{workflow.info().workflow_id}/{node.id}"
@@ -69,9 +70,9 @@ async def run_child(
             ctx.charge(owner, usage, cost)
             spend(ledgers(ctx, scope), usage, cost)
         error_type, message = describe(exc)
-        if error_type == "BudgetExceeded" and ctx.state.budget is None:
+        if error_type == BudgetExceeded.__name__ and ctx.state.budget is None:
             # what ran out was a cap of an enclosing step, not this run's budget
-            raise failure(message, "StepBudgetExceeded", step=node.id) from None
+            raise failure(message, StepBudgetExceeded, step=node.id) from None
         raise
     finally:
         settle(held, None, 0.0)

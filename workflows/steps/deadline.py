@@ -16,6 +16,7 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from activities.errors import DeadlineExceeded, RunAborted, StepDeadlineExceeded
     from workflows.durations import format_duration
     from workflows.humans import RUN_SCOPE
     from workflows.plan import Deadline
@@ -73,7 +74,7 @@ async def _breached(
         fatal = where == RUN_SCOPE
         raise failure(
             f"{what} missed its deadline of {limit}",
-            "DeadlineExceeded" if fatal else "StepDeadlineExceeded",
+            DeadlineExceeded if fatal else StepDeadlineExceeded,
             step=where,
         )
     if deadline.on_breach == "notify":
@@ -118,7 +119,7 @@ async def _breached(
     reason = f": {decision.comment}" if decision.comment else ""
     raise failure(
         f"run aborted by {decision.by}: {what} missed its deadline of {limit}{reason}",
-        "RunAborted",
+        RunAborted,
         step=where,
     )
 

@@ -7,6 +7,7 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from activities.errors import RunAborted
     from workflows.plan import Node
     from workflows.state import StepState
 
@@ -56,6 +57,6 @@ async def resolve_failure(
     reason = f": {decision.comment}" if decision.comment else ""
     raise failure(
         f"run aborted by {decision.by} at step {node.id!r} ({error_type}: {message}){reason}",
-        "RunAborted",
+        RunAborted,
         step=node.id,
     )

@@ -24,11 +24,18 @@ from temporalio.exceptions import (
 
 with workflow.unsafe.imports_passed_through():
     from activities.contracts import AgentResult, Usage
+    from activities.errors import (
+        RUN_FAILURES,
+        RUN_STOPPING,
+        ExpressionFailed,
+        FailureDetails,
+        RunFailure,
+        StepFailed,
+    )
     from workflows.expressions import evaluate
     from workflows.plan import Node, children, tracked
     from workflows.state import AgentTotals, BudgetState, RunState, StepState, merge_agents
 
-from workflows.patterns.parallel import FATAL
 
 Executor = Callable[[Any, dict[str, Any], "Ctx", StepState | None], Awaitable[Any]]
 EXECUTORS: dict[str, Executor] = {}
@@ -108,9 +115,10 @@ class Ctx:
         merge_agents(self.state.agents, {agent: one})
 
 
-def failure(message: str, type_: str = "StepFailed", **details: Any) -> ApplicationError:
-    """A non-retryable run failure (a workflow never retries a broken step by itself)."""
-    return ApplicationError(message, details or None, type=type_, non_retryable=True)
+def failure(message: str, kind: type[RunFailure] = StepFailed, **details: Any) -> ApplicationError:
+    """A non-retryable run failure of class ``kind`` (a workflow never retries a broken
+    step by itself); ``details`` are ``FailureDetails`` fields."""
+    return kind.failure(message, **details)
 
 
 def describe(exc: BaseException) -> tuple[str, str]:
@@ -143,7 +151,7 @@ def evaluate_in(node_id: str, what: str, expr: str, scope: dict[str, Any]) -> An
         return evaluate(expr, scope)
     except Exception as exc:  # JMESPath runtime errors (e.g. wrong argument type)
         raise failure(
-            f"step {node_id!r}: {what} = {expr!r} could not be evaluated: {exc}", "ExpressionFailed"
+            f"step {node_id!r}: {what} = {expr!r} could not be evaluated: {exc}", ExpressionFailed
         ) from None
 
 
@@ -205,7 +213,7 @@ async def execute(
             if record is not None:
                 record.error_type, record.error = error_type, message
                 record.attempts = _attempt(exc) or record.attempts
-            if node.on_error == "escalate" and error_type not in FATAL:
+            if node.on_error == "escalate" and error_type not in RUN_STOPPING:
                 from workflows.steps.escalation import resolve_failure  # (import cycle)
 
                 try:
@@ -262,7 +270,7 @@ def _failed(
 ) -> None:
     """Record a failure; return None for optional steps, else raise naming the step."""
     _close(ctx, record, "failed")
-    if node.optional and error_type not in FATAL:  # a run-level stop is never optional
+    if node.optional and error_type not in RUN_STOPPING:  # a run-level stop is never optional
         if record is not None:
             record.tolerated = True
         ctx.state.flags.append(
@@ -272,7 +280,7 @@ def _failed(
         return None
     if error_type in WRAPPED and not isinstance(exc, ApplicationError):
         # e.g. a sub-workflow that failed its own way: keep its type and message
-        raise failure(message, error_type, step=node.id) from None
+        raise failure(message, RUN_FAILURES[error_type], step=node.id) from None
     if error_type in WRAPPED or record is None:
         raise exc  # already names its step, or the enclosing step will name it
     agent = f" (agent {node.agent.name!r})" if node.kind == "agent" else ""
@@ -305,22 +313,12 @@ def _finish(
     return output
 
 
-WRAPPED = (
-    "StepFailed",
-    "ExpressionFailed",
-    "ApprovalTimedOut",
-    "StepBudgetExceeded",
-    "StepDeadlineExceeded",
-    *FATAL,
-)
+WRAPPED = frozenset(RUN_FAILURES)
+"""Failures that already name their step (or stop the run): passed on as they are."""
 
 
 def _attempt(exc: BaseException) -> int:
-    cause = exc.cause if isinstance(exc, ActivityError) else exc
-    details = getattr(cause, "details", None) or ()
-    if details and isinstance(details[0], dict):
-        return int(details[0].get("attempt") or 0)
-    return 0
+    return FailureDetails.of(exc).attempt or 0
 
 
 def _close(ctx: Ctx, record: StepState | None, status: str) -> None:

@@ -17,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from pydantic import Field
 
     from activities.contracts import Contract, Usage
+    from activities.errors import StepFailed
     from activities.queues import ORCHESTRATION_QUEUE
     from workflows.plan import MapNode, Node
     from workflows.state import AgentTotals, Progress, StepState, merge_agents
@@ -80,7 +81,7 @@ async def run_items(
                 raise  # the run was stopped (person, budget, deadline): not an item failure
             raise failure(
                 f"step {node_id!r}: item {index} ({item!r}) failed: {error_type}: {message}",
-                "StepFailed",
+                StepFailed,
                 step=node_id,
                 item=index,
             ) from None
@@ -100,7 +101,7 @@ async def run_map(node: MapNode, scope: dict[str, Any], ctx: Ctx, owner: StepSta
         raise failure(
             f"step {node.id!r}: map over {node.over!r} gave {type(items).__name__} "
             f"{str(items)[:80]!r}, not a list",
-            "StepFailed",
+            StepFailed,
             step=node.id,
         )
     progress = None
@@ -159,7 +160,7 @@ async def _run_batches(
             )
         except ChildWorkflowError as exc:
             _, message = describe(exc)
-            raise failure(message, "StepFailed", step=node.id) from None
+            raise failure(message, StepFailed, step=node.id) from None
         usage = Usage(input_tokens=result.input_tokens, output_tokens=result.output_tokens)
         ctx.charge(owner, usage, result.cost_usd)
         merge_agents(ctx.state.agents, result.agents)

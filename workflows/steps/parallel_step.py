@@ -7,6 +7,7 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from activities.errors import StepFailed
     from workflows.plan import Branch, ParallelNode
     from workflows.state import Progress, StepState
 
@@ -52,11 +53,11 @@ async def run_parallel(
             error_type, message = describe(exc.cause)
             raise failure(
                 f"step {node.id!r}: branch failed — {message}",
-                "StepFailed",
+                StepFailed,
                 step=node.id,
                 error_type=error_type,
             ) from None
-        raise failure(f"step {node.id!r}: {exc}", "StepFailed", step=node.id) from None
+        raise failure(f"step {node.id!r}: {exc}", StepFailed, step=node.id) from None
     finally:
         skip_unreached(node, ctx, "not reached: its branch ended before it started")
     for branch in node.branches:

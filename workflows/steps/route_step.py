@@ -7,6 +7,7 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from activities.errors import StepFailed
     from workflows.plan import RouteNode
     from workflows.state import StepState
 
@@ -25,7 +26,7 @@ async def run_route(
     except NoRoute as exc:
         raise failure(
             f"step {node.id!r}: route on {node.on!r}: {exc}",
-            "StepFailed",
+            StepFailed,
             step=node.id,
             value=value,
         ) from None
