@@ -4,7 +4,8 @@
     ├── SetupError                             refused before anything ran: fix and retry
     │   ├── CompileError                       a spec or catalog is wrong (file, line, hint)
     │   ├── FileReadError                      a file cannot be read (encoding, YAML, path)
-    │   ├── InputError                         the run input is unreadable or too large
+    │   ├── InputError                         the run input is unreadable or invalid
+    │   │   └── InputTooLarge                  over the server's message size limit
     │   ├── ConfigurationError                 a worker cannot start as asked
     │   └── TemporalUnreachable                no Temporal server at the address
     ├── RunNotFound                            no run with that id
@@ -61,10 +62,11 @@ Where they surface:
 ``OutputSchemaError`` is kept apart from provider failures on purpose: the provider
 worked and was paid, so retrying blindly would pay again for the same mistake. The
 workflow decides what to do with it (re-ask with the validation errors, fall back).
-Classes defined elsewhere (``CompileError``, ``FileReadError``, ``InputError``,
-``ConfigurationError``, ``TemporalUnreachable``, ``RunNotFound``) subclass the bases here
-(``tests/activities/test_error_tree.py`` holds this drawing, the classes and
-docs/errors.md together).
+Classes defined where their data lives (``CompileError`` in workflows.problems,
+``FileReadError`` in workflows.textfile, ``InputError`` and ``InputTooLarge`` in starters,
+``ConfigurationError`` in workers.worker, ``TemporalUnreachable`` in starters.connect)
+subclass the bases here. ``tests/activities/test_error_tree.py`` holds this drawing, the
+classes and docs/errors.md together.
 """
 
 from __future__ import annotations

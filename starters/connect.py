@@ -15,10 +15,11 @@ from temporalio.envconfig import ClientConfig
 
 from activities.connection import DEFAULT_ADDRESS
 from activities.connection import connect as connect_with_settings
+from activities.errors import SetupError
 from starters import devstate
 
 
-class TemporalUnreachable(RuntimeError):
+class TemporalUnreachable(SetupError, RuntimeError):
     """No Temporal frontend answers at the address (nothing listens, wrong host or port)."""
 
 

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from activities.errors import SetupError
 from workflows.problems import Problem
 from workflows.problems import format_loc as _where
 from workflows.textfile import read_text
@@ -21,7 +22,7 @@ from workflows.yamlfile import FileReadError, parse_yaml
 EXAMPLE = """example: --input '{"company": "Acme"}'"""
 
 
-class InputError(ValueError):
+class InputError(SetupError, ValueError):
     """The run input could not be read."""
 
 

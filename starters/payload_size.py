@@ -12,6 +12,7 @@ from typing import Any
 
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from starters.inputs import InputError
 from workflows.plan import Plan, RunInput
 
 PAYLOAD_LIMIT = 2 * 1024 * 1024
@@ -20,7 +21,7 @@ GRPC_LIMIT = 4 * 1024 * 1024
 """gRPC's default message limit (the whole start request)."""
 
 
-class InputTooLarge(ValueError):
+class InputTooLarge(InputError):
     """The workflow input is over the server's payload limit."""
 
 

@@ -19,6 +19,7 @@ from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus
 from temporalio.exceptions import TemporalError
 from temporalio.service import RPCError, RPCStatusCode
 
+from activities.errors import RunNotFound
 from workflows.plan import RunInput
 from workflows.state import RunResult, RunState
 
@@ -31,10 +32,6 @@ _CLOSED = {
     WorkflowExecutionStatus.CANCELED: "cancelled",
     WorkflowExecutionStatus.CONTINUED_AS_NEW: "continued as new",
 }
-
-
-class RunNotFound(LookupError):
-    """No run with this id in the namespace."""
 
 
 async def describe(handle: WorkflowHandle[Any, Any]) -> WorkflowExecution:

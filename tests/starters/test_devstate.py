@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 from starters import devstate
 
@@ -28,6 +30,11 @@ def test_the_recorded_process_is_found_by_pid_start_time_and_command_line():
         [sys.executable, "-c", "import time; time.sleep(30)", "-m", "workers", "127.0.0.1:7299"]
     )
     try:
+        cmdline = Path("/proc") / str(process.pid) / "cmdline"
+        deadline = time.monotonic() + 10
+        while b"workers" not in cmdline.read_bytes():  # until the fork has exec'd
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
         record = devstate.DevRecord(
             address="127.0.0.1:7299",
             dev_pid=1,
