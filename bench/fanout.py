@@ -22,7 +22,9 @@ from temporalio.worker import Worker
 from activities.contracts import AgentConfig, ProviderConfig
 from starters.launch import start_run
 from workers.worker import DEFAULT_ACTIVITY_SLOTS
-from workflows.plan import AgentNode, MapNode, Plan
+from workflows.kinds.agent import AgentNode  # noqa: E402
+from workflows.kinds.map import MapNode  # noqa: E402
+from workflows.plan import Plan
 
 LATENCY_S = 1.0
 

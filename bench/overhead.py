@@ -24,7 +24,8 @@ from temporalio.worker import Worker
 
 from activities.contracts import AgentConfig, ProviderConfig
 from starters.launch import start_run
-from workflows.plan import AgentNode, Plan
+from workflows.kinds.agent import AgentNode  # noqa: E402
+from workflows.plan import Plan
 
 
 def podium_plan(steps: int) -> Plan:

@@ -12,7 +12,8 @@ from typing import Any
 from workflows.compile_templates import check_template
 from workflows.durations import parse_duration
 from workflows.expressions import ROOTS
-from workflows.plan import ApprovalNode, EscalationLevel, Node
+from workflows.kinds.approval import ApprovalNode, EscalationLevel
+from workflows.kinds.base import Node
 from workflows.problems import Reporter
 from workflows.spec import SpecFile, StepEntry
 from workflows.step_graph import Scope, StepGraph

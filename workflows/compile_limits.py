@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from workflows.durations import parse_duration
-from workflows.plan import Budget, Deadline
+from workflows.kinds.base import Budget, Deadline
 from workflows.spec import DeadlineEntry, StepBudgetEntry
 
 

@@ -11,19 +11,15 @@ from workflows.compile_humans import approval_node, check_people
 from workflows.compile_limits import budget, deadline
 from workflows.durations import parse_duration
 from workflows.expressions import literal
+from workflows.kinds.agent import AgentNode
+from workflows.kinds.base import KINDS, Node
+from workflows.kinds.map import MapNode
+from workflows.kinds.parallel import Branch, ParallelNode
+from workflows.kinds.refine import RefineNode
+from workflows.kinds.route import RouteNode
+from workflows.kinds.workflow import WorkflowNode
 from workflows.patterns.assign import REQUIREMENTS, meets
-from workflows.plan import (
-    AgentNode,
-    Branch,
-    MapNode,
-    Node,
-    ParallelNode,
-    Plan,
-    RefineNode,
-    RouteNode,
-    WorkflowNode,
-    asks_people,
-)
+from workflows.plan import Plan, asks_people
 from workflows.problems import Reporter
 from workflows.spec import QuorumEntry, StepEntry
 from workflows.step_graph import NAME, Scope, StepGraph
@@ -123,8 +119,9 @@ class StepCompiler:
             "budget": budget(step.budget),
             "deadline": deadline(step.deadline),
         }
-        builder = getattr(self, f"_{step.kind}")
-        return builder(step, loc, scope, common)  # type: ignore[no-any-return]
+        if step.kind == "steps":
+            return self._steps(step, loc, scope, common)
+        return KINDS[step.kind].compile(self, step, loc, scope, common)  # type: ignore[no-any-return]
 
     def _agent(self, step: StepEntry, loc: Loc, scope: Scope, common: dict) -> Node | None:
         if step.capability is not None:

@@ -32,8 +32,8 @@ with workflow.unsafe.imports_passed_through():
     from workflows.plan import Node, Plan, RunInput, tracked
     from workflows.state import BudgetState, RunResult, RunState, StepState
 
-from workflows.steps.all import Ctx, execute
 from workflows.steps.deadline import within_deadline
+from workflows.steps.execute import Ctx, execute
 from workflows.steps.saga import compensate
 
 WORKFLOW_NAME = "PodiumRun"

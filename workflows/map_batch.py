@@ -7,8 +7,8 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from workflows.state import RunState
 
-from workflows.steps.all import Ctx
-from workflows.steps.map_step import BATCH_WORKFLOW, MapBatchInput, MapBatchResult, run_items
+from workflows.kinds.map import BATCH_WORKFLOW, MapBatchInput, MapBatchResult, run_items
+from workflows.steps.execute import Ctx
 
 
 @workflow.defn(name=BATCH_WORKFLOW)

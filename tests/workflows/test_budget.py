@@ -11,7 +11,7 @@ from activities.contracts import Usage
 from starters.launch import start_run
 from workflows.compiler import compile_spec
 from workflows.humans import BudgetRaise, DecisionInput
-from workflows.plan import AgentNode
+from workflows.kinds.agent import AgentNode
 from workflows.problems import CompileError
 from workflows.state import RunState
 from workflows.steps.budget import estimate

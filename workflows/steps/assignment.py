@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -14,10 +14,12 @@ with workflow.unsafe.imports_passed_through():
     from activities.errors import StepFailed
     from activities.queues import ORCHESTRATION_QUEUE, provider_queue
     from activities.workload import QueueLoad, QueueLoadInput, queue_load
-    from workflows.plan import AgentNode
 
 from workflows.patterns.assign import cheapest_tie, eligible, price_of
 from workflows.steps.execute import evaluate_inputs, failure
+
+if TYPE_CHECKING:
+    from workflows.kinds.agent import AgentNode
 
 
 async def assign(node: AgentNode, scope: dict[str, Any]) -> tuple[list[AgentConfig], str]:

@@ -20,7 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.errors import BudgetExceeded, RunAborted, StepBudgetExceeded
     from activities.providers.prompt import estimate_call
     from workflows.humans import HumanRequest
-    from workflows.plan import Budget
+    from workflows.kinds.base import Budget
     from workflows.state import BudgetState
 
 from workflows.steps.execute import Ctx, failure

@@ -19,7 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.errors import DeadlineExceeded, RunAborted, StepDeadlineExceeded
     from workflows.durations import format_duration
     from workflows.humans import RUN_SCOPE
-    from workflows.plan import Deadline
+    from workflows.kinds.base import Deadline
     from workflows.state import StepState
 
 from workflows.steps.execute import Ctx, failure

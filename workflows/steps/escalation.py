@@ -8,7 +8,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.errors import RunAborted
-    from workflows.plan import Node
+    from workflows.kinds.base import Node
     from workflows.state import StepState
 
 from workflows.steps.execute import Ctx, failure

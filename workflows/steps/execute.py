@@ -8,7 +8,7 @@ the same at every depth.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -23,7 +23,7 @@ from temporalio.exceptions import (
 )
 
 with workflow.unsafe.imports_passed_through():
-    from activities.contracts import AgentResult, Usage
+    from activities.contracts import AgentConfig, AgentResult, Usage
     from activities.errors import (
         RUN_FAILURES,
         RUN_STOPPING,
@@ -33,22 +33,8 @@ with workflow.unsafe.imports_passed_through():
         StepFailed,
     )
     from workflows.expressions import evaluate
-    from workflows.plan import Node, children, tracked
+    from workflows.kinds.base import Node, children, kind_of, tracked
     from workflows.state import AgentTotals, BudgetState, RunState, StepState, merge_agents
-
-
-Executor = Callable[[Any, dict[str, Any], "Ctx", StepState | None], Awaitable[Any]]
-EXECUTORS: dict[str, Executor] = {}
-
-
-def executor(kind: str) -> Callable[[Executor], Executor]:
-    """Register the executor of a node kind."""
-
-    def register(fn: Executor) -> Executor:
-        EXECUTORS[kind] = fn
-        return fn
-
-    return register
 
 
 @dataclass
@@ -193,7 +179,7 @@ async def execute(
         record.deadline_at = due
     while True:
         try:
-            work = EXECUTORS[node.kind](node, step_scope, ctx, record or owner)
+            work = kind_of(node).execute(node, step_scope, ctx, record or owner)
             if node.deadline is not None and due is not None:
                 from workflows.steps.deadline import within_deadline  # (import cycle)
 
@@ -283,7 +269,8 @@ def _failed(
         raise failure(message, RUN_FAILURES[error_type], step=node.id) from None
     if error_type in WRAPPED or record is None:
         raise exc  # already names its step, or the enclosing step will name it
-    agent = f" (agent {node.agent.name!r})" if node.kind == "agent" else ""
+    who = getattr(node, "agent", None)
+    agent = f" (agent {who.name!r})" if isinstance(who, AgentConfig) else ""
     raise failure(
         f"step {node.id!r}{agent} failed: {error_type}: {message}",
         step=node.id,

@@ -1,25 +1,86 @@
-"""Executor of agent steps."""
+"""The ``agent`` step kind: call one agent (or the best agent with a capability), with
+repair rounds, fallbacks, budget reservations and an undo (saga)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, CancelledError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.contracts import RepairRequest
+    from pydantic import Field
+
+    from activities.contracts import AgentConfig, RepairRequest, RetrySettings
     from activities.errors import SCHEMA_ERROR_TYPES, FailureDetails
-    from workflows.plan import AgentNode
+    from workflows.kinds.base import NodeBase, StepKind, register
     from workflows.state import StepState, TryRecord
 
 from workflows.steps.agent_call import call_agent
 from workflows.steps.assignment import assign
 from workflows.steps.budget import estimate, reserve, settle
-from workflows.steps.execute import Ctx, describe, evaluate_inputs, executor
+from workflows.steps.execute import Ctx, describe, evaluate_inputs
+
+if TYPE_CHECKING:
+    from workflows.graph import Graph
 
 
-@executor("agent")
+class AgentNode(NodeBase):
+    """Call one agent."""
+
+    kind: Literal["agent"] = "agent"
+    agent: AgentConfig
+    inputs: dict[str, str] = Field(default_factory=dict)
+    """Input name → JMESPath expression over ``{input, steps, vars}``."""
+    timeout_s: float
+    retry: RetrySettings
+    fallbacks: list[AgentConfig] = Field(default_factory=list)
+    """Tried in order when the agent fails for good (after retries and repairs)."""
+    capability: str | None = None
+    """Set when the step asked for a capability: the agent is chosen at run time."""
+    compensate: AgentNode | None = None
+    """Undoes this step (saga) if a later step fails or the run is cancelled."""
+    candidates: list[AgentConfig] = Field(default_factory=list)
+    require: dict[str, str] = Field(default_factory=dict)
+    """Requirement name (market, language, max_price) → expression."""
+
+
+class AgentKind(StepKind):
+    """``agent: <name>`` or ``capability: <name>`` (+ ``require:``)."""
+
+    name = "agent"
+    node = AgentNode
+    shape = "agent"
+    summary = "call one agent, or the best agent with a capability (repair, fallbacks, undo)"
+
+    def label(self, node: AgentNode) -> str:
+        if node.capability:
+            return f"capability {node.capability}"
+        return f"agent {node.agent.name}"
+
+    def draw(
+        self, graph: Graph, node: AgentNode, exits: dict[str, str], prefix: str
+    ) -> tuple[str, str]:
+        from workflows.graph import box_key, tags
+
+        who = f"capability {node.capability}" if node.capability else node.agent.name
+        if node.require:
+            who += " (" + ", ".join(f"{k}: {v}" for k, v in node.require.items()) + ")"
+        key = box_key(prefix + node.id)
+        graph.add(key, (who if prefix else f"{node.id}: {who}") + tags(node), "agent")
+        return key, key
+
+    async def execute(
+        self, node: AgentNode, scope: dict[str, Any], ctx: Ctx, owner: StepState | None
+    ) -> Any:
+        return await run_agent_node(node, scope, ctx, owner)
+
+    def compile(self, compiler: Any, step: Any, loc: Any, scope: Any, common: dict) -> Any:
+        if step.capability is not None:
+            return compiler._capability(step, loc, scope, common)
+        return compiler._agent(step, loc, scope, common)
+
+
 async def run_agent_node(
     node: AgentNode, scope: dict[str, Any], ctx: Ctx, owner: StepState | None
 ) -> Any:
@@ -125,3 +186,6 @@ async def run_agent_node(
             return result.output
     assert last is not None
     raise last
+
+
+register(AgentKind())

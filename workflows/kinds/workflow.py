@@ -1,8 +1,8 @@
-"""Executor of sub-workflow steps: another spec's plan runs as a child ``PodiumRun``."""
+"""The ``workflow`` step kind: another spec's plan runs as a child ``PodiumRun``."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from temporalio import workflow
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
@@ -10,21 +10,64 @@ from temporalio.exceptions import ChildWorkflowError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
+    from pydantic import Field
+
     from activities.contracts import Usage
     from activities.errors import BudgetExceeded, StepBudgetExceeded, StepFailed
     from activities.queues import ORCHESTRATION_QUEUE
     from activities.validation import schema_errors
     from workflows import search_attributes as sa
-    from workflows.plan import RunInput, WorkflowNode
+    from workflows.kinds.base import NodeBase, StepKind, register
+    from workflows.plan import Plan, RunInput
     from workflows.state import RunResult, StepState, merge_agents
 
 from workflows.steps.budget import Reservation, hold, ledgers, remaining, settle, spend, tighter
-from workflows.steps.execute import Ctx, describe, evaluate_inputs, executor, failure
+from workflows.steps.execute import Ctx, describe, evaluate_inputs, failure
+
+if TYPE_CHECKING:
+    from workflows.graph import Graph
 
 RUN_WORKFLOW = "PodiumRun"
 
 
-@executor("workflow")
+class WorkflowNode(NodeBase):
+    """Run another spec as a child workflow."""
+
+    kind: Literal["workflow"] = "workflow"
+    plan: Plan
+    inputs: dict[str, str] = Field(default_factory=dict)
+
+
+class WorkflowKind(StepKind):
+    """``workflow: <spec path>`` with ``with:`` for the child's input."""
+
+    name = "workflow"
+    node = WorkflowNode
+    shape = "child"
+    summary = "another spec, run as a child workflow (its own history, budget held for it)"
+
+    def label(self, node: WorkflowNode) -> str:
+        return f"sub-workflow {node.plan.name}"
+
+    def draw(
+        self, graph: Graph, node: WorkflowNode, exits: dict[str, str], prefix: str
+    ) -> tuple[str, str]:
+        from workflows.graph import box_key, tags
+
+        key = box_key(prefix + node.id)
+        name = "" if prefix else f"{node.id}: "
+        graph.add(key, f"{name}sub-workflow {node.plan.name}{tags(node)}", "child")
+        return key, key
+
+    async def execute(
+        self, node: WorkflowNode, scope: dict[str, Any], ctx: Ctx, owner: StepState | None
+    ) -> Any:
+        return await run_child(node, scope, ctx, owner)
+
+    def compile(self, compiler: Any, step: Any, loc: Any, scope: Any, common: dict) -> Any:
+        return compiler._workflow(step, loc, scope, common)
+
+
 async def run_child(
     node: WorkflowNode, scope: dict[str, Any], ctx: Ctx, owner: StepState | None
 ) -> Any:
@@ -90,3 +133,6 @@ def _spent(exc: ChildWorkflowError) -> tuple[Usage, float] | None:
             spent = detail["podium_spend"]
             return Usage.model_validate(spent["usage"]), float(spent["cost_usd"])
     return None
+
+
+register(WorkflowKind())

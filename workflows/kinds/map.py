@@ -1,4 +1,4 @@
-"""Executor of map steps: a template per item, inline or in batches of child workflows.
+"""The ``map`` step kind: a template per item, inline or in batches of child workflows.
 
 Up to ``batch_size`` items run as activities of this workflow. Beyond that, items
 run in child workflows of ``batch_size`` items each (deterministic ids), so the
@@ -8,26 +8,80 @@ stay far below Temporal's history limits.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
-    from pydantic import Field
+    from pydantic import ConfigDict, Field
 
     from activities.contracts import Contract, Usage
     from activities.errors import StepFailed
     from activities.queues import ORCHESTRATION_QUEUE
-    from workflows.plan import MapNode, Node
+    from workflows.kinds.base import Node, NodeBase, StepKind, register
     from workflows.state import AgentTotals, Progress, StepState, merge_agents
 
 from workflows.patterns.map import map_bounded
 from workflows.patterns.parallel import FATAL
 from workflows.steps.budget import LEDGERS
-from workflows.steps.execute import Ctx, describe, evaluate_in, execute, executor, failure
+from workflows.steps.execute import Ctx, describe, evaluate_in, execute, failure
+
+if TYPE_CHECKING:
+    from workflows.graph import Graph
 
 BATCH_WORKFLOW = "PodiumMapBatch"
+
+
+class MapNode(NodeBase):
+    """Run a step template once per item of a list known only at run time."""
+
+    kind: Literal["map"] = "map"
+    over: str
+    as_: str = Field("item", alias="as")
+    template: Node
+    max_concurrency: int = 10
+    batch_size: int = 100
+    """Above this many items, items run in child workflows of this size."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class MapKind(StepKind):
+    """``map: {over: <expression>, as: name, max_concurrency: N}`` with ``step:``."""
+
+    name = "map"
+    node = MapNode
+    shape = "map"
+    summary = "a step template once per item of a list known at run time, bounded, batched"
+
+    def children(self, node: MapNode) -> list[Any]:
+        return [node.template]
+
+    def label(self, node: MapNode) -> str:
+        from workflows.kinds.base import node_label
+
+        return f"map over {node.over} → {node_label(node.template)}"
+
+    def draw(
+        self, graph: Graph, node: MapNode, exits: dict[str, str], prefix: str
+    ) -> tuple[str, str]:
+        from workflows.graph import box_key, draw_node, tags
+
+        key = box_key(prefix + node.id)
+        label = f"{node.id}: map over {node.over}, ≤ {node.max_concurrency} at once{tags(node)}"
+        entry = graph.add(key, label, "map")
+        t_in, exit_ = draw_node(graph, node.template, exits, prefix + node.id + "_")
+        graph.link(entry, t_in, f"each {node.as_}")
+        return entry, exit_
+
+    async def execute(
+        self, node: MapNode, scope: dict[str, Any], ctx: Ctx, owner: StepState | None
+    ) -> Any:
+        return await run_map(node, scope, ctx, owner)
+
+    def compile(self, compiler: Any, step: Any, loc: Any, scope: Any, common: dict) -> Any:
+        return compiler._map(step, loc, scope, common)
 
 
 class MapBatchInput(Contract):
@@ -93,7 +147,6 @@ async def run_items(
     return await map_bounded(items, one, max_concurrency, done)
 
 
-@executor("map")
 async def run_map(node: MapNode, scope: dict[str, Any], ctx: Ctx, owner: StepState | None) -> Any:
     """Output: the list of the template's outputs, in input order."""
     items = evaluate_in(node.id, "map over", node.over, scope)
@@ -170,3 +223,6 @@ async def _run_batches(
 
     nested = await map_bounded(batches, one, children_at_once)
     return [out for batch in nested for out in batch]
+
+
+register(MapKind())

@@ -1,0 +1,121 @@
+"""The ``approval`` step kind: ask people, escalate along the chain, decide by default at
+the end."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from pydantic import Field
+
+    from activities.contracts import Contract
+    from activities.errors import ApprovalTimedOut
+    from activities.templates import render
+    from workflows.kinds.base import NodeBase, StepKind, register
+    from workflows.state import StepState
+
+from workflows.steps.execute import Ctx, evaluate_in, failure
+from workflows.steps.human_desk import Level, close_by_timeout, open_request, wait_for_decision
+
+if TYPE_CHECKING:
+    from workflows.graph import Graph
+
+
+class EscalationLevel(Contract):
+    """After ``after_s`` seconds without a decision, the request moves to ``to``."""
+
+    to: list[str]
+    after_s: float
+
+
+class ApprovalNode(NodeBase):
+    """Ask people to approve or reject; the output is the decision."""
+
+    kind: Literal["approval"] = "approval"
+    title: str
+    """Template (``{{ input.company }}``) rendered when the request opens."""
+    details: str | None = None
+    """Expression whose value is shown with the request."""
+    approvers: list[str] = Field(default_factory=list)
+    escalate: list[EscalationLevel] = Field(default_factory=list)
+    timeout_s: float | None = None
+    """How long the last level waits before ``on_timeout`` decides (None: forever)."""
+    on_timeout: Literal["approve", "reject", "fail"] = "reject"
+
+
+class ApprovalKind(StepKind):
+    """``approval: {title, approvers, escalate: [{to, after}], timeout, on_timeout}``."""
+
+    name = "approval"
+    node = ApprovalNode
+    shape = "approval"
+    summary = "ask people to approve or reject, escalating along a chain"
+
+    def label(self, node: ApprovalNode) -> str:
+        return f"approval by {', '.join(node.approvers) or 'anyone'}"
+
+    def draw(
+        self, graph: Graph, node: ApprovalNode, exits: dict[str, str], prefix: str
+    ) -> tuple[str, str]:
+        from workflows.graph import box_key, tags
+
+        chain = " → ".join(
+            [", ".join(node.approvers) or "anyone", *(", ".join(e.to) for e in node.escalate)]
+        )
+        key = box_key(prefix + node.id)
+        graph.add(key, f"{node.id}: approval by {chain}{tags(node)}", "approval")
+        return key, key
+
+    async def execute(
+        self, node: ApprovalNode, scope: dict[str, Any], ctx: Ctx, owner: StepState | None
+    ) -> Any:
+        return await run_approval(node, scope, ctx, owner)
+
+    def compile(self, compiler: Any, step: Any, loc: Any, scope: Any, common: dict) -> Any:
+        return compiler._approval(step, loc, scope, common)
+
+
+def levels_of(node: ApprovalNode) -> list[Level]:
+    """(approvers, wait) per level: the first approvers, then each escalation's ``to``."""
+    who = [node.approvers] + [level.to for level in node.escalate]
+    waits: list[float | None] = [*(level.after_s for level in node.escalate), node.timeout_s]
+    return list(zip(who, waits, strict=True))
+
+
+async def run_approval(
+    node: ApprovalNode, scope: dict[str, Any], ctx: Ctx, owner: StepState | None
+) -> Any:
+    """Output: ``{approved, outcome, by, at, comment, channel, request}``."""
+    try:
+        title = render(node.title, scope)
+    except Exception:  # a title must not stop the request from being asked
+        title = node.title
+    details = evaluate_in(node.id, "details", node.details, scope) if node.details else None
+    request = open_request(ctx, "approval", node.id, title, details)
+    decision = await wait_for_decision(ctx, request, levels_of(node))
+    if decision is None:
+        if node.on_timeout == "fail":
+            close_by_timeout(ctx, request, "fail")
+            raise failure(
+                f"step {node.id!r}: approval {request.id!r} got no decision in time",
+                ApprovalTimedOut,
+                step=node.id,
+            )
+        decision = close_by_timeout(ctx, request, node.on_timeout)
+    approved = decision.outcome == "approve"
+    if owner is not None and owner.id == node.id:
+        owner.agent = f"human:{decision.by}"
+    return {
+        "approved": approved,
+        "outcome": "approved" if approved else "rejected",
+        "by": decision.by,
+        "at": decision.at.isoformat(),
+        "comment": decision.comment,
+        "channel": decision.channel,
+        "request": request.id,
+    }
+
+
+register(ApprovalKind())

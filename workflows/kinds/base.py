@@ -1,0 +1,212 @@
+"""What every step kind shares, and the one registry of kinds.
+
+A step kind is one module in ``workflows/kinds/`` holding its plan node (a ``NodeBase``
+model with ``kind: Literal[...]``) and a ``StepKind`` subclass that says everything
+else about it: how it runs (``execute``), its nested steps (``children``), its one-line
+label, how it is drawn, and how a spec step compiles into it. ``register`` adds a kind;
+``kind_of`` finds a node's kind and fails loudly for one nobody registered. Plan fields
+typed ``Node`` accept any registered kind (validated by its own model), so a kind added
+later — by a contributor or a test — needs no change anywhere else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
+
+from pydantic import Field
+from pydantic_core import core_schema
+
+from activities.contracts import Contract
+
+if TYPE_CHECKING:
+    from workflows.graph import Graph
+
+
+class Budget(Contract):
+    """Spending limit of a run (or cap of one step). None: no limit on that measure."""
+
+    usd: float | None = None
+    tokens: int | None = None
+    on_exceed: Literal["fail", "escalate"] = "fail"
+    """Run budgets only: ``fail`` stops the run; ``escalate`` asks a person to raise the
+    budget, let the call go ahead, or abort. A step cap always fails the step."""
+    escalate_to: list[str] = Field(default_factory=list)
+
+
+class Deadline(Contract):
+    """SLA of a run or step: a durable timer from its start."""
+
+    after_s: float
+    on_breach: Literal["fail", "escalate", "notify"] = "fail"
+    """``fail``: stop it; ``escalate``: ask a person (keep waiting, skip, abort);
+    ``notify``: tell the webhooks, flag it and keep going."""
+    escalate_to: list[str] = Field(default_factory=list)
+
+
+class NodeBase(Contract):
+    """What every step kind has."""
+
+    kind: str
+    id: str
+    description: str = ""
+    when: str | None = None
+    """Expression; when falsy the step is skipped (recorded with the reason)."""
+    optional: bool = False
+    """A failed optional step does not fail the run; its output is null and flagged."""
+    needs: list[str] = Field(default_factory=list)
+    """Step ids that must have finished before this one starts (top-level steps)."""
+    on_error: Literal["fail", "escalate"] = "fail"
+    """``escalate``: when the step fails for good, ask a person (retry/supply/skip/abort)."""
+    escalate_to: list[str] = Field(default_factory=list)
+    """Who may resolve such a failure (empty: anyone)."""
+    budget: Budget | None = None
+    """Cap on what this step (everything inside it included) may spend."""
+    deadline: Deadline | None = None
+
+
+class UnknownKind(ValueError):
+    """A node or spec names a step kind nobody registered."""
+
+
+class StepKind:
+    """Everything Podium knows about one kind of step (subclass it, then ``register``)."""
+
+    name: ClassVar[str]
+    """The node's ``kind`` (``agent``, ``parallel``, …)."""
+    node: ClassVar[type[NodeBase]]
+    """The plan node model."""
+    shape: ClassVar[str] = "agent"
+    """The box it is drawn as (``workflows.graph`` shapes)."""
+    summary: ClassVar[str] = ""
+    """One line for the docs' table of kinds."""
+
+    def children(self, node: Any) -> list[Any]:
+        """Direct sub-steps (not those of a sub-workflow's plan)."""
+        return []
+
+    def tracked_children(self, node: Any) -> list[Any]:
+        """Sub-steps that get their own entry in the run state (parallel branches)."""
+        return []
+
+    def label(self, node: Any) -> str:
+        """One line saying what the node does (Web UI details, graphs)."""
+        return f"{self.name} step"
+
+    def draw(self, graph: Graph, node: Any, exits: dict[str, str], prefix: str) -> tuple[str, str]:
+        """Draw ``node`` into ``graph``; return its (entry, exit) box keys."""
+        from workflows.graph import box_key, tags
+
+        key = box_key(prefix + node.id)
+        graph.add(key, f"{node.id}: {self.label(node)}{tags(node)}", self.shape)
+        return key, key
+
+    async def execute(self, node: Any, scope: dict[str, Any], ctx: Any, owner: Any) -> Any:
+        """Run the node in a workflow; return its output (``steps.<id>.output``)."""
+        raise NotImplementedError(f"step kind {self.name!r} cannot run")
+
+    def compile(self, compiler: Any, step: Any, loc: Any, scope: Any, common: dict) -> Any:
+        """The plan node of a spec step of this kind (None after reporting problems)."""
+        raise NotImplementedError(f"step kind {self.name!r} cannot be compiled from a spec")
+
+
+KINDS: dict[str, StepKind] = {}
+"""Every registered kind by name, in registration order."""
+
+
+def register(kind: StepKind) -> StepKind:
+    """Add ``kind`` to the registry (replacing one of the same name)."""
+    KINDS[kind.name] = kind
+    return kind
+
+
+def unregister(name: str) -> None:
+    """Remove a kind (tests that register a toy kind clean up with this)."""
+    KINDS.pop(name, None)
+
+
+def kind_of(node: Any) -> StepKind:
+    """The kind of ``node``; ``UnknownKind`` if it is not registered."""
+    name = getattr(node, "kind", None)
+    kind = KINDS.get(name) if isinstance(name, str) else None
+    if kind is None:
+        raise UnknownKind(f"unknown step kind {name!r} (registered: {', '.join(KINDS)})")
+    return kind
+
+
+def _validate_node(value: Any) -> NodeBase:
+    if isinstance(value, NodeBase):
+        kind_of(value)
+        return value
+    if not isinstance(value, dict):
+        raise ValueError(f"a step must be a mapping, not {type(value).__name__}")
+    name = value.get("kind", "agent")
+    kind = KINDS.get(name)
+    if kind is None:
+        raise UnknownKind(f"unknown step kind {name!r} (registered: {', '.join(KINDS)})")
+    return kind.node.model_validate(value)
+
+
+def _serialize_node(value: NodeBase, _handler: Any, info: Any) -> Any:
+    return value.__pydantic_serializer__.to_python(
+        value,
+        mode=info.mode,
+        by_alias=info.by_alias,
+        exclude_none=info.exclude_none,
+        exclude_defaults=info.exclude_defaults,
+        exclude_unset=info.exclude_unset,
+        round_trip=info.round_trip,
+    )
+
+
+class _AnyRegisteredKind:
+    """Pydantic hook: validate a node with its kind's own model, serialize it as itself."""
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: Any, handler: Callable[[Any], core_schema.CoreSchema]
+    ) -> core_schema.CoreSchema:
+        return core_schema.no_info_plain_validator_function(
+            _validate_node,
+            serialization=core_schema.wrap_serializer_function_ser_schema(
+                _serialize_node, info_arg=True
+            ),
+        )
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, schema: Any, handler: Any) -> dict[str, Any]:
+        return {"type": "object", "description": "a step of any registered kind"}
+
+
+Node = Annotated[NodeBase, _AnyRegisteredKind]
+"""A plan node of any registered kind."""
+
+
+def children(node: Any) -> list[Any]:
+    """Direct sub-steps of a node (not those of a sub-workflow's plan)."""
+    return kind_of(node).children(node)
+
+
+def walk(nodes: list[Any]) -> list[Any]:
+    """Every node, depth first."""
+    out: list[Any] = []
+    for node in nodes:
+        out.append(node)
+        out += walk(children(node))
+    return out
+
+
+def tracked(nodes: list[Any]) -> list[Any]:
+    """Nodes that get their own entry in the run state: top-level steps and the steps of
+    parallel branches (map items, route cases and refine rounds are recorded on their
+    parent)."""
+    out: list[Any] = []
+    for node in nodes:
+        out.append(node)
+        out += tracked(kind_of(node).tracked_children(node))
+    return out
+
+
+def node_label(node: Any) -> str:
+    """One line saying what a node does (Web UI details, graphs)."""
+    return kind_of(node).label(node)

@@ -1,0 +1,150 @@
+"""The ``parallel`` step kind: branches run independently, then join (all, any, quorum)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.contracts import Contract
+    from activities.errors import StepFailed
+    from workflows.kinds.base import Node, NodeBase, StepKind, register
+    from workflows.state import Progress, StepState
+
+from workflows.patterns.parallel import FATAL, JoinFailed, fan_out
+from workflows.steps.execute import Ctx, describe, execute, failure, skip_unreached
+
+if TYPE_CHECKING:
+    from workflows.graph import Graph
+
+
+class Branch(Contract):
+    """One branch of a parallel step: a sequence of steps; its output is the last one's."""
+
+    id: str
+    steps: list[Node]
+    on_error: Literal["fail", "continue"] = "fail"
+    """``fail``: a failed branch fails the join; ``continue``: record it and go on."""
+
+
+class ParallelNode(NodeBase):
+    """Run branches concurrently and join them."""
+
+    kind: Literal["parallel"] = "parallel"
+    branches: list[Branch]
+    join: Literal["all", "any", "quorum"] = "all"
+    quorum: int | None = None
+
+
+class ParallelKind(StepKind):
+    """``parallel: [steps or {steps: […]} branches]`` with ``join: all | any | {quorum: N}``."""
+
+    name = "parallel"
+    node = ParallelNode
+    shape = "fork"
+    summary = "run branches concurrently; join all, any (the first wins) or a quorum"
+
+    def children(self, node: ParallelNode) -> list[Any]:
+        return [s for b in node.branches for s in b.steps]
+
+    def tracked_children(self, node: ParallelNode) -> list[Any]:
+        return self.children(node)  # each branch step has its own entry in the run state
+
+    def label(self, node: ParallelNode) -> str:
+        join = f"quorum {node.quorum}" if node.join == "quorum" else node.join
+        return f"parallel ({join}): " + ", ".join(b.id for b in node.branches)
+
+    def draw(
+        self, graph: Graph, node: ParallelNode, exits: dict[str, str], prefix: str
+    ) -> tuple[str, str]:
+        from workflows.graph import box_key, draw_node, tags
+
+        key = box_key(prefix + node.id)
+        join = f"quorum {node.quorum}" if node.join == "quorum" else node.join
+        entry = graph.add(key, f"{node.id}: parallel{tags(node)}", "fork")
+        exit_ = graph.add(key + "_join", f"join {join}", "join")
+        for branch in node.branches:
+            previous = entry
+            for step in branch.steps:
+                s_in, s_out = draw_node(graph, step, exits, prefix)
+                graph.link(
+                    previous,
+                    s_in,
+                    "" if previous != entry or branch.on_error == "fail" else "on error: continue",
+                )
+                previous = s_out
+            graph.link(previous, exit_)
+        return entry, exit_
+
+    async def execute(
+        self, node: ParallelNode, scope: dict[str, Any], ctx: Ctx, owner: StepState | None
+    ) -> Any:
+        return await run_parallel(node, scope, ctx, owner)
+
+    def compile(self, compiler: Any, step: Any, loc: Any, scope: Any, common: dict) -> Any:
+        return compiler._parallel(step, loc, scope, common)
+
+
+async def run_parallel(
+    node: ParallelNode, scope: dict[str, Any], ctx: Ctx, owner: StepState | None
+) -> Any:
+    """Run the branches concurrently; output = {branch id: its last step's output}.
+
+    Each branch step records its own state as soon as it finishes, so steps that
+    ``need`` one branch start without waiting for the slower ones. Branch steps that
+    never start (a lost race, a failed earlier step) end as ``skipped`` so nothing
+    waits on them forever.
+    """
+    mine = owner if owner is not None and owner.id == node.id else None
+    if mine is not None:
+        mine.progress = Progress(total=len(node.branches))
+
+    def branch_runner(branch: Branch):  # type: ignore[no-untyped-def]
+        async def run() -> Any:
+            output = None
+            for step in branch.steps:
+                output = await execute(step, scope, ctx, owner)
+            if mine is not None and mine.progress is not None:
+                mine.progress.done += 1
+            return output
+
+        return run
+
+    tolerate = {b.id for b in node.branches if b.on_error == "continue"}
+    try:
+        outcomes = await fan_out(
+            {b.id: branch_runner(b) for b in node.branches}, node.join, node.quorum, tolerate
+        )
+    except JoinFailed as exc:
+        if exc.cause is not None:
+            if getattr(exc.cause, "type", None) in FATAL:
+                raise exc.cause from None
+            error_type, message = describe(exc.cause)
+            raise failure(
+                f"step {node.id!r}: branch failed — {message}",
+                StepFailed,
+                step=node.id,
+                error_type=error_type,
+            ) from None
+        raise failure(f"step {node.id!r}: {exc}", StepFailed, step=node.id) from None
+    finally:
+        skip_unreached(node, ctx, "not reached: its branch ended before it started")
+    for branch in node.branches:
+        outcome = outcomes[branch.id]
+        if outcome.status == "failed" and outcome.error is not None:
+            _, message = describe(outcome.error)
+            ctx.state.flags.append(
+                f"branch {branch.id!r} of {node.id!r} failed ({message}); "
+                "recorded and continued (on_error: continue)"
+            )
+            for step in branch.steps:
+                record = ctx.find(step.id)
+                if record is not None and record.status == "failed":
+                    record.tolerated = True
+            if mine is not None and mine.progress is not None:
+                mine.progress.failed += 1
+    return {name: outcome.value for name, outcome in outcomes.items()}
+
+
+register(ParallelKind())

@@ -1,0 +1,116 @@
+"""The ``refine`` step kind: producer → reviewer rounds until accepted or max_rounds."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from workflows.kinds.base import Node, NodeBase, StepKind, register
+    from workflows.state import RoundRecord, StepState
+
+from workflows.patterns.refine import refine_loop
+from workflows.steps.execute import Ctx, evaluate_in, execute
+
+if TYPE_CHECKING:
+    from workflows.graph import Graph
+
+
+class RefineNode(NodeBase):
+    """Producer and reviewer in a loop until ``until`` holds or ``max_rounds``."""
+
+    kind: Literal["refine"] = "refine"
+    producer: Node
+    reviewer: Node
+    until: str
+    max_rounds: int = 3
+
+
+class RefineKind(StepKind):
+    """``refine: {producer: step, reviewer: step, until: <expression>, max_rounds: N}``."""
+
+    name = "refine"
+    node = RefineNode
+    shape = "until"
+    summary = "a producer and a reviewer in rounds until the review accepts, or N rounds"
+
+    def children(self, node: RefineNode) -> list[Any]:
+        return [node.producer, node.reviewer]
+
+    def label(self, node: RefineNode) -> str:
+        from workflows.kinds.base import node_label
+
+        return (
+            f"refine {node_label(node.producer)} ⇄ {node_label(node.reviewer)}, "
+            f"≤ {node.max_rounds} rounds"
+        )
+
+    def draw(
+        self, graph: Graph, node: RefineNode, exits: dict[str, str], prefix: str
+    ) -> tuple[str, str]:
+        from workflows.graph import box_key, draw_node, tags
+
+        key = box_key(prefix + node.id)
+        p_in, p_out = draw_node(graph, node.producer, exits, prefix + node.id + "_")
+        r_in, r_out = draw_node(graph, node.reviewer, exits, prefix + node.id + "_")
+        exit_ = graph.add(key + "_until", f"{node.id}: until {node.until}{tags(node)}", "until")
+        graph.link(p_out, r_in, "draft")
+        graph.link(r_out, exit_, "review")
+        graph.link(exit_, p_in, f"no, ≤ {node.max_rounds} rounds")
+        return p_in, exit_
+
+    async def execute(
+        self, node: RefineNode, scope: dict[str, Any], ctx: Ctx, owner: StepState | None
+    ) -> Any:
+        return await run_refine(node, scope, ctx, owner)
+
+    def compile(self, compiler: Any, step: Any, loc: Any, scope: Any, common: dict) -> Any:
+        return compiler._refine(step, loc, scope, common)
+
+
+async def run_refine(
+    node: RefineNode, scope: dict[str, Any], ctx: Ctx, owner: StepState | None
+) -> Any:
+    """Loop; the output is the last draft; rounds and convergence go to the run state."""
+
+    def round_scope(round_no: int, draft: Any, feedback: Any, **extra: Any) -> dict[str, Any]:
+        loop_vars = {"round": round_no, "draft": draft, "feedback": feedback, **extra}
+        return {
+            **scope,
+            "vars": {**scope["vars"], **loop_vars},
+            "_label": f"{node.id} round {round_no}",
+        }
+
+    async def produce(round_no: int, draft: Any, feedback: Any) -> Any:
+        return await execute(node.producer, round_scope(round_no, draft, feedback), ctx, owner)
+
+    async def review(round_no: int, draft: Any) -> Any:
+        previous = reviews[-1] if reviews else None
+        return await execute(node.reviewer, round_scope(round_no, draft, previous), ctx, owner)
+
+    def accepted(round_no: int, draft: Any, review_out: Any) -> bool:
+        loop = round_scope(round_no, draft, None, review=review_out)
+        return bool(evaluate_in(node.id, "until", node.until, loop))
+
+    reviews: list[Any] = []  # this loop's own reviews (owner may be an enclosing step)
+
+    def on_round(round_no: int, draft: Any, review_out: Any, ok: bool) -> None:
+        reviews.append(review_out)
+        if owner is not None and owner.id == node.id:
+            owner.rounds.append(
+                RoundRecord(round=round_no, draft=draft, review=review_out, accepted=ok)
+            )
+
+    outcome = await refine_loop(produce, review, accepted, node.max_rounds, on_round)
+    if owner is not None and owner.id == node.id:
+        owner.converged = outcome.converged
+    if not outcome.converged:
+        ctx.state.flags.append(
+            f"refine step {node.id!r} stopped after {node.max_rounds} rounds "
+            "without the reviewer's acceptance; its output is the last draft"
+        )
+    return outcome.draft
+
+
+register(RefineKind())

@@ -1,0 +1,89 @@
+"""The ``route`` step kind: the value of ``on`` picks a case (or the default)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Literal
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.errors import StepFailed
+    from workflows.kinds.base import Node, NodeBase, StepKind, register
+    from workflows.state import StepState
+
+from workflows.patterns.route import NoRoute, choose_case
+from workflows.steps.execute import Ctx, evaluate_in, execute, failure
+
+if TYPE_CHECKING:
+    from workflows.graph import Graph
+
+
+class RouteNode(NodeBase):
+    """Pick one case by the value of an expression."""
+
+    kind: Literal["route"] = "route"
+    on: str
+    cases: dict[str, Node]
+    default: Node | None = None
+
+
+class RouteKind(StepKind):
+    """``route: {on: <expression>, cases: {value: step}, default: step}``."""
+
+    name = "route"
+    node = RouteNode
+    shape = "route"
+    summary = "the value of an expression picks one case (or the default)"
+
+    def children(self, node: RouteNode) -> list[Any]:
+        return [*node.cases.values(), *([node.default] if node.default else [])]
+
+    def label(self, node: RouteNode) -> str:
+        default = " (+ default)" if node.default else ""
+        return f"route on {node.on}: " + ", ".join(node.cases) + default
+
+    def draw(
+        self, graph: Graph, node: RouteNode, exits: dict[str, str], prefix: str
+    ) -> tuple[str, str]:
+        from workflows.graph import box_key, draw_node, tags
+
+        key = box_key(prefix + node.id)
+        entry = graph.add(key, f"{node.id}: route on {node.on}{tags(node)}", "route")
+        exit_ = graph.add(key + "_merge", f"{node.id} answered", "merge")
+        cases = [*node.cases.items(), *([("default", node.default)] if node.default else [])]
+        for value, case in cases:
+            c_in, c_out = draw_node(graph, case, exits, prefix + node.id + "_")
+            graph.link(entry, c_in, value)
+            graph.link(c_out, exit_)
+        return entry, exit_
+
+    async def execute(
+        self, node: RouteNode, scope: dict[str, Any], ctx: Ctx, owner: StepState | None
+    ) -> Any:
+        return await run_route(node, scope, ctx, owner)
+
+    def compile(self, compiler: Any, step: Any, loc: Any, scope: Any, common: dict) -> Any:
+        return compiler._route(step, loc, scope, common)
+
+
+async def run_route(
+    node: RouteNode, scope: dict[str, Any], ctx: Ctx, owner: StepState | None
+) -> Any:
+    """Run the chosen case; its output is the route's output."""
+    value = evaluate_in(node.id, "on", node.on, scope)
+    try:
+        case_name, case = choose_case(value, node.cases, node.default)
+    except NoRoute as exc:
+        raise failure(
+            f"step {node.id!r}: route on {node.on!r}: {exc}",
+            StepFailed,
+            step=node.id,
+            value=value,
+        ) from None
+    if owner is not None and owner.id == node.id:
+        owner.route_case = case_name
+        owner.agent = getattr(getattr(case, "agent", None), "name", "") or owner.agent
+    return await execute(case, {**scope, "_label": f"{node.id} → {case_name}"}, ctx, owner)
+
+
+register(RouteKind())
