@@ -10,21 +10,9 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from activities.errors import SetupError
+from workflows.kinds.base import spec_keys
 from workflows.validation_errors import translate
 from workflows.yamlfile import FileReadError, Loc, YamlDocument
-
-# A mapping with an id and one of these keys is a step (named in problems inside it).
-STEP_KEYS: tuple[str, ...] = (
-    "agent",
-    "capability",
-    "parallel",
-    "map",
-    "route",
-    "refine",
-    "workflow",
-    "approval",
-)
-STEP_KEYS += ("steps",)
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -137,7 +125,7 @@ def _innermost_step_id(doc: YamlDocument, loc: Loc) -> str | None:
         if (
             isinstance(data, dict)
             and isinstance(data.get("id"), str)
-            and any(kind in data for kind in STEP_KEYS)
+            and any(kind in data for kind in spec_keys())  # a step: named in its problems
         ):
             found = data["id"]
     return found

@@ -40,8 +40,10 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from workflows.catalog import CatalogFile, Duration, RetryEntry, Strict, _check_duration
+from workflows.kinds.base import KINDS as REGISTERED
 
 KINDS = ("agent", "parallel", "map", "route", "refine", "workflow", "approval")
 
@@ -198,14 +200,32 @@ class StepEntry(Strict):
     deadline: DeadlineEntry | None = Field(
         None, description="SLA: a duration (fails the step) or {after, on_breach, escalate_to}."
     )
+    kind_entry: SkipJsonSchema[dict[str, Any] | None] = Field(None, exclude=True)
+    """Set for a step of a kind registered besides the built-ins: ``{kind, value}``."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _registered_kind(cls, data: Any) -> Any:
+        """Move the key of a registered (non-built-in) kind into ``kind_entry``."""
+        if not isinstance(data, dict) or "kind_entry" in data:
+            return data
+        for kind in REGISTERED.values():
+            key = kind.spec_key
+            if key and key in data and key not in cls.model_fields:
+                rest = {k: v for k, v in data.items() if k != key}
+                return {**rest, "kind_entry": {"kind": kind.name, "value": data[key]}}
+        return data
+
     _durations = field_validator("timeout")(_check_duration)
     _deadlines = field_validator("deadline", mode="before")(_deadline)
 
     @model_validator(mode="after")
     def _one_kind(self) -> StepEntry:
         kinds = [k for k in KINDS if getattr(self, k) is not None]
+        if self.kind_entry is not None:
+            kinds.append(str(self.kind_entry["kind"]))
         if self.capability is not None:
             kinds.append("capability")
         if self.steps is not None:
@@ -222,6 +242,8 @@ class StepEntry(Strict):
     @property
     def kind(self) -> str:
         """Which kind of step this is."""
+        if self.kind_entry is not None:
+            return str(self.kind_entry["kind"])
         if self.capability is not None:
             return "agent"
         return next((k for k in KINDS if getattr(self, k) is not None), "steps")

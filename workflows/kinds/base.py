@@ -80,6 +80,10 @@ class StepKind:
     """The box it is drawn as (``workflows.graph`` shapes)."""
     summary: ClassVar[str] = ""
     """One line for the docs' table of kinds."""
+    spec_key: ClassVar[str | None] = None
+    """The YAML key that makes a spec step this kind (``toy: …``), for kinds registered
+    besides the built-ins, whose keys are ``StepEntry`` fields. Its value reaches
+    ``compile`` as ``step.kind_entry["value"]``."""
 
     def children(self, node: Any) -> list[Any]:
         """Direct sub-steps (not those of a sub-workflow's plan)."""
@@ -123,6 +127,27 @@ def register(kind: StepKind) -> StepKind:
 def unregister(name: str) -> None:
     """Remove a kind (tests that register a toy kind clean up with this)."""
     KINDS.pop(name, None)
+
+
+def spec_keys() -> tuple[str, ...]:
+    """YAML keys that select a step kind (the built-ins' and registered kinds')."""
+    extra = tuple(k.spec_key for k in KINDS.values() if k.spec_key)
+    return (*BUILTIN_SPEC_KEYS, *extra)
+
+
+BUILTIN_SPEC_KEYS = (
+    "agent",
+    "capability",
+    "parallel",
+    "map",
+    "route",
+    "refine",
+    "workflow",
+    "approval",
+    "steps",
+)
+"""The keys that select the built-in kinds in a spec (``capability`` is an agent step,
+``steps`` a parallel branch's sequence)."""
 
 
 def kind_of(node: Any) -> StepKind:

@@ -1,0 +1,105 @@
+"""A step kind registered from the test suite alone — no Podium file changed — compiles
+from YAML, runs on the real dev server, draws, answers the status query and appears in
+the report. An unregistered kind fails loudly."""
+
+from __future__ import annotations
+
+import io
+from typing import Any, Literal
+
+import pytest
+
+from starters.commands import report
+from starters.launch import start_run
+from workflows.compiler import compile_spec
+from workflows.graph import plan_graph, to_mermaid
+from workflows.kinds.base import NodeBase, StepKind, UnknownKind, kind_of, register, unregister
+from workflows.plan import Plan
+from workflows.problems import CompileError
+from workflows.state import RunState
+
+pytestmark = pytest.mark.usefixtures("worker")
+
+
+class ShoutNode(NodeBase):
+    """Say a word, loudly."""
+
+    kind: Literal["shout"] = "shout"
+    word: str
+
+
+class ShoutKind(StepKind):
+    name = "shout"
+    node = ShoutNode
+    shape = "agent"
+    spec_key = "shout"
+    summary = "say a word, loudly"
+
+    def label(self, node: ShoutNode) -> str:
+        return f"shout {node.word!r}"
+
+    async def execute(self, node: ShoutNode, scope: dict, ctx: Any, owner: Any) -> Any:
+        return {"said": node.word.upper() + "!"}
+
+    def compile(self, compiler: Any, step: Any, loc: Any, scope: Any, common: dict) -> Any:
+        word = step.kind_entry["value"]
+        if not isinstance(word, str) or not word:
+            compiler.report.problem(
+                compiler.doc, loc + ("shout",), "shout: needs a word", "write shout: hello"
+            )
+            return None
+        return ShoutNode(**common, word=word)
+
+
+@pytest.fixture
+def shout():
+    register(ShoutKind())
+    yield
+    unregister("shout")
+
+
+SPEC = {
+    "name": "toy_kind",
+    "agents": {"agents": {"echo": {"model": "function:tests.support.agents:echo"}}},
+    "steps": [
+        {"id": "loud", "shout": "hello"},
+        {"id": "after", "agent": "echo", "with": {"value": "steps.loud.output.said"}},
+    ],
+    "output": "steps.after.output",
+}
+
+
+@pytest.mark.usefixtures("shout")
+async def test_a_kind_registered_by_a_test_compiles_runs_draws_and_reports(client, write_spec):
+    plan = compile_spec(write_spec(SPEC))
+    assert kind_of(plan.steps[0]).name == "shout"
+    assert Plan.model_validate_json(plan.model_dump_json()) == plan  # travels as itself
+    assert "    n_loud[\"loud: shout 'hello'\"]" in to_mermaid(plan_graph(plan))
+    handle = await start_run(client, plan, {})
+    result = await handle.result()
+    assert result.output == "HELLO!"
+    state = await handle.query("status", result_type=RunState)
+    loud = state.step("loud")
+    assert (loud.kind, loud.status, loud.output) == ("shout", "completed", {"said": "HELLO!"})
+    out = io.StringIO()
+    assert await report.main(client, handle.id, "md", out=out) == 0
+    assert "| `loud` | shout | - | completed |" in out.getvalue()
+    assert '{"said": "HELLO!"}' in out.getvalue()
+
+
+@pytest.mark.usefixtures("shout")
+def test_its_compile_errors_name_file_line_and_step(write_spec):
+    bad = {**SPEC, "steps": [{"id": "loud", "shout": ""}]}
+    with pytest.raises(CompileError) as info:
+        compile_spec(write_spec(bad))
+    assert "steps[0].shout (step 'loud'): shout: needs a word" in str(info.value)
+
+
+def test_an_unregistered_kind_fails_loudly(write_spec):
+    with pytest.raises(CompileError, match="unknown key 'shout'"):
+        compile_spec(write_spec(SPEC))
+    node = ShoutNode(id="x", word="w")
+    with pytest.raises(UnknownKind, match="unknown step kind 'shout'"):
+        kind_of(node)
+    with pytest.raises(ValueError, match="unknown step kind 'shout'"):
+        Plan.model_validate({"name": "p", "steps": [{"kind": "shout", "id": "x", "word": "w"}]})
