@@ -9,66 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from workflows.compile_templates import check_template
-from workflows.durations import parse_duration
-from workflows.expressions import ROOTS
-from workflows.kinds.approval import ApprovalNode, EscalationLevel
-from workflows.kinds.base import Node
 from workflows.problems import Reporter
 from workflows.spec import SpecFile, StepEntry
-from workflows.step_graph import Scope, StepGraph
 from workflows.yamlfile import Loc, YamlDocument
 
 ANYONE = "anyone who can reach the run (podium approve, the Temporal CLI or UI) may decide"
-
-
-def approval_node(
-    report: Reporter,
-    doc: YamlDocument,
-    graph: StepGraph,
-    step: StepEntry,
-    loc: Loc,
-    scope: Scope,
-    common: dict[str, Any],
-) -> Node | None:
-    """The plan node of an approval step (None, with problems recorded, if it is wrong)."""
-    spec = step.approval
-    assert spec is not None
-    where = loc + ("approval",)
-    ok = check_template(
-        report,
-        doc,
-        where + ("title",),
-        spec.title,
-        roots=ROOTS,
-        graph=graph,
-        scope=scope,
-        current=common["id"],
-    )
-    if spec.details is not None:
-        ok &= graph.expression(where + ("details",), spec.details, scope, common["id"])
-    ok &= _names(report, doc, where + ("approvers",), spec.approvers)
-    for i, level in enumerate(spec.escalate):
-        ok &= _names(report, doc, where + ("escalate", i, "to"), level.to)
-    if "approvers" in spec.model_fields_set and not spec.approvers:
-        report.warn(
-            doc,
-            where + ("approvers",),
-            f"approvers: [] is empty, so {ANYONE}",
-            "list who may decide, e.g. approvers: [deal-desk]; leave the key out if anyone "
-            "may really decide",
-        )
-    if not ok:
-        return None
-    return ApprovalNode(
-        **common,
-        title=spec.title,
-        details=spec.details,
-        approvers=spec.approvers,
-        escalate=[EscalationLevel(to=e.to, after_s=parse_duration(e.after)) for e in spec.escalate],
-        on_timeout=spec.on_timeout,
-        timeout_s=parse_duration(spec.timeout) if spec.timeout else None,
-    )
 
 
 def check_people(report: Reporter, doc: YamlDocument, loc: Loc, step: StepEntry) -> None:
@@ -127,12 +72,13 @@ def _escalation(
     fix: str,
 ) -> None:
     """``escalate_to`` names people properly, and a warning when nothing escalates to them."""
-    _names(report, doc, loc, names)
+    check_names(report, doc, loc, names)
     if names and not escalates:
         report.warn(doc, loc, f"escalate_to: is never used: {why_unused}", fix)
 
 
-def _names(report: Reporter, doc: YamlDocument, loc: Loc, names: list[str]) -> bool:
+def check_names(report: Reporter, doc: YamlDocument, loc: Loc, names: list[str]) -> bool:
+    """Every name is a real name (not empty); problems recorded; whether all are."""
     ok = True
     for i, name in enumerate(names):
         if not name.strip():

@@ -18,6 +18,7 @@ from workflows.kinds.base import (
     Deadline,
     Node,
     NodeBase,
+    asks_people,
     children,
     kind_of,
     node_label,
@@ -56,11 +57,6 @@ class Plan(Contract):
                 if isinstance(agent, AgentConfig):
                     found.setdefault(agent.name, agent)
         return found
-
-
-def asks_people(node: Node) -> bool:
-    """Whether running ``node`` may open a human request (approval or escalation)."""
-    return any(n.kind == "approval" or n.on_error == "escalate" for n in walk([node]))
 
 
 class RunInput(Contract):

@@ -13,16 +13,24 @@ with workflow.unsafe.imports_passed_through():
 
     from activities.contracts import AgentConfig, RepairRequest, RetrySettings
     from activities.errors import SCHEMA_ERROR_TYPES, FailureDetails
-    from workflows.kinds.base import NodeBase, StepKind, register
+    from workflows.kinds.base import Node, NodeBase, StepKind, register
     from workflows.state import StepState, TryRecord
 
+from workflows.compile_agents import retry_settings
+from workflows.durations import parse_duration
+from workflows.expressions import literal
+from workflows.patterns.assign import REQUIREMENTS, meets
+from workflows.spec import StepEntry
 from workflows.steps.agent_call import call_agent
 from workflows.steps.assignment import assign
 from workflows.steps.budget import estimate, reserve, settle
 from workflows.steps.execute import Ctx, describe, evaluate_inputs
 
 if TYPE_CHECKING:
+    from workflows.compile_steps import StepCompiler
     from workflows.graph import Graph
+    from workflows.step_graph import Scope
+    from workflows.yamlfile import Loc
 
 
 class AgentNode(NodeBase):
@@ -76,9 +84,7 @@ class AgentKind(StepKind):
         return await run_agent_node(node, scope, ctx, owner)
 
     def compile(self, compiler: Any, step: Any, loc: Any, scope: Any, common: dict) -> Any:
-        if step.capability is not None:
-            return compiler._capability(step, loc, scope, common)
-        return compiler._agent(step, loc, scope, common)
+        return compile_agent(compiler, step, loc, scope, common)
 
 
 async def run_agent_node(
@@ -186,6 +192,121 @@ async def run_agent_node(
             return result.output
     assert last is not None
     raise last
+
+
+# -- compiling a spec step into this kind's node ----------------------------------------
+def compile_agent(
+    c: StepCompiler, step: StepEntry, loc: Loc, scope: Scope, common: dict
+) -> Node | None:
+    if step.capability is not None:
+        return _compile_capability(c, step, loc, scope, common)
+    if step.require:
+        c.report.problem(
+            c.doc,
+            loc + ("require",),
+            "require: goes with capability:",
+            "ask for `capability: <name>` instead of naming an agent",
+        )
+    agent = c.agents.get(step.agent or "", c.doc, loc + ("agent",))
+    inputs = c.graph.inputs(step, loc, scope, common["id"])
+    fallbacks = c.agents.fallbacks(agent.name) if agent is not None else []
+    undo = _compensation(c, step, loc, scope, common["id"], agent)
+    if agent is None or inputs is None or fallbacks is None or undo is False:
+        return None
+    return AgentNode(
+        **common,
+        agent=agent,
+        compensate=undo or None,
+        fallbacks=fallbacks,
+        inputs=inputs,
+        timeout_s=parse_duration(step.timeout) if step.timeout else agent.timeout_s,
+        retry=retry_settings(step.retry) if step.retry else agent.retry,
+    )
+
+
+def _compensation(
+    c: StepCompiler,
+    step: StepEntry,
+    loc: Loc,
+    scope: Scope,
+    step_id: str,
+    agent: AgentConfig | None,
+) -> AgentNode | None | bool:
+    """The compiled undo step; None if there is none; False if it is wrong."""
+    if step.compensate is None:
+        return None
+    if agent is not None and not agent.side_effects:
+        c.report.problem(
+            c.doc,
+            loc + ("compensate",),
+            f"compensate: on step {step_id!r}, whose agent {agent.name!r} declares no side effects",
+            f"add side_effects: true to agent {agent.name!r} in the catalog if it changes "
+            "the world",
+        )
+        return False
+    undo = c.compile_step(
+        step.compensate,
+        loc + ("compensate",),
+        scope.with_done({step_id}),
+        auto_id=f"{step_id}_undo",
+    )
+    if undo is None:
+        return False
+    if not isinstance(undo, AgentNode) or undo.capability:
+        c.report.problem(
+            c.doc,
+            loc + ("compensate",),
+            "compensate: must name an agent",
+            "write compensate: {agent: <name>, with: {…}}",
+        )
+        return False
+    return undo
+
+
+def _compile_capability(
+    c: StepCompiler, step: StepEntry, loc: Loc, scope: Scope, common: dict
+) -> Node | None:
+    capability = step.capability or ""
+    candidates = c.agents.capable(capability, c.doc, loc + ("capability",))
+    inputs = c.graph.inputs(step, loc, scope, common["id"])
+    require: dict[str, str] = {}
+    ok = bool(candidates) and inputs is not None
+    for key, value in step.require.items():
+        where = loc + ("require", key)
+        if key not in REQUIREMENTS:
+            c.report.problem(
+                c.doc,
+                where,
+                f"unknown requirement {key!r}",
+                f"use one of: {', '.join(REQUIREMENTS)}",
+            )
+            ok = False
+        elif isinstance(value, str):
+            ok &= c.graph.expression(where, value, scope, common["id"])
+            require[key] = value
+        else:
+            require[key] = literal(value)
+            if candidates and not any(meets(a, key, value) for a in candidates):
+                c.report.problem(
+                    c.doc,
+                    where,
+                    f"no agent with capability {capability!r} meets {key} = {value!r}",
+                    "candidates: " + ", ".join(a.name for a in candidates),
+                )
+                ok = False
+    if not ok or inputs is None:
+        return None
+    first = candidates[0]
+    return AgentNode(
+        **common,
+        agent=first,
+        capability=capability,
+        candidates=candidates,
+        require=require,
+        inputs=inputs,
+        timeout_s=parse_duration(step.timeout) if step.timeout else first.timeout_s,
+        retry=retry_settings(step.retry) if step.retry else first.retry,
+    )
 
 
 register(AgentKind())

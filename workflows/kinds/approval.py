@@ -13,14 +13,22 @@ with workflow.unsafe.imports_passed_through():
     from activities.contracts import Contract
     from activities.errors import ApprovalTimedOut
     from activities.templates import render
-    from workflows.kinds.base import NodeBase, StepKind, register
+    from workflows.kinds.base import Node, NodeBase, StepKind, register
     from workflows.state import StepState
 
+from workflows.compile_humans import ANYONE, check_names
+from workflows.compile_templates import check_template
+from workflows.durations import parse_duration
+from workflows.expressions import ROOTS
+from workflows.spec import StepEntry
 from workflows.steps.execute import Ctx, evaluate_in, failure
 from workflows.steps.human_desk import Level, close_by_timeout, open_request, wait_for_decision
 
 if TYPE_CHECKING:
     from workflows.graph import Graph
+    from workflows.problems import Reporter
+    from workflows.step_graph import Scope, StepGraph
+    from workflows.yamlfile import Loc, YamlDocument
 
 
 class EscalationLevel(Contract):
@@ -74,7 +82,9 @@ class ApprovalKind(StepKind):
         return await run_approval(node, scope, ctx, owner)
 
     def compile(self, compiler: Any, step: Any, loc: Any, scope: Any, common: dict) -> Any:
-        return compiler._approval(step, loc, scope, common)
+        return compile_approval(
+            compiler.report, compiler.doc, compiler.graph, step, loc, scope, common
+        )
 
 
 def levels_of(node: ApprovalNode) -> list[Level]:
@@ -116,6 +126,58 @@ async def run_approval(
         "channel": decision.channel,
         "request": request.id,
     }
+
+
+# -- compiling a spec step into this kind's node ----------------------------------------
+
+
+def compile_approval(
+    report: Reporter,
+    doc: YamlDocument,
+    graph: StepGraph,
+    step: StepEntry,
+    loc: Loc,
+    scope: Scope,
+    common: dict[str, Any],
+) -> Node | None:
+    """The plan node of an approval step (None, with problems recorded, if it is wrong)."""
+    spec = step.approval
+    assert spec is not None
+    where = loc + ("approval",)
+    ok = check_template(
+        report,
+        doc,
+        where + ("title",),
+        spec.title,
+        roots=ROOTS,
+        graph=graph,
+        scope=scope,
+        current=common["id"],
+    )
+    if spec.details is not None:
+        ok &= graph.expression(where + ("details",), spec.details, scope, common["id"])
+    ok &= check_names(report, doc, where + ("approvers",), spec.approvers)
+    for i, level in enumerate(spec.escalate):
+        ok &= check_names(report, doc, where + ("escalate", i, "to"), level.to)
+    if "approvers" in spec.model_fields_set and not spec.approvers:
+        report.warn(
+            doc,
+            where + ("approvers",),
+            f"approvers: [] is empty, so {ANYONE}",
+            "list who may decide, e.g. approvers: [deal-desk]; leave the key out if anyone "
+            "may really decide",
+        )
+    if not ok:
+        return None
+    return ApprovalNode(
+        **common,
+        title=spec.title,
+        details=spec.details,
+        approvers=spec.approvers,
+        escalate=[EscalationLevel(to=e.to, after_s=parse_duration(e.after)) for e in spec.escalate],
+        on_timeout=spec.on_timeout,
+        timeout_s=parse_duration(spec.timeout) if spec.timeout else None,
+    )
 
 
 register(ApprovalKind())

@@ -232,6 +232,11 @@ def tracked(nodes: list[Any]) -> list[Any]:
     return out
 
 
+def asks_people(node: Any) -> bool:
+    """Whether running ``node`` may open a human request (approval or escalation)."""
+    return any(n.kind == "approval" or n.on_error == "escalate" for n in walk([node]))
+
+
 def node_label(node: Any) -> str:
     """One line saying what a node does (Web UI details, graphs)."""
     return kind_of(node).label(node)

@@ -22,15 +22,23 @@ with workflow.unsafe.imports_passed_through():
     from workflows.kinds.base import Node, NodeBase, StepKind, register
     from workflows.state import AgentTotals, Progress, StepState, merge_agents
 
+from workflows.kinds.base import asks_people
 from workflows.patterns.map import map_bounded
 from workflows.patterns.parallel import FATAL
+from workflows.spec import StepEntry
+from workflows.step_graph import NAME
 from workflows.steps.budget import LEDGERS
 from workflows.steps.execute import Ctx, describe, evaluate_in, execute, failure
 
 if TYPE_CHECKING:
+    from workflows.compile_steps import StepCompiler
     from workflows.graph import Graph
+    from workflows.step_graph import Scope
+    from workflows.yamlfile import Loc
 
 BATCH_WORKFLOW = "PodiumMapBatch"
+INLINE_ALWAYS = 1_000_000
+"""``batch_size`` of a map whose items may wait for people: they always run inline."""
 
 
 class MapNode(NodeBase):
@@ -81,7 +89,7 @@ class MapKind(StepKind):
         return await run_map(node, scope, ctx, owner)
 
     def compile(self, compiler: Any, step: Any, loc: Any, scope: Any, common: dict) -> Any:
-        return compiler._map(step, loc, scope, common)
+        return compile_map(compiler, step, loc, scope, common)
 
 
 class MapBatchInput(Contract):
@@ -223,6 +231,44 @@ async def _run_batches(
 
     nested = await map_bounded(batches, one, children_at_once)
     return [out for batch in nested for out in batch]
+
+
+# -- compiling a spec step into this kind's node ----------------------------------------
+def compile_map(
+    c: StepCompiler, step: StepEntry, loc: Loc, scope: Scope, common: dict
+) -> Node | None:
+    spec = step.map
+    assert spec is not None
+    ok = c.graph.expression(loc + ("map", "over"), spec.over, scope, common["id"])
+    if not NAME.match(spec.as_):
+        c.report.problem(c.doc, loc + ("map", "as"), f"as: {spec.as_!r} is not a plain name")
+        ok = False
+    if step.step is None:
+        c.report.problem(
+            c.doc,
+            loc,
+            "map: needs step: (the step to run for each item)",
+            "add step: {agent: <name>, with: {item: vars.<as>}}",
+        )
+        return None
+    template = c.compile_step(
+        step.step,
+        loc + ("step",),
+        scope.with_vars(spec.as_, "index"),
+        auto_id=f"{common['id']}_item",
+    )
+    if template is None or not ok:
+        return None
+    return MapNode(
+        **common,
+        over=spec.over,
+        as_=spec.as_,
+        template=template,
+        max_concurrency=spec.max_concurrency,
+        # Items that may wait for people run inline: a batch child workflow has no
+        # decide Update, signal or status query, so nobody could answer them there.
+        batch_size=INLINE_ALWAYS if asks_people(template) else spec.batch_size,
+    )
 
 
 register(MapKind())

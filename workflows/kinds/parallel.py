@@ -13,10 +13,14 @@ with workflow.unsafe.imports_passed_through():
     from workflows.state import Progress, StepState
 
 from workflows.patterns.parallel import FATAL, JoinFailed, fan_out
+from workflows.spec import QuorumEntry, StepEntry
 from workflows.steps.execute import Ctx, describe, execute, failure, skip_unreached
 
 if TYPE_CHECKING:
+    from workflows.compile_steps import StepCompiler
     from workflows.graph import Graph
+    from workflows.step_graph import Scope
+    from workflows.yamlfile import Loc
 
 
 class Branch(Contract):
@@ -83,7 +87,7 @@ class ParallelKind(StepKind):
         return await run_parallel(node, scope, ctx, owner)
 
     def compile(self, compiler: Any, step: Any, loc: Any, scope: Any, common: dict) -> Any:
-        return compiler._parallel(step, loc, scope, common)
+        return compile_parallel(compiler, step, loc, scope, common)
 
 
 async def run_parallel(
@@ -145,6 +149,39 @@ async def run_parallel(
             if mine is not None and mine.progress is not None:
                 mine.progress.failed += 1
     return {name: outcome.value for name, outcome in outcomes.items()}
+
+
+# -- compiling a spec step into this kind's node ----------------------------------------
+def compile_parallel(
+    c: StepCompiler, step: StepEntry, loc: Loc, scope: Scope, common: dict
+) -> Node | None:
+    branches, ok = [], True
+    for j, item in enumerate(step.parallel or []):
+        seq = item.steps if item.steps is not None else [item]
+        nodes, inner_scope = [], scope
+        for k, inner in enumerate(seq):
+            inner_loc = loc + ("parallel", j) + (("steps", k) if item.steps is not None else ())
+            node = c.compile_step(inner, inner_loc, inner_scope, branch=item.steps is None)
+            ok &= node is not None
+            if node is not None:
+                nodes.append(node)
+                if node.id in c.graph.named:
+                    inner_scope = inner_scope.with_done(c.graph.implied(node.id))
+        if nodes:
+            branches.append(Branch(id=item.id or nodes[0].id, steps=nodes, on_error=item.on_error))
+    if not step.parallel:
+        c.report.problem(c.doc, loc + ("parallel",), "parallel: has no branches")
+        return None
+    join, quorum = (step.join, None) if isinstance(step.join, str) else ("quorum", step.join.quorum)
+    if isinstance(step.join, QuorumEntry) and step.join.quorum > len(step.parallel):
+        c.report.problem(
+            c.doc,
+            loc + ("join",),
+            f"quorum {step.join.quorum} is more than the {len(step.parallel)} branches",
+            "lower the quorum or add branches",
+        )
+        ok = False
+    return ParallelNode(**common, branches=branches, join=join, quorum=quorum) if ok else None
 
 
 register(ParallelKind())

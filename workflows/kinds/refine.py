@@ -11,10 +11,14 @@ with workflow.unsafe.imports_passed_through():
     from workflows.state import RoundRecord, StepState
 
 from workflows.patterns.refine import refine_loop
+from workflows.spec import StepEntry
 from workflows.steps.execute import Ctx, evaluate_in, execute
 
 if TYPE_CHECKING:
+    from workflows.compile_steps import StepCompiler
     from workflows.graph import Graph
+    from workflows.step_graph import Scope
+    from workflows.yamlfile import Loc
 
 
 class RefineNode(NodeBase):
@@ -66,7 +70,7 @@ class RefineKind(StepKind):
         return await run_refine(node, scope, ctx, owner)
 
     def compile(self, compiler: Any, step: Any, loc: Any, scope: Any, common: dict) -> Any:
-        return compiler._refine(step, loc, scope, common)
+        return compile_refine(compiler, step, loc, scope, common)
 
 
 async def run_refine(
@@ -111,6 +115,45 @@ async def run_refine(
             "without the reviewer's acceptance; its output is the last draft"
         )
     return outcome.draft
+
+
+# -- compiling a spec step into this kind's node ----------------------------------------
+def compile_refine(
+    c: StepCompiler, step: StepEntry, loc: Loc, scope: Scope, common: dict
+) -> Node | None:
+    spec = step.refine
+    assert spec is not None
+    ok = True
+    for key in ("until", "max_rounds"):
+        if getattr(spec, key) is None:
+            c.report.problem(
+                c.doc,
+                loc + ("refine",),
+                f"refine: needs {key}:",
+                "until: an expression over vars.review (true = accepted); "
+                "max_rounds: how many rounds at most",
+            )
+            ok = False
+    loop = scope.with_vars("round", "feedback", "draft")
+    producer = c.compile_step(
+        spec.producer, loc + ("refine", "producer"), loop, auto_id=f"{common['id']}_producer"
+    )
+    reviewer = c.compile_step(
+        spec.reviewer, loc + ("refine", "reviewer"), loop, auto_id=f"{common['id']}_reviewer"
+    )
+    if spec.until is not None:
+        ok &= c.graph.expression(
+            loc + ("refine", "until"), spec.until, loop.with_vars("review"), common["id"]
+        )
+    if not ok or producer is None or reviewer is None:
+        return None
+    return RefineNode(
+        **common,
+        producer=producer,
+        reviewer=reviewer,
+        until=spec.until or "",
+        max_rounds=spec.max_rounds or 1,
+    )
 
 
 register(RefineKind())

@@ -12,10 +12,14 @@ with workflow.unsafe.imports_passed_through():
     from workflows.state import StepState
 
 from workflows.patterns.route import NoRoute, choose_case
+from workflows.spec import StepEntry
 from workflows.steps.execute import Ctx, evaluate_in, execute, failure
 
 if TYPE_CHECKING:
+    from workflows.compile_steps import StepCompiler
     from workflows.graph import Graph
+    from workflows.step_graph import Scope
+    from workflows.yamlfile import Loc
 
 
 class RouteNode(NodeBase):
@@ -63,7 +67,7 @@ class RouteKind(StepKind):
         return await run_route(node, scope, ctx, owner)
 
     def compile(self, compiler: Any, step: Any, loc: Any, scope: Any, common: dict) -> Any:
-        return compiler._route(step, loc, scope, common)
+        return compile_route(compiler, step, loc, scope, common)
 
 
 async def run_route(
@@ -84,6 +88,38 @@ async def run_route(
         owner.route_case = case_name
         owner.agent = getattr(getattr(case, "agent", None), "name", "") or owner.agent
     return await execute(case, {**scope, "_label": f"{node.id} → {case_name}"}, ctx, owner)
+
+
+# -- compiling a spec step into this kind's node ----------------------------------------
+def compile_route(
+    c: StepCompiler, step: StepEntry, loc: Loc, scope: Scope, common: dict
+) -> Node | None:
+    spec = step.route
+    assert spec is not None
+    ok = c.graph.expression(loc + ("route", "on"), spec.on, scope, common["id"])
+    if not spec.cases:
+        c.report.problem(
+            c.doc,
+            loc + ("route",),
+            "route: has no cases",
+            "add cases: {<value>: {agent: <name>}, …} (and a default:)",
+        )
+        return None
+    cases = {}
+    for value, case in spec.cases.items():
+        node = c.compile_step(
+            case, loc + ("route", "cases", value), scope, auto_id=f"{common['id']}_{value}"
+        )
+        ok &= node is not None
+        if node is not None:
+            cases[value] = node
+    default = None
+    if spec.default is not None:
+        default = c.compile_step(
+            spec.default, loc + ("route", "default"), scope, auto_id=f"{common['id']}_default"
+        )
+        ok &= default is not None
+    return RouteNode(**common, on=spec.on, cases=cases, default=default) if ok else None
 
 
 register(RouteKind())

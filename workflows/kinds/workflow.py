@@ -17,15 +17,19 @@ with workflow.unsafe.imports_passed_through():
     from activities.queues import ORCHESTRATION_QUEUE
     from activities.validation import schema_errors
     from workflows import search_attributes as sa
-    from workflows.kinds.base import NodeBase, StepKind, register
+    from workflows.kinds.base import Node, NodeBase, StepKind, register
     from workflows.plan import Plan, RunInput
     from workflows.state import RunResult, StepState, merge_agents
 
+from workflows.spec import StepEntry
 from workflows.steps.budget import Reservation, hold, ledgers, remaining, settle, spend, tighter
 from workflows.steps.execute import Ctx, describe, evaluate_inputs, failure
 
 if TYPE_CHECKING:
+    from workflows.compile_steps import StepCompiler
     from workflows.graph import Graph
+    from workflows.step_graph import Scope
+    from workflows.yamlfile import Loc
 
 RUN_WORKFLOW = "PodiumRun"
 
@@ -65,7 +69,7 @@ class WorkflowKind(StepKind):
         return await run_child(node, scope, ctx, owner)
 
     def compile(self, compiler: Any, step: Any, loc: Any, scope: Any, common: dict) -> Any:
-        return compiler._workflow(step, loc, scope, common)
+        return compile_workflow(compiler, step, loc, scope, common)
 
 
 async def run_child(
@@ -133,6 +137,17 @@ def _spent(exc: ChildWorkflowError) -> tuple[Usage, float] | None:
             spent = detail["podium_spend"]
             return Usage.model_validate(spent["usage"]), float(spent["cost_usd"])
     return None
+
+
+# -- compiling a spec step into this kind's node ----------------------------------------
+def compile_workflow(
+    c: StepCompiler, step: StepEntry, loc: Loc, scope: Scope, common: dict
+) -> Node | None:
+    plan = c.compile_child(c.doc, loc + ("workflow",), step.workflow or "")
+    inputs = c.graph.inputs(step, loc, scope, common["id"])
+    if plan is None or inputs is None:
+        return None
+    return WorkflowNode(**common, plan=plan, inputs=inputs)
 
 
 register(WorkflowKind())
