@@ -43,9 +43,12 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from workflows.catalog import CatalogFile, Duration, RetryEntry, Strict, _check_duration
+from workflows.kinds.base import BUILTIN_SPEC_KEYS
 from workflows.kinds.base import KINDS as REGISTERED
 
-KINDS = ("agent", "parallel", "map", "route", "refine", "workflow", "approval")
+KINDS = tuple(k for k in BUILTIN_SPEC_KEYS if k not in ("capability", "steps"))
+"""``StepEntry`` fields that select a built-in kind (``capability`` is an agent step too;
+``steps`` a parallel branch's sequence)."""
 
 
 class QuorumEntry(Strict):

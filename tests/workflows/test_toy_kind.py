@@ -103,3 +103,13 @@ def test_an_unregistered_kind_fails_loudly(write_spec):
         kind_of(node)
     with pytest.raises(ValueError, match="unknown step kind 'shout'"):
         Plan.model_validate({"name": "p", "steps": [{"kind": "shout", "id": "x", "word": "w"}]})
+
+
+def test_the_docs_table_of_kinds_is_the_registry():
+    from tests.conftest import ROOT
+    from workflows.kinds.base import kinds_table
+
+    text = (ROOT / "docs" / "specs.md").read_text()
+    start = text.index("<!-- kinds table:")
+    block = text[text.index("\n", start) + 1 : text.index("<!-- end of kinds table -->")]
+    assert block == kinds_table(), "regenerate the table in docs/specs.md from kinds_table()"

@@ -232,6 +232,12 @@ def tracked(nodes: list[Any]) -> list[Any]:
     return out
 
 
+def kinds_table() -> str:
+    """The Markdown table of registered kinds (docs/specs.md carries it; a test checks)."""
+    rows = [f"| `{k.name}` | {k.summary} |" for k in KINDS.values()]
+    return "\n".join(["| kind | what it does |", "|---|---|", *rows]) + "\n"
+
+
 def asks_people(node: Any) -> bool:
     """Whether running ``node`` may open a human request (approval or escalation)."""
     return any(n.kind == "approval" or n.on_error == "escalate" for n in walk([node]))
