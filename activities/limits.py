@@ -24,9 +24,7 @@ from temporalio.service import RPCError
 
 from activities.contracts import AgentCall
 from activities.errors import LimiterUnavailable
-from activities.providers.prompt import estimate_call
-from activities.queues import ORCHESTRATION_QUEUE
-from workflows.limiter import (
+from activities.limiter_contracts import (
     LIMITER_WORKFLOW,
     Lease,
     LeaseBatch,
@@ -35,6 +33,8 @@ from workflows.limiter import (
     Settlement,
     limiter_id,
 )
+from activities.providers.prompt import estimate_call
+from activities.queues import ORCHESTRATION_QUEUE
 
 logger = logging.getLogger("podium.limits")
 BOOKING_S = 30.0

@@ -22,16 +22,34 @@ server's workflow clock; worker hosts are assumed NTP-synchronised.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from pydantic import Field
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.contracts import Contract
+    from activities.limiter_contracts import (
+        LIMITER_WORKFLOW,
+        Grant,
+        Lease,
+        LeaseBatch,
+        LeaseRequest,
+        LimiterState,
+        Settlement,
+        limiter_id,
+    )
 
-LIMITER_WORKFLOW = "PodiumTokenLimiter"
+__all__ = [
+    "LIMITER_WORKFLOW",
+    "Grant",
+    "Lease",
+    "LeaseBatch",
+    "LeaseRequest",
+    "LimiterState",
+    "PodiumTokenLimiter",
+    "Settlement",
+    "limiter_id",
+]
 GRANTS_PER_RUN = 5000
 """Grants before the limiter continues as new (keeps the history short)."""
 UPDATES_PER_RUN = 1000
@@ -46,67 +64,6 @@ LEAD_S = 0.25
 
 def _seconds(value: float) -> timedelta:
     return timedelta(seconds=value)
-
-
-def limiter_id(provider: str) -> str:
-    """Workflow id of ``provider``'s limiter."""
-    return f"podium-limits-{provider}"
-
-
-class LimiterState(Contract):
-    """The limits and the schedules, carried across continue-as-new."""
-
-    provider: str
-    tokens_per_minute: int | None = None
-    burst: int = 0
-    requests_per_second: float | None = None
-    token_tat: datetime | None = None
-    """Theoretical arrival time of the token schedule (the bucket is full when it is past)."""
-    request_tat: datetime | None = None
-    """Earliest time the next request may be sent."""
-    granted_total: int = 0
-    """Tokens granted over the limiter's life (plus usage beyond the leases)."""
-
-
-class LeaseRequest(Contract):
-    """What one request asks for, and the provider's limits as the caller knows them."""
-
-    tokens: int = Field(ge=0)
-    tokens_per_minute: int | None = Field(None, gt=0)
-    burst: int | None = None
-    requests_per_second: float | None = Field(None, gt=0)
-    who: str = ""
-
-
-class LeaseBatch(Contract):
-    """Requests of one worker process gathered into one Update (booked in order)."""
-
-    requests: list[LeaseRequest]
-
-
-class Lease(Contract):
-    """A booked slot: send the request at ``granted_at`` (not before)."""
-
-    tokens: int
-    granted_at: datetime
-    waited_s: float
-    """How long after asking the slot is."""
-
-
-class Settlement(Contract):
-    """What a leased call really used."""
-
-    leased: int
-    used: int
-
-
-class Grant(Contract):
-    """One grant, as shown by the ``recent`` query."""
-
-    at: datetime
-    tokens: int
-    waited_s: float
-    who: str = ""
 
 
 @workflow.defn(name=LIMITER_WORKFLOW)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 from pydantic import Field
 from pydantic_core import core_schema
 
-from activities.contracts import Contract
+from activities.contracts import AgentConfig, Contract
 
 if TYPE_CHECKING:
     from workflows.graph import Graph
@@ -165,6 +165,8 @@ def _validate_node(value: Any) -> NodeBase:
         return value
     if not isinstance(value, dict):
         raise ValueError(f"a step must be a mapping, not {type(value).__name__}")
+    if not KINDS:  # validated before anything imported the plan: register the built-ins
+        import workflows.kinds.all  # noqa: F401
     name = value.get("kind", "agent")
     kind = KINDS.get(name)
     if kind is None:
@@ -246,3 +248,42 @@ def asks_people(node: Any) -> bool:
 def node_label(node: Any) -> str:
     """One line saying what a node does (Web UI details, graphs)."""
     return kind_of(node).label(node)
+
+
+class Plan(Contract):
+    """A compiled spec."""
+
+    name: str
+    source: str = ""
+    """Where the spec came from (file path), for people reading the history."""
+    summary: str | None = None
+    description: str = ""
+    input_schema: dict[str, Any] = Field(default_factory=dict)
+    steps: list[Node]
+    output: str | dict[str, str] | None = None
+    """Expression (or mapping of expressions) for the run's final output."""
+    warnings: list[str] = Field(default_factory=list)
+    notify: list[str] = Field(default_factory=list)
+    """Webhook URLs told about human requests (workers may add more)."""
+    budget: Budget | None = None
+    deadline: Deadline | None = None
+
+    def agents_used(self) -> dict[str, AgentConfig]:
+        """Agents by name, in step order (nested steps included)."""
+        found: dict[str, AgentConfig] = {}
+        for node in walk(self.steps):
+            for agent in (
+                getattr(node, "agent", None),
+                *getattr(node, "candidates", []),
+                *getattr(node, "fallbacks", []),
+            ):
+                if isinstance(agent, AgentConfig):
+                    found.setdefault(agent.name, agent)
+        return found
+
+
+class RunInput(Contract):
+    """Input of the interpreter workflow."""
+
+    plan: Plan
+    input: dict[str, Any] = Field(default_factory=dict)

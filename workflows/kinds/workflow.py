@@ -17,8 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.queues import ORCHESTRATION_QUEUE
     from activities.validation import schema_errors
     from workflows import search_attributes as sa
-    from workflows.kinds.base import Node, NodeBase, StepKind, register
-    from workflows.plan import Plan, RunInput
+    from workflows.kinds.base import Node, NodeBase, Plan, RunInput, StepKind, register
     from workflows.state import RunResult, StepState, merge_agents
 
 from workflows.spec import StepEntry
