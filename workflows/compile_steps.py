@@ -37,13 +37,49 @@ class StepCompiler:
         registered = self.graph.build(steps)
         if registered is None:
             return []
+        loops = self._loops(steps)
         nodes = []
         for i, step in enumerate(steps):
-            scope = Scope(frozenset(self.graph.done_before.get(step.id or "", set())))
-            node = self.compile_step(step, ("steps", i), scope, top_level=i in registered)
+            done = set(self.graph.done_before.get(step.id or "", set())) | loops.get(i, set())
+            node = self.compile_step(
+                step, ("steps", i), Scope(frozenset(done)), top_level=i in registered
+            )
             if node is not None:
                 nodes.append(node)
         return nodes
+
+    def _loops(self, steps: list[StepEntry]) -> dict[int, set[str]]:
+        """Check every ``goto:`` (top-level targets or ``end``; steps in order) and return,
+        per step index, the later steps it may read because a jump back may have run them
+        (their outputs are null on the first pass)."""
+        ids = [s.id or "" for s in steps]
+        readable: dict[int, set[str]] = {}
+        gotos = [(i, s) for i, s in enumerate(steps) if s.goto is not None]
+        if gotos and any(s.needs is not None for s in steps):
+            i, _ = gotos[0]
+            self.report.problem(
+                self.doc,
+                ("steps", i, "goto"),
+                "goto: needs top-level steps that run in order (this spec uses needs:)",
+                "remove the needs: of the top-level steps, or the goto:",
+            )
+            return readable
+        for i, step in gotos:
+            assert step.goto is not None
+            for j, target in enumerate(step.goto.to):
+                if target == "end":
+                    continue
+                if target not in ids:
+                    self.report.problem(
+                        self.doc,
+                        ("steps", i, "goto", "to", j),
+                        f"goto: {target!r} is not a top-level step",
+                        "name a top-level step id, or end",
+                    )
+                    continue
+                for k in range(ids.index(target), i):  # inside the loop: may read what follows
+                    readable.setdefault(k, set()).update(ids[k + 1 : i + 1])
+        return readable
 
     # -- nodes ---------------------------------------------------------------------
     def compile_step(
@@ -85,6 +121,13 @@ class StepCompiler:
                 loc + ("on_error",),
                 "on_error: escalate is for agent steps",
                 "put it on the agent steps inside",
+            )
+        if step.goto is not None and (step.kind != "agent" or not top_level):
+            self.report.problem(
+                self.doc,
+                loc + ("goto",),
+                "goto: is for top-level agent steps",
+                "move it to a top-level agent step: its answer picks the next step",
             )
         if step.needs is not None and not top_level:
             self.report.problem(

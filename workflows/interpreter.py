@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
 
 from workflows.steps.deadline import within_deadline
 from workflows.steps.execute import Ctx, execute
+from workflows.steps.goto import goto_target, jump
 from workflows.steps.saga import compensate
 
 WORKFLOW_NAME = "PodiumRun"
@@ -154,14 +155,18 @@ class PodiumRun:
         return self.state
 
     async def _run_dag(self, nodes: list[Node], scope: dict[str, Any], ctx: Ctx) -> None:
-        """Start each node once its needs are satisfied; fail fast on the first failure."""
+        """Start each node once its needs are satisfied; fail fast on the first failure;
+        follow an answer's ``goto`` (dynamic control) within the step's bounds."""
         waiting = list(nodes)
         running: list[asyncio.Task[Any]] = []  # a list: cancel in creation order on replay too
+        started: dict[asyncio.Task[Any], Node] = {}
         try:
             while waiting or running:
                 for node in [n for n in waiting if self._ready(n, ctx)]:
                     waiting.remove(node)
-                    running.append(asyncio.create_task(execute(node, scope, ctx)))
+                    task = asyncio.create_task(execute(node, scope, ctx))
+                    running.append(task)
+                    started[task] = node
                 if waiting and not running:
                     blocked = ", ".join(f"{n.id} (needs {', '.join(n.needs)})" for n in waiting)
                     raise ApplicationError(
@@ -180,6 +185,10 @@ class PodiumRun:
                     running.remove(task)
                     if task.exception() is not None:
                         raise task.exception()  # type: ignore[misc]
+                    node = started.pop(task)
+                    target = goto_target(node, scope)
+                    if target is not None:
+                        waiting = jump(node, target, nodes, waiting, scope, ctx)
         finally:
             for task in running:
                 task.cancel()

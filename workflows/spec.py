@@ -113,6 +113,18 @@ class ApprovalEntry(Strict):
     _durations = field_validator("timeout")(_check_duration)
 
 
+class GotoEntry(Strict):
+    """``goto:`` on an agent step: the agent's answer may say which step runs next."""
+
+    to: list[str] = Field(
+        min_length=1,
+        description="Top-level step ids the answer may name in its `goto` field, or end.",
+    )
+    max: int = Field(
+        3, ge=1, le=100, description="Most jumps this step may make in one run (a loop's bound)."
+    )
+
+
 class StepBudgetEntry(Strict):
     """``budget:`` on a step: a cap on what it (and everything inside it) may spend."""
 
@@ -202,6 +214,11 @@ class StepEntry(Strict):
     budget: StepBudgetEntry | None = None
     deadline: DeadlineEntry | None = Field(
         None, description="SLA: a duration (fails the step) or {after, on_breach, escalate_to}."
+    )
+    goto: GotoEntry | None = Field(
+        None,
+        description="Agent steps: the answer's `goto` field picks the next step (to: [ids], "
+        "max: N).",
     )
     kind_entry: SkipJsonSchema[dict[str, Any] | None] = Field(None, exclude=True)
     """Set for a step of a kind registered besides the built-ins: ``{kind, value}``."""

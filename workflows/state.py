@@ -201,6 +201,16 @@ class CompensationRecord(Contract):
     error: str | None = None
 
 
+class JumpRecord(Contract):
+    """A step whose answer sent the run elsewhere (``goto``): from, to, when, which time."""
+
+    step: str
+    to: str
+    at: datetime
+    count: int
+    """The how-many-th jump of this step."""
+
+
 class RunState(Contract):
     """Everything a person needs to know about a run while and after it runs."""
 
@@ -229,6 +239,8 @@ class RunState(Contract):
     """The run's budget and ledger (when the spec declares ``budget:``)."""
     deadline_at: datetime | None = None
     breached: bool = False
+    jumps: list[JumpRecord] = Field(default_factory=list)
+    """Where answers sent the run (``goto``), in order."""
 
     def open_requests(self) -> list[HumanRequest]:
         """Requests waiting for a person."""

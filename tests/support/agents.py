@@ -36,3 +36,14 @@ def picky(inputs: dict[str, Any]) -> dict[str, Any]:
     if inputs.get("x") != "good":
         raise ValueError(f"x must be 'good', got {inputs.get('x')!r}")
     return {"ok": True, "x": inputs["x"]}
+
+
+def counting_reviewer(inputs: dict[str, Any]) -> dict[str, Any]:
+    """Sends the run back to ``back`` until it has reviewed ``rounds`` times (counted in the
+    file ``log``), then says where to go next (``then``: null = on in order)."""
+    log = Path(inputs["log"])
+    with log.open("a") as f:
+        f.write("review\n")
+    count = log.read_text().count("review")
+    target = inputs.get("back") if count < int(inputs["rounds"]) else inputs.get("then")
+    return {"goto": target, "round": count}

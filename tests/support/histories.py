@@ -392,6 +392,35 @@ async def rate_limited(client: Client, folder: Path, url: str) -> list[str]:
     return [handle.id, limiter_id(HTTP_PROVIDER)]
 
 
+@scenario
+async def goto_loop(client: Client, folder: Path, url: str) -> list[str]:
+    """An answer sends the run back twice (``goto``), then on."""
+    catalog = {
+        "agents": {
+            "writer": {"model": "function:tests.support.agents:echo"},
+            "reviewer": {"model": "function:tests.support.agents:counting_reviewer"},
+        }
+    }
+    spec = {
+        "name": "looping",
+        "agents": catalog,
+        "steps": [
+            {"id": "write", "agent": "writer", "with": {"value": "steps.review.output.round"}},
+            {
+                "id": "review",
+                "agent": "reviewer",
+                "with": {"log": "input.log", "rounds": 3, "back": "'write'"},
+                "goto": {"to": ["write", "end"], "max": 3},
+            },
+            {"id": "publish", "agent": "writer", "with": {"value": "steps.write.output"}},
+        ],
+    }
+    log = folder / "reviews.log"
+    handle = await start_run(client, compile_spec(write(folder, spec)), {"log": str(log)})
+    await finish(handle)
+    return [handle.id]
+
+
 async def children(client: Client, workflow_id: str) -> list[str]:
     """Ids of the child workflows ``workflow_id`` started, recursively."""
     found: list[str] = []

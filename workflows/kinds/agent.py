@@ -11,7 +11,7 @@ from temporalio.exceptions import ActivityError, CancelledError
 with workflow.unsafe.imports_passed_through():
     from pydantic import Field
 
-    from activities.contracts import AgentConfig, RepairRequest, RetrySettings
+    from activities.contracts import AgentConfig, Contract, RepairRequest, RetrySettings
     from activities.errors import SCHEMA_ERROR_TYPES, FailureDetails
     from workflows.kinds.base import Node, NodeBase, StepKind, register
     from workflows.state import StepState, TryRecord
@@ -33,6 +33,15 @@ if TYPE_CHECKING:
     from workflows.yamlfile import Loc
 
 
+class Goto(Contract):
+    """Where the agent's answer may send the run next (its ``goto`` field), and how often."""
+
+    to: list[str]
+    """Top-level step ids, or ``end`` (skip the rest)."""
+    max: int = 3
+    """Most jumps this step may make in one run; one more fails the step."""
+
+
 class AgentNode(NodeBase):
     """Call one agent."""
 
@@ -51,6 +60,8 @@ class AgentNode(NodeBase):
     candidates: list[AgentConfig] = Field(default_factory=list)
     require: dict[str, str] = Field(default_factory=dict)
     """Requirement name (market, language, max_price) → expression."""
+    goto: Goto | None = None
+    """Dynamic control: the answer's ``goto`` field names the next step (see ``Goto``)."""
 
 
 class AgentKind(StepKind):
@@ -213,7 +224,7 @@ def compile_agent(
     undo = _compensation(c, step, loc, scope, common["id"], agent)
     if agent is None or inputs is None or fallbacks is None or undo is False:
         return None
-    return AgentNode(
+    node = AgentNode(
         **common,
         agent=agent,
         compensate=undo or None,
@@ -221,6 +232,47 @@ def compile_agent(
         inputs=inputs,
         timeout_s=parse_duration(step.timeout) if step.timeout else agent.timeout_s,
         retry=retry_settings(step.retry) if step.retry else agent.retry,
+    )
+    return _with_goto(c, step, loc, node)
+
+
+def _with_goto(c: StepCompiler, step: StepEntry, loc: Loc, node: AgentNode) -> AgentNode | None:
+    """``node`` with its ``goto`` and every agent's output schema asking for the ``goto``
+    field (one of the choices, or null), so a bad choice is repaired like any invalid
+    answer; None (with a problem recorded) if the agents cannot answer an object."""
+    if step.goto is None:
+        return node
+    choices: list[str | None] = [*step.goto.to, None]
+    field = {"enum": choices, "description": "the step to run next (null: the next in order)"}
+
+    def constrained(agent: AgentConfig) -> AgentConfig | None:
+        schema = dict(agent.output_schema or {"type": "object"})
+        if schema.get("type", "object") != "object":
+            c.report.problem(
+                c.doc,
+                loc + ("goto",),
+                f"goto: needs an answer that is a JSON object, but agent {agent.name!r} "
+                f"answers {schema.get('type')!r}",
+                "give the agent an output schema of type object (its goto field is added)",
+            )
+            return None
+        properties = {**schema.get("properties", {}), "goto": field}
+        return agent.model_copy(
+            update={"output_schema": {**schema, "type": "object", "properties": properties}}
+        )
+
+    agents = [constrained(a) for a in (node.agent, *node.fallbacks, *node.candidates)]
+    if any(a is None for a in agents):
+        return None
+    ok = [a for a in agents if a is not None]
+    count = 1 + len(node.fallbacks)
+    return node.model_copy(
+        update={
+            "agent": ok[0],
+            "fallbacks": ok[1:count],
+            "candidates": ok[count:],
+            "goto": Goto(to=list(step.goto.to), max=step.goto.max),
+        }
     )
 
 
@@ -297,7 +349,7 @@ def _compile_capability(
     if not ok or inputs is None:
         return None
     first = candidates[0]
-    return AgentNode(
+    node = AgentNode(
         **common,
         agent=first,
         capability=capability,
@@ -307,6 +359,7 @@ def _compile_capability(
         timeout_s=parse_duration(step.timeout) if step.timeout else first.timeout_s,
         retry=retry_settings(step.retry) if step.retry else first.retry,
     )
+    return _with_goto(c, step, loc, node)
 
 
 register(AgentKind())
