@@ -46,7 +46,7 @@ PASSTHROUGH = (
     "httpx",  # activity module import chain only; never called from workflows
     "activities",  # contracts and activity stubs; I/O happens only in activities
     # Podium's own deterministic layer (interpreter, executors, patterns, models): no
-    # module-level mutable state but the executor registry (functions only), and it
+    # module-level mutable state but the step-kind registry (kinds are stateless), and it
     # reads time/randomness only through `temporalio.workflow`. Sharing it instead of
     # re-importing it for every cached run cut the worker's memory per waiting run
     # (bench/waiting.py).
