@@ -2,6 +2,7 @@
 FROM python:3.11-slim
 WORKDIR /app
 COPY pyproject.toml README.md ./
+COPY podium podium
 COPY activities activities
 COPY workflows workflows
 COPY workers workers

@@ -18,8 +18,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from activities.contracts import CircuitSettings
-from activities.telemetry import set_circuit_gauge
+from podium.activities.contracts import CircuitSettings
+from podium.activities.telemetry import set_circuit_gauge
 
 logger = logging.getLogger("podium.circuit")
 

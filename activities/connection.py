@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from podium.activities.telemetry import client_interceptors
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.envconfig import ClientConfig
 from temporalio.runtime import Runtime
-
-from activities.telemetry import client_interceptors
 
 DEFAULT_ADDRESS = "127.0.0.1:7233"
 

@@ -23,11 +23,10 @@ import os
 from collections.abc import Iterable, Mapping
 
 import httpx
-
-from activities import env_template
-from activities.contracts import AgentCall, ProviderConfig
-from activities.errors import ProviderNotConfigured
-from activities.providers.reply import host_of
+from podium.activities import env_template
+from podium.activities.contracts import AgentCall, ProviderConfig
+from podium.activities.errors import ProviderNotConfigured
+from podium.activities.providers.reply import host_of
 
 logger = logging.getLogger("podium.worker")
 

@@ -77,10 +77,9 @@ from datetime import timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 
+from podium.activities.contracts import Usage
 from pydantic import BaseModel, ConfigDict
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
-
-from activities.contracts import Usage
 
 
 class PodiumError(Exception):

@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from podium.activities.contracts import Contract
 from pydantic import Field
-
-from activities.contracts import Contract
 
 LIMITER_WORKFLOW = "PodiumTokenLimiter"
 

@@ -17,14 +17,9 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from temporalio import activity
-from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
-from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.service import RPCError
-
-from activities.contracts import AgentCall
-from activities.errors import LimiterUnavailable
-from activities.limiter_contracts import (
+from podium.activities.contracts import AgentCall
+from podium.activities.errors import LimiterUnavailable
+from podium.activities.limiter_contracts import (
     LIMITER_WORKFLOW,
     Lease,
     LeaseBatch,
@@ -33,8 +28,12 @@ from activities.limiter_contracts import (
     Settlement,
     limiter_id,
 )
-from activities.providers.prompt import estimate_call
-from activities.queues import ORCHESTRATION_QUEUE
+from podium.activities.providers.prompt import estimate_call
+from podium.activities.queues import ORCHESTRATION_QUEUE
+from temporalio import activity
+from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.service import RPCError
 
 logger = logging.getLogger("podium.limits")
 BOOKING_S = 30.0

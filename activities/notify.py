@@ -6,10 +6,9 @@ import os
 from typing import Any
 
 import httpx
+from podium.activities.contracts import Contract
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
-
-from activities.contracts import Contract
 
 WEBHOOKS_ENV = "PODIUM_WEBHOOK_URLS"
 """Comma-separated webhook URLs configured on the worker (in addition to the spec's)."""

@@ -7,13 +7,10 @@ import logging
 import time
 from collections.abc import Awaitable
 
-from temporalio import activity
-from temporalio.exceptions import ApplicationError
-
-from activities import endpoints, limits
-from activities.circuit import breaker_for
-from activities.contracts import AgentCall, AgentResult
-from activities.errors import (
+from podium.activities import endpoints, limits
+from podium.activities.circuit import breaker_for
+from podium.activities.contracts import AgentCall, AgentResult
+from podium.activities.errors import (
     AgentCallError,
     FailureDetails,
     InternalError,
@@ -23,11 +20,13 @@ from activities.errors import (
     ProviderUnavailable,
     RetryableError,
 )
-from activities.heartbeat import heartbeating
-from activities.providers import PROVIDER_KINDS
-from activities.providers.reply import ProviderReply, host_of
-from activities.secrets import scrub, scrub_value
-from activities.telemetry import observe_agent_call
+from podium.activities.heartbeat import heartbeating
+from podium.activities.providers import PROVIDER_KINDS
+from podium.activities.providers.reply import ProviderReply, host_of
+from podium.activities.secrets import scrub, scrub_value
+from podium.activities.telemetry import observe_agent_call
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
 logger = logging.getLogger("podium.agent")
 

@@ -34,15 +34,20 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 from opentelemetry import trace
+from podium.activities import endpoints
+from podium.activities.contracts import AgentCall, AgentResult, Usage
+from podium.activities.errors import AgentCallError, FailureDetails
+from podium.activities.metric_names import (
+    AGENT_ERRORS,
+    AGENT_LATENCY,
+    CIRCUIT_OPEN,
+    COST_USD,
+    TOKENS,
+)
+from podium.activities.providers.prompt import build_messages
 from temporalio import activity
 from temporalio.common import MetricMeter
 from temporalio.exceptions import ApplicationError
-
-from activities import endpoints
-from activities.contracts import AgentCall, AgentResult, Usage
-from activities.errors import AgentCallError, FailureDetails
-from activities.metric_names import AGENT_ERRORS, AGENT_LATENCY, CIRCUIT_OPEN, COST_USD, TOKENS
-from activities.providers.prompt import build_messages
 
 if TYPE_CHECKING:
     from opentelemetry.sdk.trace import TracerProvider

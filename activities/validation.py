@@ -6,8 +6,7 @@ import json
 from typing import Any
 
 from jsonschema import Draft202012Validator
-
-from activities.errors import OutputSchemaError
+from podium.activities.errors import OutputSchemaError
 
 MAX_REPORTED_ERRORS = 5
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+from podium.activities.contracts import Contract
 from temporalio import activity
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
-
-from activities.contracts import Contract
 
 
 class QueueLoadInput(Contract):

@@ -17,14 +17,13 @@ import uuid
 
 from baseline import BASELINE_QUEUE, BASELINE_WORKFLOW_QUEUE, BenchFanOut, sleep_call
 from harness import finish, run_workers, spread, start_server
+from podium.activities.contracts import AgentConfig, ProviderConfig
+from podium.starters.launch import start_run
+from podium.workers.worker import DEFAULT_ACTIVITY_SLOTS
+from podium.workflows.kinds.agent import AgentNode  # noqa: E402
+from podium.workflows.kinds.map import MapNode  # noqa: E402
+from podium.workflows.plan import Plan
 from temporalio.worker import Worker
-
-from activities.contracts import AgentConfig, ProviderConfig
-from starters.launch import start_run
-from workers.worker import DEFAULT_ACTIVITY_SLOTS
-from workflows.kinds.agent import AgentNode  # noqa: E402
-from workflows.kinds.map import MapNode  # noqa: E402
-from workflows.plan import Plan
 
 LATENCY_S = 1.0
 

@@ -11,13 +11,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from podium.starters.devserver import DYNAMIC_CONFIG, temporal_binary  # noqa: E402
+from podium.workers.worker import WorkerOptions, build_workers  # noqa: E402
+from podium.workflows import search_attributes as sa  # noqa: E402
 from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
-
-from starters.devserver import DYNAMIC_CONFIG, temporal_binary  # noqa: E402
-from workers.worker import WorkerOptions, build_workers  # noqa: E402
-from workflows import search_attributes as sa  # noqa: E402
 
 
 def spread(values: Sequence[float], digits: int = 2) -> str:

@@ -20,12 +20,11 @@ from datetime import timedelta
 
 from baseline import BASELINE_QUEUE, BASELINE_WORKFLOW_QUEUE, BenchChain, echo
 from harness import finish, run_workers, spread, start_server
+from podium.activities.contracts import AgentConfig, ProviderConfig
+from podium.starters.launch import start_run
+from podium.workflows.kinds.agent import AgentNode  # noqa: E402
+from podium.workflows.plan import Plan
 from temporalio.worker import Worker
-
-from activities.contracts import AgentConfig, ProviderConfig
-from starters.launch import start_run
-from workflows.kinds.agent import AgentNode  # noqa: E402
-from workflows.plan import Plan
 
 
 def podium_plan(steps: int) -> Plan:

@@ -33,9 +33,10 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from podium.starters.launch import start_run  # noqa: E402
+from podium.workflows.compiler import compile_spec  # noqa: E402
+
 from bench.harness import finish, start_server  # noqa: E402
-from starters.launch import start_run  # noqa: E402
-from workflows.compiler import compile_spec  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY_VAR = "PODIUM_BENCH_KEY"

@@ -21,13 +21,12 @@ from pathlib import Path
 
 import yaml
 from harness import finish_process
-
-from activities.connection import connect
-from starters.devserver import DevServer, free_port, stop_process
-from starters.humans import send_decision
-from starters.launch import start_run
-from workflows.compiler import compile_spec
-from workflows.humans import DecisionInput
+from podium.activities.connection import connect
+from podium.starters.devserver import DevServer, free_port, stop_process
+from podium.starters.humans import send_decision
+from podium.starters.launch import start_run
+from podium.workflows.compiler import compile_spec
+from podium.workflows.humans import DecisionInput
 
 SPEC = {
     "name": "bench_waiting",
@@ -66,7 +65,7 @@ async def main() -> None:
     log = Path(tempfile.mkdtemp()) / "worker.log"
     with log.open("ab") as sink:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "workers", "--address", server.address],
+            [sys.executable, "-m", "podium.workers", "--address", server.address],
             stdout=sink,
             stderr=sink,
             start_new_session=True,

@@ -18,11 +18,10 @@ import asyncio
 import os
 import sys
 
+from podium.starters import exit_codes
+from podium.starters.connect import TemporalUnreachable
 from temporalio.exceptions import TemporalError
 from temporalio.service import RPCError
-
-from starters import exit_codes
-from starters.connect import TemporalUnreachable
 
 ADDRESS_HELP = (
     "Temporal frontend (default: TEMPORAL_ADDRESS, else the `podium dev` of this folder, "
@@ -148,29 +147,29 @@ def _parser() -> argparse.ArgumentParser:
 def dispatch(argv: list[str]) -> int:
     """Run one command; return its exit code."""
     if argv[:1] == ["worker"]:
-        from starters.commands import worker
+        from podium.starters.commands import worker
 
         worker.main(argv[1:])
     args = _parser().parse_args(argv)
     command = args.command
     if command == "dev":
-        from starters.commands import dev
+        from podium.starters.commands import dev
 
         return dev.main(args.port, args.ui_port, args.metrics_port, args.catalog)
     if command == "validate":
-        from starters.commands import validate
+        from podium.starters.commands import validate
 
         return validate.main(args.spec, args.offline)
     if command == "graph":
-        from starters.commands import graph
+        from podium.starters.commands import graph
 
         return graph.main(args.spec, args.png)
     if command == "schema":
-        from starters.commands import schema
+        from podium.starters.commands import schema
 
         return schema.main(args.out)
     if command == "demo":
-        from starters.commands import demo
+        from podium.starters.commands import demo
 
         return demo.main()
     return asyncio.run(_dispatch_async(args))
@@ -180,7 +179,7 @@ async def _dispatch_async(args: argparse.Namespace) -> int:
     """The commands that talk to Temporal (each connects with ``--address``)."""
     command = args.command
     if command == "run":
-        from starters.commands import run
+        from podium.starters.commands import run
 
         return await run.main(
             spec=args.spec,
@@ -192,27 +191,27 @@ async def _dispatch_async(args: argparse.Namespace) -> int:
             address=args.address,
         )
     if command == "status":
-        from starters.commands import status
+        from podium.starters.commands import status
 
         return await status.main(None, args.run, args.address, watch=args.watch)
     if command == "report":
-        from starters.commands import report
+        from podium.starters.commands import report
 
         return await report.main(None, args.run, args.fmt, args.address)
     if command == "stats":
-        from starters.commands import stats
+        from podium.starters.commands import stats
 
         return await stats.main(None, args.spec, args.since, args.fmt, args.address)
     if command == "cancel":
-        from starters.commands import cancel
+        from podium.starters.commands import cancel
 
         return await cancel.main(None, args.run, args.address, args.reason)
     if command == "inbox":
-        from starters.commands import inbox
+        from podium.starters.commands import inbox
 
         return await inbox.main(None, args.user, args.address)
     if command == "approve":
-        from starters.commands import approve
+        from podium.starters.commands import approve
 
         return await approve.main(
             None,
@@ -224,7 +223,7 @@ async def _dispatch_async(args: argparse.Namespace) -> int:
             address=args.address,
         )
     if command == "resolve":
-        from starters.commands import resolve
+        from podium.starters.commands import resolve
 
         return await resolve.main(
             None,
@@ -259,7 +258,7 @@ def main() -> None:
     except (RuntimeError, TemporalError, RPCError) as exc:  # connection refused, unknown run…
         print(f"podium: {getattr(exc, 'message', None) or exc}", file=sys.stderr)
         code = 1
-    telemetry = sys.modules.get("activities.telemetry")
+    telemetry = sys.modules.get("podium.activities.telemetry")
     if telemetry is not None:  # spans of this command, when tracing is on
         telemetry.flush_traces()
     for stream in (sys.stdout, sys.stderr):

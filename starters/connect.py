@@ -10,13 +10,12 @@ from __future__ import annotations
 import os
 import re
 
+from podium.activities.connection import DEFAULT_ADDRESS
+from podium.activities.connection import connect as connect_with_settings
+from podium.activities.errors import SetupError
+from podium.starters import devstate
 from temporalio.client import Client
 from temporalio.envconfig import ClientConfig
-
-from activities.connection import DEFAULT_ADDRESS
-from activities.connection import connect as connect_with_settings
-from activities.errors import SetupError
-from starters import devstate
 
 
 class TemporalUnreachable(SetupError, RuntimeError):

@@ -11,7 +11,7 @@ import sys
 import time
 from pathlib import Path
 
-from workflows.search_attributes import dev_server_flags
+from podium.workflows.search_attributes import dev_server_flags
 
 DYNAMIC_CONFIG = {
     # A sequential activity costs ≈8 ms instead of ≈45 ms on a 2-core machine.

@@ -14,9 +14,9 @@ import sys
 import time
 from pathlib import Path
 
-from starters import devstate
-from starters.devserver import DevServer, port_open, stop_process
-from starters.devstate import STATE_DIR, DevRecord
+from podium.starters import devstate
+from podium.starters.devserver import DevServer, port_open, stop_process
+from podium.starters.devstate import STATE_DIR, DevRecord
 
 UI_FILE = "ui_url"
 """Written by ``podium dev`` in STATE_DIR: the base URL of the Web UI it started."""
@@ -134,7 +134,7 @@ def spawn_worker(address: str, log: Path, extra: list[str]) -> subprocess.Popen[
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as sink:
         return subprocess.Popen(
-            [sys.executable, "-m", "workers", "--address", address, *extra],
+            [sys.executable, "-m", "podium.workers", "--address", address, *extra],
             stdout=sink,
             stderr=sink,
             start_new_session=True,

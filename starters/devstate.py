@@ -92,7 +92,7 @@ def alive(pid: int | None, *words: str, started: str | None = None) -> bool:
 
 
 SERVER_WORDS = ("temporal", "start-dev")
-WORKER_WORDS = ("-m", "workers")
+WORKER_WORDS = ("-m", "podium.workers")
 DEV_WORDS = ("podium", "dev")
 
 

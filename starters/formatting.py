@@ -22,13 +22,12 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from podium.workflows.state import BudgetState, Progress, RunState, StepState
 from rich import box
 from rich.console import RenderableType
 from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
-
-from workflows.state import BudgetState, Progress, RunState, StepState
 
 COLUMNS = ("STEP", "STATE", "AGENT", "ATTEMPT", "ELAPSED", "TOKENS", "COST", "PROGRESS")
 """Columns of the steps table (``podium status``, ``run --wait``)."""

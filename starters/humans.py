@@ -12,14 +12,13 @@ import os
 import sys
 from typing import Any
 
+from podium.starters.connect import connect
+from podium.starters.formatting import when
+from podium.starters.runs import RunNotFound, read_run
+from podium.workflows.humans import DecisionInput, DecisionRecord, check_decision
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import TemporalError
 from temporalio.service import RPCError, RPCStatusCode
-
-from starters.connect import connect
-from starters.formatting import when
-from starters.runs import RunNotFound, read_run
-from workflows.humans import DecisionInput, DecisionRecord, check_decision
 
 
 def default_user() -> str:

@@ -12,12 +12,12 @@ import json
 from pathlib import Path
 from typing import Any
 
-from activities.errors import SetupError
-from workflows.problems import Problem
-from workflows.problems import format_loc as _where
-from workflows.textfile import read_text
-from workflows.validation_errors import describe
-from workflows.yamlfile import FileReadError, parse_yaml
+from podium.activities.errors import SetupError
+from podium.workflows.problems import Problem
+from podium.workflows.problems import format_loc as _where
+from podium.workflows.textfile import read_text
+from podium.workflows.validation_errors import describe
+from podium.workflows.yamlfile import FileReadError, parse_yaml
 
 EXAMPLE = """example: --input '{"company": "Acme"}'"""
 

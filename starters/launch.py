@@ -8,16 +8,15 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from podium.activities.queues import ORCHESTRATION_QUEUE
+from podium.activities.telemetry import client_span, flush_traces
+from podium.activities.templates import render
+from podium.workflows import search_attributes as sa
+from podium.workflows.interpreter import WORKFLOW_NAME
+from podium.workflows.plan import Plan, RunInput, node_label
+from podium.workflows.state import RunResult
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import SearchAttributePair, TypedSearchAttributes
-
-from activities.queues import ORCHESTRATION_QUEUE
-from activities.telemetry import client_span, flush_traces
-from activities.templates import render
-from workflows import search_attributes as sa
-from workflows.interpreter import WORKFLOW_NAME
-from workflows.plan import Plan, RunInput, node_label
-from workflows.state import RunResult
 
 UI_BASE_ENV = "PODIUM_UI_URL"
 

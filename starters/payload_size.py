@@ -10,10 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from podium.starters.inputs import InputError
+from podium.workflows.plan import Plan, RunInput
 from temporalio.contrib.pydantic import pydantic_data_converter
-
-from starters.inputs import InputError
-from workflows.plan import Plan, RunInput
 
 PAYLOAD_LIMIT = 2 * 1024 * 1024
 """Temporal's default per-payload limit (the server's ``limit.blobSize.error``)."""

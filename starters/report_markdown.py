@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from starters.formatting import budget_limit, latency_text, ms_text, short, usd, when
-from workflows.state import tries_text
+from podium.starters.formatting import budget_limit, latency_text, ms_text, short, usd, when
+from podium.workflows.state import tries_text
 
 if TYPE_CHECKING:
-    from starters.run_report import RunReport
+    from podium.starters.run_report import RunReport
 
 CELL_LIMIT = 120
 """Characters of a step's output shown in the steps table."""

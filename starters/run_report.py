@@ -15,12 +15,9 @@ import math
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
-from temporalio.client import Client
-
-from starters.runs import read_run, run_input_of
-from workflows.humans import DecisionRecord
-from workflows.state import (
+from podium.starters.runs import read_run, run_input_of
+from podium.workflows.humans import DecisionRecord
+from podium.workflows.state import (
     AgentTotals,
     BudgetState,
     CompensationRecord,
@@ -29,6 +26,8 @@ from workflows.state import (
     RunState,
     TryRecord,
 )
+from pydantic import BaseModel, Field
+from temporalio.client import Client
 
 REPORT_FORMAT = "podium.run-report/1"
 OUTPUT_LIMIT = 2000

@@ -14,15 +14,21 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any, TextIO
 
+from podium.starters.formatting import (
+    duration_text,
+    latency_text,
+    limit_lines,
+    short,
+    steps_table,
+    usd,
+)
+from podium.starters.runs import FINAL, read_run
+from podium.starters.waiting import waiting_lines
+from podium.workflows.state import RunResult, RunState, tries_text
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
 from rich.text import Text
 from temporalio.client import WorkflowHandle
-
-from starters.formatting import duration_text, latency_text, limit_lines, short, steps_table, usd
-from starters.runs import FINAL, read_run
-from starters.waiting import waiting_lines
-from workflows.state import RunResult, RunState, tries_text
 
 POLL_S = 0.5
 PLAIN_WIDTH = 200

@@ -14,14 +14,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from podium.activities.errors import RunNotFound
+from podium.workflows.plan import RunInput
+from podium.workflows.state import RunResult, RunState
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.exceptions import TemporalError
 from temporalio.service import RPCError, RPCStatusCode
-
-from activities.errors import RunNotFound
-from workflows.plan import RunInput
-from workflows.state import RunResult, RunState
 
 FINAL = ("completed", "failed", "cancelled")
 """Run statuses after which nothing changes."""

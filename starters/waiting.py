@@ -10,13 +10,12 @@ from __future__ import annotations
 import asyncio
 from typing import Any, TextIO
 
+from podium.starters.formatting import when_minute
+from podium.workflows.humans import HumanRequest
+from podium.workflows.state import RunState
 from temporalio.client import WorkflowHandle
 from temporalio.exceptions import TemporalError
 from temporalio.service import RPCError
-
-from starters.formatting import when_minute
-from workflows.humans import HumanRequest
-from workflows.state import RunState
 
 ANSWERS = {
     "approval": ("approve", "--approve|--reject"),

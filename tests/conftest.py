@@ -19,14 +19,13 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
+from podium.activities.contracts import BUILTIN_PROVIDERS, ProviderConfig
+from podium.starters.devserver import DYNAMIC_CONFIG, free_port, stop_process, temporal_binary
+from podium.workers.worker import WorkerOptions, build_workers
+from podium.workflows import search_attributes as sa
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
-
-from activities.contracts import BUILTIN_PROVIDERS, ProviderConfig
-from starters.devserver import DYNAMIC_CONFIG, free_port, stop_process, temporal_binary
-from workers.worker import WorkerOptions, build_workers
-from workflows import search_attributes as sa
 
 ROOT = Path(__file__).resolve().parent.parent
 ISOLATED_NAMESPACE = "podium-isolated"

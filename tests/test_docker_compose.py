@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 import yaml
+from podium.starters.devserver import dev_server_args
+from podium.workers.worker import providers_from_catalogs
 
-from starters.devserver import dev_server_args
 from tests.conftest import ROOT
-from workers.worker import providers_from_catalogs
 
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
@@ -35,7 +35,7 @@ def test_worker_runs_podium_worker_against_the_compose_server():
     assert worker["command"][0] == "worker"
     dockerfile = (ROOT / "Dockerfile").read_text()
     assert 'ENTRYPOINT ["podium"]' in dockerfile
-    for package in ("activities", "workflows", "workers", "starters", "agents"):
+    for package in ("podium", "activities", "workflows", "workers", "starters", "agents"):
         assert f"COPY {package} {package}" in dockerfile
 
 

@@ -11,13 +11,13 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from podium.starters.devserver import stop_process
+from podium.starters.launch import start_run
+from podium.workflows.compiler import compile_spec
 
-from starters.devserver import stop_process
-from starters.launch import start_run
 from tests.conftest import ISOLATED_NAMESPACE
 from tests.support.worker_process import start_worker as start_process
 from tests.support.worker_process import wait_for
-from workflows.compiler import compile_spec
 
 STEPS = [f"s{i}" for i in range(1, 7)]
 
@@ -88,9 +88,9 @@ async def test_sigkill_mid_run_loses_nothing_and_repeats_no_completed_step(
 async def test_sigkill_while_a_request_waits_then_a_new_worker_takes_the_decision(
     isolated_client, address, write_spec, tmp_path
 ):
-    from starters.humans import send_decision
-    from workflows.humans import DecisionInput
-    from workflows.state import RunState
+    from podium.starters.humans import send_decision
+    from podium.workflows.humans import DecisionInput
+    from podium.workflows.state import RunState
 
     spec = {
         "name": "waits",
@@ -123,9 +123,8 @@ async def test_sigkill_while_a_request_waits_then_a_new_worker_takes_the_decisio
 async def test_sigkill_during_compensation_still_undoes_everything(
     isolated_client, address, write_spec, tmp_path
 ):
+    from podium.workflows.state import RunState
     from temporalio.client import WorkflowFailureError
-
-    from workflows.state import RunState
 
     agent = {
         "model": "function:tests.support.agents:record_step",

@@ -20,17 +20,17 @@ from typing import Any
 
 import httpx
 import pytest
+from podium.activities.connection import connect
+from podium.starters.devserver import free_port, stop_process
+from podium.starters.launch import start_run
+from podium.workers.worker import PASSTHROUGH, metrics_runtime
+from podium.workflows.compiler import compile_spec
+from podium.workflows.metrics import count_run, observe_human_wait
 from temporalio import workflow
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
-from activities.connection import connect
-from starters.devserver import free_port, stop_process
-from starters.launch import start_run
 from tests.conftest import ISOLATED_NAMESPACE, ROOT
-from workers.worker import PASSTHROUGH, metrics_runtime
-from workflows.compiler import compile_spec
-from workflows.metrics import count_run, observe_human_wait
 
 SAMPLE = re.compile(r"^(\w+)(?:\{(.*)\})? (\S+)$")
 LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
@@ -81,7 +81,7 @@ def start_worker(
     address: str, metrics_port: int, log: Path, env: dict[str, str]
 ) -> subprocess.Popen[bytes]:
     out = log.open("ab")
-    command = [sys.executable, "-m", "workers", "--address", address]
+    command = [sys.executable, "-m", "podium.workers", "--address", address]
     command += ["--namespace", ISOLATED_NAMESPACE, "--metrics-port", str(metrics_port)]
     process = subprocess.Popen(
         command,
@@ -202,9 +202,9 @@ async def test_run_and_human_wait_metrics_from_workflow_code(address):
 def test_workflow_metrics_import_no_tracing_or_io():
     """Workflow code gets metric names only: no OTel SDK, exporter or HTTP client loads."""
     probe = (
-        "import sys, workflows.metrics\n"
+        "import sys, podium.workflows.metrics\n"
         "print(sorted(m for m in sys.modules if m.startswith("
-        "('opentelemetry', 'httpx', 'activities.telemetry'))))"
+        "('opentelemetry', 'httpx', 'podium.activities.telemetry'))))"
     )
     done = subprocess.run(
         [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True

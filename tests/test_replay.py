@@ -9,12 +9,12 @@ import json
 from pathlib import Path
 
 import pytest
+from podium.workers.worker import WORKFLOWS, workflow_runner
 from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from tests.support.histories import HISTORIES, SCENARIOS
-from workers.worker import WORKFLOWS, workflow_runner
 
 FILES = sorted(HISTORIES.glob("*.json"))
 
@@ -41,7 +41,7 @@ async def test_golden_history_replays(path):
 
 async def test_the_guard_catches_a_changed_workflow():
     """Replaying against changed workflow code fails: the guard can fail."""
-    from workflows.steps import agent_call
+    from podium.workflows.steps import agent_call
 
     history = histories(HISTORIES / "retries_repair_fallback.json")[0]
     replayer = Replayer(

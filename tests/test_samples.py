@@ -7,14 +7,14 @@ import json
 import time
 
 import pytest
+from podium.starters.humans import send_decision
+from podium.starters.launch import start_run
+from podium.workflows.compiler import compile_spec
+from podium.workflows.humans import DecisionInput
+from podium.workflows.inputs import check_input
+from podium.workflows.state import RunResult, RunState
 
-from starters.humans import send_decision
-from starters.launch import start_run
 from tests.conftest import ROOT
-from workflows.compiler import compile_spec
-from workflows.humans import DecisionInput
-from workflows.inputs import check_input
-from workflows.state import RunResult, RunState
 
 pytestmark = pytest.mark.usefixtures("worker")
 

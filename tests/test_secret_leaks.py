@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import pytest
 import yaml
+from podium.starters.devserver import stop_process
+from podium.starters.launch import start_run
+from podium.workflows.compiler import compile_spec
 from temporalio.client import WorkflowFailureError
 
-from starters.devserver import stop_process
-from starters.launch import start_run
 from tests.conftest import ISOLATED_NAMESPACE
 from tests.support.fault_server import fault_server
 from tests.support.worker_process import start_worker
-from workflows.compiler import compile_spec
 
 KEY = "sk-proj-podium-leaktest-7f3a9c"
 

@@ -16,15 +16,15 @@ from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
+from podium.activities import telemetry
+from podium.activities.connection import connect
+from podium.activities.contracts import BUILTIN_PROVIDERS, ProviderConfig
+from podium.starters.launch import start_run
+from podium.workers.worker import WorkerOptions, build_workers
+from podium.workflows.compiler import compile_spec
 from temporalio.client import Client, WorkflowFailureError
 
-from activities import telemetry
-from activities.connection import connect
-from activities.contracts import BUILTIN_PROVIDERS, ProviderConfig
-from starters.launch import start_run
 from tests.conftest import ISOLATED_NAMESPACE
-from workers.worker import WorkerOptions, build_workers
-from workflows.compiler import compile_spec
 
 SECRET = "sk-podium-telemetry-secret-7731"
 KEY_ENV = "PODIUM_TELEMETRY_KEY"

@@ -19,8 +19,8 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
+from podium.starters.devserver import free_port, stop_process
 
-from starters.devserver import free_port, stop_process
 from tests.conftest import ROOT
 from tests.support.browser import Page, headless_page
 

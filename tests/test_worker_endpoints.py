@@ -9,13 +9,13 @@ from pathlib import Path
 
 import pytest
 import yaml
+from podium.starters.devserver import stop_process
+from podium.starters.launch import start_run
+from podium.workflows.compiler import compile_spec
 
-from starters.devserver import stop_process
-from starters.launch import start_run
 from tests.conftest import ISOLATED_NAMESPACE
 from tests.support.fault_server import fault_server
 from tests.support.worker_process import start_worker
-from workflows.compiler import compile_spec
 
 SCHEMA = {"type": "object", "required": ["summary"], "properties": {"summary": {"type": "string"}}}
 DEAD = "http://127.0.0.1:9/v1"  # the discard port: nothing answers there

@@ -15,13 +15,13 @@ from collections.abc import Callable
 
 import pytest
 import yaml
+from podium.starters.devserver import stop_process
+from podium.starters.launch import start_run
+from podium.workflows.compiler import compile_spec
 
-from starters.devserver import stop_process
-from starters.launch import start_run
 from tests.conftest import ISOLATED_NAMESPACE
 from tests.support.fault_server import Entry, fault_server, unexplained_repeats
 from tests.support.worker_process import start_worker, wait_for
-from workflows.compiler import compile_spec
 
 SCHEMA = {"type": "object", "required": ["summary"], "properties": {"summary": {"type": "string"}}}
 

@@ -1,5 +1,5 @@
 """``python -m workers`` = ``podium worker``."""
 
-from workers.main import main
+from podium.workers.main import main
 
 main()

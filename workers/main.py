@@ -20,13 +20,13 @@ import signal
 import sys
 from pathlib import Path
 
-from activities import endpoints
-from activities.connection import DEFAULT_ADDRESS, connect
-from activities.contracts import BUILTIN_PROVIDERS
-from activities.secrets import register as register_secret
-from activities.secrets import scrub_logs
-from activities.telemetry import flush_traces, tracing_from_env
-from workers.worker import (
+from podium.activities import endpoints
+from podium.activities.connection import DEFAULT_ADDRESS, connect
+from podium.activities.contracts import BUILTIN_PROVIDERS
+from podium.activities.secrets import register as register_secret
+from podium.activities.secrets import scrub_logs
+from podium.activities.telemetry import flush_traces, tracing_from_env
+from podium.workers.worker import (
     ConfigurationError,
     WorkerOptions,
     build_workers,

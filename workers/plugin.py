@@ -15,13 +15,12 @@ import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
+from podium.activities.secrets import ScrubbingInterceptor
+from podium.workers.worker import PASSTHROUGH, WORKFLOWS
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.plugin import SimplePlugin
 from temporalio.worker import WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
-
-from activities.secrets import ScrubbingInterceptor
-from workers.worker import PASSTHROUGH, WORKFLOWS
 
 
 def with_podium_passthrough(runner: WorkflowRunner | None) -> WorkflowRunner:
@@ -33,7 +32,7 @@ def with_podium_passthrough(runner: WorkflowRunner | None) -> WorkflowRunner:
         return runner  # unsandboxed: nothing to let through
     restrictions: SandboxRestrictions = runner.restrictions
     return dataclasses.replace(
-        runner, restrictions=restrictions.with_passthrough_modules(*PASSTHROUGH, "podium")
+        runner, restrictions=restrictions.with_passthrough_modules(*PASSTHROUGH)
     )
 
 

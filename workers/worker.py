@@ -8,25 +8,24 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from podium.activities.contracts import BUILTIN_PROVIDERS, ProviderConfig
+from podium.activities.errors import SetupError
+from podium.activities.metric_names import HISTOGRAM_BUCKETS
+from podium.activities.notify import notify
+from podium.activities.queues import ORCHESTRATION_QUEUE, provider_queue
+from podium.activities.run_agent import run_agent
+from podium.activities.secrets import ScrubbingInterceptor
+from podium.activities.workload import queue_load
+from podium.workflows.catalog import CatalogFile, ProviderEntry, provider_config
+from podium.workflows.interpreter import PodiumRun
+from podium.workflows.limiter import PodiumTokenLimiter
+from podium.workflows.map_batch import PodiumMapBatch
+from podium.workflows.problems import Problem, Reporter
+from podium.workflows.yamlfile import FileReadError, YamlDocument, read_yaml
 from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
-
-from activities.contracts import BUILTIN_PROVIDERS, ProviderConfig
-from activities.errors import SetupError
-from activities.metric_names import HISTOGRAM_BUCKETS
-from activities.notify import notify
-from activities.queues import ORCHESTRATION_QUEUE, provider_queue
-from activities.run_agent import run_agent
-from activities.secrets import ScrubbingInterceptor
-from activities.workload import queue_load
-from workflows.catalog import CatalogFile, ProviderEntry, provider_config
-from workflows.interpreter import PodiumRun
-from workflows.limiter import PodiumTokenLimiter
-from workflows.map_batch import PodiumMapBatch
-from workflows.problems import Problem, Reporter
-from workflows.yamlfile import FileReadError, YamlDocument, read_yaml
 
 logger = logging.getLogger("podium.worker")
 
@@ -44,13 +43,13 @@ PASSTHROUGH = (
     "jinja2",  # text templates rendered from workflow values
     "markupsafe",  # jinja2's string escaping
     "httpx",  # activity module import chain only; never called from workflows
-    "activities",  # contracts and activity stubs; I/O happens only in activities
     # Podium's own deterministic layer (interpreter, executors, patterns, models): no
     # module-level mutable state but the step-kind registry (kinds are stateless), and it
     # reads time/randomness only through `temporalio.workflow`. Sharing it instead of
     # re-importing it for every cached run cut the worker's memory per waiting run
-    # (bench/waiting.py).
-    "workflows",
+    # (bench/waiting.py). The same goes for `podium.activities` (contracts and activity
+    # stubs; I/O happens only in activities) and the public `podium` surface.
+    "podium",
 )
 
 

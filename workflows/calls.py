@@ -17,12 +17,12 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.contracts import AgentConfig, Contract, RetrySettings
-    from workflows.kinds.agent import AgentNode
-    from workflows.state import BudgetState, RunState, StepState, TryRecord
+    from podium.activities.contracts import AgentConfig, Contract, RetrySettings
+    from podium.workflows.kinds.agent import AgentNode
+    from podium.workflows.state import BudgetState, RunState, StepState, TryRecord
 
-from workflows.kinds.agent import run_agent_node
-from workflows.steps.execute import Ctx
+from podium.workflows.kinds.agent import run_agent_node
+from podium.workflows.steps.execute import Ctx
 
 
 class AgentStepResult(Contract):

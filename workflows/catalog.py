@@ -22,17 +22,16 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-
-from activities import env_template
-from activities.contracts import (
+from podium.activities import env_template
+from podium.activities.contracts import (
     BUILTIN_PROVIDERS,
     DEFAULT_MAX_ATTEMPTS,
     DEFAULT_REPAIR_ATTEMPTS,
     CircuitSettings,
     ProviderConfig,
 )
-from workflows.durations import parse_duration
+from podium.workflows.durations import parse_duration
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 

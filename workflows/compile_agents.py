@@ -8,8 +8,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
-
-from activities.contracts import (
+from podium.activities.contracts import (
     BUILTIN_PROVIDERS,
     AgentConfig,
     CircuitSettings,
@@ -19,14 +18,20 @@ from activities.contracts import (
     RetrySettings,
     ScriptRule,
 )
-from activities.errors import ERROR_TYPES
-from workflows.catalog import AgentEntry, CatalogFile, ProviderEntry, RetryEntry, provider_config
-from workflows.compile_templates import check_template, check_templates_in
-from workflows.durations import parse_duration
-from workflows.expressions import ExpressionError, parse
-from workflows.problems import Reporter, suggest
-from workflows.spec import SpecFile
-from workflows.yamlfile import FileReadError, Loc, YamlDocument, read_yaml
+from podium.activities.errors import ERROR_TYPES
+from podium.workflows.catalog import (
+    AgentEntry,
+    CatalogFile,
+    ProviderEntry,
+    RetryEntry,
+    provider_config,
+)
+from podium.workflows.compile_templates import check_template, check_templates_in
+from podium.workflows.durations import parse_duration
+from podium.workflows.expressions import ExpressionError, parse
+from podium.workflows.problems import Reporter, suggest
+from podium.workflows.spec import SpecFile
+from podium.workflows.yamlfile import FileReadError, Loc, YamlDocument, read_yaml
 
 
 def retry_settings(entry: RetryEntry) -> RetrySettings:
@@ -269,7 +274,7 @@ def load_catalog(path: str | Path, *, offline: bool | None = None) -> dict[str, 
     Pass the result (or some of its agents) as your workflow's input, then call them
     with ``workflows.steps.agent_call.call_agent``. Raises ``CompileError``.
     """
-    from workflows.problems import CompileError
+    from podium.workflows.problems import CompileError
 
     path = Path(path)
     report = Reporter(path)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from workflows.problems import Reporter
-from workflows.spec import SpecFile, StepEntry
-from workflows.yamlfile import Loc, YamlDocument
+from podium.workflows.problems import Reporter
+from podium.workflows.spec import SpecFile, StepEntry
+from podium.workflows.yamlfile import Loc, YamlDocument
 
 ANYONE = "anyone who can reach the run (podium approve, the Temporal CLI or UI) may decide"
 

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from workflows.durations import parse_duration
-from workflows.kinds.base import Budget, Deadline
-from workflows.spec import DeadlineEntry, StepBudgetEntry
+from podium.workflows.durations import parse_duration
+from podium.workflows.kinds.base import Budget, Deadline
+from podium.workflows.spec import DeadlineEntry, StepBudgetEntry
 
 
 def budget(entry: StepBudgetEntry | None) -> Budget | None:

@@ -5,15 +5,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from workflows.compile_agents import AgentResolver
-from workflows.compile_humans import check_people
-from workflows.compile_limits import budget, deadline
-from workflows.kinds.base import KINDS, Node
-from workflows.plan import Plan
-from workflows.problems import Reporter
-from workflows.spec import StepEntry
-from workflows.step_graph import Scope, StepGraph
-from workflows.yamlfile import Loc, YamlDocument
+from podium.workflows.compile_agents import AgentResolver
+from podium.workflows.compile_humans import check_people
+from podium.workflows.compile_limits import budget, deadline
+from podium.workflows.kinds.base import KINDS, Node
+from podium.workflows.plan import Plan
+from podium.workflows.problems import Reporter
+from podium.workflows.spec import StepEntry
+from podium.workflows.step_graph import Scope, StepGraph
+from podium.workflows.yamlfile import Loc, YamlDocument
 
 ChildCompiler = Callable[[YamlDocument, Loc, str], Plan | None]
 

@@ -10,17 +10,17 @@ from __future__ import annotations
 import traceback
 from pathlib import Path
 
-from workflows.compile_agents import AgentResolver, check_schema
-from workflows.compile_humans import check_run_people
-from workflows.compile_limits import budget, deadline
-from workflows.compile_steps import StepCompiler
-from workflows.compile_templates import check_template
-from workflows.plan import Plan
-from workflows.problems import CompileError, Problem, Reporter
-from workflows.spec import SpecFile
-from workflows.step_graph import NAME, Scope
-from workflows.validation_errors import describe
-from workflows.yamlfile import FileReadError, Loc, YamlDocument, read_yaml
+from podium.workflows.compile_agents import AgentResolver, check_schema
+from podium.workflows.compile_humans import check_run_people
+from podium.workflows.compile_limits import budget, deadline
+from podium.workflows.compile_steps import StepCompiler
+from podium.workflows.compile_templates import check_template
+from podium.workflows.plan import Plan
+from podium.workflows.problems import CompileError, Problem, Reporter
+from podium.workflows.spec import SpecFile
+from podium.workflows.step_graph import NAME, Scope
+from podium.workflows.validation_errors import describe
+from podium.workflows.yamlfile import FileReadError, Loc, YamlDocument, read_yaml
 
 
 def compile_spec(path: str | Path, *, offline: bool | None = None) -> Plan:

@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from workflows.kinds.base import Node, kind_of, tracked
-from workflows.plan import Plan
+from podium.workflows.kinds.base import Node, kind_of, tracked
+from podium.workflows.plan import Plan
 
 
 @dataclass

@@ -10,10 +10,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
+from podium.activities.contracts import Contract
+from podium.activities.validation import schema_errors
 from pydantic import Field
-
-from activities.contracts import Contract
-from activities.validation import schema_errors
 
 RequestKind = Literal["approval", "failure", "budget", "deadline"]
 Outcome = Literal["approve", "reject", "retry", "supply", "skip", "abort", "raise", "continue"]

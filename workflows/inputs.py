@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from activities.validation import schema_errors
-from workflows.plan import Plan
-from workflows.problems import CompileError, Problem
+from podium.activities.validation import schema_errors
+from podium.workflows.plan import Plan
+from podium.workflows.problems import CompileError, Problem
 
 
 def check_input(plan: Plan, value: Any, source: str = "--input") -> None:

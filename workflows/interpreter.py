@@ -15,12 +15,10 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from pydantic import ValidationError
-
-    from activities.errors import ExpressionFailed, StepFailed
-    from workflows import search_attributes as sa
-    from workflows.expressions import evaluate
-    from workflows.humans import (
+    from podium.activities.errors import ExpressionFailed, StepFailed
+    from podium.workflows import search_attributes as sa
+    from podium.workflows.expressions import evaluate
+    from podium.workflows.humans import (
         RUN_SCOPE,
         DecisionInput,
         DecisionRecord,
@@ -28,14 +26,15 @@ with workflow.unsafe.imports_passed_through():
         apply_decision,
         check_decision,
     )
-    from workflows.metrics import count_run
-    from workflows.plan import Node, Plan, RunInput, tracked
-    from workflows.state import BudgetState, RunResult, RunState, StepState
+    from podium.workflows.metrics import count_run
+    from podium.workflows.plan import Node, Plan, RunInput, tracked
+    from podium.workflows.state import BudgetState, RunResult, RunState, StepState
+    from pydantic import ValidationError
 
-from workflows.steps.deadline import within_deadline
-from workflows.steps.execute import Ctx, execute
-from workflows.steps.goto import goto_target, jump
-from workflows.steps.saga import compensate
+from podium.workflows.steps.deadline import within_deadline
+from podium.workflows.steps.execute import Ctx, execute
+from podium.workflows.steps.goto import goto_target, jump
+from podium.workflows.steps.saga import compensate
 
 WORKFLOW_NAME = "PodiumRun"
 

@@ -28,7 +28,7 @@ from temporalio import workflow
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.limiter_contracts import (
+    from podium.activities.limiter_contracts import (
         LIMITER_WORKFLOW,
         Grant,
         Lease,

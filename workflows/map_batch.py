@@ -5,10 +5,10 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.state import RunState
+    from podium.workflows.state import RunState
 
-from workflows.kinds.map import BATCH_WORKFLOW, MapBatchInput, MapBatchResult, run_items
-from workflows.steps.execute import Ctx
+from podium.workflows.kinds.map import BATCH_WORKFLOW, MapBatchInput, MapBatchResult, run_items
+from podium.workflows.steps.execute import Ctx
 
 
 @workflow.defn(name=BATCH_WORKFLOW)

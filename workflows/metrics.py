@@ -13,7 +13,7 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.metric_names import HUMAN_WAIT, RUNS
+    from podium.activities.metric_names import HUMAN_WAIT, RUNS
 
 
 def count_run(spec: str, outcome: str) -> None:

@@ -9,8 +9,8 @@ module is the plan's import path and registers the built-in kinds.
 
 from __future__ import annotations
 
-import workflows.kinds.all  # noqa: F401 - registers the built-in kinds
-from workflows.kinds.base import (
+import podium.workflows.kinds.all  # noqa: F401 - registers the built-in kinds
+from podium.workflows.kinds.base import (
     Budget,
     Deadline,
     Node,

@@ -7,12 +7,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
+from podium.activities.errors import SetupError
+from podium.workflows.kinds.base import spec_keys
+from podium.workflows.validation_errors import translate
+from podium.workflows.yamlfile import FileReadError, Loc, YamlDocument
 from pydantic import BaseModel, ValidationError
-
-from activities.errors import SetupError
-from workflows.kinds.base import spec_keys
-from workflows.validation_errors import translate
-from workflows.yamlfile import FileReadError, Loc, YamlDocument
 
 M = TypeVar("M", bound=BaseModel)
 

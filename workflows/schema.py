@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from workflows.catalog import CatalogFile
-from workflows.spec import SpecFile
+from podium.workflows.catalog import CatalogFile
+from podium.workflows.spec import SpecFile
 
 SPEC_SCHEMA_FILE = "podium-spec.schema.json"
 CATALOG_SCHEMA_FILE = "podium-catalog.schema.json"

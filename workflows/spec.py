@@ -39,12 +39,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
+from podium.workflows.catalog import CatalogFile, Duration, RetryEntry, Strict, _check_duration
+from podium.workflows.kinds.base import BUILTIN_SPEC_KEYS
+from podium.workflows.kinds.base import KINDS as REGISTERED
 from pydantic import ConfigDict, Field, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
-
-from workflows.catalog import CatalogFile, Duration, RetryEntry, Strict, _check_duration
-from workflows.kinds.base import BUILTIN_SPEC_KEYS
-from workflows.kinds.base import KINDS as REGISTERED
 
 KINDS = tuple(k for k in BUILTIN_SPEC_KEYS if k not in ("capability", "steps"))
 """``StepEntry`` fields that select a built-in kind (``capability`` is an agent step too;

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
+from podium.activities.contracts import Contract, Usage
+from podium.workflows.humans import HumanRequest, RejectedAttempt
 from pydantic import Field
-
-from activities.contracts import Contract, Usage
-from workflows.humans import HumanRequest, RejectedAttempt
 
 StepStatus = Literal["pending", "running", "completed", "failed", "skipped", "cancelled"]
 RunStatus = Literal["running", "waiting", "completed", "failed", "cancelled"]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from activities.errors import SetupError
+from podium.activities.errors import SetupError
 
 Loc = tuple[str | int, ...]
 

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from activities.contracts import AgentCall
-from activities.providers.function import complete as complete_function
-from activities.providers.openai import complete as complete_openai
-from activities.providers.reply import ProviderReply
-from activities.providers.scripted import complete as complete_scripted
+from podium.activities.contracts import AgentCall
+from podium.activities.providers.function import complete as complete_function
+from podium.activities.providers.openai import complete as complete_openai
+from podium.activities.providers.reply import ProviderReply
+from podium.activities.providers.scripted import complete as complete_scripted
 
 Complete = Callable[[AgentCall], Awaitable[ProviderReply]]
 

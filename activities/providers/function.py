@@ -13,10 +13,10 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from activities.contracts import AgentCall
-from activities.errors import AgentFunctionError, OutputSchemaError, ProviderNotConfigured
-from activities.providers.reply import ProviderReply
-from activities.validation import schema_errors, schema_summary
+from podium.activities.contracts import AgentCall
+from podium.activities.errors import AgentFunctionError, OutputSchemaError, ProviderNotConfigured
+from podium.activities.providers.reply import ProviderReply
+from podium.activities.validation import schema_errors, schema_summary
 
 
 def load_function(path: str) -> Callable[..., Any]:

@@ -13,10 +13,9 @@ import os
 from typing import Any
 
 import httpx
-
-from activities import secrets
-from activities.contracts import AgentCall, ProviderConfig, Usage
-from activities.errors import (
+from podium.activities import secrets
+from podium.activities.contracts import AgentCall, ProviderConfig, Usage
+from podium.activities.errors import (
     AgentCallError,
     OutputSchemaError,
     OutputTruncated,
@@ -27,9 +26,9 @@ from activities.errors import (
     ProviderTransportError,
     error_for_status,
 )
-from activities.providers.prompt import build_messages
-from activities.providers.reply import ProviderReply, host_of
-from activities.validation import parse_output
+from podium.activities.providers.prompt import build_messages
+from podium.activities.providers.reply import ProviderReply, host_of
+from podium.activities.validation import parse_output
 
 logger = logging.getLogger("podium.provider")
 _clients: dict[str, httpx.AsyncClient] = {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from activities.contracts import AgentCall
+from podium.activities.contracts import AgentCall
 
 
 def build_messages(call: AgentCall) -> list[dict[str, Any]]:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from activities.contracts import Usage
+from podium.activities.contracts import Usage
 
 
 @dataclass

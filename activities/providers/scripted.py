@@ -14,18 +14,17 @@ import json
 from typing import Any
 
 import jmespath
-
-from activities.contracts import AgentCall, Usage
-from activities.errors import (
+from podium.activities.contracts import AgentCall, Usage
+from podium.activities.errors import (
     ERROR_TYPES,
     OutputSchemaError,
     ProviderRejectedRequest,
     ProviderServerError,
 )
-from activities.providers.prompt import build_messages, estimate_tokens
-from activities.providers.reply import ProviderReply
-from activities.templates import render
-from activities.validation import parse_output
+from podium.activities.providers.prompt import build_messages, estimate_tokens
+from podium.activities.providers.reply import ProviderReply
+from podium.activities.templates import render
+from podium.activities.validation import parse_output
 
 
 async def complete(call: AgentCall) -> ProviderReply:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from podium.starters.humans import decide, default_user
+from podium.workflows.humans import DecisionInput
 from temporalio.client import Client
-
-from starters.humans import decide, default_user
-from workflows.humans import DecisionInput
 
 
 async def main(

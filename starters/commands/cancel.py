@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from podium.starters.connect import connect
+from podium.starters.humans import default_user
 from temporalio.client import Client
-
-from starters.connect import connect
-from starters.humans import default_user
 
 
 def cancel_reason(reason: str | None, user: str) -> str:

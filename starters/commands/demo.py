@@ -8,15 +8,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from podium.activities.connection import connect
+from podium.starters.devstack import DevStack
+from podium.starters.inputs import read_input
+from podium.starters.launch import start_run, ui_link
+from podium.starters.run_view import print_result
+from podium.workflows.compiler import compile_spec
+from podium.workflows.inputs import check_input
 from temporalio.client import Client
-
-from activities.connection import connect
-from starters.devstack import DevStack
-from starters.inputs import read_input
-from starters.launch import start_run, ui_link
-from starters.run_view import print_result
-from workflows.compiler import compile_spec
-from workflows.inputs import check_input
 
 SPEC = Path("specs/market_entry.yaml")
 INPUT = Path("specs/inputs/market_entry.json")

@@ -11,8 +11,8 @@ import sys
 import time
 from typing import Any
 
-from starters import devstate
-from starters.devstack import DevAlreadyRunning, DevStack
+from podium.starters import devstate
+from podium.starters.devstack import DevAlreadyRunning, DevStack
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 

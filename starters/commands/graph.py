@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from starters.compiling import compile_or_report
-from workflows.graph import plan_graph, to_mermaid
+from podium.starters.compiling import compile_or_report
+from podium.workflows.graph import plan_graph, to_mermaid
 
 
 def main(spec: str, png: str | None = None) -> int:
@@ -18,7 +18,7 @@ def main(spec: str, png: str | None = None) -> int:
     print(to_mermaid(graph), end="")
     if png:
         try:
-            from starters.graph_image import render_png
+            from podium.starters.graph_image import render_png
 
             render_png(graph, Path(png), title=plan.name)
         except ImportError:

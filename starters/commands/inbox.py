@@ -6,12 +6,11 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+from podium.starters.connect import connect
+from podium.starters.formatting import age_text, when_minute
+from podium.workflows.state import RunState
 from temporalio.client import Client
 from temporalio.exceptions import TemporalError
-
-from starters.connect import connect
-from starters.formatting import age_text, when_minute
-from workflows.state import RunState
 
 
 async def main(client: Client | None, user: str | None, address: str | None = None) -> int:

@@ -5,12 +5,11 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
+from podium.starters.connect import connect
+from podium.starters.report_markdown import to_markdown
+from podium.starters.run_report import gather, to_json
+from podium.starters.runs import RunNotFound
 from temporalio.client import Client
-
-from starters.connect import connect
-from starters.report_markdown import to_markdown
-from starters.run_report import gather, to_json
-from starters.runs import RunNotFound
 
 
 async def main(

@@ -8,10 +8,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from podium.starters.humans import decide, default_user
+from podium.workflows.humans import BudgetRaise, DecisionInput
 from temporalio.client import Client
-
-from starters.humans import decide, default_user
-from workflows.humans import BudgetRaise, DecisionInput
 
 
 async def main(

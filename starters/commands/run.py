@@ -12,17 +12,16 @@ import asyncio
 import sys
 from typing import Any, TextIO
 
+from podium.starters import exit_codes, run_view, waiting
+from podium.starters.connect import connect
+from podium.starters.inputs import InputError, read_input
+from podium.starters.launch import start_run, ui_link
+from podium.starters.payload_size import InputTooLarge, check_size
+from podium.starters.runs import read_run
+from podium.workflows.compiler import compile_spec
+from podium.workflows.inputs import check_input
+from podium.workflows.problems import CompileError
 from temporalio.client import Client, WorkflowFailureError
-
-from starters import exit_codes, run_view, waiting
-from starters.connect import connect
-from starters.inputs import InputError, read_input
-from starters.launch import start_run, ui_link
-from starters.payload_size import InputTooLarge, check_size
-from starters.runs import read_run
-from workflows.compiler import compile_spec
-from workflows.inputs import check_input
-from workflows.problems import CompileError
 
 
 async def main(

@@ -5,7 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from workflows.schema import CATALOG_SCHEMA_FILE, SPEC_SCHEMA_FILE, catalog_schema, spec_schema
+from podium.workflows.schema import (
+    CATALOG_SCHEMA_FILE,
+    SPEC_SCHEMA_FILE,
+    catalog_schema,
+    spec_schema,
+)
 
 
 def main(out: str = "schema") -> int:

@@ -16,17 +16,16 @@ from datetime import UTC, datetime, timedelta
 from statistics import fmean
 from typing import TextIO
 
+from podium.starters.connect import connect
+from podium.starters.formatting import latency_text, ms_text, usd, when_minute
+from podium.starters.run_report import percentile
+from podium.starters.runs import state_or_none
+from podium.workflows.durations import parse_duration
+from podium.workflows.interpreter import WORKFLOW_NAME
+from podium.workflows.search_attributes import SPEC
+from podium.workflows.state import RunState
 from pydantic import BaseModel, Field
 from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus
-
-from starters.connect import connect
-from starters.formatting import latency_text, ms_text, usd, when_minute
-from starters.run_report import percentile
-from starters.runs import state_or_none
-from workflows.durations import parse_duration
-from workflows.interpreter import WORKFLOW_NAME
-from workflows.search_attributes import SPEC
-from workflows.state import RunState
 
 STATS_FORMAT = "podium.stats/1"
 DEFAULT_LIMIT = 1000

@@ -5,13 +5,12 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
+from podium.starters import exit_codes, run_view
+from podium.starters.connect import connect
+from podium.starters.launch import ui_link
+from podium.starters.runs import RunNotFound, read_run
+from podium.workflows.state import RunResult
 from temporalio.client import Client
-
-from starters import exit_codes, run_view
-from starters.connect import connect
-from starters.launch import ui_link
-from starters.runs import RunNotFound, read_run
-from workflows.state import RunResult
 
 
 async def main(

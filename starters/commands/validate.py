@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from starters.compiling import compile_or_report
-from starters.formatting import budget_limit
-from workflows.durations import format_duration
+from podium.starters.compiling import compile_or_report
+from podium.starters.formatting import budget_limit
+from podium.workflows.durations import format_duration
 
 
 def main(spec: str, offline: bool | None = None) -> int:

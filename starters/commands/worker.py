@@ -11,7 +11,7 @@ import os
 import sys
 from typing import NoReturn
 
-from starters.connect import folder_address
+from podium.starters.connect import folder_address
 
 
 def main(argv: list[str]) -> NoReturn:
@@ -20,4 +20,4 @@ def main(argv: list[str]) -> NoReturn:
     if not any(a == "--address" or a.startswith("--address=") for a in worker_args):
         address = folder_address()  # the `podium dev` of this folder
         worker_args += ["--address", address] if address else []
-    os.execv(sys.executable, [sys.executable, "-m", "workers", *worker_args])
+    os.execv(sys.executable, [sys.executable, "-m", "podium.workers", *worker_args])

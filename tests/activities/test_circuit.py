@@ -5,11 +5,10 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-
-from activities.circuit import CircuitBreaker
-from activities.contracts import CircuitSettings
-from starters.launch import start_run
-from workflows.compiler import compile_spec
+from podium.activities.circuit import CircuitBreaker
+from podium.activities.contracts import CircuitSettings
+from podium.starters.launch import start_run
+from podium.workflows.compiler import compile_spec
 
 
 class Clock:

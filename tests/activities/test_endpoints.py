@@ -5,14 +5,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from podium.activities import endpoints
+from podium.activities.contracts import BUILTIN_PROVIDERS, AgentCall, AgentConfig, ProviderConfig
+from podium.activities.env_template import UnsetVariable, expand, problem, variables
+from podium.activities.errors import ProviderNotConfigured
+from podium.activities.run_agent import run_agent
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
-
-from activities import endpoints
-from activities.contracts import BUILTIN_PROVIDERS, AgentCall, AgentConfig, ProviderConfig
-from activities.env_template import UnsetVariable, expand, problem, variables
-from activities.errors import ProviderNotConfigured
-from activities.run_agent import run_agent
 
 TEMPLATE = "${PODIUM_TEST_LLM_URL:-http://127.0.0.1:9/v1}"
 

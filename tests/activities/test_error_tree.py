@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import re
 
-from activities import errors
-from starters.connect import TemporalUnreachable
-from starters.inputs import InputError
-from starters.payload_size import InputTooLarge
+from podium.activities import errors
+from podium.starters.connect import TemporalUnreachable
+from podium.starters.inputs import InputError
+from podium.starters.payload_size import InputTooLarge
+from podium.workers.worker import ConfigurationError
+from podium.workflows.problems import CompileError
+from podium.workflows.textfile import FileReadError
+
 from tests.conftest import ROOT
-from workers.worker import ConfigurationError
-from workflows.problems import CompileError
-from workflows.textfile import FileReadError
 
 ELSEWHERE = {
     c.__name__: c

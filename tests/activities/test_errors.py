@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-
-from activities import errors as e
+from podium.activities import errors as e
 
 
 @pytest.mark.parametrize(

@@ -7,11 +7,10 @@ import gc
 import logging
 
 import pytest
+from podium.activities import limits
+from podium.activities.errors import LimiterUnavailable
+from podium.workflows.limiter import LeaseRequest
 from temporalio.service import RPCError, RPCStatusCode
-
-from activities import limits
-from activities.errors import LimiterUnavailable
-from workflows.limiter import LeaseRequest
 
 
 class DownServer:

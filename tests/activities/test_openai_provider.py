@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 from jsonschema import validate
+from podium.activities import errors as e
+from podium.activities.contracts import AgentCall, AgentConfig, ProviderConfig
+from podium.activities.providers.openai import complete, request_body
+from podium.activities.providers.reply import ProviderReply
+from podium.starters.devserver import free_port
 
-from activities import errors as e
-from activities.contracts import AgentCall, AgentConfig, ProviderConfig
-from activities.providers.openai import complete, request_body
-from activities.providers.reply import ProviderReply
-from starters.devserver import free_port
 from tests.support.fault_server import fault_server
 from tests.support.garbage_server import garbage_server
 

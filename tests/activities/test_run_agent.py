@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from podium.activities import run_agent as run_agent_module
+from podium.activities.contracts import AgentCall, AgentConfig, ProviderConfig
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
-
-from activities import run_agent as run_agent_module
-from activities.contracts import AgentCall, AgentConfig, ProviderConfig
 
 
 def scripted_call() -> AgentCall:

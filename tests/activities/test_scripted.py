@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import pytest
 from jsonschema import validate
-
-from activities.contracts import AgentCall, AgentConfig, FaultInjection, ProviderConfig, ScriptRule
-from activities.errors import OutputSchemaError, ProviderServerError
-from activities.providers.scripted import complete, synthesise
+from podium.activities.contracts import (
+    AgentCall,
+    AgentConfig,
+    FaultInjection,
+    ProviderConfig,
+    ScriptRule,
+)
+from podium.activities.errors import OutputSchemaError, ProviderServerError
+from podium.activities.providers.scripted import complete, synthesise
 
 SCRIPTED = ProviderConfig(name="scripted", kind="scripted")
 SCHEMA = {

@@ -5,9 +5,8 @@ from __future__ import annotations
 import logging
 
 import pytest
+from podium.activities import secrets
 from temporalio.exceptions import ApplicationError
-
-from activities import secrets
 
 KEY = "sk-live-podium-0123456789"
 

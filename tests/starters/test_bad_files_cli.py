@@ -4,9 +4,9 @@ Python traceback, and nothing started. Input files are read like specs."""
 from __future__ import annotations
 
 import pytest
+from podium.starters.cli import dispatch
+from podium.starters.inputs import InputError, read_input
 
-from starters.cli import dispatch
-from starters.inputs import InputError, read_input
 from tests.starters.test_cli import SPEC, podium
 
 LATIN1 = "name: t\ndescription: café\nsteps: [{id: a, agent: w}]\n".encode("cp1252")

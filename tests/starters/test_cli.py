@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from podium.starters.devserver import port_open
 
-from starters.devserver import port_open
 from tests.conftest import ROOT
 
 PODIUM = str(Path(sys.executable).parent / "podium")
@@ -122,7 +122,7 @@ def test_demo_runs_offline_and_leaves_no_process_behind():
 
 
 def test_links_follow_the_ui_that_podium_dev_started_here(tmp_path, monkeypatch):
-    from starters.launch import ui_link
+    from podium.starters.launch import ui_link
 
     monkeypatch.delenv("PODIUM_UI_URL", raising=False)
     monkeypatch.chdir(tmp_path)

@@ -14,12 +14,12 @@ import uuid
 from pathlib import Path
 
 import pytest
+from podium.starters.devserver import free_port
+from podium.starters.launch import start_run
+from podium.workflows.compiler import compile_spec
+from podium.workflows.state import RunState
 
-from starters.devserver import free_port
-from starters.launch import start_run
 from tests.conftest import ROOT
-from workflows.compiler import compile_spec
-from workflows.state import RunState
 
 PODIUM = str(Path(sys.executable).parent / "podium")
 
@@ -218,7 +218,7 @@ async def test_inbox_deadline_has_its_zone_and_a_decided_request_says_by_whom(
 
 @pytest.mark.parametrize("command", [["status", "r"], ["worker"]], ids=lambda c: c[0])
 async def test_commands_follow_the_address_podium_dev_recorded_in_this_folder(command, tmp_path):
-    from starters import devstate
+    from podium.starters import devstate
 
     gone = f"127.0.0.1:{free_port()}"  # its podium dev was killed along with its server
     devstate.write(devstate.DevRecord(address=gone, dev_pid=0), tmp_path / ".podium")

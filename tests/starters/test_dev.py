@@ -12,9 +12,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-
-from starters import devstate
-from starters.devserver import free_port, port_open
+from podium.starters import devstate
+from podium.starters.devserver import free_port, port_open
 
 PODIUM = str(Path(sys.executable).parent / "podium")
 pytestmark = pytest.mark.slow

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from starters import devstate
+from podium.starters import devstate
 
 
 def test_a_recycled_pid_is_not_taken_for_the_recorded_process():
@@ -27,7 +27,14 @@ def test_a_recycled_pid_is_not_taken_for_the_recorded_process():
 
 def test_the_recorded_process_is_found_by_pid_start_time_and_command_line():
     process = subprocess.Popen(
-        [sys.executable, "-c", "import time; time.sleep(30)", "-m", "workers", "127.0.0.1:7299"]
+        [
+            sys.executable,
+            "-c",
+            "import time; time.sleep(30)",
+            "-m",
+            "podium.workers",
+            "127.0.0.1:7299",
+        ]
     )
     try:
         cmdline = Path("/proc") / str(process.pid) / "cmdline"

@@ -12,11 +12,11 @@ import uuid
 from pathlib import Path
 
 import pytest
+from podium.starters.launch import start_run
+from podium.workflows.compiler import compile_spec
+from podium.workflows.state import RunState
 
-from starters.launch import start_run
 from tests.conftest import ROOT
-from workflows.compiler import compile_spec
-from workflows.state import RunState
 
 pytestmark = pytest.mark.usefixtures("worker")
 PODIUM = str(Path(sys.executable).parent / "podium")

@@ -20,18 +20,18 @@ from statistics import fmean
 
 import pytest
 import yaml
+from podium.starters import formatting, run_view, runs
+from podium.starters.commands import report as final_report
+from podium.starters.commands import run as run_cmd
+from podium.starters.commands import stats, status
+from podium.starters.humans import send_decision
+from podium.starters.launch import start_run
+from podium.workflows.compiler import compile_spec
+from podium.workflows.humans import DecisionInput
+from podium.workflows.state import RunState
 from temporalio.client import WorkflowFailureError
 
-from starters import formatting, run_view, runs
-from starters.commands import report as final_report
-from starters.commands import run as run_cmd
-from starters.commands import stats, status
-from starters.humans import send_decision
-from starters.launch import start_run
 from tests.conftest import ROOT
-from workflows.compiler import compile_spec
-from workflows.humans import DecisionInput
-from workflows.state import RunState
 
 pytestmark = pytest.mark.usefixtures("worker")
 PODIUM = str(Path(sys.executable).parent / "podium")

@@ -19,9 +19,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from podium.starters.devserver import stop_process
 from websockets.sync.client import ClientConnection, connect
-
-from starters.devserver import stop_process
 
 FLAGS = [
     "--headless",

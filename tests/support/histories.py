@@ -30,16 +30,17 @@ from temporalio.testing import WorkflowEnvironment
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from activities.contracts import BUILTIN_PROVIDERS, ProviderConfig  # noqa: E402
-from starters.devserver import DYNAMIC_CONFIG, temporal_binary  # noqa: E402
-from starters.launch import start_run  # noqa: E402
+from podium.activities.contracts import BUILTIN_PROVIDERS, ProviderConfig  # noqa: E402
+from podium.starters.devserver import DYNAMIC_CONFIG, temporal_binary  # noqa: E402
+from podium.starters.launch import start_run  # noqa: E402
+from podium.workers.worker import WorkerOptions, build_workers  # noqa: E402
+from podium.workflows import search_attributes as sa  # noqa: E402
+from podium.workflows.compiler import compile_spec  # noqa: E402
+from podium.workflows.humans import BudgetRaise, DecisionInput  # noqa: E402
+from podium.workflows.limiter import limiter_id  # noqa: E402
+from podium.workflows.state import RunState  # noqa: E402
+
 from tests.support.fault_server import fault_server  # noqa: E402
-from workers.worker import WorkerOptions, build_workers  # noqa: E402
-from workflows import search_attributes as sa  # noqa: E402
-from workflows.compiler import compile_spec  # noqa: E402
-from workflows.humans import BudgetRaise, DecisionInput  # noqa: E402
-from workflows.limiter import limiter_id  # noqa: E402
-from workflows.state import RunState  # noqa: E402
 
 HISTORIES = ROOT / "tests" / "histories"
 HTTP_PROVIDER = "replay-http"

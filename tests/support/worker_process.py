@@ -18,7 +18,16 @@ def start_worker(address: str, log: Path, namespace: str, *extra: str) -> subpro
     out = log.open("ab")
     mark = log.stat().st_size
     process = subprocess.Popen(
-        [sys.executable, "-m", "workers", "--address", address, "--namespace", namespace, *extra],
+        [
+            sys.executable,
+            "-m",
+            "podium.workers",
+            "--address",
+            address,
+            "--namespace",
+            namespace,
+            *extra,
+        ],
         cwd=ROOT,
         stdout=out,
         stderr=out,

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from podium.workers.worker import ConfigurationError, providers_from_catalogs
 
 from tests.workers.test_worker_config import run_worker
-from workers.worker import ConfigurationError, providers_from_catalogs
 
 BAD = {
     "yaml.yaml": ("providers: [\n", "yaml.yaml:2: not valid YAML"),

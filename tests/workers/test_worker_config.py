@@ -6,10 +6,10 @@ import subprocess
 import sys
 
 import pytest
+from podium.activities.contracts import ProviderConfig
+from podium.workers.worker import ConfigurationError, usable_providers
 
-from activities.contracts import ProviderConfig
 from tests.conftest import ROOT
-from workers.worker import ConfigurationError, usable_providers
 
 ACME = ProviderConfig(
     name="acme", kind="openai", base_url="http://127.0.0.1:9/v1", api_key_env="ACME_KEY"
@@ -33,7 +33,7 @@ def test_optional_provider_without_its_key_is_skipped_with_a_warning(monkeypatch
 def run_worker(*args: str) -> subprocess.CompletedProcess[str]:
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)}
     return subprocess.run(
-        [sys.executable, "-m", "workers", *args, "--address", "127.0.0.1:1"],
+        [sys.executable, "-m", "podium.workers", *args, "--address", "127.0.0.1:1"],
         cwd=ROOT,
         env=env,
         capture_output=True,

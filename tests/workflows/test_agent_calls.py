@@ -6,12 +6,12 @@ from __future__ import annotations
 import time
 
 import pytest
+from podium.starters.launch import start_run
+from podium.workflows.compiler import compile_spec
+from podium.workflows.state import RunState
 from temporalio.client import WorkflowFailureError
 
-from starters.launch import start_run
 from tests.support.fault_server import fault_server
-from workflows.compiler import compile_spec
-from workflows.state import RunState
 
 pytestmark = pytest.mark.usefixtures("worker")
 

@@ -6,10 +6,9 @@ import asyncio
 import time
 
 import pytest
-
-from starters.launch import start_run
-from workflows.compiler import compile_spec
-from workflows.problems import CompileError
+from podium.starters.launch import start_run
+from podium.workflows.compiler import compile_spec
+from podium.workflows.problems import CompileError
 
 pytestmark = pytest.mark.usefixtures("worker")
 

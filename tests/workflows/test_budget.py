@@ -5,16 +5,15 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from podium.activities.contracts import Usage
+from podium.starters.launch import start_run
+from podium.workflows.compiler import compile_spec
+from podium.workflows.humans import BudgetRaise, DecisionInput
+from podium.workflows.kinds.agent import AgentNode
+from podium.workflows.problems import CompileError
+from podium.workflows.state import RunState
+from podium.workflows.steps.budget import estimate
 from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError
-
-from activities.contracts import Usage
-from starters.launch import start_run
-from workflows.compiler import compile_spec
-from workflows.humans import BudgetRaise, DecisionInput
-from workflows.kinds.agent import AgentNode
-from workflows.problems import CompileError
-from workflows.state import RunState
-from workflows.steps.budget import estimate
 
 pytestmark = pytest.mark.usefixtures("worker")
 

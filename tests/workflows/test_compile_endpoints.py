@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
-from workflows.compiler import compile_spec
-from workflows.problems import CompileError
+from podium.workflows.compiler import compile_spec
+from podium.workflows.problems import CompileError
 
 TEMPLATE = "${PODIUM_TEST_LLM_URL:-http://127.0.0.1:9/v1}"
 SPEC = {"name": "t", "agents": "agents.yaml", "steps": [{"id": "a", "agent": "w"}]}

@@ -6,9 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from workflows.compiler import compile_spec
-from workflows.problems import CompileError
+from podium.workflows.compiler import compile_spec
+from podium.workflows.problems import CompileError
 
 CATALOG = "agents:\n  writer: {model: scripted}\n"
 STEPS = "steps:\n  - {id: a, agent: writer}\n"

@@ -5,10 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
-from workflows.compiler import compile_spec
-from workflows.inputs import check_input
-from workflows.problems import CompileError
+from podium.workflows.compiler import compile_spec
+from podium.workflows.inputs import check_input
+from podium.workflows.problems import CompileError
 
 CATALOG = {
     "agents": {

@@ -6,13 +6,13 @@ import asyncio
 import time
 
 import pytest
+from podium.starters.launch import start_run
+from podium.workflows.compiler import compile_spec
+from podium.workflows.humans import DecisionInput
+from podium.workflows.state import RunState
 from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError
 
-from starters.launch import start_run
 from tests.support.webhook import webhook_receiver
-from workflows.compiler import compile_spec
-from workflows.humans import DecisionInput
-from workflows.state import RunState
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -159,7 +159,7 @@ async def test_a_run_deadline_escalation_cannot_skip_but_may_continue(client, wr
 
 
 def test_the_step_id_run_is_reserved(write_spec):
-    from workflows.problems import CompileError
+    from podium.workflows.problems import CompileError
 
     with pytest.raises(CompileError) as info:
         compile_spec(write_spec(spec({"id": "run", "agent": "quick"}), CATALOG))

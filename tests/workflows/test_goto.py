@@ -4,11 +4,10 @@ the bounds the spec declares."""
 from __future__ import annotations
 
 import pytest
+from podium.starters.launch import start_run
+from podium.workflows.compiler import compile_spec
+from podium.workflows.problems import CompileError
 from temporalio.client import WorkflowFailureError
-
-from starters.launch import start_run
-from workflows.compiler import compile_spec
-from workflows.problems import CompileError
 
 pytestmark = pytest.mark.usefixtures("worker")
 

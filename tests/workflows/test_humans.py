@@ -10,16 +10,16 @@ import time
 from pathlib import Path
 
 import pytest
+from podium.starters.humans import send_decision
+from podium.starters.launch import start_run
+from podium.workflows import search_attributes as sa
+from podium.workflows.compiler import compile_spec
+from podium.workflows.humans import DecisionInput, DecisionRecord
+from podium.workflows.state import RunResult, RunState
 from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
-from starters.humans import send_decision
-from starters.launch import start_run
 from tests.support.webhook import webhook_receiver
-from workflows import search_attributes as sa
-from workflows.compiler import compile_spec
-from workflows.humans import DecisionInput, DecisionRecord
-from workflows.state import RunResult, RunState
 
 pytestmark = pytest.mark.usefixtures("worker")
 

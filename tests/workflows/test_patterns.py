@@ -7,11 +7,10 @@ import time
 from pathlib import Path
 
 import pytest
+from podium.starters.launch import start_run
+from podium.workflows.compiler import compile_spec
+from podium.workflows.state import RunResult, RunState
 from temporalio.client import WorkflowFailureError
-
-from starters.launch import start_run
-from workflows.compiler import compile_spec
-from workflows.state import RunResult, RunState
 
 pytestmark = pytest.mark.usefixtures("worker")
 

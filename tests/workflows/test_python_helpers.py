@@ -10,11 +10,11 @@ from temporalio import workflow
 from temporalio.worker import Worker
 
 with workflow.unsafe.imports_passed_through():
-    from activities.contracts import AgentConfig, Contract
+    from podium.activities.contracts import AgentConfig, Contract
 
-from workflows.compile_agents import load_catalog
-from workflows.patterns import choose_case, fan_out, map_bounded, refine_loop
-from workflows.steps.agent_call import call_agent
+from podium.workflows.compile_agents import load_catalog
+from podium.workflows.patterns import choose_case, fan_out, map_bounded, refine_loop
+from podium.workflows.steps.agent_call import call_agent
 
 CATALOG = """
 agents:

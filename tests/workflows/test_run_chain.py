@@ -6,11 +6,10 @@ import asyncio
 import time
 
 import pytest
+from podium.starters.launch import start_run
+from podium.workflows.compiler import compile_spec
+from podium.workflows.state import RunResult, RunState
 from temporalio.client import Client, WorkflowFailureError
-
-from starters.launch import start_run
-from workflows.compiler import compile_spec
-from workflows.state import RunResult, RunState
 
 pytestmark = pytest.mark.usefixtures("worker")
 

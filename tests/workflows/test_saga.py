@@ -11,14 +11,14 @@ import time
 from pathlib import Path
 
 import pytest
+from podium.starters.launch import start_run
+from podium.workflows.compiler import compile_spec
+from podium.workflows.problems import CompileError
+from podium.workflows.state import RunState
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 
-from starters.launch import start_run
 from tests.conftest import ROOT
 from tests.support.fault_server import fault_server
-from workflows.compiler import compile_spec
-from workflows.problems import CompileError
-from workflows.state import RunState
 
 pytestmark = pytest.mark.usefixtures("worker")
 SPEC = ROOT / "specs" / "vendor_onboarding.yaml"

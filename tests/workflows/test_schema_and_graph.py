@@ -10,12 +10,17 @@ from pathlib import Path
 import pytest
 import yaml
 from jsonschema import Draft202012Validator
+from podium.workflows.compiler import compile_spec
+from podium.workflows.graph import plan_graph, to_mermaid
+from podium.workflows.schema import (
+    CATALOG_SCHEMA_FILE,
+    SPEC_SCHEMA_FILE,
+    catalog_schema,
+    spec_schema,
+)
+from podium.workflows.yamlfile import SpecLoader
 
 from tests.conftest import ROOT
-from workflows.compiler import compile_spec
-from workflows.graph import plan_graph, to_mermaid
-from workflows.schema import CATALOG_SCHEMA_FILE, SPEC_SCHEMA_FILE, catalog_schema, spec_schema
-from workflows.yamlfile import SpecLoader
 
 SPECS = sorted((ROOT / "specs").glob("*.yaml"))
 CATALOGS = sorted((ROOT / "agents").glob("*.yaml"))

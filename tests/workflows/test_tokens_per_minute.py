@@ -7,13 +7,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import pytest
-
-from activities.contracts import AgentCall, ProviderConfig
-from activities.providers.prompt import estimate_call
-from starters.launch import start_run
-from workers.worker import WorkerOptions, build_workers
-from workflows.compiler import compile_spec
-from workflows.limiter import Grant, LimiterState, limiter_id
+from podium.activities.contracts import AgentCall, ProviderConfig
+from podium.activities.providers.prompt import estimate_call
+from podium.starters.launch import start_run
+from podium.workers.worker import WorkerOptions, build_workers
+from podium.workflows.compiler import compile_spec
+from podium.workflows.limiter import Grant, LimiterState, limiter_id
 
 pytestmark = pytest.mark.usefixtures("worker", "keyed")
 

@@ -8,15 +8,21 @@ import io
 from typing import Any, Literal
 
 import pytest
-
-from starters.commands import report
-from starters.launch import start_run
-from workflows.compiler import compile_spec
-from workflows.graph import plan_graph, to_mermaid
-from workflows.kinds.base import NodeBase, StepKind, UnknownKind, kind_of, register, unregister
-from workflows.plan import Plan
-from workflows.problems import CompileError
-from workflows.state import RunState
+from podium.starters.commands import report
+from podium.starters.launch import start_run
+from podium.workflows.compiler import compile_spec
+from podium.workflows.graph import plan_graph, to_mermaid
+from podium.workflows.kinds.base import (
+    NodeBase,
+    StepKind,
+    UnknownKind,
+    kind_of,
+    register,
+    unregister,
+)
+from podium.workflows.plan import Plan
+from podium.workflows.problems import CompileError
+from podium.workflows.state import RunState
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -106,8 +112,9 @@ def test_an_unregistered_kind_fails_loudly(write_spec):
 
 
 def test_the_docs_table_of_kinds_is_the_registry():
+    from podium.workflows.kinds.base import kinds_table
+
     from tests.conftest import ROOT
-    from workflows.kinds.base import kinds_table
 
     text = (ROOT / "docs" / "specs.md").read_text()
     start = text.index("<!-- kinds table:")

@@ -9,28 +9,27 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, CancelledError
 
 with workflow.unsafe.imports_passed_through():
+    from podium.activities.contracts import AgentConfig, Contract, RepairRequest, RetrySettings
+    from podium.activities.errors import SCHEMA_ERROR_TYPES, FailureDetails
+    from podium.workflows.kinds.base import Node, NodeBase, StepKind, register
+    from podium.workflows.state import StepState, TryRecord
     from pydantic import Field
 
-    from activities.contracts import AgentConfig, Contract, RepairRequest, RetrySettings
-    from activities.errors import SCHEMA_ERROR_TYPES, FailureDetails
-    from workflows.kinds.base import Node, NodeBase, StepKind, register
-    from workflows.state import StepState, TryRecord
-
-from workflows.compile_agents import retry_settings
-from workflows.durations import parse_duration
-from workflows.expressions import literal
-from workflows.patterns.assign import REQUIREMENTS, meets
-from workflows.spec import StepEntry
-from workflows.steps.agent_call import call_agent
-from workflows.steps.assignment import assign
-from workflows.steps.budget import estimate, reserve, settle
-from workflows.steps.execute import Ctx, describe, evaluate_inputs
+from podium.workflows.compile_agents import retry_settings
+from podium.workflows.durations import parse_duration
+from podium.workflows.expressions import literal
+from podium.workflows.patterns.assign import REQUIREMENTS, meets
+from podium.workflows.spec import StepEntry
+from podium.workflows.steps.agent_call import call_agent
+from podium.workflows.steps.assignment import assign
+from podium.workflows.steps.budget import estimate, reserve, settle
+from podium.workflows.steps.execute import Ctx, describe, evaluate_inputs
 
 if TYPE_CHECKING:
-    from workflows.compile_steps import StepCompiler
-    from workflows.graph import Graph
-    from workflows.step_graph import Scope
-    from workflows.yamlfile import Loc
+    from podium.workflows.compile_steps import StepCompiler
+    from podium.workflows.graph import Graph
+    from podium.workflows.step_graph import Scope
+    from podium.workflows.yamlfile import Loc
 
 
 class Goto(Contract):
@@ -80,7 +79,7 @@ class AgentKind(StepKind):
     def draw(
         self, graph: Graph, node: AgentNode, exits: dict[str, str], prefix: str
     ) -> tuple[str, str]:
-        from workflows.graph import box_key, tags
+        from podium.workflows.graph import box_key, tags
 
         who = f"capability {node.capability}" if node.capability else node.agent.name
         if node.require:

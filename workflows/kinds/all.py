@@ -4,13 +4,13 @@ Each module registers its kind when it is imported (``register(...)`` at its end
 plan imports this module once, so any plan can hold any built-in kind.
 """
 
-import workflows.kinds.agent  # noqa: F401
-import workflows.kinds.approval  # noqa: F401
-import workflows.kinds.map  # noqa: F401
-import workflows.kinds.parallel  # noqa: F401
-import workflows.kinds.refine  # noqa: F401
-import workflows.kinds.route  # noqa: F401
-import workflows.kinds.workflow  # noqa: F401
-from workflows.kinds.base import KINDS
+import podium.workflows.kinds.agent  # noqa: F401
+import podium.workflows.kinds.approval  # noqa: F401
+import podium.workflows.kinds.map  # noqa: F401
+import podium.workflows.kinds.parallel  # noqa: F401
+import podium.workflows.kinds.refine  # noqa: F401
+import podium.workflows.kinds.route  # noqa: F401
+import podium.workflows.kinds.workflow  # noqa: F401
+from podium.workflows.kinds.base import KINDS
 
 __all__ = ["KINDS"]

@@ -8,27 +8,31 @@ from typing import TYPE_CHECKING, Any, Literal
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from podium.activities.contracts import Contract
+    from podium.activities.errors import ApprovalTimedOut
+    from podium.activities.templates import render
+    from podium.workflows.kinds.base import Node, NodeBase, StepKind, register
+    from podium.workflows.state import StepState
     from pydantic import Field
 
-    from activities.contracts import Contract
-    from activities.errors import ApprovalTimedOut
-    from activities.templates import render
-    from workflows.kinds.base import Node, NodeBase, StepKind, register
-    from workflows.state import StepState
-
-from workflows.compile_humans import ANYONE, check_names
-from workflows.compile_templates import check_template
-from workflows.durations import parse_duration
-from workflows.expressions import ROOTS
-from workflows.spec import StepEntry
-from workflows.steps.execute import Ctx, evaluate_in, failure
-from workflows.steps.human_desk import Level, close_by_timeout, open_request, wait_for_decision
+from podium.workflows.compile_humans import ANYONE, check_names
+from podium.workflows.compile_templates import check_template
+from podium.workflows.durations import parse_duration
+from podium.workflows.expressions import ROOTS
+from podium.workflows.spec import StepEntry
+from podium.workflows.steps.execute import Ctx, evaluate_in, failure
+from podium.workflows.steps.human_desk import (
+    Level,
+    close_by_timeout,
+    open_request,
+    wait_for_decision,
+)
 
 if TYPE_CHECKING:
-    from workflows.graph import Graph
-    from workflows.problems import Reporter
-    from workflows.step_graph import Scope, StepGraph
-    from workflows.yamlfile import Loc, YamlDocument
+    from podium.workflows.graph import Graph
+    from podium.workflows.problems import Reporter
+    from podium.workflows.step_graph import Scope, StepGraph
+    from podium.workflows.yamlfile import Loc, YamlDocument
 
 
 class EscalationLevel(Contract):
@@ -67,7 +71,7 @@ class ApprovalKind(StepKind):
     def draw(
         self, graph: Graph, node: ApprovalNode, exits: dict[str, str], prefix: str
     ) -> tuple[str, str]:
-        from workflows.graph import box_key, tags
+        from podium.workflows.graph import box_key, tags
 
         chain = " → ".join(
             [", ".join(node.approvers) or "anyone", *(", ".join(e.to) for e in node.escalate)]

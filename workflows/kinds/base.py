@@ -14,13 +14,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
+from podium.activities.contracts import AgentConfig, Contract
 from pydantic import Field
 from pydantic_core import core_schema
 
-from activities.contracts import AgentConfig, Contract
-
 if TYPE_CHECKING:
-    from workflows.graph import Graph
+    from podium.workflows.graph import Graph
 
 
 class Budget(Contract):
@@ -99,7 +98,7 @@ class StepKind:
 
     def draw(self, graph: Graph, node: Any, exits: dict[str, str], prefix: str) -> tuple[str, str]:
         """Draw ``node`` into ``graph``; return its (entry, exit) box keys."""
-        from workflows.graph import box_key, tags
+        from podium.workflows.graph import box_key, tags
 
         key = box_key(prefix + node.id)
         graph.add(key, f"{node.id}: {self.label(node)}{tags(node)}", self.shape)
@@ -166,7 +165,7 @@ def _validate_node(value: Any) -> NodeBase:
     if not isinstance(value, dict):
         raise ValueError(f"a step must be a mapping, not {type(value).__name__}")
     if not KINDS:  # validated before anything imported the plan: register the built-ins
-        import workflows.kinds.all  # noqa: F401
+        import podium.workflows.kinds.all  # noqa: F401
     name = value.get("kind", "agent")
     kind = KINDS.get(name)
     if kind is None:

@@ -14,27 +14,26 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
+    from podium.activities.contracts import Contract, Usage
+    from podium.activities.errors import StepFailed
+    from podium.activities.queues import ORCHESTRATION_QUEUE
+    from podium.workflows.kinds.base import Node, NodeBase, StepKind, register
+    from podium.workflows.state import AgentTotals, Progress, StepState, merge_agents
     from pydantic import ConfigDict, Field
 
-    from activities.contracts import Contract, Usage
-    from activities.errors import StepFailed
-    from activities.queues import ORCHESTRATION_QUEUE
-    from workflows.kinds.base import Node, NodeBase, StepKind, register
-    from workflows.state import AgentTotals, Progress, StepState, merge_agents
-
-from workflows.kinds.base import asks_people
-from workflows.patterns.map import map_bounded
-from workflows.patterns.parallel import FATAL
-from workflows.spec import StepEntry
-from workflows.step_graph import NAME
-from workflows.steps.budget import LEDGERS
-from workflows.steps.execute import Ctx, describe, evaluate_in, execute, failure
+from podium.workflows.kinds.base import asks_people
+from podium.workflows.patterns.map import map_bounded
+from podium.workflows.patterns.parallel import FATAL
+from podium.workflows.spec import StepEntry
+from podium.workflows.step_graph import NAME
+from podium.workflows.steps.budget import LEDGERS
+from podium.workflows.steps.execute import Ctx, describe, evaluate_in, execute, failure
 
 if TYPE_CHECKING:
-    from workflows.compile_steps import StepCompiler
-    from workflows.graph import Graph
-    from workflows.step_graph import Scope
-    from workflows.yamlfile import Loc
+    from podium.workflows.compile_steps import StepCompiler
+    from podium.workflows.graph import Graph
+    from podium.workflows.step_graph import Scope
+    from podium.workflows.yamlfile import Loc
 
 BATCH_WORKFLOW = "PodiumMapBatch"
 INLINE_ALWAYS = 1_000_000
@@ -67,14 +66,14 @@ class MapKind(StepKind):
         return [node.template]
 
     def label(self, node: MapNode) -> str:
-        from workflows.kinds.base import node_label
+        from podium.workflows.kinds.base import node_label
 
         return f"map over {node.over} → {node_label(node.template)}"
 
     def draw(
         self, graph: Graph, node: MapNode, exits: dict[str, str], prefix: str
     ) -> tuple[str, str]:
-        from workflows.graph import box_key, draw_node, tags
+        from podium.workflows.graph import box_key, draw_node, tags
 
         key = box_key(prefix + node.id)
         label = f"{node.id}: map over {node.over}, ≤ {node.max_concurrency} at once{tags(node)}"

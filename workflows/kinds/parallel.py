@@ -7,20 +7,20 @@ from typing import TYPE_CHECKING, Any, Literal
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.contracts import Contract
-    from activities.errors import StepFailed
-    from workflows.kinds.base import Node, NodeBase, StepKind, register
-    from workflows.state import Progress, StepState
+    from podium.activities.contracts import Contract
+    from podium.activities.errors import StepFailed
+    from podium.workflows.kinds.base import Node, NodeBase, StepKind, register
+    from podium.workflows.state import Progress, StepState
 
-from workflows.patterns.parallel import FATAL, JoinFailed, fan_out
-from workflows.spec import QuorumEntry, StepEntry
-from workflows.steps.execute import Ctx, describe, execute, failure, skip_unreached
+from podium.workflows.patterns.parallel import FATAL, JoinFailed, fan_out
+from podium.workflows.spec import QuorumEntry, StepEntry
+from podium.workflows.steps.execute import Ctx, describe, execute, failure, skip_unreached
 
 if TYPE_CHECKING:
-    from workflows.compile_steps import StepCompiler
-    from workflows.graph import Graph
-    from workflows.step_graph import Scope
-    from workflows.yamlfile import Loc
+    from podium.workflows.compile_steps import StepCompiler
+    from podium.workflows.graph import Graph
+    from podium.workflows.step_graph import Scope
+    from podium.workflows.yamlfile import Loc
 
 
 class Branch(Contract):
@@ -62,7 +62,7 @@ class ParallelKind(StepKind):
     def draw(
         self, graph: Graph, node: ParallelNode, exits: dict[str, str], prefix: str
     ) -> tuple[str, str]:
-        from workflows.graph import box_key, draw_node, tags
+        from podium.workflows.graph import box_key, draw_node, tags
 
         key = box_key(prefix + node.id)
         join = f"quorum {node.quorum}" if node.join == "quorum" else node.join

@@ -7,18 +7,18 @@ from typing import TYPE_CHECKING, Any, Literal
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.kinds.base import Node, NodeBase, StepKind, register
-    from workflows.state import RoundRecord, StepState
+    from podium.workflows.kinds.base import Node, NodeBase, StepKind, register
+    from podium.workflows.state import RoundRecord, StepState
 
-from workflows.patterns.refine import refine_loop
-from workflows.spec import StepEntry
-from workflows.steps.execute import Ctx, evaluate_in, execute
+from podium.workflows.patterns.refine import refine_loop
+from podium.workflows.spec import StepEntry
+from podium.workflows.steps.execute import Ctx, evaluate_in, execute
 
 if TYPE_CHECKING:
-    from workflows.compile_steps import StepCompiler
-    from workflows.graph import Graph
-    from workflows.step_graph import Scope
-    from workflows.yamlfile import Loc
+    from podium.workflows.compile_steps import StepCompiler
+    from podium.workflows.graph import Graph
+    from podium.workflows.step_graph import Scope
+    from podium.workflows.yamlfile import Loc
 
 
 class RefineNode(NodeBase):
@@ -43,7 +43,7 @@ class RefineKind(StepKind):
         return [node.producer, node.reviewer]
 
     def label(self, node: RefineNode) -> str:
-        from workflows.kinds.base import node_label
+        from podium.workflows.kinds.base import node_label
 
         return (
             f"refine {node_label(node.producer)} ⇄ {node_label(node.reviewer)}, "
@@ -53,7 +53,7 @@ class RefineKind(StepKind):
     def draw(
         self, graph: Graph, node: RefineNode, exits: dict[str, str], prefix: str
     ) -> tuple[str, str]:
-        from workflows.graph import box_key, draw_node, tags
+        from podium.workflows.graph import box_key, draw_node, tags
 
         key = box_key(prefix + node.id)
         p_in, p_out = draw_node(graph, node.producer, exits, prefix + node.id + "_")

@@ -7,19 +7,19 @@ from typing import TYPE_CHECKING, Any, Literal
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.errors import StepFailed
-    from workflows.kinds.base import Node, NodeBase, StepKind, register
-    from workflows.state import StepState
+    from podium.activities.errors import StepFailed
+    from podium.workflows.kinds.base import Node, NodeBase, StepKind, register
+    from podium.workflows.state import StepState
 
-from workflows.patterns.route import NoRoute, choose_case
-from workflows.spec import StepEntry
-from workflows.steps.execute import Ctx, evaluate_in, execute, failure
+from podium.workflows.patterns.route import NoRoute, choose_case
+from podium.workflows.spec import StepEntry
+from podium.workflows.steps.execute import Ctx, evaluate_in, execute, failure
 
 if TYPE_CHECKING:
-    from workflows.compile_steps import StepCompiler
-    from workflows.graph import Graph
-    from workflows.step_graph import Scope
-    from workflows.yamlfile import Loc
+    from podium.workflows.compile_steps import StepCompiler
+    from podium.workflows.graph import Graph
+    from podium.workflows.step_graph import Scope
+    from podium.workflows.yamlfile import Loc
 
 
 class RouteNode(NodeBase):
@@ -49,7 +49,7 @@ class RouteKind(StepKind):
     def draw(
         self, graph: Graph, node: RouteNode, exits: dict[str, str], prefix: str
     ) -> tuple[str, str]:
-        from workflows.graph import box_key, draw_node, tags
+        from podium.workflows.graph import box_key, draw_node, tags
 
         key = box_key(prefix + node.id)
         entry = graph.add(key, f"{node.id}: route on {node.on}{tags(node)}", "route")

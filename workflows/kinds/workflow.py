@@ -10,25 +10,32 @@ from temporalio.exceptions import ChildWorkflowError
 from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
+    from podium.activities.contracts import Usage
+    from podium.activities.errors import BudgetExceeded, StepBudgetExceeded, StepFailed
+    from podium.activities.queues import ORCHESTRATION_QUEUE
+    from podium.activities.validation import schema_errors
+    from podium.workflows import search_attributes as sa
+    from podium.workflows.kinds.base import Node, NodeBase, Plan, RunInput, StepKind, register
+    from podium.workflows.state import RunResult, StepState, merge_agents
     from pydantic import Field
 
-    from activities.contracts import Usage
-    from activities.errors import BudgetExceeded, StepBudgetExceeded, StepFailed
-    from activities.queues import ORCHESTRATION_QUEUE
-    from activities.validation import schema_errors
-    from workflows import search_attributes as sa
-    from workflows.kinds.base import Node, NodeBase, Plan, RunInput, StepKind, register
-    from workflows.state import RunResult, StepState, merge_agents
-
-from workflows.spec import StepEntry
-from workflows.steps.budget import Reservation, hold, ledgers, remaining, settle, spend, tighter
-from workflows.steps.execute import Ctx, describe, evaluate_inputs, failure
+from podium.workflows.spec import StepEntry
+from podium.workflows.steps.budget import (
+    Reservation,
+    hold,
+    ledgers,
+    remaining,
+    settle,
+    spend,
+    tighter,
+)
+from podium.workflows.steps.execute import Ctx, describe, evaluate_inputs, failure
 
 if TYPE_CHECKING:
-    from workflows.compile_steps import StepCompiler
-    from workflows.graph import Graph
-    from workflows.step_graph import Scope
-    from workflows.yamlfile import Loc
+    from podium.workflows.compile_steps import StepCompiler
+    from podium.workflows.graph import Graph
+    from podium.workflows.step_graph import Scope
+    from podium.workflows.yamlfile import Loc
 
 RUN_WORKFLOW = "PodiumRun"
 
@@ -55,7 +62,7 @@ class WorkflowKind(StepKind):
     def draw(
         self, graph: Graph, node: WorkflowNode, exits: dict[str, str], prefix: str
     ) -> tuple[str, str]:
-        from workflows.graph import box_key, tags
+        from podium.workflows.graph import box_key, tags
 
         key = box_key(prefix + node.id)
         name = "" if prefix else f"{node.id}: "

@@ -2,15 +2,15 @@
 
 Use them inside any Temporal workflow::
 
-    from workflows.patterns import fan_out, map_bounded, choose_case, refine_loop
+    from podium.workflows.patterns import fan_out, map_bounded, choose_case, refine_loop
 
     outcomes = await fan_out({"legal": lambda: call_agent(...), "tech": ...}, join="any")
 """
 
-from workflows.patterns.map import map_bounded
-from workflows.patterns.parallel import BranchOutcome, JoinFailed, fan_out
-from workflows.patterns.refine import RefineOutcome, refine_loop
-from workflows.patterns.route import NoRoute, case_key, choose_case
+from podium.workflows.patterns.map import map_bounded
+from podium.workflows.patterns.parallel import BranchOutcome, JoinFailed, fan_out
+from podium.workflows.patterns.refine import RefineOutcome, refine_loop
+from podium.workflows.patterns.route import NoRoute, case_key, choose_case
 
 __all__ = [
     "BranchOutcome",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from activities.contracts import AgentConfig
+from podium.activities.contracts import AgentConfig
 
 REQUIREMENTS = ("market", "language", "max_price")
 """What a capability step may require of its agent."""

@@ -10,7 +10,7 @@ from typing import Any, Literal
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.errors import RUN_STOPPING, JoinFailed
+    from podium.activities.errors import RUN_STOPPING, JoinFailed
 
 Join = Literal["all", "any", "quorum"]
 

@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
-from activities.errors import NoRoute
+from podium.activities.errors import NoRoute
 
 T = TypeVar("T")
 

@@ -28,16 +28,16 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.contracts import (
+    from podium.activities.contracts import (
         AgentCall,
         AgentConfig,
         AgentResult,
         RepairRequest,
         RetrySettings,
     )
-    from activities.errors import ERROR_TYPES, is_retryable
-    from activities.queues import provider_queue
-    from activities.run_agent import run_agent
+    from podium.activities.errors import ERROR_TYPES, is_retryable
+    from podium.activities.queues import provider_queue
+    from podium.activities.run_agent import run_agent
 
 WORKER_RETRIES = 25
 """A call whose worker dies this many times (a crash loop, a call that kills its worker)

@@ -10,16 +10,16 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.contracts import AgentConfig
-    from activities.errors import StepFailed
-    from activities.queues import ORCHESTRATION_QUEUE, provider_queue
-    from activities.workload import QueueLoad, QueueLoadInput, queue_load
+    from podium.activities.contracts import AgentConfig
+    from podium.activities.errors import StepFailed
+    from podium.activities.queues import ORCHESTRATION_QUEUE, provider_queue
+    from podium.activities.workload import QueueLoad, QueueLoadInput, queue_load
 
-from workflows.patterns.assign import cheapest_tie, eligible, price_of
-from workflows.steps.execute import evaluate_inputs, failure
+from podium.workflows.patterns.assign import cheapest_tie, eligible, price_of
+from podium.workflows.steps.execute import evaluate_inputs, failure
 
 if TYPE_CHECKING:
-    from workflows.kinds.agent import AgentNode
+    from podium.workflows.kinds.agent import AgentNode
 
 
 async def assign(node: AgentNode, scope: dict[str, Any]) -> tuple[list[AgentConfig], str]:

@@ -16,15 +16,15 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.contracts import AgentCall, AgentConfig, RepairRequest, Usage
-    from activities.errors import BudgetExceeded, RunAborted, StepBudgetExceeded
-    from activities.providers.prompt import estimate_call
-    from workflows.humans import HumanRequest
-    from workflows.kinds.base import Budget
-    from workflows.state import BudgetState
+    from podium.activities.contracts import AgentCall, AgentConfig, RepairRequest, Usage
+    from podium.activities.errors import BudgetExceeded, RunAborted, StepBudgetExceeded
+    from podium.activities.providers.prompt import estimate_call
+    from podium.workflows.humans import HumanRequest
+    from podium.workflows.kinds.base import Budget
+    from podium.workflows.state import BudgetState
 
-from workflows.steps.execute import Ctx, failure
-from workflows.steps.human_desk import open_request, wait_for_decision
+from podium.workflows.steps.execute import Ctx, failure
+from podium.workflows.steps.human_desk import open_request, wait_for_decision
 
 LEDGERS = "_budgets"
 """Scope key: the step ledgers enclosing the current step, outermost first."""

@@ -16,14 +16,14 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.errors import DeadlineExceeded, RunAborted, StepDeadlineExceeded
-    from workflows.durations import format_duration
-    from workflows.humans import RUN_SCOPE
-    from workflows.kinds.base import Deadline
-    from workflows.state import StepState
+    from podium.activities.errors import DeadlineExceeded, RunAborted, StepDeadlineExceeded
+    from podium.workflows.durations import format_duration
+    from podium.workflows.humans import RUN_SCOPE
+    from podium.workflows.kinds.base import Deadline
+    from podium.workflows.state import StepState
 
-from workflows.steps.execute import Ctx, failure
-from workflows.steps.human_desk import open_request, send_event, wait_for_decision
+from podium.workflows.steps.execute import Ctx, failure
+from podium.workflows.steps.human_desk import open_request, send_event, wait_for_decision
 
 
 async def within_deadline(

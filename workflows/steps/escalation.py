@@ -7,12 +7,12 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.errors import RunAborted
-    from workflows.kinds.base import Node
-    from workflows.state import StepState
+    from podium.activities.errors import RunAborted
+    from podium.workflows.kinds.base import Node
+    from podium.workflows.state import StepState
 
-from workflows.steps.execute import Ctx, failure
-from workflows.steps.human_desk import open_request, wait_for_decision
+from podium.workflows.steps.execute import Ctx, failure
+from podium.workflows.steps.human_desk import open_request, wait_for_decision
 
 
 async def resolve_failure(

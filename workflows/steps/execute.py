@@ -23,8 +23,8 @@ from temporalio.exceptions import (
 )
 
 with workflow.unsafe.imports_passed_through():
-    from activities.contracts import AgentConfig, AgentResult, Usage
-    from activities.errors import (
+    from podium.activities.contracts import AgentConfig, AgentResult, Usage
+    from podium.activities.errors import (
         RUN_FAILURES,
         RUN_STOPPING,
         ExpressionFailed,
@@ -32,9 +32,9 @@ with workflow.unsafe.imports_passed_through():
         RunFailure,
         StepFailed,
     )
-    from workflows.expressions import evaluate
-    from workflows.kinds.base import Node, children, kind_of, tracked
-    from workflows.state import AgentTotals, BudgetState, RunState, StepState, merge_agents
+    from podium.workflows.expressions import evaluate
+    from podium.workflows.kinds.base import Node, children, kind_of, tracked
+    from podium.workflows.state import AgentTotals, BudgetState, RunState, StepState, merge_agents
 
 
 @dataclass
@@ -181,7 +181,7 @@ async def execute(
         try:
             work = kind_of(node).execute(node, step_scope, ctx, record or owner)
             if node.deadline is not None and due is not None:
-                from workflows.steps.deadline import within_deadline  # (import cycle)
+                from podium.workflows.steps.deadline import within_deadline  # (import cycle)
 
                 done, output = await within_deadline(node.deadline, due, work, ctx, node.id, record)
                 if done == "skipped":
@@ -200,7 +200,7 @@ async def execute(
                 record.error_type, record.error = error_type, message
                 record.attempts = _attempt(exc) or record.attempts
             if node.on_error == "escalate" and error_type not in RUN_STOPPING:
-                from workflows.steps.escalation import resolve_failure  # (import cycle)
+                from podium.workflows.steps.escalation import resolve_failure  # (import cycle)
 
                 try:
                     outcome, result = await resolve_failure(

@@ -16,11 +16,11 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from activities.errors import StepFailed
-    from workflows.kinds.base import Node, tracked
-    from workflows.state import JumpRecord
+    from podium.activities.errors import StepFailed
+    from podium.workflows.kinds.base import Node, tracked
+    from podium.workflows.state import JumpRecord
 
-from workflows.steps.execute import Ctx
+from podium.workflows.steps.execute import Ctx
 
 
 def goto_target(node: Node, scope: dict[str, Any]) -> str | None:

@@ -10,12 +10,12 @@ from temporalio import workflow
 from temporalio.common import RetryPolicy
 
 with workflow.unsafe.imports_passed_through():
-    from activities.notify import Notification, notify
-    from activities.queues import ORCHESTRATION_QUEUE
-    from workflows.humans import DecisionRecord, HumanRequest, RequestKind
-    from workflows.metrics import observe_human_wait
+    from podium.activities.notify import Notification, notify
+    from podium.activities.queues import ORCHESTRATION_QUEUE
+    from podium.workflows.humans import DecisionRecord, HumanRequest, RequestKind
+    from podium.workflows.metrics import observe_human_wait
 
-from workflows.steps.execute import Ctx
+from podium.workflows.steps.execute import Ctx
 
 Level = tuple[list[str], float | None]
 """(who decides, how long they have; None = no limit)."""

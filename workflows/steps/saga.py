@@ -6,12 +6,12 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from activities.contracts import RetrySettings
-    from workflows.state import CompensationRecord
+    from podium.activities.contracts import RetrySettings
+    from podium.workflows.state import CompensationRecord
 
-from workflows.steps.agent_call import call_agent
-from workflows.steps.budget import ledgers, spend
-from workflows.steps.execute import Ctx, describe, evaluate_inputs
+from podium.workflows.steps.agent_call import call_agent
+from podium.workflows.steps.budget import ledgers, spend
+from podium.workflows.steps.execute import Ctx, describe, evaluate_inputs
 
 UNTIL_DONE = RetrySettings(
     max_attempts=0, initial_interval_s=1.0, backoff=2.0, max_interval_s=60.0, max_elapsed_s=None

@@ -1,0 +1,66 @@
+"""A user project with its own ``workflows`` and ``activities`` packages installs Podium
+(the wheel, as pip builds it) and uses both in one environment: Podium's folders are
+installed as ``podium.workflows``, ``podium.activities``, …, never as top-level names."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+SCRIPT = """
+import workflows, activities                      # the user's own packages
+assert workflows.OWNER == activities.OWNER == "user", (workflows.__file__, activities.__file__)
+import podium
+plan = podium.compile_spec("spec.yaml", offline=True)
+from podium.workflows.interpreter import PodiumRun
+assert podium.__file__.startswith(SITE) and podium.workflows.__file__.startswith(SITE)
+print("ok", plan.name, len(plan.steps), PodiumRun.__name__)
+"""
+
+
+@pytest.mark.slow
+def test_a_project_with_its_own_workflows_package_uses_the_installed_wheel(tmp_path: Path):
+    wheels = tmp_path / "wheels"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--no-build-isolation",
+         "-q", "-w", str(wheels)],
+        check=True,
+        cwd=tmp_path,
+    )  # fmt: skip
+    [wheel] = wheels.glob("podium-*.whl")
+    names = zipfile.ZipFile(wheel).namelist()
+    tops = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
+    assert tops == {"podium"}, f"the wheel installs top-level {sorted(tops)}"
+    assert "podium/workflows/interpreter.py" in names and "podium/activities/errors.py" in names
+    site = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(site),
+         str(wheel)],
+        check=True,
+    )  # fmt: skip
+    project = tmp_path / "project"
+    for package in ("workflows", "activities"):
+        (project / package).mkdir(parents=True)
+        (project / package / "__init__.py").write_text('OWNER = "user"\n')
+    (project / "spec.yaml").write_text(
+        textwrap.dedent("""\
+            name: mine
+            agents: {agents: {w: {model: scripted}}}
+            steps: [{id: a, agent: w}]
+        """)
+    )
+    (project / "main.py").write_text(f"SITE = {str(site)!r}\n" + SCRIPT)
+    env = {**os.environ, "PYTHONPATH": f"{project}{os.pathsep}{site}"}
+    done = subprocess.run(
+        [sys.executable, "main.py"], cwd=project, env=env, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert done.stdout.strip() == "ok mine 1 PodiumRun"
