@@ -88,14 +88,6 @@ class AgentKind(StepKind):
         graph.add(key, (who if prefix else f"{node.id}: {who}") + tags(node), "agent")
         return key, key
 
-    async def execute(
-        self, node: AgentNode, scope: dict[str, Any], ctx: Ctx, owner: StepState | None
-    ) -> Any:
-        return await run_agent_node(node, scope, ctx, owner)
-
-    def compile(self, compiler: Any, step: Any, loc: Any, scope: Any, common: dict) -> Any:
-        return compile_agent(compiler, step, loc, scope, common)
-
 
 async def run_agent_node(
     node: AgentNode, scope: dict[str, Any], ctx: Ctx, owner: StepState | None
@@ -361,4 +353,4 @@ def _compile_capability(
     return _with_goto(c, step, loc, node)
 
 
-register(AgentKind())
+register(AgentKind(run=run_agent_node, build=compile_agent))

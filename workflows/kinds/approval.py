@@ -29,10 +29,10 @@ from podium.workflows.steps.human_desk import (
 )
 
 if TYPE_CHECKING:
+    from podium.workflows.compile_steps import StepCompiler
     from podium.workflows.graph import Graph
-    from podium.workflows.problems import Reporter
-    from podium.workflows.step_graph import Scope, StepGraph
-    from podium.workflows.yamlfile import Loc, YamlDocument
+    from podium.workflows.step_graph import Scope
+    from podium.workflows.yamlfile import Loc
 
 
 class EscalationLevel(Contract):
@@ -80,16 +80,6 @@ class ApprovalKind(StepKind):
         graph.add(key, f"{node.id}: approval by {chain}{tags(node)}", "approval")
         return key, key
 
-    async def execute(
-        self, node: ApprovalNode, scope: dict[str, Any], ctx: Ctx, owner: StepState | None
-    ) -> Any:
-        return await run_approval(node, scope, ctx, owner)
-
-    def compile(self, compiler: Any, step: Any, loc: Any, scope: Any, common: dict) -> Any:
-        return compile_approval(
-            compiler.report, compiler.doc, compiler.graph, step, loc, scope, common
-        )
-
 
 def levels_of(node: ApprovalNode) -> list[Level]:
     """(approvers, wait) per level: the first approvers, then each escalation's ``to``."""
@@ -136,15 +126,10 @@ async def run_approval(
 
 
 def compile_approval(
-    report: Reporter,
-    doc: YamlDocument,
-    graph: StepGraph,
-    step: StepEntry,
-    loc: Loc,
-    scope: Scope,
-    common: dict[str, Any],
+    c: StepCompiler, step: StepEntry, loc: Loc, scope: Scope, common: dict[str, Any]
 ) -> Node | None:
     """The plan node of an approval step (None, with problems recorded, if it is wrong)."""
+    report, doc, graph = c.report, c.doc, c.graph
     spec = step.approval
     assert spec is not None
     where = loc + ("approval",)
@@ -184,4 +169,4 @@ def compile_approval(
     )
 
 
-register(ApprovalKind())
+register(ApprovalKind(run=run_approval, build=compile_approval))

@@ -11,7 +11,7 @@ later — by a contributor or a test — needs no change anywhere else.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from podium.activities.contracts import AgentConfig, Contract
@@ -104,13 +104,26 @@ class StepKind:
         graph.add(key, f"{node.id}: {self.label(node)}{tags(node)}", self.shape)
         return key, key
 
+    def __init__(
+        self,
+        run: Callable[..., Awaitable[Any]] | None = None,
+        build: Callable[..., Any] | None = None,
+    ) -> None:
+        """``run(node, scope, ctx, owner)`` and ``build(compiler, step, loc, scope, common)``
+        may be given as functions instead of overriding ``execute`` and ``compile``."""
+        self._run, self._build = run, build
+
     async def execute(self, node: Any, scope: dict[str, Any], ctx: Any, owner: Any) -> Any:
         """Run the node in a workflow; return its output (``steps.<id>.output``)."""
-        raise NotImplementedError(f"step kind {self.name!r} cannot run")
+        if self._run is None:
+            raise NotImplementedError(f"step kind {self.name!r} cannot run")
+        return await self._run(node, scope, ctx, owner)
 
     def compile(self, compiler: Any, step: Any, loc: Any, scope: Any, common: dict) -> Any:
         """The plan node of a spec step of this kind (None after reporting problems)."""
-        raise NotImplementedError(f"step kind {self.name!r} cannot be compiled from a spec")
+        if self._build is None:
+            raise NotImplementedError(f"step kind {self.name!r} cannot be compiled from a spec")
+        return self._build(compiler, step, loc, scope, common)
 
 
 KINDS: dict[str, StepKind] = {}

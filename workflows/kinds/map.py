@@ -82,14 +82,6 @@ class MapKind(StepKind):
         graph.link(entry, t_in, f"each {node.as_}")
         return entry, exit_
 
-    async def execute(
-        self, node: MapNode, scope: dict[str, Any], ctx: Ctx, owner: StepState | None
-    ) -> Any:
-        return await run_map(node, scope, ctx, owner)
-
-    def compile(self, compiler: Any, step: Any, loc: Any, scope: Any, common: dict) -> Any:
-        return compile_map(compiler, step, loc, scope, common)
-
 
 class MapBatchInput(Contract):
     """One batch of a map, run as a child workflow."""
@@ -270,4 +262,4 @@ def compile_map(
     )
 
 
-register(MapKind())
+register(MapKind(run=run_map, build=compile_map))

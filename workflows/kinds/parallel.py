@@ -81,14 +81,6 @@ class ParallelKind(StepKind):
             graph.link(previous, exit_)
         return entry, exit_
 
-    async def execute(
-        self, node: ParallelNode, scope: dict[str, Any], ctx: Ctx, owner: StepState | None
-    ) -> Any:
-        return await run_parallel(node, scope, ctx, owner)
-
-    def compile(self, compiler: Any, step: Any, loc: Any, scope: Any, common: dict) -> Any:
-        return compile_parallel(compiler, step, loc, scope, common)
-
 
 async def run_parallel(
     node: ParallelNode, scope: dict[str, Any], ctx: Ctx, owner: StepState | None
@@ -184,4 +176,4 @@ def compile_parallel(
     return ParallelNode(**common, branches=branches, join=join, quorum=quorum) if ok else None
 
 
-register(ParallelKind())
+register(ParallelKind(run=run_parallel, build=compile_parallel))

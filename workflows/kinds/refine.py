@@ -64,14 +64,6 @@ class RefineKind(StepKind):
         graph.link(exit_, p_in, f"no, ≤ {node.max_rounds} rounds")
         return p_in, exit_
 
-    async def execute(
-        self, node: RefineNode, scope: dict[str, Any], ctx: Ctx, owner: StepState | None
-    ) -> Any:
-        return await run_refine(node, scope, ctx, owner)
-
-    def compile(self, compiler: Any, step: Any, loc: Any, scope: Any, common: dict) -> Any:
-        return compile_refine(compiler, step, loc, scope, common)
-
 
 async def run_refine(
     node: RefineNode, scope: dict[str, Any], ctx: Ctx, owner: StepState | None
@@ -156,4 +148,4 @@ def compile_refine(
     )
 
 
-register(RefineKind())
+register(RefineKind(run=run_refine, build=compile_refine))

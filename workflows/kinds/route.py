@@ -61,14 +61,6 @@ class RouteKind(StepKind):
             graph.link(c_out, exit_)
         return entry, exit_
 
-    async def execute(
-        self, node: RouteNode, scope: dict[str, Any], ctx: Ctx, owner: StepState | None
-    ) -> Any:
-        return await run_route(node, scope, ctx, owner)
-
-    def compile(self, compiler: Any, step: Any, loc: Any, scope: Any, common: dict) -> Any:
-        return compile_route(compiler, step, loc, scope, common)
-
 
 async def run_route(
     node: RouteNode, scope: dict[str, Any], ctx: Ctx, owner: StepState | None
@@ -122,4 +114,4 @@ def compile_route(
     return RouteNode(**common, on=spec.on, cases=cases, default=default) if ok else None
 
 
-register(RouteKind())
+register(RouteKind(run=run_route, build=compile_route))

@@ -69,14 +69,6 @@ class WorkflowKind(StepKind):
         graph.add(key, f"{name}sub-workflow {node.plan.name}{tags(node)}", "child")
         return key, key
 
-    async def execute(
-        self, node: WorkflowNode, scope: dict[str, Any], ctx: Ctx, owner: StepState | None
-    ) -> Any:
-        return await run_child(node, scope, ctx, owner)
-
-    def compile(self, compiler: Any, step: Any, loc: Any, scope: Any, common: dict) -> Any:
-        return compile_workflow(compiler, step, loc, scope, common)
-
 
 async def run_child(
     node: WorkflowNode, scope: dict[str, Any], ctx: Ctx, owner: StepState | None
@@ -156,4 +148,4 @@ def compile_workflow(
     return WorkflowNode(**common, plan=plan, inputs=inputs)
 
 
-register(WorkflowKind())
+register(WorkflowKind(run=run_child, build=compile_workflow))
