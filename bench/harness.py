@@ -11,10 +11,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from podium.starters.devserver import DYNAMIC_CONFIG, temporal_binary  # noqa: E402
+from podium.starters.devserver import local_environment  # noqa: E402
 from podium.workers.worker import WorkerOptions, build_workers  # noqa: E402
-from podium.workflows import search_attributes as sa  # noqa: E402
-from temporalio.contrib.pydantic import pydantic_data_converter  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
 
@@ -27,15 +25,7 @@ def spread(values: Sequence[float], digits: int = 2) -> str:
 
 async def start_server() -> WorkflowEnvironment:
     """A local dev server with the flags ``podium dev`` uses."""
-    extra = []
-    for key, value in DYNAMIC_CONFIG.items():
-        extra += ["--dynamic-config-value", f"{key}={value}"]
-    return await WorkflowEnvironment.start_local(
-        dev_server_existing_path=temporal_binary(),
-        data_converter=pydantic_data_converter,
-        search_attributes=sa.ALL,
-        dev_server_extra_args=extra,
-    )
+    return await local_environment()
 
 
 async def run_workers(env: WorkflowEnvironment, extra: list[Worker]) -> list[asyncio.Task[None]]:

@@ -11,7 +11,10 @@ import sys
 import time
 from pathlib import Path
 
+from podium.workflows import search_attributes as sa
 from podium.workflows.search_attributes import dev_server_flags
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
 
 DYNAMIC_CONFIG = {
     # A sequential activity costs ≈8 ms instead of ≈45 ms on a 2-core machine.
@@ -138,3 +141,17 @@ def stop_process(process: subprocess.Popen[bytes] | None, grace_s: float = 10.0)
         process.wait()
     except ProcessLookupError:
         pass
+
+
+async def local_environment(*extra_args: str) -> WorkflowEnvironment:
+    """A Temporal dev server on a free loopback port with ``podium dev``'s settings (search
+    attributes, dynamic config) and Podium's data converter: tests, benches, recordings."""
+    args = list(extra_args)
+    for key, value in DYNAMIC_CONFIG.items():
+        args += ["--dynamic-config-value", f"{key}={value}"]
+    return await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_binary(),
+        data_converter=pydantic_data_converter,
+        search_attributes=sa.ALL,
+        dev_server_extra_args=args,
+    )

@@ -20,9 +20,12 @@ import httpx
 import pytest
 import yaml
 from podium.activities.contracts import BUILTIN_PROVIDERS, ProviderConfig
-from podium.starters.devserver import DYNAMIC_CONFIG, free_port, stop_process, temporal_binary
+from podium.starters.devserver import (
+    free_port,
+    local_environment,
+    stop_process,
+)
 from podium.workers.worker import WorkerOptions, build_workers
-from podium.workflows import search_attributes as sa
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
@@ -50,15 +53,7 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 # -- Temporal -----------------------------------------------------------------------
 @pytest.fixture(scope="session")
 async def env() -> AsyncIterator[WorkflowEnvironment]:
-    extra = ["--namespace", ISOLATED_NAMESPACE]
-    for key, value in DYNAMIC_CONFIG.items():
-        extra += ["--dynamic-config-value", f"{key}={value}"]
-    environment = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=temporal_binary(),
-        data_converter=pydantic_data_converter,
-        search_attributes=sa.ALL,
-        dev_server_extra_args=extra,
-    )
+    environment = await local_environment("--namespace", ISOLATED_NAMESPACE)
     yield environment
     await environment.shutdown()
 

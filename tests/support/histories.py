@@ -24,17 +24,14 @@ from typing import Any
 
 import yaml
 from temporalio.client import Client, WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.testing import WorkflowEnvironment
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from podium.activities.contracts import BUILTIN_PROVIDERS, ProviderConfig  # noqa: E402
-from podium.starters.devserver import DYNAMIC_CONFIG, temporal_binary  # noqa: E402
+from podium.starters.devserver import local_environment  # noqa: E402
 from podium.starters.launch import start_run  # noqa: E402
 from podium.workers.worker import WorkerOptions, build_workers  # noqa: E402
-from podium.workflows import search_attributes as sa  # noqa: E402
 from podium.workflows.compiler import compile_spec  # noqa: E402
 from podium.workflows.humans import BudgetRaise, DecisionInput  # noqa: E402
 from podium.workflows.limiter import limiter_id  # noqa: E402
@@ -435,15 +432,7 @@ async def children(client: Client, workflow_id: str) -> list[str]:
 
 async def record(names: list[str]) -> None:
     """Run the named scenarios (all by default) and write their histories."""
-    extra = []
-    for key, value in DYNAMIC_CONFIG.items():
-        extra += ["--dynamic-config-value", f"{key}={value}"]
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=temporal_binary(),
-        data_converter=pydantic_data_converter,
-        search_attributes=sa.ALL,
-        dev_server_extra_args=extra,
-    )
+    env = await local_environment()
     client = env.client
     HISTORIES.mkdir(exist_ok=True)
     with fault_server() as llm, tempfile.TemporaryDirectory() as tmp:
