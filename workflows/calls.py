@@ -18,6 +18,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from podium.activities.contracts import AgentConfig, Contract, RetrySettings
+    from podium.workflows.frame import Frame
     from podium.workflows.kinds.agent import AgentNode
     from podium.workflows.state import BudgetState, RunState, StepState, TryRecord
 
@@ -76,9 +77,9 @@ async def call_agent_step(
         retry=retry or agent.retry,
     )
     record = StepState(id=step_id, agent=agent.name)
-    scope = {"input": dict(inputs), "steps": {}, "vars": {}}
+    frame = Frame.of_run(dict(inputs)).owned_by(record)
     before_cost, before_tokens = ledger.state.cost_usd, ledger.state.usage.total_tokens
-    output = await run_agent_node(node, scope, ledger.ctx, record)
+    output = await run_agent_node(node, frame, ledger.ctx)
     return AgentStepResult(
         output=output,
         agent=record.agent,

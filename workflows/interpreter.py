@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
     from podium.activities.errors import ExpressionFailed, StepFailed
     from podium.workflows import search_attributes as sa
     from podium.workflows.expressions import evaluate
+    from podium.workflows.frame import Frame
     from podium.workflows.humans import (
         RUN_SCOPE,
         DecisionInput,
@@ -73,16 +74,16 @@ class PodiumRun:
     async def run(self, run: RunInput) -> RunResult:
         """Run every step as its dependencies allow; return the output and final state."""
         self.state.started_at = workflow.now()
-        scope: dict[str, Any] = {"input": run.input, "steps": {}, "vars": {}}
+        frame = Frame.of_run(run.input)
         try:
-            work = self._run_dag(run.plan.steps, scope, self.ctx)
+            work = self._run_dag(run.plan.steps, frame, self.ctx)
             if run.plan.deadline is None:
                 await work
             else:
                 due = workflow.now() + timedelta(seconds=run.plan.deadline.after_s)
                 self.state.deadline_at = due
                 await within_deadline(run.plan.deadline, due, work, self.ctx, RUN_SCOPE, None)
-            output = self._output(run.plan, scope)
+            output = self._output(run.plan, frame.data)
         except ApplicationError as exc:
             await self._undo()
             self._close("failed", error=exc.message)
@@ -153,7 +154,7 @@ class PodiumRun:
         """The run's current state (steps, outputs, usage, cost, flags)."""
         return self.state
 
-    async def _run_dag(self, nodes: list[Node], scope: dict[str, Any], ctx: Ctx) -> None:
+    async def _run_dag(self, nodes: list[Node], frame: Frame, ctx: Ctx) -> None:
         """Start each node once its needs are satisfied; fail fast on the first failure;
         follow an answer's ``goto`` (dynamic control) within the step's bounds."""
         waiting = list(nodes)
@@ -163,7 +164,7 @@ class PodiumRun:
             while waiting or running:
                 for node in [n for n in waiting if self._ready(n, ctx)]:
                     waiting.remove(node)
-                    task = asyncio.create_task(execute(node, scope, ctx))
+                    task = asyncio.create_task(execute(node, frame, ctx))
                     running.append(task)
                     started[task] = node
                 if waiting and not running:
@@ -185,9 +186,9 @@ class PodiumRun:
                     if task.exception() is not None:
                         raise task.exception()  # type: ignore[misc]
                     node = started.pop(task)
-                    target = goto_target(node, scope)
+                    target = goto_target(node, frame)
                     if target is not None:
-                        waiting = jump(node, target, nodes, waiting, scope, ctx)
+                        waiting = jump(node, target, nodes, waiting, frame, ctx)
         finally:
             for task in running:
                 task.cancel()

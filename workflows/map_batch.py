@@ -5,6 +5,7 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from podium.workflows.frame import Frame
     from podium.workflows.state import RunState
 
 from podium.workflows.kinds.map import BATCH_WORKFLOW, MapBatchInput, MapBatchResult, run_items
@@ -25,9 +26,8 @@ class PodiumMapBatch:
             batch.as_,
             batch.items,
             batch.first_index,
-            dict(batch.scope),
+            Frame.of_batch(batch.scope),
             ctx,
-            None,
             batch.max_concurrency,
         )
         usage = ctx.state.usage

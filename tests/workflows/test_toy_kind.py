@@ -44,7 +44,7 @@ class ShoutKind(StepKind):
     def label(self, node: ShoutNode) -> str:
         return f"shout {node.word!r}"
 
-    async def execute(self, node: ShoutNode, scope: dict, ctx: Any, owner: Any) -> Any:
+    async def execute(self, node: ShoutNode, frame: Any, ctx: Any) -> Any:
         return {"said": node.word.upper() + "!"}
 
     def compile(self, compiler: Any, step: Any, loc: Any, scope: Any, common: dict) -> Any:

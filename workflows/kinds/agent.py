@@ -11,8 +11,9 @@ from temporalio.exceptions import ActivityError, CancelledError
 with workflow.unsafe.imports_passed_through():
     from podium.activities.contracts import AgentConfig, Contract, RepairRequest, RetrySettings
     from podium.activities.errors import SCHEMA_ERROR_TYPES, FailureDetails
+    from podium.workflows.frame import Frame
     from podium.workflows.kinds.base import Node, NodeBase, StepKind, register
-    from podium.workflows.state import StepState, TryRecord
+    from podium.workflows.state import TryRecord
     from pydantic import Field
 
 from podium.workflows.compile_agents import retry_settings
@@ -89,22 +90,21 @@ class AgentKind(StepKind):
         return key, key
 
 
-async def run_agent_node(
-    node: AgentNode, scope: dict[str, Any], ctx: Ctx, owner: StepState | None
-) -> Any:
+async def run_agent_node(node: AgentNode, frame: Frame, ctx: Ctx) -> Any:
     """Call the agent; re-ask on schema-invalid output; then try the fallbacks in order.
 
     Each call is one activity (Temporal retries transient failures within it). A
     failure that survives every agent propagates as the last ``ActivityError``;
     ``execute`` records and names it.
     """
-    inputs = evaluate_inputs(node.id, node.inputs, scope)
-    inputs.update(scope.get("_overrides", {}).get(node.id, {}))  # a person's edited inputs
-    where = scope.get("_label") or node.id
-    track = owner is not None and owner.id == node.id
+    owner = frame.owner
+    inputs = evaluate_inputs(node.id, node.inputs, frame.data)
+    inputs.update(frame.edited_inputs(node.id))  # a person's edited inputs
+    where = frame.label or node.id
+    track = frame.owns(node.id)
     agents = [node.agent, *node.fallbacks]
     if node.capability:
-        ranked, reason = await assign(node, scope)
+        ranked, reason = await assign(node, frame.data)
         agents = ranked  # the other eligible agents are the fallbacks, best first
         if owner is not None and track:
             owner.assignment = reason
@@ -119,7 +119,7 @@ async def run_agent_node(
             primary = k == 0
             if k > 0 and owner is not None and track and owner.tried:
                 label += f" · after {owner.tried[-1].text()}"  # the Web UI tells why
-            reservation = await reserve(ctx, scope, agent, node.id, estimate(agent, inputs, repair))
+            reservation = await reserve(ctx, frame, agent, node.id, estimate(agent, inputs, repair))
             failed_attempts: list[str] = []
             try:
                 result = await call_agent(

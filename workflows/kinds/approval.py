@@ -11,8 +11,8 @@ with workflow.unsafe.imports_passed_through():
     from podium.activities.contracts import Contract
     from podium.activities.errors import ApprovalTimedOut
     from podium.activities.templates import render
+    from podium.workflows.frame import Frame
     from podium.workflows.kinds.base import Node, NodeBase, StepKind, register
-    from podium.workflows.state import StepState
     from pydantic import Field
 
 from podium.workflows.compile_humans import ANYONE, check_names
@@ -88,10 +88,9 @@ def levels_of(node: ApprovalNode) -> list[Level]:
     return list(zip(who, waits, strict=True))
 
 
-async def run_approval(
-    node: ApprovalNode, scope: dict[str, Any], ctx: Ctx, owner: StepState | None
-) -> Any:
+async def run_approval(node: ApprovalNode, frame: Frame, ctx: Ctx) -> Any:
     """Output: ``{approved, outcome, by, at, comment, channel, request}``."""
+    scope, owner = frame.data, frame.owner
     try:
         title = render(node.title, scope)
     except Exception:  # a title must not stop the request from being asked
@@ -109,7 +108,7 @@ async def run_approval(
             )
         decision = close_by_timeout(ctx, request, node.on_timeout)
     approved = decision.outcome == "approve"
-    if owner is not None and owner.id == node.id:
+    if owner is not None and frame.owns(node.id):
         owner.agent = f"human:{decision.by}"
     return {
         "approved": approved,

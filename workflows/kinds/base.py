@@ -109,15 +109,19 @@ class StepKind:
         run: Callable[..., Awaitable[Any]] | None = None,
         build: Callable[..., Any] | None = None,
     ) -> None:
-        """``run(node, scope, ctx, owner)`` and ``build(compiler, step, loc, scope, common)``
-        may be given as functions instead of overriding ``execute`` and ``compile``."""
+        """``run(node, frame, ctx)`` and ``build(compiler, step, loc, scope, common)`` may be
+        given as functions instead of overriding ``execute`` and ``compile``."""
         self._run, self._build = run, build
 
-    async def execute(self, node: Any, scope: dict[str, Any], ctx: Any, owner: Any) -> Any:
-        """Run the node in a workflow; return its output (``steps.<id>.output``)."""
+    async def execute(self, node: Any, frame: Any, ctx: Any) -> Any:
+        """Run the node in a workflow; return its output (``steps.<id>.output``).
+
+        ``frame`` (``workflows.frame.Frame``) holds what its expressions read
+        (``frame.data``) and the tracked record to charge (``frame.owner``); ``ctx``
+        the run."""
         if self._run is None:
             raise NotImplementedError(f"step kind {self.name!r} cannot run")
-        return await self._run(node, scope, ctx, owner)
+        return await self._run(node, frame, ctx)
 
     def compile(self, compiler: Any, step: Any, loc: Any, scope: Any, common: dict) -> Any:
         """The plan node of a spec step of this kind (None after reporting problems)."""

@@ -17,8 +17,9 @@ with workflow.unsafe.imports_passed_through():
     from podium.activities.contracts import Contract, Usage
     from podium.activities.errors import StepFailed
     from podium.activities.queues import ORCHESTRATION_QUEUE
+    from podium.workflows.frame import Frame, ScopeData
     from podium.workflows.kinds.base import Node, NodeBase, StepKind, register
-    from podium.workflows.state import AgentTotals, Progress, StepState, merge_agents
+    from podium.workflows.state import AgentTotals, Progress, merge_agents
     from pydantic import ConfigDict, Field
 
 from podium.workflows.kinds.base import asks_people
@@ -26,7 +27,6 @@ from podium.workflows.patterns.map import map_bounded
 from podium.workflows.patterns.parallel import FATAL
 from podium.workflows.spec import StepEntry
 from podium.workflows.step_graph import NAME
-from podium.workflows.steps.budget import LEDGERS
 from podium.workflows.steps.execute import Ctx, describe, evaluate_in, execute, failure
 
 if TYPE_CHECKING:
@@ -91,7 +91,8 @@ class MapBatchInput(Contract):
     as_: str
     items: list[Any]
     first_index: int
-    scope: dict[str, Any]
+    scope: ScopeData
+    """What the template's expressions read (input, steps, vars) — nothing else crosses."""
     max_concurrency: int
 
 
@@ -111,9 +112,8 @@ async def run_items(
     as_: str,
     items: list[Any],
     first_index: int,
-    scope: dict[str, Any],
+    frame: Frame,
     ctx: Ctx,
-    owner: StepState | None,
     max_concurrency: int,
     progress: Progress | None = None,
 ) -> list[Any]:
@@ -121,13 +121,9 @@ async def run_items(
 
     async def one(i: int, item: Any) -> Any:
         index = first_index + i
-        item_scope = {
-            **scope,
-            "vars": {**scope["vars"], as_: item, "index": index},
-            "_label": f"{node_id}[{index}]",
-        }
+        item_frame = frame.with_vars(**{as_: item, "index": index}).labelled(f"{node_id}[{index}]")
         try:
-            return await execute(template, item_scope, ctx, owner)
+            return await execute(template, item_frame, ctx)
         except (ActivityError, ApplicationError, ChildWorkflowError) as exc:
             error_type, message = describe(exc)
             if error_type in FATAL:
@@ -146,9 +142,10 @@ async def run_items(
     return await map_bounded(items, one, max_concurrency, done)
 
 
-async def run_map(node: MapNode, scope: dict[str, Any], ctx: Ctx, owner: StepState | None) -> Any:
+async def run_map(node: MapNode, frame: Frame, ctx: Ctx) -> Any:
     """Output: the list of the template's outputs, in input order."""
-    items = evaluate_in(node.id, "map over", node.over, scope)
+    owner = frame.owner
+    items = evaluate_in(node.id, "map over", node.over, frame.data)
     if not isinstance(items, list):
         raise failure(
             f"step {node.id!r}: map over {node.over!r} gave {type(items).__name__} "
@@ -157,39 +154,37 @@ async def run_map(node: MapNode, scope: dict[str, Any], ctx: Ctx, owner: StepSta
             step=node.id,
         )
     progress = None
-    if owner is not None and owner.id == node.id:  # not an enclosing step's record
+    if owner is not None and frame.owns(node.id):  # not an enclosing step's record
         progress = owner.progress = Progress(total=len(items))
     # Under a budget every call must reserve against the run's ledger: run inline.
-    if len(items) <= node.batch_size or ctx.state.budget is not None or scope.get(LEDGERS):
+    if len(items) <= node.batch_size or ctx.state.budget is not None or frame.caps:
         return await run_items(
             node.id,
             node.template,
             node.as_,
             items,
             0,
-            scope,
+            frame,
             ctx,
-            owner,
             node.max_concurrency,
             progress,
         )
-    return await _run_batches(node, items, scope, ctx, owner, progress)
+    return await _run_batches(node, items, frame, ctx, progress)
 
 
 async def _run_batches(
     node: MapNode,
     items: list[Any],
-    scope: dict[str, Any],
+    frame: Frame,
     ctx: Ctx,
-    owner: StepState | None,
     progress: Progress | None,
 ) -> list[Any]:
     per_child = min(node.batch_size, node.max_concurrency)
     children_at_once = max(1, node.max_concurrency // per_child)
     batches = [items[i : i + node.batch_size] for i in range(0, len(items), node.batch_size)]
-    shared = {k: v for k, v in scope.items() if k not in ("_label", LEDGERS)}
+    shared = frame.shared()
     run_id = workflow.info().workflow_id
-    label = "".join(c for c in str(scope.get("_label") or "") if c.isalnum() or c in "[]_-")
+    label = "".join(c for c in (frame.label or "") if c.isalnum() or c in "[]_-")
 
     async def one(k: int, batch: list[Any]) -> list[Any]:
         first = k * node.batch_size
@@ -214,7 +209,7 @@ async def _run_batches(
             _, message = describe(exc)
             raise failure(message, StepFailed, step=node.id) from None
         usage = Usage(input_tokens=result.input_tokens, output_tokens=result.output_tokens)
-        ctx.charge(owner, usage, result.cost_usd)
+        ctx.charge(frame.owner, usage, result.cost_usd)
         merge_agents(ctx.state.agents, result.agents)
         if progress is not None:
             progress.done += len(batch)

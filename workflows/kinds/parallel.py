@@ -9,8 +9,9 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from podium.activities.contracts import Contract
     from podium.activities.errors import StepFailed
+    from podium.workflows.frame import Frame
     from podium.workflows.kinds.base import Node, NodeBase, StepKind, register
-    from podium.workflows.state import Progress, StepState
+    from podium.workflows.state import Progress
 
 from podium.workflows.patterns.parallel import FATAL, JoinFailed, fan_out
 from podium.workflows.spec import QuorumEntry, StepEntry
@@ -82,9 +83,7 @@ class ParallelKind(StepKind):
         return entry, exit_
 
 
-async def run_parallel(
-    node: ParallelNode, scope: dict[str, Any], ctx: Ctx, owner: StepState | None
-) -> Any:
+async def run_parallel(node: ParallelNode, frame: Frame, ctx: Ctx) -> Any:
     """Run the branches concurrently; output = {branch id: its last step's output}.
 
     Each branch step records its own state as soon as it finishes, so steps that
@@ -92,7 +91,7 @@ async def run_parallel(
     never start (a lost race, a failed earlier step) end as ``skipped`` so nothing
     waits on them forever.
     """
-    mine = owner if owner is not None and owner.id == node.id else None
+    mine = frame.owner if frame.owns(node.id) else None
     if mine is not None:
         mine.progress = Progress(total=len(node.branches))
 
@@ -100,7 +99,7 @@ async def run_parallel(
         async def run() -> Any:
             output = None
             for step in branch.steps:
-                output = await execute(step, scope, ctx, owner)
+                output = await execute(step, frame, ctx)
             if mine is not None and mine.progress is not None:
                 mine.progress.done += 1
             return output

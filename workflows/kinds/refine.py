@@ -7,8 +7,9 @@ from typing import TYPE_CHECKING, Any, Literal
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from podium.workflows.frame import Frame
     from podium.workflows.kinds.base import Node, NodeBase, StepKind, register
-    from podium.workflows.state import RoundRecord, StepState
+    from podium.workflows.state import RoundRecord
 
 from podium.workflows.patterns.refine import refine_loop
 from podium.workflows.spec import StepEntry
@@ -65,41 +66,37 @@ class RefineKind(StepKind):
         return p_in, exit_
 
 
-async def run_refine(
-    node: RefineNode, scope: dict[str, Any], ctx: Ctx, owner: StepState | None
-) -> Any:
+async def run_refine(node: RefineNode, frame: Frame, ctx: Ctx) -> Any:
     """Loop; the output is the last draft; rounds and convergence go to the run state."""
 
-    def round_scope(round_no: int, draft: Any, feedback: Any, **extra: Any) -> dict[str, Any]:
+    owner = frame.owner
+
+    def round_frame(round_no: int, draft: Any, feedback: Any, **extra: Any) -> Frame:
         loop_vars = {"round": round_no, "draft": draft, "feedback": feedback, **extra}
-        return {
-            **scope,
-            "vars": {**scope["vars"], **loop_vars},
-            "_label": f"{node.id} round {round_no}",
-        }
+        return frame.with_vars(**loop_vars).labelled(f"{node.id} round {round_no}")
 
     async def produce(round_no: int, draft: Any, feedback: Any) -> Any:
-        return await execute(node.producer, round_scope(round_no, draft, feedback), ctx, owner)
+        return await execute(node.producer, round_frame(round_no, draft, feedback), ctx)
 
     async def review(round_no: int, draft: Any) -> Any:
         previous = reviews[-1] if reviews else None
-        return await execute(node.reviewer, round_scope(round_no, draft, previous), ctx, owner)
+        return await execute(node.reviewer, round_frame(round_no, draft, previous), ctx)
 
     def accepted(round_no: int, draft: Any, review_out: Any) -> bool:
-        loop = round_scope(round_no, draft, None, review=review_out)
-        return bool(evaluate_in(node.id, "until", node.until, loop))
+        loop = round_frame(round_no, draft, None, review=review_out)
+        return bool(evaluate_in(node.id, "until", node.until, loop.data))
 
     reviews: list[Any] = []  # this loop's own reviews (owner may be an enclosing step)
 
     def on_round(round_no: int, draft: Any, review_out: Any, ok: bool) -> None:
         reviews.append(review_out)
-        if owner is not None and owner.id == node.id:
+        if owner is not None and frame.owns(node.id):
             owner.rounds.append(
                 RoundRecord(round=round_no, draft=draft, review=review_out, accepted=ok)
             )
 
     outcome = await refine_loop(produce, review, accepted, node.max_rounds, on_round)
-    if owner is not None and owner.id == node.id:
+    if owner is not None and frame.owns(node.id):
         owner.converged = outcome.converged
     if not outcome.converged:
         ctx.state.flags.append(

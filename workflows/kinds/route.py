@@ -8,8 +8,8 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from podium.activities.errors import StepFailed
+    from podium.workflows.frame import Frame
     from podium.workflows.kinds.base import Node, NodeBase, StepKind, register
-    from podium.workflows.state import StepState
 
 from podium.workflows.patterns.route import NoRoute, choose_case
 from podium.workflows.spec import StepEntry
@@ -62,11 +62,9 @@ class RouteKind(StepKind):
         return entry, exit_
 
 
-async def run_route(
-    node: RouteNode, scope: dict[str, Any], ctx: Ctx, owner: StepState | None
-) -> Any:
+async def run_route(node: RouteNode, frame: Frame, ctx: Ctx) -> Any:
     """Run the chosen case; its output is the route's output."""
-    value = evaluate_in(node.id, "on", node.on, scope)
+    value = evaluate_in(node.id, "on", node.on, frame.data)
     try:
         case_name, case = choose_case(value, node.cases, node.default)
     except NoRoute as exc:
@@ -76,10 +74,10 @@ async def run_route(
             step=node.id,
             value=value,
         ) from None
-    if owner is not None and owner.id == node.id:
-        owner.route_case = case_name
-        owner.agent = getattr(getattr(case, "agent", None), "name", "") or owner.agent
-    return await execute(case, {**scope, "_label": f"{node.id} → {case_name}"}, ctx, owner)
+    if frame.owner is not None and frame.owns(node.id):
+        frame.owner.route_case = case_name
+        frame.owner.agent = getattr(getattr(case, "agent", None), "name", "") or frame.owner.agent
+    return await execute(case, frame.labelled(f"{node.id} → {case_name}"), ctx)
 
 
 # -- compiling a spec step into this kind's node ----------------------------------------

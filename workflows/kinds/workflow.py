@@ -15,8 +15,9 @@ with workflow.unsafe.imports_passed_through():
     from podium.activities.queues import ORCHESTRATION_QUEUE
     from podium.activities.validation import schema_errors
     from podium.workflows import search_attributes as sa
+    from podium.workflows.frame import Frame
     from podium.workflows.kinds.base import Node, NodeBase, Plan, RunInput, StepKind, register
-    from podium.workflows.state import RunResult, StepState, merge_agents
+    from podium.workflows.state import RunResult, merge_agents
     from pydantic import Field
 
 from podium.workflows.spec import StepEntry
@@ -70,11 +71,10 @@ class WorkflowKind(StepKind):
         return key, key
 
 
-async def run_child(
-    node: WorkflowNode, scope: dict[str, Any], ctx: Ctx, owner: StepState | None
-) -> Any:
+async def run_child(node: WorkflowNode, frame: Frame, ctx: Ctx) -> Any:
     """Start the child, wait for it, roll its spend up, return its output."""
-    child_input = evaluate_inputs(node.id, node.inputs, scope)
+    owner = frame.owner
+    child_input = evaluate_inputs(node.id, node.inputs, frame.data)
     errors = schema_errors(child_input, node.plan.input_schema)
     if errors:
         raise failure(
@@ -84,17 +84,17 @@ async def run_child(
             step=node.id,
         )
     child_id = f"{workflow.info().workflow_id}/{node.id}"
-    if scope.get("_label"):
-        child_id += f"/{scope['_label']}".replace(" ", "")
-    if owner is not None and owner.id == node.id:
+    if frame.label:
+        child_id += f"/{frame.label}".replace(" ", "")
+    if owner is not None and frame.owns(node.id):
         owner.child_workflow_id = child_id
         owner.agent = f"workflow:{node.plan.name}"
     plan = node.plan
-    limit = remaining(ctx, scope)
+    limit = remaining(ctx, frame)
     held: Reservation | None = None
     if limit is not None:  # the child may spend what is left here, held for it meanwhile
         plan = plan.model_copy(update={"budget": tighter(plan.budget, limit)})
-        held = hold(ledgers(ctx, scope), limit)
+        held = hold(ledgers(ctx, frame), limit)
     try:
         result: RunResult = await workflow.execute_child_workflow(
             RUN_WORKFLOW,
@@ -113,7 +113,7 @@ async def run_child(
         if spent is not None:
             usage, cost = spent
             ctx.charge(owner, usage, cost)
-            spend(ledgers(ctx, scope), usage, cost)
+            spend(ledgers(ctx, frame), usage, cost)
         error_type, message = describe(exc)
         if error_type == BudgetExceeded.__name__ and ctx.state.budget is None:
             # what ran out was a cap of an enclosing step, not this run's budget
@@ -123,7 +123,7 @@ async def run_child(
         settle(held, None, 0.0)
     ctx.charge(owner, result.state.usage, result.state.cost_usd)
     merge_agents(ctx.state.agents, result.state.agents)
-    spend(ledgers(ctx, scope), result.state.usage, result.state.cost_usd)
+    spend(ledgers(ctx, frame), result.state.usage, result.state.cost_usd)
     ctx.state.flags.extend(f"{node.id} › {flag}" for flag in result.state.flags)
     return result.output
 

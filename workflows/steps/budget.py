@@ -19,15 +19,13 @@ with workflow.unsafe.imports_passed_through():
     from podium.activities.contracts import AgentCall, AgentConfig, RepairRequest, Usage
     from podium.activities.errors import BudgetExceeded, RunAborted, StepBudgetExceeded
     from podium.activities.providers.prompt import estimate_call
+    from podium.workflows.frame import Frame
     from podium.workflows.humans import HumanRequest
     from podium.workflows.kinds.base import Budget
     from podium.workflows.state import BudgetState
 
 from podium.workflows.steps.execute import Ctx, failure
 from podium.workflows.steps.human_desk import open_request, wait_for_decision
-
-LEDGERS = "_budgets"
-"""Scope key: the step ledgers enclosing the current step, outermost first."""
 
 
 @dataclass
@@ -46,7 +44,7 @@ def estimate(agent: AgentConfig, inputs: dict[str, Any], repair: RepairRequest |
 
 
 async def reserve(
-    ctx: Ctx, scope: dict[str, Any], agent: AgentConfig, step_id: str, need: Usage
+    ctx: Ctx, frame: Frame, agent: AgentConfig, step_id: str, need: Usage
 ) -> Reservation | None:
     """Reserve ``need`` in every ledger around the call; None when no budget applies.
 
@@ -55,7 +53,7 @@ async def reserve(
     fails (``BudgetExceeded``); with ``escalate`` a person raises it, lets the call go
     ahead, or aborts.
     """
-    caps: list[tuple[str, BudgetState]] = list(scope.get(LEDGERS, []))
+    caps: list[tuple[str, BudgetState]] = list(frame.caps)
     run = ctx.state.budget
     if run is None and not caps:
         return None
@@ -143,15 +141,15 @@ def spend(targets: list[BudgetState], used: Usage, cost_usd: float) -> None:
         ledger.calls += 1
 
 
-def ledgers(ctx: Ctx, scope: dict[str, Any]) -> list[BudgetState]:
-    """The step caps around ``scope`` and the run budget."""
-    found = [cap for _, cap in scope.get(LEDGERS, [])]
+def ledgers(ctx: Ctx, frame: Frame) -> list[BudgetState]:
+    """The step caps around ``frame`` and the run budget."""
+    found = [cap for _, cap in frame.caps]
     return found + ([ctx.state.budget] if ctx.state.budget is not None else [])
 
 
-def remaining(ctx: Ctx, scope: dict[str, Any]) -> Budget | None:
+def remaining(ctx: Ctx, frame: Frame) -> Budget | None:
     """What is left to spend here (the tightest ledger), as a child run's budget."""
-    around = ledgers(ctx, scope)
+    around = ledgers(ctx, frame)
     if not around:
         return None
     usd = [b.usd - b.spent_usd - b.reserved_usd for b in around if b.usd is not None]

@@ -8,6 +8,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from podium.activities.errors import RunAborted
+    from podium.workflows.frame import Frame
     from podium.workflows.kinds.base import Node
     from podium.workflows.state import StepState
 
@@ -17,7 +18,7 @@ from podium.workflows.steps.human_desk import open_request, wait_for_decision
 
 async def resolve_failure(
     node: Node,
-    scope: dict[str, Any],
+    frame: Frame,
     ctx: Ctx,
     record: StepState | None,
     error_type: str,

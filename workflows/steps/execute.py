@@ -33,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         StepFailed,
     )
     from podium.workflows.expressions import evaluate
+    from podium.workflows.frame import Frame
     from podium.workflows.kinds.base import Node, children, kind_of, tracked
     from podium.workflows.state import AgentTotals, BudgetState, RunState, StepState, merge_agents
 
@@ -48,8 +49,8 @@ class Ctx:
     background: list[Any] = field(default_factory=list)
     """Fire-and-forget activities (notifications) kept referenced."""
     on_humans_changed: Callable[[], None] | None = None
-    saga: list[tuple[Any, dict[str, Any], str]] = field(default_factory=list)
-    """Completed steps with a compensation, in completion order, with their scope and the
+    saga: list[tuple[Any, Frame, str]] = field(default_factory=list)
+    """Completed steps with a compensation, in completion order, with their frame and the
     undo's idempotency key (one per completed step: map items each get their own)."""
     budget_request: Any = None
     """The open "budget exceeded" request, shared by calls that hit the limit together."""
@@ -148,11 +149,10 @@ def evaluate_inputs(node_id: str, inputs: dict[str, str], scope: dict[str, Any])
     }
 
 
-async def execute(
-    node: Node, scope: dict[str, Any], ctx: Ctx, owner: StepState | None = None
-) -> Any:
+async def execute(node: Node, frame: Frame, ctx: Ctx) -> Any:
     """Run ``node``; record it (if tracked) in the run state; return its output."""
     record = ctx.find(node.id)
+    scope = frame.data
     if node.when is not None and not evaluate_in(node.id, "when", node.when, scope):
         skip_unreached(node, ctx, f"its step {node.id!r} was skipped")
         return _finish(
@@ -168,18 +168,18 @@ async def execute(
         record.status = "running"
         record.started_at = workflow.now()
         ctx.state.current.append(node.id)
-    step_scope = scope
+    step_frame = frame.owned_by(record or frame.owner)
     if node.budget is not None:  # a cap on everything inside this step
         cap = BudgetState(usd=node.budget.usd, tokens=node.budget.tokens)
         if record is not None:
             record.budget = cap
-        step_scope = {**scope, "_budgets": [*scope.get("_budgets", []), (node.id, cap)]}
+        step_frame = step_frame.capped(node.id, cap)
     due = workflow.now() + timedelta(seconds=node.deadline.after_s) if node.deadline else None
     if record is not None and due is not None:
         record.deadline_at = due
     while True:
         try:
-            work = kind_of(node).execute(node, step_scope, ctx, record or owner)
+            work = kind_of(node).execute(node, step_frame, ctx)
             if node.deadline is not None and due is not None:
                 from podium.workflows.steps.deadline import within_deadline  # (import cycle)
 
@@ -204,7 +204,7 @@ async def execute(
 
                 try:
                     outcome, result = await resolve_failure(
-                        node, scope, ctx, record, error_type, message
+                        node, frame, ctx, record, error_type, message
                     )
                 except asyncio.CancelledError:
                     _close(ctx, record, "cancelled")
@@ -214,8 +214,7 @@ async def execute(
                     raise
                 if outcome == "retry":
                     if isinstance(result, dict):  # edited inputs, for this step only
-                        overrides = {**scope.get("_overrides", {}), node.id: result}
-                        step_scope = {**step_scope, "_overrides": overrides}
+                        step_frame = step_frame.overriding(node.id, result)
                     if node.deadline is not None:  # a retried step gets its time again
                         due = workflow.now() + timedelta(seconds=node.deadline.after_s)
                         if record is not None:
@@ -226,7 +225,7 @@ async def execute(
         undo = getattr(node, "compensate", None)
         if undo is not None:  # undone in reverse order if the run fails
             key = f"{workflow.info().workflow_id}/{undo.id}/{workflow.uuid4().hex[:8]}"
-            ctx.saga.append((node, scope, key))
+            ctx.saga.append((node, frame, key))
         return _finish(ctx, record, scope, node.id, "completed", output)
 
 

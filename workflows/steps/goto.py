@@ -11,23 +11,22 @@ the loop a supervisor is built on (LangGraph's ``Command(goto=…)`` idea).
 
 from __future__ import annotations
 
-from typing import Any
-
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from podium.activities.errors import StepFailed
+    from podium.workflows.frame import Frame
     from podium.workflows.kinds.base import Node, tracked
     from podium.workflows.state import JumpRecord
 
 from podium.workflows.steps.execute import Ctx
 
 
-def goto_target(node: Node, scope: dict[str, Any]) -> str | None:
+def goto_target(node: Node, frame: Frame) -> str | None:
     """The step the finished ``node``'s answer names (None: go on in order)."""
     if getattr(node, "goto", None) is None:
         return None
-    result = scope["steps"].get(node.id) or {}
+    result = frame.steps.get(node.id) or {}
     output = result.get("output")
     if result.get("status") != "completed" or not isinstance(output, dict):
         return None
@@ -40,7 +39,7 @@ def jump(
     target: str,
     nodes: list[Node],
     waiting: list[Node],
-    scope: dict[str, Any],
+    frame: Frame,
     ctx: Ctx,
 ) -> list[Node]:
     """Apply ``node``'s jump to ``target``; return the steps still to run, in order."""
@@ -62,7 +61,7 @@ def jump(
     else:
         skipped, rerun = nodes[here + 1 : order.index(target)], []
     for step in skipped:
-        _skip(step, ctx, scope, f"{node.id!r} sent the run to {target!r}")
+        _skip(step, ctx, frame, f"{node.id!r} sent the run to {target!r}")
     for step in rerun:
         _reset(step, ctx)
     ctx.state.flags.append(f"{node.id} → {target} (jump {count} of at most {goto.max})")
@@ -71,14 +70,14 @@ def jump(
     return [n for n in nodes if n.id in left]
 
 
-def _skip(step: Node, ctx: Ctx, scope: dict[str, Any], why: str) -> None:
+def _skip(step: Node, ctx: Ctx, frame: Frame, why: str) -> None:
     for inner in tracked([step]):
         record = ctx.find(inner.id)
         if record is not None and record.status == "pending":
             record.status = "skipped"
             record.skipped_reason = why
             ctx.finished += 1
-    scope["steps"][step.id] = {"output": None, "status": "skipped"}
+    frame.steps[step.id] = {"output": None, "status": "skipped"}
 
 
 def _reset(step: Node, ctx: Ctx) -> None:

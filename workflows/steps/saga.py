@@ -7,6 +7,7 @@ from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from podium.activities.contracts import RetrySettings
+    from podium.workflows.frame import Frame
     from podium.workflows.state import CompensationRecord
 
 from podium.workflows.steps.agent_call import call_agent
@@ -26,10 +27,10 @@ async def compensate(ctx: Ctx) -> None:
     the same for every retry of that undo (map items each get their own).
     """
     while ctx.saga:
-        node, scope, key = ctx.saga.pop()
+        node, frame, key = ctx.saga.pop()
         undo = node.compensate
         try:
-            inputs = evaluate_inputs(undo.id, undo.inputs, scope)
+            inputs = evaluate_inputs(undo.id, undo.inputs, frame.data)
             result = await call_agent(
                 undo.agent,
                 inputs,
@@ -51,7 +52,9 @@ async def compensate(ctx: Ctx) -> None:
             )
             continue
         ctx.charge_result(None, result, undo.agent.name)
-        spend(ledgers(ctx, {}), result.usage, result.cost_usd)  # undo runs whatever the budget
+        spend(
+            ledgers(ctx, Frame.of_run({})), result.usage, result.cost_usd
+        )  # undo runs whatever the budget
         ctx.state.compensations.append(
             CompensationRecord(
                 step=node.id, agent=undo.agent.name, status="completed", output=result.output
