@@ -5,6 +5,7 @@ installed as ``podium.workflows``, ``podium.activities``, …, never as top-leve
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -28,9 +29,14 @@ print("ok", plan.name, len(plan.steps), PodiumRun.__name__)
 
 @pytest.mark.slow
 def test_a_project_with_its_own_workflows_package_uses_the_installed_wheel(tmp_path: Path):
+    source = tmp_path / "source"  # a clean copy: the build writes build/ and *.egg-info
+    for name in ("podium", "activities", "workflows", "workers", "starters"):
+        shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
     wheels = tmp_path / "wheels"
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--no-build-isolation",
+        [sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "--no-build-isolation",
          "-q", "-w", str(wheels)],
         check=True,
         cwd=tmp_path,
