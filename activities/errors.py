@@ -122,6 +122,10 @@ class FailureDetails(BaseModel):
     """The answer that failed its schema (for a repair round)."""
     errors: list[str] | None = None
     """Its validation errors."""
+    value: Any = None
+    """The value that matched no route case."""
+    item: int | None = None
+    """The index of the map item that failed."""
 
     def billed(self) -> Usage | None:
         """The usage a failed call was still billed for (an answer that failed its schema

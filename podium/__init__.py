@@ -23,8 +23,9 @@ from typing import TYPE_CHECKING, Any
 
 # Running from a source checkout (or an editable install): the subpackages are the
 # repository's top-level folders beside this one. An installed wheel has them inside.
-_SOURCE = _Path(__file__).resolve().parent.parent
-if (_SOURCE / "workflows" / "interpreter.py").is_file() and (_SOURCE / "podium").is_dir():
+_HERE = _Path(__file__).resolve().parent
+_SOURCE = _HERE.parent
+if not (_HERE / "workflows").is_dir() and (_SOURCE / "workflows" / "interpreter.py").is_file():
     __path__.append(str(_SOURCE))  # noqa: F821 - a package's __path__
 
 if TYPE_CHECKING:
@@ -151,7 +152,10 @@ def __getattr__(name: str) -> Any:
     if name not in _EXPORTS:
         raise AttributeError(f"module 'podium' has no attribute {name!r}")
     module, attr = _EXPORTS[name]
-    value = getattr(importlib.import_module(module), attr)
+    from temporalio import workflow  # inside a workflow sandbox: load it once, shared
+
+    with workflow.unsafe.imports_passed_through():
+        value = getattr(importlib.import_module(module), attr)
     globals()[name] = value
     return value
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
+from temporalio.client import Client
 from temporalio.worker import Worker
 
 import podium
@@ -75,14 +76,15 @@ agents:
 
 
 @pytest.mark.usefixtures("worker")  # Podium's own worker serves the provider queues
-async def test_a_sandboxed_user_workflow_runs_agent_steps_with_the_plugin(client, tmp_path):
+async def test_a_sandboxed_user_workflow_runs_agent_steps_with_the_plugin(address, tmp_path):
     (tmp_path / "agents.yaml").write_text(CATALOG)
     agents = podium.load_catalog(tmp_path / "agents.yaml")
+    # a plain client: the plugin brings the converter, and its workers get the rest
+    client = await Client.connect(address, plugins=[podium.PodiumPlugin()])
     async with Worker(
         client,
         task_queue="user-queue",
         workflows=[UserDealReview],  # the default sandbox: nothing turned off
-        plugins=[podium.PodiumPlugin(podium_workflows=False)],
     ):
         result = await client.execute_workflow(
             UserDealReview.run,

@@ -1,4 +1,4 @@
-"""``python -m workers`` = ``podium worker``."""
+"""``python -m podium.workers`` = ``podium worker``."""
 
 from podium.workers.main import main
 

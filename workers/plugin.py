@@ -1,21 +1,28 @@
-"""``PodiumPlugin``: everything a Temporal worker (or client, or replayer) needs to run
-Podium's workflows, or a user's own sandboxed workflow that uses Podium's helpers.
+"""``PodiumPlugin``: what a Temporal client, its workers and a replayer need to run a
+user's own sandboxed workflow that uses Podium — and, if asked, Podium's own workflows.
 
-    client = await Client.connect(address, plugins=[PodiumPlugin()])
-    worker = Worker(client, task_queue="my-queue", workflows=[MyWorkflow],
-                    plugins=[PodiumPlugin(podium_workflows=False)])
+Give it **once, to the client**; every worker built from that client gets it too:
+
+    client = await Client.connect(address, plugins=[podium.PodiumPlugin()])
+    worker = Worker(client, task_queue="my-queue", workflows=[MyWorkflow])
 
 Agent calls made from such a workflow run on Podium's provider queues
-(``podium-llm-<provider>``): serve them with ``podium worker``.
+(``podium-llm-<provider>``): serve them with ``podium worker``. With
+``podium_workflows=True`` the worker also runs ``PodiumRun`` (and its map batches, the
+provider limiter, webhook notifications and workload look-ups): poll the orchestration
+queue (``podium-orchestration``) with it then.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
+import podium.workflows.calls  # noqa: F401 - loaded here, never first inside a sandbox
+from podium.activities.notify import notify
 from podium.activities.secrets import ScrubbingInterceptor
+from podium.activities.workload import queue_load
 from podium.workers.worker import PASSTHROUGH, WORKFLOWS
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.plugin import SimplePlugin
@@ -37,16 +44,20 @@ def with_podium_passthrough(runner: WorkflowRunner | None) -> WorkflowRunner:
 
 
 class PodiumPlugin(SimplePlugin):
-    """Podium's data converter (pydantic), sandbox pass-throughs, secret scrubbing and —
-    unless ``podium_workflows=False`` — its workflows (``PodiumRun``, map batches, the
-    provider limiter)."""
+    """Podium's data converter (pydantic), sandbox pass-throughs and secret scrubbing;
+    with ``podium_workflows=True`` also its workflows and their orchestration activities.
+    """
 
-    def __init__(self, *, podium_workflows: bool = True) -> None:
+    def __init__(self, *, podium_workflows: bool = False) -> None:
         workflows: Sequence[type[Any]] | None = list(WORKFLOWS) if podium_workflows else None
+        activities: Sequence[Callable[..., Any]] | None = (
+            [notify, queue_load] if podium_workflows else None
+        )
         super().__init__(
             "podium",
             data_converter=pydantic_data_converter,
             workflows=workflows,
+            activities=activities,
             workflow_runner=with_podium_passthrough,
             interceptors=[ScrubbingInterceptor()],
         )

@@ -79,6 +79,11 @@ class Frame:
                 found = inputs
         return found
 
+    def snapshot(self) -> Frame:
+        """This frame with the step outputs as they are now (a later pass of a loop, or a
+        later map item, does not change what it reads)."""
+        return replace(self, data={**self.data, "steps": dict(self.steps)})
+
     def shared(self) -> ScopeData:
         """The scope to hand a map batch child (no label, caps or owner: they stay here)."""
         return ScopeData(input=self.data["input"], steps=self.steps, vars=self.data["vars"])

@@ -46,7 +46,7 @@ async def test_an_answer_sends_the_run_back_and_the_loop_ends_when_it_says_so(
     log = tmp_path / "reviews.log"
     plan = compile_spec(write_spec(spec(rounds=3), CATALOG))
     schema = plan.steps[1].agent.output_schema
-    assert schema["properties"]["goto"]["enum"] == ["write", "end", None]
+    assert schema["properties"]["goto"]["enum"] == [None, "write", "end"]
     result = await (await start_run(client, plan, {"log": str(log)})).result()
     # write reads the review of the round before (null on the first pass)
     assert result.output == {"published": 2, "rounds": 3}
@@ -101,3 +101,20 @@ def test_goto_bounds_are_checked_when_compiling(write_spec, change, message):
     change(bad)
     with pytest.raises(CompileError, match=message):
         compile_spec(write_spec(bad, CATALOG))
+
+
+async def test_an_offline_agent_with_no_script_goes_on_in_order(client, write_spec):
+    catalog = {"agents": {"writer": {"model": "scripted"}, "reviewer": {"model": "scripted"}}}
+    offline = {
+        "name": "offline_loop",
+        "agents": "agents.yaml",
+        "steps": [
+            {"id": "write", "agent": "writer"},
+            {"id": "review", "agent": "reviewer", "goto": {"to": ["write"], "max": 1}},
+            {"id": "publish", "agent": "writer"},
+        ],
+    }
+    result = await (
+        await start_run(client, compile_spec(write_spec(offline, catalog)), {})
+    ).result()
+    assert result.state.jumps == [] and result.state.step("publish").status == "completed"

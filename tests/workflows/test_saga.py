@@ -127,7 +127,7 @@ async def test_each_map_items_undo_has_its_own_idempotency_key(client, write_spe
         catalog = {
             "providers": {"mock": {"base_url": llm.url, "circuit": False}},
             "agents": {
-                "booker": {"model": "scripted", "side_effects": True, "script": [{"output": 1}]},
+                "booker": {"model": "function:tests.support.agents:echo", "side_effects": True},
                 "unbooker": {"model": "mock:m"},
                 "failing": {
                     "model": "scripted",
@@ -145,8 +145,12 @@ async def test_each_map_items_undo_has_its_own_idempotency_key(client, write_spe
                     "map": {"over": "input.items", "as": "x"},
                     "step": {
                         "agent": "booker",
-                        "with": {"x": "vars.x"},
-                        "compensate": {"agent": "unbooker", "with": {"x": "vars.x"}},
+                        "with": {"value": "vars.x"},
+                        # reads the item's own booking, as it was when that item finished
+                        "compensate": {
+                            "agent": "unbooker",
+                            "with": {"x": "steps.books_item.output"},
+                        },
                     },
                 },
                 {"id": "boom", "agent": "failing"},
@@ -158,5 +162,7 @@ async def test_each_map_items_undo_has_its_own_idempotency_key(client, write_spe
         with pytest.raises(WorkflowFailureError):
             await handle.result()
         keys = [e.key for e in llm.entries()]
+        bodies = {e.body_sha for e in llm.entries()}
     assert len(keys) == 3 and len(set(keys)) == 3, f"undos shared a key: {keys}"
+    assert len(bodies) == 3, "the undos did not each read their own item's booking"
     assert all(k.startswith(f"{handle.id}/") for k in keys)

@@ -233,7 +233,7 @@ def _with_goto(c: StepCompiler, step: StepEntry, loc: Loc, node: AgentNode) -> A
     answer; None (with a problem recorded) if the agents cannot answer an object."""
     if step.goto is None:
         return node
-    choices: list[str | None] = [*step.goto.to, None]
+    choices: list[str | None] = [None, *step.goto.to]  # null first: "go on" is the default
     field = {"enum": choices, "description": "the step to run next (null: the next in order)"}
 
     def constrained(agent: AgentConfig) -> AgentConfig | None:

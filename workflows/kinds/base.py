@@ -134,8 +134,14 @@ KINDS: dict[str, StepKind] = {}
 """Every registered kind by name, in registration order."""
 
 
-def register(kind: StepKind) -> StepKind:
-    """Add ``kind`` to the registry (replacing one of the same name)."""
+def register(kind: StepKind, *, replace: bool = False) -> StepKind:
+    """Add ``kind`` to the registry. A kind of the same name is replaced only with
+    ``replace=True``: runs in flight replay through whatever is registered."""
+    if kind.name in KINDS and not replace and type(KINDS[kind.name]) is not type(kind):
+        raise ValueError(
+            f"a step kind named {kind.name!r} is registered already "
+            f"({type(KINDS[kind.name]).__name__}); pick another name, or pass replace=True"
+        )
     KINDS[kind.name] = kind
     return kind
 

@@ -223,10 +223,13 @@ async def execute(node: Node, frame: Frame, ctx: Ctx) -> Any:
                 return _finish(ctx, record, scope, node.id, outcome, result)
             return _failed(node, scope, ctx, record, exc, error_type, message)
         undo = getattr(node, "compensate", None)
+        key = ""
         if undo is not None:  # undone in reverse order if the run fails
             key = f"{workflow.info().workflow_id}/{undo.id}/{workflow.uuid4().hex[:8]}"
-            ctx.saga.append((node, frame, key))
-        return _finish(ctx, record, scope, node.id, "completed", output)
+        result = _finish(ctx, record, scope, node.id, "completed", output)
+        if undo is not None:  # the undo reads the steps as they are now, not as a loop
+            ctx.saga.append((node, frame.snapshot(), key))  # or a later map item left them
+        return result
 
 
 def skip_unreached(node: Node, ctx: Ctx, reason: str) -> None:
@@ -299,7 +302,7 @@ def _finish(
     return output
 
 
-WRAPPED = frozenset(RUN_FAILURES)
+WRAPPED = frozenset(RUN_FAILURES) - {"JoinFailed", "NoRoute"}  # (Python helpers' own)
 """Failures that already name their step (or stop the run): passed on as they are."""
 
 

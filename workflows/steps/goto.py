@@ -46,6 +46,10 @@ def jump(
     goto = node.goto  # type: ignore[attr-defined]
     count = 1 + sum(1 for j in ctx.state.jumps if j.step == node.id)
     if count > goto.max:
+        record = ctx.find(node.id)
+        if record is not None:  # the step asked for more than its bound: it failed
+            record.status, record.error_type = "failed", StepFailed.__name__
+            record.error = f"goto: jump {count} of at most {goto.max}"
         raise StepFailed.failure(
             f"step {node.id!r} asked to go to {target!r}, jump {count} of at most "
             f"{goto.max} (goto.max); its answers: steps.{node.id}.output",
@@ -94,4 +98,6 @@ def _reset(step: Node, ctx: Ctx) -> None:
         record.started_at = record.finished_at = None
         record.duration_ms = None
         record.output = record.error = record.error_type = record.skipped_reason = None
-        record.tried = []
+        record.tried, record.rounds, record.assignments = [], [], []
+        record.tolerated = record.breached = False
+        record.progress = record.route_case = record.converged = None
