@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from temporalio.exceptions import ApplicationError
 
 
 class Contract(BaseModel):
@@ -203,3 +204,50 @@ class AgentResult(Contract):
     """Provider attempt that produced this result (1 = first try)."""
     worker_retries: int = 0
     """Times this attempt was started again because a worker died or lost it."""
+
+
+class FailureDetails(BaseModel):
+    """The details a run or call failure carries (its ``ApplicationError.details[0]``)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    step: str | None = None
+    """The step that failed."""
+    error_type: str | None = None
+    """The class of the failure underneath (e.g. the agent call's)."""
+    attempt: int | None = None
+    """The provider attempt that failed (agent calls)."""
+    status: int | None = None
+    """HTTP status of a provider's answer."""
+    retry_after_s: float | None = None
+    usage: dict[str, int] | None = None
+    """Tokens a failed call was still billed for (``Usage`` fields)."""
+    cost_usd: float | None = None
+    content: str | None = None
+    """The answer that failed its schema (for a repair round)."""
+    errors: list[str] | None = None
+    """Its validation errors."""
+    value: Any = None
+    """The value that matched no route case."""
+    item: int | None = None
+    """The index of the map item that failed."""
+
+    def billed(self) -> Usage | None:
+        """The usage a failed call was still billed for (an answer that failed its schema
+        was paid for), or None."""
+        return Usage.model_validate(self.usage) if self.usage else None
+
+    @classmethod
+    def of(cls, failure: BaseException | dict[str, Any] | None) -> FailureDetails:
+        """The details of ``failure`` (an ``ApplicationError``, or an activity/child error
+        whose cause is one, or an error's own details dict); empty when it carries none."""
+        if isinstance(failure, dict):
+            return cls.model_validate(failure)
+        seen = 0
+        while failure is not None and not isinstance(failure, ApplicationError) and seen < 8:
+            failure = getattr(failure, "cause", None)
+            seen += 1
+        details = getattr(failure, "details", None) or ()
+        if details and isinstance(details[0], dict):
+            return cls.model_validate(details[0])
+        return cls()

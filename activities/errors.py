@@ -71,14 +71,10 @@ classes and docs/errors.md together.
 
 from __future__ import annotations
 
-import math
-import time
 from datetime import timedelta
-from email.utils import parsedate_to_datetime
 from typing import Any, ClassVar
 
-from podium.activities.contracts import Usage
-from pydantic import BaseModel, ConfigDict
+from podium.activities.contracts import FailureDetails
 from temporalio.exceptions import ApplicationError, ApplicationErrorCategory
 
 
@@ -99,53 +95,6 @@ class SetupError(PodiumError):
 
 class RunNotFound(PodiumError, LookupError):
     """No run with this id in the namespace."""
-
-
-class FailureDetails(BaseModel):
-    """The details a run or call failure carries (its ``ApplicationError.details[0]``)."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    step: str | None = None
-    """The step that failed."""
-    error_type: str | None = None
-    """The class of the failure underneath (e.g. the agent call's)."""
-    attempt: int | None = None
-    """The provider attempt that failed (agent calls)."""
-    status: int | None = None
-    """HTTP status of a provider's answer."""
-    retry_after_s: float | None = None
-    usage: dict[str, int] | None = None
-    """Tokens a failed call was still billed for (``Usage`` fields)."""
-    cost_usd: float | None = None
-    content: str | None = None
-    """The answer that failed its schema (for a repair round)."""
-    errors: list[str] | None = None
-    """Its validation errors."""
-    value: Any = None
-    """The value that matched no route case."""
-    item: int | None = None
-    """The index of the map item that failed."""
-
-    def billed(self) -> Usage | None:
-        """The usage a failed call was still billed for (an answer that failed its schema
-        was paid for), or None."""
-        return Usage.model_validate(self.usage) if self.usage else None
-
-    @classmethod
-    def of(cls, failure: BaseException | dict[str, Any] | None) -> FailureDetails:
-        """The details of ``failure`` (an ``ApplicationError``, or an activity/child error
-        whose cause is one, or an error's own details dict); empty when it carries none."""
-        if isinstance(failure, dict):
-            return cls.model_validate(failure)
-        seen = 0
-        while failure is not None and not isinstance(failure, ApplicationError) and seen < 8:
-            failure = getattr(failure, "cause", None)
-            seen += 1
-        details = getattr(failure, "details", None) or ()
-        if details and isinstance(details[0], dict):
-            return cls.model_validate(details[0])
-        return cls()
 
 
 class RunFailure(PodiumError):
@@ -400,48 +349,3 @@ def is_retryable(error_type: str) -> bool:
     """Whether a failure of this type may be tried again (unknown types: no)."""
     cls = ERROR_TYPES.get(error_type)
     return cls is not None and cls.retryable
-
-
-def error_for_status(status: int, message: str, headers: Any = None) -> AgentCallError:
-    """Classify an HTTP error status into the taxonomy."""
-    retry_after = parse_retry_after(headers) if headers is not None else None
-    cls: type[AgentCallError]
-    if status == 408:
-        cls = ProviderRequestTimeout
-    elif status == 409:
-        cls = ProviderConflict
-    elif status == 429:
-        cls = ProviderRateLimited
-    elif status >= 500:
-        cls = ProviderServerError
-    elif status in (401, 403):
-        cls = ProviderAuthError
-    else:
-        cls = ProviderRejectedRequest
-    if not cls.retryable:
-        retry_after = None
-    return cls(f"HTTP {status}: {message}", retry_after=retry_after, status=status)
-
-
-def parse_retry_after(headers: Any) -> float | None:
-    """Seconds to wait from ``retry-after-ms`` or ``Retry-After`` (seconds or HTTP date)."""
-    ms = headers.get("retry-after-ms")
-    if ms:
-        try:
-            seconds = float(ms) / 1000.0
-            if math.isfinite(seconds):
-                return max(0.0, seconds)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        seconds = float(value)
-        return max(0.0, seconds) if math.isfinite(seconds) else None
-    except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return None

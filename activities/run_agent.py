@@ -9,10 +9,9 @@ from collections.abc import Awaitable
 
 from podium.activities import endpoints, limits
 from podium.activities.circuit import breaker_for
-from podium.activities.contracts import AgentCall, AgentResult
+from podium.activities.contracts import AgentCall, AgentResult, FailureDetails
 from podium.activities.errors import (
     AgentCallError,
-    FailureDetails,
     InternalError,
     LimiterUnavailable,
     ProviderNotConfigured,

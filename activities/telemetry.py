@@ -35,8 +35,8 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from opentelemetry import trace
 from podium.activities import endpoints
-from podium.activities.contracts import AgentCall, AgentResult, Usage
-from podium.activities.errors import AgentCallError, FailureDetails
+from podium.activities.contracts import AgentCall, AgentResult, FailureDetails, Usage
+from podium.activities.errors import AgentCallError
 from podium.activities.metric_names import (
     AGENT_ERRORS,
     AGENT_LATENCY,

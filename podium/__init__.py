@@ -29,10 +29,15 @@ if not (_HERE / "workflows").is_dir() and (_SOURCE / "workflows" / "interpreter.
     __path__.append(str(_SOURCE))  # noqa: F821 - a package's __path__
 
 if TYPE_CHECKING:
-    from podium.activities.contracts import AgentConfig, AgentResult, RetrySettings, Usage
+    from podium.activities.contracts import (
+        AgentConfig,
+        AgentResult,
+        FailureDetails,
+        RetrySettings,
+        Usage,
+    )
     from podium.activities.errors import (
         AgentCallError,
-        FailureDetails,
         PermanentError,
         PodiumError,
         RetryableError,
@@ -71,7 +76,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "AgentStepResult": ("podium.workflows.calls", "AgentStepResult"),
     "BranchOutcome": ("podium.workflows.patterns", "BranchOutcome"),
     "CompileError": ("podium.workflows.problems", "CompileError"),
-    "FailureDetails": ("podium.activities.errors", "FailureDetails"),
+    "FailureDetails": ("podium.activities.contracts", "FailureDetails"),
     "JoinFailed": ("podium.workflows.patterns", "JoinFailed"),
     "NoRoute": ("podium.workflows.patterns", "NoRoute"),
     "NodeBase": ("podium.workflows.kinds.base", "NodeBase"),

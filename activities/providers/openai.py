@@ -24,8 +24,8 @@ from podium.activities.errors import (
     ProviderNotConfigured,
     ProviderTimeout,
     ProviderTransportError,
-    error_for_status,
 )
+from podium.activities.providers.http_status import error_for_status
 from podium.activities.providers.prompt import build_messages
 from podium.activities.providers.reply import ProviderReply, host_of
 from podium.activities.validation import parse_output

@@ -5,6 +5,8 @@ from __future__ import annotations
 import httpx
 import pytest
 from podium.activities import errors as e
+from podium.activities.providers.http_status import error_for_status
+from podium.activities.providers.http_status import parse_retry_after as retry_after
 
 
 @pytest.mark.parametrize(
@@ -23,27 +25,25 @@ from podium.activities import errors as e
     ],
 )
 def test_http_status_classification(status, cls, retryable):
-    err = e.error_for_status(status, "boom", httpx.Headers())
+    err = error_for_status(status, "boom", httpx.Headers())
     assert type(err) is cls and err.retryable is retryable
     app = err.to_application_error()
     assert app.type == cls.__name__ and app.non_retryable is (not retryable)
 
 
 def test_retry_after_forms():
-    assert e.parse_retry_after(httpx.Headers({"retry-after": "7"})) == 7.0
-    assert e.parse_retry_after(httpx.Headers({"retry-after-ms": "250", "retry-after": "1"})) == 0.25
-    assert (
-        e.parse_retry_after(httpx.Headers({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"})) == 0.0
-    )
-    assert e.parse_retry_after(httpx.Headers({"retry-after": "soon"})) is None
-    assert e.parse_retry_after(httpx.Headers({"retry-after": "inf"})) is None
-    assert e.parse_retry_after(httpx.Headers({"retry-after-ms": "nan"})) is None
-    err = e.error_for_status(429, "slow down", httpx.Headers({"retry-after": "3"}))
+    assert retry_after(httpx.Headers({"retry-after": "7"})) == 7.0
+    assert retry_after(httpx.Headers({"retry-after-ms": "250", "retry-after": "1"})) == 0.25
+    assert retry_after(httpx.Headers({"retry-after": "Wed, 21 Oct 2015 07:28:00 GMT"})) == 0.0
+    assert retry_after(httpx.Headers({"retry-after": "soon"})) is None
+    assert retry_after(httpx.Headers({"retry-after": "inf"})) is None
+    assert retry_after(httpx.Headers({"retry-after-ms": "nan"})) is None
+    err = error_for_status(429, "slow down", httpx.Headers({"retry-after": "3"}))
     assert err.to_application_error().next_retry_delay.total_seconds() == 3.0
 
 
 def test_permanent_errors_ignore_retry_after():
-    err = e.error_for_status(401, "bad key", httpx.Headers({"retry-after": "3"}))
+    err = error_for_status(401, "bad key", httpx.Headers({"retry-after": "3"}))
     assert err.to_application_error().next_retry_delay is None
 
 

@@ -9,8 +9,14 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, CancelledError
 
 with workflow.unsafe.imports_passed_through():
-    from podium.activities.contracts import AgentConfig, Contract, RepairRequest, RetrySettings
-    from podium.activities.errors import SCHEMA_ERROR_TYPES, FailureDetails
+    from podium.activities.contracts import (
+        AgentConfig,
+        Contract,
+        FailureDetails,
+        RepairRequest,
+        RetrySettings,
+    )
+    from podium.activities.errors import SCHEMA_ERROR_TYPES
     from podium.workflows.frame import Frame
     from podium.workflows.kinds.base import Node, NodeBase, StepKind, register
     from podium.workflows.state import TryRecord

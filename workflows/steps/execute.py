@@ -23,12 +23,11 @@ from temporalio.exceptions import (
 )
 
 with workflow.unsafe.imports_passed_through():
-    from podium.activities.contracts import AgentConfig, AgentResult, Usage
+    from podium.activities.contracts import AgentConfig, AgentResult, FailureDetails, Usage
     from podium.activities.errors import (
         RUN_FAILURES,
         RUN_STOPPING,
         ExpressionFailed,
-        FailureDetails,
         RunFailure,
         StepFailed,
     )

@@ -1,0 +1,179 @@
+"""Golden-history scenarios: the sample specs, and runs that ask people (approvals,
+escalations, budget and deadline requests) or undo their work (saga)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+from podium.starters.launch import start_run
+from podium.workflows.compiler import compile_spec
+from podium.workflows.humans import BudgetRaise, DecisionInput
+from podium.workflows.state import RunState
+from temporalio.client import Client
+
+from tests.support.scenario_kit import (
+    PRICED,
+    SCRIPTED,
+    finish,
+    open_request,
+    sample,
+    scenario,
+    write,
+)
+
+
+@scenario
+async def sample_market_entry(client: Client, folder: Path, url: str) -> list[str]:
+    return [await sample(client, "market_entry")]
+
+
+@scenario
+async def sample_deal_review(client: Client, folder: Path, url: str) -> list[str]:
+    return [await sample(client, "deal_review")]
+
+
+@scenario
+async def sample_support_triage(client: Client, folder: Path, url: str) -> list[str]:
+    return [await sample(client, "support_triage")]
+
+
+@scenario
+async def sample_asean_compliance(client: Client, folder: Path, url: str) -> list[str]:
+    return [await sample(client, "asean_compliance")]
+
+
+@scenario
+async def sample_vendor_onboarding(client: Client, folder: Path, url: str) -> list[str]:
+    return [await sample(client, "vendor_onboarding")]
+
+
+@scenario
+async def saga_on_failure(client: Client, folder: Path, url: str) -> list[str]:
+    return [await sample(client, "vendor_onboarding", {"vendor": "Shady Ltd", "amount_usd": 5})]
+
+
+@scenario
+async def approval_escalation(client: Client, folder: Path, url: str) -> list[str]:
+    """Nobody at L1 answers; the request escalates to the CFO, who approves by Signal."""
+    spec = {
+        "name": "escalating",
+        "agents": {"agents": {"w": SCRIPTED}},
+        "steps": [
+            {"id": "draft", "agent": "w"},
+            {
+                "id": "signoff",
+                "approval": {
+                    "title": "Sign {{ input.what }}",
+                    "approvers": ["deal-desk"],
+                    "escalate": [{"to": ["cfo"], "after": "1s"}],
+                    "timeout": "1h",
+                    "on_timeout": "reject",
+                },
+            },
+        ],
+    }
+    handle = await start_run(client, compile_spec(write(folder, spec)), {"what": "it"})
+    request = await open_request(handle)
+    deadline = time.monotonic() + 30
+    while "cfo" not in (await handle.query("status", result_type=RunState)).requests[0].approvers:
+        assert time.monotonic() < deadline, "no escalation"
+        await asyncio.sleep(0.1)
+    await handle.signal(
+        "decision", DecisionInput(request_id=request, outcome="approve", by="cfo", comment="ok")
+    )
+    await finish(handle)
+    return [handle.id]
+
+
+@scenario
+async def failure_escalation(client: Client, folder: Path, url: str) -> list[str]:
+    """A failing step goes to a person, who retries it with edited inputs."""
+    picky = {"model": "function:tests.support.agents:picky", "retry": {"max_attempts": 1}}
+    spec = {
+        "name": "hand_over",
+        "agents": {"agents": {"picky": picky}},
+        "steps": [
+            {
+                "id": "p",
+                "agent": "picky",
+                "with": {"x": "'bad'"},
+                "on_error": "escalate",
+                "escalate_to": ["ops"],
+            }
+        ],
+    }
+    handle = await start_run(client, compile_spec(write(folder, spec)), {})
+    request = await open_request(handle)
+    decision = DecisionInput(request_id=request, outcome="retry", by="ops", inputs={"x": "good"})
+    await handle.execute_update("decide", decision)
+    await finish(handle)
+    return [handle.id]
+
+
+@scenario
+async def budget_request(client: Client, folder: Path, url: str) -> list[str]:
+    """The budget runs out; the CFO raises it."""
+    spec = {
+        "name": "budgeted",
+        "agents": {"agents": {"a": PRICED}},
+        "budget": {"tokens": 150, "on_exceed": "escalate", "escalate_to": ["cfo"]},
+        "steps": [{"id": s, "agent": "a"} for s in ("one", "two", "three")],
+    }
+    handle = await start_run(client, compile_spec(write(folder, spec)), {})
+    request = await open_request(handle)
+    raised = DecisionInput(
+        request_id=request, outcome="raise", by="cfo", budget=BudgetRaise(tokens=100_000)
+    )
+    await handle.execute_update("decide", raised)
+    await finish(handle)
+    return [handle.id]
+
+
+@scenario
+async def deadline_request(client: Client, folder: Path, url: str) -> list[str]:
+    """A step misses its deadline; ops lets it go on."""
+    slow = {**SCRIPTED, "latency": "2s"}
+    spec = {
+        "name": "late",
+        "agents": {"agents": {"slow": slow, "quick": SCRIPTED}},
+        "steps": [
+            {
+                "id": "late",
+                "agent": "slow",
+                "deadline": {"after": "500ms", "on_breach": "escalate", "escalate_to": ["ops"]},
+            },
+            {"id": "next", "agent": "quick"},
+        ],
+    }
+    handle = await start_run(client, compile_spec(write(folder, spec)), {})
+    request = await open_request(handle)
+    await handle.execute_update(
+        "decide", DecisionInput(request_id=request, outcome="continue", by="ops")
+    )
+    await finish(handle)
+    return [handle.id]
+
+
+@scenario
+async def saga_on_cancel(client: Client, folder: Path, url: str) -> list[str]:
+    """Cancelled while its second step runs: the first is undone."""
+    maker = {**SCRIPTED, "side_effects": True}
+    slow = {**SCRIPTED, "latency": "30s", "heartbeat": "1s"}
+    spec = {
+        "name": "cancel_me",
+        "agents": {"agents": {"maker": maker, "undoer": SCRIPTED, "slow": slow}},
+        "steps": [
+            {"id": "make", "agent": "maker", "compensate": {"agent": "undoer"}},
+            {"id": "wait", "agent": "slow"},
+        ],
+    }
+    handle = await start_run(client, compile_spec(write(folder, spec)), {})
+    deadline = time.monotonic() + 30
+    while "wait" not in (await handle.query("status", result_type=RunState)).current:
+        assert time.monotonic() < deadline, "never reached the slow step"
+        await asyncio.sleep(0.1)
+    await handle.cancel()
+    await finish(handle)
+    return [handle.id]
