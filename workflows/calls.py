@@ -20,10 +20,10 @@ with workflow.unsafe.imports_passed_through():
     from podium.activities.contracts import AgentConfig, Contract, RetrySettings
     from podium.workflows.frame import Frame
     from podium.workflows.kinds.agent import AgentNode
+    from podium.workflows.run_context import RunContext
     from podium.workflows.state import BudgetState, RunState, StepState, TryRecord
 
 from podium.workflows.kinds.agent import run_agent_node
-from podium.workflows.steps.execute import Ctx
 
 
 class AgentStepResult(Contract):
@@ -48,7 +48,7 @@ class AgentStepLedger:
         if budget_usd is not None or budget_tokens is not None:
             budget = BudgetState(usd=budget_usd, tokens=budget_tokens)
         self.state = RunState(spec="python", budget=budget)
-        self.ctx = Ctx(self.state)
+        self.ctx = RunContext(self.state)
 
 
 async def call_agent_step(

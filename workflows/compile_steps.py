@@ -11,9 +11,11 @@ from podium.workflows.compile_limits import budget, deadline
 from podium.workflows.kinds.base import KINDS, Node
 from podium.workflows.plan import Plan
 from podium.workflows.problems import Reporter
-from podium.workflows.spec import StepEntry
+from podium.workflows.spec import StepEntry, entry_adapter
 from podium.workflows.step_graph import Scope, StepGraph
+from podium.workflows.validation_errors import translate
 from podium.workflows.yamlfile import Loc, YamlDocument
+from pydantic import ValidationError
 
 ChildCompiler = Callable[[YamlDocument, Loc, str], Plan | None]
 
@@ -159,7 +161,17 @@ class StepCompiler:
         }
         if step.kind == "steps":
             return self._steps(step, loc, scope, common)
-        return KINDS[step.kind].compile(self, step, loc, scope, common)  # type: ignore[no-any-return]
+        kind = KINDS[step.kind]
+        if step.kind_entry is not None and kind.spec_entry is not None:
+            where = loc + (str(kind.spec_key),)
+            try:
+                value = entry_adapter(kind.spec_entry).validate_python(step.kind_entry["value"])
+            except ValidationError as exc:
+                for item in translate(exc.errors()):
+                    self.report.problem(self.doc, where + item.loc, item.message, item.hint)
+                return None
+            step = step.model_copy(update={"kind_entry": {**step.kind_entry, "value": value}})
+        return kind.compile(self, step, loc, scope, common)  # type: ignore[no-any-return]
 
     def _steps(self, step: StepEntry, loc: Loc, scope: Scope, common: dict) -> Node | None:
         self.report.problem(

@@ -29,11 +29,12 @@ with workflow.unsafe.imports_passed_through():
     )
     from podium.workflows.metrics import count_run
     from podium.workflows.plan import Node, Plan, RunInput, tracked
+    from podium.workflows.run_context import People, RunContext
     from podium.workflows.state import BudgetState, RunResult, RunState, StepState
     from pydantic import ValidationError
 
 from podium.workflows.steps.deadline import within_deadline
-from podium.workflows.steps.execute import Ctx, execute
+from podium.workflows.steps.execute import execute
 from podium.workflows.steps.goto import goto_target, jump
 from podium.workflows.steps.saga import compensate
 
@@ -58,14 +59,14 @@ class PodiumRun:
             warnings=list(plan.warnings),
         )
         self.plan = plan
-        self.ctx = Ctx(
-            self.state, notify_urls=list(plan.notify), on_humans_changed=self._sync_humans
+        self.ctx = RunContext(
+            self.state, People(notify_urls=list(plan.notify), on_changed=self._sync_humans)
         )
         if plan.budget is not None:
             self.state.budget = BudgetState(
                 usd=plan.budget.usd, tokens=plan.budget.tokens, on_exceed=plan.budget.on_exceed
             )
-            self.ctx.budget_escalate_to = list(plan.budget.escalate_to)
+            self.ctx.people.budget_escalate_to = list(plan.budget.escalate_to)
         self._humans_shown: tuple[bool, tuple[str, ...]] = (False, ())
         self._cost_shown = 0.0
         self._details = ""
@@ -154,7 +155,7 @@ class PodiumRun:
         """The run's current state (steps, outputs, usage, cost, flags)."""
         return self.state
 
-    async def _run_dag(self, nodes: list[Node], frame: Frame, ctx: Ctx) -> None:
+    async def _run_dag(self, nodes: list[Node], frame: Frame, ctx: RunContext) -> None:
         """Start each node once its needs are satisfied; fail fast on the first failure;
         follow an answer's ``goto`` (dynamic control) within the step's bounds."""
         waiting = list(nodes)
@@ -202,7 +203,7 @@ class PodiumRun:
             await asyncio.create_task(compensate(self.ctx))
 
     @staticmethod
-    def _ready(node: Node, ctx: Ctx) -> bool:
+    def _ready(node: Node, ctx: RunContext) -> bool:
         return all((rec := ctx.find(dep)) is None or rec.satisfied() for dep in node.needs)
 
     def _sync_humans(self) -> None:

@@ -6,10 +6,10 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from podium.workflows.frame import Frame
+    from podium.workflows.run_context import RunContext
     from podium.workflows.state import RunState
 
 from podium.workflows.kinds.map import BATCH_WORKFLOW, MapBatchInput, MapBatchResult, run_items
-from podium.workflows.steps.execute import Ctx
 
 
 @workflow.defn(name=BATCH_WORKFLOW)
@@ -19,7 +19,7 @@ class PodiumMapBatch:
     @workflow.run
     async def run(self, batch: MapBatchInput) -> MapBatchResult:
         """Run the batch with its share of the map's concurrency."""
-        ctx = Ctx(state=RunState(spec=batch.map_id))
+        ctx = RunContext(state=RunState(spec=batch.map_id))
         outputs = await run_items(
             batch.map_id,
             batch.template,

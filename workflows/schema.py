@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from podium.workflows.catalog import CatalogFile
-from podium.workflows.spec import SpecFile
+from podium.workflows.spec import SpecFile, registered_entries
 
 SPEC_SCHEMA_FILE = "podium-spec.schema.json"
 CATALOG_SCHEMA_FILE = "podium-catalog.schema.json"
@@ -18,6 +18,10 @@ CATALOG_SCHEMA_FILE = "podium-catalog.schema.json"
 def spec_schema() -> dict[str, Any]:
     """JSON Schema of a spec file."""
     schema = SpecFile.model_json_schema(by_alias=True)
+    step = schema["$defs"]["StepEntry"]
+    for key, entry in registered_entries().items():  # kinds registered besides the built-ins
+        schema["$defs"].update(entry.pop("$defs", {}))
+        step["properties"][key] = entry
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "Podium workflow spec"
     return schema

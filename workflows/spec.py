@@ -37,12 +37,13 @@ Values in ``with`` are JMESPath over ``{input, steps, vars}``; non-strings are l
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Literal
 
 from podium.workflows.catalog import CatalogFile, Duration, RetryEntry, Strict, _check_duration
 from podium.workflows.kinds.base import BUILTIN_SPEC_KEYS
 from podium.workflows.kinds.base import KINDS as REGISTERED
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, TypeAdapter, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 KINDS = tuple(k for k in BUILTIN_SPEC_KEYS if k not in ("capability", "steps"))
@@ -266,6 +267,26 @@ class StepEntry(Strict):
         if self.capability is not None:
             return "agent"
         return next((k for k in KINDS if getattr(self, k) is not None), "steps")
+
+
+@functools.cache
+def entry_adapter(entry: Any) -> TypeAdapter[Any]:
+    """Validator of a registered kind's ``spec_entry``."""
+    return TypeAdapter(entry)
+
+
+def registered_entries() -> dict[str, Any]:
+    """JSON Schemas of the spec keys of kinds registered besides the built-ins."""
+    return {
+        kind.spec_key: (
+            entry_adapter(kind.spec_entry).json_schema(by_alias=True)
+            if kind.spec_entry is not None
+            else {}
+        )
+        | {"description": kind.summary or f"a {kind.name} step"}
+        for kind in REGISTERED.values()
+        if kind.spec_key and kind.spec_key not in StepEntry.model_fields
+    }
 
 
 class SpecFile(Strict):

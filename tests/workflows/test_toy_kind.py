@@ -5,7 +5,7 @@ the report. An unregistered kind fails loudly."""
 from __future__ import annotations
 
 import io
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import pytest
 from podium.starters.commands import report
@@ -22,7 +22,9 @@ from podium.workflows.kinds.base import (
 )
 from podium.workflows.plan import Plan
 from podium.workflows.problems import CompileError
+from podium.workflows.schema import spec_schema
 from podium.workflows.state import RunState
+from pydantic import Field
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -39,6 +41,7 @@ class ShoutKind(StepKind):
     node = ShoutNode
     shape = "agent"
     spec_key = "shout"
+    spec_entry = Annotated[str, Field(max_length=20, description="The word to shout.")]
     summary = "say a word, loudly"
 
     def label(self, node: ShoutNode) -> str:
@@ -101,7 +104,20 @@ def test_its_compile_errors_name_file_line_and_step(write_spec):
     assert "steps[0].shout (step 'loud'): shout: needs a word" in str(info.value)
 
 
+@pytest.mark.usefixtures("shout")
+def test_its_spec_entry_is_checked_and_in_the_json_schema(write_spec):
+    bad = {**SPEC, "steps": [{"id": "loud", "shout": "x" * 21}]}
+    with pytest.raises(CompileError) as info:
+        compile_spec(write_spec(bad))
+    assert "steps[0].shout (step 'loud'):" in str(info.value)
+    assert "20" in str(info.value)  # the limit it broke
+    entry = spec_schema()["$defs"]["StepEntry"]["properties"]["shout"]
+    assert entry["type"] == "string" and entry["maxLength"] == 20
+    assert entry["description"] == "say a word, loudly"
+
+
 def test_an_unregistered_kind_fails_loudly(write_spec):
+    assert "shout" not in spec_schema()["$defs"]["StepEntry"]["properties"]
     with pytest.raises(CompileError, match="unknown key 'shout'"):
         compile_spec(write_spec(SPEC))
     node = ShoutNode(id="x", word="w")

@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from podium.activities.errors import SCHEMA_ERROR_TYPES
     from podium.workflows.frame import Frame
     from podium.workflows.kinds.base import Node, NodeBase, StepKind, register
+    from podium.workflows.run_context import RunContext
     from podium.workflows.state import TryRecord
     from pydantic import Field
 
@@ -30,7 +31,7 @@ from podium.workflows.spec import StepEntry
 from podium.workflows.steps.agent_call import call_agent
 from podium.workflows.steps.assignment import assign
 from podium.workflows.steps.budget import estimate, reserve, settle
-from podium.workflows.steps.execute import Ctx, describe, evaluate_inputs
+from podium.workflows.steps.support import describe, evaluate_inputs
 
 if TYPE_CHECKING:
     from podium.workflows.compile_steps import StepCompiler
@@ -96,7 +97,7 @@ class AgentKind(StepKind):
         return key, key
 
 
-async def run_agent_node(node: AgentNode, frame: Frame, ctx: Ctx) -> Any:
+async def run_agent_node(node: AgentNode, frame: Frame, ctx: RunContext) -> Any:
     """Call the agent; re-ask on schema-invalid output; then try the fallbacks in order.
 
     Each call is one activity (Temporal retries transient failures within it). A

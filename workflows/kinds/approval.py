@@ -13,6 +13,7 @@ with workflow.unsafe.imports_passed_through():
     from podium.activities.templates import render
     from podium.workflows.frame import Frame
     from podium.workflows.kinds.base import Node, NodeBase, StepKind, register
+    from podium.workflows.run_context import RunContext
     from pydantic import Field
 
 from podium.workflows.compile_humans import ANYONE, check_names
@@ -20,13 +21,13 @@ from podium.workflows.compile_templates import check_template
 from podium.workflows.durations import parse_duration
 from podium.workflows.expressions import ROOTS
 from podium.workflows.spec import StepEntry
-from podium.workflows.steps.execute import Ctx, evaluate_in, failure
 from podium.workflows.steps.human_desk import (
     Level,
     close_by_timeout,
     open_request,
     wait_for_decision,
 )
+from podium.workflows.steps.support import evaluate_in, failure
 
 if TYPE_CHECKING:
     from podium.workflows.compile_steps import StepCompiler
@@ -88,7 +89,7 @@ def levels_of(node: ApprovalNode) -> list[Level]:
     return list(zip(who, waits, strict=True))
 
 
-async def run_approval(node: ApprovalNode, frame: Frame, ctx: Ctx) -> Any:
+async def run_approval(node: ApprovalNode, frame: Frame, ctx: RunContext) -> Any:
     """Output: ``{approved, outcome, by, at, comment, channel, request}``."""
     scope, owner = frame.data, frame.owner
     try:

@@ -83,6 +83,10 @@ class StepKind:
     """The YAML key that makes a spec step this kind (``toy: …``), for kinds registered
     besides the built-ins, whose keys are ``StepEntry`` fields. Its value reaches
     ``compile`` as ``step.kind_entry["value"]``."""
+    spec_entry: ClassVar[Any] = None
+    """The type of that value (a pydantic model, ``str``, …): the spec is checked against
+    it when parsed (problems point into it) and the JSON Schema for editors includes it.
+    None: any value, checked only by ``compile``."""
 
     def children(self, node: Any) -> list[Any]:
         """Direct sub-steps (not those of a sub-workflow's plan)."""

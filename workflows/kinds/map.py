@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from podium.activities.queues import ORCHESTRATION_QUEUE
     from podium.workflows.frame import Frame, ScopeData
     from podium.workflows.kinds.base import Node, NodeBase, StepKind, register
+    from podium.workflows.run_context import RunContext
     from podium.workflows.state import AgentTotals, Progress, merge_agents
     from pydantic import ConfigDict, Field
 
@@ -27,7 +28,8 @@ from podium.workflows.patterns.map import map_bounded
 from podium.workflows.patterns.parallel import FATAL
 from podium.workflows.spec import StepEntry
 from podium.workflows.step_graph import NAME
-from podium.workflows.steps.execute import Ctx, describe, evaluate_in, execute, failure
+from podium.workflows.steps.execute import execute
+from podium.workflows.steps.support import describe, evaluate_in, failure
 
 if TYPE_CHECKING:
     from podium.workflows.compile_steps import StepCompiler
@@ -113,7 +115,7 @@ async def run_items(
     items: list[Any],
     first_index: int,
     frame: Frame,
-    ctx: Ctx,
+    ctx: RunContext,
     max_concurrency: int,
     progress: Progress | None = None,
 ) -> list[Any]:
@@ -142,7 +144,7 @@ async def run_items(
     return await map_bounded(items, one, max_concurrency, done)
 
 
-async def run_map(node: MapNode, frame: Frame, ctx: Ctx) -> Any:
+async def run_map(node: MapNode, frame: Frame, ctx: RunContext) -> Any:
     """Output: the list of the template's outputs, in input order."""
     owner = frame.owner
     items = evaluate_in(node.id, "map over", node.over, frame.data)
@@ -176,7 +178,7 @@ async def _run_batches(
     node: MapNode,
     items: list[Any],
     frame: Frame,
-    ctx: Ctx,
+    ctx: RunContext,
     progress: Progress | None,
 ) -> list[Any]:
     per_child = min(node.batch_size, node.max_concurrency)

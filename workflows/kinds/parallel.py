@@ -11,11 +11,13 @@ with workflow.unsafe.imports_passed_through():
     from podium.activities.errors import StepFailed
     from podium.workflows.frame import Frame
     from podium.workflows.kinds.base import Node, NodeBase, StepKind, register
+    from podium.workflows.run_context import RunContext
     from podium.workflows.state import Progress
 
 from podium.workflows.patterns.parallel import FATAL, JoinFailed, fan_out
 from podium.workflows.spec import QuorumEntry, StepEntry
-from podium.workflows.steps.execute import Ctx, describe, execute, failure, skip_unreached
+from podium.workflows.steps.execute import execute, skip_unreached
+from podium.workflows.steps.support import describe, failure
 
 if TYPE_CHECKING:
     from podium.workflows.compile_steps import StepCompiler
@@ -83,7 +85,7 @@ class ParallelKind(StepKind):
         return entry, exit_
 
 
-async def run_parallel(node: ParallelNode, frame: Frame, ctx: Ctx) -> Any:
+async def run_parallel(node: ParallelNode, frame: Frame, ctx: RunContext) -> Any:
     """Run the branches concurrently; output = {branch id: its last step's output}.
 
     Each branch step records its own state as soon as it finishes, so steps that

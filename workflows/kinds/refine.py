@@ -9,11 +9,13 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from podium.workflows.frame import Frame
     from podium.workflows.kinds.base import Node, NodeBase, StepKind, register
+    from podium.workflows.run_context import RunContext
     from podium.workflows.state import RoundRecord
 
 from podium.workflows.patterns.refine import refine_loop
 from podium.workflows.spec import StepEntry
-from podium.workflows.steps.execute import Ctx, evaluate_in, execute
+from podium.workflows.steps.execute import execute
+from podium.workflows.steps.support import evaluate_in
 
 if TYPE_CHECKING:
     from podium.workflows.compile_steps import StepCompiler
@@ -66,7 +68,7 @@ class RefineKind(StepKind):
         return p_in, exit_
 
 
-async def run_refine(node: RefineNode, frame: Frame, ctx: Ctx) -> Any:
+async def run_refine(node: RefineNode, frame: Frame, ctx: RunContext) -> Any:
     """Loop; the output is the last draft; rounds and convergence go to the run state."""
 
     owner = frame.owner

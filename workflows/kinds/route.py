@@ -10,10 +10,12 @@ with workflow.unsafe.imports_passed_through():
     from podium.activities.errors import StepFailed
     from podium.workflows.frame import Frame
     from podium.workflows.kinds.base import Node, NodeBase, StepKind, register
+    from podium.workflows.run_context import RunContext
 
 from podium.workflows.patterns.route import NoRoute, choose_case
 from podium.workflows.spec import StepEntry
-from podium.workflows.steps.execute import Ctx, evaluate_in, execute, failure
+from podium.workflows.steps.execute import execute
+from podium.workflows.steps.support import evaluate_in, failure
 
 if TYPE_CHECKING:
     from podium.workflows.compile_steps import StepCompiler
@@ -62,7 +64,7 @@ class RouteKind(StepKind):
         return entry, exit_
 
 
-async def run_route(node: RouteNode, frame: Frame, ctx: Ctx) -> Any:
+async def run_route(node: RouteNode, frame: Frame, ctx: RunContext) -> Any:
     """Run the chosen case; its output is the route's output."""
     value = evaluate_in(node.id, "on", node.on, frame.data)
     try:

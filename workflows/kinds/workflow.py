@@ -17,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from podium.workflows import search_attributes as sa
     from podium.workflows.frame import Frame
     from podium.workflows.kinds.base import Node, NodeBase, Plan, RunInput, StepKind, register
+    from podium.workflows.run_context import RunContext
     from podium.workflows.state import RunResult, merge_agents
     from pydantic import Field
 
@@ -30,7 +31,7 @@ from podium.workflows.steps.budget import (
     spend,
     tighter,
 )
-from podium.workflows.steps.execute import Ctx, describe, evaluate_inputs, failure
+from podium.workflows.steps.support import describe, evaluate_inputs, failure
 
 if TYPE_CHECKING:
     from podium.workflows.compile_steps import StepCompiler
@@ -71,7 +72,7 @@ class WorkflowKind(StepKind):
         return key, key
 
 
-async def run_child(node: WorkflowNode, frame: Frame, ctx: Ctx) -> Any:
+async def run_child(node: WorkflowNode, frame: Frame, ctx: RunContext) -> Any:
     """Start the child, wait for it, roll its spend up, return its output."""
     owner = frame.owner
     child_input = evaluate_inputs(node.id, node.inputs, frame.data)

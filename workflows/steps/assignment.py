@@ -16,7 +16,7 @@ with workflow.unsafe.imports_passed_through():
     from podium.activities.workload import QueueLoad, QueueLoadInput, queue_load
 
 from podium.workflows.patterns.assign import cheapest_tie, eligible, price_of
-from podium.workflows.steps.execute import evaluate_inputs, failure
+from podium.workflows.steps.support import evaluate_inputs, failure
 
 if TYPE_CHECKING:
     from podium.workflows.kinds.agent import AgentNode

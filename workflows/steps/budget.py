@@ -22,10 +22,11 @@ with workflow.unsafe.imports_passed_through():
     from podium.workflows.frame import Frame
     from podium.workflows.humans import HumanRequest
     from podium.workflows.kinds.base import Budget
+    from podium.workflows.run_context import RunContext
     from podium.workflows.state import BudgetState
 
-from podium.workflows.steps.execute import Ctx, failure
 from podium.workflows.steps.human_desk import open_request, wait_for_decision
+from podium.workflows.steps.support import failure
 
 
 @dataclass
@@ -44,7 +45,7 @@ def estimate(agent: AgentConfig, inputs: dict[str, Any], repair: RepairRequest |
 
 
 async def reserve(
-    ctx: Ctx, frame: Frame, agent: AgentConfig, step_id: str, need: Usage
+    ctx: RunContext, frame: Frame, agent: AgentConfig, step_id: str, need: Usage
 ) -> Reservation | None:
     """Reserve ``need`` in every ledger around the call; None when no budget applies.
 
@@ -141,13 +142,13 @@ def spend(targets: list[BudgetState], used: Usage, cost_usd: float) -> None:
         ledger.calls += 1
 
 
-def ledgers(ctx: Ctx, frame: Frame) -> list[BudgetState]:
+def ledgers(ctx: RunContext, frame: Frame) -> list[BudgetState]:
     """The step caps around ``frame`` and the run budget."""
     found = [cap for _, cap in frame.caps]
     return found + ([ctx.state.budget] if ctx.state.budget is not None else [])
 
 
-def remaining(ctx: Ctx, frame: Frame) -> Budget | None:
+def remaining(ctx: RunContext, frame: Frame) -> Budget | None:
     """What is left to spend here (the tightest ledger), as a child run's budget."""
     around = ledgers(ctx, frame)
     if not around:
@@ -159,7 +160,7 @@ def remaining(ctx: Ctx, frame: Frame) -> Budget | None:
         usd=round(max(min(usd), 1e-9), 8) if usd else None,
         tokens=max(min(tokens), 1) if tokens else None,
         on_exceed=run.on_exceed if run is not None else "fail",
-        escalate_to=ctx.budget_escalate_to,
+        escalate_to=ctx.people.budget_escalate_to,
     )
 
 
@@ -177,7 +178,9 @@ def tighter(own: Budget | None, limit: Budget) -> Budget:
     )
 
 
-async def _stop(ctx: Ctx, run: BudgetState, why: str, step_id: str, agent: AgentConfig) -> None:
+async def _stop(
+    ctx: RunContext, run: BudgetState, why: str, step_id: str, agent: AgentConfig
+) -> None:
     """No new calls; wait for the in-flight ones to settle; fail the run."""
     if run.exhausted is None:
         run.exhausted = f"run budget exhausted at step {step_id!r} (agent {agent.name!r}): {why}"
@@ -192,10 +195,16 @@ async def _stop(ctx: Ctx, run: BudgetState, why: str, step_id: str, agent: Agent
 
 
 async def _ask(
-    ctx: Ctx, run: BudgetState, why: str, step_id: str, agent: AgentConfig, usd: float, tokens: int
+    ctx: RunContext,
+    run: BudgetState,
+    why: str,
+    step_id: str,
+    agent: AgentConfig,
+    usd: float,
+    tokens: int,
 ) -> str:
     """One open budget request at a time; concurrent calls wait on the same one."""
-    request = ctx.budget_request
+    request = ctx.people.budget_request
     if request is None or request.status != "open":
         request = open_request(
             ctx,
@@ -212,8 +221,8 @@ async def _ask(
                 "needed_tokens": run.spent_tokens + run.reserved_tokens + tokens,
             },
         )
-        ctx.budget_request = request
-        decision = await wait_for_decision(ctx, request, [(ctx.budget_escalate_to, None)])
+        ctx.people.budget_request = request
+        decision = await wait_for_decision(ctx, request, [(ctx.people.budget_escalate_to, None)])
     else:
         await workflow.wait_condition(lambda: request.status != "open")
         decision = request.decision
@@ -222,7 +231,7 @@ async def _ask(
     return _apply(ctx, run, request, step_id)
 
 
-def _apply(ctx: Ctx, run: BudgetState, request: HumanRequest, step_id: str) -> str:
+def _apply(ctx: RunContext, run: BudgetState, request: HumanRequest, step_id: str) -> str:
     decision = request.decision
     assert decision is not None
     who = f"{decision.by} ({decision.channel})"

@@ -20,17 +20,18 @@ with workflow.unsafe.imports_passed_through():
     from podium.workflows.durations import format_duration
     from podium.workflows.humans import RUN_SCOPE
     from podium.workflows.kinds.base import Deadline
+    from podium.workflows.run_context import RunContext
     from podium.workflows.state import StepState
 
-from podium.workflows.steps.execute import Ctx, failure
 from podium.workflows.steps.human_desk import open_request, send_event, wait_for_decision
+from podium.workflows.steps.support import failure
 
 
 async def within_deadline(
     deadline: Deadline,
     due: datetime,
     work: Awaitable[Any],
-    ctx: Ctx,
+    ctx: RunContext,
     where: str,
     record: StepState | None,
 ) -> tuple[str, Any]:
@@ -58,7 +59,7 @@ async def within_deadline(
 async def _breached(
     deadline: Deadline,
     task: asyncio.Future[Any],
-    ctx: Ctx,
+    ctx: RunContext,
     where: str,
     record: StepState | None,
 ) -> tuple[str, Any]:

@@ -10,16 +10,17 @@ with workflow.unsafe.imports_passed_through():
     from podium.activities.errors import RunAborted
     from podium.workflows.frame import Frame
     from podium.workflows.kinds.base import Node
+    from podium.workflows.run_context import RunContext
     from podium.workflows.state import StepState
 
-from podium.workflows.steps.execute import Ctx, failure
 from podium.workflows.steps.human_desk import open_request, wait_for_decision
+from podium.workflows.steps.support import failure
 
 
 async def resolve_failure(
     node: Node,
     frame: Frame,
-    ctx: Ctx,
+    ctx: RunContext,
     record: StepState | None,
     error_type: str,
     message: str,

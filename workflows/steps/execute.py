@@ -8,8 +8,6 @@ the same at every depth.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
@@ -19,136 +17,22 @@ from temporalio.exceptions import (
     ApplicationError,
     CancelledError,
     ChildWorkflowError,
-    TimeoutError,
 )
 
 with workflow.unsafe.imports_passed_through():
-    from podium.activities.contracts import AgentConfig, AgentResult, FailureDetails, Usage
-    from podium.activities.errors import (
-        RUN_FAILURES,
-        RUN_STOPPING,
-        ExpressionFailed,
-        RunFailure,
-        StepFailed,
-    )
-    from podium.workflows.expressions import evaluate
+    from podium.activities.contracts import AgentConfig, FailureDetails
+    from podium.activities.errors import RUN_FAILURES, RUN_STOPPING
     from podium.workflows.frame import Frame
     from podium.workflows.kinds.base import Node, children, kind_of, tracked
-    from podium.workflows.state import AgentTotals, BudgetState, RunState, StepState, merge_agents
+    from podium.workflows.run_context import RunContext, SagaEntry
+    from podium.workflows.state import BudgetState, StepState
+
+from podium.workflows.steps.deadline import within_deadline
+from podium.workflows.steps.escalation import resolve_failure
+from podium.workflows.steps.support import describe, evaluate_in, failure
 
 
-@dataclass
-class Ctx:
-    """What executors share: the run state (and how to charge spend to it)."""
-
-    state: RunState
-    finished: int = 0
-    """Count of tracked steps finished so far (the scheduler waits on it)."""
-    notify_urls: list[str] = field(default_factory=list)
-    background: list[Any] = field(default_factory=list)
-    """Fire-and-forget activities (notifications) kept referenced."""
-    on_humans_changed: Callable[[], None] | None = None
-    saga: list[tuple[Any, Frame, str]] = field(default_factory=list)
-    """Completed steps with a compensation, in completion order, with their frame and the
-    undo's idempotency key (one per completed step: map items each get their own)."""
-    budget_request: Any = None
-    """The open "budget exceeded" request, shared by calls that hit the limit together."""
-    budget_escalate_to: list[str] = field(default_factory=list)
-
-    def __post_init__(self) -> None:
-        self._records = {step.id: step for step in self.state.steps}
-
-    def humans_changed(self) -> None:
-        """Human requests opened, escalated or closed: refresh search attributes."""
-        if self.on_humans_changed is not None:
-            self.on_humans_changed()
-
-    def find(self, step_id: str) -> StepState | None:
-        """The tracked record of ``step_id`` (None for untracked template steps)."""
-        return self._records.get(step_id)
-
-    def charge(self, owner: StepState | None, usage: Usage, cost_usd: float) -> None:
-        """Add spend to the run's totals and to the tracked step that owns the call."""
-        for target in (self.state, owner):
-            if target is None:
-                continue
-            target.usage = Usage(
-                input_tokens=target.usage.input_tokens + usage.input_tokens,
-                output_tokens=target.usage.output_tokens + usage.output_tokens,
-            )
-            target.cost_usd = round(target.cost_usd + cost_usd, 8)
-
-    def charge_result(self, owner: StepState | None, result: AgentResult, agent: str) -> None:
-        """Charge one agent call (to the run, the owning step and the agent's totals)."""
-        self.charge(owner, result.usage, result.cost_usd)
-        one = AgentTotals(
-            calls=1,
-            input_tokens=result.usage.input_tokens,
-            output_tokens=result.usage.output_tokens,
-            cost_usd=result.cost_usd,
-            latencies_ms=[result.latency_ms],
-        )
-        merge_agents(self.state.agents, {agent: one})
-
-    def note_failure(
-        self, agent: str, error_type: str, billed: Usage | None = None, cost_usd: float = 0.0
-    ) -> None:
-        """Count a call that failed for good against its agent (with what it was billed,
-        e.g. for an answer that failed its schema)."""
-        one = AgentTotals(failed=1, errors={error_type: 1}, cost_usd=cost_usd)
-        if billed is not None:
-            one.input_tokens, one.output_tokens = billed.input_tokens, billed.output_tokens
-        merge_agents(self.state.agents, {agent: one})
-
-
-def failure(message: str, kind: type[RunFailure] = StepFailed, **details: Any) -> ApplicationError:
-    """A non-retryable run failure of class ``kind`` (a workflow never retries a broken
-    step by itself); ``details`` are ``FailureDetails`` fields."""
-    return kind.failure(message, **details)
-
-
-def describe(exc: BaseException) -> tuple[str, str]:
-    """``(error type, message)`` of a failure from an activity, child or step."""
-    cause: BaseException = exc
-    while isinstance(cause, ActivityError | ChildWorkflowError) and cause.cause is not None:
-        cause = cause.cause
-    if isinstance(cause, TimeoutError):  # its ``type`` is an int enum, not a class name
-        kind = "".join(part.title() for part in cause.type.name.split("_")) if cause.type else ""
-        return f"{kind}Timeout", TIMEOUT_MESSAGES.get(kind, cause.message or "timed out")
-    error_type = getattr(cause, "type", None)
-    if not isinstance(error_type, str) or not error_type:
-        error_type = type(cause).__name__
-    return error_type, getattr(cause, "message", None) or str(cause) or error_type
-
-
-TIMEOUT_MESSAGES = {
-    "ScheduleToClose": "no result within the call's total time cap (retry.max_elapsed in the "
-    "catalog); every attempt and wait counts against it",
-    "StartToClose": "the worker running the call did not finish it in time",
-    "Heartbeat": "the worker running the call stopped answering (crashed or overloaded)",
-    "ScheduleToStart": "no worker picked the call up in time: is a worker serving its queue?",
-}
-"""What each Temporal timeout means for an agent call, in the user's terms."""
-
-
-def evaluate_in(node_id: str, what: str, expr: str, scope: dict[str, Any]) -> Any:
-    """Evaluate an expression of a step; a runtime error fails the run clearly."""
-    try:
-        return evaluate(expr, scope)
-    except Exception as exc:  # JMESPath runtime errors (e.g. wrong argument type)
-        raise failure(
-            f"step {node_id!r}: {what} = {expr!r} could not be evaluated: {exc}", ExpressionFailed
-        ) from None
-
-
-def evaluate_inputs(node_id: str, inputs: dict[str, str], scope: dict[str, Any]) -> dict[str, Any]:
-    """Evaluate a step's ``with`` expressions."""
-    return {
-        name: evaluate_in(node_id, f"input {name!r}", expr, scope) for name, expr in inputs.items()
-    }
-
-
-async def execute(node: Node, frame: Frame, ctx: Ctx) -> Any:
+async def execute(node: Node, frame: Frame, ctx: RunContext) -> Any:
     """Run ``node``; record it (if tracked) in the run state; return its output."""
     record = ctx.find(node.id)
     scope = frame.data
@@ -180,8 +64,6 @@ async def execute(node: Node, frame: Frame, ctx: Ctx) -> Any:
         try:
             work = kind_of(node).execute(node, step_frame, ctx)
             if node.deadline is not None and due is not None:
-                from podium.workflows.steps.deadline import within_deadline  # (import cycle)
-
                 done, output = await within_deadline(node.deadline, due, work, ctx, node.id, record)
                 if done == "skipped":
                     return _finish(ctx, record, scope, node.id, "skipped", None, "deadline missed")
@@ -199,8 +81,6 @@ async def execute(node: Node, frame: Frame, ctx: Ctx) -> Any:
                 record.error_type, record.error = error_type, message
                 record.attempts = _attempt(exc) or record.attempts
             if node.on_error == "escalate" and error_type not in RUN_STOPPING:
-                from podium.workflows.steps.escalation import resolve_failure  # (import cycle)
-
                 try:
                     outcome, result = await resolve_failure(
                         node, frame, ctx, record, error_type, message
@@ -227,11 +107,11 @@ async def execute(node: Node, frame: Frame, ctx: Ctx) -> Any:
             key = f"{workflow.info().workflow_id}/{undo.id}/{workflow.uuid4().hex[:8]}"
         result = _finish(ctx, record, scope, node.id, "completed", output)
         if undo is not None:  # the undo reads the steps as they are now, not as a loop
-            ctx.saga.append((node, frame.snapshot(), key))  # or a later map item left them
+            ctx.saga.append(SagaEntry(node, frame.snapshot(), key))  # or a later map item left them
         return result
 
 
-def skip_unreached(node: Node, ctx: Ctx, reason: str) -> None:
+def skip_unreached(node: Node, ctx: RunContext, reason: str) -> None:
     """Mark the never-started tracked steps inside ``node`` as skipped (nothing waits on them)."""
     for inner in tracked(children(node)):
         record = ctx.find(inner.id)
@@ -249,7 +129,7 @@ def _being_cancelled() -> bool:
 def _failed(
     node: Node,
     scope: dict[str, Any],
-    ctx: Ctx,
+    ctx: RunContext,
     record: StepState | None,
     exc: BaseException,
     error_type: str,
@@ -280,7 +160,7 @@ def _failed(
 
 
 def _finish(
-    ctx: Ctx,
+    ctx: RunContext,
     record: StepState | None,
     scope: dict[str, Any],
     step_id: str,
@@ -309,7 +189,7 @@ def _attempt(exc: BaseException) -> int:
     return FailureDetails.of(exc).attempt or 0
 
 
-def _close(ctx: Ctx, record: StepState | None, status: str) -> None:
+def _close(ctx: RunContext, record: StepState | None, status: str) -> None:
     if record is None:
         return
     record.status = status  # type: ignore[assignment]

@@ -17,9 +17,8 @@ with workflow.unsafe.imports_passed_through():
     from podium.activities.errors import StepFailed
     from podium.workflows.frame import Frame
     from podium.workflows.kinds.base import Node, tracked
+    from podium.workflows.run_context import RunContext
     from podium.workflows.state import JumpRecord
-
-from podium.workflows.steps.execute import Ctx
 
 
 def goto_target(node: Node, frame: Frame) -> str | None:
@@ -40,7 +39,7 @@ def jump(
     nodes: list[Node],
     waiting: list[Node],
     frame: Frame,
-    ctx: Ctx,
+    ctx: RunContext,
 ) -> list[Node]:
     """Apply ``node``'s jump to ``target``; return the steps still to run, in order."""
     goto = node.goto  # type: ignore[attr-defined]
@@ -74,7 +73,7 @@ def jump(
     return [n for n in nodes if n.id in left]
 
 
-def _skip(step: Node, ctx: Ctx, frame: Frame, why: str) -> None:
+def _skip(step: Node, ctx: RunContext, frame: Frame, why: str) -> None:
     for inner in tracked([step]):
         record = ctx.find(inner.id)
         if record is not None and record.status == "pending":
@@ -84,7 +83,7 @@ def _skip(step: Node, ctx: Ctx, frame: Frame, why: str) -> None:
     frame.steps[step.id] = {"output": None, "status": "skipped"}
 
 
-def _reset(step: Node, ctx: Ctx) -> None:
+def _reset(step: Node, ctx: RunContext) -> None:
     """Make a finished step pending again. Its spend so far stays counted, and its last
     output stays readable (``steps.<id>.output``: a writer reads the review that sent it
     back) until it runs again."""

@@ -14,15 +14,15 @@ with workflow.unsafe.imports_passed_through():
     from podium.activities.queues import ORCHESTRATION_QUEUE
     from podium.workflows.humans import DecisionRecord, HumanRequest, RequestKind
     from podium.workflows.metrics import observe_human_wait
+    from podium.workflows.run_context import RunContext
 
-from podium.workflows.steps.execute import Ctx
 
 Level = tuple[list[str], float | None]
 """(who decides, how long they have; None = no limit)."""
 
 
 def open_request(
-    ctx: Ctx,
+    ctx: RunContext,
     kind: RequestKind,
     step: str,
     title: str,
@@ -47,7 +47,7 @@ def open_request(
 
 
 async def wait_for_decision(
-    ctx: Ctx, request: HumanRequest, levels: list[Level]
+    ctx: RunContext, request: HumanRequest, levels: list[Level]
 ) -> DecisionRecord | None:
     """Walk the escalation chain until someone decides; None if the last level times out."""
     for level, (who, wait_s) in enumerate(levels):
@@ -60,7 +60,7 @@ async def wait_for_decision(
             f"{', '.join(who) or 'anyone'}"
         )
         send_notification(ctx, event, request)
-        ctx.humans_changed()
+        ctx.people.changed()
         try:
             await workflow.wait_condition(
                 lambda: request.status != "open",
@@ -74,21 +74,21 @@ async def wait_for_decision(
             if request.status == "open":
                 request.status = "cancelled"
                 request.history.append(f"{workflow.now():%Y-%m-%dT%H:%M:%SZ} cancelled")
-            ctx.humans_changed()
+            ctx.people.changed()
             raise
-        ctx.humans_changed()  # decided (a decision that raced the deadline still wins)
+        ctx.people.changed()  # decided (a decision that raced the deadline still wins)
         _waited(ctx, request)
         return request.decision
     _waited(ctx, request)
     return None
 
 
-def _waited(ctx: Ctx, request: HumanRequest) -> None:
+def _waited(ctx: RunContext, request: HumanRequest) -> None:
     seconds = (workflow.now() - request.opened_at).total_seconds()
     observe_human_wait(ctx.state.spec, request.kind, seconds)
 
 
-def close_by_timeout(ctx: Ctx, request: HumanRequest, outcome: str) -> DecisionRecord:
+def close_by_timeout(ctx: RunContext, request: HumanRequest, outcome: str) -> DecisionRecord:
     """Record the default decision taken when nobody decided in time."""
     request.status = "timed_out"
     request.decision = DecisionRecord(
@@ -100,24 +100,24 @@ def close_by_timeout(ctx: Ctx, request: HumanRequest, outcome: str) -> DecisionR
         level=request.level,
         comment="no decision before the deadline",
     )
-    ctx.humans_changed()
+    ctx.people.changed()
     return request.decision
 
 
-def send_notification(ctx: Ctx, event: str, request: HumanRequest) -> None:
+def send_notification(ctx: RunContext, event: str, request: HumanRequest) -> None:
     """Tell the webhooks about a request, without waiting."""
     payload = request.model_dump(mode="json", exclude={"output_schema", "history"})
     send_event(ctx, event, payload, request.id)
 
 
-def send_event(ctx: Ctx, event: str, payload: dict[str, Any], about: str) -> None:
+def send_event(ctx: RunContext, event: str, payload: dict[str, Any], about: str) -> None:
     """Tell the webhooks, without waiting: a failing webhook never blocks the run."""
     message = Notification(
         event=event,
         run_id=workflow.info().workflow_id,
         spec=ctx.state.spec,
         request=payload,
-        urls=ctx.notify_urls,
+        urls=ctx.people.notify_urls,
     )
     handle = workflow.start_activity(
         notify,
@@ -133,4 +133,4 @@ def send_event(ctx: Ctx, event: str, payload: dict[str, Any], about: str) -> Non
             ctx.state.flags.append(f"notification '{event}' for {about} failed after retries")
 
     handle.add_done_callback(done)
-    ctx.background.append(handle)
+    ctx.people.background.append(handle)

@@ -8,11 +8,12 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from podium.activities.contracts import RetrySettings
     from podium.workflows.frame import Frame
+    from podium.workflows.run_context import RunContext
     from podium.workflows.state import CompensationRecord
 
 from podium.workflows.steps.agent_call import call_agent
 from podium.workflows.steps.budget import ledgers, spend
-from podium.workflows.steps.execute import Ctx, describe, evaluate_inputs
+from podium.workflows.steps.support import describe, evaluate_inputs
 
 UNTIL_DONE = RetrySettings(
     max_attempts=0, initial_interval_s=1.0, backoff=2.0, max_interval_s=60.0, max_elapsed_s=None
@@ -20,7 +21,7 @@ UNTIL_DONE = RetrySettings(
 """Compensations retry transient failures until they succeed."""
 
 
-async def compensate(ctx: Ctx) -> None:
+async def compensate(ctx: RunContext) -> None:
     """Run every recorded compensation, newest first; a failed one does not stop the others.
 
     Each undo call carries its own idempotency key ``<run id>/<undo step id>/<8 hex>``,

@@ -1,0 +1,97 @@
+"""What every step of a run shares: its state and how spend is charged to it, the saga
+of completed steps to undo, and the run's line to people (webhooks, the open budget
+request). Typed, and at the bottom of the workflow import graph: executors, the
+interpreter and Python-API workflows build on it; it imports no executor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from podium.activities.contracts import AgentResult, Usage
+from podium.workflows.frame import Frame
+from podium.workflows.state import AgentTotals, RunState, StepState, merge_agents
+
+
+class SagaEntry(NamedTuple):
+    """A completed step with a compensation: undone in reverse order if the run fails."""
+
+    node: Any
+    """The completed step (its ``compensate`` is the undo)."""
+    frame: Frame
+    """The steps as they were when it finished (a loop or a later map item may change them)."""
+    key: str
+    """The undo's idempotency key (one per completed step; map items each get their own)."""
+
+
+@dataclass
+class People:
+    """The run's line to people: webhooks, the search attributes listing open requests,
+    and the one open "budget exceeded" request that calls hitting the limit together share."""
+
+    notify_urls: list[str] = field(default_factory=list)
+    on_changed: Callable[[], None] | None = None
+    """Called when a request opens, escalates or closes (refreshes search attributes)."""
+    background: list[Any] = field(default_factory=list)
+    """Fire-and-forget activities (notifications) kept referenced."""
+    budget_request: Any = None
+    budget_escalate_to: list[str] = field(default_factory=list)
+
+    def changed(self) -> None:
+        """Human requests opened, escalated or closed."""
+        if self.on_changed is not None:
+            self.on_changed()
+
+
+@dataclass
+class RunContext:
+    """What executors share: the run state (and how to charge spend to it), the saga and
+    the line to people."""
+
+    state: RunState
+    people: People = field(default_factory=People)
+    saga: list[SagaEntry] = field(default_factory=list)
+    finished: int = 0
+    """Count of tracked steps finished so far (the scheduler waits on it)."""
+
+    def __post_init__(self) -> None:
+        self._records = {step.id: step for step in self.state.steps}
+
+    def find(self, step_id: str) -> StepState | None:
+        """The tracked record of ``step_id`` (None for untracked template steps)."""
+        return self._records.get(step_id)
+
+    def charge(self, owner: StepState | None, usage: Usage, cost_usd: float) -> None:
+        """Add spend to the run's totals and to the tracked step that owns the call."""
+        for target in (self.state, owner):
+            if target is None:
+                continue
+            target.usage = Usage(
+                input_tokens=target.usage.input_tokens + usage.input_tokens,
+                output_tokens=target.usage.output_tokens + usage.output_tokens,
+            )
+            target.cost_usd = round(target.cost_usd + cost_usd, 8)
+
+    def charge_result(self, owner: StepState | None, result: AgentResult, agent: str) -> None:
+        """Charge one agent call (to the run, the owning step and the agent's totals)."""
+        self.charge(owner, result.usage, result.cost_usd)
+        one = AgentTotals(
+            calls=1,
+            input_tokens=result.usage.input_tokens,
+            output_tokens=result.usage.output_tokens,
+            cost_usd=result.cost_usd,
+            latencies_ms=[result.latency_ms],
+        )
+        merge_agents(self.state.agents, {agent: one})
+
+    def note_failure(
+        self, agent: str, error_type: str, billed: Usage | None = None, cost_usd: float = 0.0
+    ) -> None:
+        """Count a call that failed for good against its agent (with what it was billed,
+        e.g. for an answer that failed its schema)."""
+        one = AgentTotals(failed=1, errors={error_type: 1}, cost_usd=cost_usd)
+        if billed is not None:
+            one.input_tokens, one.output_tokens = billed.input_tokens, billed.output_tokens
+        merge_agents(self.state.agents, {agent: one})
