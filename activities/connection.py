@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from podium.activities.payloads.converter import data_converter
+from podium.activities.payloads.settings import PayloadSettings
 from podium.activities.telemetry import client_interceptors
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.envconfig import ClientConfig
 from temporalio.runtime import Runtime
 
@@ -12,7 +13,11 @@ DEFAULT_ADDRESS = "127.0.0.1:7233"
 
 
 async def connect(
-    address: str | None = None, namespace: str | None = None, *, runtime: Runtime | None = None
+    address: str | None = None,
+    namespace: str | None = None,
+    *,
+    runtime: Runtime | None = None,
+    payloads: PayloadSettings | None = None,
 ) -> Client:
     """Connect with ``temporalio.envconfig`` settings (TEMPORAL_ADDRESS, profiles, TLS, API key).
 
@@ -20,7 +25,10 @@ async def connect(
     ``runtime`` carries the worker's metrics settings (workers built from this client
     report through it). When the environment turns tracing on (``PODIUM_TRACES``,
     ``OTEL_EXPORTER_OTLP_ENDPOINT``; see ``activities.telemetry``) the client, and every
-    worker built from it, carries Temporal's tracing interceptor.
+    worker built from it, carries Temporal's tracing interceptor. ``payloads`` says where
+    large payloads go and which keys encrypt them (default: ``PODIUM_PAYLOAD_STORE``,
+    ``PODIUM_ENCRYPTION_KEYS``…, see ``activities.payloads.settings``); every worker
+    built from the client uses the same.
     """
     config = dict(ClientConfig.load_client_connect_config())
     if address:
@@ -30,7 +38,7 @@ async def connect(
         config["namespace"] = namespace
     return await Client.connect(
         **config,  # type: ignore[arg-type]
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(payloads),
         interceptors=client_interceptors(),
         runtime=runtime,
     )

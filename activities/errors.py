@@ -7,7 +7,9 @@
     │   ├── InputError                         the run input is unreadable or invalid
     │   │   └── InputTooLarge                  over the server's message size limit
     │   ├── ConfigurationError                 a worker cannot start as asked
+    │   ├── PayloadSettingsError               a payload store or encryption setting is wrong
     │   └── TemporalUnreachable                no Temporal server at the address
+    ├── PayloadStoreError                      retried
     ├── RunNotFound                            no run with that id
     ├── RunFailure                             a run reports it (ApplicationError type)
     │   ├── RunStopped                         stops the run: never optional or escalated
@@ -21,7 +23,8 @@
     │       ├── StepBudgetExceeded             a step's own budget cap ran out
     │       ├── StepDeadlineExceeded           a step missed its deadline
     │       ├── JoinFailed                     a parallel join cannot succeed
-    │       └── NoRoute                        a route's value matches no case
+    │       ├── NoRoute                        a route's value matches no case
+    │       └── PayloadTooLarge                over Temporal's 2 MB payload limit (no store)
     └── AgentCallError                         one agent call failed
         ├── RetryableError                     retried
         │   ├── ProviderTransportError         connect / read / write failure
@@ -40,6 +43,7 @@
             ├── ProviderUnavailable            the provider's circuit is open (fail fast)
             ├── AgentFunctionError             a function agent raised
             ├── InternalError                  an unexpected error in the worker (a bug)
+            ├── AnswerTooLarge                 over the 2 MB payload limit (no store)
             └── OutputSchemaError              the answer is not valid for the schema
                 └── OutputTruncated            the answer was cut at max_output_tokens
 
@@ -47,6 +51,10 @@ Where they surface:
 
 - ``SetupError``: raised by the CLI and the Python API before a run starts (nothing is
   written anywhere). ``CompileError`` lists every problem with file, line and a hint.
+- ``PayloadStoreError``: the payload store (``PODIUM_PAYLOAD_STORE``) cannot be written
+  or read — down, full, or an object is missing. Raised while a payload is encoded or
+  decoded (client, worker); Temporal retries the task, so the run waits and loses
+  nothing; the Web UI shows the message on the pending task.
 - ``RunFailure``: what a failed run's ``WorkflowFailureError.cause`` carries, as an
   ``ApplicationError`` whose ``type`` is the class name and whose details are
   ``FailureDetails``; ``from_failure`` turns one back into its class. ``RunStopped``
@@ -64,7 +72,8 @@ worked and was paid, so retrying blindly would pay again for the same mistake. T
 workflow decides what to do with it (re-ask with the validation errors, fall back).
 Classes defined where their data lives (``CompileError`` in workflows.problems,
 ``FileReadError`` in workflows.textfile, ``InputError`` and ``InputTooLarge`` in starters,
-``ConfigurationError`` in workers.worker, ``TemporalUnreachable`` in starters.connect)
+``ConfigurationError`` in workers.worker, ``TemporalUnreachable`` in starters.connect,
+``PayloadSettingsError`` in activities.payloads.settings)
 subclass the bases here. ``tests/activities/test_error_tree.py`` holds this drawing, the
 classes and docs/errors.md together.
 """
@@ -91,6 +100,12 @@ class PodiumError(Exception):
 
 class SetupError(PodiumError):
     """Refused before anything ran: fix what the message says and try again."""
+
+
+class PayloadStoreError(PodiumError, RuntimeError):
+    """The payload store cannot be written or read (the message says which and why)."""
+
+    retryable = True
 
 
 class RunNotFound(PodiumError, LookupError):
@@ -168,6 +183,11 @@ class NoRoute(StepError):
     """A route's value matches no case and there is no default."""
 
 
+class PayloadTooLarge(StepError):
+    """What a step would send (a call's input, a child's input, the run's result) is over
+    Temporal's payload limit and this worker has no payload store."""
+
+
 RUN_FAILURES: dict[str, type[RunFailure]] = {
     cls.__name__: cls
     for cls in (
@@ -181,6 +201,7 @@ RUN_FAILURES: dict[str, type[RunFailure]] = {
         StepDeadlineExceeded,
         JoinFailed,
         NoRoute,
+        PayloadTooLarge,
     )
 }
 """Run failure leaves by name (the ``type`` of a failed run's ``ApplicationError``)."""
@@ -305,6 +326,11 @@ class InternalError(PermanentError):
     retried (retrying a bug only repeats it)."""
 
 
+class AnswerTooLarge(PermanentError):
+    """The model's answer is over Temporal's payload limit and the worker has no payload
+    store: not retried (the provider was paid; the same question gets the same size)."""
+
+
 class OutputSchemaError(PermanentError):
     """The model's answer is not JSON, or does not match the agent's output schema."""
 
@@ -330,6 +356,7 @@ ERROR_TYPES: dict[str, type[AgentCallError]] = {
         ProviderUnavailable,
         AgentFunctionError,
         InternalError,
+        AnswerTooLarge,
         OutputSchemaError,
         OutputTruncated,
     )

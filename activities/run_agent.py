@@ -12,6 +12,7 @@ from podium.activities.circuit import breaker_for
 from podium.activities.contracts import AgentCall, AgentResult, FailureDetails
 from podium.activities.errors import (
     AgentCallError,
+    AnswerTooLarge,
     InternalError,
     LimiterUnavailable,
     ProviderNotConfigured,
@@ -20,6 +21,7 @@ from podium.activities.errors import (
     RetryableError,
 )
 from podium.activities.heartbeat import heartbeating
+from podium.activities.payloads.limits import HINT, PAYLOAD_LIMIT, megabytes, oversized
 from podium.activities.providers import PROVIDER_KINDS
 from podium.activities.providers.reply import ProviderReply, host_of
 from podium.activities.secrets import scrub, scrub_value
@@ -109,7 +111,7 @@ async def _call_once(call: AgentCall) -> AgentResult:
         logger.error("agent call hit an unexpected error", exc_info=True)
         error = InternalError(f"unexpected {type(exc).__name__} in the worker: {exc}")
         raise _failure(call, error) from None
-    return AgentResult(
+    result = AgentResult(
         output=reply.output,
         usage=reply.usage,
         cost_usd=round(agent.price.cost(reply.usage), 8),
@@ -121,6 +123,16 @@ async def _call_once(call: AgentCall) -> AgentResult:
         attempt=call.attempt,
         worker_retries=activity.info().attempt - 1,
     )
+    size = oversized(result)
+    if size is not None:
+        too_big = AnswerTooLarge(
+            f"agent {agent.name!r} (step {call.step_id!r}) answered {megabytes(size)}; "
+            f"Temporal refuses payloads over {megabytes(PAYLOAD_LIMIT)} and this worker has "
+            f"no payload store.\nhint: {HINT}; or ask for a shorter answer "
+            "(max_output_tokens, the prompt)"
+        )
+        raise _failure(call, too_big) from None
+    return result
 
 
 def _failure(call: AgentCall, exc: AgentCallError) -> ApplicationError:

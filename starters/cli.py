@@ -9,6 +9,8 @@ podium status RUN [--watch]         a run's steps table (--watch: live until it 
 podium report RUN [--format md|json]  the final report of one run
 podium stats [--spec NAME] [--since 24h]  success rate, durations, cost, agent errors
 podium demo                         the sample run, offline
+podium codec-server [--port 8081]   decode encrypted / stored payloads for the Web UI
+podium keygen                       a new encryption key for PODIUM_ENCRYPTION_KEYS
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import asyncio
 import os
 import sys
 
+from podium.activities.errors import SetupError
 from podium.starters import exit_codes
 from podium.starters.connect import TemporalUnreachable
 from temporalio.exceptions import TemporalError
@@ -46,6 +49,13 @@ def _parser() -> argparse.ArgumentParser:
         help="agent catalog file or directory whose providers the worker serves "
         "(repeatable; default: ./agents if it exists)",
     )
+    dev.add_argument(
+        "--encrypt",
+        action="store_true",
+        help="encrypt every payload (key in .podium/keys) and start a codec server the "
+        "Web UI decodes through",
+    )
+    dev.add_argument("--codec-port", type=int, help="the codec server's port (default: free)")
 
     sub.add_parser("worker", help="run a worker (see `podium worker --help`)", add_help=False)
 
@@ -140,6 +150,21 @@ def _parser() -> argparse.ArgumentParser:
     schema = sub.add_parser("schema", help="write the spec/catalog JSON Schemas for editors")
     schema.add_argument("--out", default="schema", help="folder to write into (default: schema/)")
 
+    codec = sub.add_parser(
+        "codec-server", help="decode encrypted / stored payloads for the Temporal Web UI"
+    )
+    codec.add_argument("--host", default="127.0.0.1", help="bind address (default: loopback)")
+    codec.add_argument("--port", type=int, default=8081)
+    codec.add_argument(
+        "--origin",
+        action="append",
+        default=[],
+        help="the Web UI's origin allowed by CORS (repeatable; default: the dev UI's)",
+    )
+
+    keygen = sub.add_parser("keygen", help="print a new encryption key (id:base64)")
+    keygen.add_argument("--id", dest="key_id", help="key id (default: kYYYYMMDD)")
+
     sub.add_parser("demo", help="start everything, run the sample offline, print the result")
     return parser
 
@@ -155,7 +180,14 @@ def dispatch(argv: list[str]) -> int:
     if command == "dev":
         from podium.starters.commands import dev
 
-        return dev.main(args.port, args.ui_port, args.metrics_port, args.catalog)
+        return dev.main(
+            args.port,
+            args.ui_port,
+            args.metrics_port,
+            args.catalog,
+            encrypt=args.encrypt,
+            codec_port=args.codec_port,
+        )
     if command == "validate":
         from podium.starters.commands import validate
 
@@ -172,6 +204,14 @@ def dispatch(argv: list[str]) -> int:
         from podium.starters.commands import demo
 
         return demo.main()
+    if command == "codec-server":
+        from podium.starters.commands import codec_server
+
+        return codec_server.main(args.host, args.port, args.origin or None)
+    if command == "keygen":
+        from podium.starters.commands import keygen
+
+        return keygen.main(args.key_id)
     return asyncio.run(_dispatch_async(args))
 
 
@@ -255,6 +295,9 @@ def main() -> None:
     except TemporalUnreachable as exc:
         print(f"podium: {exc}", file=sys.stderr)
         code = exit_codes.UNREACHABLE
+    except SetupError as exc:  # e.g. a malformed PODIUM_PAYLOAD_STORE or encryption key
+        print(f"podium: {exc}", file=sys.stderr)
+        code = exit_codes.USAGE
     except (RuntimeError, TemporalError, RPCError) as exc:  # connection refused, unknown run…
         print(f"podium: {getattr(exc, 'message', None) or exc}", file=sys.stderr)
         code = 1

@@ -13,6 +13,7 @@ import re
 from podium.activities.connection import DEFAULT_ADDRESS
 from podium.activities.connection import connect as connect_with_settings
 from podium.activities.errors import SetupError
+from podium.activities.payloads.settings import PayloadSettings, from_environment
 from podium.starters import devstate
 from temporalio.client import Client
 from temporalio.envconfig import ClientConfig
@@ -36,6 +37,16 @@ def resolve_address(address: str | None = None) -> tuple[str, str]:
     return DEFAULT_ADDRESS, "the default"
 
 
+def payload_settings(address: str | None = None) -> PayloadSettings:
+    """Payload store and keys: the environment's; else, when the CLI talks to this
+    folder's ``podium dev``, the ones it uses."""
+    target, _ = resolve_address(address)
+    environ = dict(os.environ)
+    if target == devstate.recorded_address():
+        environ = {**devstate.folder_payloads(), **environ}
+    return from_environment(environ)
+
+
 def folder_address() -> str | None:
     """The address of this folder's ``podium dev`` when neither ``--address`` nor the
     environment names one (what ``podium worker`` is given)."""
@@ -51,7 +62,7 @@ async def connect(address: str | None = None) -> Client:
     """
     target, source = resolve_address(address)
     try:
-        return await connect_with_settings(target)
+        return await connect_with_settings(target, payloads=payload_settings(address))
     except RuntimeError as exc:
         if "Failed client connect" not in str(exc):
             raise

@@ -11,9 +11,10 @@ import sys
 import time
 from pathlib import Path
 
+from podium.activities.payloads.converter import data_converter
 from podium.workflows import search_attributes as sa
 from podium.workflows.search_attributes import dev_server_flags
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter
 from temporalio.testing import WorkflowEnvironment
 
 DYNAMIC_CONFIG = {
@@ -72,6 +73,8 @@ class DevServer:
         self.port = port
         self.ui_port = ui_port
         self.db = db
+        self.extra_args: list[str] = []
+        """More ``temporal server start-dev`` flags (e.g. ``--ui-codec-endpoint``)."""
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -105,7 +108,7 @@ class DevServer:
         if self.db:
             self.db.parent.mkdir(parents=True, exist_ok=True)
             cmd += ["--db-filename", str(self.db)]
-        cmd += dev_server_args()
+        cmd += dev_server_args() + self.extra_args
         log = open(Path(self.db).parent / "temporal.log", "ab") if self.db else subprocess.DEVNULL
         self.process = subprocess.Popen(cmd, stdout=log, stderr=log, start_new_session=True)
         deadline = time.monotonic() + timeout_s
@@ -143,15 +146,18 @@ def stop_process(process: subprocess.Popen[bytes] | None, grace_s: float = 10.0)
         pass
 
 
-async def local_environment(*extra_args: str) -> WorkflowEnvironment:
+async def local_environment(
+    *extra_args: str, converter: DataConverter | None = None
+) -> WorkflowEnvironment:
     """A Temporal dev server on a free loopback port with ``podium dev``'s settings (search
-    attributes, dynamic config) and Podium's data converter: tests, benches, recordings."""
+    attributes, dynamic config) and Podium's data converter (default: its payload settings
+    from the environment): tests, benches, recordings."""
     args = list(extra_args)
     for key, value in DYNAMIC_CONFIG.items():
         args += ["--dynamic-config-value", f"{key}={value}"]
     return await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_binary(),
-        data_converter=pydantic_data_converter,
+        data_converter=converter or data_converter(),
         search_attributes=sa.ALL,
         dev_server_extra_args=args,
     )

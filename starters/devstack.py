@@ -14,8 +14,10 @@ import sys
 import time
 from pathlib import Path
 
+from podium.activities.payloads.settings import PayloadSettings, from_environment, new_key
 from podium.starters import devstate
-from podium.starters.devserver import DevServer, port_open, stop_process
+from podium.starters.codec_server import CodecServer
+from podium.starters.devserver import DevServer, free_port, port_open, stop_process
 from podium.starters.devstate import STATE_DIR, DevRecord
 
 UI_FILE = "ui_url"
@@ -36,6 +38,8 @@ class DevStack:
         state_dir: Path = STATE_DIR,
         metrics_port: int | None = None,
         catalogs: list[str] | None = None,
+        encrypt: bool = False,
+        codec_port: int | None = None,
     ):
         self.state_dir = state_dir
         self.metrics_port = metrics_port
@@ -44,6 +48,27 @@ class DevStack:
         self.worker: subprocess.Popen[bytes] | None = None
         self.reused_server = False
         self.recorded = False
+        self.payloads = {
+            "PODIUM_PAYLOAD_STORE": os.environ.get("PODIUM_PAYLOAD_STORE")
+            or f"file:{(state_dir / 'payloads').resolve()}"
+        }
+        """Large payloads go to ``.podium/payloads`` unless the environment names a store."""
+        self.codec: CodecServer | None = None
+        if encrypt:
+            self.payloads["PODIUM_ENCRYPTION_KEY_FILE"] = str(self._key_file())
+            settings = payload_settings_from(self.payloads)
+            origins = [f"http://{h}:{ui_port}" for h in ("localhost", "127.0.0.1")]
+            self.codec = CodecServer(settings, port=codec_port or free_port(), origins=origins)
+            self.server.extra_args = ["--ui-codec-endpoint", self.codec.url]
+
+    def _key_file(self) -> Path:
+        """``.podium/keys``: made (owner-only) with one new key on the first ``--encrypt``."""
+        path = (self.state_dir / "keys").resolve()
+        if not path.exists():
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(f"# newest key first; podium keygen makes another\n{new_key()}\n")
+        return path
 
     @property
     def address(self) -> str:
@@ -66,13 +91,15 @@ class DevStack:
             self.server.start()
             # `podium run/status` in this folder link to this UI (its port may not be 8233)
             (self.state_dir / UI_FILE).write_text(f"http://localhost:{self.server.ui_port}\n")
+        if self.codec is not None:
+            self.codec.start()
         self._record()
         extra = ["--metrics-port", str(self.metrics_port)] if self.metrics_port else []
         for catalog in self.catalogs:
             extra += ["--catalog", catalog]
         log = self.state_dir / "worker.log"
         offset = log.stat().st_size if log.exists() else 0
-        self.worker = spawn_worker(self.address, log, extra)
+        self.worker = spawn_worker(self.address, log, extra, self.payloads)
         self._record()  # before waiting: a signal now still finds (and stops) the worker
         wait_until_ready(self.worker, log, offset)
 
@@ -80,6 +107,9 @@ class DevStack:
         """Stop what this stack started (worker first, then the server)."""
         stop_process(self.worker)
         self.worker = None
+        if self.codec is not None:
+            self.codec.stop()
+            self.codec = None
         if self.server.process is not None:  # started here, not reused
             self.server.stop()
             (self.state_dir / UI_FILE).unlink(missing_ok=True)
@@ -99,6 +129,8 @@ class DevStack:
                 worker_started=devstate.start_time(self.worker.pid) if self.worker else None,
                 server_started=devstate.start_time(server.pid) if server else None,
                 dev_started=devstate.start_time(os.getpid()),
+                payload_store=self.payloads.get("PODIUM_PAYLOAD_STORE"),
+                key_file=self.payloads.get("PODIUM_ENCRYPTION_KEY_FILE"),
             ),
             self.state_dir,
         )
@@ -129,7 +161,9 @@ class DevStack:
         devstate.clear(self.state_dir)
 
 
-def spawn_worker(address: str, log: Path, extra: list[str]) -> subprocess.Popen[bytes]:
+def spawn_worker(
+    address: str, log: Path, extra: list[str], env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     """Start ``python -m workers`` against ``address`` in its own session, logging to ``log``."""
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as sink:
@@ -138,7 +172,7 @@ def spawn_worker(address: str, log: Path, extra: list[str]) -> subprocess.Popen[
             stdout=sink,
             stderr=sink,
             start_new_session=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"},
         )
 
 
@@ -157,3 +191,8 @@ def wait_until_ready(
             stop_process(process)
             raise RuntimeError(f"worker did not start; its log ({log}) says:\n{text[-2000:]}")
         time.sleep(0.1)
+
+
+def payload_settings_from(variables: dict[str, str]) -> PayloadSettings:
+    """The payload settings ``variables`` (over this process's environment) give."""
+    return from_environment({**os.environ, **variables})

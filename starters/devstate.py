@@ -32,6 +32,11 @@ class DevRecord(BaseModel):
     server_started: str | None = None
     worker_started: str | None = None
     """Start times of those processes (``start_time``): a recycled pid is not ours."""
+    payload_store: str | None = None
+    """Where its worker stores large payloads (``file:…/.podium/payloads``): commands in
+    this folder read and write the same."""
+    key_file: str | None = None
+    """With ``--encrypt``: the file of encryption keys its worker uses."""
 
 
 def read(state_dir: Path = STATE_DIR) -> DevRecord | None:
@@ -57,6 +62,17 @@ def recorded_address(state_dir: Path = STATE_DIR) -> str | None:
     """The frontend address of the ``podium dev`` started in this folder, if any."""
     record = read(state_dir)
     return record.address if record else None
+
+
+def folder_payloads(state_dir: Path = STATE_DIR) -> dict[str, str]:
+    """Payload settings of this folder's ``podium dev`` as environment variables."""
+    record = read(state_dir)
+    found = {}
+    if record is not None and record.payload_store:
+        found["PODIUM_PAYLOAD_STORE"] = record.payload_store
+    if record is not None and record.key_file:
+        found["PODIUM_ENCRYPTION_KEY_FILE"] = record.key_file
+    return found
 
 
 def start_time(pid: int) -> str | None:

@@ -20,6 +20,8 @@ import httpx
 import pytest
 import yaml
 from podium.activities.contracts import BUILTIN_PROVIDERS, ProviderConfig
+from podium.activities.payloads.converter import data_converter
+from podium.activities.payloads.settings import PayloadSettings
 from podium.starters.devserver import (
     free_port,
     local_environment,
@@ -52,8 +54,15 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 # -- Temporal -----------------------------------------------------------------------
 @pytest.fixture(scope="session")
-async def env() -> AsyncIterator[WorkflowEnvironment]:
-    environment = await local_environment("--namespace", ISOLATED_NAMESPACE)
+def payload_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The file payload store the in-process client and workers share (as `podium dev`'s)."""
+    return tmp_path_factory.mktemp("payloads")
+
+
+@pytest.fixture(scope="session")
+async def env(payload_store: Path) -> AsyncIterator[WorkflowEnvironment]:
+    converter = data_converter(PayloadSettings(store=f"file:{payload_store}"))
+    environment = await local_environment("--namespace", ISOLATED_NAMESPACE, converter=converter)
     yield environment
     await environment.shutdown()
 

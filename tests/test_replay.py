@@ -9,9 +9,9 @@ import json
 from pathlib import Path
 
 import pytest
+from podium.activities.payloads.converter import data_converter
 from podium.workers.worker import WORKFLOWS, workflow_runner
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from tests.support.histories import HISTORIES, SCENARIOS
@@ -32,7 +32,7 @@ def test_every_scenario_has_a_committed_history():
 async def test_golden_history_replays(path):
     replayer = Replayer(
         workflows=WORKFLOWS,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(),
         workflow_runner=workflow_runner(),
     )
     for history in histories(path):
@@ -46,7 +46,7 @@ async def test_the_guard_catches_a_changed_workflow():
     history = histories(HISTORIES / "retries_repair_fallback.json")[0]
     replayer = Replayer(
         workflows=WORKFLOWS,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter(),
         workflow_runner=workflow_runner(),
     )
     original = agent_call.is_retryable

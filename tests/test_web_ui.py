@@ -38,13 +38,14 @@ SUMMARY = "Deal review: Nusantara Logistics (2500000 USD)"
 class PodiumDev:
     """``podium dev`` as a user starts it, in its own process group and state dir."""
 
-    def __init__(self, cwd: Path):
+    def __init__(self, cwd: Path, *extra: str):
+        self.cwd = cwd
         self.port, self.ui_port = free_port(), free_port()
         self.ui = f"http://127.0.0.1:{self.ui_port}"
         self.log = cwd / "podium-dev.log"
         with open(self.log, "wb") as sink:
             self.process = subprocess.Popen(
-                [PODIUM, "dev", "--port", str(self.port), "--ui-port", str(self.ui_port)],
+                [PODIUM, "dev", "--port", str(self.port), "--ui-port", str(self.ui_port), *extra],
                 cwd=cwd,  # its .podium/ (database, worker log) lands in the test's tmp dir
                 stdout=sink,
                 stderr=subprocess.STDOUT,
@@ -83,8 +84,9 @@ class PodiumDev:
         for pid in self.children:
             signal_group(pid, signal.SIGKILL)
 
-    def podium(self, *args: str) -> str:
-        """Run a ``podium`` command against this stack; its stdout (fails on a non-zero exit)."""
+    def podium(self, *args: str, **variables: str) -> str:
+        """Run a ``podium`` command against this stack (with ``variables`` added to its
+        environment); its stdout (fails on a non-zero exit)."""
         proc = subprocess.run(
             [PODIUM, *args, "--address", f"127.0.0.1:{self.port}"],
             cwd=ROOT,
@@ -92,7 +94,7 @@ class PodiumDev:
             text=True,
             timeout=60,
             stdin=subprocess.DEVNULL,
-            env={**env(), "PODIUM_UI_URL": self.ui},  # links printed point at this stack
+            env={**env(), "PODIUM_UI_URL": self.ui, **variables},  # links point at this stack
         )
         assert proc.returncode == 0, f"podium {' '.join(args)}:\n{proc.stdout}{proc.stderr}"
         return proc.stdout

@@ -23,6 +23,9 @@ from pathlib import Path
 from podium.activities import endpoints
 from podium.activities.connection import DEFAULT_ADDRESS, connect
 from podium.activities.contracts import BUILTIN_PROVIDERS
+from podium.activities.errors import PayloadStoreError
+from podium.activities.payloads.settings import PayloadSettingsError
+from podium.activities.payloads.settings import from_environment as payload_settings
 from podium.activities.secrets import register as register_secret
 from podium.activities.secrets import scrub_logs
 from podium.activities.telemetry import flush_traces, tracing_from_env
@@ -105,10 +108,12 @@ async def serve(args: argparse.Namespace, stop: asyncio.Event) -> None:
         bind = f"{args.metrics_host}:{args.metrics_port}"
         runtime = metrics_runtime(bind)
         print(f"podium worker metrics on http://{bind}/metrics", flush=True)
-    client = await connect(args.address, args.namespace, runtime=runtime)
+    payloads = payload_settings()
+    client = await connect(args.address, args.namespace, runtime=runtime, payloads=payloads)
     workers = build_workers(client, options)
     queues = ", ".join(w.task_queue for w in workers)
     print(f"podium worker ready (pid {os.getpid()}): serving {queues}", flush=True)
+    print(f"podium worker {payloads.describe()}", flush=True)
     tasks = [asyncio.create_task(w.run()) for w in workers]
     stopper = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
@@ -137,7 +142,7 @@ def main(argv: list[str] | None = None) -> None:
     code = 0
     try:
         asyncio.run(run())
-    except ConfigurationError as exc:
+    except (ConfigurationError, PayloadSettingsError, PayloadStoreError) as exc:
         print(f"podium worker: {exc}", file=sys.stderr)
         code = 2
     except RuntimeError as exc:

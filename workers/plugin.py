@@ -21,10 +21,12 @@ from typing import Any
 
 import podium.workflows.calls  # noqa: F401 - loaded here, never first inside a sandbox
 from podium.activities.notify import notify
+from podium.activities.payloads.converter import data_converter
+from podium.activities.payloads.limits import use_store
+from podium.activities.payloads.settings import PayloadSettings
 from podium.activities.secrets import ScrubbingInterceptor
 from podium.activities.workload import queue_load
 from podium.workers.worker import PASSTHROUGH, WORKFLOWS
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.plugin import SimplePlugin
 from temporalio.worker import WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
@@ -48,14 +50,20 @@ class PodiumPlugin(SimplePlugin):
     with ``podium_workflows=True`` also its workflows and their orchestration activities.
     """
 
-    def __init__(self, *, podium_workflows: bool = False) -> None:
+    def __init__(
+        self, *, podium_workflows: bool = False, payloads: PayloadSettings | None = None
+    ) -> None:
+        """``payloads``: the payload store and encryption keys (default: from the
+        environment, ``activities.payloads.settings``)."""
         workflows: Sequence[type[Any]] | None = list(WORKFLOWS) if podium_workflows else None
         activities: Sequence[Callable[..., Any]] | None = (
             [notify, queue_load] if podium_workflows else None
         )
+        converter = data_converter(payloads)
+        use_store(converter.external_storage is not None)
         super().__init__(
             "podium",
-            data_converter=pydantic_data_converter,
+            data_converter=converter,
             workflows=workflows,
             activities=activities,
             workflow_runner=with_podium_passthrough,

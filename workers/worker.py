@@ -12,6 +12,7 @@ from podium.activities.contracts import BUILTIN_PROVIDERS, ProviderConfig
 from podium.activities.errors import SetupError
 from podium.activities.metric_names import HISTOGRAM_BUCKETS
 from podium.activities.notify import notify
+from podium.activities.payloads.limits import use_store
 from podium.activities.queues import ORCHESTRATION_QUEUE, provider_queue
 from podium.activities.run_agent import run_agent
 from podium.activities.secrets import ScrubbingInterceptor
@@ -94,6 +95,7 @@ def metrics_runtime(bind_address: str) -> Runtime:
 
 def build_workers(client: Client, options: WorkerOptions) -> list[Worker]:
     """One ``Worker`` per task queue this process serves."""
+    use_store(client.data_converter.external_storage is not None)
     workers = []
     if options.orchestration:
         workers.append(

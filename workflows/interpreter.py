@@ -37,6 +37,7 @@ from podium.workflows.steps.deadline import within_deadline
 from podium.workflows.steps.execute import execute
 from podium.workflows.steps.goto import goto_target, jump
 from podium.workflows.steps.saga import compensate
+from podium.workflows.steps.support import ensure_fits
 
 WORKFLOW_NAME = "PodiumRun"
 
@@ -85,6 +86,11 @@ class PodiumRun:
                 self.state.deadline_at = due
                 await within_deadline(run.plan.deadline, due, work, self.ctx, RUN_SCOPE, None)
             output = self._output(run.plan, frame.data)
+            ensure_fits(
+                RunResult(output=output, state=self.state),
+                None,
+                "the run's result (its output and every step's output)",
+            )
         except ApplicationError as exc:
             await self._undo()
             self._close("failed", error=exc.message)

@@ -33,20 +33,35 @@ def main(
     ui_port: int = 8233,
     metrics_port: int | None = None,
     catalogs: list[str] | None = None,
+    encrypt: bool = False,
+    codec_port: int | None = None,
 ) -> int:
     """Run the dev stack until Ctrl-C, SIGTERM or SIGHUP (``metrics_port``: the worker's
     Prometheus endpoint; ``catalogs``: agent catalogs whose providers the worker serves)."""
     for sig in STOP_SIGNALS:
         signal.signal(sig, _interrupt)
-    stack = DevStack(port, ui_port, metrics_port=metrics_port, catalogs=catalogs)
+    stack = DevStack(
+        port,
+        ui_port,
+        metrics_port=metrics_port,
+        catalogs=catalogs,
+        encrypt=encrypt,
+        codec_port=codec_port,
+    )
     try:
         stack.start()
         _say(
             f"Podium dev stack ready. Web UI: {stack.server.ui_url()}\n"
             f"Commands in this folder use {stack.address} (recorded in "
             f"{stack.state_dir / devstate.DEV_FILE}).\n"
-            f"Run e.g.: podium run specs/market_entry.yaml --input-file "
-            f"specs/inputs/market_entry.json --wait\nPress Ctrl-C to stop."
+            + (
+                f"Payloads are encrypted (keys in {stack.payloads['PODIUM_ENCRYPTION_KEY_FILE']}"
+                f"); the Web UI decodes them through {stack.codec.url}.\n"
+                if stack.codec
+                else ""
+            )
+            + "Run e.g.: podium run specs/market_entry.yaml --input-file "
+            "specs/inputs/market_entry.json --wait\nPress Ctrl-C to stop."
         )
         while True:
             if stack.worker is not None and stack.worker.poll() is not None:

@@ -12,8 +12,9 @@ import asyncio
 import sys
 from typing import Any, TextIO
 
+from podium.activities.payloads.settings import PayloadSettingsError
 from podium.starters import exit_codes, run_view, waiting
-from podium.starters.connect import connect
+from podium.starters.connect import connect, payload_settings
 from podium.starters.inputs import InputError, read_input
 from podium.starters.launch import start_run, ui_link
 from podium.starters.payload_size import InputTooLarge, check_size
@@ -43,8 +44,13 @@ async def main(
         run_input: dict[str, Any] = read_input(input_text, input_file)
         plan = compile_spec(spec, offline=offline)
         check_input(plan, run_input, input_file or "--input")
-        check_size(plan, run_input, input_file or "--input")
-    except (InputError, CompileError, InputTooLarge) as exc:
+        stored = (
+            client.data_converter.external_storage is not None
+            if client is not None
+            else payload_settings(address).store is not None
+        )
+        check_size(plan, run_input, input_file or "--input", stored=stored)
+    except (InputError, CompileError, InputTooLarge, PayloadSettingsError) as exc:
         print(f"podium run: not started.\n{exc}", file=sys.stderr)
         return exit_codes.USAGE
     for warning in plan.warnings:

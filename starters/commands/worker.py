@@ -11,6 +11,7 @@ import os
 import sys
 from typing import NoReturn
 
+from podium.starters import devstate
 from podium.starters.connect import folder_address
 
 
@@ -18,6 +19,8 @@ def main(argv: list[str]) -> NoReturn:
     """Exec ``python -m workers`` with ``argv`` (plus ``--address`` of this folder's dev)."""
     worker_args = list(argv)
     if not any(a == "--address" or a.startswith("--address=") for a in worker_args):
-        address = folder_address()  # the `podium dev` of this folder
+        address = folder_address()  # the `podium dev` of this folder, and its payload store
         worker_args += ["--address", address] if address else []
+        if address:
+            os.environ.update({**devstate.folder_payloads(), **os.environ})
     os.execv(sys.executable, [sys.executable, "-m", "podium.workers", *worker_args])

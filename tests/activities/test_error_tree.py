@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from podium.activities import errors
+from podium.activities.payloads.settings import PayloadSettingsError
 from podium.starters.connect import TemporalUnreachable
 from podium.starters.inputs import InputError
 from podium.starters.payload_size import InputTooLarge
@@ -24,6 +25,7 @@ ELSEWHERE = {
         InputTooLarge,
         ConfigurationError,
         TemporalUnreachable,
+        PayloadSettingsError,
     )
 }
 LINE = re.compile(r"^(?P<indent>[ │]*)(?:[├└]── )?(?P<name>[A-Z]\w+)(?P<note>.*)$")

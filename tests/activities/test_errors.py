@@ -55,6 +55,7 @@ def test_non_retryable_list_is_exactly_the_permanent_leaves():
         "ProviderUnavailable",
         "AgentFunctionError",
         "InternalError",
+        "AnswerTooLarge",
         "OutputSchemaError",
         "OutputTruncated",
     }

@@ -47,3 +47,15 @@ def counting_reviewer(inputs: dict[str, Any]) -> dict[str, Any]:
     count = log.read_text().count("review")
     target = inputs.get("back") if count < int(inputs["rounds"]) else inputs.get("then")
     return {"goto": target, "round": count}
+
+
+def blob(inputs: dict[str, Any]) -> dict[str, Any]:
+    """An answer of ``size`` bytes of text (large-payload tests)."""
+    size = int(inputs["size"])
+    tag = str(inputs.get("tag", "x"))
+    return {"text": (tag * (size // len(tag) + 1))[:size], "size": size}
+
+
+def measure(inputs: dict[str, Any]) -> dict[str, Any]:
+    """How long each text input is (a step that reads large outputs)."""
+    return {name: len(value["text"]) for name, value in inputs.items()}

@@ -13,8 +13,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def start_worker(address: str, log: Path, namespace: str, *extra: str) -> subprocess.Popen[bytes]:
-    """``python -m workers`` in its own process group; returns once it says it is ready."""
+def start_worker(
+    address: str, log: Path, namespace: str, *extra: str, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """``python -m workers`` in its own process group (``env`` added to this process's
+    environment); returns once it says it is ready."""
     out = log.open("ab")
     mark = log.stat().st_size
     process = subprocess.Popen(
@@ -32,7 +35,7 @@ def start_worker(address: str, log: Path, namespace: str, *extra: str) -> subpro
         stdout=out,
         stderr=out,
         start_new_session=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"},
+        env={**os.environ, **(env or {}), "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"},
     )
     deadline = time.monotonic() + 30
     while b"podium worker ready" not in log.read_bytes()[mark:]:

@@ -29,7 +29,7 @@ from podium.workflows.patterns.parallel import FATAL
 from podium.workflows.spec import StepEntry
 from podium.workflows.step_graph import NAME
 from podium.workflows.steps.execute import execute
-from podium.workflows.steps.support import describe, evaluate_in, failure
+from podium.workflows.steps.support import describe, ensure_fits, evaluate_in, failure
 
 if TYPE_CHECKING:
     from podium.workflows.compile_steps import StepCompiler
@@ -190,18 +190,20 @@ async def _run_batches(
 
     async def one(k: int, batch: list[Any]) -> list[Any]:
         first = k * node.batch_size
+        batch_input = MapBatchInput(
+            map_id=node.id,
+            template=node.template,
+            as_=node.as_,
+            items=batch,
+            first_index=first,
+            scope=shared,
+            max_concurrency=per_child,
+        )
+        ensure_fits(batch_input, node.id, f"the input of its batch {k} (items and run data)")
         try:
             result: MapBatchResult = await workflow.execute_child_workflow(
                 BATCH_WORKFLOW,
-                MapBatchInput(
-                    map_id=node.id,
-                    template=node.template,
-                    as_=node.as_,
-                    items=batch,
-                    first_index=first,
-                    scope=shared,
-                    max_concurrency=per_child,
-                ),
+                batch_input,
                 id=f"{run_id}/{node.id}/batch-{k}" + (f"/{label}" if label else ""),
                 task_queue=ORCHESTRATION_QUEUE,
                 result_type=MapBatchResult,

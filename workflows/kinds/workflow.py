@@ -31,7 +31,7 @@ from podium.workflows.steps.budget import (
     spend,
     tighter,
 )
-from podium.workflows.steps.support import describe, evaluate_inputs, failure
+from podium.workflows.steps.support import describe, ensure_fits, evaluate_inputs, failure
 
 if TYPE_CHECKING:
     from podium.workflows.compile_steps import StepCompiler
@@ -96,10 +96,12 @@ async def run_child(node: WorkflowNode, frame: Frame, ctx: RunContext) -> Any:
     if limit is not None:  # the child may spend what is left here, held for it meanwhile
         plan = plan.model_copy(update={"budget": tighter(plan.budget, limit)})
         held = hold(ledgers(ctx, frame), limit)
+    child = RunInput(plan=plan, input=child_input)
+    ensure_fits(child, node.id, "the sub-workflow's input (its plan and input)")
     try:
         result: RunResult = await workflow.execute_child_workflow(
             RUN_WORKFLOW,
-            RunInput(plan=plan, input=child_input),
+            child,
             id=child_id,
             task_queue=ORCHESTRATION_QUEUE,
             result_type=RunResult,

@@ -39,6 +39,8 @@ with workflow.unsafe.imports_passed_through():
     from podium.activities.queues import provider_queue
     from podium.activities.run_agent import run_agent
 
+from podium.workflows.steps.support import ensure_fits
+
 WORKER_RETRIES = 25
 """A call whose worker dies this many times (a crash loop, a call that kills its worker)
 fails with ``HeartbeatTimeout`` instead of taking worker after worker down."""
@@ -119,6 +121,8 @@ async def call_agent(
             attempt=attempt,
             timeout_s=timeout_s,
         )
+        if attempt == 1:
+            ensure_fits(call, step_id, f"the input of its call to agent {agent.name!r}")
         elapsed = (workflow.now() - started).total_seconds()
         cap_left = None
         if settings.max_elapsed_s is not None:

@@ -9,7 +9,8 @@ from temporalio import workflow
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError, TimeoutError
 
 with workflow.unsafe.imports_passed_through():
-    from podium.activities.errors import ExpressionFailed, RunFailure, StepFailed
+    from podium.activities.errors import ExpressionFailed, PayloadTooLarge, RunFailure, StepFailed
+    from podium.activities.payloads.limits import HINT, PAYLOAD_LIMIT, megabytes, oversized
     from podium.workflows.expressions import evaluate
 
 
@@ -58,3 +59,19 @@ def evaluate_inputs(node_id: str, inputs: dict[str, str], scope: dict[str, Any])
     return {
         name: evaluate_in(node_id, f"input {name!r}", expr, scope) for name, expr in inputs.items()
     }
+
+
+def ensure_fits(value: Any, step_id: str | None, what: str) -> None:
+    """Fail with ``PayloadTooLarge`` if ``value`` is over Temporal's payload limit and this
+    worker has no payload store (the command would fail its task for ever)."""
+    size = oversized(value)
+    if size is None:
+        return
+    where = f"step {step_id!r}: " if step_id else ""
+    raise failure(
+        f"{where}{what} is {megabytes(size)}; Temporal refuses payloads over "
+        f"{megabytes(PAYLOAD_LIMIT)} and this worker has no payload store.\nhint: {HINT}; "
+        "or pass the step less (with: only the fields it reads)",
+        PayloadTooLarge,
+        step=step_id,
+    )
