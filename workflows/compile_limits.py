@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from podium.workflows.durations import parse_duration
-from podium.workflows.kinds.base import Budget, Deadline
-from podium.workflows.spec import DeadlineEntry, StepBudgetEntry
+from podium.workflows.kinds.base import Budget, Deadline, HistoryLimits
+from podium.workflows.spec import DeadlineEntry, HistoryEntry, StepBudgetEntry
 
 
 def budget(entry: StepBudgetEntry | None) -> Budget | None:
@@ -21,3 +21,10 @@ def deadline(entry: DeadlineEntry | None) -> Deadline | None:
         on_breach=entry.on_breach,
         escalate_to=entry.escalate_to,
     )
+
+
+def history(entry: HistoryEntry | None) -> HistoryLimits:
+    """When the run continues as new (defaults unless the spec says ``history:``)."""
+    if entry is None:
+        return HistoryLimits()
+    return HistoryLimits(max_events=entry.max_events, max_bytes=int(entry.max_mb * 1024 * 1024))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from podium.workflows.compile_agents import AgentResolver, check_schema
 from podium.workflows.compile_humans import check_run_people
-from podium.workflows.compile_limits import budget, deadline
+from podium.workflows.compile_limits import budget, deadline, history
 from podium.workflows.compile_steps import StepCompiler
 from podium.workflows.compile_templates import check_template
 from podium.workflows.plan import Plan
@@ -131,6 +131,7 @@ def _compile(
         warnings=report.warnings,
         budget=budget(spec.budget),
         deadline=deadline(spec.deadline),
+        history=history(spec.history),
     )
 
 

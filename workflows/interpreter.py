@@ -28,7 +28,7 @@ with workflow.unsafe.imports_passed_through():
         check_decision,
     )
     from podium.workflows.metrics import count_run
-    from podium.workflows.plan import Node, Plan, RunInput, tracked
+    from podium.workflows.plan import Node, Plan, RunCarry, RunInput, tracked
     from podium.workflows.run_context import People, RunContext
     from podium.workflows.state import BudgetState, RunResult, RunState, StepState
     from pydantic import ValidationError
@@ -40,6 +40,11 @@ from podium.workflows.steps.saga import compensate
 from podium.workflows.steps.support import ensure_fits
 
 WORKFLOW_NAME = "PodiumRun"
+CONTINUE_AS_NEW_PATCH = "podium-continue-as-new"
+
+
+class _ContinueAsNew(Exception):
+    """Raised out of the step scheduler once the run should continue as new."""
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -49,25 +54,36 @@ class PodiumRun:
     @workflow.init
     def __init__(self, run: RunInput) -> None:
         plan = run.plan
-        self.state = RunState(
-            spec=plan.name,
-            steps=[
-                StepState(
-                    id=n.id, kind=n.kind, agent=getattr(getattr(n, "agent", None), "name", "")
-                )
-                for n in tracked(plan.steps)
-            ],
-            warnings=list(plan.warnings),
-        )
+        if run.carry is not None:  # a run continued as new: go on where it stopped
+            self.state = run.carry.state
+        else:
+            self.state = RunState(
+                spec=plan.name,
+                steps=[
+                    StepState(
+                        id=n.id, kind=n.kind, agent=getattr(getattr(n, "agent", None), "name", "")
+                    )
+                    for n in tracked(plan.steps)
+                ],
+                warnings=list(plan.warnings),
+            )
         self.plan = plan
         self.ctx = RunContext(
             self.state, People(notify_urls=list(plan.notify), on_changed=self._sync_humans)
         )
-        if plan.budget is not None:
-            self.state.budget = BudgetState(
-                usd=plan.budget.usd, tokens=plan.budget.tokens, on_exceed=plan.budget.on_exceed
+        if run.carry is not None:
+            self.ctx.saga = run.carry.saga_entries()
+            self.ctx.finished = sum(
+                s.status not in ("pending", "running") for s in self.state.steps
             )
+        if plan.budget is not None:
+            if self.state.budget is None:
+                self.state.budget = BudgetState(
+                    usd=plan.budget.usd, tokens=plan.budget.tokens, on_exceed=plan.budget.on_exceed
+                )
             self.ctx.people.budget_escalate_to = list(plan.budget.escalate_to)
+        self._continuing = False
+        """Past the history limits: start no more steps, then continue as new."""
         self._humans_shown: tuple[bool, tuple[str, ...]] = (False, ())
         self._cost_shown = 0.0
         self._details = ""
@@ -75,14 +91,20 @@ class PodiumRun:
     @workflow.run
     async def run(self, run: RunInput) -> RunResult:
         """Run every step as its dependencies allow; return the output and final state."""
-        self.state.started_at = workflow.now()
         frame = Frame.of_run(run.input)
+        if run.carry is None:
+            self.state.started_at = workflow.now()
+        else:
+            frame.steps.update(run.carry.steps)
+            self._sync_humans()
         try:
             work = self._run_dag(run.plan.steps, frame, self.ctx)
             if run.plan.deadline is None:
                 await work
             else:
-                due = workflow.now() + timedelta(seconds=run.plan.deadline.after_s)
+                due = self.state.deadline_at
+                if due is None or run.carry is None:
+                    due = workflow.now() + timedelta(seconds=run.plan.deadline.after_s)
                 self.state.deadline_at = due
                 await within_deadline(run.plan.deadline, due, work, self.ctx, RUN_SCOPE, None)
             output = self._output(run.plan, frame.data)
@@ -107,6 +129,8 @@ class PodiumRun:
             await self._undo()
             self._close("cancelled", error="cancelled")
             raise
+        except _ContinueAsNew:
+            await self._continue_as_new(run, frame)
         self._close("completed")
         return RunResult(output=output, state=self.state)
 
@@ -164,17 +188,23 @@ class PodiumRun:
     async def _run_dag(self, nodes: list[Node], frame: Frame, ctx: RunContext) -> None:
         """Start each node once its needs are satisfied; fail fast on the first failure;
         follow an answer's ``goto`` (dynamic control) within the step's bounds."""
-        waiting = list(nodes)
+        waiting = [n for n in nodes if (r := ctx.find(n.id)) is None or r.status == "pending"]
         running: list[asyncio.Task[Any]] = []  # a list: cancel in creation order on replay too
         started: dict[asyncio.Task[Any], Node] = {}
         try:
             while waiting or running:
-                for node in [n for n in waiting if self._ready(n, ctx)]:
+                if waiting and self._history_full():
+                    if not running:  # every started step has finished: hand over
+                        raise _ContinueAsNew()
+                    ready: list[Node] = []  # start nothing new; let the running ones finish
+                else:
+                    ready = [n for n in waiting if self._ready(n, ctx)]
+                for node in ready:
                     waiting.remove(node)
                     task = asyncio.create_task(execute(node, frame, ctx))
                     running.append(task)
                     started[task] = node
-                if waiting and not running:
+                if waiting and not running and not self._continuing:
                     blocked = ", ".join(f"{n.id} (needs {', '.join(n.needs)})" for n in waiting)
                     raise ApplicationError(
                         f"steps can never start, a step they need failed or never ran: {blocked}",
@@ -199,6 +229,38 @@ class PodiumRun:
         finally:
             for task in running:
                 task.cancel()
+
+    def _history_full(self) -> bool:
+        """Whether to continue as new before starting more steps: the server suggests it,
+        or the history is past the plan's limits. Runs that started before this existed
+        never do (``workflow.patched``), so their histories replay unchanged."""
+        if self._continuing:
+            return True
+        info = workflow.info()
+        limits = self.plan.history
+        if (
+            info.is_continue_as_new_suggested()
+            or info.get_current_history_length() >= limits.max_events
+            or info.get_current_history_size() >= limits.max_bytes
+        ) and workflow.patched(CONTINUE_AS_NEW_PATCH):
+            self._continuing = True
+        return self._continuing
+
+    async def _continue_as_new(self, run: RunInput, frame: Frame) -> None:
+        """Hand the run over to a fresh run of the same workflow id (never returns)."""
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        info = workflow.info()
+        self.state.continued += 1
+        self.state.current = []
+        self.state.flags.append(
+            f"continued as new ({self.state.continued}) after "
+            f"{info.get_current_history_length():,} events, "
+            f"{info.get_current_history_size() / 1024 / 1024:.1f} MB of history"
+        )
+        carry = RunCarry.of(self.ctx, frame)
+        following = RunInput(plan=run.plan, input=run.input, carry=carry)
+        ensure_fits(following, None, "what the run carries into its next run (continue-as-new)")
+        workflow.continue_as_new(following, search_attributes=info.typed_search_attributes)
 
     async def _undo(self) -> None:
         """Compensate completed side-effecting steps (in a fresh task: it must run even

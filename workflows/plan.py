@@ -13,10 +13,10 @@ import podium.workflows.kinds.all  # noqa: F401 - registers the built-in kinds
 from podium.workflows.kinds.base import (
     Budget,
     Deadline,
+    HistoryLimits,
     Node,
     NodeBase,
     Plan,
-    RunInput,
     asks_people,
     children,
     kind_of,
@@ -24,13 +24,16 @@ from podium.workflows.kinds.base import (
     tracked,
     walk,
 )
+from podium.workflows.run_input import RunCarry, RunInput
 
 __all__ = [
     "Budget",
     "Deadline",
+    "HistoryLimits",
     "Node",
     "NodeBase",
     "Plan",
+    "RunCarry",
     "RunInput",
     "asks_people",
     "children",

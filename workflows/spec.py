@@ -82,7 +82,7 @@ class RefineEntry(Strict):
     producer: StepEntry
     reviewer: StepEntry
     until: str | None = Field(None, description="Expression over vars.review; true = accepted.")
-    max_rounds: int | None = Field(None, ge=1, le=50)
+    max_rounds: int | None = Field(None, ge=1, le=500)
 
 
 class EscalationEntry(Strict):
@@ -289,6 +289,15 @@ def registered_entries() -> dict[str, Any]:
     }
 
 
+class HistoryEntry(Strict):
+    """``history:`` — when a long run continues as new (between steps)."""
+
+    max_events: int = Field(
+        10_000, ge=500, le=50_000, description="Events in one run's history (Temporal: 51,200)."
+    )
+    max_mb: float = Field(10, gt=0, le=45, description="MB of one run's history (Temporal: 50 MB).")
+
+
 class SpecFile(Strict):
     """A workflow spec file."""
 
@@ -311,6 +320,11 @@ class SpecFile(Strict):
     )
     deadline: DeadlineEntry | None = Field(
         None, description="Run SLA: a duration or {after, on_breach, escalate_to}."
+    )
+    history: HistoryEntry | None = Field(
+        None,
+        description="Continue as new past {max_events, max_mb} of history (default 10,000 "
+        "events / 10 MB), or when the server suggests it.",
     )
 
     _deadlines = field_validator("deadline", mode="before")(_deadline)

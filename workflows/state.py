@@ -240,6 +240,8 @@ class RunState(Contract):
     breached: bool = False
     jumps: list[JumpRecord] = Field(default_factory=list)
     """Where answers sent the run (``goto``), in order."""
+    continued: int = 0
+    """How many times the run continued as new (same workflow id, a fresh history)."""
 
     def open_requests(self) -> list[HumanRequest]:
         """Requests waiting for a person."""

@@ -59,3 +59,17 @@ def blob(inputs: dict[str, Any]) -> dict[str, Any]:
 def measure(inputs: dict[str, Any]) -> dict[str, Any]:
     """How long each text input is (a step that reads large outputs)."""
     return {name: len(value["text"]) for name, value in inputs.items()}
+
+
+def transcript_turn(inputs: dict[str, Any]) -> dict[str, Any]:
+    """One turn of a growing conversation: the transcript so far plus a ``tool_kb`` tool
+    result (the temporalio/sdk-python#1890 shape)."""
+    transcript = list(inputs.get("transcript") or [])
+    turn = len(transcript)
+    transcript.append({"turn": turn, "tool_result": f"{turn:06d}" * (int(inputs["tool_kb"]) * 170)})
+    return {"transcript": transcript, "turns": turn + 1}
+
+
+def never_satisfied(inputs: dict[str, Any]) -> dict[str, Any]:
+    """A reviewer that never accepts (a refine loop that runs all its rounds)."""
+    return {"approved": False, "round": inputs.get("round")}

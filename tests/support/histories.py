@@ -49,6 +49,16 @@ async def children(client: Client, workflow_id: str) -> list[str]:
     return found
 
 
+async def runs(client: Client, workflow_id: str) -> list[str | None]:
+    """Run ids of ``workflow_id``'s continue-as-new chain, oldest first ([None]: the one)."""
+    await asyncio.sleep(1)  # visibility lags the history a little
+    found = [
+        (execution.start_time, execution.run_id)
+        async for execution in client.list_workflows(f"WorkflowId = '{workflow_id}'")
+    ]
+    return [run_id for _, run_id in sorted(found)] if len(found) > 1 else [None]
+
+
 async def record(names: list[str]) -> None:
     """Run the named scenarios (all by default) and write their histories."""
     env = await local_environment()
@@ -67,10 +77,12 @@ async def record(names: list[str]) -> None:
                 keep = [ids[0], *await children(client, ids[0]), *ids[1:]]
                 entries = []
                 for workflow_id in keep:
-                    history = await client.get_workflow_handle(workflow_id).fetch_history()
-                    entries.append(
-                        {"workflow_id": workflow_id, "history": json.loads(history.to_json())}
-                    )
+                    for run_id in await runs(client, workflow_id):  # a continue-as-new chain
+                        handle = client.get_workflow_handle(workflow_id, run_id=run_id)
+                        history = await handle.fetch_history()
+                        entries.append(
+                            {"workflow_id": workflow_id, "history": json.loads(history.to_json())}
+                        )
                 path = HISTORIES / f"{name}.json"
                 path.write_text(json.dumps({"scenario": name, "histories": entries}) + "\n")
                 print(f"recorded {path.relative_to(ROOT)} ({len(entries)} workflows)", flush=True)

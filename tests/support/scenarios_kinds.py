@@ -181,3 +181,21 @@ async def goto_loop(client: Client, folder: Path, url: str) -> list[str]:
     handle = await start_run(client, compile_spec(write(folder, spec)), {"log": str(log)})
     await finish(handle)
     return [handle.id]
+
+
+@scenario
+async def continue_as_new(client: Client, folder: Path, url: str) -> list[str]:
+    """A chain long enough to continue as new (history limit 500 events), whose last step
+    reads the first step's output across the hand-over."""
+    steps = [{"id": f"s{i}", "agent": "echo", "with": {"value": i}} for i in range(100)]
+    steps[-1]["with"] = {"value": "steps.s0.output"}
+    spec = {
+        "name": "long_chain",
+        "agents": {"agents": {"echo": ECHO}},
+        "history": {"max_events": 500},
+        "steps": steps,
+        "output": "steps.s99.output",
+    }
+    handle = await start_run(client, compile_spec(write(folder, spec)), {})
+    await finish(handle)
+    return [handle.id]

@@ -43,6 +43,14 @@ class Deadline(Contract):
     escalate_to: list[str] = Field(default_factory=list)
 
 
+class HistoryLimits(Contract):
+    """When a run continues as new (Temporal keeps at most 51,200 events / 50 MB of
+    history per run; the server also suggests it earlier)."""
+
+    max_events: int = 10_000
+    max_bytes: int = 10 * 1024 * 1024
+
+
 class NodeBase(Contract):
     """What every step kind has."""
 
@@ -293,6 +301,8 @@ class Plan(Contract):
     """Webhook URLs told about human requests (workers may add more)."""
     budget: Budget | None = None
     deadline: Deadline | None = None
+    history: HistoryLimits = Field(default_factory=HistoryLimits)
+    """Past these, the run continues as new between steps (``workflows/run_input.py``)."""
 
     def agents_used(self) -> dict[str, AgentConfig]:
         """Agents by name, in step order (nested steps included)."""
@@ -306,10 +316,3 @@ class Plan(Contract):
                 if isinstance(agent, AgentConfig):
                     found.setdefault(agent.name, agent)
         return found
-
-
-class RunInput(Contract):
-    """Input of the interpreter workflow."""
-
-    plan: Plan
-    input: dict[str, Any] = Field(default_factory=dict)

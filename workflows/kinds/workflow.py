@@ -16,8 +16,9 @@ with workflow.unsafe.imports_passed_through():
     from podium.activities.validation import schema_errors
     from podium.workflows import search_attributes as sa
     from podium.workflows.frame import Frame
-    from podium.workflows.kinds.base import Node, NodeBase, Plan, RunInput, StepKind, register
+    from podium.workflows.kinds.base import Node, NodeBase, Plan, StepKind, register
     from podium.workflows.run_context import RunContext
+    from podium.workflows.run_input import RunInput
     from podium.workflows.state import RunResult, merge_agents
     from pydantic import Field
 
