@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from podium.activities.payloads.converter import data_converter
-from podium.starters.commands import status
+from podium.starters.commands import stats, status
 from podium.starters.humans import send_decision
 from podium.starters.launch import start_run
 from podium.workflows.compiler import compile_spec
@@ -68,7 +68,7 @@ async def runs_in_chain(client: Client, workflow_id: str) -> list[int]:
 
 async def test_a_long_run_continues_as_new_and_every_step_runs_once(client, write_spec, tmp_path):
     log = tmp_path / "steps.log"
-    plan = compile_spec(write_spec(chain(log, 120)))
+    plan = compile_spec(write_spec({**chain(log, 120), "name": "chain_counted_once"}))
     assert plan.history.max_events == 500
     handle = await start_run(client, plan, {})
     result = await handle.result()  # follows the chain to its last run
@@ -82,6 +82,11 @@ async def test_a_long_run_continues_as_new_and_every_step_runs_once(client, writ
     out = io.StringIO()
     assert await status.main(client, handle.id, out=out) == 0  # the chain's last run
     assert "completed" in out.getvalue().splitlines()[0]
+    figures = await stats.gather(client, "chain_counted_once")  # one run, not one per link
+    assert (figures.runs, figures.completed, figures.running) == (1, 1, 0)
+    began = result.state.started_at
+    assert figures.duration_p50_ms is not None and began is not None
+    assert figures.duration_p50_ms >= (result.state.finished_at - began).total_seconds() * 900
 
 
 async def test_a_decision_sent_around_the_hand_over_is_not_lost(client, write_spec, tmp_path):

@@ -95,8 +95,14 @@ async def gather(
     """Find the runs and compute their statistics."""
     since = (now or datetime.now(UTC)) - timedelta(seconds=since_s)
     query = visibility_query(spec, since)
-    # sub-workflow runs are PodiumRun too: their cost and calls are already in the parent's
-    executions = [e async for e in client.list_workflows(query, limit=limit) if not e.parent_id]
+    # sub-workflow runs are PodiumRun too: their cost and calls are already in the parent's;
+    # a run that continued as new is counted once, by the last run of its chain (whose
+    # state carries the whole chain's)
+    executions = [
+        e
+        async for e in client.list_workflows(query, limit=limit)
+        if not e.parent_id and e.status != WorkflowExecutionStatus.CONTINUED_AS_NEW
+    ]
     gate = asyncio.Semaphore(8)
 
     async def read(execution: WorkflowExecution) -> RunState | None:
@@ -122,7 +128,10 @@ def summarise(
         counts[status] += 1
         finished = status != "running"
         if finished and execution.close_time is not None:
-            durations.append((execution.close_time - execution.start_time).total_seconds() * 1000)
+            began = execution.start_time  # of this run; of the chain's first when continued
+            if state is not None and state.continued and state.started_at is not None:
+                began = state.started_at
+            durations.append((execution.close_time - began).total_seconds() * 1000)
         if state is None:
             unreadable.append(execution.id)
             continue
