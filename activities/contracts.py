@@ -78,6 +78,9 @@ class ScriptRule(Contract):
     when: str | None = None
     output: Any = None
     fail: str | None = None
+    tool_calls: list[dict[str, Any]] | None = None
+    """Call these tools (``{name, arguments}``) instead of answering. ``when`` sees the
+    inputs plus ``tool_results`` (name → last result) and ``turn``."""
 
 
 class FaultInjection(Contract):
@@ -125,6 +128,78 @@ BUILTIN_PROVIDERS: dict[str, ProviderConfig] = {
 and Python function agents."""
 
 
+class ToolApproval(Contract):
+    """A person approves each call of a side-effecting tool, with its arguments."""
+
+    approvers: list[str] = Field(default_factory=list)
+    """Names or groups (empty: anyone)."""
+    timeout_s: float | None = None
+    """How long to wait; then the call is refused (the model is told)."""
+
+
+class ToolSpec(Contract):
+    """A tool an agent may call, resolved from the catalog and pinned into the plan (an
+    MCP server's tool list included): replay never asks a live server."""
+
+    name: str
+    description: str = ""
+    kind: Literal["function", "http", "mcp"]
+    parameters: dict[str, Any] = Field(default_factory=lambda: {"type": "object"})
+    """JSON Schema of the arguments (checked before the call; a mismatch goes back to the
+    model as an error)."""
+    function: str | None = None
+    """``module:callable`` (function tools), run on the worker."""
+    method: str = "POST"
+    url: str | None = None
+    """HTTP tools: URL template; ``{name}`` is filled from the arguments (URL-quoted)."""
+    auth_env: str | None = None
+    """HTTP tools: the worker's environment variable holding the token (never the token)."""
+    auth_header: str = "Authorization"
+    auth_scheme: str = "Bearer"
+    mcp_command: list[str] | None = None
+    """MCP tools: the server's stdio command."""
+    mcp_url: str | None = None
+    """MCP tools: the server's streamable HTTP URL."""
+    mcp_tool: str | None = None
+    """MCP tools: the tool's name on its server (``name`` may be prefixed)."""
+    side_effects: bool = False
+    approval: ToolApproval | None = None
+    timeout_s: float = 30.0
+    retry: RetrySettings = Field(
+        default_factory=lambda: RetrySettings(max_attempts=3, max_elapsed_s=120.0)
+    )
+    price_usd: float = Field(0.0, ge=0)
+    """What one call costs (counts against budgets)."""
+
+
+class ToolCall(Contract):
+    """One tool call a model asked for."""
+
+    id: str
+    name: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+
+
+class ToolCallInput(Contract):
+    """Input of the ``run_tool`` activity."""
+
+    tool: ToolSpec
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    idempotency_key: str = ""
+    run_id: str = ""
+    step_id: str = ""
+
+
+class ToolOutcome(Contract):
+    """Output of the ``run_tool`` activity: the result, or an error the model is told."""
+
+    content: Any = None
+    error: str | None = None
+    """Set when the tool refused or failed in a way retrying cannot fix: the model reads
+    it and may try something else."""
+    latency_ms: float = 0.0
+
+
 class AgentConfig(Contract):
     """An agent fully resolved from the catalog: everything one call needs."""
 
@@ -156,6 +231,10 @@ class AgentConfig(Contract):
     offline_reason: str | None = None
     """Set when the catalog asked for a real provider but the compiler substituted the
     offline scripted model (e.g. no API key); shown next to every output."""
+    tools: list[ToolSpec] = Field(default_factory=list)
+    """The tools this agent may call (its allow-list), definitions pinned."""
+    max_turns: int = Field(8, ge=1, le=100)
+    """Model turns in one step's tool loop; the last one may not call tools."""
 
 
 class RepairRequest(Contract):
@@ -180,6 +259,11 @@ class AgentCall(Contract):
     timeout_s: float | None = None
     """The step's ``timeout:`` (default: the agent's): how long the provider may take to
     answer, counted from the request, not from the wait for a rate-limit slot."""
+    messages: list[dict[str, Any]] = Field(default_factory=list)
+    """The tool loop so far, after the inputs: the model's tool calls and their results
+    (OpenAI chat format)."""
+    tools_enabled: bool = True
+    """False on the tool loop's last turn: the model must answer."""
 
     @property
     def deadline_s(self) -> float:
@@ -204,6 +288,8 @@ class AgentResult(Contract):
     """Provider attempt that produced this result (1 = first try)."""
     worker_retries: int = 0
     """Times this attempt was started again because a worker died or lost it."""
+    tool_calls: list[ToolCall] = Field(default_factory=list)
+    """The tools the model asked to call (then ``output`` is None)."""
 
 
 class FailureDetails(BaseModel):

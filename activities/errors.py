@@ -31,6 +31,7 @@
         │   ├── ProviderTimeout                no answer within the step's timeout
         │   ├── ProviderBadResponse            body is not the JSON a provider must send
         │   ├── LimiterUnavailable             the provider's rate limiter did not answer
+        │   ├── ToolUnavailable                a tool could not be reached or asked to retry
         │   └── ProviderHTTPError
         │       ├── ProviderRequestTimeout     HTTP 408
         │       ├── ProviderConflict           HTTP 409
@@ -44,6 +45,7 @@
             ├── AgentFunctionError             a function agent raised
             ├── InternalError                  an unexpected error in the worker (a bug)
             ├── AnswerTooLarge                 over the 2 MB payload limit (no store)
+            ├── ToolNotConfigured              a tool cannot run on this worker (import, key)
             └── OutputSchemaError              the answer is not valid for the schema
                 └── OutputTruncated            the answer was cut at max_output_tokens
 
@@ -326,6 +328,17 @@ class InternalError(PermanentError):
     retried (retrying a bug only repeats it)."""
 
 
+class ToolUnavailable(RetryableError):
+    """A tool could not be reached, or asked to be called again later (HTTP 408/409/429/
+    5xx, a function raising ``ToolUnavailable``/``TimeoutError``/``ConnectionError``).
+    Retried with the tool's policy; if it stays down, the model is told."""
+
+
+class ToolNotConfigured(PermanentError):
+    """A tool cannot run on this worker: its function does not import, its auth
+    variable is unset, its MCP server does not start."""
+
+
 class AnswerTooLarge(PermanentError):
     """The model's answer is over Temporal's payload limit and the worker has no payload
     store: not retried (the provider was paid; the same question gets the same size)."""
@@ -357,6 +370,8 @@ ERROR_TYPES: dict[str, type[AgentCallError]] = {
         AgentFunctionError,
         InternalError,
         AnswerTooLarge,
+        ToolUnavailable,
+        ToolNotConfigured,
         OutputSchemaError,
         OutputTruncated,
     )

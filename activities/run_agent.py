@@ -122,6 +122,7 @@ async def _call_once(call: AgentCall) -> AgentResult:
         finish_reason=reply.finish_reason,
         attempt=call.attempt,
         worker_retries=activity.info().attempt - 1,
+        tool_calls=reply.tool_calls,
     )
     size = oversized(result)
     if size is not None:

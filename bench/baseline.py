@@ -64,3 +64,41 @@ class BenchFanOut:
             )
         )
         return len(results)
+
+
+@activity.defn(name="bench.think")
+async def think(turn: int) -> dict:
+    """The hand-written model turn: asks for one tool call."""
+    return {"tool": "lookup", "arguments": {"topic": f"t{turn}"}}
+
+
+@activity.defn(name="bench.lookup")
+async def lookup(arguments: dict) -> dict:
+    """The hand-written tool: answers at once."""
+    return {"topic": arguments.get("topic"), "found": True}
+
+
+@workflow.defn(name="BenchToolLoop")
+class BenchToolLoop:
+    """A model turn, then the tool it asked for, N times; then a last turn."""
+
+    @workflow.run
+    async def run(self, calls: int) -> int:
+        timeout = timedelta(seconds=30)
+        results = []
+        for turn in range(calls):
+            ask = await workflow.execute_activity(
+                think, turn, task_queue=BASELINE_QUEUE, start_to_close_timeout=timeout
+            )
+            results.append(
+                await workflow.execute_activity(
+                    lookup,
+                    ask["arguments"],
+                    task_queue=BASELINE_QUEUE,
+                    start_to_close_timeout=timeout,
+                )
+            )
+        await workflow.execute_activity(
+            think, calls, task_queue=BASELINE_QUEUE, start_to_close_timeout=timeout
+        )
+        return len(results)

@@ -40,7 +40,8 @@ def to_markdown(report: RunReport) -> str:
     if report.status == "completed":
         lines += ["", "## Output", "", "```json"]
         lines += [json.dumps(report.output, indent=2, ensure_ascii=False, default=str), "```"]
-    lines += _steps(report) + _recovery(report) + _people(report) + _undo_and_flags(report)
+    lines += _steps(report) + _tools(report) + _recovery(report) + _people(report)
+    lines += _undo_and_flags(report)
     lines += _agents(report) + _totals(report) + _limits(report)
     return "\n".join(lines)
 
@@ -96,6 +97,23 @@ def _steps(report: RunReport) -> list[str]:
         share = f" ({neck.share:.0%} of the run)" if neck.share is not None else ""
         lines += ["", f"**Bottleneck:** `{neck.step}` took {ms_text(neck.duration_ms)}{share}."]
     return lines
+
+
+def _tools(report: RunReport) -> list[str]:
+    """The trajectory of every tool loop: turns and calls (results stay in the history)."""
+    rows = []
+    for step in report.steps:
+        for call in step.tool_calls:
+            note = call.error or (f"approved by {call.approved_by}" if call.approved_by else "")
+            rows.append(
+                f"| `{step.id}` | {call.turn} | {call.tool} | {call.status} | "
+                f"{ms_text(call.duration_ms)} | {cell(note)} |"
+            )
+    if not rows:
+        return []
+    loops = [f"- `{s.id}`: {s.turns} turns" for s in report.steps if s.tool_calls]
+    head = ["", "## Tool calls", "", *loops, "", "| step | turn | tool | status | took | note |"]
+    return head + ["|---|---|---|---|---|---|", *rows]
 
 
 def _recovery(report: RunReport) -> list[str]:

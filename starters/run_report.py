@@ -24,6 +24,7 @@ from podium.workflows.state import (
     Progress,
     RunResult,
     RunState,
+    ToolCallRecord,
     TryRecord,
 )
 from pydantic import BaseModel, Field
@@ -61,6 +62,9 @@ class StepReport(BaseModel):
     assignment: str | None = None
     tried: list[TryRecord] = Field(default_factory=list)
     """Agents tried in order (repair rounds and fallbacks); empty when the first answered."""
+    turns: int = 0
+    """Model turns of the step's tool loop."""
+    tool_calls: list[ToolCallRecord] = Field(default_factory=list)
 
 
 class RequestReport(BaseModel):
@@ -204,6 +208,8 @@ def build_report(run_id: str, run_input: dict[str, Any], state: RunState, output
                 progress=step.progress,
                 assignment=step.assignment,
                 tried=step.tried,
+                turns=step.turns,
+                tool_calls=step.tool_calls,
                 input_tokens=step.usage.input_tokens,
                 output_tokens=step.usage.output_tokens,
                 total_tokens=step.usage.total_tokens,

@@ -24,7 +24,7 @@ from podium.starters.formatting import (
 )
 from podium.starters.runs import FINAL, read_run
 from podium.starters.waiting import waiting_lines
-from podium.workflows.state import RunResult, RunState, tries_text
+from podium.workflows.state import RunResult, RunState, tools_text, tries_text
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
 from rich.text import Text
@@ -69,6 +69,7 @@ def frame(run_id: str, state: RunState, *, tty: bool = False, now: datetime | No
     parts += [Text(line) for line in limit_lines(state)]
     parts.append(steps_table(state, tty=tty, now=now))
     parts += [Text(line) for line in tries_lines(state)]
+    parts += [Text(line) for line in tool_lines(state)]
     parts += [Text(line) for line in waiting_lines(state, run_id)]
     return Group(*parts)
 
@@ -77,6 +78,15 @@ def tries_lines(state: RunState) -> list[str]:
     """One line per step that needed retries, repairs or fallbacks: what happened, in
     order (``legal 3× ProviderRateLimited → fall back to legal-backup; legal-backup ok``)."""
     return [f"  tried {step.id}: {tries_text(step.tried)}" for step in state.steps if step.tried]
+
+
+def tool_lines(state: RunState) -> list[str]:
+    """One line per step whose agent called tools."""
+    return [
+        f"  tools {step.id}: {tools_text(step.turns, step.tool_calls)}"
+        for step in state.steps
+        if step.tool_calls
+    ]
 
 
 def show(renderable: RenderableType, out: TextIO) -> None:

@@ -105,3 +105,36 @@ async def test_asean_compliance_maps_markets_to_their_agents(client):
     )
     assert [f["market"] for f in two.output["findings"]] == ["TH", "SG"]
     assert two.output["report"]["overall_risk"] == "low"
+
+
+async def test_asean_quote_looks_up_with_tools_and_sends_only_once_approved(client):
+    plan = compile_spec(ROOT / "specs" / "asean_quote.yaml", offline=True)
+    run_input = json.loads((ROOT / "specs" / "inputs" / "asean_quote.json").read_text())
+    handle = await start_run(client, plan, run_input)
+    deadline = time.monotonic() + 30
+    while not (state := await handle.query("status", result_type=RunState)).open_requests():
+        assert time.monotonic() < deadline, "the send was not put to the deal desk"
+        await asyncio.sleep(0.1)
+    [request] = state.open_requests()
+    assert request.title == "quoter wants to call send_quote"
+    assert request.details == {"customer": "Kopi Pay", "market": "TH", "total_local": 45196.8}
+    await send_decision(
+        handle, DecisionInput(request_id=request.id, outcome="approve", by="deal-desk")
+    )
+    result = await handle.result()
+    assert result.output == {
+        "customer": "Kopi Pay",
+        "market": "TH",
+        "currency": "THB",
+        "total_local": 45196.8,  # 1,200 USD × 35.2 × 1.07 VAT
+        "delivery": "2026-12-11",
+        "sent": True,
+    }
+    step = result.state.step("quote")
+    assert [(c.turn, c.tool, c.status) for c in step.tool_calls] == [
+        (1, "vat_rate", "ok"),
+        (1, "fx_rate", "ok"),
+        (1, "holidays", "ok"),
+        (2, "send_quote", "ok"),
+    ]
+    assert step.tool_calls[-1].approved_by == "deal-desk" and step.turns == 3

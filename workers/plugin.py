@@ -25,6 +25,7 @@ from podium.activities.payloads.converter import data_converter
 from podium.activities.payloads.limits import use_store
 from podium.activities.payloads.settings import PayloadSettings
 from podium.activities.secrets import ScrubbingInterceptor
+from podium.activities.tools.run import run_tool
 from podium.activities.workload import queue_load
 from podium.workers.worker import PASSTHROUGH, WORKFLOWS
 from temporalio.plugin import SimplePlugin
@@ -57,7 +58,7 @@ class PodiumPlugin(SimplePlugin):
         environment, ``activities.payloads.settings``)."""
         workflows: Sequence[type[Any]] | None = list(WORKFLOWS) if podium_workflows else None
         activities: Sequence[Callable[..., Any]] | None = (
-            [notify, queue_load] if podium_workflows else None
+            [notify, queue_load, run_tool] if podium_workflows else None
         )
         converter = data_converter(payloads)
         use_store(converter.external_storage is not None)

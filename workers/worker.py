@@ -16,6 +16,7 @@ from podium.activities.payloads.limits import use_store
 from podium.activities.queues import ORCHESTRATION_QUEUE, provider_queue
 from podium.activities.run_agent import run_agent
 from podium.activities.secrets import ScrubbingInterceptor
+from podium.activities.tools.run import run_tool
 from podium.activities.workload import queue_load
 from podium.workflows.catalog import CatalogFile, ProviderEntry, provider_config
 from podium.workflows.interpreter import PodiumRun
@@ -103,8 +104,9 @@ def build_workers(client: Client, options: WorkerOptions) -> list[Worker]:
                 client,
                 task_queue=ORCHESTRATION_QUEUE,
                 workflows=WORKFLOWS,
-                # webhook notifications about human requests; task-queue workload look-ups
-                activities=[notify, queue_load],
+                # webhook notifications about human requests; task-queue workload look-ups;
+                # agents' tool calls
+                activities=[notify, queue_load, run_tool],
                 workflow_runner=workflow_runner(),
                 # A dead worker's sticky queue is abandoned after this, not after 10 s.
                 sticky_queue_schedule_to_start_timeout=timedelta(seconds=options.sticky_timeout_s),

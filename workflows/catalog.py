@@ -14,6 +14,25 @@
         price: {input_per_mtok: 0.15, output_per_mtok: 0.60}
         script: [{when: "contains(terms, 'data')", output: {severity: high}}]
 
+Tools are shared definitions agents list by name (``tools:`` on an agent):
+
+    tools:
+      fx_rate:
+        description: Today's exchange rate between two currencies.
+        function: samples.tools:fx_rate         # a Python callable on the worker
+      holidays:
+        http: {method: GET, url: "https://api.example.com/holidays/{country}",
+               auth_env: HOLIDAYS_TOKEN}
+        parameters: {type: object, required: [country], properties: {country: {type: string}}}
+      time:
+        mcp: {command: [python, -m, mcp_server_time], tool: get_current_time}
+      send_quote:
+        function: samples.tools:send_quote
+        side_effects: true
+        approval: {approvers: [deal-desk]}      # a person approves each call, with its arguments
+    agents:
+      quoter: {model: openai:gpt-4o-mini, tools: [fx_rate, holidays, send_quote], max_turns: 6}
+
 Unknown keys are errors, so a typo never silently becomes a default.
 """
 
@@ -31,7 +50,7 @@ from podium.activities.contracts import (
     ProviderConfig,
 )
 from podium.workflows.durations import parse_duration
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
@@ -83,6 +102,11 @@ class ScriptRuleEntry(Strict):
     when: str | None = None
     output: Any = None
     fail: str | None = Field(None, description="Refuse (permanently) with this message.")
+    tool_calls: list[dict[str, Any]] | None = Field(
+        None,
+        description="Call these tools ({name, arguments}) instead; when: also sees "
+        "tool_results (name → result) and turn.",
+    )
 
 
 class FaultEntry(Strict):
@@ -199,6 +223,15 @@ class AgentEntry(Strict):
     script: list[ScriptRuleEntry] = Field(default_factory=list)
     latency: Duration | None = None
     faults: FaultEntry | None = None
+    tools: list[str] = Field(
+        default_factory=list, description="Tools (from the catalog's tools:) it may call."
+    )
+    max_turns: int = Field(
+        8,
+        ge=1,
+        le=100,
+        description="Model turns of a step's tool loop (the last cannot call tools).",
+    )
 
     _durations = field_validator("timeout", "heartbeat", "error_window")(_check_duration)
 
@@ -210,13 +243,97 @@ class AgentEntry(Strict):
         return _check_duration(value)
 
 
+class HttpToolEntry(Strict):
+    """An HTTP endpoint as a tool."""
+
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "POST"
+    url: str = Field(description="URL; {name} is filled from the arguments of that name.")
+    auth_env: str | None = Field(
+        None, description="The worker's environment variable holding the token."
+    )
+    auth_header: str = "Authorization"
+    auth_scheme: str = Field("Bearer", description="Put before the token ('' for none).")
+
+
+class McpEntry(Strict):
+    """A tool of a Model Context Protocol server (stdio command or streamable HTTP URL).
+    Its tool list is read when the spec is compiled and pinned into the plan."""
+
+    command: list[str] | None = Field(None, description="Start the server on stdio.")
+    url: str | None = Field(None, description="The server's streamable HTTP endpoint.")
+    tool: str | None = Field(None, description="The tool on that server (default: the key).")
+
+    @model_validator(mode="after")
+    def _one_transport(self) -> McpEntry:
+        if (self.command is None) == (self.url is None):
+            raise ValueError("an MCP tool needs exactly one of command: or url:")
+        return self
+
+
+class ToolApprovalEntry(Strict):
+    """A person approves each call of the tool, seeing its arguments."""
+
+    approvers: list[str] = Field(
+        default_factory=list, description="Names or groups (empty: anyone)."
+    )
+    timeout: Duration | None = Field(
+        None, description="Then the call is refused (the model is told)."
+    )
+
+    _durations = field_validator("timeout")(_check_duration)
+
+
+def _tool_retry() -> RetryEntry:
+    return RetryEntry(max_attempts=3, max_elapsed="2m")
+
+
+class ToolEntry(Strict):
+    """One tool. Exactly one of function / http / mcp."""
+
+    description: str = ""
+    function: str | None = Field(None, description="module:callable, run on the worker.")
+    http: HttpToolEntry | None = None
+    mcp: McpEntry | None = None
+    parameters: dict[str, Any] | None = Field(
+        None,
+        description="JSON Schema of the arguments (default: from the function's type hints, "
+        "or the MCP server's listing).",
+    )
+    side_effects: bool = Field(False, description="The tool changes the world: it needs approval:.")
+    approval: ToolApprovalEntry | None = None
+    timeout: Duration = "30s"
+    retry: RetryEntry = Field(default_factory=_tool_retry)
+    price_usd: float = Field(0.0, ge=0, description="USD per call (counts against budgets).")
+
+    _durations = field_validator("timeout")(_check_duration)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> ToolEntry:
+        kinds = [k for k in ("function", "http", "mcp") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError(
+                "a tool needs exactly one of function, http or mcp; found: "
+                + (", ".join(kinds) or "none")
+            )
+        return self
+
+    @property
+    def kind(self) -> Literal["function", "http", "mcp"]:
+        if self.function is not None:
+            return "function"
+        return "http" if self.http is not None else "mcp"
+
+
 class CatalogFile(Strict):
     """An agent catalog file (or the inline ``agents:`` mapping of a spec)."""
 
     providers: dict[str, ProviderEntry] = Field(default_factory=dict)
+    tools: dict[str, ToolEntry] = Field(
+        default_factory=dict, description="Tools agents may list (function, http or mcp)."
+    )
     agents: dict[str, AgentEntry] = Field(default_factory=dict)
 
-    @field_validator("agents", "providers")
+    @field_validator("agents", "providers", "tools")
     @classmethod
     def _names(cls, value: dict[str, Any]) -> dict[str, Any]:
         for name in value:

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import SchemaError
 from podium.activities.contracts import (
     BUILTIN_PROVIDERS,
     AgentConfig,
@@ -15,44 +12,25 @@ from podium.activities.contracts import (
     FaultInjection,
     Price,
     ProviderConfig,
-    RetrySettings,
     ScriptRule,
+    ToolSpec,
 )
 from podium.activities.errors import ERROR_TYPES
 from podium.workflows.catalog import (
     AgentEntry,
     CatalogFile,
     ProviderEntry,
-    RetryEntry,
+    ToolEntry,
     provider_config,
 )
+from podium.workflows.compile_settings import check_schema, retry_settings
 from podium.workflows.compile_templates import check_template, check_templates_in
+from podium.workflows.compile_tools import resolve_tool
 from podium.workflows.durations import parse_duration
 from podium.workflows.expressions import ExpressionError, parse
 from podium.workflows.problems import Reporter, suggest
 from podium.workflows.spec import SpecFile
 from podium.workflows.yamlfile import FileReadError, Loc, YamlDocument, read_yaml
-
-
-def retry_settings(entry: RetryEntry) -> RetrySettings:
-    """Retry settings from their spec form."""
-    return RetrySettings(
-        max_attempts=entry.max_attempts,
-        initial_interval_s=parse_duration(entry.initial_interval),
-        backoff=entry.backoff,
-        max_interval_s=parse_duration(entry.max_interval),
-        max_elapsed_s=parse_duration(entry.max_elapsed) if entry.max_elapsed else None,
-    )
-
-
-def check_schema(report: Reporter, doc: YamlDocument, loc: Loc, schema: Any, what: str) -> None:
-    """Record a problem if ``schema`` is not a valid JSON Schema."""
-    try:
-        Draft202012Validator.check_schema(schema)
-    except SchemaError as exc:
-        report.problem(
-            doc, loc + tuple(exc.path), f"{what} is not a valid JSON Schema: {exc.message}"
-        )
 
 
 class AgentResolver:
@@ -64,6 +42,8 @@ class AgentResolver:
         self.warnings = warnings
         self.entries: dict[str, tuple[AgentEntry, YamlDocument, Loc]] = {}
         self.providers: dict[str, ProviderEntry] = {}
+        self.tools: dict[str, tuple[ToolEntry, YamlDocument, Loc]] = {}
+        self.resolved_tools: dict[str, ToolSpec | None] = {}
         self.resolved: dict[str, AgentConfig | None] = {}
         self.incomplete = False
         """True when a catalog could not be read: unknown agents are then no news."""
@@ -106,6 +86,8 @@ class AgentResolver:
 
     def _add(self, doc: YamlDocument, prefix: Loc, catalog: CatalogFile) -> None:
         self.providers.update(catalog.providers)
+        for name, tool in catalog.tools.items():
+            self.tools[name] = (tool, doc, prefix + ("tools", name))
         for name, entry in catalog.agents.items():
             self.entries[name] = (entry, doc, prefix + ("agents", name))
 
@@ -175,6 +157,7 @@ class AgentResolver:
                     parse(rule.when)
                 except ExpressionError as exc:
                     self.report.problem(doc, loc + ("script", i, "when"), str(exc))
+        tools = self._tools(name, entry, doc, loc)
         if entry.faults and entry.faults.error not in ERROR_TYPES:
             self.report.problem(
                 doc,
@@ -203,6 +186,8 @@ class AgentResolver:
             latency_s=parse_duration(entry.latency) if entry.latency else 0.0,
             faults=FaultInjection(**entry.faults.model_dump()) if entry.faults else None,
             offline_reason=offline_reason,
+            tools=tools or [],
+            max_turns=entry.max_turns,
             circuit=CircuitSettings(
                 error_rate=entry.max_error_rate,
                 window_s=parse_duration(entry.error_window),
@@ -211,6 +196,32 @@ class AgentResolver:
             if entry.max_error_rate is not None
             else None,
         )
+
+    def _tools(
+        self, name: str, entry: AgentEntry, doc: YamlDocument, loc: Loc
+    ) -> list[ToolSpec] | None:
+        """The agent's tools, resolved once each (None if one is wrong: problems recorded)."""
+        found: list[ToolSpec] = []
+        ok = True
+        for i, tool_name in enumerate(entry.tools):
+            if tool_name not in self.tools:
+                hint = suggest(tool_name, self.tools, "tools in the catalog's tools:")
+                self.report.problem(
+                    doc, loc + ("tools", i), f"agent {name!r}: unknown tool {tool_name!r}", hint
+                )
+                ok = False
+                continue
+            if tool_name not in self.resolved_tools:
+                tool, tool_doc, tool_loc = self.tools[tool_name]
+                self.resolved_tools[tool_name] = resolve_tool(
+                    self.report, tool_name, tool, tool_doc, tool_loc
+                )
+            spec = self.resolved_tools[tool_name]
+            if spec is None:
+                ok = False
+            else:
+                found.append(spec)
+        return found if ok else None
 
     def _provider(
         self, entry: AgentEntry, doc: YamlDocument, loc: Loc

@@ -10,9 +10,10 @@ from __future__ import annotations
 import traceback
 from pathlib import Path
 
-from podium.workflows.compile_agents import AgentResolver, check_schema
+from podium.workflows.compile_agents import AgentResolver
 from podium.workflows.compile_humans import check_run_people
 from podium.workflows.compile_limits import budget, deadline, history
+from podium.workflows.compile_settings import check_schema
 from podium.workflows.compile_steps import StepCompiler
 from podium.workflows.compile_templates import check_template
 from podium.workflows.plan import Plan

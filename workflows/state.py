@@ -53,6 +53,19 @@ class TryRecord(Contract):
         return f"{self.agent} {failed or 'failed'}" + (f" → {self.next}" if self.next else "")
 
 
+def tools_text(turns: int, calls: list[ToolCallRecord]) -> str:
+    """A step's tool loop on one line: ``3 turns — turn 1: fx_rate ok, vat ok; turn 2:
+    send_quote ok (approved by deal-desk)``."""
+    by_turn: dict[int, list[str]] = {}
+    for call in calls:
+        text = f"{call.tool} {call.status}"
+        if call.approved_by:
+            text += f" (approved by {call.approved_by})"
+        by_turn.setdefault(call.turn, []).append(text)
+    parts = [f"turn {turn}: {', '.join(texts)}" for turn, texts in sorted(by_turn.items())]
+    return f"{turns} turn{'s' if turns != 1 else ''} — " + "; ".join(parts)
+
+
 def tries_text(tried: list[TryRecord]) -> str:
     """The whole story of a step's tries on one line (status, report, Web UI)."""
     return "; ".join(t.text() for t in tried)
@@ -108,6 +121,23 @@ class BudgetState(Contract):
         return None
 
 
+class ToolCallRecord(Contract):
+    """One tool call of an agent step's tool loop."""
+
+    turn: int
+    call: int
+    """Index of the call within its turn (calls of one turn run concurrently)."""
+    tool: str
+    status: Literal["running", "ok", "error", "refused", "waiting"] = "running"
+    """``error``: the tool failed and the model was told; ``refused``: an unknown tool,
+    arguments that failed the schema, or a person declined; ``waiting``: for approval."""
+    duration_ms: float | None = None
+    error: str | None = None
+    approved_by: str | None = None
+    key: str = ""
+    """The call's idempotency key (``<run>/<step>/<turn>/<call>``)."""
+
+
 class StepState(Contract):
     """One step's progress and outcome."""
 
@@ -140,6 +170,9 @@ class StepState(Contract):
     """Failed, but the run goes on (optional step, or a branch with on_error: continue)."""
     tried: list[TryRecord] = Field(default_factory=list)
     """Agents tried in order when a step needed repair rounds or fallbacks."""
+    turns: int = 0
+    """Model turns of the step's tool loop (0: no tools)."""
+    tool_calls: list[ToolCallRecord] = Field(default_factory=list)
     budget: BudgetState | None = None
     """The step's cap and ledger (when it declares ``budget:``)."""
     deadline_at: datetime | None = None

@@ -19,6 +19,11 @@ from podium.activities.errors import (
 )
 
 
+def worth_retrying(status: int) -> bool:
+    """HTTP statuses that may succeed when sent again (408, 409, 429, 5xx)."""
+    return status in (408, 409, 429) or status >= 500
+
+
 def error_for_status(status: int, message: str, headers: Any = None) -> AgentCallError:
     """Classify an HTTP error status into the taxonomy."""
     retry_after = parse_retry_after(headers) if headers is not None else None

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 from podium.activities import secrets
-from podium.activities.contracts import AgentCall, ProviderConfig, Usage
+from podium.activities.contracts import AgentCall, ProviderConfig, ToolCall, Usage
 from podium.activities.errors import (
     AgentCallError,
     OutputSchemaError,
@@ -26,7 +26,7 @@ from podium.activities.errors import (
     ProviderTransportError,
 )
 from podium.activities.providers.http_status import error_for_status
-from podium.activities.providers.prompt import build_messages
+from podium.activities.providers.prompt import build_messages, tool_definitions
 from podium.activities.providers.reply import ProviderReply, host_of
 from podium.activities.validation import parse_output
 
@@ -63,6 +63,9 @@ def request_body(call: AgentCall, mode: str | None = None) -> dict[str, Any]:
         }
     elif agent.output_schema is not None and mode == "json_object":
         body["response_format"] = {"type": "json_object"}
+    tools = tool_definitions(call)
+    if tools:
+        body["tools"] = tools
     return body
 
 
@@ -241,6 +244,15 @@ def _parse_completion(response: httpx.Response, call: AgentCall) -> ProviderRepl
     if content is not None and not isinstance(content, str):
         content = json.dumps(content)
     finish_reason = choice.get("finish_reason")
+    calls = _tool_calls(choice["message"].get("tool_calls"), call)
+    if calls:
+        return ProviderReply(
+            output=None,
+            model=str(data.get("model") or call.agent.model),
+            usage=usage,
+            finish_reason=finish_reason,
+            tool_calls=calls,
+        )
     try:
         output = parse_output(content, call.agent.output_schema)
     except OutputSchemaError as exc:
@@ -260,3 +272,26 @@ def _parse_completion(response: httpx.Response, call: AgentCall) -> ProviderRepl
         usage=usage,
         finish_reason=finish_reason,
     )
+
+
+def _tool_calls(raw: Any, call: AgentCall) -> list[ToolCall]:
+    """The tool calls in an answer; arguments that are not a JSON object become
+    ``{"_invalid": "<text>"}`` so the loop tells the model (it fails their schema)."""
+    calls = []
+    for i, item in enumerate(raw or []):
+        function = item.get("function") or {} if isinstance(item, dict) else {}
+        text = function.get("arguments") or "{}"
+        try:
+            arguments = json.loads(text) if isinstance(text, str) else text
+        except ValueError:
+            arguments = None
+        if not isinstance(arguments, dict):
+            arguments = {"_invalid": str(text)[:500]}
+        calls.append(
+            ToolCall(
+                id=str(item.get("id") or f"call_{i}"),
+                name=str(function.get("name") or ""),
+                arguments=arguments,
+            )
+        )
+    return calls

@@ -19,17 +19,23 @@ def build_messages(call: AgentCall) -> list[dict[str, Any]]:
         )
     user = json.dumps(call.inputs, ensure_ascii=False, sort_keys=True, default=str)
     messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
+    messages += call.messages  # the tool loop so far
     if call.repair is not None:
-        messages += [
-            {"role": "assistant", "content": call.repair.previous},
-            {
-                "role": "user",
-                "content": "Your answer does not validate against the JSON Schema:\n- "
-                + "\n- ".join(call.repair.errors)
-                + "\nAnswer again with corrected JSON only.",
-            },
-        ]
+        messages += repair_messages(call.repair.previous, call.repair.errors)
     return messages
+
+
+def repair_messages(previous: str, errors: list[str]) -> list[dict[str, Any]]:
+    """The answer that failed its schema, and what was wrong with it."""
+    return [
+        {"role": "assistant", "content": previous},
+        {
+            "role": "user",
+            "content": "Your answer does not validate against the JSON Schema:\n- "
+            + "\n- ".join(errors)
+            + "\nAnswer again with corrected JSON only.",
+        },
+    ]
 
 
 def estimate_tokens(text: str) -> int:
@@ -40,5 +46,22 @@ def estimate_tokens(text: str) -> int:
 def estimate_call(call: AgentCall) -> tuple[int, int]:
     """(prompt tokens, most output tokens) a call may use: what budgets reserve and the
     tokens-per-minute limiter leases before it is sent."""
-    prompt = sum(4 + estimate_tokens(str(m["content"])) for m in build_messages(call))
+    prompt = sum(4 + estimate_tokens(str(m.get("content") or m)) for m in build_messages(call))
     return prompt, call.agent.max_output_tokens
+
+
+def tool_definitions(call: AgentCall) -> list[dict[str, Any]]:
+    """The agent's tools as Chat Completions ``tools`` (none on the loop's last turn)."""
+    if not call.tools_enabled:
+        return []
+    return [
+        {
+            "type": "function",
+            "function": {
+                "name": tool.name,
+                "description": tool.description or tool.name,
+                "parameters": tool.parameters,
+            },
+        }
+        for tool in call.agent.tools
+    ]

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from podium.activities.contracts import Usage
+from podium.activities.contracts import ToolCall, Usage
 
 
 @dataclass
@@ -18,6 +18,7 @@ class ProviderReply:
     usage: Usage = field(default_factory=Usage)
     finish_reason: str | None = None
     offline: bool = False
+    tool_calls: list[ToolCall] = field(default_factory=list)
 
 
 def host_of(base_url: str) -> str:

@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 import jmespath
-from podium.activities.contracts import AgentCall, Usage
+from podium.activities.contracts import AgentCall, ToolCall, Usage
 from podium.activities.errors import (
     ERROR_TYPES,
     OutputSchemaError,
@@ -23,7 +23,7 @@ from podium.activities.errors import (
 )
 from podium.activities.providers.prompt import build_messages, estimate_tokens
 from podium.activities.providers.reply import ProviderReply
-from podium.activities.templates import render
+from podium.activities.templates import render, render_value
 from podium.activities.validation import parse_output
 
 
@@ -36,9 +36,23 @@ async def complete(call: AgentCall) -> ProviderReply:
     if faults and faults.fail_times and call.attempt <= faults.fail_times:
         error_cls = ERROR_TYPES.get(faults.error, ProviderServerError)
         raise error_cls(f"{faults.message} (scripted fault, attempt {call.attempt})")
-    output = _scripted_output(call)
+    scope = _scope(call)
+    calls = _scripted_tool_calls(call, scope)
+    prompt = "".join(str(m.get("content") or "") for m in build_messages(call))
+    if calls:
+        spoken = json.dumps([c.model_dump() for c in calls], ensure_ascii=False)
+        return ProviderReply(
+            output=None,
+            model=f"scripted:{agent.name}",
+            usage=Usage(
+                input_tokens=estimate_tokens(prompt), output_tokens=estimate_tokens(spoken)
+            ),
+            finish_reason="tool_calls",
+            offline=True,
+            tool_calls=calls,
+        )
+    output = _scripted_output(call, scope)
     content = output if isinstance(output, str) else json.dumps(output, ensure_ascii=False)
-    prompt = "".join(m["content"] for m in build_messages(call))
     usage = Usage(input_tokens=estimate_tokens(prompt), output_tokens=estimate_tokens(content))
     try:
         # Round-trip through the same parser as real providers: scripts that break the
@@ -57,24 +71,68 @@ async def complete(call: AgentCall) -> ProviderReply:
     )
 
 
-def _scripted_output(call: AgentCall) -> Any:
+def _scope(call: AgentCall) -> dict[str, Any]:
+    """What a rule's ``when`` and templates see: the inputs; in a tool loop, also
+    ``tool_results`` (tool name → its last result) and ``turn`` (1, 2, …)."""
+    if not call.agent.tools:
+        return call.inputs
+    names = {
+        c["id"]: c["function"]["name"] for m in call.messages for c in m.get("tool_calls") or []
+    }
+    results = {}
+    for message in call.messages:
+        if message.get("role") == "tool":
+            try:
+                content = json.loads(message.get("content") or "null")
+            except ValueError:
+                content = message.get("content")
+            results[names.get(message.get("tool_call_id"), "?")] = content
+    turn = 1 + sum(1 for m in call.messages if m.get("role") == "assistant")
+    return {**call.inputs, "tool_results": results, "turn": turn}
+
+
+def _scripted_tool_calls(call: AgentCall, scope: dict[str, Any]) -> list[ToolCall]:
+    if not call.tools_enabled:
+        return []
     for rule in call.agent.script:
-        if rule.when is None or jmespath.search(rule.when, call.inputs):
+        if rule.when is None or jmespath.search(rule.when, scope):
+            if rule.tool_calls is None:
+                return []
+            turn = scope.get("turn", 1)
+            return [
+                ToolCall(
+                    id=f"call_{turn}_{i}",
+                    name=str(c.get("name", "")),
+                    arguments=_render(c.get("arguments") or {}, scope, typed=True),
+                )
+                for i, c in enumerate(rule.tool_calls)
+            ]
+    return []
+
+
+def _scripted_output(call: AgentCall, scope: dict[str, Any]) -> Any:
+    for rule in call.agent.script:
+        if rule.tool_calls is not None:
+            continue  # (only when tools may not be called: the last turn)
+        if rule.when is None or jmespath.search(rule.when, scope):
             if rule.fail is not None:
-                raise ProviderRejectedRequest(render(rule.fail, call.inputs) + " (scripted)")
-            return _render(rule.output, call.inputs)
+                raise ProviderRejectedRequest(render(rule.fail, scope) + " (scripted)")
+            return _render(rule.output, scope, typed=bool(call.agent.tools))
     if call.agent.output_schema is None:
         return f"[offline {call.agent.name}] " + json.dumps(call.inputs, sort_keys=True)[:200]
     return synthesise(call.agent.output_schema)
 
 
-def _render(value: Any, inputs: dict[str, Any]) -> Any:
+def _render(value: Any, inputs: dict[str, Any], typed: bool = False) -> Any:
+    """Render the templates in ``value``. ``typed`` (the scripts of agents with tools): a
+    string that is exactly one ``{{ expression }}`` keeps the expression's type, so tool
+    arguments and answers can be numbers, booleans or objects."""
     if isinstance(value, str):
-        return render(value, inputs)
+        return render_value(value, inputs) if typed else render(value, inputs)
     if isinstance(value, dict):
-        return {k: _render(v, inputs) for k, v in value.items()}
+        return {k: _render(v, inputs, typed) for k, v in value.items()}
     if isinstance(value, list):
-        return [_render(v, inputs) for v in value]
+        return [_render(v, inputs, typed) for v in value]
     return value
 
 

@@ -56,6 +56,7 @@ def test_non_retryable_list_is_exactly_the_permanent_leaves():
         "AgentFunctionError",
         "InternalError",
         "AnswerTooLarge",
+        "ToolNotConfigured",
         "OutputSchemaError",
         "OutputTruncated",
     }

@@ -58,6 +58,11 @@ class FaultServer:
     refuse_json_schema: bool = False
     truncate: bool = False
     seed: int | None = None
+    tool_turns: list[list[dict[str, Any]]] = field(default_factory=list)
+    """Tool calls (``{name, arguments}``) to answer with, turn by turn, to a request that
+    offers tools; then the ``answer``."""
+    bodies: list[dict[str, Any]] = field(default_factory=list)
+    """Every request body, in order."""
     script: list[str] = field(default_factory=list)
     """Outcomes of the next requests, in order, before any are drawn at random."""
     journal: list[Entry] = field(default_factory=list)
@@ -101,6 +106,7 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
             server.arrived()
             raw = self.rfile.read(int(self.headers.get("content-length", 0)))
             body = json.loads(raw or b"{}")
+            server.bodies.append(body)
             response_format = (body.get("response_format") or {}).get("type")
             entry = Entry(
                 key=self.headers.get("idempotency-key", ""),
@@ -142,6 +148,28 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
                 self.close_connection = True  # no answer at all: the client sees a reset
             elif outcome == "not_json":
                 self._raw(200, b"<html>502 Bad Gateway</html>", "text/html")
+            elif body.get("tools") and (turn := _turn(body)) < len(server.tool_turns):
+                calls = [
+                    {
+                        "id": f"call_{turn}_{i}",
+                        "type": "function",
+                        "function": {"name": c["name"], "arguments": json.dumps(c["arguments"])},
+                    }
+                    for i, c in enumerate(server.tool_turns[turn])
+                ]
+                message = {"role": "assistant", "content": None, "tool_calls": calls}
+                self._json(
+                    200,
+                    {
+                        "id": "chatcmpl-tools",
+                        "object": "chat.completion",
+                        "model": body.get("model", "fault-model"),
+                        "choices": [
+                            {"index": 0, "message": message, "finish_reason": "tool_calls"}
+                        ],
+                        "usage": {"prompt_tokens": 30, "completion_tokens": 5},
+                    },
+                )
             else:
                 content = {"wrong": True} if outcome == "invalid" else server.answer
                 finish = "length" if server.truncate else "stop"
@@ -183,6 +211,11 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
             pass
 
     return Handler
+
+
+def _turn(body: dict[str, Any]) -> int:
+    """How many tool-call turns the conversation in ``body`` already had."""
+    return sum(1 for m in body.get("messages", []) if m.get("tool_calls"))
 
 
 @contextmanager

@@ -4,6 +4,7 @@ escalations, budget and deadline requests) or undo their work (saga)."""
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from temporalio.client import Client
 
 from tests.support.scenario_kit import (
     PRICED,
+    ROOT,
     SCRIPTED,
     finish,
     open_request,
@@ -175,5 +177,18 @@ async def saga_on_cancel(client: Client, folder: Path, url: str) -> list[str]:
         assert time.monotonic() < deadline, "never reached the slow step"
         await asyncio.sleep(0.1)
     await handle.cancel()
+    await finish(handle)
+    return [handle.id]
+
+
+@scenario
+async def sample_asean_quote(client: Client, folder: Path, url: str) -> list[str]:
+    """The tools sample: three look-ups at once, then an approval-gated send."""
+    plan = compile_spec(ROOT / "specs" / "asean_quote.yaml", offline=True)
+    run_input = json.loads((ROOT / "specs" / "inputs" / "asean_quote.json").read_text())
+    handle = await start_run(client, plan, run_input)
+    request_id = await open_request(handle)
+    decision = DecisionInput(request_id=request_id, outcome="approve", by="deal-desk")
+    await handle.execute_update("decide", decision)
     await finish(handle)
     return [handle.id]

@@ -23,7 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from podium.workflows.state import TryRecord
     from pydantic import Field
 
-from podium.workflows.compile_agents import retry_settings
+from podium.workflows.compile_settings import retry_settings
 from podium.workflows.durations import parse_duration
 from podium.workflows.expressions import literal
 from podium.workflows.patterns.assign import REQUIREMENTS, meets
@@ -32,6 +32,7 @@ from podium.workflows.steps.agent_call import call_agent
 from podium.workflows.steps.assignment import assign
 from podium.workflows.steps.budget import estimate, reserve, settle
 from podium.workflows.steps.support import describe, evaluate_inputs
+from podium.workflows.steps.tool_loop import converse
 
 if TYPE_CHECKING:
     from podium.workflows.compile_steps import StepCompiler
@@ -129,16 +130,29 @@ async def run_agent_node(node: AgentNode, frame: Frame, ctx: RunContext) -> Any:
             reservation = await reserve(ctx, frame, agent, node.id, estimate(agent, inputs, repair))
             failed_attempts: list[str] = []
             try:
-                result = await call_agent(
-                    agent,
-                    inputs,
-                    step_id=node.id,
-                    label=label,
-                    repair=repair,
-                    timeout_s=node.timeout_s if primary else None,
-                    retry=node.retry if primary else None,
-                    failed_attempts=failed_attempts,
-                )
+                if agent.tools:  # the tool loop (repairs happen inside it)
+                    result = await converse(
+                        agent,
+                        inputs,
+                        step_id=node.id,
+                        label=label,
+                        ctx=ctx,
+                        record=owner if track else None,
+                        timeout_s=node.timeout_s if primary else None,
+                        retry=node.retry if primary else None,
+                        failed_attempts=failed_attempts,
+                    )
+                else:
+                    result = await call_agent(
+                        agent,
+                        inputs,
+                        step_id=node.id,
+                        label=label,
+                        repair=repair,
+                        timeout_s=node.timeout_s if primary else None,
+                        retry=node.retry if primary else None,
+                        failed_attempts=failed_attempts,
+                    )
             except ActivityError as exc:
                 last = exc
                 error_type, message = describe(exc)
@@ -152,7 +166,8 @@ async def run_agent_node(node: AgentNode, frame: Frame, ctx: RunContext) -> Any:
                 if isinstance(exc.cause, CancelledError):  # we were cancelled: no fallbacks
                     raise
                 ctx.note_failure(agent.name, error_type, paid, billed)
-                if error_type in SCHEMA_ERROR_TYPES and round_no < agent.repair_attempts:
+                repairs_left = round_no < agent.repair_attempts and not agent.tools
+                if error_type in SCHEMA_ERROR_TYPES and repairs_left:
                     repair = RepairRequest(
                         previous=details.content or "",
                         errors=details.errors or [message],

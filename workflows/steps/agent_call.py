@@ -84,6 +84,8 @@ async def call_agent(
     repair: RepairRequest | None = None,
     idempotency_key: str | None = None,
     failed_attempts: list[str] | None = None,
+    messages: list[dict[str, Any]] | None = None,
+    tools_enabled: bool = True,
 ) -> AgentResult:
     """Run one agent call (retrying the provider's transient failures) and return its result.
 
@@ -120,6 +122,8 @@ async def call_agent(
             repair=repair,
             attempt=attempt,
             timeout_s=timeout_s,
+            messages=messages or [],
+            tools_enabled=tools_enabled,
         )
         if attempt == 1:
             ensure_fits(call, step_id, f"the input of its call to agent {agent.name!r}")

@@ -1,0 +1,157 @@
+"""The ``run_tool`` activity: one tool call, with its idempotency key.
+
+What retrying can fix (a connection refused, HTTP 408/409/429/5xx, a function raising
+``ToolUnavailable``, ``TimeoutError`` or ``ConnectionError``) is raised as the retryable
+``ToolUnavailable`` and Temporal retries it with the tool's retry policy. What it cannot
+(HTTP 4xx, a function raising anything else) comes back as ``ToolOutcome.error``: the
+model reads it and may try something else. The idempotency key reaches the tool —
+``Idempotency-Key`` header (HTTP), an ``idempotency_key`` parameter if the function takes
+one, ``_meta.idempotency_key`` (MCP) — so a repeated side effect can be recognised.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import json
+import os
+import time
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+from podium.activities import secrets
+from podium.activities.contracts import ToolCallInput, ToolOutcome, ToolSpec
+from podium.activities.errors import ToolNotConfigured, ToolUnavailable
+from podium.activities.heartbeat import heartbeating
+from podium.activities.providers.function import load_function
+from podium.activities.providers.http_status import worth_retrying
+from temporalio import activity
+
+HEARTBEAT_S = 5.0
+"""The tool activity's heartbeat timeout: a call cut off by a dying worker is retried
+after this, not after its whole timeout."""
+RESULT_LIMIT = 64 * 1024
+"""Characters of a tool's text answer kept (a model reads the start of a huge page)."""
+_client: httpx.AsyncClient | None = None
+
+
+@activity.defn(name="podium.run_tool")
+async def run_tool(call: ToolCallInput) -> ToolOutcome:
+    """Run one tool call."""
+    started = time.perf_counter()
+    try:
+        async with heartbeating(HEARTBEAT_S / 3):  # a dead worker is noticed in seconds
+            if call.tool.kind == "function":
+                content = await _function(call)
+            elif call.tool.kind == "http":
+                content = await _http(call)
+            else:
+                from podium.activities.tools.mcp import ToolRefused, call_mcp_tool
+
+                try:
+                    content = await call_mcp_tool(call)
+                except ToolRefused as refused:
+                    raise _TellTheModel(str(refused)) from None
+    except (ToolUnavailable, ToolNotConfigured) as exc:
+        raise exc.to_application_error() from None
+    except _TellTheModel as told:
+        return ToolOutcome(error=secrets.scrub(str(told)), latency_ms=_ms(started))
+    return ToolOutcome(content=content, latency_ms=_ms(started))
+
+
+class _TellTheModel(Exception):
+    """A failure the model should read (not worth retrying)."""
+
+
+def _ms(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 3)
+
+
+async def _function(call: ToolCallInput) -> Any:
+    tool = call.tool
+    try:
+        fn = load_function(tool.function or "")
+    except Exception as exc:  # noqa: BLE001 - reported as the tool's configuration
+        raise ToolNotConfigured(f"tool {tool.name!r}: {exc}") from None
+    arguments = dict(call.arguments)
+    if "idempotency_key" in inspect.signature(fn).parameters:
+        arguments["idempotency_key"] = call.idempotency_key
+    try:
+        if inspect.iscoroutinefunction(fn):
+            result = await fn(**arguments)
+        else:
+            result = await asyncio.to_thread(fn, **arguments)
+    except (ToolUnavailable, TimeoutError, ConnectionError) as exc:
+        raise ToolUnavailable(f"tool {tool.name!r}: {type(exc).__name__}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - the model is told and may try otherwise
+        raise _TellTheModel(f"tool {tool.name!r} failed: {type(exc).__name__}: {exc}") from None
+    if hasattr(result, "model_dump"):
+        result = result.model_dump(mode="json")
+    json.dumps(result, default=str)  # must be serialisable into history
+    return result
+
+
+async def _http(call: ToolCallInput) -> Any:
+    tool = call.tool
+    arguments = dict(call.arguments)
+    url = _fill(tool, arguments)
+    headers = {"Idempotency-Key": call.idempotency_key} if call.idempotency_key else {}
+    if tool.auth_env:
+        secrets.register(tool.auth_env)
+        token = os.environ.get(tool.auth_env)
+        if not token:
+            raise ToolNotConfigured(
+                f"tool {tool.name!r} needs environment variable {tool.auth_env} on the worker, "
+                "and it is not set"
+            )
+        headers[tool.auth_header] = f"{tool.auth_scheme} {token}".strip()
+    method = tool.method.upper()
+    with_body = method in ("POST", "PUT", "PATCH")
+    try:
+        response = await _http_client().request(
+            method,
+            url,
+            headers=headers,
+            timeout=tool.timeout_s,
+            json=arguments if with_body else None,
+            params=None if with_body else arguments,
+        )
+    except httpx.TransportError as exc:
+        raise ToolUnavailable(
+            f"tool {tool.name!r}: cannot reach {httpx.URL(url).host}: {type(exc).__name__}"
+        ) from None
+    if worth_retrying(response.status_code):
+        raise ToolUnavailable(
+            f"tool {tool.name!r} answered HTTP {response.status_code}: {_snippet(response)}"
+        )
+    if response.status_code >= 400:
+        raise _TellTheModel(
+            f"tool {tool.name!r} refused the call: HTTP {response.status_code}: "
+            f"{_snippet(response)}"
+        )
+    try:
+        return response.json()
+    except ValueError:
+        return response.text[:RESULT_LIMIT]
+
+
+def _fill(tool: ToolSpec, arguments: dict[str, Any]) -> str:
+    """The URL with ``{name}`` filled (and those arguments taken out of the body)."""
+    url = tool.url or ""
+    for name in list(arguments):
+        token = "{" + name + "}"
+        if token in url:
+            url = url.replace(token, quote(str(arguments.pop(name)), safe=""))
+    return url
+
+
+def _snippet(response: httpx.Response) -> str:
+    return secrets.scrub(response.text)[:300] or response.reason_phrase
+
+
+def _http_client() -> httpx.AsyncClient:
+    global _client
+    if _client is None or _client.is_closed:
+        _client = httpx.AsyncClient(follow_redirects=False)
+    return _client

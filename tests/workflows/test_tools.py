@@ -1,0 +1,343 @@
+"""Agents that call tools, on the real dev server with the offline scripted model: the
+durable tool loop (one activity per call, idempotency keys, parallel calls), errors the
+model is told, approval of side-effecting calls, max_turns, and compile-time checks."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import os
+import time
+from pathlib import Path
+
+import pytest
+from podium.starters.commands import report, status
+from podium.starters.humans import send_decision
+from podium.starters.launch import start_run
+from podium.workflows.compiler import compile_spec
+from podium.workflows.humans import DecisionInput
+from podium.workflows.problems import CompileError
+from podium.workflows.state import RunState
+
+from tests.workflows.test_humans import open_request
+
+pytestmark = pytest.mark.usefixtures("worker")
+FN = "function:tests.support.tools:"
+TOOLS = {
+    "fx_rate": {"function": FN.removeprefix("function:") + "fx_rate"},
+    "vat": {"function": FN.removeprefix("function:") + "vat", "price_usd": 0.01},
+    "send_quote": {
+        "function": FN.removeprefix("function:") + "send_quote",
+        "side_effects": True,
+        "approval": {"approvers": ["deal-desk"]},
+    },
+}
+LOOKUP = {
+    "when": "turn == `1`",
+    "tool_calls": [
+        {"name": "fx_rate", "arguments": {"base": "USD", "quote": "{{ quote }}"}},
+        {"name": "vat", "arguments": {"country": "TH", "amount": 100}},
+    ],
+}
+ANSWER = {
+    "output": {"rate": "{{ tool_results.fx_rate.rate }}", "vat": "{{ tool_results.vat.vat }}"}
+}
+
+
+def spec(script: list[dict], tools: list[str], **agent) -> dict:
+    return {
+        "name": "quote",
+        "agents": {
+            "tools": TOOLS,
+            "agents": {"quoter": {"model": "scripted", "tools": tools, "script": script, **agent}},
+        },
+        "steps": [{"id": "price", "agent": "quoter", "with": {"quote": "input.quote"}}],
+        "output": "steps.price.output",
+    }
+
+
+@pytest.fixture
+def tool_log(tmp_path, monkeypatch) -> Path:
+    path = tmp_path / "tools.log"
+    monkeypatch.setenv("PODIUM_TEST_TOOL_LOG", str(path))
+    return path
+
+
+def calls(log: Path) -> list[dict]:
+    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+
+async def test_the_model_calls_two_tools_at_once_and_answers_from_their_results(
+    client, write_spec, tool_log
+):
+    plan = compile_spec(write_spec(spec([LOOKUP, ANSWER], ["fx_rate", "vat"])))
+    [fx, vat] = plan.steps[0].agent.tools
+    assert fx.parameters["properties"]["quote"]["enum"] == ["THB", "SGD", "IDR"]  # type hints
+    assert "idempotency_key" not in fx.parameters["properties"]
+    handle = await start_run(client, plan, {"quote": "THB"})
+    result = await handle.result()
+    assert result.output == {"rate": 35.2, "vat": 7.0}  # one {{ expression }} keeps its type
+    step = result.state.step("price")
+    assert step.turns == 2
+    assert [(c.tool, c.status, c.key) for c in step.tool_calls] == [
+        ("fx_rate", "ok", f"{handle.id}/price/1/0"),
+        ("vat", "ok", f"{handle.id}/price/1/1"),
+    ]
+    [fx_logged] = [c for c in calls(tool_log) if c["tool"] == "fx_rate"]
+    assert fx_logged["key"] == f"{handle.id}/price/1/0"  # the tool got its key
+    assert step.cost_usd == pytest.approx(0.01, abs=1e-3)  # the tool's price counts
+    history = await handle.fetch_history()
+    summaries = {
+        e.user_metadata.summary.data.decode()
+        for e in history.events
+        if e.HasField("activity_task_scheduled_event_attributes")
+    }
+    assert '"quoter · fx_rate"' in summaries and '"quoter · vat"' in summaries
+
+
+async def test_arguments_that_fail_the_schema_go_back_to_the_model_not_to_the_tool(
+    client, write_spec, tool_log
+):
+    script = [
+        LOOKUP,
+        {"when": "tool_results.fx_rate.error", "output": "{{ tool_results.fx_rate.error }}"},
+    ]
+    handle = await start_run(
+        client, compile_spec(write_spec(spec(script, ["fx_rate", "vat"]))), {"quote": "EUR"}
+    )
+    result = await handle.result()
+    assert "do not match its schema" in result.output and "'EUR'" in result.output
+    fx = result.state.step("price").tool_calls[0]
+    assert fx.status == "refused"
+    assert [c["tool"] for c in calls(tool_log)] == ["vat"]  # fx_rate was never called
+
+
+async def test_a_tool_that_fails_is_reported_to_the_model(client, write_spec, tool_log):
+    failing = {
+        "when": "turn == `1`",
+        "tool_calls": [{"name": "fx_rate", "arguments": {"base": "EUR", "quote": "THB"}}],
+    }
+    script = [failing, {"output": "{{ tool_results.fx_rate.error }}"}]
+    result = await (
+        await start_run(client, compile_spec(write_spec(spec(script, ["fx_rate"]))), {})
+    ).result()
+    assert result.output == "tool 'fx_rate' failed: ValueError: no rate for EUR/THB"
+    assert result.state.step("price").tool_calls[0].status == "error"
+
+
+async def test_a_side_effecting_call_waits_for_a_person_and_runs_once(client, write_spec, tool_log):
+    send = {
+        "when": "turn == `1`",
+        "tool_calls": [
+            {"name": "send_quote", "arguments": {"customer": "Kopi Pay", "total": 420.5}}
+        ],
+    }
+    script = [send, {"output": "{{ tool_results.send_quote }}"}]
+    handle = await start_run(client, compile_spec(write_spec(spec(script, ["send_quote"]))), {})
+    state = await open_request(handle)
+    [request] = state.open_requests()
+    assert request.title == "quoter wants to call send_quote"
+    assert request.details == {"customer": "Kopi Pay", "total": 420.5}  # the concrete call
+    assert calls(tool_log) == []  # nothing sent before the person decides
+    await send_decision(
+        handle, DecisionInput(request_id=request.id, outcome="approve", by="deal-desk")
+    )
+    result = await handle.result()
+    assert [c["tool"] for c in calls(tool_log)] == ["send_quote"]
+    assert calls(tool_log)[0]["key"] == f"{handle.id}/price/1/0"
+    assert result.state.step("price").tool_calls[0].approved_by == "deal-desk"
+
+
+async def test_a_declined_call_is_not_made_and_the_model_is_told(client, write_spec, tool_log):
+    send = {
+        "when": "turn == `1`",
+        "tool_calls": [{"name": "send_quote", "arguments": {"customer": "Kopi Pay", "total": 9e9}}],
+    }
+    script = [send, {"output": "{{ tool_results.send_quote.error }}"}]
+    handle = await start_run(client, compile_spec(write_spec(spec(script, ["send_quote"]))), {})
+    state = await open_request(handle)
+    decision = DecisionInput(
+        request_id=state.open_requests()[0].id, outcome="reject", by="deal-desk", comment="too high"
+    )
+    await send_decision(handle, decision)
+    result = await handle.result()
+    assert result.output == "deal-desk declined calling 'send_quote': too high; it was not called"
+    assert calls(tool_log) == []
+
+
+async def test_max_turns_ends_the_loop_and_is_flagged(client, write_spec, tool_log):
+    again = {"tool_calls": [{"name": "vat", "arguments": {"country": "SG", "amount": 1}}]}
+    result = await (
+        await start_run(client, compile_spec(write_spec(spec([again], ["vat"], max_turns=3))), {})
+    ).result()
+    step = result.state.step("price")
+    assert step.turns == 3 and len(step.tool_calls) == 2  # the last turn could not call tools
+    assert any("used all 3 turns" in flag for flag in result.state.flags)
+
+
+def test_tool_mistakes_are_refused_at_compile_time_with_file_and_line(write_spec):
+    bad = spec([], ["fx_rat", "send_quote"])
+    bad["agents"]["tools"] = {
+        **TOOLS,
+        "send_quote": {"function": TOOLS["send_quote"]["function"], "side_effects": True},
+        "ghost": {"function": "tests.support.nowhere:tool"},
+        "broken": {"function": TOOLS["vat"]["function"], "parameters": {"type": "objekt"}},
+    }
+    bad["agents"]["agents"]["quoter"]["tools"] = ["fx_rat", "send_quote", "ghost", "broken"]
+    with pytest.raises(CompileError) as info:
+        compile_spec(write_spec(bad))
+    text = str(info.value)
+    assert "unknown tool 'fx_rat'" in text and "did you mean 'fx_rate'?" in text
+    assert "tool 'send_quote' has side effects but no approval:" in text
+    assert "tool 'ghost': cannot read the arguments of 'tests.support.nowhere:tool'" in text
+    assert "tool 'broken''s parameters is not a valid JSON Schema" in text
+    assert "spec.yaml:" in text  # file and line
+
+
+async def test_status_query_shows_the_calls(client, write_spec, tool_log):
+    handle = await start_run(
+        client,
+        compile_spec(write_spec(spec([LOOKUP, ANSWER], ["fx_rate", "vat"]))),
+        {"quote": "SGD"},
+    )
+    await handle.result()
+    state = await handle.query("status", result_type=RunState)
+    assert [c.tool for c in state.step("price").tool_calls] == ["fx_rate", "vat"]
+    out = io.StringIO()
+    assert await status.main(client, handle.id, out=out) == 0
+    assert "tools price: 2 turns — turn 1: fx_rate ok, vat ok" in out.getvalue()
+    out = io.StringIO()
+    assert await report.main(client, handle.id, "md", out=out) == 0
+    text = out.getvalue()
+    assert "## Tool calls" in text and "- `price`: 2 turns" in text
+    assert "| `price` | 1 | fx_rate | ok |" in text
+
+
+async def test_an_http_tool_gets_its_key_auth_and_retries_what_retrying_fixes(
+    client, write_spec, monkeypatch
+):
+    from tests.support.tool_server import tool_server
+
+    monkeypatch.setenv("HOLIDAYS_TOKEN", "s3cret-token")
+    with tool_server() as api:
+        api.answers = [
+            (503, {"error": "busy"}),
+            (200, {"holidays": ["2026-12-05"]}),
+            (404, {"error": "no such country"}),
+        ]
+        tools = {
+            "holidays": {
+                "http": {
+                    "method": "POST",
+                    "url": api.url + "/holidays/{country}",
+                    "auth_env": "HOLIDAYS_TOKEN",
+                },
+                "parameters": {
+                    "type": "object",
+                    "required": ["country"],
+                    "properties": {"country": {"type": "string"}, "year": {"type": "integer"}},
+                },
+                "retry": {"max_attempts": 3, "initial_interval": "100ms"},
+            }
+        }
+        first = {
+            "when": "turn == `1`",
+            "tool_calls": [{"name": "holidays", "arguments": {"country": "TH", "year": 2026}}],
+        }
+        second = {
+            "when": "turn == `2`",
+            "tool_calls": [{"name": "holidays", "arguments": {"country": "XX"}}],
+        }
+        answer = {"output": {"first": "{{ tool_results.holidays }}"}}
+        body = spec([first, second, answer], ["holidays"])
+        body["agents"]["tools"] = tools
+        handle = await start_run(client, compile_spec(write_spec(body)), {})
+        result = await handle.result()
+    calls_made = result.state.step("price").tool_calls
+    assert [(c.tool, c.status) for c in calls_made] == [("holidays", "ok"), ("holidays", "error")]
+    assert "HTTP 404" in (calls_made[1].error or "")  # a 4xx is told to the model, not retried
+    th = [r for r in api.requests if r["path"] == "/holidays/TH"]
+    assert len(th) == 2  # the 503 was retried
+    assert (
+        th[0]["headers"]["idempotency-key"]
+        == th[1]["headers"]["idempotency-key"]
+        == f"{handle.id}/price/1/0"
+    )
+    assert th[0]["headers"]["authorization"] == "Bearer s3cret-token"
+    assert th[0]["json"] == {"year": 2026}  # the path parameter left the body
+    history = json.dumps([str(e) for e in (await handle.fetch_history()).events])
+    assert "s3cret-token" not in history
+
+
+async def test_an_openai_compatible_model_drives_the_loop_over_http(client, write_spec, tool_log):
+    """The Chat Completions wire format: tools offered, tool_calls read, results sent back
+    as tool messages, no tools on the last turn."""
+    from tests.support.fault_server import fault_server
+
+    with fault_server(answer={"rate": 35.2}) as llm:
+        llm.tool_turns = [
+            [{"name": "fx_rate", "arguments": {"base": "USD", "quote": "THB"}}],
+        ]
+        body = spec([], ["fx_rate"], max_turns=3)
+        body["agents"]["providers"] = {"mock": {"base_url": llm.url, "circuit": False}}
+        body["agents"]["agents"]["quoter"]["model"] = "mock:fault-model"
+        body["agents"]["agents"]["quoter"].pop("script")
+        handle = await start_run(client, compile_spec(write_spec(body), offline=False), {})
+        result = await handle.result()
+    assert json.loads(result.output) == {"rate": 35.2}  # (no output schema: text)
+    first, second = llm.bodies
+    assert first["tools"][0]["function"]["name"] == "fx_rate"
+    assert first["tools"][0]["function"]["parameters"]["required"] == ["base", "quote"]
+    [tool_message] = [m for m in second["messages"] if m["role"] == "tool"]
+    assert tool_message["tool_call_id"] == "call_0_0"
+    assert json.loads(tool_message["content"])["rate"] == 35.2
+    assert calls(tool_log)[0]["key"] == f"{handle.id}/price/1/0"
+
+
+@pytest.mark.slow
+async def test_a_worker_killed_mid_loop_repeats_no_completed_tool_call(
+    isolated_client, address, write_spec, tmp_path
+):
+    import signal
+
+    from podium.starters.devserver import stop_process
+
+    from tests.conftest import ISOLATED_NAMESPACE
+    from tests.support.worker_process import start_worker, wait_for
+
+    log, worker_log = tmp_path / "tools.log", tmp_path / "worker.log"
+    tools = {"lookup": {"function": "tests.support.tools:slow_lookup"}}
+    script = [
+        {
+            "when": f"turn == `{n}`",
+            "tool_calls": [{"name": "lookup", "arguments": {"topic": f"t{n}", "seconds": 0.4}}],
+        }
+        for n in range(1, 7)
+    ] + [{"output": "done"}]
+    body = spec(script, ["lookup"], max_turns=8)
+    body["agents"]["tools"] = tools
+    plan = compile_spec(write_spec(body))
+    env = {"PODIUM_TEST_TOOL_LOG": str(log)}
+    worker = start_worker(address, worker_log, ISOLATED_NAMESPACE, env=env)
+    handle = await start_run(isolated_client, plan, {})
+    kills: list[float] = []
+    try:
+        for done in (2, 4):  # kill -9 while the next call is in flight
+            await wait_for(lambda done=done: len(calls(log)) >= done, 60, f"{done} tool calls")
+            await asyncio.sleep(0.1)  # the next call has started
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+            kills.append(time.time())
+            worker = start_worker(address, worker_log, ISOLATED_NAMESPACE, env=env)
+        result = await asyncio.wait_for(handle.result(), 120)
+    finally:
+        stop_process(worker)
+    logged = calls(log)
+    assert sorted({c["topic"] for c in logged}) == [f"t{n}" for n in range(1, 7)]
+    for topic in {c["topic"] for c in logged}:
+        times = sorted(c["at"] for c in logged if c["topic"] == topic)
+        if len(times) > 1:  # only a call the kill cut off before its worker reported it
+            assert any(0 <= kill - times[0] < 0.3 for kill in kills), (topic, times, kills)
+    assert len({c["key"] for c in logged}) == 6  # one key per call, the same on a rerun
+    assert result.output == "done" and result.state.step("price").turns == 7

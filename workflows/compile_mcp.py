@@ -1,0 +1,57 @@
+"""Pinning an MCP tool into the plan at compile time: the server's listing is read once
+per server and the tool's schema and description are copied into the ``ToolSpec``, so a
+run never depends on what a live server says later (replay included)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from podium.activities.errors import ToolNotConfigured, ToolUnavailable
+from podium.activities.tools.mcp import ListedTool, list_tools_now
+from podium.workflows.catalog import ToolEntry
+from podium.workflows.problems import Reporter, suggest
+from podium.workflows.yamlfile import Loc, YamlDocument
+
+_listings: dict[tuple[tuple[str, ...] | None, str | None], list[ListedTool] | str] = {}
+"""Per compiling process: each server is asked once (a failure is remembered too)."""
+
+
+def pin_mcp_tool(
+    report: Reporter, name: str, entry: ToolEntry, doc: YamlDocument, loc: Loc
+) -> dict[str, Any] | None:
+    """The ``ToolSpec`` fields of MCP tool ``name`` (None, with a problem, if it cannot be)."""
+    mcp = entry.mcp
+    assert mcp is not None
+    key = (tuple(mcp.command) if mcp.command else None, mcp.url)
+    if key not in _listings:
+        try:
+            _listings[key] = list_tools_now(mcp.command, mcp.url)
+        except (ToolNotConfigured, ToolUnavailable) as exc:
+            _listings[key] = str(exc)
+    listing = _listings[key]
+    if isinstance(listing, str):
+        report.problem(
+            doc,
+            loc + ("mcp",),
+            f"tool {name!r}: {listing}",
+            "check the command (or URL) and that the server's package is installed where "
+            "you compile and on the workers",
+        )
+        return None
+    wanted = mcp.tool or name
+    found = next((tool for tool in listing if tool.name == wanted), None)
+    if found is None:
+        report.problem(
+            doc,
+            loc + ("mcp", "tool"),
+            f"tool {name!r}: the MCP server has no tool {wanted!r}",
+            suggest(wanted, [t.name for t in listing], "tools on that server"),
+        )
+        return None
+    return {
+        "mcp_command": list(mcp.command) if mcp.command else None,
+        "mcp_url": mcp.url,
+        "mcp_tool": found.name,
+        "parameters": entry.parameters or found.parameters,
+        "description": entry.description or found.description,
+    }

@@ -1,0 +1,113 @@
+"""Resolving a catalog's tools into pinned ``ToolSpec``s (compile time): a function's
+argument schema from its type hints, an MCP server's tool from its live listing, and the
+rules a tool must follow (a side-effecting tool needs approval)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from podium.activities.contracts import ToolApproval, ToolSpec
+from podium.activities.errors import ProviderNotConfigured, ToolNotConfigured
+from podium.activities.providers.function import load_function
+from podium.workflows.catalog import ToolEntry
+from podium.workflows.compile_settings import check_schema, retry_settings
+from podium.workflows.durations import parse_duration
+from podium.workflows.problems import Reporter
+from podium.workflows.yamlfile import Loc, YamlDocument
+
+
+def resolve_tool(
+    report: Reporter, name: str, entry: ToolEntry, doc: YamlDocument, loc: Loc
+) -> ToolSpec | None:
+    """The plan's form of tool ``name`` (None, with problems recorded, if it is wrong)."""
+    ok = True
+    if entry.side_effects and entry.approval is None:
+        report.problem(
+            doc,
+            loc + ("side_effects",),
+            f"tool {name!r} has side effects but no approval:",
+            "add approval: {approvers: [<who>]} so a person approves each call and its "
+            "arguments (or drop side_effects: true if it only reads)",
+        )
+        ok = False
+    if entry.parameters is not None:
+        before = len(report.problems)
+        check_schema(
+            report, doc, loc + ("parameters",), entry.parameters, f"tool {name!r}'s parameters"
+        )
+        ok &= len(report.problems) == before
+    spec = ToolSpec(
+        name=name,
+        description=entry.description,
+        kind=entry.kind,
+        parameters=entry.parameters or {"type": "object"},
+        side_effects=entry.side_effects,
+        approval=(
+            ToolApproval(
+                approvers=entry.approval.approvers,
+                timeout_s=parse_duration(entry.approval.timeout)
+                if entry.approval.timeout
+                else None,
+            )
+            if entry.approval
+            else None
+        ),
+        timeout_s=parse_duration(entry.timeout),
+        retry=retry_settings(entry.retry),
+        price_usd=entry.price_usd,
+    )
+    if entry.function is not None:
+        spec.function = entry.function
+        if entry.parameters is None:
+            spec.parameters = _function_schema(report, name, entry.function, doc, loc) or {}
+            ok &= bool(spec.parameters)
+    elif entry.http is not None:
+        spec.method, spec.url = entry.http.method, entry.http.url
+        spec.auth_env = entry.http.auth_env
+        spec.auth_header, spec.auth_scheme = entry.http.auth_header, entry.http.auth_scheme
+    elif entry.mcp is not None:
+        from podium.workflows.compile_mcp import pin_mcp_tool
+
+        pinned = pin_mcp_tool(report, name, entry, doc, loc)
+        if pinned is None:
+            return None
+        spec = spec.model_copy(update=pinned)
+    return spec if ok else None
+
+
+def _import_here(path: str) -> Any:
+    """Import a tool function as the worker will (``python -m`` puts the current folder
+    on the path; the ``podium`` command does not, so try it second)."""
+    try:
+        return load_function(path)
+    except ProviderNotConfigured:
+        here = str(Path.cwd())
+        if here in sys.path:
+            raise
+        sys.path.append(here)
+        try:
+            return load_function(path)
+        finally:
+            sys.path.remove(here)
+
+
+def _function_schema(
+    report: Reporter, name: str, path: str, doc: YamlDocument, loc: Loc
+) -> dict | None:
+    from podium.activities.tools.signature import parameters_schema
+
+    try:
+        return parameters_schema(_import_here(path))
+    except ToolNotConfigured as exc:  # pragma: no cover - load_function raises the agent's
+        report.problem(doc, loc + ("function",), str(exc))
+    except Exception as exc:  # noqa: BLE001 - ProviderNotConfigured, or hints it cannot read
+        report.problem(
+            doc,
+            loc + ("function",),
+            f"tool {name!r}: cannot read the arguments of {path!r}: {exc}",
+            "make the module importable where you compile (PYTHONPATH), or give the "
+            "tool's parameters: as a JSON Schema",
+        )
+    return None

@@ -1,0 +1,279 @@
+"""An agent step's tool loop, durably: model → tool calls → results → model, until the
+model answers or ``max_turns`` (the last turn offers no tools, so the model must answer).
+
+Every model turn is one ``call_agent`` (its own retries, repair included); every tool call
+is its own ``run_tool`` activity with the tool's timeout and retry policy and the
+idempotency key ``<run>/<step>/<turn>/<call>``, so a worker killed mid-loop repeats no
+completed call (its result is in the history). The calls of one turn run concurrently.
+Arguments that fail the tool's schema, an unknown tool, a tool that stays unavailable or
+a person declining a side-effecting call go back to the model as the tool's answer
+(``{"error": …}``); more than ``MAX_REFUSED`` such answers in one step fail it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from podium.activities.contracts import (
+        AgentConfig,
+        AgentResult,
+        FailureDetails,
+        RetrySettings,
+        ToolCall,
+        ToolCallInput,
+        ToolOutcome,
+        ToolSpec,
+        Usage,
+    )
+    from podium.activities.errors import SCHEMA_ERROR_TYPES, StepFailed, ToolNotConfigured
+    from podium.activities.providers.prompt import repair_messages
+    from podium.activities.queues import ORCHESTRATION_QUEUE
+    from podium.activities.tools.run import HEARTBEAT_S, run_tool
+    from podium.activities.validation import schema_errors
+    from podium.workflows.run_context import RunContext
+    from podium.workflows.state import StepState, ToolCallRecord
+
+from podium.workflows.steps.agent_call import call_agent
+from podium.workflows.steps.human_desk import close_by_timeout, open_request, wait_for_decision
+from podium.workflows.steps.support import describe, failure
+
+MAX_REFUSED = 5
+"""Tool answers that are errors (bad arguments, unknown tool, unavailable, declined) one
+step tells its model before it fails: a model that keeps getting it wrong is stopped."""
+
+
+async def converse(
+    agent: AgentConfig,
+    inputs: dict[str, Any],
+    *,
+    step_id: str,
+    label: str,
+    ctx: RunContext,
+    record: StepState | None,
+    timeout_s: float | None = None,
+    retry: RetrySettings | None = None,
+    failed_attempts: list[str] | None = None,
+) -> AgentResult:
+    """Run the tool loop; return the final answer with the usage and cost of every turn
+    (and the tools' prices) added up."""
+    loop = _Loop(agent, step_id, label, ctx, record)
+    messages: list[dict[str, Any]] = []
+    usage, cost = Usage(), 0.0
+    repairs = agent.repair_attempts
+    turn = 0
+    while turn < agent.max_turns:
+        turn += 1
+        last = turn == agent.max_turns
+        try:
+            result = await call_agent(
+                agent,
+                inputs,
+                step_id=step_id,
+                label=label if turn == 1 else f"{label} · turn {turn}",
+                timeout_s=timeout_s,
+                retry=retry,
+                failed_attempts=failed_attempts,
+                messages=list(messages),
+                tools_enabled=not last,
+            )
+        except ActivityError as exc:  # an answer that fails its schema: re-ask in the loop
+            error_type, message = describe(exc)
+            details = FailureDetails.of(exc)
+            if error_type not in SCHEMA_ERROR_TYPES or repairs <= 0:
+                raise
+            repairs -= 1
+            turn -= 1  # a repair is not a turn of its own
+            billed = details.billed()
+            if billed is not None:
+                usage = Usage(
+                    input_tokens=usage.input_tokens + billed.input_tokens,
+                    output_tokens=usage.output_tokens + billed.output_tokens,
+                )
+                cost += details.cost_usd or 0.0
+            messages += repair_messages(details.content or "", details.errors or [message])
+            continue
+        usage = Usage(
+            input_tokens=usage.input_tokens + result.usage.input_tokens,
+            output_tokens=usage.output_tokens + result.usage.output_tokens,
+        )
+        cost += result.cost_usd
+        if record is not None:
+            record.turns = turn
+        if not result.tool_calls:
+            if last and agent.tools:
+                ctx.state.flags.append(
+                    f"step {step_id!r}: agent {agent.name!r} used all {agent.max_turns} "
+                    "turns (max_turns); its last turn could not call tools"
+                )
+            return result.model_copy(
+                update={"usage": usage, "cost_usd": round(cost + loop.spent, 8)}
+            )
+        if last:  # asked for tools where none were offered
+            raise failure(
+                f"step {step_id!r}: agent {agent.name!r} still called tools on its last turn "
+                f"({agent.max_turns} = max_turns) instead of answering",
+                StepFailed,
+                step=step_id,
+            )
+        messages.append(_assistant(result.tool_calls))
+        answers = await asyncio.gather(
+            *(loop.one(call, turn, i) for i, call in enumerate(result.tool_calls))
+        )
+        for call, answer in zip(result.tool_calls, answers, strict=True):
+            messages.append({"role": "tool", "tool_call_id": call.id, "content": answer})
+    raise AssertionError("unreachable: the last turn returns")
+
+
+def _assistant(calls: list[ToolCall]) -> dict[str, Any]:
+    return {
+        "role": "assistant",
+        "content": None,
+        "tool_calls": [
+            {
+                "id": c.id,
+                "type": "function",
+                "function": {"name": c.name, "arguments": json.dumps(c.arguments)},
+            }
+            for c in calls
+        ],
+    }
+
+
+class _Loop:
+    """One step's tool calls: checks, approval, the activity, the record."""
+
+    def __init__(
+        self,
+        agent: AgentConfig,
+        step_id: str,
+        label: str,
+        ctx: RunContext,
+        record: StepState | None,
+    ) -> None:
+        self.agent, self.step_id, self.label, self.ctx, self.record = (
+            agent,
+            step_id,
+            label,
+            ctx,
+            record,
+        )
+        self.tools = {tool.name: tool for tool in agent.tools}
+        self.refused = 0
+        self.spent = 0.0
+
+    async def one(self, call: ToolCall, turn: int, index: int) -> str:
+        """Run one call; the text the model reads as its result."""
+        key = f"{workflow.info().workflow_id}/{self.step_id}/{turn}/{index}"
+        entry = ToolCallRecord(turn=turn, call=index, tool=call.name, key=key)
+        if self.record is not None:
+            self.record.tool_calls.append(entry)
+        started = workflow.now()
+        try:
+            return await self._one(call, entry, key)
+        finally:
+            entry.duration_ms = (workflow.now() - started).total_seconds() * 1000
+
+    async def _one(self, call: ToolCall, entry: ToolCallRecord, key: str) -> str:
+        tool = self.tools.get(call.name)
+        if tool is None:
+            known = ", ".join(self.tools) or "none"
+            return self._refuse(entry, f"unknown tool {call.name!r}; this agent may call: {known}")
+        problems = schema_errors(call.arguments, tool.parameters)
+        if "_invalid" in call.arguments:
+            problems = [f"the arguments are not a JSON object: {call.arguments['_invalid']!r}"]
+        if problems:
+            return self._refuse(
+                entry,
+                f"the arguments of {tool.name!r} do not match its schema: "
+                + "; ".join(problems[:5]),
+            )
+        if tool.approval is not None:
+            declined = await self._approve(tool, call, entry)
+            if declined is not None:
+                return self._refuse(entry, declined)
+        entry.status = "running"
+        try:
+            outcome: ToolOutcome = await workflow.execute_activity(
+                run_tool,
+                ToolCallInput(
+                    tool=tool,
+                    arguments=call.arguments,
+                    idempotency_key=key,
+                    run_id=workflow.info().workflow_id,
+                    step_id=self.step_id,
+                ),
+                task_queue=ORCHESTRATION_QUEUE,
+                start_to_close_timeout=timedelta(seconds=tool.timeout_s + 5),
+                heartbeat_timeout=timedelta(seconds=HEARTBEAT_S),
+                schedule_to_close_timeout=(
+                    timedelta(seconds=tool.retry.max_elapsed_s)
+                    if tool.retry.max_elapsed_s
+                    else None
+                ),
+                retry_policy=_policy(tool.retry),
+                summary=f"{self.agent.name} · {tool.name}",
+            )
+        except ActivityError as exc:
+            error_type, message = describe(exc)
+            if error_type == ToolNotConfigured.__name__:  # the worker's setup: fix, not retry
+                entry.status, entry.error = "error", message
+                raise failure(
+                    f"step {self.step_id!r}: {message}", StepFailed, step=self.step_id
+                ) from None
+            entry.status, entry.error = "error", f"{error_type}: {message}"
+            return self._refuse(entry, f"tool {tool.name!r} is unavailable: {message}", "error")
+        self.spent += tool.price_usd
+        if outcome.error is not None:
+            entry.status, entry.error = "error", outcome.error
+            return json.dumps({"error": outcome.error})
+        entry.status = "ok"
+        return json.dumps(outcome.content, ensure_ascii=False, default=str)
+
+    def _refuse(self, entry: ToolCallRecord, why: str, status: str = "refused") -> str:
+        self.refused += 1
+        entry.status = status  # type: ignore[assignment]
+        entry.error = why
+        if self.refused > MAX_REFUSED:
+            raise failure(
+                f"step {self.step_id!r}: agent {self.agent.name!r} got {self.refused} tool "
+                f"errors (more than {MAX_REFUSED}); the last: {why}",
+                StepFailed,
+                step=self.step_id,
+            )
+        return json.dumps({"error": why})
+
+    async def _approve(self, tool: ToolSpec, call: ToolCall, entry: ToolCallRecord) -> str | None:
+        """Ask a person; None if approved, else why not (the model is told)."""
+        assert tool.approval is not None
+        entry.status = "waiting"
+        title = f"{self.agent.name} wants to call {tool.name}"
+        request = open_request(self.ctx, "approval", self.step_id, title, call.arguments)
+        decision = await wait_for_decision(
+            self.ctx, request, [(tool.approval.approvers, tool.approval.timeout_s)]
+        )
+        if decision is None:
+            close_by_timeout(self.ctx, request, "reject")
+            return f"nobody approved calling {tool.name!r} in time; it was not called"
+        if decision.outcome != "approve":
+            comment = f": {decision.comment}" if decision.comment else ""
+            return f"{decision.by} declined calling {tool.name!r}{comment}; it was not called"
+        entry.approved_by = decision.by
+        return None
+
+
+def _policy(settings: RetrySettings) -> RetryPolicy:
+    return RetryPolicy(
+        initial_interval=timedelta(seconds=settings.initial_interval_s),
+        backoff_coefficient=settings.backoff,
+        maximum_interval=timedelta(seconds=settings.max_interval_s),
+        maximum_attempts=settings.max_attempts,
+        non_retryable_error_types=[ToolNotConfigured.__name__],
+    )
