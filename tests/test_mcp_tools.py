@@ -1,0 +1,91 @@
+"""MCP tools against a real Model Context Protocol server the project did not write:
+the reference ``mcp-server-time`` (PyPI), started on stdio by the compiler (to pin its
+tool list into the plan) and by the worker (for each call)."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from podium.starters.launch import start_run
+from podium.workflows.compiler import compile_spec
+from podium.workflows.plan import Plan
+from podium.workflows.problems import CompileError
+
+pytestmark = pytest.mark.usefixtures("worker")
+SERVER = [sys.executable, "-m", "mcp_server_time", "--local-timezone", "UTC"]
+
+
+def spec(tools: dict, script: list[dict]) -> dict:
+    return {
+        "name": "mcp_time",
+        "agents": {
+            "tools": tools,
+            "agents": {"clock": {"model": "scripted", "tools": list(tools), "script": script}},
+        },
+        "steps": [{"id": "when", "agent": "clock", "with": {"city": "input.city"}}],
+        "output": "steps.when.output",
+    }
+
+
+CONVERT = {
+    "when": "turn == `1`",
+    "tool_calls": [
+        {
+            "name": "convert",
+            "arguments": {
+                "source_timezone": "Europe/London",
+                "time": "14:30",
+                "target_timezone": "{{ city }}",
+            },
+        }
+    ],
+}
+
+
+async def test_an_mcp_tool_is_pinned_at_compile_time_and_called_by_the_worker(client, write_spec):
+    tools = {"convert": {"mcp": {"command": SERVER, "tool": "convert_time"}}}
+    script = [CONVERT, {"output": "{{ tool_results.convert.target.datetime }}"}]
+    plan = compile_spec(write_spec(spec(tools, script)))
+    [tool] = plan.steps[0].agent.tools
+    assert (tool.kind, tool.mcp_tool, tool.mcp_command) == ("mcp", "convert_time", SERVER)
+    assert tool.parameters["required"] == ["source_timezone", "time", "target_timezone"]
+    assert "Convert time" in tool.description  # the server's own words, pinned
+    assert Plan.model_validate_json(plan.model_dump_json()) == plan  # travels in history
+    handle = await start_run(client, plan, {"city": "Asia/Tokyo"})
+    result = await handle.result()
+    assert result.output.endswith("T23:30:00+09:00")  # 14:30 in London is 23:30 in Tokyo
+    [call] = result.state.step("when").tool_calls
+    assert (call.tool, call.status) == ("convert", "ok")
+
+
+async def test_an_error_from_the_server_goes_back_to_the_model(client, write_spec):
+    tools = {"convert": {"mcp": {"command": SERVER, "tool": "convert_time"}}}
+    script = [CONVERT, {"output": "{{ tool_results.convert.error }}"}]
+    handle = await start_run(
+        client, compile_spec(write_spec(spec(tools, script))), {"city": "Mars/Olympus"}
+    )
+    result = await handle.result()
+    assert "Mars/Olympus" in result.output
+    assert result.state.step("when").tool_calls[0].status == "error"
+
+
+def test_a_server_that_cannot_start_or_lacks_the_tool_is_refused_at_compile_time(write_spec):
+    broken = [
+        sys.executable,
+        "-c",
+        "import sys; print('no licence key', file=sys.stderr); sys.exit(3)",
+    ]
+    tools = {
+        "convert": {"mcp": {"command": SERVER, "tool": "convert_tme"}},
+        "dead": {"mcp": {"command": broken}},
+        "missing": {"mcp": {"command": ["/nonexistent/mcp-server"]}},
+    }
+    with pytest.raises(CompileError) as info:
+        compile_spec(write_spec(spec(tools, [])))
+    text = str(info.value)
+    assert (
+        "the MCP server has no tool 'convert_tme'" in text and "did you mean 'convert_time'" in text
+    )
+    assert "no licence key" in text  # what the server said on stderr
+    assert "'/nonexistent/mcp-server' cannot start" in text
