@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from opentelemetry import trace
 from podium.activities import endpoints
-from podium.activities.contracts import AgentCall, AgentResult, FailureDetails, Usage
+from podium.activities.contracts import AgentCall, AgentResult, FailureDetails, ToolCallInput, Usage
 from podium.activities.errors import AgentCallError
 from podium.activities.metric_names import (
     AGENT_ERRORS,
@@ -329,3 +329,47 @@ def set_circuit_gauge(breaker: str, is_open: bool) -> None:
         return
     if meter is not MetricMeter.noop:
         CIRCUIT_OPEN.gauge(meter).set(int(is_open), {"breaker": breaker})
+
+
+@contextmanager
+def observe_tool_call(call: ToolCallInput) -> Iterator[None]:
+    """An ``execute_tool {tool}`` span (GenAI semantic conventions) around one tool call,
+    when tracing is on. Arguments and results are recorded only with content recording."""
+    span = None
+    if _tracing.tracer is not None:
+        try:
+            attributes: dict[str, Any] = {
+                "gen_ai.operation.name": "execute_tool",
+                "gen_ai.tool.name": call.tool.name,
+                "gen_ai.tool.type": "function" if call.tool.kind == "function" else "extension",
+                "gen_ai.tool.call.id": call.idempotency_key,
+                "gen_ai.tool.description": call.tool.description,
+                "podium.tool.kind": call.tool.kind,
+                "podium.run_id": call.run_id,
+                "podium.step_id": call.step_id,
+                "podium.worker_retry": activity.info().attempt - 1,
+            }
+            if _tracing.content:
+                attributes["gen_ai.tool.call.arguments"] = json.dumps(
+                    call.arguments, ensure_ascii=False, default=str
+                )
+            span = _tracing.tracer.start_span(
+                f"execute_tool {call.tool.name}",
+                kind=trace.SpanKind.INTERNAL,
+                attributes=attributes,
+            )
+        except Exception:  # telemetry must never fail a tool call
+            logger.exception("starting the span of a tool call failed")
+    if span is None:
+        yield
+        return
+    try:
+        with trace.use_span(span, record_exception=False, set_status_on_exception=False):
+            yield
+    except BaseException as exc:
+        kind = error_type(exc)
+        span.set_attribute("error.type", kind)
+        span.set_status(trace.StatusCode.ERROR, f"{kind}: {exc}" if _tracing.content else kind)
+        raise
+    finally:
+        span.end()

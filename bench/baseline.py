@@ -67,9 +67,10 @@ class BenchFanOut:
 
 
 @activity.defn(name="bench.think")
-async def think(turn: int) -> dict:
-    """The hand-written model turn: asks for one tool call."""
-    return {"tool": "lookup", "arguments": {"topic": f"t{turn}"}}
+async def think(transcript: list[dict]) -> dict:
+    """The hand-written model turn: reads the conversation so far (as any model call in an
+    agent loop must), asks for one tool call."""
+    return {"tool": "lookup", "arguments": {"topic": f"t{len(transcript) // 2}"}}
 
 
 @activity.defn(name="bench.lookup")
@@ -85,20 +86,16 @@ class BenchToolLoop:
     @workflow.run
     async def run(self, calls: int) -> int:
         timeout = timedelta(seconds=30)
-        results = []
-        for turn in range(calls):
+        transcript: list[dict] = []
+        for _ in range(calls):
             ask = await workflow.execute_activity(
-                think, turn, task_queue=BASELINE_QUEUE, start_to_close_timeout=timeout
+                think, transcript, task_queue=BASELINE_QUEUE, start_to_close_timeout=timeout
             )
-            results.append(
-                await workflow.execute_activity(
-                    lookup,
-                    ask["arguments"],
-                    task_queue=BASELINE_QUEUE,
-                    start_to_close_timeout=timeout,
-                )
+            result = await workflow.execute_activity(
+                lookup, ask["arguments"], task_queue=BASELINE_QUEUE, start_to_close_timeout=timeout
             )
+            transcript += [ask, result]
         await workflow.execute_activity(
-            think, calls, task_queue=BASELINE_QUEUE, start_to_close_timeout=timeout
+            think, transcript, task_queue=BASELINE_QUEUE, start_to_close_timeout=timeout
         )
-        return len(results)
+        return len(transcript) // 2

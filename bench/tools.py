@@ -1,6 +1,6 @@
 """Podium's cost per tool call, against a hand-written Temporal workflow that runs the
-same loop (a model-turn activity, then the tool as an activity, N times), and the
-largest history of a 100-tool-call run.
+same loop (a model-turn activity that receives the conversation so far, then the tool as
+an activity, N times), and the largest history of a 100-tool-call run.
 
     .venv/bin/python bench/tools.py [--calls 50] [--rounds 5]
 

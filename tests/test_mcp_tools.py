@@ -89,3 +89,41 @@ def test_a_server_that_cannot_start_or_lacks_the_tool_is_refused_at_compile_time
     )
     assert "no licence key" in text  # what the server said on stderr
     assert "'/nonexistent/mcp-server' cannot start" in text
+
+
+async def test_an_mcp_server_over_streamable_http(client, write_spec):
+    import subprocess
+    import time
+
+    import httpx
+    from podium.starters.devserver import free_port, stop_process
+
+    port = free_port()
+    serve = (
+        "import anyio; from mcp_server_time.server import create_server; "
+        f"anyio.run(lambda: create_server('UTC').run_streamable_http_async(port={port}))"
+    )
+    server = subprocess.Popen(
+        [sys.executable, "-c", serve],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:  # up when it answers HTTP at all
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/mcp", timeout=1)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and server.poll() is None, "no MCP server"
+                time.sleep(0.1)
+        url = f"http://127.0.0.1:{port}/mcp"
+        tools = {"convert": {"mcp": {"url": url, "tool": "convert_time"}}}
+        script = [CONVERT, {"output": "{{ tool_results.convert.target.datetime }}"}]
+        plan = compile_spec(write_spec(spec(tools, script)))
+        assert plan.steps[0].agent.tools[0].mcp_url == url
+        result = await (await start_run(client, plan, {"city": "Asia/Bangkok"})).result()
+    finally:
+        stop_process(server, grace_s=5)
+    assert result.output.endswith("T21:30:00+07:00")

@@ -234,3 +234,28 @@ def test_tracing_is_off_unless_the_environment_asks(monkeypatch):
     monkeypatch.setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:9")
     monkeypatch.setenv(telemetry.TRACES_ENV, "off")  # wins over the endpoint
     assert telemetry.client_interceptors() == []
+
+
+async def test_each_tool_call_is_an_execute_tool_span_in_the_runs_trace(
+    traced_client, spans, write_spec
+):
+    from tests.workflows.test_tools import ANSWER, LOOKUP
+    from tests.workflows.test_tools import spec as tool_spec
+
+    plan = compile_spec(write_spec(tool_spec([LOOKUP, ANSWER], ["fx_rate", "vat"])))
+    handle = await start_run(traced_client, plan, {"quote": "THB"})
+    await handle.result()
+    named = by_name(spans)
+    [fx] = named["execute_tool fx_rate"]
+    attributes = dict(fx.attributes or {})
+    assert attributes == attributes | {
+        "gen_ai.operation.name": "execute_tool",
+        "gen_ai.tool.name": "fx_rate",
+        "gen_ai.tool.type": "function",
+        "gen_ai.tool.call.id": f"{handle.id}/price/1/0",
+        "podium.run_id": handle.id,
+        "podium.step_id": "price",
+    }
+    assert "gen_ai.tool.call.arguments" not in attributes  # content recording is off
+    [vat] = named["execute_tool vat"]
+    assert fx.context.trace_id == vat.context.trace_id  # one trace for the run

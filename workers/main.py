@@ -29,6 +29,7 @@ from podium.activities.payloads.settings import from_environment as payload_sett
 from podium.activities.secrets import register as register_secret
 from podium.activities.secrets import scrub_logs
 from podium.activities.telemetry import flush_traces, tracing_from_env
+from podium.workers.tool_check import tool_warnings
 from podium.workers.worker import (
     ConfigurationError,
     WorkerOptions,
@@ -91,6 +92,8 @@ async def serve(args: argparse.Namespace, stop: asyncio.Event) -> None:
     """Run the workers until ``stop`` is set."""
     catalogs = args.catalog or ([Path("agents")] if Path("agents").is_dir() else [])
     declared = providers_from_catalogs(catalogs)
+    for warning in tool_warnings(catalogs):
+        logger.warning(warning)
     for provider in declared:
         register_secret(provider.api_key_env)
     usable, warnings = usable_providers(declared, args.provider)

@@ -26,6 +26,7 @@ from podium.activities.errors import ToolNotConfigured, ToolUnavailable
 from podium.activities.heartbeat import heartbeating
 from podium.activities.providers.function import load_function
 from podium.activities.providers.http_status import worth_retrying
+from podium.activities.telemetry import observe_tool_call
 from temporalio import activity
 
 HEARTBEAT_S = 5.0
@@ -41,23 +42,27 @@ async def run_tool(call: ToolCallInput) -> ToolOutcome:
     """Run one tool call."""
     started = time.perf_counter()
     try:
-        async with heartbeating(HEARTBEAT_S / 3):  # a dead worker is noticed in seconds
-            if call.tool.kind == "function":
-                content = await _function(call)
-            elif call.tool.kind == "http":
-                content = await _http(call)
-            else:
-                from podium.activities.tools.mcp import ToolRefused, call_mcp_tool
-
-                try:
-                    content = await call_mcp_tool(call)
-                except ToolRefused as refused:
-                    raise _TellTheModel(str(refused)) from None
+        with observe_tool_call(call):  # an execute_tool span, when tracing is on
+            async with heartbeating(HEARTBEAT_S / 3):  # a dead worker is noticed in seconds
+                content = await _run(call)
     except (ToolUnavailable, ToolNotConfigured) as exc:
         raise exc.to_application_error() from None
     except _TellTheModel as told:
         return ToolOutcome(error=secrets.scrub(str(told)), latency_ms=_ms(started))
     return ToolOutcome(content=content, latency_ms=_ms(started))
+
+
+async def _run(call: ToolCallInput) -> Any:
+    if call.tool.kind == "function":
+        return await _function(call)
+    if call.tool.kind == "http":
+        return await _http(call)
+    from podium.activities.tools.mcp import ToolRefused, call_mcp_tool
+
+    try:
+        return await call_mcp_tool(call)
+    except ToolRefused as refused:
+        raise _TellTheModel(str(refused)) from None
 
 
 class _TellTheModel(Exception):

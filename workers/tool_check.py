@@ -1,0 +1,61 @@
+"""At worker start: the tools of the ``--catalog`` files this worker can actually run.
+
+A function tool that does not import here, or an HTTP tool whose ``auth_env`` variable is
+unset, would fail every call with ``ToolNotConfigured``; the worker says so when it
+starts, naming the file, the line and the fix, instead of at the first call.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from podium.activities.providers.function import load_function
+from podium.activities.secrets import register as register_secret
+from podium.workflows.catalog import CatalogFile
+from podium.workflows.problems import Reporter
+from podium.workflows.textfile import FileReadError
+from podium.workflows.yamlfile import YamlDocument, read_yaml
+
+
+def tool_warnings(paths: list[Path]) -> list[str]:
+    """One line per tool of the catalogs that this worker cannot run (file:line: why)."""
+    files: list[Path] = []
+    for path in paths:
+        files += sorted(path.glob("*.yaml")) if path.is_dir() else [path]
+    lines: list[str] = []
+    for file in files:
+        report = Reporter(file)
+        try:
+            doc = read_yaml(file, "agent catalog")
+        except FileReadError:
+            continue  # reported with the providers
+        if not isinstance(doc.data, dict) or "tools" not in doc.data:
+            continue
+        only = YamlDocument(doc.path, {"tools": doc.data["tools"]}, doc.lines)
+        catalog = report.validate(only, CatalogFile)
+        for name, tool in (catalog.tools if catalog else {}).items():
+            where = ("tools", name)
+            if tool.function is not None:
+                try:
+                    load_function(tool.function)
+                except Exception as exc:  # noqa: BLE001 - reported, the worker goes on
+                    report.problem(
+                        only,
+                        where + ("function",),
+                        f"tool {name!r} cannot run on this worker: {exc}",
+                        "install its package here, or start the worker from the folder "
+                        "that holds the module",
+                    )
+            if tool.http is not None and tool.http.auth_env:
+                register_secret(tool.http.auth_env)  # its value never reaches a log line
+                if not os.environ.get(tool.http.auth_env):
+                    report.problem(
+                        only,
+                        where + ("http", "auth_env"),
+                        f"tool {name!r} needs environment variable {tool.http.auth_env} on "
+                        "this worker, and it is not set: its calls will fail",
+                        f"set {tool.http.auth_env} where the worker runs",
+                    )
+        lines += [str(problem) for problem in report.problems]
+    return lines
