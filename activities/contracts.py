@@ -170,6 +170,26 @@ class ToolSpec(Contract):
     )
     price_usd: float = Field(0.0, ge=0)
     """What one call costs (counts against budgets)."""
+    compensate: ToolSpec | None = None
+    """The tool that undoes a completed call (called with the same arguments) when the
+    run fails or is cancelled later (the saga)."""
+
+
+class ToolUndo(Contract):
+    """A completed side-effecting tool call to undo if the run fails: a saga entry."""
+
+    kind: Literal["tool_undo"] = "tool_undo"
+    step: str
+    agent: str
+    tool: ToolSpec
+    """The compensating tool."""
+    undoes: str
+    """The tool whose call it undoes."""
+    arguments: dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return self.step
 
 
 class ToolCall(Contract):

@@ -299,8 +299,15 @@ class ToolEntry(Strict):
         description="JSON Schema of the arguments (default: from the function's type hints, "
         "or the MCP server's listing).",
     )
-    side_effects: bool = Field(False, description="The tool changes the world: it needs approval:.")
+    side_effects: bool = Field(
+        False, description="The tool changes the world: it needs approval: or compensate:."
+    )
     approval: ToolApprovalEntry | None = None
+    compensate: str | None = Field(
+        None,
+        description="A tool (of tools:) that undoes a completed call, called with the same "
+        "arguments, if the run fails or is cancelled later.",
+    )
     timeout: Duration = "30s"
     retry: RetryEntry = Field(default_factory=_tool_retry)
     price_usd: float = Field(0.0, ge=0, description="USD per call (counts against budgets).")

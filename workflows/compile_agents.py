@@ -214,7 +214,7 @@ class AgentResolver:
             if tool_name not in self.resolved_tools:
                 tool, tool_doc, tool_loc = self.tools[tool_name]
                 self.resolved_tools[tool_name] = resolve_tool(
-                    self.report, tool_name, tool, tool_doc, tool_loc
+                    self.report, tool_name, tool, tool_doc, tool_loc, self._undo_tool
                 )
             spec = self.resolved_tools[tool_name]
             if spec is None:
@@ -222,6 +222,14 @@ class AgentResolver:
             else:
                 found.append(spec)
         return found if ok else None
+
+    def _undo_tool(self, name: str) -> ToolSpec | None:
+        """A tool named by another's ``compensate:`` (resolved without the side-effect
+        rule: undoing is its purpose)."""
+        if name not in self.tools:
+            return None
+        tool, doc, loc = self.tools[name]
+        return resolve_tool(self.report, name, tool, doc, loc, None)
 
     def _provider(
         self, entry: AgentEntry, doc: YamlDocument, loc: Loc

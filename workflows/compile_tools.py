@@ -5,6 +5,7 @@ rules a tool must follow (a side-effecting tool needs approval)."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,19 +20,38 @@ from podium.workflows.yamlfile import Loc, YamlDocument
 
 
 def resolve_tool(
-    report: Reporter, name: str, entry: ToolEntry, doc: YamlDocument, loc: Loc
+    report: Reporter,
+    name: str,
+    entry: ToolEntry,
+    doc: YamlDocument,
+    loc: Loc,
+    other: Callable[[str], ToolSpec | None] | None = None,
 ) -> ToolSpec | None:
-    """The plan's form of tool ``name`` (None, with problems recorded, if it is wrong)."""
+    """The plan's form of tool ``name`` (None, with problems recorded, if it is wrong);
+    ``other`` resolves the tool named by ``compensate:`` (None: an undo tool itself)."""
     ok = True
-    if entry.side_effects and entry.approval is None:
+    if entry.side_effects and entry.approval is None and entry.compensate is None and other:
         report.problem(
             doc,
             loc + ("side_effects",),
-            f"tool {name!r} has side effects but no approval:",
+            f"tool {name!r} has side effects but neither approval: nor compensate:",
             "add approval: {approvers: [<who>]} so a person approves each call and its "
-            "arguments (or drop side_effects: true if it only reads)",
+            "arguments, or compensate: <tool> that undoes a call if the run fails (or drop "
+            "side_effects: true if it only reads)",
         )
         ok = False
+    undo: ToolSpec | None = None
+    if entry.compensate is not None and other is not None:
+        undo = other(entry.compensate)
+        if undo is None:
+            report.problem(
+                doc,
+                loc + ("compensate",),
+                f"tool {name!r}: compensate: names {entry.compensate!r}, which is not a usable "
+                "tool of the catalog",
+                "name a tool defined under tools: (it is called with the same arguments)",
+            )
+            ok = False
     if entry.parameters is not None:
         before = len(report.problems)
         check_schema(
@@ -57,6 +77,7 @@ def resolve_tool(
         timeout_s=parse_duration(entry.timeout),
         retry=retry_settings(entry.retry),
         price_usd=entry.price_usd,
+        compensate=undo,
     )
     if entry.function is not None:
         spec.function = entry.function

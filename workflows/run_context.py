@@ -19,7 +19,8 @@ class SagaEntry(NamedTuple):
     """A completed step with a compensation: undone in reverse order if the run fails."""
 
     node: Any
-    """The completed step (its ``compensate`` is the undo)."""
+    """The completed step (its ``compensate`` is the undo), or a ``ToolUndo`` (a tool call
+    and the tool that undoes it)."""
     frame: Frame
     """The steps as they were when it finished (a loop or a later map item may change them)."""
     key: str

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from podium.activities.contracts import Contract
+from podium.activities.contracts import Contract, ToolUndo
 from podium.workflows.frame import Frame, ScopeData
 from podium.workflows.kinds.base import Node, Plan
 from podium.workflows.run_context import RunContext, SagaEntry
@@ -25,7 +25,9 @@ from pydantic import Field
 class SagaCarry(Contract):
     """One ``SagaEntry`` as it crosses into the next run."""
 
-    node: Node
+    node: Node | None = None
+    tool_undo: ToolUndo | None = None
+    """Set instead of ``node`` for a tool call to undo."""
     scope: ScopeData
     key: str
 
@@ -45,14 +47,19 @@ class RunCarry(Contract):
             state=ctx.state,
             steps=dict(frame.steps),
             saga=[
-                SagaCarry(node=entry.node, scope=entry.frame.shared(), key=entry.key)
+                SagaCarry(
+                    node=None if isinstance(entry.node, ToolUndo) else entry.node,
+                    tool_undo=entry.node if isinstance(entry.node, ToolUndo) else None,
+                    scope=entry.frame.shared(),
+                    key=entry.key,
+                )
                 for entry in ctx.saga
             ],
         )
 
     def saga_entries(self) -> list[SagaEntry]:
         """The saga as the run context holds it."""
-        return [SagaEntry(c.node, Frame.of_batch(c.scope), c.key) for c in self.saga]
+        return [SagaEntry(c.tool_undo or c.node, Frame.of_batch(c.scope), c.key) for c in self.saga]
 
 
 class RunInput(Contract):

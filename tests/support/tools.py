@@ -59,3 +59,15 @@ def send_quote(customer: str, total: float, idempotency_key: str = "") -> dict:
 def quick_lookup(topic: str) -> dict:
     """Answer at once (benchmarks)."""
     return {"topic": topic, "found": True}
+
+
+def reserve_fx(currency: str, amount: float, idempotency_key: str = "") -> dict:
+    """Hold an amount of a currency for a customer (a side effect, undone by release_fx)."""
+    _log({"tool": "reserve_fx", "currency": currency, "amount": amount, "key": idempotency_key})
+    return {"reserved": amount, "currency": currency}
+
+
+def release_fx(currency: str, amount: float, idempotency_key: str = "") -> dict:
+    """Release what reserve_fx held."""
+    _log({"tool": "release_fx", "currency": currency, "amount": amount, "key": idempotency_key})
+    return {"released": amount, "currency": currency}

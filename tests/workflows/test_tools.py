@@ -19,6 +19,7 @@ from podium.workflows.compiler import compile_spec
 from podium.workflows.humans import DecisionInput
 from podium.workflows.problems import CompileError
 from podium.workflows.state import RunState
+from temporalio.client import WorkflowFailureError
 
 from tests.workflows.test_humans import open_request
 
@@ -189,7 +190,7 @@ def test_tool_mistakes_are_refused_at_compile_time_with_file_and_line(write_spec
         compile_spec(write_spec(bad))
     text = str(info.value)
     assert "unknown tool 'fx_rat'" in text and "did you mean 'fx_rate'?" in text
-    assert "tool 'send_quote' has side effects but no approval:" in text
+    assert "tool 'send_quote' has side effects but neither approval: nor compensate:" in text
     assert "tool 'ghost': cannot read the arguments of 'tests.support.nowhere:tool'" in text
     assert "tool 'broken''s parameters is not a valid JSON Schema" in text
     assert "spec.yaml:" in text  # file and line
@@ -341,3 +342,54 @@ async def test_a_worker_killed_mid_loop_repeats_no_completed_tool_call(
             assert any(0 <= kill - times[0] < 0.3 for kill in kills), (topic, times, kills)
     assert len({c["key"] for c in logged}) == 6  # one key per call, the same on a rerun
     assert result.output == "done" and result.state.step("price").turns == 7
+
+
+async def test_a_completed_side_effect_is_undone_with_its_compensating_tool_when_the_run_fails(
+    client, write_spec, tool_log
+):
+    tools = {
+        "reserve": {
+            "function": "tests.support.tools:reserve_fx",
+            "side_effects": True,
+            "compensate": "release",
+        },
+        "release": {"function": "tests.support.tools:release_fx", "side_effects": True},
+    }
+    hold = {
+        "when": "turn == `1`",
+        "tool_calls": [{"name": "reserve", "arguments": {"currency": "THB", "amount": 5000}}],
+    }
+    body = spec([hold, {"output": "held"}], ["reserve"])
+    body["agents"]["tools"] = tools
+    body["agents"]["agents"]["breaker"] = {"model": "scripted", "script": [{"fail": "no"}]}
+    body["steps"].append({"id": "later", "agent": "breaker"})
+    handle = await start_run(client, compile_spec(write_spec(body)), {})
+    with pytest.raises(WorkflowFailureError):
+        await handle.result()
+    logged = calls(tool_log)
+    assert [c["tool"] for c in logged] == ["reserve_fx", "release_fx"]
+    assert logged[1]["amount"] == 5000 and logged[1]["currency"] == "THB"  # same arguments
+    assert logged[1]["key"] == logged[0]["key"] + "/undo"
+    state = await handle.query("status", result_type=RunState)
+    [undo] = state.compensations
+    assert (undo.step, undo.agent, undo.status) == ("price", "tool:release", "completed")
+
+
+def test_a_tool_undo_crosses_a_continue_as_new_hand_over():
+    from podium.activities.contracts import ToolSpec, ToolUndo
+    from podium.workflows.frame import Frame
+    from podium.workflows.run_context import RunContext, SagaEntry
+    from podium.workflows.run_input import RunCarry
+
+    undo = ToolUndo(
+        step="price",
+        agent="quoter",
+        tool=ToolSpec(name="release", kind="function", function="m:f"),
+        undoes="reserve",
+        arguments={"amount": 5},
+    )
+    ctx = RunContext(RunState(spec="s"))
+    ctx.saga.append(SagaEntry(undo, Frame.of_run({}), "run/price/1/0/undo"))
+    carried = RunCarry.model_validate_json(RunCarry.of(ctx, Frame.of_run({})).model_dump_json())
+    [entry] = carried.saga_entries()
+    assert entry.node == undo and entry.key == "run/price/1/0/undo"

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from temporalio import workflow
+from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from podium.activities.contracts import RetrySettings
+    from podium.activities.contracts import RetrySettings, ToolCallInput, ToolOutcome, ToolUndo
+    from podium.activities.errors import ToolNotConfigured
+    from podium.activities.queues import ORCHESTRATION_QUEUE
+    from podium.activities.tools.run import HEARTBEAT_S, run_tool
     from podium.workflows.frame import Frame
     from podium.workflows.run_context import RunContext
     from podium.workflows.state import CompensationRecord
@@ -29,6 +35,9 @@ async def compensate(ctx: RunContext) -> None:
     """
     while ctx.saga:
         node, frame, key = ctx.saga.pop()
+        if isinstance(node, ToolUndo):
+            await _undo_tool_call(ctx, node, key)
+            continue
         undo = node.compensate
         try:
             inputs = evaluate_inputs(undo.id, undo.inputs, frame.data)
@@ -61,3 +70,42 @@ async def compensate(ctx: RunContext) -> None:
                 step=node.id, agent=undo.agent.name, status="completed", output=result.output
             )
         )
+
+
+async def _undo_tool_call(ctx: RunContext, undo: ToolUndo, key: str) -> None:
+    """Call the compensating tool with the original call's arguments (retried until the
+    tool answers; an answer that is an error is recorded as a failed undo)."""
+    who = f"tool:{undo.tool.name}"
+    try:
+        outcome: ToolOutcome = await workflow.execute_activity(
+            run_tool,
+            ToolCallInput(
+                tool=undo.tool,
+                arguments=undo.arguments,
+                idempotency_key=key,
+                run_id=workflow.info().workflow_id,
+                step_id=undo.step,
+            ),
+            task_queue=ORCHESTRATION_QUEUE,
+            start_to_close_timeout=timedelta(seconds=undo.tool.timeout_s + 5),
+            heartbeat_timeout=timedelta(seconds=HEARTBEAT_S),
+            retry_policy=RetryPolicy(
+                maximum_interval=timedelta(seconds=60),
+                non_retryable_error_types=[ToolNotConfigured.__name__],
+            ),
+            summary=f"{undo.agent} · undo {undo.undoes}",
+        )
+    except ActivityError as exc:
+        error_type, message = describe(exc)
+        record = CompensationRecord(
+            step=undo.step, agent=who, status="failed", error=f"{error_type}: {message}"
+        )
+    else:
+        record = (
+            CompensationRecord(step=undo.step, agent=who, status="failed", error=outcome.error)
+            if outcome.error is not None
+            else CompensationRecord(
+                step=undo.step, agent=who, status="completed", output=outcome.content
+            )
+        )
+    ctx.state.compensations.append(record)

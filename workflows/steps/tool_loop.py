@@ -31,6 +31,7 @@ with workflow.unsafe.imports_passed_through():
         ToolCallInput,
         ToolOutcome,
         ToolSpec,
+        ToolUndo,
         Usage,
     )
     from podium.activities.errors import SCHEMA_ERROR_TYPES, StepFailed, ToolNotConfigured
@@ -38,7 +39,8 @@ with workflow.unsafe.imports_passed_through():
     from podium.activities.queues import ORCHESTRATION_QUEUE
     from podium.activities.tools.run import HEARTBEAT_S, run_tool
     from podium.activities.validation import schema_errors
-    from podium.workflows.run_context import RunContext
+    from podium.workflows.frame import Frame
+    from podium.workflows.run_context import RunContext, SagaEntry
     from podium.workflows.state import StepState, ToolCallRecord
 
 from podium.workflows.steps.agent_call import call_agent
@@ -235,6 +237,15 @@ class _Loop:
             entry.status, entry.error = "error", outcome.error
             return json.dumps({"error": outcome.error})
         entry.status = "ok"
+        if tool.compensate is not None:  # undone, newest first, if the run fails later
+            undo = ToolUndo(
+                step=self.step_id,
+                agent=self.agent.name,
+                tool=tool.compensate,
+                undoes=tool.name,
+                arguments=call.arguments,
+            )
+            self.ctx.saga.append(SagaEntry(undo, Frame.of_run({}), f"{key}/undo"))
         return json.dumps(outcome.content, ensure_ascii=False, default=str)
 
     def _refuse(self, entry: ToolCallRecord, why: str, status: str = "refused") -> str:
