@@ -122,7 +122,8 @@ def _handler(server: CodecServer) -> type[BaseHTTPRequestHandler]:
                     "Access-Control-Allow-Headers",
                     "content-type, x-namespace, authorization, caller-type",
                 )
-                self.send_header("Access-Control-Allow-Credentials", "true")
+                if origin in server.origins:  # never for the '*' wildcard
+                    self.send_header("Access-Control-Allow-Credentials", "true")
 
         def _reply(self, status: int, body: bytes, kind: str = "application/json") -> None:
             self.send_response(status)
@@ -142,8 +143,8 @@ def _handler(server: CodecServer) -> type[BaseHTTPRequestHandler]:
             if what not in ("decode", "encode"):
                 self._reply(404, b'{"error": "POST /decode or /encode"}')
                 return
-            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
             try:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 self._reply(200, server.run(body, what))
             except Exception as exc:  # a bad request or a missing key: say which, no trace
                 message = json.dumps({"error": f"{type(exc).__name__}: {exc}"})

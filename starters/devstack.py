@@ -66,6 +66,7 @@ class DevStack:
         path = (self.state_dir / "keys").resolve()
         if not path.exists():
             self.state_dir.mkdir(parents=True, exist_ok=True)
+            _ignored(self.state_dir)
             path.touch(mode=0o600)
             path.write_text(f"# newest key first; podium keygen makes another\n{new_key()}\n")
         return path
@@ -78,6 +79,7 @@ class DevStack:
     def start(self) -> None:
         """Start (or reuse) the server, then a worker; wait until both are ready."""
         self.state_dir.mkdir(parents=True, exist_ok=True)
+        _ignored(self.state_dir)
         self._clean_up_after_earlier_run()
         if port_open(self.server.port):
             self.reused_server = True
@@ -196,3 +198,12 @@ def wait_until_ready(
 def payload_settings_from(variables: dict[str, str]) -> PayloadSettings:
     """The payload settings ``variables`` (over this process's environment) give."""
     return from_environment({**os.environ, **variables})
+
+
+def _ignored(state_dir: Path) -> None:
+    """``.podium/`` holds the database, payloads and keys: never commit it."""
+    ignore = state_dir / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text(
+            "# written by podium dev: the database, payloads and keys stay local\n*\n"
+        )

@@ -9,6 +9,7 @@ from typing import Any
 from podium.activities.errors import ToolNotConfigured, ToolUnavailable
 from podium.activities.tools.mcp import ListedTool, list_tools_now
 from podium.workflows.catalog import ToolEntry
+from podium.workflows.compile_settings import check_schema
 from podium.workflows.problems import Reporter, suggest
 from podium.workflows.yamlfile import Loc, YamlDocument
 
@@ -48,10 +49,17 @@ def pin_mcp_tool(
             suggest(wanted, [t.name for t in listing], "tools on that server"),
         )
         return None
+    parameters = entry.parameters or found.parameters
+    before = len(report.problems)
+    check_schema(
+        report, doc, loc + ("mcp",), parameters, f"tool {name!r}'s schema (from its server)"
+    )
+    if len(report.problems) > before:
+        return None
     return {
         "mcp_command": list(mcp.command) if mcp.command else None,
         "mcp_url": mcp.url,
         "mcp_tool": found.name,
-        "parameters": entry.parameters or found.parameters,
+        "parameters": parameters,
         "description": entry.description or found.description,
     }

@@ -4,6 +4,7 @@ rules a tool must follow (a side-effecting tool needs approval)."""
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -30,6 +31,14 @@ def resolve_tool(
     """The plan's form of tool ``name`` (None, with problems recorded, if it is wrong);
     ``other`` resolves the tool named by ``compensate:`` (None: an undo tool itself)."""
     ok = True
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", name):
+        report.problem(
+            doc,
+            loc,
+            f"tool name {name!r} is not one models accept",
+            "use 1–64 letters, digits, '_' or '-' (OpenAI's rule for function names)",
+        )
+        ok = False
     if entry.side_effects and entry.approval is None and entry.compensate is None and other:
         report.problem(
             doc,

@@ -98,15 +98,18 @@ class PodiumRun:
             frame.steps.update(run.carry.steps)
             self._sync_humans()
         try:
-            work = self._run_dag(run.plan.steps, frame, self.ctx)
-            if run.plan.deadline is None:
-                await work
-            else:
-                due = self.state.deadline_at
-                if due is None or run.carry is None:
-                    due = workflow.now() + timedelta(seconds=run.plan.deadline.after_s)
-                self.state.deadline_at = due
-                await within_deadline(run.plan.deadline, due, work, self.ctx, RUN_SCOPE, None)
+            try:
+                work = self._run_dag(run.plan.steps, frame, self.ctx)
+                if run.plan.deadline is None or (run.carry is not None and self.state.breached):
+                    await work  # (a breach handled before the hand-over is not raised again)
+                else:
+                    due = self.state.deadline_at
+                    if due is None or run.carry is None:
+                        due = workflow.now() + timedelta(seconds=run.plan.deadline.after_s)
+                    self.state.deadline_at = due
+                    await within_deadline(run.plan.deadline, due, work, self.ctx, RUN_SCOPE, None)
+            except _ContinueAsNew:  # failures or a cancel during the hand-over: handled below
+                await self._continue_as_new(run, frame)
             output = self._output(run.plan, frame.data)
             ensure_fits(
                 RunResult(output=output, state=self.state),
@@ -129,8 +132,6 @@ class PodiumRun:
             await self._undo()
             self._close("cancelled", error="cancelled")
             raise
-        except _ContinueAsNew:
-            await self._continue_as_new(run, frame)
         self._close("completed")
         return RunResult(output=output, state=self.state)
 
@@ -249,6 +250,8 @@ class PodiumRun:
     async def _continue_as_new(self, run: RunInput, frame: Frame) -> None:
         """Hand the run over to a fresh run of the same workflow id (never returns)."""
         await workflow.wait_condition(workflow.all_handlers_finished)
+        if self.ctx.people.background:  # webhook notifications still being sent
+            await asyncio.gather(*self.ctx.people.background, return_exceptions=True)
         info = workflow.info()
         self.state.continued += 1
         self.state.current = []

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import re
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -67,7 +69,7 @@ class FileStore(StorageDriver):
                 os.utime(path)  # still in use: prune goes by modification time
             else:
                 path.parent.mkdir(parents=True, exist_ok=True)
-                partial = path.with_name(f".{digest}.{os.getpid()}.partial")
+                partial = path.with_name(f".{digest}.{os.getpid()}.{threading.get_ident()}.partial")
                 partial.write_bytes(data)
                 partial.replace(path)
         except OSError as exc:
@@ -80,6 +82,8 @@ class FileStore(StorageDriver):
 
     def _read(self, claim: StorageDriverClaim) -> Payload:
         digest = claim.claim_data.get("sha256", "")
+        if not re.fullmatch(r"[0-9a-f]{64}", digest):
+            raise PayloadStoreError(f"a payload reference names no valid object ({digest[:80]!r})")
         path = self.path_of(digest)
         try:
             data = path.read_bytes()

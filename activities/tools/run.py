@@ -24,6 +24,7 @@ from podium.activities import secrets
 from podium.activities.contracts import ToolCallInput, ToolOutcome, ToolSpec
 from podium.activities.errors import ToolNotConfigured, ToolUnavailable
 from podium.activities.heartbeat import heartbeating
+from podium.activities.payloads.limits import HINT, megabytes, oversized
 from podium.activities.providers.function import load_function
 from podium.activities.providers.http_status import worth_retrying
 from podium.activities.telemetry import observe_tool_call
@@ -49,7 +50,15 @@ async def run_tool(call: ToolCallInput) -> ToolOutcome:
         raise exc.to_application_error() from None
     except _TellTheModel as told:
         return ToolOutcome(error=secrets.scrub(str(told)), latency_ms=_ms(started))
-    return ToolOutcome(content=content, latency_ms=_ms(started))
+    outcome = ToolOutcome(content=content, latency_ms=_ms(started))
+    size = oversized(outcome)
+    if size is not None:  # done, but its answer cannot travel: tell the model, no retry
+        return ToolOutcome(
+            error=f"tool {call.tool.name!r} answered {megabytes(size)}, over Temporal's payload "
+            f"limit without a payload store; {HINT}",
+            latency_ms=outcome.latency_ms,
+        )
+    return outcome
 
 
 async def _run(call: ToolCallInput) -> Any:
@@ -93,8 +102,7 @@ async def _function(call: ToolCallInput) -> Any:
         raise _TellTheModel(f"tool {tool.name!r} failed: {type(exc).__name__}: {exc}") from None
     if hasattr(result, "model_dump"):
         result = result.model_dump(mode="json")
-    json.dumps(result, default=str)  # must be serialisable into history
-    return result
+    return json.loads(json.dumps(result, default=str))  # plain JSON: it goes into history
 
 
 async def _http(call: ToolCallInput) -> Any:
@@ -147,7 +155,10 @@ def _fill(tool: ToolSpec, arguments: dict[str, Any]) -> str:
     for name in list(arguments):
         token = "{" + name + "}"
         if token in url:
-            url = url.replace(token, quote(str(arguments.pop(name)), safe=""))
+            value = str(arguments.pop(name))
+            if value in ("", ".", ".."):  # would change the path, not fill a segment
+                raise _TellTheModel(f"argument {name!r} of tool {tool.name!r} may not be {value!r}")
+            url = url.replace(token, quote(value, safe=""))
     return url
 
 

@@ -40,14 +40,18 @@ def main(
     Prometheus endpoint; ``catalogs``: agent catalogs whose providers the worker serves)."""
     for sig in STOP_SIGNALS:
         signal.signal(sig, _interrupt)
-    stack = DevStack(
-        port,
-        ui_port,
-        metrics_port=metrics_port,
-        catalogs=catalogs,
-        encrypt=encrypt,
-        codec_port=codec_port,
-    )
+    try:
+        stack = DevStack(
+            port,
+            ui_port,
+            metrics_port=metrics_port,
+            catalogs=catalogs,
+            encrypt=encrypt,
+            codec_port=codec_port,
+        )
+    except OSError as exc:  # e.g. --codec-port taken, .podium/ not writable
+        print(f"podium dev: cannot start: {exc}", file=sys.stderr)
+        return 1
     try:
         stack.start()
         _say(

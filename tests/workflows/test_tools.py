@@ -8,6 +8,7 @@ import asyncio
 import io
 import json
 import os
+import re
 import time
 from pathlib import Path
 
@@ -81,12 +82,12 @@ async def test_the_model_calls_two_tools_at_once_and_answers_from_their_results(
     assert result.output == {"rate": 35.2, "vat": 7.0}  # one {{ expression }} keeps its type
     step = result.state.step("price")
     assert step.turns == 2
-    assert [(c.tool, c.status, c.key) for c in step.tool_calls] == [
-        ("fx_rate", "ok", f"{handle.id}/price/1/0"),
-        ("vat", "ok", f"{handle.id}/price/1/1"),
-    ]
+    assert [(c.tool, c.status) for c in step.tool_calls] == [("fx_rate", "ok"), ("vat", "ok")]
+    fx_key, vat_key = (c.key for c in step.tool_calls)  # <run>/<step>/<loop>/<turn>/<call>
+    assert re.fullmatch(rf"{handle.id}/price/[0-9a-f]{{8}}/1/0", fx_key)
+    assert vat_key == fx_key.removesuffix("/0") + "/1"
     [fx_logged] = [c for c in calls(tool_log) if c["tool"] == "fx_rate"]
-    assert fx_logged["key"] == f"{handle.id}/price/1/0"  # the tool got its key
+    assert fx_logged["key"] == fx_key  # the tool got its key
     assert step.cost_usd == pytest.approx(0.01, abs=1e-3)  # the tool's price counts
     history = await handle.fetch_history()
     summaries = {
@@ -146,7 +147,7 @@ async def test_a_side_effecting_call_waits_for_a_person_and_runs_once(client, wr
     )
     result = await handle.result()
     assert [c["tool"] for c in calls(tool_log)] == ["send_quote"]
-    assert calls(tool_log)[0]["key"] == f"{handle.id}/price/1/0"
+    assert re.fullmatch(rf"{handle.id}/price/[0-9a-f]{{8}}/1/0", calls(tool_log)[0]["key"])
     assert result.state.step("price").tool_calls[0].approved_by == "deal-desk"
 
 
@@ -263,7 +264,10 @@ async def test_an_http_tool_gets_its_key_auth_and_retries_what_retrying_fixes(
     assert (
         th[0]["headers"]["idempotency-key"]
         == th[1]["headers"]["idempotency-key"]
-        == f"{handle.id}/price/1/0"
+        == calls_made[0].key
+    )
+    assert calls_made[0].key.startswith(f"{handle.id}/price/") and calls_made[0].key.endswith(
+        "/1/0"
     )
     assert th[0]["headers"]["authorization"] == "Bearer s3cret-token"
     assert th[0]["json"] == {"year": 2026}  # the path parameter left the body
@@ -293,7 +297,7 @@ async def test_an_openai_compatible_model_drives_the_loop_over_http(client, writ
     [tool_message] = [m for m in second["messages"] if m["role"] == "tool"]
     assert tool_message["tool_call_id"] == "call_0_0"
     assert json.loads(tool_message["content"])["rate"] == 35.2
-    assert calls(tool_log)[0]["key"] == f"{handle.id}/price/1/0"
+    assert re.fullmatch(rf"{handle.id}/price/[0-9a-f]{{8}}/1/0", calls(tool_log)[0]["key"])
 
 
 @pytest.mark.slow

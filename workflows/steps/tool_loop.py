@@ -126,12 +126,25 @@ async def converse(
                 step=step_id,
             )
         messages.append(_assistant(result.tool_calls))
-        answers = await asyncio.gather(
-            *(loop.one(call, turn, i) for i, call in enumerate(result.tool_calls))
+        answers = await _all_or_none(
+            [loop.one(call, turn, i) for i, call in enumerate(result.tool_calls)]
         )
         for call, answer in zip(result.tool_calls, answers, strict=True):
             messages.append({"role": "tool", "tool_call_id": call.id, "content": answer})
     raise AssertionError("unreachable: the last turn returns")
+
+
+async def _all_or_none(calls: list[Any]) -> list[str]:
+    """Run one turn's calls at once; if one fails the step, stop the others (a side
+    effect must not complete after the run has started to undo its work)."""
+    tasks = [asyncio.ensure_future(c) for c in calls]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
 
 
 def _assistant(calls: list[ToolCall]) -> dict[str, Any]:
@@ -170,10 +183,12 @@ class _Loop:
         self.tools = {tool.name: tool for tool in agent.tools}
         self.refused = 0
         self.spent = 0.0
+        self.nonce = workflow.uuid4().hex[:8]
+        """One per loop: a map item, a fallback or a re-run step calls with keys of its own."""
 
     async def one(self, call: ToolCall, turn: int, index: int) -> str:
         """Run one call; the text the model reads as its result."""
-        key = f"{workflow.info().workflow_id}/{self.step_id}/{turn}/{index}"
+        key = f"{workflow.info().workflow_id}/{self.step_id}/{self.nonce}/{turn}/{index}"
         entry = ToolCallRecord(turn=turn, call=index, tool=call.name, key=key)
         if self.record is not None:
             self.record.tool_calls.append(entry)
@@ -188,7 +203,10 @@ class _Loop:
         if tool is None:
             known = ", ".join(self.tools) or "none"
             return self._refuse(entry, f"unknown tool {call.name!r}; this agent may call: {known}")
-        problems = schema_errors(call.arguments, tool.parameters)
+        try:
+            problems = schema_errors(call.arguments, tool.parameters)
+        except Exception as exc:  # noqa: BLE001 - a broken schema must not break the run
+            return self._refuse(entry, f"the schema of {tool.name!r} is not usable: {exc}")
         if "_invalid" in call.arguments:
             problems = [f"the arguments are not a JSON object: {call.arguments['_invalid']!r}"]
         if problems:
