@@ -29,7 +29,8 @@ from podium.activities.payloads.settings import from_environment as payload_sett
 from podium.activities.secrets import register as register_secret
 from podium.activities.secrets import scrub_logs
 from podium.activities.telemetry import flush_traces, tracing_from_env
-from podium.workers.tool_check import tool_warnings
+from podium.activities.tools.allowed import allow_only
+from podium.workers.tool_check import catalog_fingerprints, tool_warnings
 from podium.workers.worker import (
     ConfigurationError,
     WorkerOptions,
@@ -94,6 +95,10 @@ async def serve(args: argparse.Namespace, stop: asyncio.Event) -> None:
     declared = providers_from_catalogs(catalogs)
     for warning in tool_warnings(catalogs):
         logger.warning(warning)
+    if args.catalog:  # named on purpose: run only the tools they define
+        allow_only(catalog_fingerprints(args.catalog))
+    else:
+        allow_only(None)
     for provider in declared:
         register_secret(provider.api_key_env)
     usable, warnings = usable_providers(declared, args.provider)
@@ -117,6 +122,8 @@ async def serve(args: argparse.Namespace, stop: asyncio.Event) -> None:
     queues = ", ".join(w.task_queue for w in workers)
     print(f"podium worker ready (pid {os.getpid()}): serving {queues}", flush=True)
     print(f"podium worker {payloads.describe()}", flush=True)
+    tools = "those of its --catalog" if args.catalog else "any a plan carries (no --catalog)"
+    print(f"podium worker runs tools: {tools}", flush=True)
     tasks = [asyncio.create_task(w.run()) for w in workers]
     stopper = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)

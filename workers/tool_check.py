@@ -10,8 +10,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from podium.activities.contracts import ToolSpec
 from podium.activities.providers.function import load_function
 from podium.activities.secrets import register as register_secret
+from podium.activities.tools.allowed import fingerprint
 from podium.workflows.catalog import CatalogFile
 from podium.workflows.problems import Reporter
 from podium.workflows.textfile import FileReadError
@@ -59,3 +61,33 @@ def tool_warnings(paths: list[Path]) -> list[str]:
                     )
         lines += [str(problem) for problem in report.problems]
     return lines
+
+
+def catalog_fingerprints(paths: list[Path]) -> list[tuple[object, ...]]:
+    """The fingerprints (``activities.tools.allowed``) of every tool the catalogs define,
+    as the compiler pins them."""
+    found: list[tuple[object, ...]] = []
+    files: list[Path] = []
+    for path in paths:
+        files += sorted(path.glob("*.yaml")) if path.is_dir() else [path]
+    for file in files:
+        try:
+            doc = read_yaml(file, "agent catalog")
+        except FileReadError:
+            continue
+        if not isinstance(doc.data, dict) or "tools" not in doc.data:
+            continue
+        only = YamlDocument(doc.path, {"tools": doc.data["tools"]}, doc.lines)
+        catalog = Reporter(file).validate(only, CatalogFile)
+        for name, tool in (catalog.tools if catalog else {}).items():
+            spec = ToolSpec(name=name, kind=tool.kind, function=tool.function)
+            if tool.http is not None:
+                spec.method, spec.url, spec.auth_env = (
+                    tool.http.method,
+                    tool.http.url,
+                    tool.http.auth_env,
+                )
+            if tool.mcp is not None:
+                spec.mcp_command, spec.mcp_url = tool.mcp.command, tool.mcp.url
+            found.append(fingerprint(spec))
+    return found

@@ -28,6 +28,7 @@ from podium.activities.payloads.limits import HINT, megabytes, oversized
 from podium.activities.providers.function import load_function
 from podium.activities.providers.http_status import worth_retrying
 from podium.activities.telemetry import observe_tool_call
+from podium.activities.tools.allowed import refusal
 from temporalio import activity
 
 HEARTBEAT_S = 5.0
@@ -42,6 +43,9 @@ _client: httpx.AsyncClient | None = None
 async def run_tool(call: ToolCallInput) -> ToolOutcome:
     """Run one tool call."""
     started = time.perf_counter()
+    refused = refusal(call.tool)
+    if refused is not None:
+        raise ToolNotConfigured(refused).to_application_error()
     try:
         with observe_tool_call(call):  # an execute_tool span, when tracing is on
             async with heartbeating(HEARTBEAT_S / 3):  # a dead worker is noticed in seconds

@@ -71,3 +71,9 @@ def release_fx(currency: str, amount: float, idempotency_key: str = "") -> dict:
     """Release what reserve_fx held."""
     _log({"tool": "release_fx", "currency": currency, "amount": amount, "key": idempotency_key})
     return {"released": amount, "currency": currency}
+
+
+def vat_twin(country: str, amount: float) -> dict:
+    """The same signature as ``vat``, another callable (a worker allow-list test)."""
+    _log({"tool": "vat_twin", "country": country})
+    return {"country": country, "vat": 0.0}
