@@ -29,6 +29,12 @@ class Usage(Contract):
         """Input plus output tokens."""
         return self.input_tokens + self.output_tokens
 
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(
+            input_tokens=self.input_tokens + other.input_tokens,
+            output_tokens=self.output_tokens + other.output_tokens,
+        )
+
 
 class Price(Contract):
     """Price of a model in USD per million tokens."""

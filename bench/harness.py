@@ -6,7 +6,7 @@ import asyncio
 import os
 import statistics
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -21,6 +21,20 @@ def spread(values: Sequence[float], digits: int = 2) -> str:
     """``median M (min A – max B)``."""
     med, low, high = statistics.median(values), min(values), max(values)
     return f"median {med:.{digits}f} (min {low:.{digits}f} – max {high:.{digits}f})"
+
+
+async def alternate(
+    podium: Callable[[], Awaitable[float]], hand: Callable[[], Awaitable[float]], rounds: int
+) -> tuple[list[float], list[float]]:
+    """Warm both up, then run them alternately ``rounds`` times; their times."""
+    await podium()
+    await hand()
+    first: list[float] = []
+    second: list[float] = []
+    for _ in range(rounds):
+        first.append(await podium())
+        second.append(await hand())
+    return first, second
 
 
 async def start_server() -> WorkflowEnvironment:

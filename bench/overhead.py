@@ -19,7 +19,7 @@ import uuid
 from datetime import timedelta
 
 from baseline import BASELINE_QUEUE, BASELINE_WORKFLOW_QUEUE, BenchChain, echo
-from harness import finish, run_workers, spread, start_server
+from harness import alternate, finish, run_workers, spread, start_server
 from podium.activities.contracts import AgentConfig, ProviderConfig
 from podium.starters.launch import start_run
 from podium.workflows.kinds.agent import AgentNode  # noqa: E402
@@ -80,12 +80,7 @@ async def main() -> None:
         )
         return time.perf_counter() - start
 
-    await run_podium()  # warm-up both paths
-    await run_baseline()
-    podium, hand = [], []
-    for _ in range(args.rounds):
-        podium.append(await run_podium())
-        hand.append(await run_baseline())
+    podium, hand = await alternate(run_podium, run_baseline, args.rounds)
     p = [1000 * x / args.steps for x in podium]
     b = [1000 * x / args.steps for x in hand]
     ratios = [x / y for x, y in zip(podium, hand, strict=True)]

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import yaml
 from baseline import BASELINE_QUEUE, BASELINE_WORKFLOW_QUEUE, BenchToolLoop, lookup, think
-from harness import finish, run_workers, spread, start_server
+from harness import alternate, finish, run_workers, spread, start_server
 from podium.starters.launch import start_run
 from podium.workflows.compiler import compile_spec
 from temporalio.worker import Worker
@@ -94,12 +94,7 @@ async def main() -> None:
         )
         return time.perf_counter() - start
 
-    await run_podium()  # warm-up both paths
-    await run_baseline()
-    podium, hand = [], []
-    for _ in range(args.rounds):
-        podium.append(await run_podium())
-        hand.append(await run_baseline())
+    podium, hand = await alternate(run_podium, run_baseline, args.rounds)
     p = [1000 * x / args.calls for x in podium]
     b = [1000 * x / args.calls for x in hand]
     ratios = [x / y for x, y in zip(podium, hand, strict=True)]

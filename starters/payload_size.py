@@ -11,12 +11,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from podium.activities.payloads.limits import PAYLOAD_LIMIT, megabytes, payload_bytes
 from podium.starters.inputs import InputError
 from podium.workflows.plan import Plan, RunInput
-from temporalio.contrib.pydantic import pydantic_data_converter
 
-PAYLOAD_LIMIT = 2 * 1024 * 1024
-"""Temporal's default per-payload limit (the server's ``limit.blobSize.error``)."""
 GRPC_LIMIT = 4 * 1024 * 1024
 """gRPC's default message limit (the whole start request)."""
 STORE_LIMIT = 50 * 1024 * 1024
@@ -25,16 +23,6 @@ STORE_LIMIT = 50 * 1024 * 1024
 
 class InputTooLarge(InputError):
     """The workflow input is over the server's payload limit."""
-
-
-def payload_bytes(value: Any) -> int:
-    """Size of ``value`` as the client sends it (one payload)."""
-    return int(pydantic_data_converter.payload_converter.to_payloads([value])[0].ByteSize())
-
-
-def megabytes(size: int) -> str:
-    """``2.3 MB`` (MiB, as Temporal counts them)."""
-    return f"{size / (1024 * 1024):.1f} MB"
 
 
 def check_size(

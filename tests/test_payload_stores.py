@@ -50,22 +50,29 @@ def endpoint(server: ThreadedMotoServer) -> str:
     return f"http://{host}:{port}"
 
 
+def s3_environment(server: ThreadedMotoServer) -> dict[str, str]:
+    """What a worker process needs to use the bucket."""
+    return {"PODIUM_PAYLOAD_STORE": f"s3://{BUCKET}", "PODIUM_S3_ENDPOINT": endpoint(server)}
+
+
+async def s3_client(address: str, server: ThreadedMotoServer) -> Client:
+    """A client on the isolated namespace storing large payloads in the bucket."""
+    settings = PayloadSettings(store=f"s3://{BUCKET}", s3_endpoint=endpoint(server))
+    return await Client.connect(
+        address, namespace=ISOLATED_NAMESPACE, data_converter=data_converter(settings)
+    )
+
+
 def objects(server: ThreadedMotoServer) -> list[str]:
     listing = boto3.client("s3", endpoint_url=endpoint(server)).list_objects_v2(Bucket=BUCKET)
     return [item["Key"] for item in listing.get("Contents", [])]
 
 
 async def test_s3_store_keeps_outputs_out_of_history(s3, address, tmp_path, write_spec):
-    settings = {"PODIUM_PAYLOAD_STORE": f"s3://{BUCKET}", "PODIUM_S3_ENDPOINT": endpoint(s3)}
+    settings = s3_environment(s3)
     worker = start_worker(address, tmp_path / "w.log", ISOLATED_NAMESPACE, env=settings)
     try:
-        client = await Client.connect(
-            address,
-            namespace=ISOLATED_NAMESPACE,
-            data_converter=data_converter(
-                PayloadSettings(store=f"s3://{BUCKET}", s3_endpoint=endpoint(s3))
-            ),
-        )
+        client = await s3_client(address, s3)
         handle = await start_run(client, compile_spec(write_spec(THREE_OUTPUTS)), {})
         result = await handle.result()
         assert result.output == {"a": 700_000, "b": 700_000, "c": 700_000}
@@ -79,17 +86,11 @@ async def test_s3_store_keeps_outputs_out_of_history(s3, address, tmp_path, writ
 
 
 async def test_a_store_that_goes_down_mid_run_loses_nothing(s3, address, tmp_path, write_spec):
-    settings = {"PODIUM_PAYLOAD_STORE": f"s3://{BUCKET}", "PODIUM_S3_ENDPOINT": endpoint(s3)}
+    settings = s3_environment(s3)
     log = tmp_path / "w.log"
     worker = start_worker(address, log, ISOLATED_NAMESPACE, env=settings)
     try:
-        client = await Client.connect(
-            address,
-            namespace=ISOLATED_NAMESPACE,
-            data_converter=data_converter(
-                PayloadSettings(store=f"s3://{BUCKET}", s3_endpoint=endpoint(s3))
-            ),
-        )
+        client = await s3_client(address, s3)
         s3.stop()  # the store is down before the first big answer is stored
         handle = await start_run(client, compile_spec(write_spec(THREE_OUTPUTS)), {})
         await wait_for(

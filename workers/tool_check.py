@@ -14,29 +14,41 @@ from podium.activities.contracts import ToolSpec
 from podium.activities.providers.function import load_function
 from podium.activities.secrets import register as register_secret
 from podium.activities.tools.allowed import fingerprint
-from podium.workflows.catalog import CatalogFile
+from podium.workflows.catalog import CatalogFile, ToolEntry
 from podium.workflows.problems import Reporter
 from podium.workflows.textfile import FileReadError
 from podium.workflows.yamlfile import YamlDocument, read_yaml
 
 
-def tool_warnings(paths: list[Path]) -> list[str]:
-    """One line per tool of the catalogs that this worker cannot run (file:line: why)."""
+def catalog_files(paths: list[Path]) -> list[Path]:
+    """The catalog files ``--catalog`` names (a directory: every ``*.yaml`` in it)."""
     files: list[Path] = []
     for path in paths:
         files += sorted(path.glob("*.yaml")) if path.is_dir() else [path]
+    return files
+
+
+def _tools_of(file: Path, report: Reporter) -> tuple[YamlDocument | None, dict[str, ToolEntry]]:
+    """The ``tools:`` section of one catalog file (problems go to ``report``)."""
+    try:
+        doc = read_yaml(file, "agent catalog")
+    except FileReadError:
+        return None, {}  # reported with the providers
+    if not isinstance(doc.data, dict) or "tools" not in doc.data:
+        return None, {}
+    only = YamlDocument(doc.path, {"tools": doc.data["tools"]}, doc.lines)
+    catalog = report.validate(only, CatalogFile)
+    return only, (catalog.tools if catalog else {})
+
+
+def tool_warnings(paths: list[Path]) -> list[str]:
+    """One line per tool of the catalogs that this worker cannot run (file:line: why)."""
     lines: list[str] = []
-    for file in files:
+    for file in catalog_files(paths):
         report = Reporter(file)
-        try:
-            doc = read_yaml(file, "agent catalog")
-        except FileReadError:
-            continue  # reported with the providers
-        if not isinstance(doc.data, dict) or "tools" not in doc.data:
-            continue
-        only = YamlDocument(doc.path, {"tools": doc.data["tools"]}, doc.lines)
-        catalog = report.validate(only, CatalogFile)
-        for name, tool in (catalog.tools if catalog else {}).items():
+        only, tools = _tools_of(file, report)
+        for name, tool in tools.items():
+            assert only is not None
             where = ("tools", name)
             if tool.function is not None:
                 try:
@@ -67,19 +79,8 @@ def catalog_fingerprints(paths: list[Path]) -> list[tuple[object, ...]]:
     """The fingerprints (``activities.tools.allowed``) of every tool the catalogs define,
     as the compiler pins them."""
     found: list[tuple[object, ...]] = []
-    files: list[Path] = []
-    for path in paths:
-        files += sorted(path.glob("*.yaml")) if path.is_dir() else [path]
-    for file in files:
-        try:
-            doc = read_yaml(file, "agent catalog")
-        except FileReadError:
-            continue
-        if not isinstance(doc.data, dict) or "tools" not in doc.data:
-            continue
-        only = YamlDocument(doc.path, {"tools": doc.data["tools"]}, doc.lines)
-        catalog = Reporter(file).validate(only, CatalogFile)
-        for name, tool in (catalog.tools if catalog else {}).items():
+    for file in catalog_files(paths):
+        for name, tool in _tools_of(file, Reporter(file))[1].items():
             spec = ToolSpec(name=name, kind=tool.kind, function=tool.function)
             if tool.http is not None:
                 spec.method, spec.url, spec.auth_env = (

@@ -18,6 +18,7 @@ from podium.activities.run_agent import run_agent
 from podium.activities.secrets import ScrubbingInterceptor
 from podium.activities.tools.run import run_tool
 from podium.activities.workload import queue_load
+from podium.workers.tool_check import catalog_files
 from podium.workflows.catalog import CatalogFile, ProviderEntry, provider_config
 from podium.workflows.interpreter import PodiumRun
 from podium.workflows.limiter import PodiumTokenLimiter
@@ -136,12 +137,9 @@ def providers_from_catalogs(paths: list[Path]) -> list[ProviderConfig]:
     listing every problem, each with its file and line, when a file cannot be read or a
     provider is invalid.
     """
-    files: list[Path] = []
-    for path in paths:
-        files += sorted(path.glob("*.yaml")) if path.is_dir() else [path]
     found: dict[str, ProviderConfig] = {}
     problems: list[Problem] = []
-    for file in files:
+    for file in catalog_files(paths):
         report = Reporter(file)
         for name, entry in _providers_in(file, report).items():
             found[name] = provider_config(name, entry)

@@ -69,10 +69,7 @@ class RunContext:
         for target in (self.state, owner):
             if target is None:
                 continue
-            target.usage = Usage(
-                input_tokens=target.usage.input_tokens + usage.input_tokens,
-                output_tokens=target.usage.output_tokens + usage.output_tokens,
-            )
+            target.usage = target.usage + usage
             target.cost_usd = round(target.cost_usd + cost_usd, 8)
 
     def charge_result(self, owner: StepState | None, result: AgentResult, agent: str) -> None:

@@ -36,11 +36,16 @@ def store_in_use() -> bool:
     return _store_in_use
 
 
+def payload_bytes(value: Any) -> int:
+    """Size of ``value`` as one payload (before any codec)."""
+    return int(pydantic_data_converter.payload_converter.to_payloads([value])[0].ByteSize())
+
+
 def oversized(value: Any) -> int | None:
     """Size of ``value`` when it is too big to send (no store here); None when it fits."""
     if _store_in_use:
         return None
-    size = int(pydantic_data_converter.payload_converter.to_payloads([value])[0].ByteSize())
+    size = payload_bytes(value)
     return size if size > PAYLOAD_LIMIT - HEADROOM else None
 
 

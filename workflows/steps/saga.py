@@ -9,10 +9,8 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from podium.activities.contracts import RetrySettings, ToolCallInput, ToolOutcome, ToolUndo
+    from podium.activities.contracts import RetrySettings, ToolUndo
     from podium.activities.errors import ToolNotConfigured
-    from podium.activities.queues import ORCHESTRATION_QUEUE
-    from podium.activities.tools.run import HEARTBEAT_S, run_tool
     from podium.workflows.frame import Frame
     from podium.workflows.run_context import RunContext
     from podium.workflows.state import CompensationRecord
@@ -20,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
 from podium.workflows.steps.agent_call import call_agent
 from podium.workflows.steps.budget import ledgers, spend
 from podium.workflows.steps.support import describe, evaluate_inputs
+from podium.workflows.steps.tool_loop import call_tool
 
 UNTIL_DONE = RetrySettings(
     max_attempts=0, initial_interval_s=1.0, backoff=2.0, max_interval_s=60.0, max_elapsed_s=None
@@ -77,23 +76,16 @@ async def _undo_tool_call(ctx: RunContext, undo: ToolUndo, key: str) -> None:
     tool answers; an answer that is an error is recorded as a failed undo)."""
     who = f"tool:{undo.tool.name}"
     try:
-        outcome: ToolOutcome = await workflow.execute_activity(
-            run_tool,
-            ToolCallInput(
-                tool=undo.tool,
-                arguments=undo.arguments,
-                idempotency_key=key,
-                run_id=workflow.info().workflow_id,
-                step_id=undo.step,
-            ),
-            task_queue=ORCHESTRATION_QUEUE,
-            start_to_close_timeout=timedelta(seconds=undo.tool.timeout_s + 5),
-            heartbeat_timeout=timedelta(seconds=HEARTBEAT_S),
-            retry_policy=RetryPolicy(
+        outcome = await call_tool(
+            undo.tool,
+            undo.arguments,
+            key=key,
+            step_id=undo.step,
+            summary=f"{undo.agent} · undo {undo.undoes}",
+            retry=RetryPolicy(  # until the tool answers
                 maximum_interval=timedelta(seconds=60),
                 non_retryable_error_types=[ToolNotConfigured.__name__],
             ),
-            summary=f"{undo.agent} · undo {undo.undoes}",
         )
     except ActivityError as exc:
         error_type, message = describe(exc)

@@ -95,17 +95,11 @@ async def converse(
             turn -= 1  # a repair is not a turn of its own
             billed = details.billed()
             if billed is not None:
-                usage = Usage(
-                    input_tokens=usage.input_tokens + billed.input_tokens,
-                    output_tokens=usage.output_tokens + billed.output_tokens,
-                )
+                usage += billed
                 cost += details.cost_usd or 0.0
             messages += repair_messages(details.content or "", details.errors or [message])
             continue
-        usage = Usage(
-            input_tokens=usage.input_tokens + result.usage.input_tokens,
-            output_tokens=usage.output_tokens + result.usage.output_tokens,
-        )
+        usage += result.usage
         cost += result.cost_usd
         if record is not None:
             record.turns = turn
@@ -221,25 +215,14 @@ class _Loop:
                 return self._refuse(entry, declined)
         entry.status = "running"
         try:
-            outcome: ToolOutcome = await workflow.execute_activity(
-                run_tool,
-                ToolCallInput(
-                    tool=tool,
-                    arguments=call.arguments,
-                    idempotency_key=key,
-                    run_id=workflow.info().workflow_id,
-                    step_id=self.step_id,
-                ),
-                task_queue=ORCHESTRATION_QUEUE,
-                start_to_close_timeout=timedelta(seconds=tool.timeout_s + 5),
-                heartbeat_timeout=timedelta(seconds=HEARTBEAT_S),
-                schedule_to_close_timeout=(
-                    timedelta(seconds=tool.retry.max_elapsed_s)
-                    if tool.retry.max_elapsed_s
-                    else None
-                ),
-                retry_policy=_policy(tool.retry),
+            outcome = await call_tool(
+                tool,
+                call.arguments,
+                key=key,
+                step_id=self.step_id,
                 summary=f"{self.agent.name} · {tool.name}",
+                retry=_policy(tool.retry),
+                total_s=tool.retry.max_elapsed_s,
             )
         except ActivityError as exc:
             error_type, message = describe(exc)
@@ -305,4 +288,34 @@ def _policy(settings: RetrySettings) -> RetryPolicy:
         maximum_interval=timedelta(seconds=settings.max_interval_s),
         maximum_attempts=settings.max_attempts,
         non_retryable_error_types=[ToolNotConfigured.__name__],
+    )
+
+
+async def call_tool(
+    tool: ToolSpec,
+    arguments: dict[str, Any],
+    *,
+    key: str,
+    step_id: str,
+    summary: str,
+    retry: RetryPolicy,
+    total_s: float | None = None,
+) -> ToolOutcome:
+    """One ``run_tool`` activity (a loop's call, or the saga's undo of one): the tool's
+    timeout, a heartbeat so a dead worker is noticed in seconds, ``retry``."""
+    return await workflow.execute_activity(
+        run_tool,
+        ToolCallInput(
+            tool=tool,
+            arguments=arguments,
+            idempotency_key=key,
+            run_id=workflow.info().workflow_id,
+            step_id=step_id,
+        ),
+        task_queue=ORCHESTRATION_QUEUE,
+        start_to_close_timeout=timedelta(seconds=tool.timeout_s + 5),
+        heartbeat_timeout=timedelta(seconds=HEARTBEAT_S),
+        schedule_to_close_timeout=timedelta(seconds=total_s) if total_s else None,
+        retry_policy=retry,
+        summary=summary,
     )
