@@ -176,6 +176,8 @@ class ToolSpec(Contract):
     )
     price_usd: float = Field(0.0, ge=0)
     """What one call costs (counts against budgets)."""
+    requests_per_second: float | None = None
+    """Most calls per second across every worker: the tool's limiter (``tool:<name>``)."""
     compensate: ToolSpec | None = None
     """The tool that undoes a completed call (called with the same arguments) when the
     run fails or is cancelled later (the saga)."""

@@ -1,4 +1,5 @@
-"""Provider limits before each agent call: a lease from the provider's limiter workflow.
+"""Provider limits before each agent call (and a tool's ``requests_per_second`` before each
+of its calls): a lease from the provider's (the tool's) limiter workflow.
 
 ``tokens_per_minute`` and ``requests_per_second`` must hold across every worker process,
 so the buckets are not in this process: they are the ``PodiumTokenLimiter`` workflow of
@@ -17,7 +18,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-from podium.activities.contracts import AgentCall
+from podium.activities.contracts import AgentCall, ToolCallInput
 from podium.activities.errors import LimiterUnavailable
 from podium.activities.limiter_contracts import (
     LIMITER_WORKFLOW,
@@ -61,19 +62,46 @@ async def lease(call: AgentCall) -> int:
         requests_per_second=rps,
         who=f"{call.run_id}/{call.step_id}",
     )
-    granted = await _book(provider.name, request)
+    await _wait_for_slot(provider.name, request)
+    return tokens
+
+
+async def lease_tool(call: ToolCallInput) -> None:
+    """Book a tool call's slot with the tool's limiter (``tool:<name>``, one for every
+    worker) and sleep until it comes."""
+    rate = call.tool.requests_per_second
+    if not rate:
+        return
+    request = LeaseRequest(
+        tokens=0, requests_per_second=rate * PACE, who=f"{call.run_id}/{call.step_id}"
+    )
+    await _wait_for_slot(TOOL_LIMITER + call.tool.name, request)
+
+
+TOOL_LIMITER = "tool:"
+"""A tool's limiter is named ``tool:<tool>`` (provider names cannot contain ':')."""
+
+
+async def _wait_for_slot(limiter: str, request: LeaseRequest) -> None:
+    granted = await _book(limiter, request)
     delay = (granted.granted_at - datetime.now(UTC)).total_seconds()
     if delay > 0:
         if delay > 0.5:
             logger.info(
-                "provider limits: %s waits %.2fs for its slot (%d tokens) at %s",
+                "rate limits: %s waits %.2fs for its slot (%d tokens) at %s",
                 request.who,
                 delay,
-                tokens,
-                provider.name,
+                request.tokens,
+                limiter,
             )
         await asyncio.sleep(delay)
-    return tokens
+
+
+def _named(limiter: str) -> str:
+    """``provider 'x'`` or ``tool 'y'``, for messages."""
+    if limiter.startswith(TOOL_LIMITER):
+        return f"tool {limiter.removeprefix(TOOL_LIMITER)!r}"
+    return f"provider {limiter!r}"
 
 
 class _Booker:
@@ -125,7 +153,7 @@ class _Booker:
                 id=limiter_id(self.provider),
                 task_queue=ORCHESTRATION_QUEUE,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                static_summary=f"rate limiter of provider {self.provider}",
+                static_summary=f"rate limiter of {_named(self.provider)}",
             )
             _observe_start(start)
             try:
@@ -141,13 +169,13 @@ class _Booker:
                 return leases
             except WorkflowUpdateFailedError as exc:  # refused by the limiter: will not change
                 raise LimiterUnavailable(
-                    f"the rate limiter of provider {self.provider!r} refused the booking: "
+                    f"the rate limiter of {_named(self.provider)} refused the booking: "
                     f"{exc.cause or exc}"
                 ) from None
             except Exception as exc:  # busy, moving to a new run, or not running
                 if time.monotonic() >= deadline:
                     raise LimiterUnavailable(
-                        f"the rate limiter of provider {self.provider!r} did not answer for "
+                        f"the rate limiter of {_named(self.provider)} did not answer for "
                         f"{BOOKING_S:.0f}s ({type(exc).__name__}: {exc}); is an orchestration "
                         "worker running?"
                     ) from None

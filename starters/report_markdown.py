@@ -6,7 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from podium.starters.formatting import budget_limit, latency_text, ms_text, short, usd, when
-from podium.workflows.state import tries_text
+from podium.workflows.state import tries_text, turn_costs_text
 
 if TYPE_CHECKING:
     from podium.starters.run_report import RunReport
@@ -111,7 +111,12 @@ def _tools(report: RunReport) -> list[str]:
             )
     if not rows:
         return []
-    loops = [f"- `{s.id}`: {s.turns} turns" for s in report.steps if s.tool_calls]
+    loops = [
+        f"- `{s.id}`: {s.turns} turns"
+        + (f" — {turn_costs_text(s.turn_costs)}" if s.turn_costs else "")
+        for s in report.steps
+        if s.tool_calls
+    ]
     head = ["", "## Tool calls", "", *loops, "", "| step | turn | tool | status | took | note |"]
     return head + ["|---|---|---|---|---|---|", *rows]
 

@@ -26,6 +26,7 @@ from podium.workflows.state import (
     RunState,
     ToolCallRecord,
     TryRecord,
+    TurnRecord,
 )
 from pydantic import BaseModel, Field
 from temporalio.client import Client
@@ -65,6 +66,8 @@ class StepReport(BaseModel):
     turns: int = 0
     """Model turns of the step's tool loop."""
     tool_calls: list[ToolCallRecord] = Field(default_factory=list)
+    turn_costs: list[TurnRecord] = Field(default_factory=list)
+    """Per model turn of the tool loop: tokens, the model's cost and the tools' prices."""
 
 
 class RequestReport(BaseModel):
@@ -210,6 +213,7 @@ def build_report(run_id: str, run_input: dict[str, Any], state: RunState, output
                 tried=step.tried,
                 turns=step.turns,
                 tool_calls=step.tool_calls,
+                turn_costs=step.turn_costs,
                 input_tokens=step.usage.input_tokens,
                 output_tokens=step.usage.output_tokens,
                 total_tokens=step.usage.total_tokens,

@@ -311,6 +311,12 @@ class ToolEntry(Strict):
     timeout: Duration = "30s"
     retry: RetryEntry = Field(default_factory=_tool_retry)
     price_usd: float = Field(0.0, ge=0, description="USD per call (counts against budgets).")
+    requests_per_second: float | None = Field(
+        None,
+        gt=0,
+        description="Most calls per second across every worker (a durable limiter, like a "
+        "provider's); calls wait for their slot.",
+    )
 
     _durations = field_validator("timeout")(_check_duration)
 

@@ -86,6 +86,7 @@ def resolve_tool(
         timeout_s=parse_duration(entry.timeout),
         retry=retry_settings(entry.retry),
         price_usd=entry.price_usd,
+        requests_per_second=entry.requests_per_second,
         compensate=undo,
     )
     if entry.function is not None:

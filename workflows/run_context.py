@@ -72,15 +72,24 @@ class RunContext:
             target.usage = target.usage + usage
             target.cost_usd = round(target.cost_usd + cost_usd, 8)
 
-    def charge_result(self, owner: StepState | None, result: AgentResult, agent: str) -> None:
-        """Charge one agent call (to the run, the owning step and the agent's totals)."""
-        self.charge(owner, result.usage, result.cost_usd)
+    def charge_result(
+        self, owner: StepState | None, result: AgentResult, agent: str, *, charged: bool = False
+    ) -> None:
+        """Count one answered agent call and charge it (to the run, the owning step and the
+        agent's totals); ``charged``: its spend was charged turn by turn (a tool loop)."""
+        one = AgentTotals(calls=1, latencies_ms=[result.latency_ms])
+        merge_agents(self.state.agents, {agent: one})
+        if not charged:
+            self.charge_agent(owner, agent, result.usage, result.cost_usd)
+
+    def charge_agent(
+        self, owner: StepState | None, agent: str, usage: Usage, cost_usd: float
+    ) -> None:
+        """Charge spend (a model turn, a tool's price) to the run, the owning step and the
+        agent's totals, without counting a call."""
+        self.charge(owner, usage, cost_usd)
         one = AgentTotals(
-            calls=1,
-            input_tokens=result.usage.input_tokens,
-            output_tokens=result.usage.output_tokens,
-            cost_usd=result.cost_usd,
-            latencies_ms=[result.latency_ms],
+            input_tokens=usage.input_tokens, output_tokens=usage.output_tokens, cost_usd=cost_usd
         )
         merge_agents(self.state.agents, {agent: one})
 

@@ -66,6 +66,18 @@ def tools_text(turns: int, calls: list[ToolCallRecord]) -> str:
     return f"{turns} turn{'s' if turns != 1 else ''} — " + "; ".join(parts)
 
 
+def turn_costs_text(turns: list[TurnRecord]) -> str:
+    """What each model turn of a tool loop cost: ``turn 1 $0.0021 (812 in, 40 out) + tools
+    $0.0100; turn 2 …``."""
+    parts = []
+    for t in turns:
+        text = f"turn {t.turn} ${t.cost_usd:.4f} ({t.input_tokens} in, {t.output_tokens} out)"
+        if t.tools_usd:
+            text += f" + tools ${t.tools_usd:.4f}"
+        parts.append(text)
+    return "; ".join(parts)
+
+
 def tries_text(tried: list[TryRecord]) -> str:
     """The whole story of a step's tries on one line (status, report, Web UI)."""
     return "; ".join(t.text() for t in tried)
@@ -138,6 +150,19 @@ class ToolCallRecord(Contract):
     """The call's idempotency key (``<run>/<step>/<turn>/<call>``)."""
 
 
+class TurnRecord(Contract):
+    """One model turn of an agent step's tool loop: what the model and its tools cost."""
+
+    turn: int
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    """The model call (repair rounds within the turn included)."""
+    tools_usd: float = 0.0
+    """The prices of the tool calls the turn asked for."""
+    tool_calls: int = 0
+
+
 class StepState(Contract):
     """One step's progress and outcome."""
 
@@ -173,6 +198,8 @@ class StepState(Contract):
     turns: int = 0
     """Model turns of the step's tool loop (0: no tools)."""
     tool_calls: list[ToolCallRecord] = Field(default_factory=list)
+    turn_costs: list[TurnRecord] = Field(default_factory=list)
+    """Per model turn of the tool loop: tokens, the model's cost and the tools' prices."""
     budget: BudgetState | None = None
     """The step's cap and ledger (when it declares ``budget:``)."""
     deadline_at: datetime | None = None

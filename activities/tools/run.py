@@ -20,9 +20,9 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-from podium.activities import secrets
+from podium.activities import limits, secrets
 from podium.activities.contracts import ToolCallInput, ToolOutcome, ToolSpec
-from podium.activities.errors import ToolNotConfigured, ToolUnavailable
+from podium.activities.errors import LimiterUnavailable, ToolNotConfigured, ToolUnavailable
 from podium.activities.heartbeat import heartbeating
 from podium.activities.payloads.limits import HINT, megabytes, oversized
 from podium.activities.providers.function import load_function
@@ -49,7 +49,11 @@ async def run_tool(call: ToolCallInput) -> ToolOutcome:
     try:
         with observe_tool_call(call):  # an execute_tool span, when tracing is on
             async with heartbeating(HEARTBEAT_S / 3):  # a dead worker is noticed in seconds
-                content = await _run(call)
+                content = (
+                    await _limited(call) if call.tool.requests_per_second else await _run(call)
+                )
+    except LimiterUnavailable as exc:
+        raise ToolUnavailable(str(exc)).to_application_error() from None
     except (ToolUnavailable, ToolNotConfigured) as exc:
         raise exc.to_application_error() from None
     except _TellTheModel as told:
@@ -63,6 +67,28 @@ async def run_tool(call: ToolCallInput) -> ToolOutcome:
             latency_ms=outcome.latency_ms,
         )
     return outcome
+
+
+SLOT_WAIT_S = 600.0
+"""A rate-limited tool's activity may wait this long for its slot before the call's own
+``timeout`` starts (``call_tool`` allows for it)."""
+
+
+async def _limited(call: ToolCallInput) -> Any:
+    """Wait for the tool's slot, then call it within its timeout (counted from the slot)."""
+    try:
+        await asyncio.wait_for(limits.lease_tool(call), SLOT_WAIT_S)
+    except TimeoutError:
+        raise ToolUnavailable(
+            f"tool {call.tool.name!r} (requests_per_second: {call.tool.requests_per_second:g}) "
+            f"had no free slot within {SLOT_WAIT_S:g}s"
+        ) from None
+    try:
+        return await asyncio.wait_for(_run(call), call.tool.timeout_s)
+    except TimeoutError:
+        raise ToolUnavailable(
+            f"tool {call.tool.name!r} did not answer within {call.tool.timeout_s:g}s"
+        ) from None
 
 
 async def _run(call: ToolCallInput) -> Any:

@@ -11,6 +11,7 @@ from pathlib import Path
 from podium.starters.launch import start_run
 from podium.workflows.compiler import compile_spec
 from podium.workflows.humans import BudgetRaise, DecisionInput
+from podium.workflows.kinds.base import Budget
 from podium.workflows.state import RunState
 from temporalio.client import Client
 
@@ -184,11 +185,24 @@ async def saga_on_cancel(client: Client, folder: Path, url: str) -> list[str]:
 @scenario
 async def sample_asean_quote(client: Client, folder: Path, url: str) -> list[str]:
     """The tools sample: three look-ups at once, then an approval-gated send."""
+    return [await _asean_quote(client, None)]
+
+
+@scenario
+async def tool_loop_budget(client: Client, folder: Path, url: str) -> list[str]:
+    """The tools sample under a run budget: each turn reserves and is charged in turn
+    (patch ``podium-tool-loop-budget``)."""
+    return [await _asean_quote(client, Budget(usd=1.0, on_exceed="fail"))]
+
+
+async def _asean_quote(client: Client, budget: Budget | None) -> str:
     plan = compile_spec(ROOT / "specs" / "asean_quote.yaml", offline=True)
+    if budget is not None:
+        plan = plan.model_copy(update={"budget": budget})
     run_input = json.loads((ROOT / "specs" / "inputs" / "asean_quote.json").read_text())
     handle = await start_run(client, plan, run_input)
     request_id = await open_request(handle)
     decision = DecisionInput(request_id=request_id, outcome="approve", by="deal-desk")
     await handle.execute_update("decide", decision)
     await finish(handle)
-    return [handle.id]
+    return handle.id

@@ -20,6 +20,7 @@ from podium.workflows.compiler import compile_spec
 from podium.workflows.humans import DecisionInput
 from podium.workflows.problems import CompileError
 from podium.workflows.state import RunState
+from podium.workflows.steps.budget import estimate
 from temporalio.client import WorkflowFailureError
 
 from tests.workflows.test_humans import open_request
@@ -178,6 +179,74 @@ async def test_max_turns_ends_the_loop_and_is_flagged(client, write_spec, tool_l
     assert any("used all 3 turns" in flag for flag in result.state.flags)
 
 
+PRICED = {"price": {"input_per_mtok": 1000, "output_per_mtok": 2000}, "max_output_tokens": 50}
+
+
+async def test_each_turn_of_a_loop_reserves_its_estimate_and_what_it_spent_stays_charged(
+    client, write_spec, tool_log
+):
+    again = {"tool_calls": [{"name": "vat", "arguments": {"country": "SG", "amount": 1}}]}
+    plan = compile_spec(write_spec(spec([again], ["vat"], **PRICED)))
+    node = plan.steps[0]
+    first = estimate(node.agent, {"quote": None}, None)  # turn 1's estimate fits exactly;
+    limited = spec([again], ["vat"], **PRICED)  # turn 2's (a longer transcript) does not
+    limited["budget"] = {"tokens": first.total_tokens, "on_exceed": "fail"}
+    handle = await start_run(client, compile_spec(write_spec(limited)), {})
+    with pytest.raises(WorkflowFailureError) as info:
+        await handle.result()
+    assert info.value.cause.type == "BudgetExceeded"
+    assert "run budget exhausted at step 'price' (agent 'quoter')" in info.value.cause.message
+    state = await handle.query("status", result_type=RunState)
+    step = state.step("price")
+    [turn] = step.turn_costs  # turn 2 never started; turn 1 and its tool are charged
+    assert turn.turn == 1 and turn.cost_usd > 0 and turn.tools_usd == pytest.approx(0.01)
+    assert state.budget is not None and state.budget.spent_tokens == step.usage.total_tokens > 0
+    assert step.cost_usd == pytest.approx(turn.cost_usd + 0.01)
+    assert state.cost_usd == pytest.approx(step.cost_usd)
+    assert state.agents["quoter"].cost_usd == pytest.approx(step.cost_usd)
+    assert [c["tool"] for c in calls(tool_log)] == ["vat"]
+
+
+async def test_a_tool_whose_price_does_not_fit_the_budget_is_not_called(
+    client, write_spec, tool_log
+):
+    limited = spec([LOOKUP, ANSWER], ["fx_rate", "vat"])  # vat costs $0.01; the model nothing
+    limited["budget"] = {"usd": 0.005, "on_exceed": "fail"}
+    handle = await start_run(client, compile_spec(write_spec(limited)), {"quote": "THB"})
+    with pytest.raises(WorkflowFailureError) as info:
+        await handle.result()
+    assert info.value.cause.type == "BudgetExceeded"
+    message = info.value.cause.message
+    assert "at step 'price' (tool 'vat' of agent 'quoter')" in message
+    assert "vat" not in [c["tool"] for c in calls(tool_log)]  # never called
+
+
+async def test_a_rate_limited_tool_spaces_its_calls_across_the_run(client, write_spec, tool_log):
+    limited = spec(
+        [
+            {
+                "when": "turn == `1`",
+                "tool_calls": [
+                    {"name": "lookup", "arguments": {"topic": t, "seconds": 0}} for t in "abcd"
+                ],
+            },
+            {"output": "done"},
+        ],
+        ["lookup"],
+    )
+    limited["agents"]["tools"]["lookup"] = {
+        "function": FN.removeprefix("function:") + "slow_lookup",
+        "requests_per_second": 2,
+    }
+    handle = await start_run(client, compile_spec(write_spec(limited)), {})
+    assert (await handle.result()).output == "done"
+    times = sorted(c["at"] for c in calls(tool_log) if c["tool"] == "slow_lookup")
+    assert len(times) == 4  # asked for at once, sent at most 2 per second
+    assert min(b - a for a, b in zip(times, times[1:], strict=False)) >= 0.45
+    limiter = client.get_workflow_handle("podium-limits-tool:lookup")
+    assert (await limiter.describe()).workflow_type == "PodiumTokenLimiter"
+
+
 def test_tool_mistakes_are_refused_at_compile_time_with_file_and_line(write_spec):
     bad = spec([], ["fx_rat", "send_quote"])
     bad["agents"]["tools"] = {
@@ -212,7 +281,8 @@ async def test_status_query_shows_the_calls(client, write_spec, tool_log):
     out = io.StringIO()
     assert await report.main(client, handle.id, "md", out=out) == 0
     text = out.getvalue()
-    assert "## Tool calls" in text and "- `price`: 2 turns" in text
+    assert "## Tool calls" in text and "- `price`: 2 turns — turn 1 $0.0000 (" in text
+    assert "+ tools $0.0100; turn 2 $0.0000" in text  # cost per turn: vat's price in turn 1
     assert "| `price` | 1 | fx_rate | ok |" in text
 
 

@@ -127,17 +127,22 @@ async def run_agent_node(node: AgentNode, frame: Frame, ctx: RunContext) -> Any:
             primary = k == 0
             if k > 0 and owner is not None and track and owner.tried:
                 label += f" · after {owner.tried[-1].text()}"  # the Web UI tells why
-            reservation = await reserve(ctx, frame, agent, node.id, estimate(agent, inputs, repair))
+            looping = bool(agent.tools)  # the tool loop reserves and charges each turn
+            reservation = None
+            if not looping:
+                need = estimate(agent, inputs, repair)
+                reservation = await reserve(ctx, frame, agent, node.id, need)
             failed_attempts: list[str] = []
             try:
-                if agent.tools:  # the tool loop (repairs happen inside it)
+                if looping:  # (repairs happen inside it)
                     result = await converse(
                         agent,
                         inputs,
                         step_id=node.id,
                         label=label,
                         ctx=ctx,
-                        record=owner if track else None,
+                        frame=frame,
+                        track=track,
                         timeout_s=node.timeout_s if primary else None,
                         retry=node.retry if primary else None,
                         failed_attempts=failed_attempts,
@@ -161,6 +166,8 @@ async def run_agent_node(node: AgentNode, frame: Frame, ctx: RunContext) -> Any:
                 billed = details.cost_usd or 0.0
                 settle(reservation, paid, billed)
                 reservation = None
+                if looping:  # charged by the loop, turn by turn
+                    paid, billed = None, 0.0
                 if paid is not None:
                     ctx.charge(owner, paid, billed)
                 if isinstance(exc.cause, CancelledError):  # we were cancelled: no fallbacks
@@ -196,7 +203,7 @@ async def run_agent_node(node: AgentNode, frame: Frame, ctx: RunContext) -> Any:
                 reservation = None
             finally:  # cancelled before an answer, or anything unexpected: release it
                 settle(reservation, None, 0.0)
-            ctx.charge_result(owner, result, agent.name)
+            ctx.charge_result(owner, result, agent.name, charged=looping)
             if track:
                 assert owner is not None
                 if owner.tried or failed_attempts:  # the story of a step that was not easy

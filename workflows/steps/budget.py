@@ -38,9 +38,16 @@ class Reservation:
     tokens: int
 
 
-def estimate(agent: AgentConfig, inputs: dict[str, Any], repair: RepairRequest | None) -> Usage:
-    """The most a call may use: its prompt's estimated tokens and the max output tokens."""
-    prompt, most_out = estimate_call(AgentCall(agent=agent, inputs=inputs, repair=repair))
+def estimate(
+    agent: AgentConfig,
+    inputs: dict[str, Any],
+    repair: RepairRequest | None,
+    messages: list[dict[str, Any]] | None = None,
+) -> Usage:
+    """The most a call may use: its prompt's estimated tokens (a tool loop's transcript
+    so far included) and the max output tokens."""
+    call = AgentCall(agent=agent, inputs=inputs, repair=repair, messages=messages or [])
+    prompt, most_out = estimate_call(call)
     return Usage(input_tokens=prompt, output_tokens=most_out)
 
 
@@ -54,12 +61,20 @@ async def reserve(
     fails (``BudgetExceeded``); with ``escalate`` a person raises it, lets the call go
     ahead, or aborts.
     """
+    usd = round(agent.price.cost(need), 8)
+    who = f"agent {agent.name!r}"
+    return await reserve_amount(ctx, frame, step_id, who, usd, need.total_tokens)
+
+
+async def reserve_amount(
+    ctx: RunContext, frame: Frame, step_id: str, who: str, usd: float, tokens: int
+) -> Reservation | None:
+    """``reserve`` for a known amount (a tool call's price): ``who`` names the spender in
+    what people are told."""
     caps: list[tuple[str, BudgetState]] = list(frame.caps)
     run = ctx.state.budget
     if run is None and not caps:
         return None
-    usd = round(agent.price.cost(need), 8)
-    tokens = need.total_tokens
     ledgers = [ledger for _, ledger in caps] + ([run] if run is not None else [])
     while True:
         busy = next((b for b in ledgers if _after_in_flight(b, usd, tokens)), None)
@@ -70,8 +85,7 @@ async def reserve(
             why = cap.shortfall(usd, tokens)
             if why is not None:
                 raise failure(
-                    f"step {owner!r} is over its budget at {step_id!r} "
-                    f"(agent {agent.name!r}): {why}",
+                    f"step {owner!r} is over its budget at {step_id!r} ({who}): {why}",
                     StepBudgetExceeded,
                     step=step_id,
                 )
@@ -80,8 +94,8 @@ async def reserve(
             break
         assert run is not None
         if run.on_exceed == "fail" or run.exhausted:
-            await _stop(ctx, run, why, step_id, agent)
-        if await _ask(ctx, run, why, step_id, agent, usd, tokens) == "continue":
+            await _stop(ctx, run, why, step_id, who)
+        if await _ask(ctx, run, why, step_id, who, usd, tokens) == "continue":
             break  # (after "raise" or a withdrawn request: check again)
     for ledger in ledgers:
         ledger.reserved_usd = round(ledger.reserved_usd + usd, 8)
@@ -178,12 +192,10 @@ def tighter(own: Budget | None, limit: Budget) -> Budget:
     )
 
 
-async def _stop(
-    ctx: RunContext, run: BudgetState, why: str, step_id: str, agent: AgentConfig
-) -> None:
+async def _stop(ctx: RunContext, run: BudgetState, why: str, step_id: str, who: str) -> None:
     """No new calls; wait for the in-flight ones to settle; fail the run."""
     if run.exhausted is None:
-        run.exhausted = f"run budget exhausted at step {step_id!r} (agent {agent.name!r}): {why}"
+        run.exhausted = f"run budget exhausted at step {step_id!r} ({who}): {why}"
         ctx.state.flags.append(run.exhausted)
     await workflow.wait_condition(lambda: not _holding(run))
     raise failure(
@@ -199,7 +211,7 @@ async def _ask(
     run: BudgetState,
     why: str,
     step_id: str,
-    agent: AgentConfig,
+    who: str,
     usd: float,
     tokens: int,
 ) -> str:
@@ -210,7 +222,7 @@ async def _ask(
             ctx,
             "budget",
             step_id,
-            title=f"Run budget exceeded at step {step_id!r} (agent {agent.name})",
+            title=f"Run budget exceeded at step {step_id!r} ({who})",
             details={
                 "why": why,
                 "usd": run.usd,

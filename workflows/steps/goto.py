@@ -98,6 +98,6 @@ def _reset(step: Node, ctx: RunContext) -> None:
         record.duration_ms = None
         record.output = record.error = record.error_type = record.skipped_reason = None
         record.tried, record.rounds, record.assignments = [], [], []
-        record.tool_calls, record.turns = [], 0
+        record.tool_calls, record.turns, record.turn_costs = [], 0, []
         record.tolerated = record.breached = False
         record.progress = record.route_case = record.converged = None

@@ -37,13 +37,14 @@ with workflow.unsafe.imports_passed_through():
     from podium.activities.errors import SCHEMA_ERROR_TYPES, StepFailed, ToolNotConfigured
     from podium.activities.providers.prompt import repair_messages
     from podium.activities.queues import ORCHESTRATION_QUEUE
-    from podium.activities.tools.run import HEARTBEAT_S, run_tool
+    from podium.activities.tools.run import HEARTBEAT_S, SLOT_WAIT_S, run_tool
     from podium.activities.validation import schema_errors
     from podium.workflows.frame import Frame
     from podium.workflows.run_context import RunContext, SagaEntry
-    from podium.workflows.state import StepState, ToolCallRecord
+    from podium.workflows.state import StepState, ToolCallRecord, TurnRecord
 
 from podium.workflows.steps.agent_call import call_agent
+from podium.workflows.steps.budget import estimate, reserve, reserve_amount, settle
 from podium.workflows.steps.human_desk import close_by_timeout, open_request, wait_for_decision
 from podium.workflows.steps.support import describe, failure
 
@@ -59,14 +60,25 @@ async def converse(
     step_id: str,
     label: str,
     ctx: RunContext,
-    record: StepState | None,
+    frame: Frame,
+    track: bool,
     timeout_s: float | None = None,
     retry: RetrySettings | None = None,
     failed_attempts: list[str] | None = None,
 ) -> AgentResult:
     """Run the tool loop; return the final answer with the usage and cost of every turn
-    (and the tools' prices) added up."""
-    loop = _Loop(agent, step_id, label, ctx, record)
+    (and the tools' prices) added up.
+
+    Each model turn reserves its estimate (the transcript so far included) in the
+    budgets around the step and is charged when it answers, and each priced tool call
+    reserves its price: a long loop stops at the budget like any sequence of calls, and
+    what completed turns spent stays charged when a later turn fails. The run, the step
+    (``frame.owner``) and the agent's totals are charged here, turn by turn."""
+    owner = frame.owner
+    record = owner if track else None
+    loop = _Loop(agent, step_id, ctx, frame, record)
+    # Runs started before per-turn budgets reserved only the first turn's estimate.
+    loop.budgeted = workflow.patched("podium-tool-loop-budget")
     messages: list[dict[str, Any]] = []
     usage, cost = Usage(), 0.0
     repairs = agent.repair_attempts
@@ -74,6 +86,11 @@ async def converse(
     while turn < agent.max_turns:
         turn += 1
         last = turn == agent.max_turns
+        reservation = None
+        if turn == 1 or loop.budgeted:
+            need = estimate(agent, inputs, None, messages)
+            reservation = await reserve(ctx, frame, agent, step_id, need)
+        spent = loop.turn(turn)
         try:
             result = await call_agent(
                 agent,
@@ -89,18 +106,29 @@ async def converse(
         except ActivityError as exc:  # an answer that fails its schema: re-ask in the loop
             error_type, message = describe(exc)
             details = FailureDetails.of(exc)
-            if error_type not in SCHEMA_ERROR_TYPES or repairs <= 0:
-                raise
-            repairs -= 1
-            turn -= 1  # a repair is not a turn of its own
-            billed = details.billed()
+            billed = details.billed()  # paid for, even though it failed
+            settle(reservation, billed, details.cost_usd or 0.0)
+            reservation = None
             if billed is not None:
                 usage += billed
                 cost += details.cost_usd or 0.0
+                loop.charge(spent, billed, details.cost_usd or 0.0)
+            if error_type not in SCHEMA_ERROR_TYPES or repairs <= 0:
+                if billed is not None and not loop.budgeted:  # as older runs charged it
+                    ctx.charge_agent(owner, agent.name, billed, details.cost_usd or 0.0)
+                raise
+            repairs -= 1
+            turn -= 1  # a repair is not a turn of its own
             messages += repair_messages(details.content or "", details.errors or [message])
             continue
+        else:
+            settle(reservation, result.usage, result.cost_usd)
+            reservation = None
+        finally:  # cancelled before an answer: release the estimate
+            settle(reservation, None, 0.0)
         usage += result.usage
         cost += result.cost_usd
+        loop.charge(spent, result.usage, result.cost_usd)
         if record is not None:
             record.turns = turn
         if not result.tool_calls:
@@ -109,9 +137,10 @@ async def converse(
                     f"step {step_id!r}: agent {agent.name!r} used all {agent.max_turns} "
                     "turns (max_turns); its last turn could not call tools"
                 )
-            return result.model_copy(
-                update={"usage": usage, "cost_usd": round(cost + loop.spent, 8)}
-            )
+            total = round(cost + loop.spent, 8)
+            if not loop.budgeted:  # older runs charged the loop once, at its end
+                ctx.charge_agent(owner, agent.name, usage, total)
+            return result.model_copy(update={"usage": usage, "cost_usd": total})
         if last:  # asked for tools where none were offered
             raise failure(
                 f"step {step_id!r}: agent {agent.name!r} still called tools on its last turn "
@@ -120,8 +149,9 @@ async def converse(
                 step=step_id,
             )
         messages.append(_assistant(result.tool_calls))
+        spent.tool_calls = len(result.tool_calls)
         answers = await _all_or_none(
-            [loop.one(call, turn, i) for i, call in enumerate(result.tool_calls)]
+            [loop.one(call, spent, i) for i, call in enumerate(result.tool_calls)]
         )
         for call, answer in zip(result.tool_calls, answers, strict=True):
             messages.append({"role": "tool", "tool_call_id": call.id, "content": answer})
@@ -163,36 +193,57 @@ class _Loop:
         self,
         agent: AgentConfig,
         step_id: str,
-        label: str,
         ctx: RunContext,
+        frame: Frame,
         record: StepState | None,
     ) -> None:
-        self.agent, self.step_id, self.label, self.ctx, self.record = (
+        self.agent, self.step_id, self.ctx, self.frame, self.record = (
             agent,
             step_id,
-            label,
             ctx,
+            frame,
             record,
         )
         self.tools = {tool.name: tool for tool in agent.tools}
         self.refused = 0
+        self.budgeted = True
+        """Reserve every turn's estimate and every tool's price (not in older runs)."""
         self.spent = 0.0
+        """The tools' prices so far."""
         self.nonce = workflow.uuid4().hex[:8]
         """One per loop: a map item, a fallback or a re-run step calls with keys of its own."""
 
-    async def one(self, call: ToolCall, turn: int, index: int) -> str:
+    def turn(self, number: int) -> TurnRecord:
+        """The cost record of turn ``number`` (kept on the step when it is tracked)."""
+        spent = TurnRecord(turn=number)
+        if self.record is not None:
+            if self.record.turn_costs and self.record.turn_costs[-1].turn == number:
+                return self.record.turn_costs[-1]  # a repair round: the same turn
+            self.record.turn_costs.append(spent)
+        return spent
+
+    def charge(self, spent: TurnRecord, usage: Usage, cost_usd: float) -> None:
+        """Charge a model call of the loop (the run, the step, the agent's totals)."""
+        spent.input_tokens += usage.input_tokens
+        spent.output_tokens += usage.output_tokens
+        spent.cost_usd = round(spent.cost_usd + cost_usd, 8)
+        if self.budgeted:
+            self.ctx.charge_agent(self.frame.owner, self.agent.name, usage, cost_usd)
+
+    async def one(self, call: ToolCall, spent: TurnRecord, index: int) -> str:
         """Run one call; the text the model reads as its result."""
+        turn = spent.turn
         key = f"{workflow.info().workflow_id}/{self.step_id}/{self.nonce}/{turn}/{index}"
         entry = ToolCallRecord(turn=turn, call=index, tool=call.name, key=key)
         if self.record is not None:
             self.record.tool_calls.append(entry)
         started = workflow.now()
         try:
-            return await self._one(call, entry, key)
+            return await self._one(call, entry, key, spent)
         finally:
             entry.duration_ms = (workflow.now() - started).total_seconds() * 1000
 
-    async def _one(self, call: ToolCall, entry: ToolCallRecord, key: str) -> str:
+    async def _one(self, call: ToolCall, entry: ToolCallRecord, key: str, spent: TurnRecord) -> str:
         tool = self.tools.get(call.name)
         if tool is None:
             known = ", ".join(self.tools) or "none"
@@ -214,6 +265,12 @@ class _Loop:
             if declined is not None:
                 return self._refuse(entry, declined)
         entry.status = "running"
+        reservation = None
+        if tool.price_usd and self.budgeted:  # its price must fit like a call's estimate
+            who = f"tool {tool.name!r} of agent {self.agent.name!r}"
+            reservation = await reserve_amount(
+                self.ctx, self.frame, self.step_id, who, tool.price_usd, 0
+            )
         try:
             outcome = await call_tool(
                 tool,
@@ -225,6 +282,7 @@ class _Loop:
                 total_s=tool.retry.max_elapsed_s,
             )
         except ActivityError as exc:
+            settle(reservation, None, 0.0)  # not called: not paid
             error_type, message = describe(exc)
             if error_type == ToolNotConfigured.__name__:  # the worker's setup: fix, not retry
                 entry.status, entry.error = "error", message
@@ -233,7 +291,15 @@ class _Loop:
                 ) from None
             entry.status, entry.error = "error", f"{error_type}: {message}"
             return self._refuse(entry, f"tool {tool.name!r} is unavailable: {message}", "error")
-        self.spent += tool.price_usd
+        except BaseException:  # cancelled: release what it reserved
+            settle(reservation, None, 0.0)
+            raise
+        settle(reservation, Usage(), tool.price_usd)
+        if tool.price_usd:
+            self.spent = round(self.spent + tool.price_usd, 8)
+            spent.tools_usd = round(spent.tools_usd + tool.price_usd, 8)
+            if self.budgeted:
+                self.ctx.charge_agent(self.frame.owner, self.agent.name, Usage(), tool.price_usd)
         if outcome.error is not None:
             entry.status, entry.error = "error", outcome.error
             return json.dumps({"error": outcome.error})
@@ -302,7 +368,9 @@ async def call_tool(
     total_s: float | None = None,
 ) -> ToolOutcome:
     """One ``run_tool`` activity (a loop's call, or the saga's undo of one): the tool's
-    timeout, a heartbeat so a dead worker is noticed in seconds, ``retry``."""
+    timeout, a heartbeat so a dead worker is noticed in seconds, ``retry``. A
+    rate-limited tool's call may first wait for its slot (up to ``SLOT_WAIT_S``)."""
+    waits = SLOT_WAIT_S if tool.requests_per_second else 0.0
     return await workflow.execute_activity(
         run_tool,
         ToolCallInput(
@@ -313,7 +381,7 @@ async def call_tool(
             step_id=step_id,
         ),
         task_queue=ORCHESTRATION_QUEUE,
-        start_to_close_timeout=timedelta(seconds=tool.timeout_s + 5),
+        start_to_close_timeout=timedelta(seconds=tool.timeout_s + 5 + waits),
         heartbeat_timeout=timedelta(seconds=HEARTBEAT_S),
         schedule_to_close_timeout=timedelta(seconds=total_s) if total_s else None,
         retry_policy=retry,
