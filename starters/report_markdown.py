@@ -40,7 +40,8 @@ def to_markdown(report: RunReport) -> str:
     if report.status == "completed":
         lines += ["", "## Output", "", "```json"]
         lines += [json.dumps(report.output, indent=2, ensure_ascii=False, default=str), "```"]
-    lines += _steps(report) + _tools(report) + _recovery(report) + _people(report)
+    lines += _steps(report) + _tools(report) + _supervision(report)
+    lines += _recovery(report) + _people(report)
     lines += _undo_and_flags(report)
     lines += _agents(report) + _totals(report) + _limits(report)
     return "\n".join(lines)
@@ -119,6 +120,31 @@ def _tools(report: RunReport) -> list[str]:
     ]
     head = ["", "## Tool calls", "", *loops, "", "| step | turn | tool | status | took | note |"]
     return head + ["|---|---|---|---|---|---|", *rows]
+
+
+def _supervision(report: RunReport) -> list[str]:
+    """Every supervise step's decisions: who worked on what, why, what deciding cost."""
+    rows = []
+    for step in report.steps:
+        for t in step.supervision:
+            outcome = t.error or t.status
+            rows.append(
+                f"| `{step.id}` | {t.turn} | {t.member} | {cell(short(t.task, 80))} | "
+                f"{cell(short(t.reason, 80))} | {cell(short(outcome, 60))} | "
+                f"{t.input_tokens + t.output_tokens} | {usd(t.cost_usd)} | "
+                f"{usd(t.member_cost_usd)} |"
+            )
+    if not rows:
+        return []
+    head = [
+        "",
+        "## Supervision",
+        "",
+        "| step | turn | member | task | reason | outcome | manager tokens | manager cost "
+        "| member cost |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    return head + rows
 
 
 def _recovery(report: RunReport) -> list[str]:

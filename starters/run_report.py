@@ -24,6 +24,7 @@ from podium.workflows.state import (
     Progress,
     RunResult,
     RunState,
+    SuperviseTurn,
     ToolCallRecord,
     TryRecord,
     TurnRecord,
@@ -68,6 +69,8 @@ class StepReport(BaseModel):
     tool_calls: list[ToolCallRecord] = Field(default_factory=list)
     turn_costs: list[TurnRecord] = Field(default_factory=list)
     """Per model turn of the tool loop: tokens, the model's cost and the tools' prices."""
+    supervision: list[SuperviseTurn] = Field(default_factory=list)
+    """A supervise step's decisions."""
 
 
 class RequestReport(BaseModel):
@@ -214,6 +217,7 @@ def build_report(run_id: str, run_input: dict[str, Any], state: RunState, output
                 turns=step.turns,
                 tool_calls=step.tool_calls,
                 turn_costs=step.turn_costs,
+                supervision=step.supervision,
                 input_tokens=step.usage.input_tokens,
                 output_tokens=step.usage.output_tokens,
                 total_tokens=step.usage.total_tokens,

@@ -24,7 +24,7 @@ from podium.starters.formatting import (
 )
 from podium.starters.runs import FINAL, read_run
 from podium.starters.waiting import waiting_lines
-from podium.workflows.state import RunResult, RunState, tools_text, tries_text
+from podium.workflows.state import RunResult, RunState, supervision_text, tools_text, tries_text
 from rich.console import Console, Group, RenderableType
 from rich.live import Live
 from rich.text import Text
@@ -70,6 +70,7 @@ def frame(run_id: str, state: RunState, *, tty: bool = False, now: datetime | No
     parts.append(steps_table(state, tty=tty, now=now))
     parts += [Text(line) for line in tries_lines(state)]
     parts += [Text(line) for line in tool_lines(state)]
+    parts += [Text(line) for line in supervision_lines(state)]
     parts += [Text(line) for line in waiting_lines(state, run_id)]
     return Group(*parts)
 
@@ -86,6 +87,15 @@ def tool_lines(state: RunState) -> list[str]:
         f"  tools {step.id}: {tools_text(step.turns, step.tool_calls)}"
         for step in state.steps
         if step.tool_calls
+    ]
+
+
+def supervision_lines(state: RunState) -> list[str]:
+    """One line per supervise step: its decisions so far."""
+    return [
+        f"  supervise {step.id}: {supervision_text(step.supervision)}"
+        for step in state.steps
+        if step.supervision
     ]
 
 

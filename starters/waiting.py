@@ -22,6 +22,10 @@ ANSWERS = {
     "failure": ("resolve", "--retry|--supply FILE|--skip|--abort"),
     "budget": ("resolve", "--raise-usd X|--raise-tokens N|--continue|--abort"),
     "deadline": ("resolve", "--continue|--skip|--abort"),
+    "question": (
+        "resolve",
+        "--supply FILE (or podium approve … --approve|--reject --comment TEXT)",
+    ),
 }
 
 

@@ -39,6 +39,9 @@ class Frame:
     """Budget caps of the enclosing steps, outermost first: (step id, ledger)."""
     overrides: tuple[tuple[str, dict[str, Any]], ...] = ()
     """Inputs a person edited when retrying a step: (step id, inputs)."""
+    caller: str | None = None
+    """Who handed nested agent calls their work (a supervisor): their Web UI label reads
+    ``caller → agent · label``."""
 
     @classmethod
     def of_run(cls, run_input: dict[str, Any]) -> Frame:
@@ -55,8 +58,8 @@ class Frame:
         data = {**self.data, "vars": {**self.data["vars"], **values}}
         return replace(self, data=data)
 
-    def labelled(self, label: str) -> Frame:
-        return replace(self, label=label)
+    def labelled(self, label: str, caller: str | None = None) -> Frame:
+        return replace(self, label=label, caller=caller)
 
     def capped(self, step_id: str, cap: BudgetState) -> Frame:
         return replace(self, caps=(*self.caps, (step_id, cap)))

@@ -14,13 +14,14 @@ from podium.activities.contracts import Contract
 from podium.activities.validation import schema_errors
 from pydantic import Field
 
-RequestKind = Literal["approval", "failure", "budget", "deadline"]
+RequestKind = Literal["approval", "failure", "budget", "deadline", "question"]
 Outcome = Literal["approve", "reject", "retry", "supply", "skip", "abort", "raise", "continue"]
 OUTCOMES: dict[str, tuple[str, ...]] = {
     "approval": ("approve", "reject"),
     "failure": ("retry", "supply", "skip", "abort"),
     "budget": ("raise", "continue", "abort"),
     "deadline": ("continue", "skip", "abort"),
+    "question": ("supply", "approve", "reject"),
 }
 
 

@@ -29,7 +29,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from podium.workflows.metrics import count_run
     from podium.workflows.plan import Node, Plan, RunCarry, RunInput, tracked
-    from podium.workflows.run_context import People, RunContext
+    from podium.workflows.run_context import HandOver, People, RunContext
     from podium.workflows.state import BudgetState, RunResult, RunState, StepState
     from pydantic import ValidationError
 
@@ -84,6 +84,8 @@ class PodiumRun:
             self.ctx.people.budget_escalate_to = list(plan.budget.escalate_to)
         self._continuing = False
         """Past the history limits: start no more steps, then continue as new."""
+        top = {n.id for n in plan.steps}
+        self.ctx.hand_over = lambda step_id: step_id in top and self._history_full()
         self._humans_shown: tuple[bool, tuple[str, ...]] = (False, ())
         self._cost_shown = 0.0
         self._details = ""
@@ -221,6 +223,9 @@ class PodiumRun:
                 await workflow.wait_condition(progressed)
                 for task in [t for t in running if t.done()]:
                     running.remove(task)
+                    if isinstance(task.exception(), HandOver):  # resumed by the next run
+                        waiting.insert(0, started.pop(task))
+                        continue
                     if task.exception() is not None:
                         raise task.exception()  # type: ignore[misc]
                     node = started.pop(task)

@@ -27,6 +27,12 @@ class SagaEntry(NamedTuple):
     """The undo's idempotency key (one per completed step; map items each get their own)."""
 
 
+class HandOver(Exception):
+    """Raised by a long-running step (``supervise``) between two of its turns when the
+    run should continue as new: the step stays pending, its progress in its record, and
+    the next run resumes it."""
+
+
 @dataclass
 class People:
     """The run's line to people: webhooks, the search attributes listing open requests,
@@ -56,6 +62,9 @@ class RunContext:
     saga: list[SagaEntry] = field(default_factory=list)
     finished: int = 0
     """Count of tracked steps finished so far (the scheduler waits on it)."""
+    hand_over: Callable[[str], bool] = lambda step_id: False
+    """Whether top-level step ``step_id`` should stop between its turns and let the run
+    continue as new (set by the interpreter; never for nested steps)."""
 
     def __post_init__(self) -> None:
         self._records = {step.id: step for step in self.state.steps}

@@ -85,6 +85,71 @@ class RefineEntry(Strict):
     max_rounds: int | None = Field(None, ge=1, le=500)
 
 
+class MemberEntry(Strict):
+    """A member of a ``supervise:`` team: one of agent, capability (+ require) or human."""
+
+    agent: str | None = None
+    capability: str | None = None
+    require: dict[str, Any] = Field(
+        default_factory=dict, description="With capability: market, language, max_price."
+    )
+    human: list[str] | None = Field(
+        None,
+        description="People who answer the manager's question (podium inbox / approve / "
+        "resolve --supply); the run waits for them.",
+    )
+    description: str | None = Field(
+        None, description="What the manager is told this member does (default: the agent's)."
+    )
+    timeout: Duration | None = Field(
+        None, description="human members: how long to wait before the manager hears no answer."
+    )
+
+    _durations = field_validator("timeout")(_check_duration)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> MemberEntry:
+        kinds = [k for k in ("agent", "capability", "human") if getattr(self, k) is not None]
+        if len(kinds) != 1:
+            raise ValueError(
+                "a team member is exactly one of agent, capability or human; found: "
+                + (", ".join(kinds) or "none")
+            )
+        return self
+
+
+class SuperviseEntry(Strict):
+    """``supervise:`` settings: a manager agent picks the next member each turn."""
+
+    manager: str = Field(description="The agent that decides who works next (catalog name).")
+    team: dict[str, MemberEntry] = Field(
+        min_length=1, description="Member name → agent, capability or human."
+    )
+    task: str | None = Field(
+        None, description="Expression: the goal the manager works towards (default: the input)."
+    )
+    with_: dict[str, Any] = Field(
+        default_factory=dict, alias="with", description="More inputs for the manager."
+    )
+    until: str | None = Field(
+        None,
+        description="Expression over vars.last (the last turn: member, output, …) and "
+        "vars.turn; true ends the supervision with the last member's output.",
+    )
+    max_turns: int = Field(10, ge=1, le=10_000, description="Most decisions (flagged when hit).")
+    show_turns: int = Field(
+        10, ge=0, le=200, description="How many recent turns the manager sees each turn."
+    )
+    show_chars: int = Field(
+        2000, ge=50, le=100_000, description="Each output shown to the manager is cut to this."
+    )
+    max_failures: int = Field(
+        3, ge=0, le=100, description="Member failures told to the manager before the step fails."
+    )
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
 class EscalationEntry(Strict):
     """One level of an escalation chain."""
 
@@ -169,7 +234,8 @@ def _deadline(value: Any) -> Any:
 
 
 class StepEntry(Strict):
-    """One step. Exactly one of agent / parallel / map / route / refine / workflow."""
+    """One step. Exactly one of agent / parallel / map / route / refine / supervise /
+    workflow / approval."""
 
     id: str | None = Field(
         None, description="Unique step id; letters, digits and '_' (read as steps.<id>)."
@@ -209,6 +275,7 @@ class StepEntry(Strict):
     step: StepEntry | None = Field(None, description="The map's step template.")
     route: RouteEntry | None = None
     refine: RefineEntry | None = None
+    supervise: SuperviseEntry | None = None
     workflow: str | None = Field(None, description="Path of a spec to run as a child.")
     approval: ApprovalEntry | None = None
     budget: StepBudgetEntry | None = None
@@ -254,7 +321,7 @@ class StepEntry(Strict):
             found = ", ".join(kinds) or "none"
             raise ValueError(
                 "a step needs exactly one of agent, capability, parallel, map, route, refine, "
-                "workflow, "
+                "supervise, workflow, "
                 f"approval (or steps, in a parallel branch); found: {found}"
             )
         return self

@@ -66,6 +66,13 @@ def tools_text(turns: int, calls: list[ToolCallRecord]) -> str:
     return f"{turns} turn{'s' if turns != 1 else ''} — " + "; ".join(parts)
 
 
+def supervision_text(turns: list[SuperviseTurn]) -> str:
+    """A supervise step's decisions on one line: ``4 turns — 1 vietnam ok, 2 thailand
+    failed, 3 deal-desk ok, 4 done``."""
+    count = len(turns)
+    return f"{count} turn{'s' if count != 1 else ''} — " + ", ".join(t.text() for t in turns)
+
+
 def turn_costs_text(turns: list[TurnRecord]) -> str:
     """What each model turn of a tool loop cost: ``turn 1 $0.0021 (812 in, 40 out) + tools
     $0.0100; turn 2 …``."""
@@ -163,6 +170,33 @@ class TurnRecord(Contract):
     tool_calls: int = 0
 
 
+class SuperviseTurn(Contract):
+    """One decision of a ``supervise`` step's manager, and what the member did with it."""
+
+    turn: int
+    member: str
+    """The member chosen, or ``done``."""
+    task: str = ""
+    reason: str = ""
+    agent: str | None = None
+    """The agent that did the work (a capability member's pick)."""
+    status: Literal["running", "ok", "failed", "done"] = "running"
+    output: Any = None
+    error: str | None = None
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+    """The manager's decision (its repair rounds included)."""
+    member_cost_usd: float = 0.0
+    duration_ms: float | None = None
+
+    def text(self) -> str:
+        """``3 thailand failed`` / ``4 done``."""
+        if self.member == "done":
+            return f"{self.turn} done"
+        return f"{self.turn} {self.member} {self.status}"
+
+
 class StepState(Contract):
     """One step's progress and outcome."""
 
@@ -200,6 +234,10 @@ class StepState(Contract):
     tool_calls: list[ToolCallRecord] = Field(default_factory=list)
     turn_costs: list[TurnRecord] = Field(default_factory=list)
     """Per model turn of the tool loop: tokens, the model's cost and the tools' prices."""
+    supervision: list[SuperviseTurn] = Field(default_factory=list)
+    """A ``supervise`` step's decisions, in order (carried across continue-as-new)."""
+    handed_over: bool = False
+    """Stopped between turns for a continue-as-new: the next run resumes it."""
     budget: BudgetState | None = None
     """The step's cap and ledger (when it declares ``budget:``)."""
     deadline_at: datetime | None = None

@@ -72,8 +72,12 @@ async def complete(call: AgentCall) -> ProviderReply:
 
 
 def _scope(call: AgentCall) -> dict[str, Any]:
-    """What a rule's ``when`` and templates see: the inputs; in a tool loop, also
-    ``tool_results`` (tool name → its last result) and ``turn`` (1, 2, …)."""
+    """What a rule's ``when`` and templates see: the inputs; on a repair round, also
+    ``repair`` (``{previous, errors}``: the invalid answer and what was wrong with it); in
+    a tool loop, also ``tool_results`` (tool name → its last result) and ``turn`` (1, 2, …)."""
+    if call.repair is not None:
+        repair = {"previous": call.repair.previous, "errors": call.repair.errors}
+        return {**call.inputs, "repair": repair}
     if not call.agent.tools:
         return call.inputs
     names = {

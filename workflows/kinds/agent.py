@@ -124,6 +124,8 @@ async def run_agent_node(node: AgentNode, frame: Frame, ctx: RunContext) -> Any:
         repair: RepairRequest | None = None
         for round_no in range(agent.repair_attempts + 1):
             label = f"{agent.name} · {where}" + (f" · repair {round_no}" if round_no else "")
+            if frame.caller:  # work a supervisor handed out: "lead → agent · turn 3"
+                label = f"{frame.caller} → {label}"
             primary = k == 0
             if k > 0 and owner is not None and track and owner.tried:
                 label += f" · after {owner.tried[-1].text()}"  # the Web UI tells why

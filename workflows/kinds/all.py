@@ -10,6 +10,7 @@ import podium.workflows.kinds.map  # noqa: F401
 import podium.workflows.kinds.parallel  # noqa: F401
 import podium.workflows.kinds.refine  # noqa: F401
 import podium.workflows.kinds.route  # noqa: F401
+import podium.workflows.kinds.supervise  # noqa: F401
 import podium.workflows.kinds.workflow  # noqa: F401
 from podium.workflows.kinds.base import KINDS
 

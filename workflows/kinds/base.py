@@ -100,6 +100,10 @@ class StepKind:
         """Direct sub-steps (not those of a sub-workflow's plan)."""
         return []
 
+    def asks_people(self, node: Any) -> bool:
+        """Whether the node itself (not its children) may put a question to people."""
+        return False
+
     def tracked_children(self, node: Any) -> list[Any]:
         """Sub-steps that get their own entry in the run state (parallel branches)."""
         return []
@@ -176,6 +180,7 @@ BUILTIN_SPEC_KEYS = (
     "map",
     "route",
     "refine",
+    "supervise",
     "workflow",
     "approval",
     "steps",
@@ -275,8 +280,12 @@ def kinds_table() -> str:
 
 
 def asks_people(node: Any) -> bool:
-    """Whether running ``node`` may open a human request (approval or escalation)."""
-    return any(n.kind == "approval" or n.on_error == "escalate" for n in walk([node]))
+    """Whether running ``node`` may open a human request (approval, escalation, a
+    question to a person on a supervise team)."""
+    return any(
+        n.kind == "approval" or n.on_error == "escalate" or kind_of(n).asks_people(n)
+        for n in walk([node])
+    )
 
 
 def node_label(node: Any) -> str:

@@ -24,7 +24,7 @@ with workflow.unsafe.imports_passed_through():
     from podium.activities.errors import RUN_FAILURES, RUN_STOPPING
     from podium.workflows.frame import Frame
     from podium.workflows.kinds.base import Node, children, kind_of, tracked
-    from podium.workflows.run_context import RunContext, SagaEntry
+    from podium.workflows.run_context import HandOver, RunContext, SagaEntry
     from podium.workflows.state import BudgetState, StepState
 
 from podium.workflows.steps.deadline import within_deadline
@@ -47,18 +47,25 @@ async def execute(node: Node, frame: Frame, ctx: RunContext) -> Any:
             None,
             reason=f"condition {node.when!r} was false",
         )
+    resuming = record is not None and record.handed_over  # after a continue-as-new
     if record is not None:
         record.status = "running"
-        record.started_at = workflow.now()
+        record.handed_over = False
+        if not resuming:
+            record.started_at = workflow.now()
         ctx.state.current.append(node.id)
     step_frame = frame.owned_by(record or frame.owner)
     if node.budget is not None:  # a cap on everything inside this step
         cap = BudgetState(usd=node.budget.usd, tokens=node.budget.tokens)
         if record is not None:
+            if resuming and record.budget is not None:
+                cap = record.budget  # what it spent before the hand-over still counts
             record.budget = cap
         step_frame = step_frame.capped(node.id, cap)
     due = workflow.now() + timedelta(seconds=node.deadline.after_s) if node.deadline else None
     if record is not None and due is not None:
+        if resuming and record.deadline_at is not None:
+            due = record.deadline_at
         record.deadline_at = due
     while True:
         try:
@@ -71,6 +78,12 @@ async def execute(node: Node, frame: Frame, ctx: RunContext) -> Any:
                 output = await work
         except asyncio.CancelledError:
             _close(ctx, record, "cancelled")
+            raise
+        except HandOver:  # stopped between turns: pending again, resumed by the next run
+            if record is not None:
+                record.status, record.handed_over = "pending", True
+                if node.id in ctx.state.current:
+                    ctx.state.current.remove(node.id)
             raise
         except (ActivityError, ApplicationError, ChildWorkflowError) as exc:
             if isinstance(exc.cause, CancelledError) and _being_cancelled():

@@ -99,5 +99,6 @@ def _reset(step: Node, ctx: RunContext) -> None:
         record.output = record.error = record.error_type = record.skipped_reason = None
         record.tried, record.rounds, record.assignments = [], [], []
         record.tool_calls, record.turns, record.turn_costs = [], 0, []
+        record.supervision = []
         record.tolerated = record.breached = False
         record.progress = record.route_case = record.converged = None

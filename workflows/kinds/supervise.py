@@ -1,0 +1,448 @@
+"""The ``supervise`` step kind: a manager agent picks, turn by turn, which member of a
+team works next (an agent, the best agent with a capability, or people), until it says
+``done``, ``until`` holds, or ``max_turns``.
+
+Each turn is two ordinary nested steps — the manager's decision (an agent call whose
+output schema is the decision: ``next`` must name a member or ``done``, so a choice
+outside the team is repaired like any invalid answer) and the member's work — so
+budgets, retries, fallbacks, tools and the Web UI labels behave as everywhere else.
+Every decision is recorded on the step (``StepState.supervision``); a member's failure
+goes back to the manager (at most ``max_failures`` times). A top-level supervision hands
+over to a fresh run between turns when the history is full, and the next run resumes at
+the next turn (the records travel in the run state).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import TYPE_CHECKING, Any, Literal
+
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
+
+with workflow.unsafe.imports_passed_through():
+    from podium.activities.contracts import AgentConfig, Contract
+    from podium.activities.errors import RUN_STOPPING, StepBudgetExceeded, StepFailed
+    from podium.workflows.frame import Frame
+    from podium.workflows.kinds.base import Node, NodeBase, StepKind, register
+    from podium.workflows.run_context import HandOver, RunContext
+    from podium.workflows.state import StepState, SuperviseTurn
+    from pydantic import Field
+
+from podium.workflows.durations import parse_duration
+from podium.workflows.spec import StepEntry
+from podium.workflows.steps.execute import execute
+from podium.workflows.steps.human_desk import close_by_timeout, open_request, wait_for_decision
+from podium.workflows.steps.support import describe, evaluate_in, failure
+
+if TYPE_CHECKING:
+    from podium.workflows.compile_steps import StepCompiler
+    from podium.workflows.graph import Graph
+    from podium.workflows.step_graph import Scope
+    from podium.workflows.yamlfile import Loc
+
+DONE = "done"
+MANAGER_INPUTS = ("team", "turns", "turn", "max_turns")
+"""What the manager reads besides its goal and ``with:`` (reserved input names)."""
+MEMBER_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+PROTOCOL = """
+
+You lead a team and decide, one turn at a time, who works next. Answer with a JSON
+object: "next" is the name of one team member, or "done" once the goal is reached;
+"task" says in plain words what that member should do (self-contained: the member sees
+only the task and "inputs"); "inputs" is an object with the data the member needs;
+"reason" says why. With "done", put the final result in "output". Your input has the
+goal, the team (each member's name and what it does), the turn number and the turns so
+far (who worked, on what, and their output, possibly cut; or the error if they failed)."""
+
+
+class Member(Contract):
+    """One team member, as the plan holds it."""
+
+    name: str
+    kind: Literal["agent", "human"]
+    description: str = ""
+    step: Node | None = None
+    """The agent step (``agent:`` or ``capability:``) that does a turn's work."""
+    approvers: list[str] = Field(default_factory=list)
+    """Human members: who may answer."""
+    timeout_s: float | None = None
+    """Human members: how long the run waits for an answer (None: for ever)."""
+
+
+class SuperviseNode(NodeBase):
+    """A manager agent and its team, in turns."""
+
+    kind: Literal["supervise"] = "supervise"
+    manager: Node
+    """The manager's decision step (an agent step; its output schema is the decision)."""
+    team: list[Member]
+    until: str | None = None
+    max_turns: int = 10
+    show_turns: int = 10
+    show_chars: int = 2000
+    max_failures: int = 3
+
+
+class SuperviseKind(StepKind):
+    """``supervise: {manager: <agent>, team: {name: {agent|capability|human}}, …}``."""
+
+    name = "supervise"
+    node = SuperviseNode
+    shape = "route"
+    summary = "a manager agent picks who works next from a team, turn by turn, until done"
+
+    def children(self, node: SuperviseNode) -> list[Any]:
+        return [node.manager, *(m.step for m in node.team if m.step is not None)]
+
+    def asks_people(self, node: SuperviseNode) -> bool:
+        return any(m.kind == "human" for m in node.team)
+
+    def label(self, node: SuperviseNode) -> str:
+        return (
+            f"supervise by {_manager_name(node)}: {', '.join(m.name for m in node.team)}, "
+            f"≤ {node.max_turns} turns"
+        )
+
+    def draw(
+        self, graph: Graph, node: SuperviseNode, exits: dict[str, str], prefix: str
+    ) -> tuple[str, str]:
+        from podium.workflows.graph import box_key, draw_node, tags
+
+        key = box_key(prefix + node.id)
+        hub = graph.add(
+            key,
+            f"{node.id}: {_manager_name(node)} supervises, ≤ {node.max_turns} turns{tags(node)}",
+            "route",
+        )
+        for member in node.team:
+            if member.step is not None:
+                m_in, m_out = draw_node(graph, member.step, exits, prefix + node.id + "_")
+            else:
+                m_in = m_out = graph.add(
+                    box_key(f"{prefix}{node.id}_{member.name}"),
+                    f"{member.name}: people ({', '.join(member.approvers) or 'anyone'})",
+                    "approval",
+                )
+            graph.link(hub, m_in, member.name)
+            graph.link(m_out, hub, "result")
+        return hub, hub
+
+
+def _manager_name(node: SuperviseNode) -> str:
+    agent = getattr(node.manager, "agent", None)
+    return agent.name if isinstance(agent, AgentConfig) else node.manager.id
+
+
+async def run_supervise(node: SuperviseNode, frame: Frame, ctx: RunContext) -> Any:
+    """Turn after turn: the manager decides, the member works; return ``done``'s output
+    (or, at ``until`` or ``max_turns``, the last member output)."""
+    owner = frame.owner
+    track = owner is not None and frame.owns(node.id)
+    turns: list[SuperviseTurn] = owner.supervision if track and owner is not None else []
+    team = {m.name: m for m in node.team}
+    roster = [{"name": m.name, "kind": m.kind, "does": m.description} for m in node.team]
+    manager = _manager_name(node)
+    failures = sum(1 for t in turns if t.status == "failed")
+    while True:
+        number = len(turns) + 1
+        last = _last_output(turns)
+        if number > node.max_turns:
+            ctx.state.flags.append(
+                f"supervise step {node.id!r} used all {node.max_turns} turns (max_turns) "
+                "without the manager saying done; its output is the last member's"
+            )
+            return last
+        if ctx.hand_over(node.id):  # the history is full: the next run goes on from here
+            raise HandOver()
+        shown = [_shown(t, node.show_chars) for t in turns[-node.show_turns :]]
+        asking = frame.with_vars(
+            team=roster,
+            turns=shown if node.show_turns else [],
+            turn=number,
+            max_turns=node.max_turns,
+        ).labelled(f"{node.id} turn {number}")
+        before = _spent(owner)
+        started = workflow.now()
+        try:
+            decision = await execute(node.manager, asking, ctx)
+        except (ActivityError, ApplicationError, ChildWorkflowError) as exc:
+            if _over_cap(exc):
+                return _stop_at_cap(node, ctx, exc, last)
+            raise
+        record = SuperviseTurn(
+            turn=number,
+            member=str(decision.get("next")),
+            task=str(decision.get("task") or ""),
+            reason=str(decision.get("reason") or ""),
+        )
+        record.input_tokens, record.output_tokens, record.cost_usd = _delta(before, owner)
+        turns.append(record)  # (the step's own record: a hand-over carries it)
+        if record.member == DONE:
+            record.status, record.output = "done", decision.get("output")
+            record.duration_ms = _ms(started)
+            return record.output
+        member = team[record.member]  # the decision's schema allows members and done only
+        inputs = decision.get("inputs") if isinstance(decision.get("inputs"), dict) else {}
+        before = _spent(owner)
+        try:
+            if member.step is None:
+                output = await _ask(node, member, record, inputs or {}, ctx, manager)
+            else:
+                work = frame.with_vars(task=record.task, inputs=inputs, turn=number)
+                output = await execute(
+                    member.step, work.labelled(f"turn {number}", caller=manager), ctx
+                )
+        except (ActivityError, ApplicationError, ChildWorkflowError) as exc:
+            error_type, message = describe(exc)
+            record.status, record.error = "failed", f"{error_type}: {message}"
+            record.member_cost_usd = _delta(before, owner)[2]
+            record.duration_ms = _ms(started)
+            if _over_cap(exc):
+                return _stop_at_cap(node, ctx, exc, last)
+            if error_type in RUN_STOPPING:
+                raise
+            failures += 1
+            if failures > node.max_failures:
+                raise failure(
+                    f"step {node.id!r}: team members failed {failures} times (more than "
+                    f"max_failures: {node.max_failures}); the last: {member.name} at turn "
+                    f"{number}: {error_type}: {message}",
+                    StepFailed,
+                    step=node.id,
+                ) from None
+            continue  # the manager reads the error next turn
+        record.status, record.output = "ok", output
+        record.agent = _agent_of(member)
+        record.member_cost_usd = _delta(before, owner)[2]
+        record.duration_ms = _ms(started)
+        if node.until is not None:
+            scope = frame.with_vars(last=record.model_dump(mode="json"), turn=number).data
+            if evaluate_in(node.id, "until", node.until, scope):
+                return output
+
+
+async def _ask(
+    node: SuperviseNode,
+    member: Member,
+    record: SuperviseTurn,
+    inputs: dict[str, Any],
+    ctx: RunContext,
+    manager: str,
+) -> Any:
+    """Put the manager's task to people (the inbox); their answer is the member's output."""
+    title = f"{manager} asks {member.name}: {record.task}"
+    details = {"task": record.task, "inputs": inputs, "reason": record.reason}
+    request = open_request(ctx, "question", node.id, title[:300], details)
+    decision = await wait_for_decision(ctx, request, [(member.approvers, member.timeout_s)])
+    if decision is None:
+        close_by_timeout(ctx, request, "reject")
+        raise failure(
+            f"nobody of {', '.join(member.approvers) or 'anyone'} answered within "
+            f"{member.timeout_s:g}s",
+            StepFailed,
+            step=node.id,
+        )
+    answer = decision.output if decision.outcome == "supply" else decision.outcome
+    return {"answer": answer, "comment": decision.comment, "by": decision.by}
+
+
+def _last_output(turns: list[SuperviseTurn]) -> Any:
+    return next((t.output for t in reversed(turns) if t.status == "ok"), None)
+
+
+def _shown(turn: SuperviseTurn, chars: int) -> dict[str, Any]:
+    """A turn as the manager reads it: outputs cut to ``chars`` characters."""
+    seen: dict[str, Any] = {"turn": turn.turn, "member": turn.member, "task": turn.task}
+    if turn.status == "failed":
+        seen["error"] = turn.error
+        return seen
+    text = json.dumps(turn.output, ensure_ascii=False, default=str)
+    seen["output"] = (
+        turn.output if len(text) <= chars else f"{text[:chars]}… (cut: {len(text)} characters)"
+    )
+    return seen
+
+
+def _spent(owner: StepState | None) -> tuple[int, int, float]:
+    if owner is None:
+        return 0, 0, 0.0
+    return owner.usage.input_tokens, owner.usage.output_tokens, owner.cost_usd
+
+
+def _delta(before: tuple[int, int, float], owner: StepState | None) -> tuple[int, int, float]:
+    """What the step was charged since ``before`` (its calls run one at a time)."""
+    now = _spent(owner)
+    return now[0] - before[0], now[1] - before[1], round(now[2] - before[2], 8)
+
+
+def _agent_of(member: Member) -> str | None:
+    """The member's agent (a capability member's pick is in the step's assignments)."""
+    if getattr(member.step, "capability", None):
+        return None
+    agent = getattr(member.step, "agent", None)
+    return agent.name if isinstance(agent, AgentConfig) else None
+
+
+def _over_cap(exc: BaseException) -> bool:
+    return describe(exc)[0] == StepBudgetExceeded.__name__
+
+
+def _stop_at_cap(node: SuperviseNode, ctx: RunContext, exc: BaseException, last: Any) -> Any:
+    """The step's budget cannot pay for another turn: stop, flagged, with the last output."""
+    ctx.state.flags.append(
+        f"supervise step {node.id!r} stopped at its budget ({describe(exc)[1]}); its output "
+        "is the last member's"
+    )
+    return last
+
+
+def _ms(started: Any) -> float:
+    return (workflow.now() - started).total_seconds() * 1000
+
+
+# -- compiling a spec step into this kind's node ----------------------------------------
+def decision_schema(members: list[str], output: dict[str, Any] | None) -> dict[str, Any]:
+    """The manager's answer: the next member (or done), the task, inputs and reason."""
+    return {
+        "type": "object",
+        "required": ["next", "reason"],
+        "properties": {
+            "next": {
+                "enum": [*members, DONE],
+                "description": "the team member who works next, or done",
+            },
+            "task": {"type": "string", "description": "what the member should do"},
+            "inputs": {"type": "object", "description": "data the member needs"},
+            "reason": {"type": "string", "description": "why this member, or why done"},
+            "output": output or {"description": "with done: the result"},
+        },
+        "if": {"properties": {"next": {"const": DONE}}},
+        "then": {"required": ["output"]},
+        "else": {"required": ["task"]},
+    }
+
+
+def compile_supervise(
+    c: StepCompiler, step: StepEntry, loc: Loc, scope: Scope, common: dict
+) -> Node | None:
+    from podium.workflows.kinds.agent import AgentNode
+
+    spec = step.supervise
+    assert spec is not None
+    where = loc + ("supervise",)
+    sid = common["id"]
+    ok = True
+    members: list[Member] = []
+    for name, entry in spec.team.items():
+        mloc = where + ("team", name)
+        if not MEMBER_NAME.match(name) or name == DONE:
+            c.report.problem(
+                c.doc,
+                mloc,
+                f"team member name {name!r} cannot be used",
+                "use 1–64 letters, digits, '_' or '-' (and not 'done': the manager says "
+                "done when the goal is reached)",
+            )
+            ok = False
+            continue
+        if entry.human is not None:
+            members.append(
+                Member(
+                    name=name,
+                    kind="human",
+                    description=entry.description or f"people: {', '.join(entry.human)}",
+                    approvers=list(entry.human),
+                    timeout_s=parse_duration(entry.timeout) if entry.timeout else None,
+                )
+            )
+            continue
+        if entry.timeout is not None:
+            c.report.problem(
+                c.doc,
+                mloc + ("timeout",),
+                "timeout: is for human members",
+                "an agent member's timeout is its catalog entry's timeout:",
+            )
+            ok = False
+        fields = {"agent": entry.agent, "capability": entry.capability, "require": entry.require}
+        work = StepEntry.model_validate(
+            {**fields, "with": {"task": "vars.task", "inputs": "vars.inputs"}}
+        )
+        node = c.compile_step(
+            work,
+            mloc,
+            scope.with_vars("task", "inputs", "turn"),
+            auto_id=f"{sid}_{re.sub(r'[^A-Za-z0-9_]', '_', name)}",
+        )
+        if node is None:
+            ok = False
+            continue
+        agent = getattr(node, "agent", None)
+        described = entry.description or (
+            f"capability {entry.capability}"
+            if entry.capability
+            else (agent.description if isinstance(agent, AgentConfig) else "")
+        )
+        members.append(Member(name=name, kind="agent", description=described, step=node))
+    taken = sorted(set(spec.with_) & {"goal", *MANAGER_INPUTS})
+    if taken:
+        c.report.problem(
+            c.doc,
+            where + ("with", taken[0]),
+            f"with: {', '.join(taken)} is reserved: the manager reads it from Podium",
+            "rename the input",
+        )
+        ok = False
+    asking = StepEntry.model_validate(
+        {
+            "agent": spec.manager,
+            "with": {
+                "goal": spec.task or "input",
+                **spec.with_,
+                **{name: f"vars.{name}" for name in MANAGER_INPUTS},
+            },
+        }
+    )
+    manager = c.compile_step(
+        asking,
+        where + ("manager",),
+        scope.with_vars(*MANAGER_INPUTS),
+        auto_id=f"{sid}_manager",
+    )
+    if spec.until is not None:
+        ok &= c.graph.expression(
+            where + ("until",), spec.until, scope.with_vars("last", "turn"), sid
+        )
+    if not ok or manager is None or not isinstance(manager, AgentNode):
+        return None
+    names = [m.name for m in members]
+
+    def deciding(agent: AgentConfig) -> AgentConfig:
+        return agent.model_copy(
+            update={
+                "output_schema": decision_schema(names, agent.output_schema),
+                "instructions": (agent.instructions or "").rstrip() + PROTOCOL,
+            }
+        )
+
+    manager = manager.model_copy(
+        update={
+            "agent": deciding(manager.agent),
+            "fallbacks": [deciding(f) for f in manager.fallbacks],
+        }
+    )
+    return SuperviseNode(
+        **common,
+        manager=manager,
+        team=members,
+        until=spec.until,
+        max_turns=spec.max_turns,
+        show_turns=spec.show_turns,
+        show_chars=spec.show_chars,
+        max_failures=spec.max_failures,
+    )
+
+
+register(SuperviseKind(run=run_supervise, build=compile_supervise))
