@@ -166,3 +166,36 @@ async def test_a_worker_killed_around_the_hand_over_repeats_no_completed_call(
         if count > 1:
             first_done = min(finished_at(log, step))
             assert any(0 <= kill - first_done < 1.0 for kill in kills), (step, kills)
+
+
+async def test_a_worker_killed_mid_supervision_repeats_no_completed_turn(
+    address, write_spec, tmp_path
+):
+    from tests.workflows.test_supervise import long_supervision
+
+    log, worker_log = tmp_path / "turns.log", tmp_path / "worker.log"
+    client = await Client.connect(
+        address, namespace=ISOLATED_NAMESPACE, data_converter=data_converter()
+    )
+    worker = start_worker(address, worker_log, ISOLATED_NAMESPACE)
+    plan = compile_spec(write_spec(long_supervision(log, 120, seconds=0.02)))
+    handle = await start_run(client, plan, {"log": str(log)})
+    kills: list[float] = []
+    try:
+        for at in (30, 65, 100):  # mid-supervision, some near a hand-over (every ~40 turns)
+            await wait_for(lambda at=at: len(finished(log)) >= at, 60, f"{at} turns")
+            worker.send_signal(signal.SIGKILL)
+            worker.wait()
+            kills.append(time.time())
+            worker = start_worker(address, worker_log, ISOLATED_NAMESPACE)
+        result = await asyncio.wait_for(handle.result(), 120)
+    finally:
+        worker.kill()
+    assert result.state.continued >= 2
+    turns = result.state.step("team").supervision
+    assert [t.turn for t in turns] == list(range(1, 122))  # no decision made twice
+    assert len(finished(log)) == 120
+    for step, count in finished(log).items():  # only a turn the kill cut off may repeat
+        if count > 1:
+            first_done = min(finished_at(log, step))
+            assert any(0 <= kill - first_done < 1.0 for kill in kills), (step, kills)

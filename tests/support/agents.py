@@ -73,3 +73,9 @@ def transcript_turn(inputs: dict[str, Any]) -> dict[str, Any]:
 def never_satisfied(inputs: dict[str, Any]) -> dict[str, Any]:
     """A reviewer that never accepts (a refine loop that runs all its rounds)."""
     return {"approved": False, "round": inputs.get("round")}
+
+
+async def record_member(inputs: dict[str, Any]) -> dict[str, Any]:
+    """A supervise team member that logs its work like ``record_step`` (the manager
+    hands it ``inputs: {log, step, seconds}``)."""
+    return await record_step(dict(inputs["inputs"]))

@@ -273,3 +273,58 @@ async def test_the_status_query_shows_decisions_as_they_happen(client, write_spe
     assert result.state.step("research").supervision[1].output["answer"] == "approve"
     final = await handle.query("status", result_type=RunState)
     assert final.status == "completed"
+
+
+def long_supervision(log, turns: int, seconds: float = 0.0) -> dict:
+    """A manager that hands ``turns`` tasks to a logging member, one per turn, then says
+    done; each decision's reason quotes the previous turn's output."""
+    work = {
+        "when": f"turn <= `{turns}`",
+        "output": {
+            "next": "worker",
+            "task": "work",
+            "inputs": {"log": "{{ goal.log }}", "step": "t{{ turn }}", "seconds": str(seconds)},
+            "reason": "after {{ turns[-1].output.step }}",
+        },
+    }
+    first = {"when": "turn == `1`", "output": {**work["output"], "reason": "first"}}
+    done = {"output": {"next": "done", "reason": "all done", "output": "{{ turns[-1].output }}"}}
+    return {
+        "name": "long_supervision",
+        "agents": {
+            "agents": {
+                "lead": {"model": "scripted", "script": [first, work, done]},
+                "worker": {"model": "function:tests.support.agents:record_member"},
+            }
+        },
+        "history": {"max_events": 500},
+        "steps": [
+            {
+                "id": "team",
+                "supervise": {
+                    "manager": "lead",
+                    "team": {"worker": {"agent": "worker"}},
+                    "max_turns": turns + 1,
+                    "show_turns": 3,
+                },
+            }
+        ],
+        "output": "steps.team.output",
+    }
+
+
+async def test_a_long_supervision_continues_as_new_between_turns(client, write_spec, tmp_path):
+    from tests.test_continue_as_new import finished, runs_in_chain
+
+    log = tmp_path / "turns.log"
+    plan = compile_spec(write_spec(long_supervision(log, 160)))
+    handle = await start_run(client, plan, {"log": str(log)})
+    result = await handle.result()
+    assert result.output == "{'step': 't160'}"  # (scripted templates render text)
+    assert result.state.continued >= 3  # several hand-overs, each between two turns
+    turns = result.state.step("team").supervision
+    assert [t.turn for t in turns] == list(range(1, 162))  # every decision, across runs
+    assert all(t.reason == f"after t{t.turn - 1}" for t in turns[1:160])  # it saw the last
+    assert set(finished(log).values()) == {1} and len(finished(log)) == 160  # each once
+    sizes = await runs_in_chain(client, handle.id)
+    assert len(sizes) == result.state.continued + 1 and max(sizes) < 620
