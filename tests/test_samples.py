@@ -138,3 +138,39 @@ async def test_asean_quote_looks_up_with_tools_and_sends_only_once_approved(clie
         (2, "send_quote", "ok"),
     ]
     assert step.tool_calls[-1].approved_by == "deal-desk" and step.turns == 3
+
+
+async def test_border_incident_lead_delegates_per_market_and_asks_the_duty_manager(client):
+    plan = compile_spec(ROOT / "specs" / "border_incident.yaml", offline=True)
+    run_input = json.loads((ROOT / "specs" / "inputs" / "border_incident.json").read_text())
+    handle = await start_run(client, plan, run_input)
+    deadline = time.monotonic() + 30
+    while not (state := await handle.query("status", result_type=RunState)).open_requests():
+        assert time.monotonic() < deadline, "the lead never asked the duty manager"
+        await asyncio.sleep(0.1)
+    [request] = state.open_requests()
+    assert request.kind == "question" and request.approvers == ["logistics-duty"]
+    assert request.title == (
+        "incident-lead asks duty-manager: Pay MYR 1200 storage while the SIRIM certificate "
+        "is obtained, or return the load?"
+    )
+    await send_decision(
+        handle,
+        DecisionInput(
+            request_id=request.id, outcome="approve", by="logistics-duty", comment="pay it"
+        ),
+    )
+    result = await handle.result()
+    assert result.output["status"] == "released"
+    turns = result.state.step("resolve").supervision
+    assert [(t.member, t.status) for t in turns] == [
+        ("customs-origin", "ok"),
+        ("customs-destination", "ok"),
+        ("duty-manager", "ok"),
+        ("carrier", "ok"),
+        ("done", "done"),
+    ]
+    assert turns[0].output["market"] == "TH" and turns[1].output["market"] == "MY"
+    assert turns[3].output["decision"] == "approve"
+    chosen = result.state.step("resolve").assignments  # capability members, per market
+    assert "chose customs-th" in chosen[0] and "chose customs-my" in chosen[1]

@@ -206,3 +206,16 @@ async def _asean_quote(client: Client, budget: Budget | None) -> str:
     await handle.execute_update("decide", decision)
     await finish(handle)
     return handle.id
+
+
+@scenario
+async def sample_border_incident(client: Client, folder: Path, url: str) -> list[str]:
+    """The supervise sample: a lead delegates per market, asks the duty manager, ends."""
+    plan = compile_spec(ROOT / "specs" / "border_incident.yaml", offline=True)
+    run_input = json.loads((ROOT / "specs" / "inputs" / "border_incident.json").read_text())
+    handle = await start_run(client, plan, run_input)
+    request_id = await open_request(handle)
+    decision = DecisionInput(request_id=request_id, outcome="approve", by="logistics-duty")
+    await handle.execute_update("decide", decision)
+    await finish(handle)
+    return [handle.id]

@@ -255,7 +255,7 @@ def test_the_plan_draws_the_team(write_spec):
     plan = compile_spec(write_spec(spec([DONE])))
     text = to_mermaid(plan_graph(plan))
     assert "research: lead supervises, ≤ 10 turns" in text
-    assert '-->|"vietnam"|' in text and '-->|"thailand"|' in text
+    assert '"vietnam: agent researcher"' in text and '"thailand: agent researcher"' in text
 
 
 async def test_the_status_query_shows_decisions_as_they_happen(client, write_spec):

@@ -25,7 +25,7 @@ with workflow.unsafe.imports_passed_through():
     from podium.activities.contracts import AgentConfig, Contract
     from podium.activities.errors import RUN_STOPPING, StepBudgetExceeded, StepFailed
     from podium.workflows.frame import Frame
-    from podium.workflows.kinds.base import Node, NodeBase, StepKind, register
+    from podium.workflows.kinds.base import Node, NodeBase, StepKind, node_label, register
     from podium.workflows.run_context import HandOver, RunContext
     from podium.workflows.state import StepState, SuperviseTurn
     from pydantic import Field
@@ -108,7 +108,7 @@ class SuperviseKind(StepKind):
     def draw(
         self, graph: Graph, node: SuperviseNode, exits: dict[str, str], prefix: str
     ) -> tuple[str, str]:
-        from podium.workflows.graph import box_key, draw_node, tags
+        from podium.workflows.graph import box_key, tags
 
         key = box_key(prefix + node.id)
         hub = graph.add(
@@ -117,16 +117,14 @@ class SuperviseKind(StepKind):
             "route",
         )
         for member in node.team:
+            key_m = box_key(f"{prefix}{node.id}_{member.name}")
             if member.step is not None:
-                m_in, m_out = draw_node(graph, member.step, exits, prefix + node.id + "_")
+                graph.add(key_m, f"{member.name}: {node_label(member.step)}", "agent")
             else:
-                m_in = m_out = graph.add(
-                    box_key(f"{prefix}{node.id}_{member.name}"),
-                    f"{member.name}: people ({', '.join(member.approvers) or 'anyone'})",
-                    "approval",
-                )
-            graph.link(hub, m_in, member.name)
-            graph.link(m_out, hub, "result")
+                who = ", ".join(member.approvers) or "anyone"
+                graph.add(key_m, f"{member.name}: people ({who})", "approval")
+            graph.link(hub, key_m, "turn")
+            graph.link(key_m, hub, "result")
         return hub, hub
 
 
