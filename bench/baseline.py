@@ -99,3 +99,38 @@ class BenchToolLoop:
             think, transcript, task_queue=BASELINE_QUEUE, start_to_close_timeout=timeout
         )
         return len(transcript) // 2
+
+
+@activity.defn(name="bench.decide")
+async def decide(turns: list[dict]) -> dict:
+    """The hand-written manager: reads the last turns (as a supervisor must), picks the
+    next member."""
+    return {"next": "worker", "task": f"task {len(turns)}", "reason": "next"}
+
+
+@activity.defn(name="bench.work")
+async def work(task: str) -> dict:
+    """The hand-written team member: answers at once."""
+    return {"done": task}
+
+
+@workflow.defn(name="BenchSupervisor")
+class BenchSupervisor:
+    """A manager turn, then the member it picked, N times; then a last (done) turn."""
+
+    @workflow.run
+    async def run(self, turns: int) -> int:
+        timeout = timedelta(seconds=30)
+        seen: list[dict] = []
+        for _ in range(turns):
+            choice = await workflow.execute_activity(
+                decide, seen[-10:], task_queue=BASELINE_QUEUE, start_to_close_timeout=timeout
+            )
+            output = await workflow.execute_activity(
+                work, choice["task"], task_queue=BASELINE_QUEUE, start_to_close_timeout=timeout
+            )
+            seen.append({**choice, "output": output})
+        await workflow.execute_activity(
+            decide, seen[-10:], task_queue=BASELINE_QUEUE, start_to_close_timeout=timeout
+        )
+        return len(seen)

@@ -5,6 +5,7 @@ podium dev                          dev server + worker until Ctrl-C
 podium worker [--catalog DIR]       a worker against TEMPORAL_ADDRESS
 podium validate SPEC                compile only; OK or the problems
 podium run SPEC --input JSON [--wait]
+podium plan "DESCRIPTION" --catalog PATH [-o SPEC] [--run | --review]  draft, check, review
 podium status RUN [--watch]         a run's steps table (--watch: live until it ends)
 podium report RUN [--format md|json]  the final report of one run
 podium stats [--spec NAME] [--since 24h]  success rate, durations, cost, agent errors
@@ -81,6 +82,30 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--id", dest="workflow_id", help="workflow id (default: <spec>-<random>)")
     run.add_argument("--address", help=ADDRESS_HELP)
+
+    plan = sub.add_parser(
+        "plan", help="draft a spec from a description with the catalog's planner; review it"
+    )
+    plan.add_argument("description", nargs="?", help="the process, in plain words")
+    plan.add_argument("--catalog", required=True, help="agent catalog file (or a folder)")
+    plan.add_argument(
+        "--planner", help="the planner agent (default: planner, or capability planning)"
+    )
+    plan.add_argument("-o", "--output", help="write the spec here (default: <name>.yaml)")
+    plan.add_argument("--max-rounds", type=int, default=3, help="drafts before giving up")
+    plan.add_argument("--from", dest="from_spec", help="review this spec instead of drafting")
+    gate = plan.add_mutually_exclusive_group()
+    gate.add_argument("--run", action="store_true", help="ask here, then start the run")
+    gate.add_argument(
+        "--review", action="store_true", help="start a review run: an approval gates the plan"
+    )
+    plan.add_argument("--approvers", help="with --review: who may approve (comma-separated)")
+    plan.add_argument("--input", dest="input_text", help="run input as JSON")
+    plan.add_argument("--input-file", help="run input from a JSON or YAML file")
+    plan.add_argument(
+        "--offline", action="store_true", default=None, help="use the offline scripted model"
+    )
+    plan.add_argument("--address", help=ADDRESS_HELP)
 
     approve = sub.add_parser("approve", help="approve or reject a waiting approval")
     approve.add_argument("run", help="run (workflow) id")
@@ -228,6 +253,24 @@ async def _dispatch_async(args: argparse.Namespace) -> int:
             wait=args.wait,
             offline=args.offline,
             workflow_id=args.workflow_id,
+            address=args.address,
+        )
+    if command == "plan":
+        from podium.starters.commands import plan
+
+        return await plan.main(
+            args.description,
+            catalog=args.catalog,
+            planner=args.planner,
+            output=args.output,
+            max_rounds=args.max_rounds,
+            offline=args.offline,
+            run=args.run,
+            review_run=args.review,
+            approvers=[a.strip() for a in (args.approvers or "").split(",") if a.strip()],
+            from_spec=args.from_spec,
+            input_text=args.input_text,
+            input_file=args.input_file,
             address=args.address,
         )
     if command == "status":

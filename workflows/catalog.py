@@ -337,9 +337,29 @@ class ToolEntry(Strict):
         return "http" if self.http is not None else "mcp"
 
 
+class PolicyEntry(Strict):
+    """Rules every spec using this catalog must follow — hand-written or drafted by
+    ``podium plan`` alike (the compiler refuses a spec that breaks one)."""
+
+    max_budget_usd: float | None = Field(
+        None, gt=0, description="A run's budget: (usd) must be set and at most this."
+    )
+    max_budget_tokens: int | None = Field(
+        None, gt=0, description="A run's budget: (tokens) must be set and at most this."
+    )
+    approve_side_effects: bool = Field(
+        False,
+        description="A top-level step calling an agent with side_effects: true must come "
+        "after an approval step (needs it, directly or through others) or have compensate:.",
+    )
+
+
 class CatalogFile(Strict):
     """An agent catalog file (or the inline ``agents:`` mapping of a spec)."""
 
+    policy: PolicyEntry | None = Field(
+        None, description="Rules for every spec using this catalog (budgets, approvals)."
+    )
     providers: dict[str, ProviderEntry] = Field(default_factory=dict)
     tools: dict[str, ToolEntry] = Field(
         default_factory=dict, description="Tools agents may list (function, http or mcp)."

@@ -19,6 +19,7 @@ from podium.activities.errors import ERROR_TYPES
 from podium.workflows.catalog import (
     AgentEntry,
     CatalogFile,
+    PolicyEntry,
     ProviderEntry,
     ToolEntry,
     provider_config,
@@ -45,6 +46,8 @@ class AgentResolver:
         self.tools: dict[str, tuple[ToolEntry, YamlDocument, Loc]] = {}
         self.resolved_tools: dict[str, ToolSpec | None] = {}
         self.resolved: dict[str, AgentConfig | None] = {}
+        self.policies: list[tuple[PolicyEntry, YamlDocument]] = []
+        """Each catalog's ``policy:`` (every one applies) and the file it is in."""
         self.incomplete = False
         """True when a catalog could not be read: unknown agents are then no news."""
 
@@ -85,6 +88,8 @@ class AgentResolver:
             return None
 
     def _add(self, doc: YamlDocument, prefix: Loc, catalog: CatalogFile) -> None:
+        if catalog.policy is not None:
+            self.policies.append((catalog.policy, doc))
         self.providers.update(catalog.providers)
         for name, tool in catalog.tools.items():
             self.tools[name] = (tool, doc, prefix + ("tools", name))

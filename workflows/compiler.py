@@ -13,6 +13,7 @@ from pathlib import Path
 from podium.workflows.compile_agents import AgentResolver
 from podium.workflows.compile_humans import check_run_people
 from podium.workflows.compile_limits import budget, deadline, history
+from podium.workflows.compile_policy import check_policies
 from podium.workflows.compile_settings import check_schema
 from podium.workflows.compile_steps import StepCompiler
 from podium.workflows.compile_templates import check_template
@@ -115,6 +116,7 @@ def _compile(
     output = _output(spec, steps_compiler)
     if report.problems:
         return None
+    check_policies(report, doc, spec, steps, agents.policies)
     for i, url in enumerate(spec.notify):
         if not url.startswith(("http://", "https://")):
             report.problem(doc, ("notify", i), f"webhook {url!r} is not an http(s) URL")

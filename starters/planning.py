@@ -1,0 +1,414 @@
+"""Drafting a spec from a description (``podium plan``): a planner agent writes it, the
+ordinary compiler checks it, problems go back to the planner for repair.
+
+The planner is an agent of the catalog like any other (the agent named ``planner``, or
+the one with capability ``planning``, or ``--planner NAME``); offline it is the scripted
+model. It reads the description, the catalog's agents (what they do, capabilities,
+markets, tools, side effects, prices), the catalog's policy and the spec language's JSON
+Schema, and answers ``{"spec": {...}, "notes": "..."}``. Podium sets the spec's
+``agents:`` to the catalog itself, so a draft can use only the catalog's agents, and
+compiles the draft exactly as a hand-written spec — policy included. A draft with
+problems goes back with them (``previous: {spec, problems}``) up to ``max_rounds``.
+
+Drafting calls the model from this process (it is authoring, not the business process);
+what the draft then does runs only after a person approves it (``--run``, or a durable
+review run: ``--review``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+import yaml
+from podium.activities import endpoints
+from podium.activities.contracts import AgentCall, AgentConfig, Usage
+from podium.activities.errors import AgentCallError, RetryableError, SetupError
+from podium.activities.providers import PROVIDER_KINDS
+from podium.activities.providers.prompt import estimate_call
+from podium.workflows.catalog import CatalogFile
+from podium.workflows.compile_agents import load_catalog
+from podium.workflows.compiler import compile_spec
+from podium.workflows.kinds.base import Node, children, kind_of
+from podium.workflows.plan import Plan
+from podium.workflows.problems import CompileError, Reporter
+from podium.workflows.schema import spec_schema
+from podium.workflows.yamlfile import read_yaml
+
+PLANNING = "planning"
+"""The capability that marks a catalog's planner agent."""
+ANSWER = {
+    "type": "object",
+    "required": ["spec"],
+    "properties": {
+        "spec": {"type": "object", "description": "the spec, as the JSON form of its YAML"},
+        "notes": {"type": "string", "description": "assumptions worth telling the reviewer"},
+    },
+}
+RULES = [
+    "Use only the agents listed in `agents` (by name, or a capability they have); agents: "
+    "is set by Podium to the catalog, so do not write it.",
+    "Every step needs an id (letters, digits, '_'); a step reads earlier steps as "
+    "steps.<id>.output and the run input as input.<name> (JMESPath).",
+    "Declare the run input as a JSON Schema under input:, with the fields the "
+    "description mentions.",
+    "A step whose agent has side effects needs an approval step before it when the "
+    "policy says approve_side_effects; keep a budget within the policy's ceiling.",
+]
+RETRIES = 3
+
+
+class PlanningError(SetupError):
+    """``podium plan`` cannot draft: no planner, an unreadable catalog, the model fails."""
+
+
+@dataclass
+class Round:
+    """One draft and what the compiler said about it."""
+
+    number: int
+    spec: dict[str, Any] | None
+    problems: list[str] = field(default_factory=list)
+    notes: str = ""
+
+
+@dataclass
+class Draft:
+    """The outcome of drafting: the rounds, and the accepted spec and plan (if any)."""
+
+    rounds: list[Round]
+    spec: dict[str, Any] | None = None
+    plan: Plan | None = None
+    spent: Usage = field(default_factory=Usage)
+    cost_usd: float = 0.0
+    offline: bool = False
+    """The planner was the offline scripted model."""
+
+
+def catalog_files(path: Path) -> list[Path]:
+    """The catalog files ``--catalog`` names (a directory: every ``*.yaml`` in it)."""
+    files = sorted(path.glob("*.yaml")) if path.is_dir() else [path]
+    if not files:
+        raise PlanningError(f"no catalog found at {path}: name a catalog file or a folder of them")
+    for file in files:
+        if not file.exists():
+            raise PlanningError(f"catalog {file} not found")
+    return files
+
+
+def find_planner(files: list[Path], name: str | None, offline: bool | None) -> AgentConfig:
+    """The planner agent: ``name``, else the agent called ``planner``, else the first with
+    capability ``planning``."""
+    found: dict[str, AgentConfig] = {}
+    for file in files:
+        found.update(load_catalog(file, offline=offline))
+    if name is not None:
+        if name not in found:
+            raise PlanningError(
+                f"no agent {name!r} in {', '.join(map(str, files))}; agents: "
+                + ", ".join(sorted(found))
+            )
+        return found[name]
+    if "planner" in found:
+        return found["planner"]
+    for agent in found.values():
+        if PLANNING in agent.capabilities:
+            return agent
+    raise PlanningError(
+        f"the catalog ({', '.join(map(str, files))}) has no planner agent\n"
+        "    hint: add an agent named planner (or with capabilities: [planning]) — a "
+        "scripted one works offline — or pass --planner NAME"
+    )
+
+
+def catalog_view(files: list[Path]) -> dict[str, Any]:
+    """What the planner is told about the catalog: agents, tools, the policy."""
+    agents: list[dict[str, Any]] = []
+    tools: dict[str, Any] = {}
+    policy: dict[str, Any] = {}
+    for file in files:
+        report = Reporter(file)
+        catalog = report.validate(read_yaml(file, "agent catalog"), CatalogFile)
+        if catalog is None:
+            raise CompileError(report.problems)
+        if catalog.policy is not None:
+            policy.update(catalog.policy.model_dump(exclude_none=True))
+        for tool_name, tool in catalog.tools.items():
+            tools[tool_name] = {
+                "description": tool.description,
+                "side_effects": tool.side_effects,
+                "needs_approval": tool.approval is not None,
+            }
+        for agent_name, entry in catalog.agents.items():
+            if PLANNING in entry.capabilities:
+                continue
+            agents.append(
+                {
+                    "name": agent_name,
+                    "description": entry.description,
+                    "capabilities": entry.capabilities,
+                    "markets": entry.markets,
+                    "languages": entry.languages,
+                    "side_effects": entry.side_effects,
+                    "tools": entry.tools,
+                    "output": entry.output,
+                    "price_per_mtok": entry.price.model_dump(),
+                }
+            )
+    return {"agents": agents, "tools": tools, "policy": policy}
+
+
+async def draft(
+    description: str,
+    files: list[Path],
+    planner: AgentConfig,
+    *,
+    max_rounds: int = 3,
+    offline: bool | None = None,
+    out: TextIO | None = None,
+    folder: Path | None = None,
+) -> Draft:
+    """Ask the planner, compile its draft, send problems back; at most ``max_rounds``."""
+    folder = folder or Path(tempfile.mkdtemp(prefix="podium-plan-"))
+    view = catalog_view(files)
+    base = {
+        "description": description,
+        **view,
+        "rules": RULES,
+        "spec_schema": spec_schema(),
+    }
+    asker = planner.model_copy(update={"output_schema": ANSWER})
+    result = Draft(rounds=[])
+    previous: dict[str, Any] | None = None
+    for number in range(1, max_rounds + 1):
+        inputs = {**base, "round": number}
+        if previous is not None:
+            inputs["previous"] = previous
+        answer, usage, cost, offline_reply = await _ask(asker, inputs, number)
+        result.offline = result.offline or offline_reply
+        result.spent += usage
+        result.cost_usd = round(result.cost_usd + cost, 8)
+        spec = answer.get("spec") if isinstance(answer, dict) else None
+        this = Round(number, spec if isinstance(spec, dict) else None)
+        this.notes = str(answer.get("notes") or "") if isinstance(answer, dict) else ""
+        result.rounds.append(this)
+        if this.spec is None:
+            this.problems = ["the planner's answer has no spec object"]
+        else:
+            plan = _check(this, files, folder, offline)
+            if plan is not None:
+                result.spec, result.plan = this.spec, plan
+                _say(out, f"round {number}: the draft compiles")
+                return result
+        _say(out, f"round {number}: {len(this.problems)} problem(s)")
+        for problem in this.problems:
+            _say(out, "  " + problem.replace("\n", "\n  "))
+        previous = {"spec": this.spec, "problems": this.problems}
+    return result
+
+
+def _check(this: Round, files: list[Path], folder: Path, offline: bool | None) -> Plan | None:
+    """Compile the round's draft as a hand-written spec (its agents: the catalog)."""
+    assert this.spec is not None
+    spec = {k: v for k, v in this.spec.items() if k != "agents"}
+    if "agents" in this.spec:
+        this.notes += " (its agents: was replaced by the catalog)"
+    spec["agents"] = [str(f.resolve()) for f in files]
+    path = folder / f"draft-{this.number}.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True))
+    this.spec = spec
+    try:
+        return compile_spec(path, offline=offline)
+    except CompileError as exc:
+        this.problems = [str(p).replace(str(path), "draft") for p in exc.problems]
+        return None
+
+
+async def _ask(
+    agent: AgentConfig, inputs: dict[str, Any], number: int
+) -> tuple[Any, Usage, float, bool]:
+    """One planner call (transient provider errors retried): its answer, usage, cost and
+    whether it was the offline model."""
+    complete = PROVIDER_KINDS.get(agent.provider.kind)
+    if complete is None:
+        raise PlanningError(f"unknown provider kind {agent.provider.kind!r}")
+    call = AgentCall(
+        agent=agent,
+        inputs=inputs,
+        run_id="podium-plan",
+        step_id=f"round-{number}",
+        idempotency_key=f"podium-plan/{number}",
+    )
+    call = endpoints.for_call(call)
+    for attempt in range(1, RETRIES + 1):
+        try:
+            reply = await asyncio.wait_for(complete(call), agent.timeout_s)
+            cost = round(agent.price.cost(reply.usage), 8)
+            return reply.output, reply.usage, cost, reply.offline
+        except RetryableError as exc:
+            if attempt == RETRIES:
+                raise PlanningError(f"planner {agent.name!r}: {exc}") from None
+            await asyncio.sleep(2**attempt)
+        except AgentCallError as exc:
+            raise PlanningError(f"planner {agent.name!r}: {type(exc).__name__}: {exc}") from None
+        except TimeoutError:
+            if attempt == RETRIES:
+                raise PlanningError(
+                    f"planner {agent.name!r} did not answer within {agent.timeout_s:g}s"
+                ) from None
+    raise AssertionError("unreachable")
+
+
+def _say(out: TextIO | None, line: str) -> None:
+    if out is not None:
+        out.write(line + "\n")
+        out.flush()
+
+
+# -- what a reviewer sees ------------------------------------------------------------------
+@dataclass
+class Review:
+    """What a person reads before approving a plan."""
+
+    low_usd: float
+    high_usd: float
+    per_item: list[str]
+    people: list[str]
+    side_effects: list[str]
+
+
+def review(plan: Plan) -> Review:
+    """The estimated cost range and every step that asks people or changes the world."""
+    low, high, per_item = _cost(plan.steps)
+    people: list[str] = []
+    effects: list[str] = []
+    for node in _walk(plan.steps):
+        if node.kind == "approval":
+            who = ", ".join(getattr(node, "approvers", []) or []) or "anyone"
+            people.append(f"step {node.id!r}: approval by {who}")
+        if node.on_error == "escalate":
+            people.append(f"step {node.id!r}: a failure is escalated to a person")
+        for member in getattr(node, "team", []) or []:
+            if getattr(member, "kind", "") == "human":
+                who = ", ".join(member.approvers) or "anyone"
+                people.append(f"step {node.id!r}: the manager may ask {who} ({member.name})")
+        agent = getattr(node, "agent", None)
+        if isinstance(agent, AgentConfig):
+            if agent.side_effects:
+                undo = " (undone by compensate: if the run fails)" if node.compensate else ""
+                effects.append(f"step {node.id!r}: agent {agent.name} has side effects{undo}")
+            for tool in agent.tools:
+                if tool.side_effects:
+                    how = "a person approves each call" if tool.approval else "compensated"
+                    effects.append(f"step {node.id!r}: tool {tool.name} has side effects ({how})")
+                if tool.approval is not None:
+                    who = ", ".join(tool.approval.approvers) or "anyone"
+                    people.append(f"step {node.id!r}: each {tool.name} call approved by {who}")
+    return Review(low, high, per_item, _unique(people), _unique(effects))
+
+
+def _unique(lines: list[str]) -> list[str]:
+    return list(dict.fromkeys(lines))
+
+
+def _walk(nodes: list[Any]) -> list[Any]:
+    out: list[Any] = []
+    for node in nodes:
+        out.append(node)
+        out += _walk(children(node))
+        child = getattr(node, "plan", None)
+        if isinstance(child, Plan):
+            out += _walk(child.steps)
+    return out
+
+
+def _call_cost(agent: AgentConfig) -> tuple[float, float]:
+    """One call of ``agent``: (a short answer, its longest answer with every repair)."""
+    prompt, most = estimate_call(AgentCall(agent=agent, inputs={}))
+    low = agent.price.cost(Usage(input_tokens=prompt, output_tokens=min(most, 100)))
+    high = agent.price.cost(Usage(input_tokens=prompt * 2, output_tokens=most))
+    high *= 1 + agent.repair_attempts
+    if agent.tools:
+        high *= agent.max_turns
+        high += max((t.price_usd for t in agent.tools), default=0.0) * agent.max_turns * 4
+    return low, high
+
+
+def _cost(nodes: list[Node]) -> tuple[float, float, list[str]]:
+    low = high = 0.0
+    per_item: list[str] = []
+    for node in nodes:
+        lo, hi, items = _node_cost(node)
+        low, high, per_item = low + lo, high + hi, per_item + items
+    return round(low, 6), round(high, 6), per_item
+
+
+def _node_cost(node: Any) -> tuple[float, float, list[str]]:
+    kind = kind_of(node).name
+    if kind == "agent":
+        lo, hi = _call_cost(node.agent)
+        for other in (*node.fallbacks, *node.candidates):
+            hi = max(hi, _call_cost(other)[1]) if node.candidates else hi + _call_cost(other)[1]
+        return lo, hi, []
+    if kind == "map":
+        lo, hi, items = _cost([node.template])
+        return lo, hi, [f"step {node.id!r} costs {_usd(lo)}–{_usd(hi)} per item", *items]
+    if kind == "route":
+        costs = [_cost([c]) for c in (*node.cases.values(), node.default) if c is not None]
+        if not costs:
+            return 0.0, 0.0, []
+        return (
+            min(c[0] for c in costs),
+            max(c[1] for c in costs),
+            [i for c in costs for i in c[2]],
+        )
+    if kind == "refine":
+        lo, hi, items = _cost([node.producer, node.reviewer])
+        return lo, hi * node.max_rounds, items
+    if kind == "supervise":
+        lo, hi, items = _cost([node.manager])
+        members = [_cost([m.step]) for m in node.team if m.step is not None]
+        most = max((m[1] for m in members), default=0.0)
+        least = min((m[0] for m in members), default=0.0)
+        return lo * 2 + least, (hi + most) * node.max_turns + hi, items
+    if kind == "workflow":
+        return _cost(node.plan.steps)
+    return _cost(children(node))
+
+
+def _usd(value: float) -> str:
+    return f"${value:.4f}"
+
+
+def review_text(plan: Plan, shown: Review) -> list[str]:
+    """The review as lines (after the spec and its diagram)."""
+    lines = [
+        f"estimated cost per run: {_usd(shown.low_usd)} – {_usd(shown.high_usd)} "
+        "(from the catalog's prices; the high end assumes every repair, turn and round)"
+    ]
+    lines += [f"  {line}" for line in shown.per_item]
+    lines.append("people: " + ("none" if not shown.people else ""))
+    lines += [f"  {line}" for line in shown.people]
+    lines.append("side effects: " + ("none" if not shown.side_effects else ""))
+    lines += [f"  {line}" for line in shown.side_effects]
+    if plan.budget is not None:
+        limits = [f"${plan.budget.usd:g}" if plan.budget.usd else "", f"{plan.budget.tokens or ''}"]
+        lines.append("budget: " + " / ".join(x for x in limits if x))
+    return [line.rstrip() for line in lines]
+
+
+def spec_yaml(spec: dict[str, Any], catalog_paths: list[str]) -> str:
+    """The spec as YAML, its ``agents:`` the catalog paths as the reader should see them."""
+    shown = {**spec, "agents": catalog_paths[0] if len(catalog_paths) == 1 else catalog_paths}
+    first: tuple[str, ...] = ("name", "summary", "description", "input", "agents")
+    ordered: dict[str, Any] = {k: shown[k] for k in first if k in shown}
+    ordered.update({k: v for k, v in shown.items() if k not in ordered})
+    return yaml.safe_dump(ordered, sort_keys=False, allow_unicode=True, width=100)
+
+
+def as_json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=2, default=str)
