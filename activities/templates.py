@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
+from jinja2 import Template
 from jinja2.sandbox import SandboxedEnvironment
 
 # finalize: a missing (null) value renders as "" rather than Python's "None".
@@ -15,7 +17,14 @@ def render(text: str, context: dict[str, Any]) -> str:
     """Render ``text`` with ``context``; text without ``{{`` is returned unchanged."""
     if "{{" not in text and "{%" not in text:
         return text
-    return _env.from_string(text).render(**context)
+    return _template(text).render(**context)
+
+
+@lru_cache(maxsize=2048)
+def _template(text: str) -> Template:
+    """Compiling a template costs far more than rendering it: each text is compiled once
+    per process (summaries, titles and scripted answers repeat for every run)."""
+    return _env.from_string(text)
 
 
 _native = SandboxedEnvironment(autoescape=False)
@@ -29,4 +38,9 @@ def render_value(text: str, context: dict[str, Any]) -> Any:
     whole = _WHOLE.match(text.strip())
     if whole is None or "{{" in whole.group(1):
         return render(text, context)
-    return _native.compile_expression(whole.group(1).strip(), undefined_to_none=True)(**context)
+    return _expression(whole.group(1).strip())(**context)
+
+
+@lru_cache(maxsize=2048)
+def _expression(source: str) -> Any:
+    return _native.compile_expression(source, undefined_to_none=True)
