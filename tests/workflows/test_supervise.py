@@ -328,3 +328,19 @@ async def test_a_long_supervision_continues_as_new_between_turns(client, write_s
     assert set(finished(log).values()) == {1} and len(finished(log)) == 160  # each once
     sizes = await runs_in_chain(client, handle.id)
     assert len(sizes) == result.state.continued + 1 and max(sizes) < 620
+
+
+async def test_the_steps_budget_ends_the_supervision_flagged(client, write_spec):
+    forever = {
+        "output": {"next": "vietnam", "task": "more", "inputs": {"market": "VN"}, "reason": "again"}
+    }
+    capped = spec([forever], max_turns=50)
+    capped["steps"][0]["budget"] = {"tokens": 6000}
+    result = await (await start_run(client, compile_spec(write_spec(capped)), {})).result()
+    turns = result.state.step("research").supervision
+    assert 1 <= len(turns) < 50
+    assert result.output == {"market": "VN", "task": "more"}  # the last member's output
+    [flag] = [f for f in result.state.flags if "stopped at its budget" in f]
+    assert "supervise step 'research'" in flag
+    ledger = result.state.step("research").budget
+    assert ledger is not None and ledger.spent_tokens <= 6000
