@@ -7,6 +7,7 @@
     │   ├── InputError                         the run input is unreadable or invalid
     │   │   └── InputTooLarge                  over the server's message size limit
     │   ├── ConfigurationError                 a worker cannot start as asked
+    │   ├── PlanningError                      podium plan cannot draft (no planner, model)
     │   ├── PayloadSettingsError               a payload store or encryption setting is wrong
     │   └── TemporalUnreachable                no Temporal server at the address
     ├── PayloadStoreError                      retried

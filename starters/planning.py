@@ -32,6 +32,7 @@ from podium.activities.providers import PROVIDER_KINDS
 from podium.activities.providers.prompt import estimate_call
 from podium.workflows.catalog import CatalogFile
 from podium.workflows.compile_agents import load_catalog
+from podium.workflows.compile_policy import agents_of
 from podium.workflows.compiler import compile_spec
 from podium.workflows.kinds.base import Node, children, kind_of
 from podium.workflows.plan import Plan
@@ -173,7 +174,17 @@ async def draft(
     folder: Path | None = None,
 ) -> Draft:
     """Ask the planner, compile its draft, send problems back; at most ``max_rounds``."""
-    folder = folder or Path(tempfile.mkdtemp(prefix="podium-plan-"))
+    if folder is None:
+        with tempfile.TemporaryDirectory(prefix="podium-plan-") as scratch:
+            return await draft(
+                description,
+                files,
+                planner,
+                max_rounds=max_rounds,
+                offline=offline,
+                out=out,
+                folder=Path(scratch),
+            )
     view = catalog_view(files)
     base = {
         "description": description,
@@ -222,10 +233,18 @@ def _check(this: Round, files: list[Path], folder: Path, offline: bool | None) -
     path.write_text(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True))
     this.spec = spec
     try:
-        return compile_spec(path, offline=offline)
+        plan = compile_spec(path, offline=offline)
     except CompileError as exc:
         this.problems = [str(p).replace(str(path), "draft") for p in exc.problems]
         return None
+    children = [n.id for n in _walk(plan.steps) if n.kind == "workflow"]
+    if children:  # another file could bring agents (and rules) of its own
+        this.problems = [
+            f"draft: step {children[0]!r}: a drafted plan may not run other spec files "
+            "(workflow:)\n    hint: write the steps into this spec, using the catalog's agents"
+        ]
+        return None
+    return plan
 
 
 async def _ask(
@@ -296,8 +315,7 @@ def review(plan: Plan) -> Review:
             if getattr(member, "kind", "") == "human":
                 who = ", ".join(member.approvers) or "anyone"
                 people.append(f"step {node.id!r}: the manager may ask {who} ({member.name})")
-        agent = getattr(node, "agent", None)
-        if isinstance(agent, AgentConfig):
+        for agent in agents_of(node):  # the agent, its fallbacks, a capability's candidates
             if agent.side_effects:
                 undo = " (undone by compensate: if the run fails)" if node.compensate else ""
                 effects.append(f"step {node.id!r}: agent {agent.name} has side effects{undo}")

@@ -1,11 +1,14 @@
 """The catalog's ``policy:`` — rules a spec must follow whoever wrote it (a person, or
-the planner agent of ``podium plan``): a ceiling on the run's budget, and an approval
-before every top-level step that calls an agent with side effects."""
+the planner agent of ``podium plan``): a ceiling on the run's budget, and an approval that
+gates every top-level step calling an agent with side effects."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from podium.activities.contracts import AgentConfig
 from podium.workflows.catalog import PolicyEntry
+from podium.workflows.expressions import references
 from podium.workflows.kinds.base import Node, walk
 from podium.workflows.problems import Reporter
 from podium.workflows.spec import SpecFile
@@ -19,11 +22,23 @@ def check_policies(
     steps: list[Node],
     policies: list[tuple[PolicyEntry, YamlDocument]],
 ) -> None:
-    """Record a problem for every rule of every catalog policy the spec breaks."""
+    """Record a problem for every rule of every catalog policy the spec breaks (the
+    steps of its sub-workflows included: a child spec cannot carry what its parent may
+    not)."""
     for policy, catalog in policies:
         _budget(report, doc, spec, policy, catalog.path.name)
         if policy.approve_side_effects:
-            _approvals(report, doc, steps, catalog.path.name)
+            _approvals(report, doc, steps, catalog.path.name, (), None)
+
+
+def agents_of(node: Any) -> list[AgentConfig]:
+    """Every agent a node may call: the agent, its fallbacks, a capability's candidates."""
+    found = [
+        getattr(node, "agent", None),
+        *getattr(node, "fallbacks", []),
+        *getattr(node, "candidates", []),
+    ]
+    return [a for a in found if isinstance(a, AgentConfig)]
 
 
 def _budget(
@@ -56,30 +71,44 @@ def _budget(
             )
 
 
-def _approvals(report: Reporter, doc: YamlDocument, steps: list[Node], catalog: str) -> None:
-    needs = {n.id: set(n.needs) for n in steps}
-    approvals = {n.id for n in steps if n.kind == "approval"}
-
-    def before(step_id: str, seen: set[str]) -> set[str]:
-        for dep in needs.get(step_id, set()) - seen:
-            seen.add(dep)
-            before(dep, seen)
-        return seen
-
+def _approvals(
+    report: Reporter,
+    doc: YamlDocument,
+    steps: list[Node],
+    catalog: str,
+    via: tuple[str, ...],
+    at: tuple[Any, ...] | None,
+) -> None:
+    """Each top-level step that may call a side-effecting agent (with no ``compensate:``)
+    must be gated by an approval: its ``when:`` reads ``steps.<approval>.output`` of an
+    approval step that does not approve by itself on timeout (a rejected or skipped
+    approval then skips the step)."""
+    gates = {
+        n.id for n in steps if n.kind == "approval" and getattr(n, "on_timeout", "") != "approve"
+    }
     for i, top in enumerate(steps):
-        if before(top.id, set()) & approvals:
-            continue
         for node in walk([top]):
-            agents = [getattr(node, "agent", None), *getattr(node, "candidates", [])]
-            risky = next((a for a in agents if isinstance(a, AgentConfig) and a.side_effects), None)
+            if node.kind == "workflow":  # the child's own top-level steps, same rules
+                child = node.plan  # type: ignore[attr-defined]
+                where = (*via, f"sub-workflow {node.id!r} ({child.name})")
+                _approvals(report, doc, child.steps, catalog, where, at or ("steps", i))
+                continue
+            risky = next((a for a in agents_of(node) if a.side_effects), None)
             if risky is None or getattr(node, "compensate", None) is not None:
                 continue
+            read = set()
+            for expr in (top.when, node.when):
+                if expr:
+                    read |= references(expr)[1]
+            if read & gates:
+                continue
+            inside = f" in {' → '.join(via)}" if via else ""
             report.problem(
                 doc,
-                ("steps", i),
-                f"step {node.id!r} calls agent {risky.name!r}, which has side effects, and no "
-                f"approval step comes before it (catalog {catalog}, policy: "
+                at or ("steps", i),
+                f"step {node.id!r}{inside} may call agent {risky.name!r}, which has side "
+                f"effects, and no approval gates it (catalog {catalog}, policy: "
                 "approve_side_effects)",
-                "add an approval: step that this step needs (directly or through the steps "
-                "before it), or a compensate: that undoes it",
+                "put an approval: step before it and give this step when: "
+                "steps.<approval id>.output.approved (or a compensate: that undoes it)",
             )

@@ -13,6 +13,7 @@ people or changes the world. Nothing runs until a person approves:
 from __future__ import annotations
 
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -64,9 +65,14 @@ async def main(
     """Draft (or read), check and show a plan; start it only once a person approves."""
     out = out or sys.stdout
     try:
+        if max_rounds < 1:
+            raise PlanningError("--max-rounds must be at least 1")
+        if approvers and not review_run:
+            raise PlanningError("--approvers goes with --review (who may approve the plan)")
         files = catalog_files(Path(catalog))
         if from_spec is not None:
             target = Path(from_spec)
+            _same_catalog(target, files)
             plan = compile_spec(target, offline=offline)
             text = target.read_text()
         else:
@@ -85,7 +91,7 @@ async def main(
                     file=sys.stderr,
                 )
                 return exit_codes.FAILED
-            target = Path(output) if output else _free(str(drafted.spec.get("name", "plan")))
+            target = Path(output) if output else _free(_file_name(drafted.spec.get("name")))
             where = target.resolve().parent
             text = spec_yaml(drafted.spec, [os.path.relpath(f.resolve(), where) for f in files])
             target.write_text(text)
@@ -140,6 +146,35 @@ async def main(
         + "\n"
     )
     return exit_codes.OK
+
+
+def _file_name(name: Any) -> str:
+    """A file name from the draft's spec name (the model's text: nothing but a name)."""
+    cleaned = re.sub(r"[^A-Za-z0-9_-]", "_", str(name or "plan"))[:64].strip("_")
+    return cleaned or "plan"
+
+
+def _same_catalog(spec: Path, files: list[Path]) -> None:
+    """``--from``: the spec must use exactly the ``--catalog`` files (the policy and the
+    review are the catalog's)."""
+    try:
+        data = yaml.safe_load(spec.read_text())
+    except (OSError, yaml.YAMLError):
+        return  # the compiler says what is wrong with the file
+    named = data.get("agents") if isinstance(data, dict) else None
+    paths = [named] if isinstance(named, str) else named
+    if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+        raise PlanningError(
+            f"{spec}: agents: must name the catalog file(s) of --catalog, not define agents "
+            "of its own"
+        )
+    used = {(spec.parent / p).resolve() for p in paths}
+    if used != {f.resolve() for f in files}:
+        raise PlanningError(
+            f"{spec} uses the catalog(s) {', '.join(sorted(map(str, paths)))}, not "
+            f"--catalog {', '.join(str(f) for f in files)}: review it against the catalog "
+            "it runs with"
+        )
 
 
 def _free(name: str) -> Path:
@@ -199,6 +234,9 @@ def _review_plan(
         ],
         "output": "steps.plan.output",
     }
-    path = target.with_name(f"{target.stem}.review.yaml")
+    path, n = target.with_name(f"{target.stem}.review.yaml"), 1
+    while path.exists():  # never overwrite a file
+        n += 1
+        path = target.with_name(f"{target.stem}.review-{n}.yaml")
     path.write_text(yaml.safe_dump(wrapper, sort_keys=False, allow_unicode=True))
     return compile_spec(path, offline=offline)

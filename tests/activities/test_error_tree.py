@@ -10,6 +10,7 @@ from podium.activities.payloads.settings import PayloadSettingsError
 from podium.starters.connect import TemporalUnreachable
 from podium.starters.inputs import InputError
 from podium.starters.payload_size import InputTooLarge
+from podium.starters.planning import PlanningError
 from podium.workers.worker import ConfigurationError
 from podium.workflows.problems import CompileError
 from podium.workflows.textfile import FileReadError
@@ -26,6 +27,7 @@ ELSEWHERE = {
         ConfigurationError,
         TemporalUnreachable,
         PayloadSettingsError,
+        PlanningError,
     )
 }
 LINE = re.compile(r"^(?P<indent>[ │]*)(?:[├└]── )?(?P<name>[A-Z]\w+)(?P<note>.*)$")

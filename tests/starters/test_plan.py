@@ -122,7 +122,7 @@ async def test_a_drafted_plan_cannot_skip_the_catalogs_policy(tmp_path):
     code, text = await plan(tmp_path, cat, max_rounds=1)
     assert code == exit_codes.FAILED
     assert "budget usd 50 is above the $5 that catalog agents.yaml allows" in text
-    assert "step 'write' calls agent 'mailer', which has side effects, and no approval" in text
+    assert "step 'write' may call agent 'mailer', which has side effects, and no approval" in text
 
 
 def test_the_policy_binds_hand_written_specs_too(tmp_path, write_spec):
@@ -131,17 +131,29 @@ def test_the_policy_binds_hand_written_specs_too(tmp_path, write_spec):
     with pytest.raises(CompileError) as info:
         compile_spec(write_spec({**good_spec("mailer"), "agents": cat.name}))
     text = str(info.value)
-    assert "caps a run's budget at $5" in text and "no approval step comes before it" in text
-    approved = {
+    assert "caps a run's budget at $5" in text and "no approval gates it" in text
+    send = {"id": "write", "agent": "mailer", "with": {"topic": "input.topic"}}
+    after = {
         **good_spec("mailer"),
         "agents": cat.name,
         "budget": {"usd": 2},
-        "steps": [
-            {"id": "ok", "approval": {"title": "Send it?"}},
-            {"id": "write", "agent": "mailer", "with": {"topic": "input.topic"}},
-        ],
+        "steps": [{"id": "ok", "approval": {"title": "Send it?"}}, send],
     }
-    compile_spec(write_spec(approved))  # an approval first, a budget within the ceiling
+    with pytest.raises(CompileError) as info:  # after an approval is not enough: a
+        compile_spec(write_spec(after))  # rejected approval must stop it
+    assert "when: steps.<approval id>.output.approved" in str(info.value)
+    gated = {**after, "steps": [after["steps"][0], {**send, "when": "steps.ok.output.approved"}]}
+    compile_spec(write_spec(gated))  # gated by the approval, a budget within the ceiling
+    lax = {"id": "ok", "approval": {"title": "Send it?", "timeout": "1h", "on_timeout": "approve"}}
+    with pytest.raises(CompileError):  # an approval that approves itself gates nothing
+        compile_spec(write_spec({**gated, "steps": [lax, gated["steps"][1]]}))
+    fallback = {**WRITER, "fallback": ["mailer"]}  # a fallback with side effects counts
+    cat.write_text(
+        yaml.safe_dump({"policy": policy, "agents": {"writer": fallback, "mailer": MAILER}})
+    )
+    with pytest.raises(CompileError) as info:
+        compile_spec(write_spec({**good_spec(), "agents": cat.name, "budget": {"usd": 1}}))
+    assert "may call agent 'mailer'" in str(info.value)
 
 
 async def test_run_asks_on_the_terminal_first(tmp_path, client, monkeypatch):
@@ -207,3 +219,37 @@ async def test_a_catalog_without_a_planner_is_a_clear_error(tmp_path, capsys):
     assert code == exit_codes.USAGE
     err = capsys.readouterr().err
     assert "has no planner agent" in err and "--planner NAME" in err
+
+
+async def test_from_refuses_a_spec_of_another_catalog(tmp_path, capsys):
+    cat = catalog(tmp_path, [])
+    other = tmp_path / "other.yaml"
+    other.write_text(yaml.safe_dump({"agents": {"writer": WRITER}}))
+    spec = tmp_path / "edited.yaml"
+    spec.write_text(yaml.safe_dump({**good_spec(), "agents": "other.yaml"}))
+    code = await plan_command.main(None, catalog=str(cat), from_spec=str(spec), out=io.StringIO())
+    assert code == exit_codes.USAGE
+    assert "uses the catalog(s) other.yaml, not --catalog" in capsys.readouterr().err
+
+
+async def test_a_draft_may_not_run_other_spec_files_and_its_name_stays_a_name(
+    tmp_path, monkeypatch
+):
+    (tmp_path / "child.yaml").write_text(yaml.safe_dump({**good_spec(), "agents": "agents.yaml"}))
+    nested = {
+        "name": "../../escape",
+        "steps": [{"id": "child", "workflow": str(tmp_path / "child.yaml")}],
+    }
+    cat = catalog(
+        tmp_path,
+        [
+            {"when": "round == `1`", "output": {"spec": nested}},
+            {"output": {"spec": {**good_spec(), "name": "../../escape"}}},
+        ],
+    )
+    monkeypatch.chdir(tmp_path)
+    out = io.StringIO()
+    code = await plan_command.main("brief", catalog=str(cat), out=out)
+    text = out.getvalue()
+    assert "a drafted plan may not run other spec files (workflow:)" in text
+    assert code == exit_codes.OK and (tmp_path / "escape.yaml").exists()

@@ -234,6 +234,9 @@ def test_team_mistakes_are_refused_at_compile_time(write_spec):
             "done": {"agent": "researcher"},
             "desk": {"human": ["deal-desk"], "require": {"market": "'VN'"}},
             "th": {"agent": "researcher", "timeout": "5m"},
+            "a-b": {"agent": "researcher"},
+            "a_b": {"agent": "researcher"},
+            "nobody": {"human": [" "]},
         },
     )
     bad["steps"][0]["supervise"]["manager"] = "boss"
@@ -245,6 +248,8 @@ def test_team_mistakes_are_refused_at_compile_time(write_spec):
     assert "team member name 'done' cannot be used" in text
     assert "timeout: is for human members" in text
     assert "with: turns is reserved" in text
+    assert "team member names 'a-b' and 'a_b' differ only in '-'/'_'" in text
+    assert "team member 'nobody': human: needs the names of the people who answer" in text
     assert "unknown agent 'boss'" in text
     assert "spec.yaml:" in text
 

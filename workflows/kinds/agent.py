@@ -32,7 +32,7 @@ from podium.workflows.steps.agent_call import call_agent
 from podium.workflows.steps.assignment import assign
 from podium.workflows.steps.budget import estimate, reserve, settle
 from podium.workflows.steps.support import describe, evaluate_inputs
-from podium.workflows.steps.tool_loop import converse
+from podium.workflows.steps.tool_loop import TOOL_LOOP_BUDGET, converse
 
 if TYPE_CHECKING:
     from podium.workflows.compile_steps import StepCompiler
@@ -129,14 +129,16 @@ async def run_agent_node(node: AgentNode, frame: Frame, ctx: RunContext) -> Any:
             primary = k == 0
             if k > 0 and owner is not None and track and owner.tried:
                 label += f" · after {owner.tried[-1].text()}"  # the Web UI tells why
-            looping = bool(agent.tools)  # the tool loop reserves and charges each turn
+            # The tool loop reserves and charges each turn itself (runs started before
+            # that reserve once for the whole loop, here, and are charged its totals).
+            looping = bool(agent.tools) and workflow.patched(TOOL_LOOP_BUDGET)
             reservation = None
             if not looping:
                 need = estimate(agent, inputs, repair)
                 reservation = await reserve(ctx, frame, agent, node.id, need)
             failed_attempts: list[str] = []
             try:
-                if looping:  # (repairs happen inside it)
+                if agent.tools:  # (repairs happen inside it)
                     result = await converse(
                         agent,
                         inputs,
@@ -145,6 +147,7 @@ async def run_agent_node(node: AgentNode, frame: Frame, ctx: RunContext) -> Any:
                         ctx=ctx,
                         frame=frame,
                         track=track,
+                        budgeted=looping,
                         timeout_s=node.timeout_s if primary else None,
                         retry=node.retry if primary else None,
                         failed_attempts=failed_attempts,

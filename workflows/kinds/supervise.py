@@ -166,7 +166,7 @@ async def run_supervise(node: SuperviseNode, frame: Frame, ctx: RunContext) -> A
         try:
             decision = await execute(node.manager, asking, ctx)
         except (ActivityError, ApplicationError, ChildWorkflowError) as exc:
-            if _over_cap(exc):
+            if _over_cap(node, exc):
                 return _stop_at_cap(node, ctx, exc, last)
             raise
         record = SuperviseTurn(
@@ -177,6 +177,7 @@ async def run_supervise(node: SuperviseNode, frame: Frame, ctx: RunContext) -> A
         )
         record.input_tokens, record.output_tokens, record.cost_usd = _delta(before, owner)
         turns.append(record)  # (the step's own record: a hand-over carries it)
+        _age(turns, node)
         if record.member == DONE:
             record.status, record.output = "done", decision.get("output")
             record.duration_ms = _ms(started)
@@ -197,7 +198,7 @@ async def run_supervise(node: SuperviseNode, frame: Frame, ctx: RunContext) -> A
             record.status, record.error = "failed", f"{error_type}: {message}"
             record.member_cost_usd = _delta(before, owner)[2]
             record.duration_ms = _ms(started)
-            if _over_cap(exc):
+            if _over_cap(node, exc):
                 return _stop_at_cap(node, ctx, exc, last)
             if error_type in RUN_STOPPING:
                 raise
@@ -246,6 +247,14 @@ async def _ask(
     return {"answer": answer, "comment": decision.comment, "by": decision.by}
 
 
+def _age(turns: list[SuperviseTurn], node: SuperviseNode) -> None:
+    """Keep the state bounded over a long supervision: the turn that just left the
+    manager's window keeps its output only as the manager saw it (cut to show_chars)."""
+    gone = len(turns) - max(node.show_turns, 1) - 1
+    if gone >= 0 and turns[gone].status == "ok":
+        turns[gone].output = _shown(turns[gone], node.show_chars).get("output")
+
+
 def _last_output(turns: list[SuperviseTurn]) -> Any:
     return next((t.output for t in reversed(turns) if t.status == "ok"), None)
 
@@ -283,8 +292,13 @@ def _agent_of(member: Member) -> str | None:
     return agent.name if isinstance(agent, AgentConfig) else None
 
 
-def _over_cap(exc: BaseException) -> bool:
-    return describe(exc)[0] == StepBudgetExceeded.__name__
+def _over_cap(node: SuperviseNode, exc: BaseException) -> bool:
+    """The supervise step's own ``budget:`` cannot pay for more (an enclosing step's
+    cap failing is that step's business)."""
+    error_type, message = describe(exc)
+    return error_type == StepBudgetExceeded.__name__ and message.startswith(
+        f"step {node.id!r} is over its budget"
+    )
 
 
 def _stop_at_cap(node: SuperviseNode, ctx: RunContext, exc: BaseException, last: Any) -> Any:
@@ -333,6 +347,7 @@ def compile_supervise(
     sid = common["id"]
     ok = True
     members: list[Member] = []
+    taken_ids: dict[str, str] = {}
     for name, entry in spec.team.items():
         mloc = where + ("team", name)
         if not MEMBER_NAME.match(name) or name == DONE:
@@ -345,7 +360,27 @@ def compile_supervise(
             )
             ok = False
             continue
+        safe = f"{sid}_{re.sub(r'[^A-Za-z0-9_]', '_', name)}"
+        if safe in taken_ids:
+            c.report.problem(
+                c.doc,
+                mloc,
+                f"team member names {taken_ids[safe]!r} and {name!r} differ only in '-'/'_'",
+                "rename one of them",
+            )
+            ok = False
+            continue
+        taken_ids[safe] = name
         if entry.human is not None:
+            if not entry.human or not all(who.strip() for who in entry.human):
+                c.report.problem(
+                    c.doc,
+                    mloc + ("human",),
+                    f"team member {name!r}: human: needs the names of the people who answer",
+                    "list them, e.g. human: [deal-desk]",
+                )
+                ok = False
+                continue
             members.append(
                 Member(
                     name=name,
@@ -372,7 +407,7 @@ def compile_supervise(
             work,
             mloc,
             scope.with_vars("task", "inputs", "turn"),
-            auto_id=f"{sid}_{re.sub(r'[^A-Za-z0-9_]', '_', name)}",
+            auto_id=safe,
         )
         if node is None:
             ok = False
@@ -407,7 +442,7 @@ def compile_supervise(
         asking,
         where + ("manager",),
         scope.with_vars(*MANAGER_INPUTS),
-        auto_id=f"{sid}_manager",
+        auto_id=f"{sid}__manager",  # (member names start with a letter or digit)
     )
     if spec.until is not None:
         ok &= c.graph.expression(

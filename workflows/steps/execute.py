@@ -70,11 +70,12 @@ async def execute(node: Node, frame: Frame, ctx: RunContext) -> Any:
     while True:
         try:
             work = kind_of(node).execute(node, step_frame, ctx)
-            if node.deadline is not None and due is not None:
+            breached = resuming and record is not None and record.breached
+            if node.deadline is not None and due is not None and not breached:
                 done, output = await within_deadline(node.deadline, due, work, ctx, node.id, record)
                 if done == "skipped":
                     return _finish(ctx, record, scope, node.id, "skipped", None, "deadline missed")
-            else:
+            else:  # (a breach handled before a hand-over is not handled again)
                 output = await work
         except asyncio.CancelledError:
             _close(ctx, record, "cancelled")

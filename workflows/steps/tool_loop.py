@@ -48,6 +48,8 @@ from podium.workflows.steps.budget import estimate, reserve, reserve_amount, set
 from podium.workflows.steps.human_desk import close_by_timeout, open_request, wait_for_decision
 from podium.workflows.steps.support import describe, failure
 
+TOOL_LOOP_BUDGET = "podium-tool-loop-budget"
+"""Patch: tool loops reserve and charge each turn (runs started earlier reserved once)."""
 MAX_REFUSED = 5
 """Tool answers that are errors (bad arguments, unknown tool, unavailable, declined) one
 step tells its model before it fails: a model that keeps getting it wrong is stopped."""
@@ -62,6 +64,7 @@ async def converse(
     ctx: RunContext,
     frame: Frame,
     track: bool,
+    budgeted: bool = True,
     timeout_s: float | None = None,
     retry: RetrySettings | None = None,
     failed_attempts: list[str] | None = None,
@@ -73,12 +76,15 @@ async def converse(
     budgets around the step and is charged when it answers, and each priced tool call
     reserves its price: a long loop stops at the budget like any sequence of calls, and
     what completed turns spent stays charged when a later turn fails. The run, the step
-    (``frame.owner``) and the agent's totals are charged here, turn by turn."""
+    (``frame.owner``) and the agent's totals are charged here, turn by turn.
+
+    ``budgeted=False`` (runs started before per-turn budgets, ``TOOL_LOOP_BUDGET``): the
+    loop neither reserves nor charges; the caller reserves once for the whole loop and
+    charges its totals, as those runs did."""
     owner = frame.owner
     record = owner if track else None
     loop = _Loop(agent, step_id, ctx, frame, record)
-    # Runs started before per-turn budgets reserved only the first turn's estimate.
-    loop.budgeted = workflow.patched("podium-tool-loop-budget")
+    loop.budgeted = budgeted
     messages: list[dict[str, Any]] = []
     usage, cost = Usage(), 0.0
     repairs = agent.repair_attempts
@@ -87,7 +93,7 @@ async def converse(
         turn += 1
         last = turn == agent.max_turns
         reservation = None
-        if turn == 1 or loop.budgeted:
+        if loop.budgeted:
             need = estimate(agent, inputs, None, messages)
             reservation = await reserve(ctx, frame, agent, step_id, need)
         spent = loop.turn(turn)
@@ -114,8 +120,6 @@ async def converse(
                 cost += details.cost_usd or 0.0
                 loop.charge(spent, billed, details.cost_usd or 0.0)
             if error_type not in SCHEMA_ERROR_TYPES or repairs <= 0:
-                if billed is not None and not loop.budgeted:  # as older runs charged it
-                    ctx.charge_agent(owner, agent.name, billed, details.cost_usd or 0.0)
                 raise
             repairs -= 1
             turn -= 1  # a repair is not a turn of its own
@@ -138,8 +142,6 @@ async def converse(
                     "turns (max_turns); its last turn could not call tools"
                 )
             total = round(cost + loop.spent, 8)
-            if not loop.budgeted:  # older runs charged the loop once, at its end
-                ctx.charge_agent(owner, agent.name, usage, total)
             return result.model_copy(update={"usage": usage, "cost_usd": total})
         if last:  # asked for tools where none were offered
             raise failure(
@@ -210,17 +212,19 @@ class _Loop:
         """Reserve every turn's estimate and every tool's price (not in older runs)."""
         self.spent = 0.0
         """The tools' prices so far."""
+        self.current: TurnRecord | None = None
         self.nonce = workflow.uuid4().hex[:8]
         """One per loop: a map item, a fallback or a re-run step calls with keys of its own."""
 
     def turn(self, number: int) -> TurnRecord:
-        """The cost record of turn ``number`` (kept on the step when it is tracked)."""
-        spent = TurnRecord(turn=number)
+        """The cost record of turn ``number`` of this loop (kept on the step when it is
+        tracked; a repair round adds to its turn's record)."""
+        if self.current is not None and self.current.turn == number:
+            return self.current
+        self.current = TurnRecord(turn=number)
         if self.record is not None:
-            if self.record.turn_costs and self.record.turn_costs[-1].turn == number:
-                return self.record.turn_costs[-1]  # a repair round: the same turn
-            self.record.turn_costs.append(spent)
-        return spent
+            self.record.turn_costs.append(self.current)
+        return self.current
 
     def charge(self, spent: TurnRecord, usage: Usage, cost_usd: float) -> None:
         """Charge a model call of the loop (the run, the step, the agent's totals)."""
@@ -264,13 +268,18 @@ class _Loop:
             declined = await self._approve(tool, call, entry)
             if declined is not None:
                 return self._refuse(entry, declined)
-        entry.status = "running"
         reservation = None
         if tool.price_usd and self.budgeted:  # its price must fit like a call's estimate
             who = f"tool {tool.name!r} of agent {self.agent.name!r}"
-            reservation = await reserve_amount(
-                self.ctx, self.frame, self.step_id, who, tool.price_usd, 0
-            )
+            entry.status = "waiting"
+            try:
+                reservation = await reserve_amount(
+                    self.ctx, self.frame, self.step_id, who, tool.price_usd, 0
+                )
+            except BaseException:
+                entry.status, entry.error = "refused", "over the budget: not called"
+                raise
+        entry.status = "running"
         try:
             outcome = await call_tool(
                 tool,
@@ -383,7 +392,7 @@ async def call_tool(
         task_queue=ORCHESTRATION_QUEUE,
         start_to_close_timeout=timedelta(seconds=tool.timeout_s + 5 + waits),
         heartbeat_timeout=timedelta(seconds=HEARTBEAT_S),
-        schedule_to_close_timeout=timedelta(seconds=total_s) if total_s else None,
+        schedule_to_close_timeout=timedelta(seconds=total_s + waits) if total_s else None,
         retry_policy=retry,
         summary=summary,
     )
