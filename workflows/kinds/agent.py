@@ -30,7 +30,7 @@ from podium.workflows.patterns.assign import REQUIREMENTS, meets
 from podium.workflows.spec import StepEntry
 from podium.workflows.steps.agent_call import call_agent
 from podium.workflows.steps.assignment import assign
-from podium.workflows.steps.budget import estimate, reserve, settle
+from podium.workflows.steps.budget import estimate, ledgers, reserve, settle
 from podium.workflows.steps.support import describe, evaluate_inputs
 from podium.workflows.steps.tool_loop import TOOL_LOOP_BUDGET, converse
 
@@ -133,7 +133,7 @@ async def run_agent_node(node: AgentNode, frame: Frame, ctx: RunContext) -> Any:
             # that reserve once for the whole loop, here, and are charged its totals).
             looping = bool(agent.tools) and workflow.patched(TOOL_LOOP_BUDGET)
             reservation = None
-            if not looping:
+            if not looping and ledgers(ctx, frame):  # (estimating renders the prompt)
                 need = estimate(agent, inputs, repair)
                 reservation = await reserve(ctx, frame, agent, node.id, need)
             failed_attempts: list[str] = []

@@ -143,6 +143,8 @@ async def run_supervise(node: SuperviseNode, frame: Frame, ctx: RunContext) -> A
     roster = [{"name": m.name, "kind": m.kind, "does": m.description} for m in node.team]
     manager = _manager_name(node)
     failures = sum(1 for t in turns if t.status == "failed")
+    seen: dict[int, dict[str, Any]] = {}
+    """Each finished turn as the manager reads it, computed once (by record identity)."""
     while True:
         number = len(turns) + 1
         last = _last_output(turns)
@@ -154,10 +156,13 @@ async def run_supervise(node: SuperviseNode, frame: Frame, ctx: RunContext) -> A
             return last
         if ctx.hand_over(node.id):  # the history is full: the next run goes on from here
             raise HandOver()
-        shown = [_shown(t, node.show_chars) for t in turns[-node.show_turns :]]
+        window = turns[-node.show_turns :] if node.show_turns else []
+        for t in window:
+            if id(t) not in seen:
+                seen[id(t)] = _shown(t, node.show_chars)
         asking = frame.with_vars(
             team=roster,
-            turns=shown if node.show_turns else [],
+            turns=[seen[id(t)] for t in window],
             turn=number,
             max_turns=node.max_turns,
         ).labelled(f"{node.id} turn {number}")

@@ -44,7 +44,7 @@ with workflow.unsafe.imports_passed_through():
     from podium.workflows.state import StepState, ToolCallRecord, TurnRecord
 
 from podium.workflows.steps.agent_call import call_agent
-from podium.workflows.steps.budget import estimate, reserve, reserve_amount, settle
+from podium.workflows.steps.budget import estimate, ledgers, reserve, reserve_amount, settle
 from podium.workflows.steps.human_desk import close_by_timeout, open_request, wait_for_decision
 from podium.workflows.steps.support import describe, failure
 
@@ -93,7 +93,7 @@ async def converse(
         turn += 1
         last = turn == agent.max_turns
         reservation = None
-        if loop.budgeted:
+        if loop.budgeted and ledgers(ctx, frame):  # (estimating renders the prompt)
             need = estimate(agent, inputs, None, messages)
             reservation = await reserve(ctx, frame, agent, step_id, need)
         spent = loop.turn(turn)
