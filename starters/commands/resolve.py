@@ -87,7 +87,7 @@ def resolve_input(
         raise ValueError(
             "choose exactly one of --retry, --supply FILE, --skip, --abort (failed step); "
             "--raise-usd/--raise-tokens, --continue, --abort (budget); "
-            "--continue, --skip, --abort (missed deadline)"
+            "--continue, --skip, --abort (missed deadline); --supply FILE (a question to a person)"
         )
     output: Any = None
     if supply is not None:
