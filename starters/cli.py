@@ -81,6 +81,16 @@ def _parser() -> argparse.ArgumentParser:
         help="run every agent on the offline scripted model",
     )
     run.add_argument("--id", dest="workflow_id", help="workflow id (default: <spec>-<random>)")
+    run.add_argument(
+        "--priority",
+        type=int,
+        choices=range(1, 6),
+        metavar="1-5",
+        help="served before runs with a higher number when workers are behind (default: the "
+        "spec's, else 3)",
+    )
+    run.add_argument("--fairness-key", help="share backlogged work fairly between keys (tenant)")
+    run.add_argument("--fairness-weight", type=float, help="this run's share (default 1)")
     run.add_argument("--address", help=ADDRESS_HELP)
 
     plan = sub.add_parser(
@@ -254,6 +264,9 @@ async def _dispatch_async(args: argparse.Namespace) -> int:
             offline=args.offline,
             workflow_id=args.workflow_id,
             address=args.address,
+            priority=args.priority,
+            fairness_key=args.fairness_key,
+            fairness_weight=args.fairness_weight,
         )
     if command == "plan":
         from podium.starters.commands import plan

@@ -27,6 +27,9 @@ DYNAMIC_CONFIG = {
     # backlog trickling at a quarter of the rate (bench/ratelimit.py).
     "matching.numTaskqueueReadPartitions": "1",
     "matching.numTaskqueueWritePartitions": "1",
+    # Task queues share backlogged work between fairness keys by weight (a run's
+    # priority: fairness), as a production server does once it is switched on there.
+    "matching.enableFairness": "true",
 }
 
 

@@ -114,8 +114,8 @@ def deadline_line(deadline_at: datetime, missed: bool) -> str:
 
 
 def limit_lines(state: RunState) -> list[str]:
-    """The run's budget (spent, reserved, limit) and deadline, when it has them."""
-    lines = []
+    """The run's priority, budget (spent, reserved, limit) and deadline, when it has them."""
+    lines = [f"  {state.priority}"] if state.priority else []
     if state.budget is not None:
         lines.append(budget_line(state.budget))
     if state.deadline_at is not None:

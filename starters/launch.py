@@ -12,11 +12,12 @@ from podium.activities.queues import ORCHESTRATION_QUEUE
 from podium.activities.telemetry import client_span, flush_traces
 from podium.activities.templates import render
 from podium.workflows import search_attributes as sa
+from podium.workflows.expressions import evaluate
 from podium.workflows.interpreter import WORKFLOW_NAME
 from podium.workflows.plan import Plan, RunInput, node_label
 from podium.workflows.state import RunResult
 from temporalio.client import Client, WorkflowHandle
-from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.common import Priority, SearchAttributePair, TypedSearchAttributes
 
 UI_BASE_ENV = "PODIUM_UI_URL"
 
@@ -38,10 +39,46 @@ def run_details(plan: Plan, run_input: dict[str, Any]) -> str:
     return f"**Spec** `{plan.name}` ({plan.source})\n\n{steps}\n\n**Input**\n```json\n{shown}\n```"
 
 
+def run_priority(
+    plan: Plan, run_input: dict[str, Any], override: Priority | None = None
+) -> Priority:
+    """The run's Temporal Priority: the spec's ``priority:`` (its fairness expression read
+    from the input), with ``override``'s fields winning where set."""
+    spec = plan.priority
+    key = spec.key if spec else None
+    weight = spec.weight if spec else None
+    fairness = None
+    if spec is not None and spec.fairness:
+        try:
+            value = evaluate(spec.fairness, {"input": run_input, "steps": {}, "vars": {}})
+        except Exception:  # noqa: BLE001 - a runtime type error: the run has no fairness key
+            value = None
+        if value is not None and value != "":
+            fairness = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    if override is not None:
+        key = override.priority_key or key
+        fairness = override.fairness_key or fairness
+        weight = override.fairness_weight or weight
+    fairness = fairness[:FAIRNESS_KEY_LIMIT] if fairness else None
+    return Priority(priority_key=key, fairness_key=fairness, fairness_weight=weight)
+
+
+FAIRNESS_KEY_LIMIT = 64
+"""Characters of a fairness key kept (Temporal limits its length)."""
+
+
 async def start_run(
-    client: Client, plan: Plan, run_input: dict[str, Any], *, workflow_id: str | None = None
+    client: Client,
+    plan: Plan,
+    run_input: dict[str, Any],
+    *,
+    workflow_id: str | None = None,
+    priority: Priority | None = None,
 ) -> WorkflowHandle[Any, RunResult]:
     """Start a run of ``plan``; returns its handle (``await handle.result()`` waits).
+
+    ``priority`` overrides the spec's ``priority:`` field by field; Temporal gives the
+    run's activities and child runs the same Priority.
 
     When tracing is on, a ``start_run {spec}`` span is the root of the run's trace
     (the client's interceptor carries it into the workflow and its agent calls).
@@ -57,6 +94,7 @@ async def start_run(
             result_type=RunResult,
             static_summary=run_summary(plan, run_input),
             static_details=run_details(plan, run_input),
+            priority=run_priority(plan, run_input, priority),
             search_attributes=TypedSearchAttributes(
                 [SearchAttributePair(sa.SPEC, plan.name), SearchAttributePair(sa.STATUS, "running")]
             ),

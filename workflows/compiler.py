@@ -17,6 +17,7 @@ from podium.workflows.compile_policy import check_policies
 from podium.workflows.compile_settings import check_schema
 from podium.workflows.compile_steps import StepCompiler
 from podium.workflows.compile_templates import check_template
+from podium.workflows.kinds.base import RunPriority
 from podium.workflows.plan import Plan
 from podium.workflows.problems import CompileError, Problem, Reporter
 from podium.workflows.spec import SpecFile
@@ -114,6 +115,9 @@ def _compile(
     steps_compiler = StepCompiler(report, doc, agents, compile_child)
     steps = steps_compiler.compile(spec.steps)
     output = _output(spec, steps_compiler)
+    if spec.priority is not None and spec.priority.fairness is not None:
+        where = ("priority", "fairness")  # read from the input when the run starts
+        steps_compiler.graph.expression(where, spec.priority.fairness, Scope(frozenset()), None)
     if report.problems:
         return None
     check_policies(report, doc, spec, steps, agents.policies)
@@ -135,6 +139,7 @@ def _compile(
         budget=budget(spec.budget),
         deadline=deadline(spec.deadline),
         history=history(spec.history),
+        priority=RunPriority(**spec.priority.model_dump()) if spec.priority else None,
     )
 
 

@@ -68,6 +68,7 @@ class PodiumRun:
                 warnings=list(plan.warnings),
             )
         self.plan = plan
+        self.state.priority = _priority_text(workflow.info().priority)
         self.ctx = RunContext(
             self.state, People(notify_urls=list(plan.notify), on_changed=self._sync_humans)
         )
@@ -355,3 +356,16 @@ class PodiumRun:
         if details != self._details:  # only when something a reader sees changed
             self._details = details
             workflow.set_current_details(details)
+
+
+def _priority_text(priority: Any) -> str | None:
+    """``priority 1, fairness TH × 2`` (None when the run has the default Priority)."""
+    if priority is None:
+        return None
+    parts = []
+    if priority.priority_key:
+        parts.append(f"priority {priority.priority_key}")
+    if priority.fairness_key:
+        weight = f" × {priority.fairness_weight:g}" if priority.fairness_weight else ""
+        parts.append(f"fairness {priority.fairness_key}{weight}")
+    return ", ".join(parts) or None

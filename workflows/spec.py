@@ -365,6 +365,23 @@ class HistoryEntry(Strict):
     max_mb: float = Field(10, gt=0, le=45, description="MB of one run's history (Temporal: 50 MB).")
 
 
+class PriorityEntry(Strict):
+    """``priority:`` — the order backlogged work is taken in (Temporal's task Priority,
+    for the run, its agent and tool calls and its child runs)."""
+
+    key: int | None = Field(
+        None, ge=1, le=5, description="1 (first) … 5 (last); runs without one count as 3."
+    )
+    fairness: str | None = Field(
+        None,
+        description="Expression over the input giving the fairness key (a tenant, a market): "
+        "backlogged work is shared between keys by weight.",
+    )
+    weight: float | None = Field(
+        None, gt=0, le=1000, description="This run's fairness weight (default 1)."
+    )
+
+
 class SpecFile(Strict):
     """A workflow spec file."""
 
@@ -392,6 +409,9 @@ class SpecFile(Strict):
         None,
         description="Continue as new past {max_events, max_mb} of history (default 10,000 "
         "events / 10 MB), or when the server suggests it.",
+    )
+    priority: PriorityEntry | None = Field(
+        None, description="Priority key (1–5), fairness key expression and weight of runs."
     )
 
     _deadlines = field_validator("deadline", mode="before")(_deadline)

@@ -320,6 +320,8 @@ class RunState(Contract):
     usage: Usage = Field(default_factory=Usage)
     cost_usd: float = 0.0
     error: str | None = None
+    priority: str | None = None
+    """The run's Temporal Priority as people read it (``priority 1, fairness TH × 2``)."""
     warnings: list[str] = Field(default_factory=list)
     flags: list[str] = Field(default_factory=list)
     """What a reader of the result must know: optional steps that failed, refine loops

@@ -23,6 +23,7 @@ from podium.workflows.compiler import compile_spec
 from podium.workflows.inputs import check_input
 from podium.workflows.problems import CompileError
 from temporalio.client import Client, WorkflowFailureError
+from temporalio.common import Priority
 
 
 async def main(
@@ -37,6 +38,9 @@ async def main(
     address: str | None = None,
     out: TextIO | None = None,
     poll_s: float = run_view.POLL_S,
+    priority: int | None = None,
+    fairness_key: str | None = None,
+    fairness_weight: float | None = None,
 ) -> int:
     """Start one run; with ``wait`` show it live and print its result. Returns the exit code."""
     out = out or sys.stdout
@@ -56,7 +60,10 @@ async def main(
     for warning in plan.warnings:
         out.write(f"warning: {warning}\n")
     client = client or await connect(address)
-    handle = await start_run(client, plan, run_input, workflow_id=workflow_id)
+    chosen = Priority(
+        priority_key=priority, fairness_key=fairness_key, fairness_weight=fairness_weight
+    )
+    handle = await start_run(client, plan, run_input, workflow_id=workflow_id, priority=chosen)
     out.write(f"started {plan.name} run {handle.id}\n")
     out.write(f"web UI: {ui_link(handle.id, client.namespace)}\n")
     out.flush()

@@ -51,6 +51,16 @@ class HistoryLimits(Contract):
     max_bytes: int = 10 * 1024 * 1024
 
 
+class RunPriority(Contract):
+    """A run's Temporal task Priority (inherited by its activities and child runs)."""
+
+    key: int | None = None
+    """1 (first) … 5 (last); None: the default (3)."""
+    fairness: str | None = None
+    """Expression over the run input giving the fairness key."""
+    weight: float | None = None
+
+
 class NodeBase(Contract):
     """What every step kind has."""
 
@@ -312,6 +322,8 @@ class Plan(Contract):
     deadline: Deadline | None = None
     history: HistoryLimits = Field(default_factory=HistoryLimits)
     """Past these, the run continues as new between steps (``workflows/run_input.py``)."""
+    priority: RunPriority | None = None
+    """The order runs of this spec are served in when workers are behind."""
 
     def agents_used(self) -> dict[str, AgentConfig]:
         """Agents by name, in step order (nested steps included)."""
