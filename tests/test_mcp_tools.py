@@ -12,6 +12,8 @@ from podium.workflows.compiler import compile_spec
 from podium.workflows.plan import Plan
 from podium.workflows.problems import CompileError
 
+from tests.workflows.test_humans import decide, open_request
+
 pytestmark = pytest.mark.usefixtures("worker")
 SERVER = [sys.executable, "-m", "mcp_server_time", "--local-timezone", "UTC"]
 
@@ -127,3 +129,21 @@ async def test_an_mcp_server_over_streamable_http(client, write_spec):
     finally:
         stop_process(server, grace_s=5)
     assert result.output.endswith("T21:30:00+07:00")
+
+
+async def test_an_mcp_tool_gets_the_calls_idempotency_key_in_meta(client, write_spec):
+    booking = [sys.executable, "-m", "tests.support.mcp_booking"]
+    book_seat = {"command": booking, "tool": "book_seat"}
+    tools = {"book": {"mcp": book_seat, "side_effects": True, "approval": {"approvers": ["ops"]}}}
+    book = {
+        "when": "turn == `1`",
+        "tool_calls": [{"name": "book", "arguments": {"flight": "SQ 972", "seat": "12A"}}],
+    }
+    plan = compile_spec(write_spec(spec(tools, [book, {"output": "{{ tool_results.book }}"}])))
+    handle = await start_run(client, plan, {"city": "Bangkok"})
+    state = await open_request(handle)
+    await decide(handle, state.open_requests()[0].id, "approve", "ops")
+    result = await handle.result()
+    [call] = result.state.step("when").tool_calls
+    assert result.output["booking"] == "BK-1" and result.output["seat"] == "12A"
+    assert result.output["key"] == call.key  # <run>/<step>/<loop>/<turn>/<call>, in _meta
