@@ -4,6 +4,9 @@ tool list into the plan) and by the worker (for each call)."""
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
 import sys
 
 import pytest
@@ -147,3 +150,19 @@ async def test_an_mcp_tool_gets_the_calls_idempotency_key_in_meta(client, write_
     [call] = result.state.step("when").tool_calls
     assert result.output["booking"] == "BK-1" and result.output["seat"] == "12A"
     assert result.output["key"] == call.key  # <run>/<step>/<loop>/<turn>/<call>, in _meta
+
+
+async def test_calls_share_one_server_process_which_is_restarted_if_it_dies(client, write_spec):
+    booking = [sys.executable, "-m", "tests.support.mcp_booking"]
+    tools = {"pid": {"mcp": {"command": booking, "tool": "server_pid"}}}
+    ask = {"when": "turn <= `3`", "tool_calls": [{"name": "pid", "arguments": {}}]}
+    plan = compile_spec(write_spec(spec(tools, [ask, {"output": "{{ tool_results.pid }}"}])))
+    first = await (await start_run(client, plan, {"city": "Hanoi"})).result()
+    again = await (await start_run(client, plan, {"city": "Hanoi"})).result()
+    pid = first.output["pid"]
+    assert again.output["pid"] == pid  # 6 calls, one server process (no start per call)
+    os.kill(pid, signal.SIGKILL)
+    await asyncio.sleep(0.2)
+    after = await (await start_run(client, plan, {"city": "Hanoi"})).result()
+    assert after.output["pid"] != pid  # started again; the run did not notice
+    assert [c.status for c in after.state.step("when").tool_calls] == ["ok"] * 3

@@ -3,9 +3,12 @@
 into the plan) and calling one (in the ``run_tool`` activity, with the call's
 idempotency key in the request's ``_meta``).
 
-A stdio server is started for each listing and each call, with only the variables it
-needs from the worker's environment (``PATH``, ``HOME``, …); its stderr is kept so a
-server that cannot start is reported with what it said.
+A listing (the compiler) starts the server for that listing. Calls (the worker) share
+one session per server and worker process, kept open while it is used (``IDLE_S``) and
+started again if the server dies — starting a stdio server costs about half a second. A
+stdio server gets only the variables it needs from the worker's environment (``PATH``,
+``HOME``, …); its stderr is kept so a server that cannot start is reported with what it
+said.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 import tempfile
+import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -116,23 +120,94 @@ def list_tools_now(command: Sequence[str] | None, url: str | None) -> list[Liste
 
 async def call_mcp_tool(call: ToolCallInput) -> Any:
     """Call the tool; its structured result, else its text. An error answer raises
-    ``ToolRefused`` (the model is told)."""
+    ``ToolRefused`` (the model is told); a server that went away, ``ToolUnavailable``
+    (retried: the next attempt starts it again)."""
     tool = call.tool
-    async with session(tool.mcp_command, tool.mcp_url) as s:
+    kept = await _kept(tool.mcp_command, tool.mcp_url)
+    kept.used = time.monotonic()
+    kept.calls += 1
+    try:
+        result = await kept.session.call_tool(
+            tool.mcp_tool or tool.name,
+            call.arguments,
+            meta={"idempotency_key": call.idempotency_key},
+        )
+    except Exception as exc:  # noqa: BLE001 - a protocol error: tell the model
+        if kept.task.done() or _connection_lost(_innermost(exc)):
+            kept.close()
+            raise ToolUnavailable(
+                f"MCP server {kept.where!r} went away during the call: {exc}"
+            ) from None
+        raise ToolRefused(f"MCP tool {tool.mcp_tool!r}: {exc}") from None
+    finally:
+        kept.calls -= 1
+        kept.used = time.monotonic()
+    text = "\n".join(c.text for c in result.content if getattr(c, "type", "") == "text")
+    if result.is_error:
+        raise ToolRefused(text or f"MCP tool {tool.mcp_tool!r} failed")
+    if result.structured_content is not None:
+        return result.structured_content
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+IDLE_S = 300.0
+"""A kept session nobody used for this long is closed (its server stops)."""
+
+
+class _Kept:
+    """One server's session, owned by a task of its own (the SDK's transports must be
+    opened and closed by the same task) and shared by every call of this process."""
+
+    def __init__(self, command: Sequence[str] | None, url: str | None) -> None:
+        self.where = " ".join(command) if command else str(url)
+        self.ready: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self.stop = asyncio.Event()
+        self.used = time.monotonic()
+        self.calls = 0
+        self.session: Any = None
+        self.task = asyncio.create_task(self._own(command, url))
+
+    async def _own(self, command: Sequence[str] | None, url: str | None) -> None:
         try:
-            result = await s.call_tool(
-                tool.mcp_tool or tool.name,
-                call.arguments,
-                meta={"idempotency_key": call.idempotency_key},
-            )
-        except Exception as exc:  # noqa: BLE001 - a protocol error: tell the model
-            raise ToolRefused(f"MCP tool {tool.mcp_tool!r}: {exc}") from None
-        text = "\n".join(c.text for c in result.content if getattr(c, "type", "") == "text")
-        if result.is_error:
-            raise ToolRefused(text or f"MCP tool {tool.mcp_tool!r} failed")
-        if result.structured_content is not None:
-            return result.structured_content
-        try:
-            return json.loads(text)
-        except ValueError:
-            return text
+            async with session(command, url) as s:
+                self.session = s
+                self.ready.set_result(s)
+                while not self.stop.is_set():
+                    try:
+                        await asyncio.wait_for(self.stop.wait(), IDLE_S / 10)
+                    except TimeoutError:
+                        if self.calls == 0 and time.monotonic() - self.used > IDLE_S:
+                            break
+        except asyncio.CancelledError:
+            if not self.ready.done():
+                self.ready.cancel()
+            raise
+        except Exception as exc:  # noqa: BLE001 - told to whoever waits for it
+            if not self.ready.done():
+                self.ready.set_exception(exc)
+        finally:
+            self.stop.set()
+
+    def close(self) -> None:
+        self.stop.set()
+
+
+_sessions: dict[tuple[Any, ...], _Kept] = {}
+
+
+async def _kept(command: Sequence[str] | None, url: str | None) -> _Kept:
+    """This process's session to the server, started (again) when there is none."""
+    key = (tuple(command or ()), url, id(asyncio.get_running_loop()))
+    kept = _sessions.get(key)
+    if kept is None or kept.stop.is_set():
+        kept = _sessions[key] = _Kept(command, url)
+    try:
+        await asyncio.shield(kept.ready)
+    except BaseException:
+        if _sessions.get(key) is kept and kept.ready.done():
+            del _sessions[key]  # it did not start: the next call tries again
+        raise
+    return kept

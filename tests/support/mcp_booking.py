@@ -9,6 +9,8 @@ minimal environment, so the answer is the way to report back).
 
 from __future__ import annotations
 
+import os
+
 from mcp.server.mcpserver import Context, MCPServer
 
 server = MCPServer("booking")
@@ -26,6 +28,12 @@ def book_seat(flight: str, seat: str, ctx: Context) -> dict:
     if key is not None:
         _booked[key] = booking
     return booking
+
+
+@server.tool()
+def server_pid() -> dict:
+    """Which server process answers (tests of session reuse)."""
+    return {"pid": os.getpid()}
 
 
 if __name__ == "__main__":
