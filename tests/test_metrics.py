@@ -7,6 +7,7 @@ orchestration queue name is fixed, so the session's workers must not pick them u
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import subprocess
@@ -78,11 +79,11 @@ def otlp_receiver() -> Iterator[tuple[str, list[tuple[str, bytes]]]]:
 
 
 def start_worker(
-    address: str, metrics_port: int, log: Path, env: dict[str, str]
+    address: str, metrics_port: int, log: Path, env: dict[str, str], *extra: str
 ) -> subprocess.Popen[bytes]:
     out = log.open("ab")
     command = [sys.executable, "-m", "podium.workers", "--address", address]
-    command += ["--namespace", ISOLATED_NAMESPACE, "--metrics-port", str(metrics_port)]
+    command += ["--namespace", ISOLATED_NAMESPACE, "--metrics-port", str(metrics_port), *extra]
     process = subprocess.Popen(
         command,
         cwd=ROOT,
@@ -210,3 +211,42 @@ def test_workflow_metrics_import_no_tracing_or_io():
         [sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "[]"
+
+
+async def test_the_backlog_of_each_queue_is_a_metric_an_autoscaler_can_follow(
+    isolated_client, address, write_spec, tmp_path
+):
+    port = free_port()
+    env = {"PODIUM_BACKLOG_INTERVAL": "0.3"}
+    worker = start_worker(address, port, tmp_path / "w.log", env, "--activity-slots", "1")
+    slow = {"model": "scripted", "latency": "400ms", "script": [{"output": "ok"}]}
+    spec = {
+        "name": "backlog",
+        "agents": {"agents": {"slow": slow}},
+        "steps": [{"agent": "slow", "id": "s"}],
+    }
+    queue = {"task_queue": "podium-llm-scripted", "type": "activity"}
+    try:
+        plan = compile_spec(write_spec(spec))
+        handles = [await start_run(isolated_client, plan, {}) for _ in range(30)]  # 12 s of work
+        deadline, most = time.monotonic() + 30, 0.0  # (the server's counts are cached a while)
+        while most < 4 and time.monotonic() < deadline:
+            most = max(most, value(scrape(port), "podium_task_queue_backlog", **queue))
+            await asyncio.sleep(0.2)
+        samples = scrape(port)
+        await asyncio.gather(*(h.result() for h in handles))
+        deadline, left = time.monotonic() + 30, most
+        while left > 0 and time.monotonic() < deadline:
+            await asyncio.sleep(0.3)
+            left = value(scrape(port), "podium_task_queue_backlog", **queue)
+    finally:
+        stop_process(worker)
+    assert most >= 4  # calls queued behind the one slot, as the server counts them
+    assert left == 0  # and drained
+    orchestration = {"task_queue": "podium-orchestration", "type": "workflow"}
+    assert any(
+        n == "podium_task_queue_backlog" and ls.items() >= orchestration.items()
+        for n, ls, _ in samples
+    )
+    slots = {n for n, _, _ in samples if n.startswith("temporal_worker_task_slots")}
+    assert "temporal_worker_task_slots_available" in slots, slots  # how busy the workers are

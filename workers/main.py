@@ -26,10 +26,13 @@ from podium.activities.contracts import BUILTIN_PROVIDERS
 from podium.activities.errors import PayloadStoreError
 from podium.activities.payloads.settings import PayloadSettingsError
 from podium.activities.payloads.settings import from_environment as payload_settings
+from podium.activities.queues import ORCHESTRATION_QUEUE
 from podium.activities.secrets import register as register_secret
 from podium.activities.secrets import scrub_logs
 from podium.activities.telemetry import flush_traces, tracing_from_env
 from podium.activities.tools.allowed import allow_only
+from podium.workers.backlog import interval_s as backlog_interval_s
+from podium.workers.backlog import report_backlog
 from podium.workers.tool_check import catalog_fingerprints, tool_warnings
 from podium.workers.worker import (
     ConfigurationError,
@@ -125,11 +128,24 @@ async def serve(args: argparse.Namespace, stop: asyncio.Event) -> None:
     tools = "those of its --catalog" if args.catalog else "any a plan carries (no --catalog)"
     print(f"podium worker runs tools: {tools}", flush=True)
     tasks = [asyncio.create_task(w.run()) for w in workers]
+    watching = None
+    if runtime is not None:  # the backlog of each queue served, for autoscalers
+        served = {
+            w.task_queue: ["workflow", "activity"]
+            if w.task_queue == ORCHESTRATION_QUEUE
+            else ["activity"]
+            for w in workers
+        }
+        watching = asyncio.create_task(
+            report_backlog(client, runtime.metric_meter, served, backlog_interval_s())
+        )
     stopper = asyncio.create_task(stop.wait())
     done, _ = await asyncio.wait([*tasks, stopper], return_when=asyncio.FIRST_COMPLETED)
     for task in done:
         if task is not stopper and task.exception():
             logger.error("worker stopped: %s", task.exception())
+    if watching is not None:
+        watching.cancel()
     await asyncio.gather(*(w.shutdown() for w in workers), return_exceptions=True)
 
 
