@@ -263,9 +263,6 @@ class AgentConfig(Contract):
     """The tools this agent may call (its allow-list), definitions pinned."""
     max_turns: int = Field(8, ge=1, le=100)
     """Model turns in one step's tool loop; the last one may not call tools."""
-    fast: bool = False
-    """Declared fast (``fast: true``): its first attempt runs as a local activity on the
-    orchestration worker (as function agents' do)."""
 
 
 class RepairRequest(Contract):

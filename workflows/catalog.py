@@ -205,11 +205,6 @@ class AgentEntry(Strict):
     side_effects: bool = Field(
         False, description="The agent changes the world; steps using it may declare compensate:."
     )
-    fast: bool = Field(
-        False,
-        description="Answers in well under a second: its first attempt runs as a local "
-        "activity on the orchestration worker (function agents always do).",
-    )
     max_output_tokens: int = Field(1024, ge=1)
     repair_attempts: int = Field(
         DEFAULT_REPAIR_ATTEMPTS,

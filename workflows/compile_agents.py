@@ -187,7 +187,6 @@ class AgentResolver:
             max_output_tokens=entry.max_output_tokens,
             repair_attempts=entry.repair_attempts,
             side_effects=entry.side_effects,
-            fast=entry.fast,
             script=[ScriptRule(**r.model_dump()) for r in entry.script],
             latency_s=parse_duration(entry.latency) if entry.latency else 0.0,
             faults=FaultInjection(**entry.faults.model_dump()) if entry.faults else None,

@@ -91,11 +91,10 @@ async def test_the_model_calls_two_tools_at_once_and_answers_from_their_results(
     assert fx_logged["key"] == fx_key  # the tool got its key
     assert step.cost_usd == pytest.approx(0.01, abs=1e-3)  # the tool's price counts
     history = await handle.fetch_history()
-    summaries = {  # function tools run as local activities: their marker carries the label
+    summaries = {
         e.user_metadata.summary.data.decode()
         for e in history.events
         if e.HasField("activity_task_scheduled_event_attributes")
-        or e.HasField("marker_recorded_event_attributes")
     }
     assert '"quoter · fx_rate"' in summaries and '"quoter · vat"' in summaries
 
