@@ -6,13 +6,20 @@ import asyncio
 import os
 import statistics
 import sys
+import time
+import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from baseline import BASELINE_WORKFLOW_QUEUE  # noqa: E402
 from podium.starters.devserver import local_environment  # noqa: E402
+from podium.starters.launch import start_run  # noqa: E402
 from podium.workers.worker import WorkerOptions, build_workers  # noqa: E402
+from podium.workflows.plan import Plan  # noqa: E402
+from temporalio.client import Client  # noqa: E402
 from temporalio.testing import WorkflowEnvironment  # noqa: E402
 from temporalio.worker import Worker  # noqa: E402
 
@@ -35,6 +42,42 @@ async def alternate(
         first.append(await podium())
         second.append(await hand())
     return first, second
+
+
+async def per_unit_against_baseline(
+    client: Client,
+    plan: Plan,
+    baseline: Any,
+    units: int,
+    *,
+    rounds: int,
+    unit: str,
+    heading: str,
+) -> None:
+    """Run ``plan`` through Podium and the hand-written ``baseline`` workflow (called with
+    ``units``) alternately; print ms per ``unit`` of each and the ratio (target ≤ 1.2)."""
+
+    async def podium() -> float:
+        start = time.perf_counter()
+        await (await start_run(client, plan, {})).result()
+        return time.perf_counter() - start
+
+    async def hand() -> float:
+        start = time.perf_counter()
+        await client.execute_workflow(
+            baseline,
+            units,
+            id=f"bench-{uuid.uuid4().hex[:8]}",
+            task_queue=BASELINE_WORKFLOW_QUEUE,
+        )
+        return time.perf_counter() - start
+
+    podium_s, hand_s = await alternate(podium, hand, rounds)
+    ratios = [x / y for x, y in zip(podium_s, hand_s, strict=True)]
+    print(f"{heading}, {rounds} alternating rounds, cores={os.cpu_count()}")
+    print(f"podium       ms/{unit}: {spread([1000 * x / units for x in podium_s])}")
+    print(f"hand-written ms/{unit}: {spread([1000 * x / units for x in hand_s])}")
+    print(f"ratio podium / hand-written: {spread(ratios, 3)}; target <= 1.2")
 
 
 async def start_server() -> WorkflowEnvironment:

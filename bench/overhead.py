@@ -13,15 +13,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import time
-import uuid
 from datetime import timedelta
 
 from baseline import BASELINE_QUEUE, BASELINE_WORKFLOW_QUEUE, BenchChain, echo
-from harness import alternate, finish, run_workers, spread, start_server
+from harness import finish, per_unit_against_baseline, run_workers, start_server
 from podium.activities.contracts import AgentConfig, ProviderConfig
-from podium.starters.launch import start_run
 from podium.workflows.kinds.agent import AgentNode  # noqa: E402
 from podium.workflows.plan import Plan
 from temporalio.worker import Worker
@@ -65,29 +61,15 @@ async def main() -> None:
     running = await run_workers(env, baseline)
     plan = podium_plan(args.steps)
 
-    async def run_podium() -> float:
-        start = time.perf_counter()
-        await (await start_run(client, plan, {})).result()
-        return time.perf_counter() - start
-
-    async def run_baseline() -> float:
-        start = time.perf_counter()
-        await client.execute_workflow(
-            BenchChain.run,
-            args.steps,
-            id=f"bench-{uuid.uuid4().hex[:8]}",
-            task_queue=BASELINE_WORKFLOW_QUEUE,
-        )
-        return time.perf_counter() - start
-
-    podium, hand = await alternate(run_podium, run_baseline, args.rounds)
-    p = [1000 * x / args.steps for x in podium]
-    b = [1000 * x / args.steps for x in hand]
-    ratios = [x / y for x, y in zip(podium, hand, strict=True)]
-    print(f"N={args.steps} steps, {args.rounds} alternating rounds, cores={os.cpu_count()}")
-    print(f"podium       ms/step: {spread(p)}")
-    print(f"hand-written ms/step: {spread(b)}")
-    print(f"ratio podium / hand-written: {spread(ratios, 3)}; target <= 1.2")
+    await per_unit_against_baseline(
+        client,
+        plan,
+        BenchChain.run,
+        args.steps,
+        rounds=args.rounds,
+        unit="step",
+        heading=f"N={args.steps} steps",
+    )
     del running
     await finish(env)
 

@@ -14,16 +14,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import tempfile
 import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
 import yaml
 from baseline import BASELINE_QUEUE, BASELINE_WORKFLOW_QUEUE, BenchSupervisor, decide, work
-from harness import alternate, finish, run_workers, spread, start_server
+from harness import finish, per_unit_against_baseline, run_workers, start_server
 from podium.starters.launch import start_run
 from podium.workflows.compiler import compile_spec
 from temporalio.worker import Worker
@@ -84,30 +82,15 @@ async def main() -> None:
 
     plan = compiled(args.turns)
 
-    async def run_podium() -> float:
-        start = time.perf_counter()
-        await (await start_run(client, plan, {})).result()
-        return time.perf_counter() - start
-
-    async def run_baseline() -> float:
-        start = time.perf_counter()
-        await client.execute_workflow(
-            BenchSupervisor.run,
-            args.turns,
-            id=f"bench-supervise-{uuid.uuid4().hex[:8]}",
-            task_queue=BASELINE_WORKFLOW_QUEUE,
-        )
-        return time.perf_counter() - start
-
-    podium, hand = await alternate(run_podium, run_baseline, args.rounds)
-    p = [1000 * x / args.turns for x in podium]
-    b = [1000 * x / args.turns for x in hand]
-    ratios = [x / y for x, y in zip(podium, hand, strict=True)]
-    rounds = f"{args.rounds} alternating rounds, cores={os.cpu_count()}"
-    print(f"{args.turns} supervisor turns in a row, {rounds}")
-    print(f"podium       ms/turn: {spread(p)}")
-    print(f"hand-written ms/turn: {spread(b)}")
-    print(f"ratio podium / hand-written: {spread(ratios, 3)}; target <= 1.2")
+    await per_unit_against_baseline(
+        client,
+        plan,
+        BenchSupervisor.run,
+        args.turns,
+        rounds=args.rounds,
+        unit="turn",
+        heading=f"{args.turns} supervisor turns in a row",
+    )
 
     start = time.perf_counter()
     handle = await start_run(client, compiled(args.long), {})

@@ -14,16 +14,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import tempfile
-import time
-import uuid
 from datetime import timedelta
 from pathlib import Path
 
 import yaml
 from baseline import BASELINE_QUEUE, BASELINE_WORKFLOW_QUEUE, BenchToolLoop, lookup, think
-from harness import alternate, finish, run_workers, spread, start_server
+from harness import finish, per_unit_against_baseline, run_workers, start_server
 from podium.starters.launch import start_run
 from podium.workflows.compiler import compile_spec
 from temporalio.worker import Worker
@@ -79,30 +76,15 @@ async def main() -> None:
 
     plan = compiled(args.calls, 1)
 
-    async def run_podium() -> float:
-        start = time.perf_counter()
-        await (await start_run(client, plan, {})).result()
-        return time.perf_counter() - start
-
-    async def run_baseline() -> float:
-        start = time.perf_counter()
-        await client.execute_workflow(
-            BenchToolLoop.run,
-            args.calls,
-            id=f"bench-tools-{uuid.uuid4().hex[:8]}",
-            task_queue=BASELINE_WORKFLOW_QUEUE,
-        )
-        return time.perf_counter() - start
-
-    podium, hand = await alternate(run_podium, run_baseline, args.rounds)
-    p = [1000 * x / args.calls for x in podium]
-    b = [1000 * x / args.calls for x in hand]
-    ratios = [x / y for x, y in zip(podium, hand, strict=True)]
-    rounds = f"{args.rounds} alternating rounds, cores={os.cpu_count()}"
-    print(f"{args.calls} tool calls in a row, {rounds}")
-    print(f"podium       ms/tool call: {spread(p)}")
-    print(f"hand-written ms/tool call: {spread(b)}")
-    print(f"ratio podium / hand-written: {spread(ratios, 3)}; target <= 1.2")
+    await per_unit_against_baseline(
+        client,
+        plan,
+        BenchToolLoop.run,
+        args.calls,
+        rounds=args.rounds,
+        unit="tool call",
+        heading=f"{args.calls} tool calls in a row",
+    )
 
     handle = await start_run(client, compiled(10, 10), {})
     result = await handle.result()
