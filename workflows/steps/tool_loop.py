@@ -83,8 +83,7 @@ async def converse(
     charges its totals, as those runs did."""
     owner = frame.owner
     record = owner if track else None
-    loop = _Loop(agent, step_id, ctx, frame, record)
-    loop.budgeted = budgeted
+    loop = _Loop(agent, step_id, ctx, frame, record, budgeted)
     messages: list[dict[str, Any]] = []
     usage, cost = Usage(), 0.0
     repairs = agent.repair_attempts
@@ -198,6 +197,7 @@ class _Loop:
         ctx: RunContext,
         frame: Frame,
         record: StepState | None,
+        budgeted: bool,
     ) -> None:
         self.agent, self.step_id, self.ctx, self.frame, self.record = (
             agent,
@@ -208,7 +208,7 @@ class _Loop:
         )
         self.tools = {tool.name: tool for tool in agent.tools}
         self.refused = 0
-        self.budgeted = True
+        self.budgeted = budgeted
         """Reserve every turn's estimate and every tool's price (not in older runs)."""
         self.spent = 0.0
         """The tools' prices so far."""
