@@ -18,7 +18,6 @@ review run: ``--review``).
 from __future__ import annotations
 
 import asyncio
-import json
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,12 +28,10 @@ from podium.activities import endpoints
 from podium.activities.contracts import AgentCall, AgentConfig, Usage
 from podium.activities.errors import AgentCallError, RetryableError, SetupError
 from podium.activities.providers import PROVIDER_KINDS
-from podium.activities.providers.prompt import estimate_call
+from podium.starters.plan_review import walk_all
 from podium.workflows.catalog import CatalogFile
 from podium.workflows.compile_agents import load_catalog
-from podium.workflows.compile_policy import agents_of
 from podium.workflows.compiler import compile_spec
-from podium.workflows.kinds.base import Node, children, kind_of
 from podium.workflows.plan import Plan
 from podium.workflows.problems import CompileError, Reporter
 from podium.workflows.schema import spec_schema
@@ -237,7 +234,7 @@ def _check(this: Round, files: list[Path], folder: Path, offline: bool | None) -
     except CompileError as exc:
         this.problems = [str(p).replace(str(path), "draft") for p in exc.problems]
         return None
-    children = [n.id for n in _walk(plan.steps) if n.kind == "workflow"]
+    children = [n.id for n in walk_all(plan.steps) if n.kind == "workflow"]
     if children:  # another file could bring agents (and rules) of its own
         this.problems = [
             f"draft: step {children[0]!r}: a drafted plan may not run other spec files "
@@ -288,137 +285,6 @@ def _say(out: TextIO | None, line: str) -> None:
         out.flush()
 
 
-# -- what a reviewer sees ------------------------------------------------------------------
-@dataclass
-class Review:
-    """What a person reads before approving a plan."""
-
-    low_usd: float
-    high_usd: float
-    per_item: list[str]
-    people: list[str]
-    side_effects: list[str]
-
-
-def review(plan: Plan) -> Review:
-    """The estimated cost range and every step that asks people or changes the world."""
-    low, high, per_item = _cost(plan.steps)
-    people: list[str] = []
-    effects: list[str] = []
-    for node in _walk(plan.steps):
-        if node.kind == "approval":
-            who = ", ".join(getattr(node, "approvers", []) or []) or "anyone"
-            people.append(f"step {node.id!r}: approval by {who}")
-        if node.on_error == "escalate":
-            people.append(f"step {node.id!r}: a failure is escalated to a person")
-        for member in getattr(node, "team", []) or []:
-            if getattr(member, "kind", "") == "human":
-                who = ", ".join(member.approvers) or "anyone"
-                people.append(f"step {node.id!r}: the manager may ask {who} ({member.name})")
-        for agent in agents_of(node):  # the agent, its fallbacks, a capability's candidates
-            if agent.side_effects:
-                undo = " (undone by compensate: if the run fails)" if node.compensate else ""
-                effects.append(f"step {node.id!r}: agent {agent.name} has side effects{undo}")
-            for tool in agent.tools:
-                if tool.side_effects:
-                    how = "a person approves each call" if tool.approval else "compensated"
-                    effects.append(f"step {node.id!r}: tool {tool.name} has side effects ({how})")
-                if tool.approval is not None:
-                    who = ", ".join(tool.approval.approvers) or "anyone"
-                    people.append(f"step {node.id!r}: each {tool.name} call approved by {who}")
-    return Review(low, high, per_item, _unique(people), _unique(effects))
-
-
-def _unique(lines: list[str]) -> list[str]:
-    return list(dict.fromkeys(lines))
-
-
-def _walk(nodes: list[Any]) -> list[Any]:
-    out: list[Any] = []
-    for node in nodes:
-        out.append(node)
-        out += _walk(children(node))
-        child = getattr(node, "plan", None)
-        if isinstance(child, Plan):
-            out += _walk(child.steps)
-    return out
-
-
-def _call_cost(agent: AgentConfig) -> tuple[float, float]:
-    """One call of ``agent``: (a short answer, its longest answer with every repair)."""
-    prompt, most = estimate_call(AgentCall(agent=agent, inputs={}))
-    low = agent.price.cost(Usage(input_tokens=prompt, output_tokens=min(most, 100)))
-    high = agent.price.cost(Usage(input_tokens=prompt * 2, output_tokens=most))
-    high *= 1 + agent.repair_attempts
-    if agent.tools:
-        high *= agent.max_turns
-        high += max((t.price_usd for t in agent.tools), default=0.0) * agent.max_turns * 4
-    return low, high
-
-
-def _cost(nodes: list[Node]) -> tuple[float, float, list[str]]:
-    low = high = 0.0
-    per_item: list[str] = []
-    for node in nodes:
-        lo, hi, items = _node_cost(node)
-        low, high, per_item = low + lo, high + hi, per_item + items
-    return round(low, 6), round(high, 6), per_item
-
-
-def _node_cost(node: Any) -> tuple[float, float, list[str]]:
-    kind = kind_of(node).name
-    if kind == "agent":
-        lo, hi = _call_cost(node.agent)
-        for other in (*node.fallbacks, *node.candidates):
-            hi = max(hi, _call_cost(other)[1]) if node.candidates else hi + _call_cost(other)[1]
-        return lo, hi, []
-    if kind == "map":
-        lo, hi, items = _cost([node.template])
-        return lo, hi, [f"step {node.id!r} costs {_usd(lo)}–{_usd(hi)} per item", *items]
-    if kind == "route":
-        costs = [_cost([c]) for c in (*node.cases.values(), node.default) if c is not None]
-        if not costs:
-            return 0.0, 0.0, []
-        return (
-            min(c[0] for c in costs),
-            max(c[1] for c in costs),
-            [i for c in costs for i in c[2]],
-        )
-    if kind == "refine":
-        lo, hi, items = _cost([node.producer, node.reviewer])
-        return lo, hi * node.max_rounds, items
-    if kind == "supervise":
-        lo, hi, items = _cost([node.manager])
-        members = [_cost([m.step]) for m in node.team if m.step is not None]
-        most = max((m[1] for m in members), default=0.0)
-        least = min((m[0] for m in members), default=0.0)
-        return lo * 2 + least, (hi + most) * node.max_turns + hi, items
-    if kind == "workflow":
-        return _cost(node.plan.steps)
-    return _cost(children(node))
-
-
-def _usd(value: float) -> str:
-    return f"${value:.4f}"
-
-
-def review_text(plan: Plan, shown: Review) -> list[str]:
-    """The review as lines (after the spec and its diagram)."""
-    lines = [
-        f"estimated cost per run: {_usd(shown.low_usd)} – {_usd(shown.high_usd)} "
-        "(from the catalog's prices; the high end assumes every repair, turn and round)"
-    ]
-    lines += [f"  {line}" for line in shown.per_item]
-    lines.append("people: " + ("none" if not shown.people else ""))
-    lines += [f"  {line}" for line in shown.people]
-    lines.append("side effects: " + ("none" if not shown.side_effects else ""))
-    lines += [f"  {line}" for line in shown.side_effects]
-    if plan.budget is not None:
-        limits = [f"${plan.budget.usd:g}" if plan.budget.usd else "", f"{plan.budget.tokens or ''}"]
-        lines.append("budget: " + " / ".join(x for x in limits if x))
-    return [line.rstrip() for line in lines]
-
-
 def spec_yaml(spec: dict[str, Any], catalog_paths: list[str]) -> str:
     """The spec as YAML, its ``agents:`` the catalog paths as the reader should see them."""
     shown = {**spec, "agents": catalog_paths[0] if len(catalog_paths) == 1 else catalog_paths}
@@ -426,7 +292,3 @@ def spec_yaml(spec: dict[str, Any], catalog_paths: list[str]) -> str:
     ordered: dict[str, Any] = {k: shown[k] for k in first if k in shown}
     ordered.update({k: v for k, v in shown.items() if k not in ordered})
     return yaml.safe_dump(ordered, sort_keys=False, allow_unicode=True, width=100)
-
-
-def as_json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, indent=2, default=str)

@@ -25,13 +25,12 @@ from podium.starters import exit_codes
 from podium.starters.connect import connect
 from podium.starters.inputs import InputError, read_input
 from podium.starters.launch import start_run, ui_link
+from podium.starters.plan_review import review, review_text
 from podium.starters.planning import (
     PlanningError,
     catalog_files,
     draft,
     find_planner,
-    review,
-    review_text,
     spec_yaml,
 )
 from podium.workflows.compiler import compile_spec
