@@ -125,6 +125,12 @@ class ProviderConfig(Contract):
     circuit: CircuitSettings | None = None
     """Circuit breaker (on by default for HTTP providers; None: off)."""
 
+    @property
+    def limited(self) -> bool:
+        """Calls wait for a rate, a token budget or a concurrency cap (kept by the
+        provider's queue and limiter, so they never take the fast path)."""
+        return bool(self.requests_per_second or self.tokens_per_minute or self.max_concurrency)
+
 
 BUILTIN_PROVIDERS: dict[str, ProviderConfig] = {
     "scripted": ProviderConfig(name="scripted", kind="scripted"),
@@ -178,6 +184,8 @@ class ToolSpec(Contract):
     """What one call costs (counts against budgets)."""
     requests_per_second: float | None = None
     """Most calls per second across every worker: the tool's limiter (``tool:<name>``)."""
+    fast: bool = False
+    """Declared fast: a call's first attempt is a local activity (as for fast agents)."""
     compensate: ToolSpec | None = None
     """The tool that undoes a completed call (called with the same arguments) when the
     run fails or is cancelled later (the saga)."""
@@ -263,6 +271,9 @@ class AgentConfig(Contract):
     """The tools this agent may call (its allow-list), definitions pinned."""
     max_turns: int = Field(8, ge=1, le=100)
     """Model turns in one step's tool loop; the last one may not call tools."""
+    fast: bool = False
+    """Declared fast (``fast: true``): its first attempt runs as a local activity on the
+    orchestration worker, for at most 10 s (then, or on any failure, regular ones)."""
 
 
 class RepairRequest(Contract):

@@ -23,10 +23,14 @@ from podium.workflows.plan import Plan
 from temporalio.worker import Worker
 
 
-def podium_plan(steps: int) -> Plan:
-    """An N-step chain of a zero-latency scripted agent, each reading the previous output."""
+def podium_plan(steps: int, fast: bool = False) -> Plan:
+    """An N-step chain of a zero-latency scripted agent, each reading the previous output
+    (``fast``: the agent is declared fast, its calls local activities)."""
     agent = AgentConfig(
-        name="echo", provider=ProviderConfig(name="scripted", kind="scripted"), model="scripted"
+        name="echo",
+        provider=ProviderConfig(name="scripted", kind="scripted"),
+        model="scripted",
+        fast=fast,
     )
     nodes = [
         AgentNode(

@@ -3,7 +3,8 @@ flow hand-written on temporalio (three activities in a row), one worker process.
 
     .venv/bin/python bench/throughput.py [--runs 300] [--rounds 3]
 
-Podium: a 3-step spec of a zero-latency scripted agent. Hand-written: ``BenchChain(3)``.
+Podium: a 3-step spec of a zero-latency scripted agent, as regular activities and
+declared ``fast`` (local activities). Hand-written: ``BenchChain(3)``.
 Same dev server (Podium's flags), workers in this process, variants alternating. Prints
 runs/s, the dev server's CPU per run and this process's CPU per run (workers and the
 client starting the runs), each as median (min–max), and the ratios.
@@ -92,10 +93,13 @@ async def main() -> None:
     running = await run_workers(env, baseline)
     port = client.service_client.config.target_host.rsplit(":", 1)[1]
     server = server_pid(port)
-    plan = podium_plan(3)
+    plan, fast_plan = podium_plan(3), podium_plan(3, fast=True)
 
     async def podium(_: int) -> None:
         await (await start_run(client, plan, {})).result()
+
+    async def podium_fast(_: int) -> None:
+        await (await start_run(client, fast_plan, {})).result()
 
     async def hand(_: int) -> None:
         await client.execute_workflow(
@@ -105,24 +109,32 @@ async def main() -> None:
             task_queue=BASELINE_WORKFLOW_QUEUE,
         )
 
-    await measure(podium, 20, server)  # warm up both
-    await measure(hand, 20, server)
-    results: dict[str, list[tuple[float, float, float]]] = {"podium": [], "hand": []}
+    variants = {"podium": podium, "fast": podium_fast, "hand": hand}
+    for run_one in variants.values():  # warm up
+        await measure(run_one, 20, server)
+    results: dict[str, list[tuple[float, float, float]]] = {name: [] for name in variants}
     for _ in range(args.rounds):
-        results["podium"].append(await measure(podium, args.runs, server))
-        results["hand"].append(await measure(hand, args.runs, server))
+        for name, run_one in variants.items():
+            results[name].append(await measure(run_one, args.runs, server))
     print(
         f"{args.runs} runs of a 3-step flow at once, {args.rounds} alternating rounds, "
         f"cores={os.cpu_count()}"
     )
-    for name, label in (("podium", "podium      "), ("hand", "hand-written")):
+    for name, label in (
+        ("podium", "podium      "),
+        ("fast", "podium fast "),
+        ("hand", "hand-written"),
+    ):
         rows = results[name]
         print(
             f"{label} runs/s: {spread([r[0] for r in rows])}; server CPU ms/run: "
             f"{spread([r[1] for r in rows], 1)}; worker CPU ms/run: "
             f"{spread([r[2] for r in rows], 1)}"
         )
-    p, h = results["podium"], results["hand"]
+    h, fast = results["hand"], results["fast"]
+    fast_ratio = spread([a[0] / b[0] for a, b in zip(fast, h, strict=True)], 3)
+    print(f"ratio runs/s podium fast (local calls) / hand-written: {fast_ratio}")
+    p = results["podium"]
     print(
         f"ratio runs/s podium / hand-written: "
         f"{spread([a[0] / b[0] for a, b in zip(p, h, strict=True)], 3)}; target >= 0.95"

@@ -106,8 +106,8 @@ def build_workers(client: Client, options: WorkerOptions) -> list[Worker]:
                 task_queue=ORCHESTRATION_QUEUE,
                 workflows=WORKFLOWS,
                 # webhook notifications about human requests; task-queue workload look-ups;
-                # agents' tool calls
-                activities=[notify, queue_load, run_tool],
+                # agents' tool calls; the fast path's local agent calls
+                activities=[notify, queue_load, run_tool, run_agent],
                 workflow_runner=workflow_runner(),
                 # A dead worker's sticky queue is abandoned after this, not after 10 s.
                 sticky_queue_schedule_to_start_timeout=timedelta(seconds=options.sticky_timeout_s),

@@ -205,6 +205,13 @@ class AgentEntry(Strict):
     side_effects: bool = Field(
         False, description="The agent changes the world; steps using it may declare compensate:."
     )
+    fast: bool = Field(
+        False,
+        description="Answers in well under a second: each call's first attempt runs as a "
+        "local activity on the orchestration worker (far less server work), for at most "
+        "10s; on any failure, or when it runs over, the call is retried as a regular "
+        "activity with the same idempotency key. Not for providers with limits.",
+    )
     max_output_tokens: int = Field(1024, ge=1)
     repair_attempts: int = Field(
         DEFAULT_REPAIR_ATTEMPTS,
@@ -316,6 +323,13 @@ class ToolEntry(Strict):
         gt=0,
         description="Most calls per second across every worker (a durable limiter, like a "
         "provider's); calls wait for their slot.",
+    )
+    fast: bool = Field(
+        False,
+        description="Answers in well under a second: each call's first attempt runs as a "
+        "local activity on the orchestration worker, for at most 10s (else, or on a "
+        "failure, a regular activity with the same idempotency key). Ignored with "
+        "requests_per_second.",
     )
 
     _durations = field_validator("timeout")(_check_duration)

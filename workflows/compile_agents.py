@@ -150,6 +150,12 @@ class AgentResolver:
         if provider is None:
             return None
         provider_cfg, model, offline_reason = provider
+        if entry.fast and provider_cfg.limited:
+            self.warnings.append(
+                f"agent {name!r} is declared fast, but provider {provider_cfg.name!r} has "
+                "limits (requests_per_second, tokens_per_minute or max_concurrency): its "
+                "calls stay regular activities, which the limits are kept by"
+            )
         if entry.output is not None:
             check_schema(
                 self.report, doc, loc + ("output",), entry.output, f"agent {name!r}'s output"
@@ -187,6 +193,7 @@ class AgentResolver:
             max_output_tokens=entry.max_output_tokens,
             repair_attempts=entry.repair_attempts,
             side_effects=entry.side_effects,
+            fast=entry.fast,
             script=[ScriptRule(**r.model_dump()) for r in entry.script],
             latency_s=parse_duration(entry.latency) if entry.latency else 0.0,
             faults=FaultInjection(**entry.faults.model_dump()) if entry.faults else None,

@@ -87,6 +87,7 @@ def resolve_tool(
         retry=retry_settings(entry.retry),
         price_usd=entry.price_usd,
         requests_per_second=entry.requests_per_second,
+        fast=entry.fast,
         compensate=undo,
     )
     if entry.function is not None:

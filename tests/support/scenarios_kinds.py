@@ -199,3 +199,33 @@ async def continue_as_new(client: Client, folder: Path, url: str) -> list[str]:
     handle = await start_run(client, compile_spec(write(folder, spec)), {})
     await finish(handle)
     return [handle.id]
+
+
+@scenario
+async def fast_calls(client: Client, folder: Path, url: str) -> list[str]:
+    """Fast function agents in a row and a fast function tool: local activities, each
+    committed before the next (patch ``podium-local-calls``)."""
+    tools = {"vat": {"function": "tests.support.tools:vat", "fast": True}}
+    quoter = {
+        "model": "scripted",
+        "tools": ["vat"],
+        "script": [
+            {
+                "when": "turn == `1`",
+                "tool_calls": [{"name": "vat", "arguments": {"country": "TH", "amount": 100}}],
+            },
+            {"output": "{{ tool_results.vat.vat }}"},
+        ],
+    }
+    spec = {
+        "name": "fast_calls",
+        "agents": {"tools": tools, "agents": {"echo": {**ECHO, "fast": True}, "quoter": quoter}},
+        "steps": [
+            {"id": "a", "agent": "echo", "with": {"value": "`1`"}},
+            {"id": "b", "agent": "echo", "with": {"value": "steps.a.output"}},
+            {"id": "c", "agent": "quoter"},
+        ],
+    }
+    handle = await start_run(client, compile_spec(write(folder, spec)), {})
+    await finish(handle)
+    return [handle.id]

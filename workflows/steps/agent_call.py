@@ -25,7 +25,13 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.exceptions import (
+    ActivityError,
+    ApplicationError,
+    CancelledError,
+    FailureError,
+)
+from temporalio.exceptions import TimeoutError as LocalTimeout
 
 with workflow.unsafe.imports_passed_through():
     from podium.activities.contracts import (
@@ -62,6 +68,21 @@ spending the agent's attempts."""
 
 NO_CAP_BACKSTOP_S = 600.0
 """Without a total time cap, an attempt still ends this long after its own timeout."""
+
+LOCAL_CALLS = "podium-local-calls"
+"""Patch: a fast call's first attempt is a local activity (runs started before: never)."""
+LOCAL_MAX_S = 10.0
+"""A fast call's local attempt is given at most this long. A local activity holds its
+run's workflow task open (nothing else of the run reaches the server meanwhile) and a
+worker crash re-runs it from the start, so only short calls take the fast path; one that
+runs over is abandoned and tried again as a regular activity (same idempotency key)."""
+
+
+def runs_locally(agent: AgentConfig) -> bool:
+    """Whether a call of ``agent`` takes the fast path: the agent is declared ``fast`` and
+    its provider has no limits to honour (a rate, a token budget or a concurrency cap is
+    kept by the provider's queue and limiter, so such calls stay regular activities)."""
+    return agent.fast and not agent.provider.limited
 
 
 def retry_delay(retry: RetrySettings, attempt: int, retry_after: float | None) -> float:
@@ -112,6 +133,7 @@ async def call_agent(
     deadline_s = timeout_s or agent.timeout_s
     started = workflow.now()
     attempt = 1
+    local = runs_locally(agent) and workflow.patched(LOCAL_CALLS)
     while True:
         call = AgentCall(
             agent=agent,
@@ -132,6 +154,8 @@ async def call_agent(
         if settings.max_elapsed_s is not None:
             cap_left = max(settings.max_elapsed_s - elapsed, 1.0)
         try:
+            if local:  # the fast path: on this worker, a marker instead of a task
+                return await _local(call, deadline_s, label, attempt)
             return await workflow.execute_activity(
                 run_agent,
                 call,
@@ -146,6 +170,10 @@ async def call_agent(
             )
         except ActivityError as exc:
             cause = exc.cause
+            if local and not _cancelled(exc):  # anything went wrong: retry the regular way
+                local = False
+                if not isinstance(cause, ApplicationError) or cause.type in LOCAL_ONLY_ERRORS:
+                    continue  # (this worker could not run it: not the provider's fault)
             if not isinstance(cause, ApplicationError):
                 raise  # a timeout of the whole call, or we were cancelled
             if failed_attempts is not None:
@@ -163,6 +191,76 @@ async def call_agent(
             await workflow.sleep(delay, summary=f"{label}: retry in {delay:g}s after {cause.type}")
             if not ours:
                 attempt += 1
+
+
+LOCAL_RETRY = RetryPolicy(maximum_attempts=1)
+"""A local attempt is tried once: whatever fails is retried as a regular activity."""
+LOCAL_ONLY_ERRORS = frozenset({"ProviderNotConfigured", "InternalError"})
+"""Failures of a local attempt that say more about this worker than about the call (a
+function not importable here): the regular attempt does not count them."""
+
+
+def _cancelled(exc: ActivityError) -> bool:
+    return isinstance(exc.cause, CancelledError)
+
+
+async def _local(call: AgentCall, deadline_s: float, label: str, attempt: int) -> AgentResult:
+    """One attempt as a local activity, given at most ``LOCAL_MAX_S``. Its failure is
+    raised as the ``ActivityError`` a regular attempt's would be (a local activity's
+    arrives unwrapped), so callers treat both alike."""
+    try:
+        result: AgentResult = await run_locally(
+            run_agent,
+            call,
+            start_to_close_timeout=_seconds(min(deadline_s + 5, LOCAL_MAX_S)),
+            summary=label if attempt == 1 else f"{label} · attempt {attempt}",
+        )
+        return result
+    except (ApplicationError, LocalTimeout) as exc:  # (a timeout: ran over)
+        raise as_activity_error(exc, "podium.run_agent") from exc
+
+
+async def run_locally(
+    activity: Any, arg: Any, *, start_to_close_timeout: timedelta, summary: str
+) -> Any:
+    """A local activity, tried once — committed before the next one starts.
+
+    Local activities completed in one workflow task are recorded only when that task
+    completes, and the task stays open while local activities follow each other: a
+    worker dying then would run every one of them again. So when a local activity
+    already completed in the current workflow task, a 1 ms durable timer first ends the
+    task (recording it); concurrent local activities still share one task."""
+    instance = workflow.instance()
+    if getattr(instance, _LOCAL_MARK, None) == workflow.info().get_current_history_length():
+        await workflow.sleep(0.001, summary="record the fast calls so far")
+    try:
+        return await workflow.execute_local_activity(
+            activity,
+            arg,
+            start_to_close_timeout=start_to_close_timeout,
+            retry_policy=LOCAL_RETRY,
+            summary=summary,
+        )
+    finally:
+        setattr(instance, _LOCAL_MARK, workflow.info().get_current_history_length())
+
+
+_LOCAL_MARK = "_podium_local_done_at"
+"""Attribute on the workflow instance: history length when a local activity last ended."""
+
+
+def as_activity_error(exc: FailureError, activity_type: str) -> ActivityError:
+    """The ``ActivityError`` a regular attempt would have raised for ``exc`` (raise it
+    ``from exc``): a local activity's failure arrives unwrapped."""
+    return ActivityError(
+        exc.message,
+        scheduled_event_id=0,
+        started_event_id=0,
+        identity="",
+        activity_type=activity_type,
+        activity_id="",
+        retry_state=None,
+    )
 
 
 def _seconds(value: float) -> timedelta:

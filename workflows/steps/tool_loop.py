@@ -19,7 +19,8 @@ from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
+from temporalio.exceptions import TimeoutError as LocalTimeout
 
 with workflow.unsafe.imports_passed_through():
     from podium.activities.contracts import (
@@ -43,7 +44,13 @@ with workflow.unsafe.imports_passed_through():
     from podium.workflows.run_context import RunContext, SagaEntry
     from podium.workflows.state import StepState, ToolCallRecord, TurnRecord
 
-from podium.workflows.steps.agent_call import call_agent
+from podium.workflows.steps.agent_call import (
+    LOCAL_CALLS,
+    LOCAL_MAX_S,
+    as_activity_error,
+    call_agent,
+    run_locally,
+)
 from podium.workflows.steps.budget import estimate, ledgers, reserve, reserve_amount, settle
 from podium.workflows.steps.human_desk import close_by_timeout, open_request, wait_for_decision
 from podium.workflows.steps.support import describe, failure
@@ -380,15 +387,35 @@ async def call_tool(
     timeout, a heartbeat so a dead worker is noticed in seconds, ``retry``. A
     rate-limited tool's call may first wait for its slot (up to ``SLOT_WAIT_S``)."""
     waits = SLOT_WAIT_S if tool.requests_per_second else 0.0
+    request = ToolCallInput(
+        tool=tool,
+        arguments=arguments,
+        idempotency_key=key,
+        run_id=workflow.info().workflow_id,
+        step_id=step_id,
+    )
+    if tool.fast and not waits and workflow.patched(LOCAL_CALLS):  # the fast path: once,
+        # on this worker, for at most LOCAL_MAX_S
+        try:
+            outcome: ToolOutcome = await run_locally(
+                run_tool,
+                request,
+                start_to_close_timeout=timedelta(seconds=min(tool.timeout_s + 5, LOCAL_MAX_S)),
+                summary=summary,
+            )
+            return outcome
+        except ActivityError as exc:  # (a cancellation arrives wrapped)
+            if isinstance(exc.cause, CancelledError):
+                raise
+        except ApplicationError as exc:  # a local activity's failure arrives unwrapped
+            if exc.type == ToolNotConfigured.__name__:  # the worker's setup: say it as a
+                raise as_activity_error(exc, "podium.run_tool") from exc  # regular one would
+        except LocalTimeout:  # ran over LOCAL_MAX_S
+            pass
+        # anything else: retried the regular way, with the tool's policy and the same key
     return await workflow.execute_activity(
         run_tool,
-        ToolCallInput(
-            tool=tool,
-            arguments=arguments,
-            idempotency_key=key,
-            run_id=workflow.info().workflow_id,
-            step_id=step_id,
-        ),
+        request,
         task_queue=ORCHESTRATION_QUEUE,
         start_to_close_timeout=timedelta(seconds=tool.timeout_s + 5 + waits),
         heartbeat_timeout=timedelta(seconds=HEARTBEAT_S),

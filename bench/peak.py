@@ -1,0 +1,200 @@
+"""The peak: N ``support_triage`` runs at once, Podium against a LangGraph baseline.
+
+    .venv/bin/python bench/peak.py [--runs 2000] [--call-ms 200] [--workers 2]
+        [--variants fast regular sqlite memory]
+
+Podium runs ``specs/support_triage.yaml`` with its catalog (agents/support.yaml) compiled
+offline — the scripted model, ``--call-ms`` per call — on one dev server (``podium dev``'s
+flags) with ``--workers`` separate worker processes: ``fast`` declares every agent
+``fast: true`` (local activities), ``regular`` does not (one activity task per call).
+The baseline is the same flow as a LangGraph graph in one process
+(``bench/peak_langgraph.py``; bench-only dependencies ``pip install -e '.[bench]'``),
+with its SQLite checkpointer (``sqlite``) or in memory (``memory``). Six model calls per
+run on both sides. For each variant: runs/s, p50/p95 run latency (asking to start → the
+result), CPU seconds of the server and of the workers (or of the LangGraph process),
+their peak RSS, failures; then the ratio of each Podium variant's runs/s to
+LangGraph+SQLite's (target for ``fast``: >= 0.3). Variants run one after the other.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+from harness import finish, start_server
+from peak_langgraph import MESSAGES
+from podium.starters.launch import start_run
+from podium.workflows.compiler import compile_spec
+from podium.workflows.plan import Plan
+from scaleout import start_workers, stop
+from temporalio.client import Client
+from throughput import cpu_s, server_pid
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = Path(__file__).resolve().parent
+
+
+def peak_plan(folder: Path, call_ms: int, fast: bool) -> Plan:
+    """support_triage with its catalog, every agent ``latency: <call_ms>ms`` (and
+    ``fast: true``), compiled offline."""
+    catalog = yaml.safe_load((ROOT / "agents/support.yaml").read_text())
+    for agent in catalog["agents"].values():
+        agent["latency"] = f"{call_ms}ms"
+        agent["fast"] = fast
+    name = "fast" if fast else "regular"
+    (folder / f"support-{name}.yaml").write_text(yaml.safe_dump(catalog))
+    spec = yaml.safe_load((ROOT / "specs/support_triage.yaml").read_text())
+    spec["agents"] = f"support-{name}.yaml"
+    path = folder / f"support_triage_{name}.yaml"
+    path.write_text(yaml.safe_dump(spec, sort_keys=False))
+    return compile_spec(path, offline=True)
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+async def podium_peak(
+    client: Client, plan: Plan, runs: int, workers: list[subprocess.Popen[bytes]], server: int
+) -> dict[str, Any]:
+    latencies: list[float] = []
+    failures: list[str] = []
+    gate = asyncio.Semaphore(500)  # starts in flight at once (the client's own limit)
+
+    async def one(i: int) -> None:
+        start = time.perf_counter()
+        ticket = {"name": f"customer {i}", "message": MESSAGES[i % len(MESSAGES)]}
+        try:
+            async with gate:
+                handle = await start_run(client, plan, ticket)
+            result = await handle.result()
+            assert result.output["reply"].startswith("Hi "), result.output
+        except Exception as exc:  # counted, not fatal: the bench reports failures
+            failures.append(f"{type(exc).__name__}: {exc}")
+            return
+        latencies.append(time.perf_counter() - start)
+
+    w0 = sum(cpu_s(p.pid) for p in workers)
+    s0, t0 = cpu_s(server), time.perf_counter()
+    await asyncio.gather(*(one(i) for i in range(runs)))
+    took = time.perf_counter() - t0
+    latencies.sort()
+    return {
+        "runs_per_s": runs / took,
+        "p50_s": statistics.median(latencies) if latencies else None,
+        "p95_s": latencies[int(0.95 * (len(latencies) - 1))] if latencies else None,
+        "server_cpu_s": cpu_s(server) - s0,
+        "cpu_s": sum(cpu_s(p.pid) for p in workers) - w0,
+        "server_rss_mb": peak_rss_mb(server),
+        "rss_mb": sum(peak_rss_mb(p.pid) for p in workers),
+        "failures": len(failures),
+        "first_failure": failures[0] if failures else None,
+    }
+
+
+def langgraph_peak(runs: int, call_ms: int, checkpointer: str) -> dict[str, Any]:
+    out = subprocess.run(
+        [
+            sys.executable,
+            str(BENCH / "peak_langgraph.py"),
+            f"--runs={runs}",
+            f"--call-ms={call_ms}",
+            f"--checkpointer={checkpointer}",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
+def row(name: str, r: dict[str, Any], runs: int) -> str:
+    def num(value: Any, fmt: str) -> str:
+        return "-" if value is None else format(value, fmt)
+
+    server = f"{num(r.get('server_cpu_s'), '7.1f')} s / {num(r.get('server_rss_mb'), '4.0f')} MB"
+    return (
+        f"{name:18s} {r['runs_per_s']:7.1f} {num(r['p50_s'], '6.2f')} {num(r['p95_s'], '6.2f')}"
+        f"  {server:>18s}  {r['cpu_s']:7.1f} s / {r['rss_mb']:5.0f} MB"
+        f"  {r['failures']}/{runs}"
+    )
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=2000)
+    parser.add_argument("--call-ms", type=int, default=200)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--variants",
+        nargs="+",
+        default=["fast", "sqlite", "memory"],
+        choices=["fast", "regular", "sqlite", "memory"],
+    )
+    args = parser.parse_args()
+    results: dict[str, dict[str, Any]] = {}
+    folder = Path(tempfile.mkdtemp())
+    podium_variants = [v for v in args.variants if v in ("fast", "regular")]
+    if podium_variants:
+        env = await start_server()
+        client = env.client
+        address = client.service_client.config.target_host
+        server = server_pid(address.rsplit(":", 1)[1])
+        assert server, "the dev server's process was not found"
+        log = folder / "workers.log"
+        log.touch()
+        try:
+            for variant in podium_variants:
+                plan = peak_plan(folder, args.call_ms, fast=variant == "fast")
+                workers = start_workers(address, args.workers, log)
+                try:
+                    warm = {"name": "warm", "message": MESSAGES[0]}
+                    await (await start_run(client, plan, warm)).result()
+                    results[variant] = await podium_peak(client, plan, args.runs, workers, server)
+                finally:
+                    stop(workers)
+        finally:
+            await finish(env)
+    for variant in ("sqlite", "memory"):
+        if variant in args.variants:
+            results[variant] = langgraph_peak(args.runs, args.call_ms, variant)
+    names = {
+        "fast": "podium fast",
+        "regular": "podium regular",
+        "sqlite": "langgraph+sqlite",
+        "memory": "langgraph memory",
+    }
+    print(
+        f"{args.runs} support_triage runs at once, 6 calls of {args.call_ms} ms each, "
+        f"{args.workers} Podium worker processes"
+    )
+    print(
+        "variant             runs/s  p50 s  p95 s   server CPU / RSS   workers (or process) "
+        "CPU / RSS  failed"
+    )
+    for variant, result in results.items():
+        print(row(names[variant], result, args.runs))
+        if result.get("first_failure"):
+            print(f"    first failure: {result['first_failure']}")
+    if "sqlite" in results:
+        base = results["sqlite"]["runs_per_s"]
+        for variant in podium_variants:
+            ratio = results[variant]["runs_per_s"] / base
+            target = "; target >= 0.3" if variant == "fast" else ""
+            print(f"ratio runs/s {names[variant]} / langgraph+sqlite: {ratio:.3f}{target}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
