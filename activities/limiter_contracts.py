@@ -30,6 +30,16 @@ class LimiterState(Contract):
     """Earliest time the next request may be sent."""
     granted_total: int = 0
     """Tokens granted over the limiter's life (plus usage beyond the leases)."""
+    keys: dict[str, FairKey] = Field(default_factory=dict)
+    """Fair booking: the requests waiting per fairness key, and each key's share so far."""
+    virtual: float = 0.0
+    """Fair booking: the virtual time (capacity-seconds per unit of weight) of the last
+    request given a slot."""
+    ready: dict[str, list[Lease]] = Field(default_factory=dict)
+    """Fair booking: slots given to waiting requests, per asking worker, until it collects
+    them."""
+    owners: dict[str, datetime] = Field(default_factory=dict)
+    """Fair booking: when each asking worker was last heard from."""
 
 
 class LeaseRequest(Contract):
@@ -40,6 +50,12 @@ class LeaseRequest(Contract):
     burst: int | None = None
     requests_per_second: float | None = Field(None, gt=0)
     who: str = ""
+    ticket: str = ""
+    """Fair booking: the request's id, unique within its worker."""
+    fairness_key: str = ""
+    """Fair booking: the run's fairness key (tenant, market); "" for runs without one."""
+    weight: float = Field(1.0, gt=0)
+    """Fair booking: the run's fairness weight."""
 
 
 class LeaseBatch(Contract):
@@ -55,6 +71,44 @@ class Lease(Contract):
     granted_at: datetime
     waited_s: float
     """How long after asking the slot is."""
+    ticket: str = ""
+    """Fair booking: the request it answers."""
+
+
+class FairBatch(Contract):
+    """One worker's Update to the fair booking: its new requests, the ones it gave up
+    (cancelled calls), and a request for the slots given to its waiting ones."""
+
+    owner: str
+    requests: list[LeaseRequest] = Field(default_factory=list)
+    dropped: list[str] = Field(default_factory=list)
+
+
+class FairAnswer(Contract):
+    """The slots given to the worker's requests so far (each once), and whether the
+    limiter had forgotten the worker (silent too long: it must ask again for every request
+    still waiting)."""
+
+    leases: list[Lease] = Field(default_factory=list)
+    forgotten: bool = False
+
+
+class Waiting(Contract):
+    """One request waiting for a slot, in the limiter's state."""
+
+    ticket: str
+    owner: str
+    tokens: int
+    asked_at: datetime
+    who: str = ""
+
+
+class FairKey(Contract):
+    """One fairness key's queue and virtual finish time."""
+
+    weight: float = 1.0
+    finish: float = 0.0
+    queue: list[Waiting] = Field(default_factory=list)
 
 
 class Settlement(Contract):
@@ -71,3 +125,6 @@ class Grant(Contract):
     tokens: int
     waited_s: float
     who: str = ""
+
+
+LimiterState.model_rebuild()  # (it names FairKey and Lease, defined after it)

@@ -12,9 +12,13 @@ which the lease's one-slot bucket prevents.)
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
+import os
 import random
+import socket
 import time
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,8 +26,9 @@ from podium.activities.contracts import AgentCall, ToolCallInput
 from podium.activities.errors import LimiterUnavailable
 from podium.activities.limiter_contracts import (
     LIMITER_WORKFLOW,
+    FairAnswer,
+    FairBatch,
     Lease,
-    LeaseBatch,
     LeaseRequest,
     LimiterState,
     Settlement,
@@ -39,6 +44,9 @@ from temporalio.service import RPCError
 logger = logging.getLogger("podium.limits")
 BOOKING_S = 30.0
 BATCH = 200
+POLL_S = 0.5
+"""While requests wait in the limiter's queues, their slots are asked for this often
+(the limiter's ``POLL_S``)."""
 
 
 PACE = 0.98
@@ -61,6 +69,7 @@ async def lease(call: AgentCall) -> int:
         burst=burst,
         requests_per_second=rps,
         who=f"{call.run_id}/{call.step_id}",
+        **_fairness(),
     )
     await _wait_for_slot(provider.name, request)
     return tokens
@@ -73,9 +82,22 @@ async def lease_tool(call: ToolCallInput) -> None:
     if not rate:
         return
     request = LeaseRequest(
-        tokens=0, requests_per_second=rate * PACE, who=f"{call.run_id}/{call.step_id}"
+        tokens=0,
+        requests_per_second=rate * PACE,
+        who=f"{call.run_id}/{call.step_id}",
+        **_fairness(),
     )
     await _wait_for_slot(TOOL_LIMITER + call.tool.name, request)
+
+
+def _fairness() -> dict[str, Any]:
+    """The calling run's fairness key and weight (Temporal gives every activity its run's
+    task priority): the limiter shares its capacity between keys by weight."""
+    priority = activity.info().priority
+    return {
+        "fairness_key": priority.fairness_key or "",
+        "weight": priority.fairness_weight or 1.0,
+    }
 
 
 TOOL_LIMITER = "tool:"
@@ -105,42 +127,70 @@ def _named(limiter: str) -> str:
 
 
 class _Booker:
-    """Gathers this process's lease requests for one provider into batched Updates, one
-    in flight at a time."""
+    """Gathers this process's lease requests for one limiter into batched Updates, one in
+    flight at a time (the limiter's fair booking: ``request``). Requests the limiter could
+    not give a slot within its horizon wait there, in their fairness key's queue; while
+    any wait, this process asks for their slots every ``POLL_S``."""
 
     def __init__(self, client: Client, provider: str) -> None:
         self.client = client
         self.provider = provider
-        self.pending: list[tuple[LeaseRequest, asyncio.Future[Lease]]] = []
+        self.owner = f"{socket.gethostname()}/{os.getpid()}/{uuid.uuid4().hex[:8]}"
+        self.pending: list[LeaseRequest] = []
+        self.waiting: dict[str, tuple[LeaseRequest, asyncio.Future[Lease]]] = {}
+        self.dropped: list[str] = []
         self.sender: asyncio.Task[None] | None = None
+        self.tickets = itertools.count(1)
+        self.limits = LeaseRequest(tokens=0)
 
     async def book(self, request: LeaseRequest) -> Lease:
+        ticket = str(next(self.tickets))
+        request = request.model_copy(update={"ticket": ticket})
         future: asyncio.Future[Lease] = asyncio.get_running_loop().create_future()
-        self.pending.append((request, future))
+        self.waiting[ticket] = (request, future)
+        self.pending.append(request)
         if self.sender is None or self.sender.done():
             self.sender = asyncio.create_task(self._send())
-        return await future
+        try:
+            return await future
+        finally:
+            if self.waiting.pop(ticket, None) is not None:  # cancelled: give the slot up
+                self.dropped.append(ticket)
 
     async def _send(self) -> None:
-        while self.pending:
+        while self.pending or self.waiting or self.dropped:
             batch, self.pending = self.pending[:BATCH], self.pending[BATCH:]
+            dropped, self.dropped = self.dropped, []
             try:
-                leases = await self._update([request for request, _ in batch])
-            except Exception as exc:
-                for _, future in batch:
+                answer = await self._update(
+                    FairBatch(owner=self.owner, requests=batch, dropped=dropped)
+                )
+            except Exception as exc:  # the limiter is gone for good: every wait ends
+                for _, future in self.waiting.values():
                     if not future.done():
                         future.set_exception(exc)
+                self.dropped.extend(self.waiting)
+                self.waiting.clear()
+                self.pending.clear()
                 continue
-            for (_, future), granted in zip(batch, leases, strict=True):
-                if not future.done():  # a cancelled call leaves its slot unused
-                    future.set_result(granted)
+            for granted in answer.leases:
+                entry = self.waiting.pop(granted.ticket, None)
+                if entry is not None and not entry[1].done():
+                    entry[1].set_result(granted)
+            if answer.forgotten:  # the limiter forgot us: ask again for every waiting one
+                queued = {r.ticket for r in self.pending}
+                self.pending.extend(r for r, _ in self.waiting.values() if r.ticket not in queued)
+            if not self.pending and (self.waiting or self.dropped):
+                await asyncio.sleep(POLL_S)
 
-    async def _update(self, requests: list[LeaseRequest]) -> list[Lease]:
+    async def _update(self, batch: FairBatch) -> FairAnswer:
         """The Update (starting the limiter if needed), retried while the limiter moves to
         a new run or the server is busy."""
         delay = 0.05
         deadline = time.monotonic() + BOOKING_S
-        first = requests[0]
+        if batch.requests:
+            self.limits = batch.requests[0]  # (a poll may start a limiter that ended)
+        first = self.limits
         while True:
             start: WithStartWorkflowOperation[Any, Any] = WithStartWorkflowOperation(
                 LIMITER_WORKFLOW,
@@ -157,16 +207,16 @@ class _Booker:
             )
             _observe_start(start)
             try:
-                leases: list[Lease] = await asyncio.wait_for(
+                answer: FairAnswer = await asyncio.wait_for(
                     self.client.execute_update_with_start_workflow(
-                        "acquire",
-                        LeaseBatch(requests=requests),
+                        "request",
+                        batch,
                         start_workflow_operation=start,
-                        result_type=list[Lease],
+                        result_type=FairAnswer,
                     ),
                     timeout=max(1.0, deadline - time.monotonic()),
                 )
-                return leases
+                return answer
             except WorkflowUpdateFailedError as exc:  # refused by the limiter: will not change
                 raise LimiterUnavailable(
                     f"the rate limiter of {_named(self.provider)} refused the booking: "

@@ -22,7 +22,8 @@ server's workflow clock; worker hosts are assumed NTP-synchronised.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
@@ -30,12 +31,16 @@ from temporalio.exceptions import ApplicationError
 with workflow.unsafe.imports_passed_through():
     from podium.activities.limiter_contracts import (
         LIMITER_WORKFLOW,
+        FairAnswer,
+        FairBatch,
+        FairKey,
         Grant,
         Lease,
         LeaseBatch,
         LeaseRequest,
         LimiterState,
         Settlement,
+        Waiting,
         limiter_id,
     )
 
@@ -60,6 +65,15 @@ IDLE_S = 600.0
 RECENT = 200
 LEAD_S = 0.25
 """How far ahead of the limiter's clock request slots are booked (see ``_book``)."""
+POLL_S = 0.5
+"""Fair booking: a worker with requests waiting asks for their slots this often."""
+COLLECT_S = POLL_S + LEAD_S
+"""…so a slot given to another worker's request is booked at least this far ahead."""
+HORIZON_S = 2.0
+"""Fair booking: slots are given at most this far ahead; later requests wait in their
+key's queue, where a newcomer key can overtake them."""
+OWNER_TTL_S = 15.0
+"""Fair booking: a worker silent this long is forgotten with its waiting requests."""
 
 
 def _seconds(value: float) -> timedelta:
@@ -99,6 +113,8 @@ class PodiumTokenLimiter:
     def _drained(self) -> bool:
         """Every booked slot has passed and the token bucket is full again."""
         now = workflow.now()
+        if any(key.queue for key in self.state.keys.values()) or self.state.ready:
+            return False
         return all(t is None or t <= now for t in (self.state.token_tat, self.state.request_tat))
 
     @workflow.update(name="acquire")
@@ -112,27 +128,134 @@ class PodiumTokenLimiter:
             self._adopt(request)
         except ValueError as exc:  # fails this Update, not the limiter's workflow task
             raise ApplicationError(str(exc), type="BadLimits", non_retryable=True) from None
-        state, now = self.state, workflow.now()
+        now = workflow.now()
+        at = self._slot(request.tokens, now, LEAD_S)
+        return self._grant(at, request.tokens, now, now, request.who)
+
+    def _slot(self, tokens: int, now: datetime, lead_s: float) -> datetime:
+        """The earliest time a request of ``tokens`` may be sent, keeping every limit (not
+        yet booked)."""
+        state = self.state
         at = now
         rate = (state.tokens_per_minute or 0) / 60
-        if rate and request.tokens:
-            cost = timedelta(seconds=request.tokens / rate)
+        if rate and tokens:
+            cost = timedelta(seconds=tokens / rate)
             # earliest time the bucket holds the tokens (a full bucket's credit is `burst`)
             at = max(at, max(state.token_tat or now, now) + cost - _seconds(state.burst / rate))
         if state.requests_per_second:
             # Slots start LEAD_S ahead: by the time the lease reaches its activity, ``now``
             # is already a little in the past; a slot there would be sent at once, next
             # to its successors, and bunch up.
-            at = max(at, state.request_tat or now, now + timedelta(seconds=LEAD_S))
+            at = max(at, state.request_tat or now, now + timedelta(seconds=lead_s))
+        return at
+
+    def _grant(self, at: datetime, tokens: int, now: datetime, asked: datetime, who: str) -> Lease:
+        """Book the slot at ``at`` (from ``_slot``) for a request asked at ``asked``."""
+        state = self.state
+        if state.requests_per_second:
             state.request_tat = at + timedelta(seconds=1 / state.requests_per_second)
-        if rate and request.tokens:  # consumed when the request is really sent: at `at`
-            state.token_tat = max(state.token_tat or now, at) + cost
-            state.granted_total += request.tokens
+        rate = (state.tokens_per_minute or 0) / 60
+        if rate and tokens:  # consumed when the request is really sent: at `at`
+            state.token_tat = max(state.token_tat or now, at) + timedelta(seconds=tokens / rate)
+            state.granted_total += tokens
         self.grants += 1
-        waited = (at - now).total_seconds()
-        grant = Grant(at=at, tokens=request.tokens, waited_s=waited, who=request.who)
+        waited = (at - asked).total_seconds()
+        grant = Grant(at=at, tokens=tokens, waited_s=waited, who=who)
         self.recent = [*self.recent[-(RECENT - 1) :], grant]
-        return Lease(tokens=request.tokens, granted_at=at, waited_s=waited)
+        return Lease(tokens=tokens, granted_at=at, waited_s=waited)
+
+    @workflow.update(name="request")
+    def request(self, batch: FairBatch) -> FairAnswer:
+        """Fair booking: queue the worker's new requests by fairness key, give slots up to
+        ``HORIZON_S`` ahead to the waiting requests of every worker in weighted fair order,
+        and return the slots given to this worker's so far. A flood of one key books only
+        the horizon, so another key's requests queue behind seconds, not the flood."""
+        self.updates += 1
+        now, state = workflow.now(), self.state
+        forgotten = batch.owner not in state.owners and not batch.requests and not batch.dropped
+        state.owners[batch.owner] = now
+        for request in batch.requests:
+            try:
+                self._adopt(request)
+            except ValueError as exc:
+                raise ApplicationError(str(exc), type="BadLimits", non_retryable=True) from None
+            key = state.keys.setdefault(request.fairness_key, FairKey())
+            key.weight = request.weight
+            key.queue.append(
+                Waiting(
+                    ticket=request.ticket,
+                    owner=batch.owner,
+                    tokens=request.tokens,
+                    asked_at=now,
+                    who=request.who,
+                )
+            )
+        if batch.dropped:
+            self._drop(lambda w: w.owner == batch.owner and w.ticket in set(batch.dropped))
+        self._forget_silent(now)
+        self._fill(now, batch.owner)
+        return FairAnswer(leases=state.ready.pop(batch.owner, []), forgotten=forgotten)
+
+    def _fill(self, now: datetime, caller: str) -> None:
+        """Give slots to waiting requests, up to ``HORIZON_S`` ahead, in weighted fair order
+        (start-time fair queueing: a key's next request starts, in virtual time, where its
+        previous one finished, or now if the key was idle; the earliest start goes first;
+        a request lasts its share of capacity divided by its key's weight)."""
+        state = self.state
+        horizon = now + timedelta(seconds=HORIZON_S)
+        while True:
+            best: tuple[float, str] | None = None
+            for name, key in state.keys.items():
+                if key.queue and (best is None or (max(key.finish, state.virtual), name) < best):
+                    best = (max(key.finish, state.virtual), name)
+            if best is None:
+                return
+            start, name = best
+            key = state.keys[name]
+            waiting = key.queue[0]
+            # another worker collects its slot at its next poll: book it that far ahead
+            lead = LEAD_S if waiting.owner == caller else COLLECT_S
+            at = self._slot(waiting.tokens, now, lead)
+            if at > horizon:
+                return
+            key.queue.pop(0)
+            state.virtual = start
+            key.finish = start + self._cost(waiting.tokens) / key.weight
+            lease = self._grant(at, waiting.tokens, now, waiting.asked_at, waiting.who)
+            lease.ticket = waiting.ticket
+            state.ready.setdefault(waiting.owner, []).append(lease)
+
+    def _cost(self, tokens: int) -> float:
+        """A request's share of the provider's capacity, in seconds of it."""
+        state = self.state
+        cost = 0.0
+        if state.tokens_per_minute and tokens:
+            cost = tokens / (state.tokens_per_minute / 60)
+        if state.requests_per_second:
+            cost = max(cost, 1 / state.requests_per_second)
+        return cost or 1.0
+
+    def _drop(self, gone: Callable[[Waiting], bool]) -> None:
+        for key in self.state.keys.values():
+            key.queue = [w for w in key.queue if not gone(w)]
+
+    def _forget_silent(self, now: datetime) -> None:
+        """Workers not heard from for ``OWNER_TTL_S`` died or lost their calls: their
+        waiting requests and uncollected slots go (a worker that comes back is told to
+        ask again). Keys with nothing waiting and no recent share are forgotten too."""
+        state = self.state
+        silent = {
+            owner
+            for owner, seen in state.owners.items()
+            if (now - seen).total_seconds() > OWNER_TTL_S
+        }
+        if silent:
+            self._drop(lambda w: w.owner in silent)
+            for owner in silent:
+                state.owners.pop(owner, None)
+                state.ready.pop(owner, None)
+        for name in [n for n, k in state.keys.items() if not k.queue and k.finish < state.virtual]:
+            del state.keys[name]
 
     @workflow.signal(name="settle")
     def settle(self, settlement: Settlement) -> None:

@@ -43,6 +43,8 @@ class Entry:
     response_format: str | None = None
     delivered: bool = True
     """False when the caller was gone before the answer was written."""
+    peer: str = ""
+    """The caller's address."""
 
 
 @dataclass
@@ -114,6 +116,7 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
                 outcome="ok",
                 started=time.time(),
                 response_format=response_format,
+                peer=self.client_address[0],
             )
             if server.latency_s:
                 time.sleep(server.latency_s)
@@ -219,14 +222,15 @@ def _turn(body: dict[str, Any]) -> int:
 
 
 @contextmanager
-def fault_server(**settings: Any) -> Iterator[FaultServer]:
-    """Serve a ``FaultServer`` on 127.0.0.1; its ``url`` is the base URL (``…/v1``)."""
+def fault_server(host: str = "127.0.0.1", **settings: Any) -> Iterator[FaultServer]:
+    """Serve a ``FaultServer`` on ``host`` (loopback; a test's own network-namespace
+    bridge); its ``url`` is the base URL (``…/v1``)."""
     state = FaultServer(**settings)
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
+    httpd = ThreadingHTTPServer((host, 0), _handler(state))
     httpd.daemon_threads = True
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
-    state.url = f"http://127.0.0.1:{httpd.server_address[1]}/v1"
+    state.url = f"http://{host}:{httpd.server_address[1]}/v1"
     try:
         yield state
     finally:

@@ -14,14 +14,21 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def start_worker(
-    address: str, log: Path, namespace: str, *extra: str, env: dict[str, str] | None = None
+    address: str,
+    log: Path,
+    namespace: str,
+    *extra: str,
+    env: dict[str, str] | None = None,
+    wrapper: tuple[str, ...] = (),
 ) -> subprocess.Popen[bytes]:
     """``python -m workers`` in its own process group (``env`` added to this process's
-    environment); returns once it says it is ready."""
+    environment; ``wrapper``: a command it runs under, e.g. ``ip netns exec <host>``);
+    returns once it says it is ready."""
     out = log.open("ab")
     mark = log.stat().st_size
     process = subprocess.Popen(
         [
+            *wrapper,
             sys.executable,
             "-m",
             "podium.workers",

@@ -133,7 +133,7 @@ async def call_agent(
     deadline_s = timeout_s or agent.timeout_s
     started = workflow.now()
     attempt = 1
-    local = runs_locally(agent) and workflow.patched(LOCAL_CALLS)
+    local = runs_locally(agent) and may_run_locally() and workflow.patched(LOCAL_CALLS)
     while True:
         call = AgentCall(
             agent=agent,
@@ -220,19 +220,25 @@ async def _local(call: AgentCall, deadline_s: float, label: str, attempt: int) -
         raise as_activity_error(exc, "podium.run_agent") from exc
 
 
-async def run_locally(
-    activity: Any, arg: Any, *, start_to_close_timeout: timedelta, summary: str
-) -> Any:
-    """A local activity, tried once — committed before the next one starts.
+def may_run_locally() -> bool:
+    """Whether a fast call may run as a local activity now: no local activity completed in
+    the current workflow task.
 
     Local activities completed in one workflow task are recorded only when that task
     completes, and the task stays open while local activities follow each other: a
-    worker dying then would run every one of them again. So when a local activity
-    already completed in the current workflow task, a 1 ms durable timer first ends the
-    task (recording it); concurrent local activities still share one task."""
-    instance = workflow.instance()
-    if getattr(instance, _LOCAL_MARK, None) == workflow.info().get_current_history_length():
-        await workflow.sleep(0.001, summary="record the fast calls so far")
+    worker dying then would run every one of them again. So a fast call that would
+    follow one completed in the same task goes as a regular activity instead — scheduling
+    it ends the task, which records the local one. (A 1 ms timer would do it too, but
+    servers fire timers at a coarse tick, ~1 s on the dev server.) Concurrent fast calls
+    (parallel branches) still share one task."""
+    done_at = getattr(workflow.instance(), _LOCAL_MARK, None)
+    return bool(done_at != workflow.info().get_current_history_length())
+
+
+async def run_locally(
+    activity: Any, arg: Any, *, start_to_close_timeout: timedelta, summary: str
+) -> Any:
+    """A local activity, tried once (ask ``may_run_locally`` first)."""
     try:
         return await workflow.execute_local_activity(
             activity,
@@ -242,7 +248,7 @@ async def run_locally(
             summary=summary,
         )
     finally:
-        setattr(instance, _LOCAL_MARK, workflow.info().get_current_history_length())
+        setattr(workflow.instance(), _LOCAL_MARK, workflow.info().get_current_history_length())
 
 
 _LOCAL_MARK = "_podium_local_done_at"

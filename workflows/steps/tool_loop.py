@@ -49,6 +49,7 @@ from podium.workflows.steps.agent_call import (
     LOCAL_MAX_S,
     as_activity_error,
     call_agent,
+    may_run_locally,
     run_locally,
 )
 from podium.workflows.steps.budget import estimate, ledgers, reserve, reserve_amount, settle
@@ -394,7 +395,8 @@ async def call_tool(
         run_id=workflow.info().workflow_id,
         step_id=step_id,
     )
-    if tool.fast and not waits and workflow.patched(LOCAL_CALLS):  # the fast path: once,
+    quick = tool.fast and not waits and may_run_locally()
+    if quick and workflow.patched(LOCAL_CALLS):  # the fast path: once,
         # on this worker, for at most LOCAL_MAX_S
         try:
             outcome: ToolOutcome = await run_locally(
