@@ -35,7 +35,7 @@ class LimiterState(Contract):
     virtual: float = 0.0
     """Fair booking: the virtual time (capacity-seconds per unit of weight) of the last
     request given a slot."""
-    ready: dict[str, list[Lease]] = Field(default_factory=dict)
+    ready: dict[str, list[FairLease]] = Field(default_factory=dict)
     """Fair booking: slots given to waiting requests, per asking worker, until it collects
     them."""
     owners: dict[str, datetime] = Field(default_factory=dict)
@@ -50,12 +50,19 @@ class LeaseRequest(Contract):
     burst: int | None = None
     requests_per_second: float | None = Field(None, gt=0)
     who: str = ""
+
+
+class FairRequest(LeaseRequest):
+    """A request to the fair booking (``request``): also its id and its run's fairness.
+    (``LeaseRequest`` and ``Lease`` stay as they were: the ``acquire`` Update of workers
+    deployed before fair booking still sends and reads them.)"""
+
     ticket: str = ""
-    """Fair booking: the request's id, unique within its worker."""
+    """The request's id, unique within its worker."""
     fairness_key: str = ""
-    """Fair booking: the run's fairness key (tenant, market); "" for runs without one."""
+    """The run's fairness key (tenant, market); "" for runs without one."""
     weight: float = Field(1.0, gt=0)
-    """Fair booking: the run's fairness weight."""
+    """The run's fairness weight."""
 
 
 class LeaseBatch(Contract):
@@ -71,8 +78,12 @@ class Lease(Contract):
     granted_at: datetime
     waited_s: float
     """How long after asking the slot is."""
+
+
+class FairLease(Lease):
+    """A slot of the fair booking, with the request it answers."""
+
     ticket: str = ""
-    """Fair booking: the request it answers."""
 
 
 class FairBatch(Contract):
@@ -80,16 +91,18 @@ class FairBatch(Contract):
     (cancelled calls), and a request for the slots given to its waiting ones."""
 
     owner: str
-    requests: list[LeaseRequest] = Field(default_factory=list)
+    requests: list[FairRequest] = Field(default_factory=list)
     dropped: list[str] = Field(default_factory=list)
+    acked: list[str] = Field(default_factory=list)
+    """Tickets whose slots the worker has received (the limiter stops resending them)."""
 
 
 class FairAnswer(Contract):
-    """The slots given to the worker's requests so far (each once), and whether the
-    limiter had forgotten the worker (silent too long: it must ask again for every request
-    still waiting)."""
+    """The slots given to the worker's requests and not yet acknowledged, and whether the
+    limiter did not know the worker (new, or forgotten after a silence: it must ask again
+    for every request still waiting)."""
 
-    leases: list[Lease] = Field(default_factory=list)
+    leases: list[FairLease] = Field(default_factory=list)
     forgotten: bool = False
 
 

@@ -28,7 +28,10 @@ from podium.activities.limiter_contracts import (
     LIMITER_WORKFLOW,
     FairAnswer,
     FairBatch,
+    FairLease,
+    FairRequest,
     Lease,
+    LeaseBatch,
     LeaseRequest,
     LimiterState,
     Settlement,
@@ -63,7 +66,7 @@ async def lease(call: AgentCall) -> int:
     tokens = sum(estimate_call(call)) if provider.tokens_per_minute else 0
     burst = provider.tokens_burst or provider.tokens_per_minute or 0
     rps = provider.requests_per_second * PACE if provider.requests_per_second else None
-    request = LeaseRequest(
+    request = FairRequest(
         tokens=tokens,
         tokens_per_minute=provider.tokens_per_minute,
         burst=burst,
@@ -81,7 +84,7 @@ async def lease_tool(call: ToolCallInput) -> None:
     rate = call.tool.requests_per_second
     if not rate:
         return
-    request = LeaseRequest(
+    request = FairRequest(
         tokens=0,
         requests_per_second=rate * PACE,
         who=f"{call.run_id}/{call.step_id}",
@@ -136,16 +139,19 @@ class _Booker:
         self.client = client
         self.provider = provider
         self.owner = f"{socket.gethostname()}/{os.getpid()}/{uuid.uuid4().hex[:8]}"
-        self.pending: list[LeaseRequest] = []
-        self.waiting: dict[str, tuple[LeaseRequest, asyncio.Future[Lease]]] = {}
+        self.pending: list[FairRequest] = []
+        self.waiting: dict[str, tuple[FairRequest, asyncio.Future[Lease]]] = {}
         self.dropped: list[str] = []
+        self.acked: list[str] = []
         self.sender: asyncio.Task[None] | None = None
         self.tickets = itertools.count(1)
         self.limits = LeaseRequest(tokens=0)
+        self.legacy = False
+        """The limiter runs on a worker deployed before fair booking: ``acquire``."""
 
     async def book(self, request: LeaseRequest) -> Lease:
         ticket = str(next(self.tickets))
-        request = request.model_copy(update={"ticket": ticket})
+        request = FairRequest(**{**request.model_dump(), "ticket": ticket})
         future: asyncio.Future[Lease] = asyncio.get_running_loop().create_future()
         self.waiting[ticket] = (request, future)
         self.pending.append(request)
@@ -158,30 +164,55 @@ class _Booker:
                 self.dropped.append(ticket)
 
     async def _send(self) -> None:
-        while self.pending or self.waiting or self.dropped:
+        while self.pending or self.waiting or self.dropped:  # (acks ride on the next one)
             batch, self.pending = self.pending[:BATCH], self.pending[BATCH:]
             dropped, self.dropped = self.dropped, []
+            acked, self.acked = self.acked, []
             try:
-                answer = await self._update(
-                    FairBatch(owner=self.owner, requests=batch, dropped=dropped)
-                )
+                if self.legacy:
+                    answer = await self._acquire(batch)
+                else:
+                    answer = await self._update(
+                        FairBatch(owner=self.owner, requests=batch, dropped=dropped, acked=acked)
+                    )
             except Exception as exc:  # the limiter is gone for good: every wait ends
                 for _, future in self.waiting.values():
                     if not future.done():
                         future.set_exception(exc)
+                self.dropped.extend(dropped)
                 self.dropped.extend(self.waiting)
                 self.waiting.clear()
                 self.pending.clear()
-                continue
+                return  # (the next booking starts a new sender)
             for granted in answer.leases:
+                self.acked.append(granted.ticket)
                 entry = self.waiting.pop(granted.ticket, None)
                 if entry is not None and not entry[1].done():
                     entry[1].set_result(granted)
-            if answer.forgotten:  # the limiter forgot us: ask again for every waiting one
-                queued = {r.ticket for r in self.pending}
-                self.pending.extend(r for r, _ in self.waiting.values() if r.ticket not in queued)
+            if answer.forgotten:  # the limiter did not know us: ask again for the others
+                sent = {r.ticket for r in batch} | {r.ticket for r in self.pending}
+                self.pending.extend(r for r, _ in self.waiting.values() if r.ticket not in sent)
             if not self.pending and (self.waiting or self.dropped):
                 await asyncio.sleep(POLL_S)
+
+    async def _acquire(self, requests: list[FairRequest]) -> FairAnswer:
+        """The booking of limiters deployed before fair booking: ``acquire`` books every
+        request at once, in arrival order (fairness keys are not known there)."""
+        if not requests:
+            return FairAnswer()
+        old = [
+            LeaseRequest(**r.model_dump(include=set(LeaseRequest.model_fields))) for r in requests
+        ]
+        handle = self.client.get_workflow_handle(limiter_id(self.provider))
+        leases = await handle.execute_update(
+            "acquire", LeaseBatch(requests=old), result_type=list[Lease]
+        )
+        return FairAnswer(
+            leases=[
+                FairLease(**lease.model_dump(), ticket=r.ticket)
+                for r, lease in zip(requests, leases, strict=True)
+            ]
+        )
 
     async def _update(self, batch: FairBatch) -> FairAnswer:
         """The Update (starting the limiter if needed), retried while the limiter moves to
@@ -218,6 +249,11 @@ class _Booker:
                 )
                 return answer
             except WorkflowUpdateFailedError as exc:  # refused by the limiter: will not change
+                if "request" in str(exc.cause) and "not found" in str(exc.cause):
+                    # a limiter run by an orchestration worker deployed before fair booking
+                    logger.warning("rate limits: %s books the old way (acquire)", self.provider)
+                    self.legacy = True
+                    return await self._acquire(batch.requests)
                 raise LimiterUnavailable(
                     f"the rate limiter of {_named(self.provider)} refused the booking: "
                     f"{exc.cause or exc}"

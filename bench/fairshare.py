@@ -27,7 +27,7 @@ from datetime import datetime
 
 from harness import finish, finish_process, run_workers, start_server
 from podium.activities import limits
-from podium.activities.limiter_contracts import LeaseRequest, limiter_id
+from podium.activities.limiter_contracts import FairRequest, limiter_id
 from temporalio.client import Client
 
 
@@ -48,7 +48,7 @@ async def flood(
     tasks: list[asyncio.Task[None]] = []
 
     async def one(market: str) -> None:
-        request = LeaseRequest(
+        request = FairRequest(
             tokens=sizes[market],
             fairness_key=keys[market],
             weight=weights[market],

@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
         FairAnswer,
         FairBatch,
         FairKey,
+        FairLease,
         Grant,
         Lease,
         LeaseBatch,
@@ -67,13 +68,17 @@ LEAD_S = 0.25
 """How far ahead of the limiter's clock request slots are booked (see ``_book``)."""
 POLL_S = 0.5
 """Fair booking: a worker with requests waiting asks for their slots this often."""
-COLLECT_S = POLL_S + LEAD_S
-"""…so a slot given to another worker's request is booked at least this far ahead."""
+COLLECT_S = POLL_S + 0.5
+"""…so a slot given to another worker's request is booked at least this far ahead (its
+next poll, and the Update's way there and back)."""
+STALE_S = 3 * POLL_S
+"""Fair booking: a worker silent this long gets no new slots (it may be lost)…"""
 HORIZON_S = 2.0
 """Fair booking: slots are given at most this far ahead; later requests wait in their
 key's queue, where a newcomer key can overtake them."""
-OWNER_TTL_S = 15.0
-"""Fair booking: a worker silent this long is forgotten with its waiting requests."""
+OWNER_TTL_S = 45.0
+"""…and one silent this long is forgotten with its waiting requests (longer than a
+worker's own 30 s of retrying one Update)."""
 
 
 def _seconds(value: float) -> timedelta:
@@ -105,6 +110,7 @@ class PodiumTokenLimiter:
                     timeout=timedelta(seconds=IDLE_S),
                 )
             except TimeoutError:
+                self._forget_silent(workflow.now())  # (dead workers' waiting requests go)
                 if self.grants == seen and workflow.all_handlers_finished() and self._drained():
                     return  # idle: the next request starts a fresh limiter
                 continue
@@ -168,17 +174,27 @@ class PodiumTokenLimiter:
     def request(self, batch: FairBatch) -> FairAnswer:
         """Fair booking: queue the worker's new requests by fairness key, give slots up to
         ``HORIZON_S`` ahead to the waiting requests of every worker in weighted fair order,
-        and return the slots given to this worker's so far. A flood of one key books only
-        the horizon, so another key's requests queue behind seconds, not the flood."""
+        and return every slot given to this worker's requests that it has not acknowledged
+        (an answer lost on the way is answered again). A flood of one key books only the
+        horizon, so another key's requests queue behind seconds, not the flood."""
         self.updates += 1
         now, state = workflow.now(), self.state
-        forgotten = batch.owner not in state.owners and not batch.requests and not batch.dropped
+        forgotten = batch.owner not in state.owners
         state.owners[batch.owner] = now
+        if batch.acked:
+            acked = set(batch.acked)
+            ready = [
+                lease for lease in state.ready.get(batch.owner, []) if lease.ticket not in acked
+            ]
+            state.ready[batch.owner] = ready
+        known = self._tickets(batch.owner)  # a batch sent twice queues its requests once
         for request in batch.requests:
             try:
                 self._adopt(request)
             except ValueError as exc:
                 raise ApplicationError(str(exc), type="BadLimits", non_retryable=True) from None
+            if request.ticket in known:
+                continue
             key = state.keys.setdefault(request.fairness_key, FairKey())
             key.weight = request.weight
             key.queue.append(
@@ -191,39 +207,65 @@ class PodiumTokenLimiter:
                 )
             )
         if batch.dropped:
-            self._drop(lambda w: w.owner == batch.owner and w.ticket in set(batch.dropped))
+            dropped = set(batch.dropped)
+            self._drop(lambda w: w.owner == batch.owner and w.ticket in dropped)
         self._forget_silent(now)
         self._fill(now, batch.owner)
-        return FairAnswer(leases=state.ready.pop(batch.owner, []), forgotten=forgotten)
+        leases = state.ready.get(batch.owner, [])
+        if not leases:
+            state.ready.pop(batch.owner, None)
+        return FairAnswer(leases=list(leases), forgotten=forgotten)
+
+    def _tickets(self, owner: str) -> set[str]:
+        """The owner's tickets waiting or answered and not yet acknowledged."""
+        tickets = {lease.ticket for lease in self.state.ready.get(owner, [])}
+        for key in self.state.keys.values():
+            tickets.update(w.ticket for w in key.queue if w.owner == owner)
+        return tickets
 
     def _fill(self, now: datetime, caller: str) -> None:
         """Give slots to waiting requests, up to ``HORIZON_S`` ahead, in weighted fair order
         (start-time fair queueing: a key's next request starts, in virtual time, where its
         previous one finished, or now if the key was idle; the earliest start goes first;
-        a request lasts its share of capacity divided by its key's weight)."""
+        a request lasts its share of capacity divided by its key's weight). Requests of a
+        worker not heard from for ``STALE_S`` keep their places but get no slot (a lost
+        host's calls would waste them)."""
         state = self.state
         horizon = now + timedelta(seconds=HORIZON_S)
+        live = {o for o, seen in state.owners.items() if (now - seen).total_seconds() <= STALE_S}
         while True:
-            best: tuple[float, str] | None = None
+            best: tuple[float, str, int] | None = None
             for name, key in state.keys.items():
-                if key.queue and (best is None or (max(key.finish, state.virtual), name) < best):
-                    best = (max(key.finish, state.virtual), name)
+                index = next((i for i, w in enumerate(key.queue) if w.owner in live), None)
+                if index is None:
+                    continue
+                start = max(key.finish, state.virtual)
+                if best is None or (start, name) < best[:2]:
+                    best = (start, name, index)
             if best is None:
                 return
-            start, name = best
+            start, name, index = best
             key = state.keys[name]
-            waiting = key.queue[0]
+            waiting = key.queue[index]
             # another worker collects its slot at its next poll: book it that far ahead
             lead = LEAD_S if waiting.owner == caller else COLLECT_S
             at = self._slot(waiting.tokens, now, lead)
-            if at > horizon:
-                return
-            key.queue.pop(0)
+            if at > horizon and not self._free(now, lead):
+                return  # (a request later than the horizon only by its own size still goes)
+            key.queue.pop(index)
             state.virtual = start
             key.finish = start + self._cost(waiting.tokens) / key.weight
             lease = self._grant(at, waiting.tokens, now, waiting.asked_at, waiting.who)
-            lease.ticket = waiting.ticket
-            state.ready.setdefault(waiting.owner, []).append(lease)
+            fair = FairLease(**lease.model_dump(), ticket=waiting.ticket)
+            state.ready.setdefault(waiting.owner, []).append(fair)
+
+    def _free(self, now: datetime, lead_s: float) -> bool:
+        """Nothing is booked ahead: the token bucket is full and the next request slot is
+        free now."""
+        state = self.state
+        tokens_free = state.token_tat is None or state.token_tat <= now
+        soon = now + timedelta(seconds=lead_s)
+        return tokens_free and (state.request_tat is None or state.request_tat <= soon)
 
     def _cost(self, tokens: int) -> float:
         """A request's share of the provider's capacity, in seconds of it."""
@@ -236,6 +278,7 @@ class PodiumTokenLimiter:
         return cost or 1.0
 
     def _drop(self, gone: Callable[[Waiting], bool]) -> None:
+        """Remove the waiting requests ``gone`` says."""
         for key in self.state.keys.values():
             key.queue = [w for w in key.queue if not gone(w)]
 

@@ -12,6 +12,7 @@ from podium.starters.devserver import free_port
 
 from tests.support.fault_server import fault_server
 from tests.support.garbage_server import garbage_server
+from tests.support.worker_process import wait_for
 
 SCHEMA = {
     "type": "object",
@@ -165,6 +166,8 @@ async def test_a_500_that_does_not_mention_the_mode_is_an_ordinary_server_error(
         c.agent.provider.name = "flaky-not-refusing"
         with pytest.raises(e.ProviderServerError):
             await complete(c)
+        # (the server journals a request just after answering it)
+        await wait_for(lambda: llm.in_flight == 0, 5, "the journal")
         assert len(llm.entries()) == 1
 
 

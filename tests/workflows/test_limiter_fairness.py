@@ -9,7 +9,16 @@ import uuid
 
 import pytest
 from podium.activities import limits
-from podium.activities.limiter_contracts import LeaseRequest, limiter_id
+from podium.activities.limiter_contracts import (
+    LIMITER_WORKFLOW,
+    FairRequest,
+    Lease,
+    LeaseBatch,
+    LimiterState,
+    limiter_id,
+)
+from temporalio import workflow
+from temporalio.worker import Worker
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -27,7 +36,7 @@ async def grant_order(
 
     def book(name: str) -> asyncio.Task:
         weight = (weights or {}).get(name, 1.0)
-        request = LeaseRequest(
+        request = FairRequest(
             tokens=0, requests_per_second=RPS, fairness_key=keys[name], weight=weight
         )
         return asyncio.create_task(booker.book(request))
@@ -60,3 +69,49 @@ async def test_weights_share_the_limit(client):
     order = await grant_order(client, {"TH": 24, "VN": 24}, keys, {"VN": 3.0})
     contended = order[10:30]  # after TH's head start, while both still wait
     assert 14 <= contended.count("VN") <= 16, "".join(m[0] for m in order)  # 3 : 1
+
+
+async def test_a_call_later_than_the_horizon_only_by_its_own_size_still_gets_its_slot(client):
+    """5,000 tokens at 100 tokens/s with a 1,000-token burst: its slot is 40 s away even
+    with a full bucket; it must be booked there, not wait for a horizon it never fits."""
+    provider = f"big-{uuid.uuid4().hex[:6]}"
+    booker = limits._Booker(client, provider)
+    request = FairRequest(tokens=5000, tokens_per_minute=6000, burst=1000, fairness_key="TH")
+    lease = await asyncio.wait_for(booker.book(request), 10)
+    await client.get_workflow_handle(limiter_id(provider)).terminate()
+    assert 39 <= lease.waited_s <= 41
+
+
+@workflow.defn(name=LIMITER_WORKFLOW, sandboxed=False)
+class LimiterBeforeFairBooking:
+    """A provider limiter as deployed before fair booking (only ``acquire``): what a
+    rolling deploy's new workers meet while an old orchestration worker runs it."""
+
+    @workflow.run
+    async def run(self, state: LimiterState) -> None:
+        await workflow.wait_condition(lambda: False)
+
+    @workflow.update(name="acquire")
+    def acquire(self, batch: LeaseBatch) -> list[Lease]:
+        return [
+            Lease(tokens=r.tokens, granted_at=workflow.now(), waited_s=0.0) for r in batch.requests
+        ]
+
+
+async def test_new_workers_book_the_old_way_with_a_limiter_deployed_before(client):
+    provider = f"old-{uuid.uuid4().hex[:6]}"
+    queue = f"old-limiter-{provider}"
+    async with Worker(client, task_queue=queue, workflows=[LimiterBeforeFairBooking]):
+        await client.start_workflow(
+            LIMITER_WORKFLOW,
+            LimiterState(provider=provider, requests_per_second=5),
+            id=limiter_id(provider),
+            task_queue=queue,
+        )
+        booker = limits._Booker(client, provider)
+        request = FairRequest(tokens=0, requests_per_second=5, fairness_key="TH")
+        leases = await asyncio.wait_for(
+            asyncio.gather(*(booker.book(request) for _ in range(3))), 20
+        )
+        assert len(leases) == 3 and booker.legacy
+        await client.get_workflow_handle(limiter_id(provider)).terminate()

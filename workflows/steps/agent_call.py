@@ -31,7 +31,6 @@ from temporalio.exceptions import (
     CancelledError,
     FailureError,
 )
-from temporalio.exceptions import TimeoutError as LocalTimeout
 
 with workflow.unsafe.imports_passed_through():
     from podium.activities.contracts import (
@@ -70,7 +69,8 @@ NO_CAP_BACKSTOP_S = 600.0
 """Without a total time cap, an attempt still ends this long after its own timeout."""
 
 LOCAL_CALLS = "podium-local-calls"
-"""Patch: a fast call's first attempt is a local activity (runs started before: never)."""
+"""Patch: a fast call's first attempt is a local activity (replaying a run recorded
+before: never)."""
 LOCAL_MAX_S = 10.0
 """A fast call's local attempt is given at most this long. A local activity holds its
 run's workflow task open (nothing else of the run reaches the server meanwhile) and a
@@ -216,7 +216,7 @@ async def _local(call: AgentCall, deadline_s: float, label: str, attempt: int) -
             summary=label if attempt == 1 else f"{label} · attempt {attempt}",
         )
         return result
-    except (ApplicationError, LocalTimeout) as exc:  # (a timeout: ran over)
+    except ApplicationError as exc:  # (a timeout or a cancellation arrives wrapped)
         raise as_activity_error(exc, "podium.run_agent") from exc
 
 

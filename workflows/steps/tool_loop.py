@@ -13,6 +13,7 @@ a person declining a side-effecting call go back to the model as the tool's answ
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from datetime import timedelta
 from typing import Any
@@ -20,7 +21,6 @@ from typing import Any
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
-from temporalio.exceptions import TimeoutError as LocalTimeout
 
 with workflow.unsafe.imports_passed_through():
     from podium.activities.contracts import (
@@ -406,14 +406,15 @@ async def call_tool(
                 summary=summary,
             )
             return outcome
-        except ActivityError as exc:  # (a cancellation arrives wrapped)
+        except ActivityError as exc:  # a cancellation, or a timeout (ran over): wrapped
             if isinstance(exc.cause, CancelledError):
                 raise
         except ApplicationError as exc:  # a local activity's failure arrives unwrapped
-            if exc.type == ToolNotConfigured.__name__:  # the worker's setup: say it as a
-                raise as_activity_error(exc, "podium.run_tool") from exc  # regular one would
-        except LocalTimeout:  # ran over LOCAL_MAX_S
-            pass
+            final = exc.non_retryable or exc.type in (retry.non_retryable_error_types or ())
+            if final or exc.type == ToolNotConfigured.__name__ or retry.maximum_attempts == 1:
+                raise as_activity_error(exc, "podium.run_tool") from exc  # as a regular one
+            if retry.maximum_attempts > 1:  # the local try was the first attempt
+                retry = dataclasses.replace(retry, maximum_attempts=retry.maximum_attempts - 1)
         # anything else: retried the regular way, with the tool's policy and the same key
     return await workflow.execute_activity(
         run_tool,
