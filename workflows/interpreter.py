@@ -8,10 +8,11 @@ downstream step never waits for a slow sibling.
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from temporalio import workflow
+from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
@@ -41,6 +42,11 @@ from podium.workflows.steps.support import ensure_fits
 
 WORKFLOW_NAME = "PodiumRun"
 CONTINUE_AS_NEW_PATCH = "podium-continue-as-new"
+COST_SHOWN_PATCH = "podium-cost-shown-every-10s"
+"""Patch: a running run's PodiumCostUsd is upserted at most every ``COST_SHOW_S`` (and
+when it starts or stops waiting for people, and at the end), not after every call: each
+upsert is a visibility write on the server, which a peak pays for every run."""
+COST_SHOW_S = 10.0
 
 
 class _ContinueAsNew(Exception):
@@ -89,6 +95,7 @@ class PodiumRun:
         self.ctx.hand_over = lambda step_id: step_id in top and self._history_full()
         self._humans_shown: tuple[bool, tuple[str, ...]] = (False, ())
         self._cost_shown = 0.0
+        self._cost_shown_at: datetime | None = None
         self._details = ""
 
     @workflow.run
@@ -293,13 +300,15 @@ class PodiumRun:
             self._humans_shown = shown
             if self.state.finished_at is None:  # a closed run keeps its final status
                 self.state.status = "waiting" if waiting else "running"
-            workflow.upsert_search_attributes(
-                [
-                    sa.NEEDS_HUMAN.value_set(bool(waiting)),
-                    sa.WAITING_ON.value_set(list(who)) if who else sa.WAITING_ON.value_unset(),
-                    sa.STATUS.value_set(self.state.status),
-                ]
-            )
+            updates: list[SearchAttributeUpdate[Any]] = [
+                sa.NEEDS_HUMAN.value_set(bool(waiting)),
+                sa.WAITING_ON.value_set(list(who)) if who else sa.WAITING_ON.value_unset(),
+                sa.STATUS.value_set(self.state.status),
+            ]
+            if self.state.cost_usd != self._cost_shown and workflow.patched(COST_SHOWN_PATCH):
+                updates.append(sa.COST_USD.value_set(self.state.cost_usd))  # (may wait long)
+                self._cost_shown, self._cost_shown_at = self.state.cost_usd, workflow.now()
+            workflow.upsert_search_attributes(updates)
         self._show()
 
     def _output(self, plan: Plan, scope: dict[str, Any]) -> Any:
@@ -350,12 +359,23 @@ class PodiumRun:
             f"{len(state.steps)} · tokens: {state.usage.total_tokens} · "
             f"cost: ${state.cost_usd:.4f}"
         )
-        if state.cost_usd != self._cost_shown:  # spend so far, for Web UI / CLI filters
-            self._cost_shown = state.cost_usd
+        if state.cost_usd != self._cost_shown and self._cost_due():  # spend so far, for
+            self._cost_shown = state.cost_usd  # the Web UI's and the CLI's filters
             workflow.upsert_search_attributes([sa.COST_USD.value_set(state.cost_usd)])
         if details != self._details:  # only when something a reader sees changed
             self._details = details
             workflow.set_current_details(details)
+
+    def _cost_due(self) -> bool:
+        """Whether a changed cost is upserted now: at once in runs started before the
+        patch, else at most every ``COST_SHOW_S`` (the end upserts the final cost)."""
+        if not workflow.patched(COST_SHOWN_PATCH):
+            return True
+        now = workflow.now()
+        if self._cost_shown_at and (now - self._cost_shown_at).total_seconds() < COST_SHOW_S:
+            return False
+        self._cost_shown_at = now
+        return True
 
 
 def _priority_text(priority: Any) -> str | None:
