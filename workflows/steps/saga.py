@@ -18,7 +18,7 @@ with workflow.unsafe.imports_passed_through():
 from podium.workflows.steps.agent_call import call_agent
 from podium.workflows.steps.budget import ledgers, spend
 from podium.workflows.steps.support import describe, evaluate_inputs
-from podium.workflows.steps.tool_loop import call_tool
+from podium.workflows.steps.tool_call import call_tool
 
 UNTIL_DONE = RetrySettings(
     max_attempts=0, initial_interval_s=1.0, backoff=2.0, max_interval_s=60.0, max_elapsed_s=None

@@ -13,14 +13,11 @@ a person declining a side-effecting call go back to the model as the tool's answ
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
-from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from podium.activities.contracts import (
@@ -29,32 +26,22 @@ with workflow.unsafe.imports_passed_through():
         FailureDetails,
         RetrySettings,
         ToolCall,
-        ToolCallInput,
-        ToolOutcome,
         ToolSpec,
         ToolUndo,
         Usage,
     )
     from podium.activities.errors import SCHEMA_ERROR_TYPES, StepFailed, ToolNotConfigured
     from podium.activities.providers.prompt import repair_messages
-    from podium.activities.queues import ORCHESTRATION_QUEUE
-    from podium.activities.tools.run import HEARTBEAT_S, SLOT_WAIT_S, run_tool
     from podium.activities.validation import schema_errors
     from podium.workflows.frame import Frame
     from podium.workflows.run_context import RunContext, SagaEntry
     from podium.workflows.state import StepState, ToolCallRecord, TurnRecord
 
-from podium.workflows.steps.agent_call import (
-    LOCAL_CALLS,
-    LOCAL_MAX_S,
-    as_activity_error,
-    call_agent,
-    may_run_locally,
-    run_locally,
-)
+from podium.workflows.steps.agent_call import call_agent
 from podium.workflows.steps.budget import estimate, ledgers, reserve, reserve_amount, settle
 from podium.workflows.steps.human_desk import close_by_timeout, open_request, wait_for_decision
 from podium.workflows.steps.support import describe, failure
+from podium.workflows.steps.tool_call import call_tool, tool_policy
 
 TOOL_LOOP_BUDGET = "podium-tool-loop-budget"
 """Patch: tool loops reserve and charge each turn (runs started earlier reserved once)."""
@@ -295,7 +282,7 @@ class _Loop:
                 key=key,
                 step_id=self.step_id,
                 summary=f"{self.agent.name} · {tool.name}",
-                retry=_policy(tool.retry),
+                retry=tool_policy(tool.retry),
                 total_s=tool.retry.max_elapsed_s,
             )
         except ActivityError as exc:
@@ -362,67 +349,3 @@ class _Loop:
             return f"{decision.by} declined calling {tool.name!r}{comment}; it was not called"
         entry.approved_by = decision.by
         return None
-
-
-def _policy(settings: RetrySettings) -> RetryPolicy:
-    return RetryPolicy(
-        initial_interval=timedelta(seconds=settings.initial_interval_s),
-        backoff_coefficient=settings.backoff,
-        maximum_interval=timedelta(seconds=settings.max_interval_s),
-        maximum_attempts=settings.max_attempts,
-        non_retryable_error_types=[ToolNotConfigured.__name__],
-    )
-
-
-async def call_tool(
-    tool: ToolSpec,
-    arguments: dict[str, Any],
-    *,
-    key: str,
-    step_id: str,
-    summary: str,
-    retry: RetryPolicy,
-    total_s: float | None = None,
-) -> ToolOutcome:
-    """One ``run_tool`` activity (a loop's call, or the saga's undo of one): the tool's
-    timeout, a heartbeat so a dead worker is noticed in seconds, ``retry``. A
-    rate-limited tool's call may first wait for its slot (up to ``SLOT_WAIT_S``)."""
-    waits = SLOT_WAIT_S if tool.requests_per_second else 0.0
-    request = ToolCallInput(
-        tool=tool,
-        arguments=arguments,
-        idempotency_key=key,
-        run_id=workflow.info().workflow_id,
-        step_id=step_id,
-    )
-    quick = tool.fast and not waits and may_run_locally()
-    if quick and workflow.patched(LOCAL_CALLS):  # the fast path: once,
-        # on this worker, for at most LOCAL_MAX_S
-        try:
-            outcome: ToolOutcome = await run_locally(
-                run_tool,
-                request,
-                start_to_close_timeout=timedelta(seconds=min(tool.timeout_s + 5, LOCAL_MAX_S)),
-                summary=summary,
-            )
-            return outcome
-        except ActivityError as exc:  # a cancellation, or a timeout (ran over): wrapped
-            if isinstance(exc.cause, CancelledError):
-                raise
-        except ApplicationError as exc:  # a local activity's failure arrives unwrapped
-            final = exc.non_retryable or exc.type in (retry.non_retryable_error_types or ())
-            if final or exc.type == ToolNotConfigured.__name__ or retry.maximum_attempts == 1:
-                raise as_activity_error(exc, "podium.run_tool") from exc  # as a regular one
-            if retry.maximum_attempts > 1:  # the local try was the first attempt
-                retry = dataclasses.replace(retry, maximum_attempts=retry.maximum_attempts - 1)
-        # anything else: retried the regular way, with the tool's policy and the same key
-    return await workflow.execute_activity(
-        run_tool,
-        request,
-        task_queue=ORCHESTRATION_QUEUE,
-        start_to_close_timeout=timedelta(seconds=tool.timeout_s + 5 + waits),
-        heartbeat_timeout=timedelta(seconds=HEARTBEAT_S),
-        schedule_to_close_timeout=timedelta(seconds=total_s + waits) if total_s else None,
-        retry_policy=retry,
-        summary=summary,
-    )
