@@ -8,7 +8,8 @@ One host runs the Temporal server, two run a worker each; in the middle of 16 ru
 worker host vanishes: its link is cut
 (the server hears nothing more from it, no connection is closed) and every process on it
 killed. The runs must all complete on the other host, and no call the provider had
-already answered is made again unless the lost host had it in flight."""
+answered is made again — unless it answered the lost host, whose report of the call may
+not have reached the server before its link went."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from podium.starters.launch import start_run
 from podium.workflows.compiler import compile_spec
 from temporalio.client import Client
 
-from tests.support.fault_server import fault_server, unexplained_repeats
+from tests.support.fault_server import Entry, fault_server
 from tests.support.worker_process import start_worker, wait_for
 
 SUBNET = "10.213.{}.{}"
@@ -192,7 +193,21 @@ async def test_losing_a_whole_worker_host_mid_peak_fails_no_run_and_repeats_no_c
     assert not failed, f"{len(failed)} of 16 runs failed after losing a host: {failed[0]!r}"
     for result in results:
         assert [s.status for s in result.state.steps] == ["completed"] * 4
-    assert not unexplained_repeats(journal, [lost_at]), "an answered call was made again"
+    # A call answered to a surviving host is never made again. One answered to the lost
+    # host may be, when its completion had not reached the server yet (that worker was
+    # starved or mid-report when its link went): only those, and only after the loss.
+    lost = hosts.address(1)
+    first: dict[str, Entry] = {}
+    for entry in sorted(journal, key=lambda e: e.started):
+        if entry.outcome != "ok":
+            continue
+        if entry.key not in first:
+            first[entry.key] = entry
+            continue
+        answered = first[entry.key]
+        assert answered.peer == lost and entry.started > lost_at, (
+            f"call {entry.key} answered to {answered.peer} was made again"
+        )
     assert sum(1 for e in journal if e.outcome == "ok") >= 16 * 4
     # both hosts served calls before the loss (the peak really was spread)
     served = {e.peer for e in journal if e.started < lost_at}
