@@ -212,7 +212,7 @@ async def _local(call: AgentCall, deadline_s: float, label: str, attempt: int) -
         result: AgentResult = await run_locally(
             run_agent,
             call,
-            start_to_close_timeout=_seconds(min(deadline_s + 5, LOCAL_MAX_S)),
+            timeout_s=deadline_s,
             summary=label if attempt == 1 else f"{label} · attempt {attempt}",
         )
         return result
@@ -235,15 +235,14 @@ def may_run_locally() -> bool:
     return bool(done_at != workflow.info().get_current_history_length())
 
 
-async def run_locally(
-    activity: Any, arg: Any, *, start_to_close_timeout: timedelta, summary: str
-) -> Any:
-    """A local activity, tried once (ask ``may_run_locally`` first)."""
+async def run_locally(activity: Any, arg: Any, *, timeout_s: float, summary: str) -> Any:
+    """A local activity, tried once (ask ``may_run_locally`` first): the call's own
+    ``timeout_s`` and 5 s of grace, capped at ``LOCAL_MAX_S``."""
     try:
         return await workflow.execute_local_activity(
             activity,
             arg,
-            start_to_close_timeout=start_to_close_timeout,
+            start_to_close_timeout=_seconds(min(timeout_s + 5, LOCAL_MAX_S)),
             retry_policy=LOCAL_RETRY,
             summary=summary,
         )

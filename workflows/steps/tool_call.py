@@ -21,7 +21,6 @@ with workflow.unsafe.imports_passed_through():
 
 from podium.workflows.steps.agent_call import (
     LOCAL_CALLS,
-    LOCAL_MAX_S,
     as_activity_error,
     may_run_locally,
     run_locally,
@@ -67,7 +66,7 @@ async def call_tool(
             outcome: ToolOutcome = await run_locally(
                 run_tool,
                 request,
-                start_to_close_timeout=timedelta(seconds=min(tool.timeout_s + 5, LOCAL_MAX_S)),
+                timeout_s=tool.timeout_s,
                 summary=summary,
             )
             return outcome
