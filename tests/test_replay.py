@@ -28,12 +28,15 @@ def test_every_scenario_has_a_committed_history():
     assert {p.stem for p in FILES} == set(SCENARIOS), "run `make histories` to record them"
 
 
+@pytest.mark.parametrize("sandboxed", [False, True], ids=["direct", "sandboxed"])
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
-async def test_golden_history_replays(path):
+async def test_golden_history_replays(path, sandboxed):
+    """As workers run them (directly), and in temporalio's sandbox, which also fails on
+    any non-deterministic call (the clock, randomness, I/O) in the workflow code."""
     replayer = Replayer(
         workflows=WORKFLOWS,
         data_converter=data_converter(),
-        workflow_runner=workflow_runner(),
+        workflow_runner=workflow_runner(sandboxed),
     )
     for history in histories(path):
         await replayer.replay_workflow(history)  # raises on any non-determinism

@@ -79,6 +79,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="concurrent agent calls per provider queue (default 2000)",
     )
     parser.add_argument(
+        "--sandbox",
+        action="store_true",
+        help="run Podium's workflows in temporalio's sandbox, which checks every call "
+        "for non-determinism (slower; off by default, see docs/running.md)",
+    )
+    parser.add_argument(
         "--metrics-port",
         type=int,
         default=None,
@@ -113,6 +119,7 @@ async def serve(args: argparse.Namespace, stop: asyncio.Event) -> None:
     )
     if args.activity_slots:
         options.activity_slots = args.activity_slots
+    options.sandbox = args.sandbox
     tracing_from_env(service_name="podium-worker")  # connect() adds the interceptor
     runtime = None
     if args.metrics_port is not None:

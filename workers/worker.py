@@ -27,7 +27,7 @@ from podium.workflows.problems import Problem, Reporter
 from podium.workflows.yamlfile import FileReadError, YamlDocument, read_yaml
 from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
-from temporalio.worker import Worker
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 logger = logging.getLogger("podium.worker")
@@ -60,8 +60,12 @@ WORKFLOWS = [PodiumRun, PodiumMapBatch, PodiumTokenLimiter]
 """Podium's workflows: what an orchestration worker (and the replayer) runs."""
 
 
-def workflow_runner() -> SandboxedWorkflowRunner:
-    """The workflow sandbox, with Podium's pass-through modules (workers and replayer)."""
+def workflow_runner(sandboxed: bool = True) -> WorkflowRunner:
+    """How Podium's workflows run: in temporalio's sandbox with Podium's pass-through
+    modules (the replay guard; ``podium worker --sandbox``), or directly (``False``:
+    workers by default, see ``WorkerOptions.sandbox``)."""
+    if not sandboxed:
+        return UnsandboxedWorkflowRunner()
     return SandboxedWorkflowRunner(
         restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
     )
@@ -81,6 +85,15 @@ class WorkerOptions:
     orchestration: bool = True
     activity_slots: int = DEFAULT_ACTIVITY_SLOTS
     sticky_timeout_s: float = 2.0
+    sandbox: bool = False
+    """Run Podium's workflows in temporalio's sandbox. Off by default: the orchestration
+    worker runs only Podium's own workflows (specs are data; function agents and tools
+    run in activities), and their modules are passed through the sandbox
+    (``PASSTHROUGH``), so its checks never reached Podium's code (a ``datetime.now()``
+    there went unnoticed) while its per-activation machinery cost a third of the
+    worker's CPU (``bench/peak.py``: 26 against 38 ms per support_triage run).
+    ``tests/workflows/test_determinism.py`` checks Podium's workflow code instead; the
+    replay guard replays every golden history both ways."""
 
 
 def metrics_runtime(bind_address: str) -> Runtime:
@@ -108,7 +121,7 @@ def build_workers(client: Client, options: WorkerOptions) -> list[Worker]:
                 # webhook notifications about human requests; task-queue workload look-ups;
                 # agents' tool calls; the fast path's local agent calls
                 activities=[notify, queue_load, run_tool, run_agent],
-                workflow_runner=workflow_runner(),
+                workflow_runner=workflow_runner(options.sandbox),
                 # A dead worker's sticky queue is abandoned after this, not after 10 s.
                 sticky_queue_schedule_to_start_timeout=timedelta(seconds=options.sticky_timeout_s),
                 disable_eager_activity_execution=True,

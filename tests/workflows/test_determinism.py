@@ -1,0 +1,77 @@
+"""Workflow code reads time, randomness and the environment only through
+``temporalio.workflow``: a static check of ``workflows/``.
+
+Podium's workers run its workflows outside temporalio's sandbox (``WorkerOptions.sandbox``)
+— and even inside it, Podium's modules are passed through, so the sandbox never saw a
+``datetime.now()`` in them. This test is the check that reaches them; the replay guard
+(``tests/test_replay.py``) catches what changes a run's commands."""
+
+from __future__ import annotations
+
+import ast
+
+from tests.conftest import ROOT
+
+FORBIDDEN = {
+    ("datetime", "now"): "workflow.now()",
+    ("datetime", "utcnow"): "workflow.now()",
+    ("datetime", "today"): "workflow.now()",
+    ("date", "today"): "workflow.now().date()",
+    ("time", "time"): "workflow.time()",
+    ("time", "time_ns"): "workflow.time_ns()",
+    ("time", "monotonic"): "workflow.time()",
+    ("time", "perf_counter"): "workflow.time()",
+    ("time", "sleep"): "workflow.sleep()",
+    ("uuid", "uuid1"): "workflow.uuid4()",
+    ("uuid", "uuid4"): "workflow.uuid4()",
+    ("os", "getenv"): "the plan (compiled on the client) or an activity",
+    ("os", "environ"): "the plan (compiled on the client) or an activity",
+    ("os", "urandom"): "workflow.random()",
+}
+"""``module.attribute`` → what workflow code uses instead. Any ``random.*`` and a bare
+``open(...)`` are forbidden too."""
+
+CLIENT_SIDE = {
+    # compiling a spec runs in the CLI / the starter, never inside a workflow
+    "workflows/compile_agents.py",
+    "workflows/textfile.py",
+    "workflows/yamlfile.py",
+}
+
+
+def violations(source: str, name: str) -> list[str]:
+    """``name:line: what — use instead`` for each non-deterministic call in ``source``."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        where = f"{name}:{getattr(node, 'lineno', '?')}"
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name | ast.Attribute):
+            owner = node.value.id if isinstance(node.value, ast.Name) else node.value.attr
+            pair = (owner, node.attr)  # `datetime.now` and `datetime.datetime.now` alike
+            if pair in FORBIDDEN:
+                found.append(f"{where}: {'.'.join(pair)} — use {FORBIDDEN[pair]}")
+            elif owner == "random":
+                found.append(f"{where}: random.{node.attr} — use workflow.random()")
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            if node.func.id == "open":
+                found.append(f"{where}: open() — files are read by activities")
+    return found
+
+
+def test_workflow_code_takes_time_and_randomness_from_temporal():
+    files = [
+        p
+        for p in sorted((ROOT / "workflows").rglob("*.py"))
+        if str(p.relative_to(ROOT)) not in CLIENT_SIDE
+    ]
+    assert len(files) > 30  # the scan did find the workflow code
+    problems = [
+        problem
+        for path in files
+        for problem in violations(path.read_text(), str(path.relative_to(ROOT)))
+    ]
+    assert not problems, "non-deterministic calls in workflow code:\n" + "\n".join(problems)
+
+
+def test_the_check_finds_a_clock_read():
+    source = "import datetime\n\ndef f():\n    return datetime.datetime.now()\n"
+    assert violations(source, "probe.py") == ["probe.py:4: datetime.now — use workflow.now()"]
