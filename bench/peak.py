@@ -1,7 +1,7 @@
 """The peak: N ``support_triage`` runs at once, Podium against a LangGraph baseline.
 
     .venv/bin/python bench/peak.py [--runs 2000] [--call-ms 200] [--workers 2]
-        [--variants fast regular sqlite memory]
+        [--rounds 1] [--variants fast regular sqlite memory]
 
 Podium runs ``specs/support_triage.yaml`` with its catalog (agents/support.yaml) compiled
 offline — the scripted model, ``--call-ms`` per call — on one dev server (``podium dev``'s
@@ -13,7 +13,9 @@ with its SQLite checkpointer (``sqlite``) or in memory (``memory``). Six model c
 run on both sides. For each variant: runs/s, p50/p95 run latency (asking to start → the
 result), CPU seconds of the server and of the workers (or of the LangGraph process),
 their peak RSS, failures; then the ratio of each Podium variant's runs/s to
-LangGraph+SQLite's (target for ``fast``: >= 0.3). Variants run one after the other.
+LangGraph+SQLite's (target for ``fast``: >= 0.3). Variants run one after the other,
+``--rounds`` times alternating (each Podium round on a fresh dev server); with several
+rounds, medians (min–max) of runs/s and of the per-round ratio.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from harness import finish_process, start_server
+from harness import finish_process, spread, start_server
 from peak_langgraph import MESSAGES
 from podium.starters.launch import start_run
 from podium.workflows.compiler import compile_spec
@@ -148,11 +150,45 @@ def row(name: str, r: dict[str, Any], runs: int) -> str:
     )
 
 
+async def podium_round(args: argparse.Namespace, variant: str, folder: Path) -> dict[str, Any]:
+    """One Podium variant's peak on a fresh dev server (an in-memory store holding earlier
+    rounds' runs would slow later ones)."""
+    env = await start_server()
+    client = env.client
+    address = client.service_client.config.target_host
+    server = server_pid(address.rsplit(":", 1)[1])
+    assert server, "the dev server's process was not found"
+    log = folder / "workers.log"
+    log.touch()
+    try:
+        plan = peak_plan(folder, args.call_ms, fast=variant == "fast")
+        workers = start_workers(address, args.workers, log)
+        try:
+            warm = {"name": "warm", "message": MESSAGES[0]}
+            await (await start_run(client, plan, warm)).result()
+            return await podium_peak(client, plan, args.runs, workers, server)
+        finally:
+            stop(workers)
+    finally:
+        await env.shutdown()
+
+
+NAMES = {
+    "fast": "podium fast",
+    "regular": "podium regular",
+    "sqlite": "langgraph+sqlite",
+    "memory": "langgraph memory",
+}
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=2000)
     parser.add_argument("--call-ms", type=int, default=200)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="rounds of every variant, alternating"
+    )
     parser.add_argument(
         "--variants",
         nargs="+",
@@ -160,56 +196,40 @@ async def main() -> None:
         choices=["fast", "regular", "sqlite", "memory"],
     )
     args = parser.parse_args()
-    results: dict[str, dict[str, Any]] = {}
+    results: dict[str, list[dict[str, Any]]] = {v: [] for v in args.variants}
     folder = Path(tempfile.mkdtemp())
-    podium_variants = [v for v in args.variants if v in ("fast", "regular")]
-    if podium_variants:
-        env = await start_server()
-        client = env.client
-        address = client.service_client.config.target_host
-        server = server_pid(address.rsplit(":", 1)[1])
-        assert server, "the dev server's process was not found"
-        log = folder / "workers.log"
-        log.touch()
-        try:
-            for variant in podium_variants:
-                plan = peak_plan(folder, args.call_ms, fast=variant == "fast")
-                workers = start_workers(address, args.workers, log)
-                try:
-                    warm = {"name": "warm", "message": MESSAGES[0]}
-                    await (await start_run(client, plan, warm)).result()
-                    results[variant] = await podium_peak(client, plan, args.runs, workers, server)
-                finally:
-                    stop(workers)
-        finally:
-            await env.shutdown()
-    for variant in ("sqlite", "memory"):
-        if variant in args.variants:
-            results[variant] = langgraph_peak(args.runs, args.call_ms, variant)
-    names = {
-        "fast": "podium fast",
-        "regular": "podium regular",
-        "sqlite": "langgraph+sqlite",
-        "memory": "langgraph memory",
-    }
     print(
         f"{args.runs} support_triage runs at once, 6 calls of {args.call_ms} ms each, "
-        f"{args.workers} Podium worker processes"
+        f"{args.workers} Podium worker processes, {args.rounds} round(s)"
     )
     print(
         "variant             runs/s  p50 s  p95 s   server CPU / RSS   workers (or process) "
         "CPU / RSS  failed"
     )
-    for variant, result in results.items():
-        print(row(names[variant], result, args.runs))
-        if result.get("first_failure"):
-            print(f"    first failure: {result['first_failure']}")
+    for _ in range(args.rounds):
+        for variant in args.variants:
+            if variant in ("fast", "regular"):
+                result = await podium_round(args, variant, folder)
+            else:
+                result = langgraph_peak(args.runs, args.call_ms, variant)
+            results[variant].append(result)
+            print(row(NAMES[variant], result, args.runs), flush=True)
+            if result.get("first_failure"):
+                print(f"    first failure: {result['first_failure']}")
+    if args.rounds > 1:
+        for variant, rounds in results.items():
+            print(f"{NAMES[variant]:18s} runs/s {spread([r['runs_per_s'] for r in rounds])}")
     if "sqlite" in results:
-        base = results["sqlite"]["runs_per_s"]
-        for variant in podium_variants:
-            ratio = results[variant]["runs_per_s"] / base
+        for variant in ("fast", "regular"):
+            if variant not in results:
+                continue
+            pairs = zip(results[variant], results["sqlite"], strict=True)
+            ratios = [a["runs_per_s"] / b["runs_per_s"] for a, b in pairs]
             target = "; target >= 0.3" if variant == "fast" else ""
-            print(f"ratio runs/s {names[variant]} / langgraph+sqlite: {ratio:.3f}{target}")
+            print(
+                f"ratio runs/s {NAMES[variant]} / langgraph+sqlite (per round): "
+                f"{spread(ratios, 3)}{target}"
+            )
     finish_process()
 
 
