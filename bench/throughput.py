@@ -141,9 +141,11 @@ async def main() -> None:
             f"{spread([r[1] for r in rows], 1)}; worker CPU ms/run: "
             f"{spread([r[2] for r in rows], 1)}"
         )
-    h, fast = results["hand"], results["fast"]
-    fast_ratio = spread([a[0] / b[0] for a, b in zip(fast, h, strict=True)], 3)
-    print(f"ratio runs/s podium fast (local calls) / hand-written: {fast_ratio}")
+    fast = results["fast"]
+    for name in ("hand", "direct"):
+        h = results[name]
+        fast_ratio = spread([a[0] / b[0] for a, b in zip(fast, h, strict=True)], 3)
+        print(f"ratio runs/s podium fast (local calls) / {name}: {fast_ratio}")
     p = results["podium"]
     for name, what in (
         ("hand", "hand-written in temporalio's default sandbox"),

@@ -31,8 +31,9 @@ def test_every_scenario_has_a_committed_history():
 @pytest.mark.parametrize("sandboxed", [False, True], ids=["direct", "sandboxed"])
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
 async def test_golden_history_replays(path, sandboxed):
-    """As workers run them (directly), and in temporalio's sandbox, which also fails on
-    any non-deterministic call (the clock, randomness, I/O) in the workflow code."""
+    """As workers run them (directly), and in temporalio's sandbox, where a user's
+    ``PodiumPlugin(podium_workflows=True)`` worker or ``podium worker --sandbox`` runs
+    them (non-deterministic calls: tests/workflows/test_determinism.py)."""
     replayer = Replayer(
         workflows=WORKFLOWS,
         data_converter=data_converter(),

@@ -81,8 +81,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--sandbox",
         action="store_true",
-        help="run Podium's workflows in temporalio's sandbox, which checks every call "
-        "for non-determinism (slower; off by default, see docs/running.md)",
+        help="run Podium's workflows in temporalio's workflow sandbox (as a worker built "
+        "with PodiumPlugin would; slower; off by default, see docs/running.md)",
     )
     parser.add_argument(
         "--metrics-port",

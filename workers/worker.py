@@ -60,10 +60,10 @@ WORKFLOWS = [PodiumRun, PodiumMapBatch, PodiumTokenLimiter]
 """Podium's workflows: what an orchestration worker (and the replayer) runs."""
 
 
-def workflow_runner(sandboxed: bool = True) -> WorkflowRunner:
-    """How Podium's workflows run: in temporalio's sandbox with Podium's pass-through
-    modules (the replay guard; ``podium worker --sandbox``), or directly (``False``:
-    workers by default, see ``WorkerOptions.sandbox``)."""
+def workflow_runner(sandboxed: bool = False) -> WorkflowRunner:
+    """How Podium's workflows run: directly (workers by default, see
+    ``WorkerOptions.sandbox``), or in temporalio's sandbox with Podium's pass-through
+    modules (``podium worker --sandbox``; the replay guard checks both)."""
     if not sandboxed:
         return UnsandboxedWorkflowRunner()
     return SandboxedWorkflowRunner(
@@ -88,7 +88,8 @@ class WorkerOptions:
     sandbox: bool = False
     """Run Podium's workflows in temporalio's sandbox. Off by default: the orchestration
     worker runs only Podium's own workflows (specs are data; function agents and tools
-    run in activities), and their modules are passed through the sandbox
+    run in activities; registered step kinds are imported by the host), and their
+    modules are passed through the sandbox
     (``PASSTHROUGH``), so its checks never reached Podium's code (a ``datetime.now()``
     there went unnoticed) while its per-activation machinery cost a third of the
     worker's CPU (``bench/peak.py``: 26 against 38 ms per support_triage run).
