@@ -89,12 +89,12 @@ class WorkerOptions:
     """Run Podium's workflows in temporalio's sandbox. Off by default: the orchestration
     worker runs only Podium's own workflows (specs are data; function agents and tools
     run in activities; registered step kinds are imported by the host), and their
-    modules are passed through the sandbox
-    (``PASSTHROUGH``), so its checks never reached Podium's code (a ``datetime.now()``
-    there went unnoticed) while its per-activation machinery cost a third of the
-    worker's CPU (``bench/peak.py``: 26 against 38 ms per support_triage run).
-    ``tests/workflows/test_determinism.py`` checks Podium's workflow code instead; the
-    replay guard replays every golden history both ways."""
+    modules are passed through the sandbox (``PASSTHROUGH``), so its checks never reached
+    Podium's code (a ``datetime.now()`` there went unnoticed), while its per-activation
+    machinery cost a third of the worker's CPU (a 1,000-run ``bench/peak.py`` A/B: 38
+    against 26 ms per support_triage run). ``tests/workflows/test_determinism.py``
+    checks Podium's workflow code instead; the replay guard replays every golden
+    history both ways."""
 
 
 def metrics_runtime(bind_address: str) -> Runtime:
