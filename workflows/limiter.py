@@ -187,7 +187,8 @@ class PodiumTokenLimiter:
                 lease for lease in state.ready.get(batch.owner, []) if lease.ticket not in acked
             ]
             state.ready[batch.owner] = ready
-        known = self._tickets(batch.owner)  # a batch sent twice queues its requests once
+        # a batch sent twice queues its requests once (a poll without requests: no scan)
+        known = self._tickets(batch.owner) if batch.requests else set()
         for request in batch.requests:
             try:
                 self._adopt(request)
