@@ -162,6 +162,16 @@ class MockLLM:
         return httpx.get(f"{self.url}/_llmock/requests").json()["requests"]
 
 
+# -- tools' journal -------------------------------------------------------------------
+@pytest.fixture
+def tool_log(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The file where ``tests.support.tools`` journal their completed calls (in-process
+    workers read ``PODIUM_TEST_TOOL_LOG``); read it with ``tool_specs.calls``."""
+    path = tmp_path / "tools.log"
+    monkeypatch.setenv("PODIUM_TEST_TOOL_LOG", str(path))
+    return path
+
+
 # -- spec files ------------------------------------------------------------------------
 @pytest.fixture
 def write_spec(tmp_path: Path) -> Callable[..., Path]:

@@ -239,8 +239,8 @@ def test_tracing_is_off_unless_the_environment_asks(monkeypatch):
 async def test_each_tool_call_is_an_execute_tool_span_in_the_runs_trace(
     traced_client, spans, write_spec
 ):
-    from tests.workflows.test_tools import ANSWER, LOOKUP
-    from tests.workflows.test_tools import spec as tool_spec
+    from tests.support.tool_specs import ANSWER, LOOKUP
+    from tests.support.tool_specs import spec as tool_spec
 
     plan = compile_spec(write_spec(tool_spec([LOOKUP, ANSWER], ["fx_rate", "vat"])))
     handle = await start_run(traced_client, plan, {"quote": "THB"})
