@@ -24,7 +24,8 @@ import pytest
 from podium.activities.connection import connect
 from podium.starters.devserver import free_port, stop_process
 from podium.starters.launch import start_run
-from podium.workers.worker import PASSTHROUGH, metrics_runtime
+from podium.workers.config import PASSTHROUGH
+from podium.workers.worker import metrics_runtime
 from podium.workflows.compiler import compile_spec
 from podium.workflows.metrics import count_run, observe_human_wait
 from temporalio import workflow

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 from podium.activities.payloads.converter import data_converter
-from podium.workers.worker import WORKFLOWS, workflow_runner
+from podium.workers.config import WORKFLOWS
+from podium.workers.worker import workflow_runner
 from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 

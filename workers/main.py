@@ -33,6 +33,7 @@ from podium.activities.telemetry import flush_traces, tracing_from_env
 from podium.activities.tools.allowed import allow_only
 from podium.workers.backlog import interval_s as backlog_interval_s
 from podium.workers.backlog import report_backlog
+from podium.workers.config import PodiumWorkerConfig
 from podium.workers.tool_check import catalog_fingerprints, tool_warnings
 from podium.workers.worker import (
     ConfigurationError,
@@ -114,19 +115,20 @@ async def serve(args: argparse.Namespace, stop: asyncio.Event) -> None:
     for warning in warnings:
         logger.warning(warning)
     endpoints.configure(usable)  # this worker's endpoints and key variables win over plans'
+    payloads = payload_settings()
     options = WorkerOptions(
-        providers=list(BUILTIN_PROVIDERS.values()) + usable, orchestration=not args.no_orchestration
+        providers=list(BUILTIN_PROVIDERS.values()) + usable,
+        orchestration=not args.no_orchestration,
+        config=PodiumWorkerConfig(sandboxed=args.sandbox, payloads=payloads),
     )
     if args.activity_slots:
         options.activity_slots = args.activity_slots
-    options.sandbox = args.sandbox
     tracing_from_env(service_name="podium-worker")  # connect() adds the interceptor
     runtime = None
     if args.metrics_port is not None:
         bind = f"{args.metrics_host}:{args.metrics_port}"
         runtime = metrics_runtime(bind)
         print(f"podium worker metrics on http://{bind}/metrics", flush=True)
-    payloads = payload_settings()
     client = await connect(args.address, args.namespace, runtime=runtime, payloads=payloads)
     workers = build_workers(client, options)
     queues = ", ".join(w.task_queue for w in workers)

@@ -11,24 +11,16 @@ from pathlib import Path
 from podium.activities.contracts import BUILTIN_PROVIDERS, ProviderConfig
 from podium.activities.errors import SetupError
 from podium.activities.metric_names import HISTOGRAM_BUCKETS
-from podium.activities.notify import notify
 from podium.activities.payloads.limits import use_store
-from podium.activities.queues import ORCHESTRATION_QUEUE, provider_queue
-from podium.activities.run_agent import run_agent
-from podium.activities.secrets import ScrubbingInterceptor
-from podium.activities.tools.run import run_tool
-from podium.activities.workload import queue_load
+from podium.activities.queues import provider_queue
+from podium.workers.config import PodiumWorkerConfig
 from podium.workers.tool_check import catalog_files
 from podium.workflows.catalog import CatalogFile, ProviderEntry, provider_config
-from podium.workflows.interpreter import PodiumRun
-from podium.workflows.limiter import PodiumTokenLimiter
-from podium.workflows.map_batch import PodiumMapBatch
 from podium.workflows.problems import Problem, Reporter
 from podium.workflows.yamlfile import FileReadError, YamlDocument, read_yaml
 from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
-from temporalio.worker import UnsandboxedWorkflowRunner, Worker, WorkflowRunner
-from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
+from temporalio.worker import Worker, WorkflowRunner
 
 logger = logging.getLogger("podium.worker")
 
@@ -36,39 +28,12 @@ DEFAULT_ACTIVITY_SLOTS = 2000
 """Agent calls are I/O-bound; a 1,000-way fan-out of 1 s calls takes ≈11 s with the
 SDK's default 100 slots and ≈3.8 s with 2,000 (measured on the dev server)."""
 
-# Modules the workflow sandbox may share with the host instead of re-importing them
-# per run. Each is deterministic and side-effect free where workflows use it.
-PASSTHROUGH = (
-    "jmespath",  # expression evaluation: pure functions over dicts
-    "jsonschema",  # schema checks of values already in the workflow
-    "referencing",  # jsonschema's $ref resolver (pure)
-    "rpds",  # jsonschema's immutable data structures (compiled, import-heavy)
-    "jinja2",  # text templates rendered from workflow values
-    "markupsafe",  # jinja2's string escaping
-    "httpx",  # activity module import chain only; never called from workflows
-    # Podium's own deterministic layer (interpreter, executors, patterns, models): no
-    # module-level mutable state but the step-kind registry (kinds are stateless), and it
-    # reads time/randomness only through `temporalio.workflow`. Sharing it instead of
-    # re-importing it for every cached run cut the worker's memory per waiting run
-    # (bench/waiting.py). The same goes for `podium.activities` (contracts and activity
-    # stubs; I/O happens only in activities) and the public `podium` surface.
-    "podium",
-)
-
-
-WORKFLOWS = [PodiumRun, PodiumMapBatch, PodiumTokenLimiter]
-"""Podium's workflows: what an orchestration worker (and the replayer) runs."""
-
 
 def workflow_runner(sandboxed: bool = False) -> WorkflowRunner:
-    """How Podium's workflows run: directly (workers by default, see
-    ``WorkerOptions.sandbox``), or in temporalio's sandbox with Podium's pass-through
-    modules (``podium worker --sandbox``; the replay guard checks both)."""
-    if not sandboxed:
-        return UnsandboxedWorkflowRunner()
-    return SandboxedWorkflowRunner(
-        restrictions=SandboxRestrictions.default.with_passthrough_modules(*PASSTHROUGH)
-    )
+    """How Podium's workflows run: directly (``podium worker`` by default, see
+    ``PodiumWorkerConfig.sandboxed``), or in temporalio's sandbox with Podium's
+    pass-through modules (``podium worker --sandbox``; the replay guard checks both)."""
+    return PodiumWorkerConfig(sandboxed=sandboxed).runner()
 
 
 class ConfigurationError(SetupError):
@@ -85,16 +50,8 @@ class WorkerOptions:
     orchestration: bool = True
     activity_slots: int = DEFAULT_ACTIVITY_SLOTS
     sticky_timeout_s: float = 2.0
-    sandbox: bool = False
-    """Run Podium's workflows in temporalio's sandbox. Off by default: the orchestration
-    worker runs only Podium's own workflows (specs are data; function agents and tools
-    run in activities; registered step kinds are imported by the host), and their
-    modules are passed through the sandbox (``PASSTHROUGH``), so its checks never reached
-    Podium's code (a ``datetime.now()`` there went unnoticed), while its per-activation
-    machinery cost a third of the worker's CPU (a 1,000-run ``bench/peak.py`` A/B: 38
-    against 26 ms per support_triage run). ``tests/workflows/test_determinism.py``
-    checks Podium's workflow code instead; the replay guard replays every golden
-    history both ways."""
+    config: PodiumWorkerConfig = field(default_factory=PodiumWorkerConfig)
+    """What the workers register (the same as ``PodiumPlugin``'s), the sandbox, payloads."""
 
 
 def metrics_runtime(bind_address: str) -> Runtime:
@@ -112,33 +69,26 @@ def metrics_runtime(bind_address: str) -> Runtime:
 def build_workers(client: Client, options: WorkerOptions) -> list[Worker]:
     """One ``Worker`` per task queue this process serves."""
     use_store(client.data_converter.external_storage is not None)
+    config = options.config
     workers = []
     if options.orchestration:
         workers.append(
             Worker(
                 client,
-                task_queue=ORCHESTRATION_QUEUE,
-                workflows=WORKFLOWS,
-                # webhook notifications about human requests; task-queue workload look-ups;
-                # agents' tool calls; the fast path's local agent calls
-                activities=[notify, queue_load, run_tool, run_agent],
-                workflow_runner=workflow_runner(options.sandbox),
+                **config.orchestration_worker(),
                 # A dead worker's sticky queue is abandoned after this, not after 10 s.
                 sticky_queue_schedule_to_start_timeout=timedelta(seconds=options.sticky_timeout_s),
                 disable_eager_activity_execution=True,
-                interceptors=[ScrubbingInterceptor()],
             )
         )
     for provider in options.providers:
         workers.append(
             Worker(
                 client,
-                task_queue=provider_queue(provider.name),
-                activities=[run_agent],
+                **config.provider_worker(provider_queue(provider.name)),
                 max_concurrent_activities=provider.max_concurrency or options.activity_slots,
                 # Enforced by the server across every worker polling this queue.
                 max_task_queue_activities_per_second=provider.requests_per_second,
-                interceptors=[ScrubbingInterceptor()],  # no key leaves in a failure
             )
         )
     return workers

@@ -48,3 +48,26 @@ class UserDealReview:
             "spent_usd": ledger.state.cost_usd,
             "budget_calls": ledger.state.budget.calls if ledger.state.budget else 0,
         }
+
+
+class JoinInput(BaseModel):
+    """Two agents: one answers (``fast``: on the user's worker), one refuses."""
+
+    agents: dict[str, podium.AgentConfig]
+
+
+@workflow.defn(name="UserJoin")
+class UserJoin:
+    """A join that cannot succeed, left uncaught: ``JoinFailed`` must fail the run."""
+
+    @workflow.run
+    async def run(self, join: JoinInput) -> dict:
+        agents = join.agents
+
+        async def ask(name: str) -> object:
+            return (await podium.call_agent(agents[name], {}, step_id=name)).output
+
+        outcomes = await podium.fan_out(
+            {"fine": lambda: ask("fine"), "refuses": lambda: ask("refuses")}
+        )
+        return {name: outcome.value for name, outcome in outcomes.items()}

@@ -1,7 +1,7 @@
 """Workflow code reads time, randomness and the environment only through
 ``temporalio.workflow``: a static check of ``workflows/``.
 
-Podium's workers run its workflows outside temporalio's sandbox (``WorkerOptions.sandbox``)
+Podium's workers run its workflows outside temporalio's sandbox (``PodiumWorkerConfig.sandboxed``)
 — and even inside it, Podium's modules are passed through, so the sandbox never saw a
 ``datetime.now()`` in them. This test is the check that reaches them; the replay guard
 (``tests/test_replay.py``) catches what changes a run's commands."""
