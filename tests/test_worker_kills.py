@@ -20,7 +20,7 @@ from podium.starters.launch import start_run
 from podium.workflows.compiler import compile_spec
 
 from tests.conftest import ISOLATED_NAMESPACE
-from tests.support.fault_server import Entry, fault_server, unexplained_repeats
+from tests.support.fault_server import Entry, FaultServer, fault_server, unexplained_repeats
 from tests.support.worker_process import start_worker, wait_for
 
 SCHEMA = {"type": "object", "required": ["summary"], "properties": {"summary": {"type": "string"}}}
@@ -32,7 +32,7 @@ def catalog(url: str, provider: str, attempts: int = 1, **limits: object) -> dic
         "model": f"{provider}:m",
         "output": SCHEMA,
         "heartbeat": "2s",  # short, yet no spurious timeout on a loaded CI machine
-        "timeout": "20s",
+        "timeout": "60s",  # a call held at the provider while a worker restarts (<= 30 s)
         "retry": {"max_attempts": attempts},
     }
     return {
@@ -57,27 +57,34 @@ SPEC = {
 }
 
 
+KILLS = 5
+ANSWERS_BETWEEN_KILLS = 3
+"""5 × 3 answers are fewer than the runs need (6 × 5): no run can end before the last kill."""
+
+
 async def kill_and_revive(
     workers: list[subprocess.Popen[bytes]],
     start: Callable[[], subprocess.Popen[bytes]],
+    llm: FaultServer,
     kills: list[float],
-    count: int,
-    busy: Callable[[], bool],
-    runs: asyncio.Future[list[object]],
 ) -> None:
     """Kill a random worker (process group, SIGKILL) while calls are in flight, start a
-    new one, up to ``count`` times — fewer if the runs finish first."""
+    new one, ``KILLS`` times. Judged by events, not by the clock: the provider answers
+    ``ANSWERS_BETWEEN_KILLS`` calls, holds the next, and the kill lands while a call
+    made since the last kill waits there — however slow the machine, every kill lands
+    mid-run, between answers a worker may not have reported yet."""
     rng = random.Random(7)
-    for _ in range(count):
-        await wait_for(lambda: busy() or runs.done(), 60, "calls in flight")
-        if runs.done():
-            return
-        await asyncio.sleep(rng.uniform(0.1, 0.6))
+    since = llm.arrivals
+    for _ in range(KILLS):
+        llm.grant(ANSWERS_BETWEEN_KILLS)
+        await wait_for(lambda n=since: llm.held_since(n) > 0, 60, "a call since the last kill")
         victim = rng.randrange(len(workers))
         os.killpg(workers[victim].pid, signal.SIGKILL)
         kills.append(time.time())
+        since = llm.arrivals  # calls of the dead worker stay held: they are not in flight
         workers[victim].wait()
         workers[victim] = await asyncio.to_thread(start)
+    llm.grant(None)
 
 
 @pytest.mark.slow
@@ -86,7 +93,7 @@ async def test_repeated_worker_kills_fail_no_run_and_repeat_no_completed_call(
     isolated_client, address, write_spec, tmp_path, limits
 ):
     provider = "killtest" if not limits else "killtest-rps"
-    with fault_server(latency_s=0.6) as llm:
+    with fault_server(latency_s=0.6, allowance=0) as llm:
         (tmp_path / "providers.yaml").write_text(yaml.safe_dump(catalog(llm.url, provider)))
         plan = compile_spec(write_spec(SPEC, catalog(llm.url, provider, **limits)))
         log = tmp_path / "workers.log"
@@ -103,28 +110,18 @@ async def test_repeated_worker_kills_fail_no_run_and_repeat_no_completed_call(
             handles = [
                 await start_run(isolated_client, plan, {"doc": f"deal {i}"}) for i in range(6)
             ]
-            started = len(llm.entries())
-
-            def busy() -> bool:  # new requests reached the provider since the last kill
-                nonlocal started
-                now = len(llm.entries())
-                if now > started:
-                    started = now
-                    return True
-                return False
-
-            runs = asyncio.ensure_future(
-                asyncio.gather(*(h.result() for h in handles), return_exceptions=True)
+            await kill_and_revive(workers, start, llm, kills)
+            results = await asyncio.wait_for(
+                asyncio.gather(*(h.result() for h in handles), return_exceptions=True), 120
             )
-            await kill_and_revive(workers, start, kills, 5, busy, runs)
-            results = await asyncio.wait_for(runs, 120)
         finally:
+            llm.grant(None)
             for process in workers:
                 stop_process(process)
         journal = llm.entries()
     failed = [r for r in results if isinstance(r, BaseException)]
     assert not failed, f"{len(failed)} of 6 runs failed under worker kills: {failed[0]!r}"
-    assert len(kills) >= 3, f"only {len(kills)} kills landed before the runs ended"
+    assert len(kills) == KILLS
     for result in results:
         assert all(s.status == "completed" for s in result.state.steps)
     assert not unexplained_repeats(journal, kills), "a completed agent call was made again"

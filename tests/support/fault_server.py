@@ -11,6 +11,11 @@ Modes for single behaviours: ``echo_auth`` answers 401 quoting the bearer token 
 provider that leaks the key into its error), ``refuse_json_schema`` answers 500 to a
 ``response_format`` of type ``json_schema`` (llama.cpp's server does), ``truncate`` ends
 every answer at the token limit (finish_reason ``length``).
+
+A test can hold the runs where it wants them: ``grant(n)`` lets ``n`` more answers go and
+holds the requests after them (after their latency) until it grants more, ``grant(None)``
+lets everything go again; ``held_since(n)`` counts the requests waiting there that arrived
+after the ``n``-th (``arrivals``).
 """
 
 from __future__ import annotations
@@ -70,10 +75,16 @@ class FaultServer:
     journal: list[Entry] = field(default_factory=list)
     in_flight: int = 0
     """Requests received and not yet answered."""
+    arrivals: int = 0
+    """Requests received so far (each request's number is its place in this count)."""
+    allowance: int | None = None
+    """Answers the server may still send (None: no limit); see ``grant``."""
     url: str = ""
 
     def __post_init__(self) -> None:
         self._lock = threading.Lock()
+        self._gate = threading.Condition(self._lock)
+        self._held: set[int] = set()
         self._random = random.Random(self.seed)
 
     def draw(self) -> str:
@@ -90,9 +101,36 @@ class FaultServer:
             self.journal.append(entry)
             self.in_flight -= 1
 
-    def arrived(self) -> None:
+    def arrived(self) -> int:
+        """Count a new request in; its number."""
         with self._lock:
             self.in_flight += 1
+            self.arrivals += 1
+            return self.arrivals
+
+    def grant(self, answers: int | None) -> None:
+        """Let ``answers`` more answers go, holding the requests after them (None: no
+        limit from now on)."""
+        with self._gate:
+            if answers is None:
+                self.allowance = None
+            else:
+                self.allowance = (self.allowance or 0) + answers
+            self._gate.notify_all()
+
+    def held_since(self, arrival: int) -> int:
+        """Requests held by ``grant`` that arrived after the ``arrival``-th."""
+        with self._lock:
+            return sum(1 for number in self._held if number > arrival)
+
+    def pass_gate(self, number: int) -> None:
+        """Wait until request ``number`` may be answered (see ``grant``)."""
+        with self._gate:
+            self._held.add(number)
+            self._gate.wait_for(lambda: self.allowance is None or self.allowance > 0)
+            self._held.discard(number)
+            if self.allowance is not None:
+                self.allowance -= 1
 
     def entries(self) -> list[Entry]:
         """A copy of the journal."""
@@ -105,7 +143,7 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
         protocol_version = "HTTP/1.1"
 
         def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
-            server.arrived()
+            number = server.arrived()
             raw = self.rfile.read(int(self.headers.get("content-length", 0)))
             body = json.loads(raw or b"{}")
             server.bodies.append(body)
@@ -120,6 +158,7 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
             )
             if server.latency_s:
                 time.sleep(server.latency_s)
+            server.pass_gate(number)
             auth = self.headers.get("authorization", "")
             try:
                 if server.echo_auth:
