@@ -166,3 +166,20 @@ async def test_calls_share_one_server_process_which_is_restarted_if_it_dies(clie
     after = await (await start_run(client, plan, {"city": "Hanoi"})).result()
     assert after.output["pid"] != pid  # started again; the run did not notice
     assert [c.status for c in after.state.step("when").tool_calls] == ["ok"] * 3
+
+
+async def test_a_server_printing_during_a_call_still_answers_and_is_warned_about_once(caplog):
+    from podium.activities.contracts import ToolCallInput, ToolSpec
+    from podium.activities.tools.mcp import call_mcp_tool
+
+    chatty = [sys.executable, "-m", "tests.support.mcp_chatty"]
+    shout = ToolSpec(name="shout", kind="mcp", mcp_command=chatty, mcp_tool="shout")
+    with caplog.at_level("WARNING"):
+        first = await call_mcp_tool(ToolCallInput(tool=shout, arguments={"word": "hi"}))
+        again = await call_mcp_tool(ToolCallInput(tool=shout, arguments={"word": "yo"}))
+    assert (first, again) == ("HI", "YO")
+    said = [r.getMessage() for r in caplog.records]
+    assert said == [
+        f"MCP server {' '.join(chatty)!r} wrote non-protocol output on stdout: 'shouting hi'; "
+        "servers must log to stderr (stdout carries only protocol messages)"
+    ]  # once, and not the SDK's traceback per line

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from podium.activities.errors import ToolNotConfigured, ToolUnavailable
-from podium.activities.tools.mcp import ListedTool, list_tools_now
+from podium.activities.tools.mcp import STRAY_OUTPUT, ListedTool, list_tools_now
 from podium.workflows.catalog import ToolEntry
 from podium.workflows.compile_settings import check_schema
 from podium.workflows.problems import Reporter, suggest
@@ -35,8 +35,11 @@ def pin_mcp_tool(
             doc,
             loc + ("mcp",),
             f"tool {name!r}: {listing}",
-            "check the command (or URL) and that the server's package is installed where "
-            "you compile and on the workers",
+            "make the server print its banners and logs to stderr (print(..., "
+            "file=sys.stderr), or logging to stderr)"
+            if STRAY_OUTPUT in listing
+            else "check the command (or URL) and that the server's package is installed "
+            "where you compile and on the workers",
         )
         return None
     wanted = mcp.tool or name

@@ -96,6 +96,9 @@ def resolve_tool(
             spec.parameters = _function_schema(report, name, entry.function, doc, loc) or {}
             ok &= bool(spec.parameters)
     elif entry.http is not None:
+        from podium.workflows.compile_http import check_http_tool
+
+        ok &= check_http_tool(report, name, entry.http, entry.parameters, doc, loc)
         spec.method, spec.url = entry.http.method, entry.http.url
         spec.auth_env = entry.http.auth_env
         spec.auth_header, spec.auth_scheme = entry.http.auth_header, entry.http.auth_scheme
@@ -109,20 +112,28 @@ def resolve_tool(
     return spec if ok else None
 
 
-def _import_here(path: str) -> Any:
-    """Import a tool function as the worker will (``python -m`` puts the current folder
-    on the path; the ``podium`` command does not, so try it second)."""
+def _import_near(path: str, catalog: Path) -> Any:
+    """Import a tool function as the worker will (``python -m`` puts its current folder on
+    the path), else from the folder of ``catalog`` or the nearest one above it that holds
+    the module's top package — the project's root, so ``agents.tools:fx`` of
+    ``<project>/agents/tools.yaml`` is found whatever folder the spec is compiled from."""
     try:
         return load_function(path)
     except ProviderNotConfigured:
-        here = str(Path.cwd())
-        if here in sys.path:
+        top = path.partition(":")[0].split(".")[0]
+        folders = [Path.cwd(), *catalog.resolve().parents]
+        found = next((f for f in folders if _holds(f, top) and str(f) not in sys.path), None)
+        if found is None:
             raise
-        sys.path.append(here)
+        sys.path.append(str(found))
         try:
             return load_function(path)
         finally:
-            sys.path.remove(here)
+            sys.path.remove(str(found))
+
+
+def _holds(folder: Path, module: str) -> bool:
+    return (folder / module).is_dir() or (folder / f"{module}.py").is_file()
 
 
 def _function_schema(
@@ -131,7 +142,7 @@ def _function_schema(
     from podium.activities.tools.signature import parameters_schema
 
     try:
-        return parameters_schema(_import_here(path))
+        return parameters_schema(_import_near(path, doc.path))
     except ToolNotConfigured as exc:  # pragma: no cover - load_function raises the agent's
         report.problem(doc, loc + ("function",), str(exc))
     except Exception as exc:  # noqa: BLE001 - ProviderNotConfigured, or hints it cannot read
@@ -139,7 +150,8 @@ def _function_schema(
             doc,
             loc + ("function",),
             f"tool {name!r}: cannot read the arguments of {path!r}: {exc}",
-            "make the module importable where you compile (PYTHONPATH), or give the "
-            "tool's parameters: as a JSON Schema",
+            "the module is looked for where Python finds it, in the current folder and in "
+            "the catalog's folder and those above it: put it there or on PYTHONPATH, or "
+            "give the tool's parameters: as a JSON Schema",
         )
     return None

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import tempfile
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -25,8 +26,13 @@ from typing import Any
 from podium.activities.contracts import ToolCallInput
 from podium.activities.errors import ToolNotConfigured, ToolUnavailable
 
+logger = logging.getLogger(__name__)
 TIMEOUT_S = 30.0
 """How long a server may take to start, list or answer."""
+
+
+STRAY_OUTPUT = "wrote non-protocol output on stdout"
+"""What the error of a server that printed something else than MCP messages says."""
 
 
 class ToolRefused(Exception):
@@ -51,10 +57,16 @@ def _sdk() -> Any:
 
 
 @asynccontextmanager
-async def session(command: Sequence[str] | None, url: str | None) -> AsyncIterator[Any]:
-    """An initialised ``ClientSession`` to the server (stdio ``command`` or ``url``)."""
+async def session(
+    command: Sequence[str] | None, url: str | None, stray: _StrayOutput | None = None
+) -> AsyncIterator[Any]:
+    """An initialised ``ClientSession`` to the server (stdio ``command`` or ``url``); a
+    line on its stdout that is not an MCP message is kept in ``stray``."""
     mcp = _sdk()
+    import anyio
+
     where = " ".join(command) if command else str(url)
+    stray = stray or _StrayOutput(where)
     with tempfile.TemporaryFile("w+") as errlog:
         try:
             if command:
@@ -66,10 +78,14 @@ async def session(command: Sequence[str] | None, url: str | None) -> AsyncIterat
                 from mcp.client.streamable_http import streamable_http_client
 
                 transport = streamable_http_client(str(url))
-            async with transport as streams:
+            async with transport as streams, anyio.create_task_group() as watch:
+                stray.scope = watch.cancel_scope
                 read, write = streams[0], streams[1]
-                async with mcp.ClientSession(read, write, read_timeout_seconds=TIMEOUT_S) as s:
+                async with mcp.ClientSession(
+                    read, write, read_timeout_seconds=TIMEOUT_S, message_handler=stray.seen
+                ) as s:
                     await s.initialize()
+                    stray.started = True
                     yield s
         except ToolRefused:
             raise
@@ -81,6 +97,8 @@ async def session(command: Sequence[str] | None, url: str | None) -> AsyncIterat
             cause = _innermost(exc)
             if isinstance(cause, ToolRefused):
                 raise cause from None
+            if stray.line is not None and not stray.started:
+                raise ToolNotConfigured(stray.message()) from None
             errlog.seek(0)
             said = errlog.read().strip()[-500:]
             detail = f"; it said: {said}" if said else ""
@@ -88,6 +106,57 @@ async def session(command: Sequence[str] | None, url: str | None) -> AsyncIterat
             if _connection_lost(cause):
                 raise ToolNotConfigured(message) from None
             raise ToolUnavailable(message) from None
+        if stray.line is not None and not stray.started:  # cut short by it
+            raise ToolNotConfigured(stray.message())
+
+
+class _StrayOutput:
+    """A line of the server's stdout that is not an MCP message (a banner, a ``print``):
+    the SDK would log each with a traceback and go on — while a starting server waits for
+    ``TIMEOUT_S`` if its reply was glued to one. Before the session is initialised the
+    first such line ends it (the server is misconfigured); after that it is logged once
+    and a call that then fails says so."""
+
+    def __init__(self, where: str) -> None:
+        self.where = where
+        self.line: str | None = None
+        self.started = False
+        self.scope: Any = None
+
+    async def seen(self, message: Any) -> None:
+        if not isinstance(message, Exception) or self.line is not None:
+            return
+        self.line = _offending_line(message)
+        if not self.started and self.scope is not None:
+            self.scope.cancel()
+        elif self.started:
+            logger.warning(self.message())
+
+    def message(self) -> str:
+        return (
+            f"MCP server {self.where!r} {STRAY_OUTPUT}: {self.line!r}; servers must log to "
+            "stderr (stdout carries only protocol messages)"
+        )
+
+
+def _offending_line(exc: Exception) -> str:
+    """The server's line a parse error is about (pydantic keeps it as the input)."""
+    errors = getattr(exc, "errors", None)
+    found: Any = errors()[0].get("input") if callable(errors) and errors() else None
+    text = found if isinstance(found, str) else json.dumps(found) if found else str(exc)
+    return text if len(text) <= 200 else text[:200] + "…"
+
+
+class _SkipParseErrors(logging.Filter):
+    """Drops the SDK's log record (with a traceback) of each line ``_StrayOutput`` reports."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg != "Failed to parse JSONRPC message from server"
+
+
+_sdk_log = logging.getLogger("mcp.client.stdio")
+if not any(isinstance(f, _SkipParseErrors) for f in _sdk_log.filters):
+    _sdk_log.addFilter(_SkipParseErrors())
 
 
 def _innermost(exc: BaseException) -> BaseException:
@@ -133,6 +202,9 @@ async def call_mcp_tool(call: ToolCallInput) -> Any:
             meta={"idempotency_key": call.idempotency_key},
         )
     except Exception as exc:  # noqa: BLE001 - a protocol error: tell the model
+        if kept.stray.line is not None:  # its reply may be what was garbled
+            kept.close()
+            raise ToolNotConfigured(f"{kept.stray.message()}; then: {exc}") from None
         if kept.task.done() or _connection_lost(_innermost(exc)):
             kept.close()
             raise ToolUnavailable(
@@ -168,11 +240,12 @@ class _Kept:
         self.used = time.monotonic()
         self.calls = 0
         self.session: Any = None
+        self.stray = _StrayOutput(self.where)
         self.task = asyncio.create_task(self._own(command, url))
 
     async def _own(self, command: Sequence[str] | None, url: str | None) -> None:
         try:
-            async with session(command, url) as s:
+            async with session(command, url, self.stray) as s:
                 self.session = s
                 self.ready.set_result(s)
                 while not self.stop.is_set():
