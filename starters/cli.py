@@ -33,6 +33,19 @@ ADDRESS_HELP = (
 )
 
 
+def _fairness_weight(text: str) -> float:
+    """``--fairness-weight``: a number in a spec's ``priority.weight`` range (0, 1000]."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not 0 < value <= 1000:  # also refuses nan
+        raise argparse.ArgumentTypeError(
+            f"must be more than 0 and at most 1000 (like a spec's priority.weight), got {text}"
+        )
+    return value
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="podium", description="Durable AI-agent teams on Temporal."
@@ -90,7 +103,12 @@ def _parser() -> argparse.ArgumentParser:
         "spec's, else 3)",
     )
     run.add_argument("--fairness-key", help="share backlogged work fairly between keys (tenant)")
-    run.add_argument("--fairness-weight", type=float, help="this run's share (default 1)")
+    run.add_argument(
+        "--fairness-weight",
+        type=_fairness_weight,
+        metavar="W",
+        help="this run's share, more than 0 and at most 1000 (default: the spec's, else 1)",
+    )
     run.add_argument("--address", help=ADDRESS_HELP)
 
     plan = sub.add_parser(

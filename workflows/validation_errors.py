@@ -10,6 +10,7 @@ number (5)``.
 from __future__ import annotations
 
 import datetime
+import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -207,8 +208,29 @@ def _hint(err: Any) -> str:
     return ""
 
 
+_EXPRESSION_KEYS = {"over": "input.markets", "on": "input.kind", "until": "vars.review.ok"}
+"""Keys whose text is a JMESPath expression, with an example of reading a value."""
+
+
 def _type_hint(err: Any) -> str:
     value = err.get("input")
-    if err["type"] == "string_type" and isinstance(value, int | float | bool | datetime.date):
+    if err["type"] != "string_type":
+        return ""
+    key = next((p for p in reversed(_clean(err["loc"])) if isinstance(p, str)), "")
+    if key in _EXPRESSION_KEYS and isinstance(value, list | dict):
+        what = "list" if isinstance(value, list) else "mapping"
+        return (
+            f"{key}: takes a JMESPath expression, not a {what}: write a literal as "
+            f"{key}: {_as_expression(value)}, or say where it is, e.g. "
+            f"{key}: {_EXPRESSION_KEYS[key]}"
+        )
+    if isinstance(value, int | float | bool | datetime.date):
         return f'quote it to keep it as text: "{value}"'
     return ""
+
+
+def _as_expression(value: list[Any] | dict[str, Any]) -> str:
+    """A literal ``value`` as a quoted JMESPath expression, as YAML wants it written."""
+    if isinstance(value, list) and all(isinstance(v, str) and "'" not in v for v in value):
+        return '"[' + ", ".join(f"'{v}'" for v in value) + ']"'
+    return "'`" + json.dumps(value).replace("'", "''") + "`'"
