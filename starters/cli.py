@@ -123,7 +123,7 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--max-rounds", type=int, default=3, help="drafts before giving up")
     plan.add_argument("--from", dest="from_spec", help="review this spec instead of drafting")
     gate = plan.add_mutually_exclusive_group()
-    gate.add_argument("--run", action="store_true", help="ask here, then start the run")
+    gate.add_argument("--run", action="store_true", help="ask on this terminal, then start the run")
     gate.add_argument(
         "--review", action="store_true", help="start a review run: an approval gates the plan"
     )

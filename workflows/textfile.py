@@ -91,6 +91,13 @@ def decode(path: Path, data: bytes) -> str:
                     SAVE_AS_UTF8,
                     line,
                 ) from None
+    binary = _binary_kind(data)
+    if binary is not None:
+        raise _fail(
+            path,
+            f"the file is {binary}, not text",
+            "give the YAML or JSON text file (specs, catalogs and inputs are text)",
+        )
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -120,6 +127,33 @@ def _not_utf8(path: Path, data: bytes, offset: int) -> FileReadError:
         "(UTF-16 with a byte-order mark is read as is)",
         line,
     )
+
+
+_MAGIC = (
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"%PDF", "a PDF document"),
+    (b"PK\x03\x04", "a ZIP archive (or an Office document)"),
+    (b"\x1f\x8b", "gzip-compressed"),
+    (b"\x7fELF", "a program (ELF)"),
+)
+_CONTROL = frozenset(range(1, 9)) | {0x0B} | frozenset(range(0x0E, 0x1A)) | {0x1C, 0x1D, 0x1E, 0x1F}
+"""Bytes that text in any 8-bit encoding does not contain (tab, newlines, form feed,
+DOS's end-of-file mark 0x1A and escape aside)."""
+
+
+def _binary_kind(data: bytes) -> str | None:
+    """What binary data this is ("a PNG image", "binary data"), or None for text (UTF-16
+    without a byte-order mark counts as text: its NULs alternate with ASCII)."""
+    for magic, kind in _MAGIC:
+        if data.startswith(magic):
+            return kind
+    head = data[:8192]
+    if any(b in _CONTROL for b in head):
+        return "binary data"
+    nuls = {i % 2 for i, b in enumerate(head) if b == 0}
+    return "binary data" if len(nuls) > 1 else None
 
 
 def _guess(data: bytes) -> tuple[str, str]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
@@ -39,6 +40,8 @@ from podium.workflows.graph import plan_graph, to_mermaid
 from podium.workflows.inputs import check_input
 from podium.workflows.plan import Plan
 from podium.workflows.problems import CompileError
+from podium.workflows.textfile import FileReadError, read_text
+from podium.workflows.validation_errors import describe
 from temporalio.client import Client
 
 
@@ -59,24 +62,31 @@ async def main(
     address: str | None = None,
     client: Client | None = None,
     out: TextIO | None = None,
-    ask: Callable[[str], str] = input,
+    ask: Callable[[str], str] | None = None,
 ) -> int:
-    """Draft (or read), check and show a plan; start it only once a person approves."""
+    """Draft (or read), check and show a plan; start it only once a person approves
+    (``ask``: the question on the terminal, by default ``input``)."""
     out = out or sys.stdout
     try:
         if max_rounds < 1:
             raise PlanningError("--max-rounds must be at least 1")
         if approvers and not review_run:
             raise PlanningError("--approvers goes with --review (who may approve the plan)")
+        if run and ask is None and not sys.stdin.isatty():
+            raise PlanningError(NO_TERMINAL)
         files = catalog_files(Path(catalog))
         if from_spec is not None:
             target = Path(from_spec)
-            _same_catalog(target, files)
+            text = _spec_text(target)
+            _same_catalog(target, text, files)
             plan = compile_spec(target, offline=offline)
-            text = target.read_text()
         else:
-            if not description:
-                raise PlanningError('describe the process: podium plan "…" --catalog PATH')
+            if not description or not description.strip():
+                raise PlanningError(
+                    "the description is empty: describe the process in words, e.g. podium plan "
+                    '"Research a market, then write a brief" --catalog PATH (or review a spec '
+                    "with --from SPEC)"
+                )
             agent = find_planner(files, planner, offline)
             out.write(f"drafting with planner {agent.name} ({agent.model})…\n")
             drafted = await draft(
@@ -121,7 +131,11 @@ async def main(
         print(f"podium plan: not started.\n{exc}", file=sys.stderr)
         return exit_codes.USAGE
     if run:
-        if ask("Start this run? [y/N] ").strip().lower() not in ("y", "yes"):
+        try:
+            answer = (ask or input)("Start this run? [y/N] ")
+        except EOFError:  # Ctrl-D: no answer is no
+            answer = ""
+        if answer.strip().lower() not in ("y", "yes"):
             out.write("not started\n")
             return exit_codes.OK
         client = client or await connect(address)
@@ -153,14 +167,34 @@ def _file_name(name: Any) -> str:
     return cleaned or "plan"
 
 
-def _same_catalog(spec: Path, files: list[Path]) -> None:
+NO_TERMINAL = (
+    "--run asks for a yes on this terminal, and stdin is not one (nothing was drafted or "
+    "started): without a terminal, use --review (a person approves with `podium approve RUN "
+    "review-1 --approve`), or leave out --run and start the written spec with `podium run SPEC`"
+)
+
+
+def _spec_text(spec: Path) -> str:
+    """``--from``'s file as text (a binary or unreadable file said in one line)."""
+    try:
+        return read_text(spec, "spec")
+    except FileReadError as exc:
+        raise PlanningError(f"--from {spec}: {exc}") from None
+
+
+def _same_catalog(spec: Path, text: str, files: list[Path]) -> None:
     """``--from``: the spec must use exactly the ``--catalog`` files (the policy and the
     review are the catalog's)."""
     try:
-        data = yaml.safe_load(spec.read_text())
-    except (OSError, yaml.YAMLError):
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
         return  # the compiler says what is wrong with the file
-    named = data.get("agents") if isinstance(data, dict) else None
+    if not isinstance(data, dict):
+        raise PlanningError(
+            f"--from {spec}: not a spec (a YAML mapping with name:, agents: and steps:), "
+            f"but {describe(data)}"
+        )
+    named = data.get("agents")
     paths = [named] if isinstance(named, str) else named
     if not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
         raise PlanningError(
@@ -227,15 +261,17 @@ def _review_plan(
             {
                 "id": "plan",
                 "when": "steps.review.output.approved",
-                "workflow": target.name,
+                "workflow": str(target.resolve()),
                 "with": {key: f'input."{key}"' for key in run_input},
             },
         ],
         "output": "steps.plan.output",
     }
-    path, n = target.with_name(f"{target.stem}.review.yaml"), 1
-    while path.exists():  # never overwrite a file
-        n += 1
-        path = target.with_name(f"{target.stem}.review-{n}.yaml")
-    path.write_text(yaml.safe_dump(wrapper, sort_keys=False, allow_unicode=True))
-    return compile_spec(path, offline=offline)
+    # The review run's definition travels in its history (the plan is the workflow's
+    # input, the drafted plan inside it), so its spec file is only a step of compiling:
+    # written out of the way, not left beside the user's spec.
+    with tempfile.TemporaryDirectory(prefix="podium-review-") as scratch:
+        path = Path(scratch) / f"review_{target.stem}.yaml"
+        path.write_text(yaml.safe_dump(wrapper, sort_keys=False, allow_unicode=True))
+        gate = compile_spec(path, offline=offline)
+    return gate.model_copy(update={"source": f"{target} (review by podium plan)"})

@@ -133,3 +133,19 @@ def test_a_fairness_weight_out_of_range_names_the_flag(weight):
         f"(like a spec's priority.weight), got {weight}" in proc.stderr
     )
     assert "started" not in proc.stdout
+
+
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10"
+
+
+def test_a_binary_file_given_as_a_spec_or_input_says_it_is_not_text(tmp_path, capsys):
+    image = tmp_path / "deal.png"
+    image.write_bytes(PNG)
+    assert dispatch(["validate", str(image)]) == 1
+    err = capsys.readouterr().err
+    assert f"{image}: the file is a PNG image, not text" in err and "iconv" not in err
+    code = dispatch(["run", SPEC, "--input-file", str(image), "--address", "127.0.0.1:1"])
+    assert code == 2 and "the file is a PNG image, not text" in capsys.readouterr().err
+    (tmp_path / "blob.yaml").write_bytes(b"name: t\x00\x01\x02\x03")
+    assert dispatch(["validate", str(tmp_path / "blob.yaml")]) == 1
+    assert "the file is binary data, not text" in capsys.readouterr().err
