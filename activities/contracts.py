@@ -257,6 +257,9 @@ class AgentConfig(Contract):
     max_output_tokens: int = 1024
     side_effects: bool = False
     """The agent changes the world (may declare a compensation)."""
+    undo: str | None = None
+    """The agent the catalog pairs with this one to undo its effect (``undo:``): a step's
+    ``compensate:`` exempts it from an approval policy only when it calls this agent."""
     repair_attempts: int = Field(DEFAULT_REPAIR_ATTEMPTS, ge=0)
     """How many times an answer that fails the output schema is re-asked (with the errors)."""
     script: list[ScriptRule] = Field(default_factory=list)

@@ -16,7 +16,8 @@
     │   ├── RunStopped                         stops the run: never optional or escalated
     │   │   ├── BudgetExceeded                 the run's budget ran out
     │   │   ├── DeadlineExceeded               the run missed its deadline
-    │   │   └── RunAborted                     a person aborted the run
+    │   │   ├── RunAborted                     a person aborted the run
+    │   │   └── UngatedSideEffect              a side effect no approval gates (policy)
     │   └── StepError                          fails the run unless the step is optional
     │       ├── StepFailed                     a step failed for good (names step and cause)
     │       ├── ExpressionFailed               an expression could not be evaluated
@@ -144,6 +145,12 @@ class RunAborted(RunStopped):
     """A person aborted the run (from an escalation, a budget or a deadline request)."""
 
 
+class UngatedSideEffect(RunStopped):
+    """A step with side effects that the catalog policy says must be approved has no
+    approval before it in the plan (a plan the compiler did not check): the run stops
+    before the effect."""
+
+
 class StepError(RunFailure):
     """A step failed; the run fails unless the step is optional or escalated."""
 
@@ -197,6 +204,7 @@ RUN_FAILURES: dict[str, type[RunFailure]] = {
         BudgetExceeded,
         DeadlineExceeded,
         RunAborted,
+        UngatedSideEffect,
         StepFailed,
         ExpressionFailed,
         ApprovalTimedOut,

@@ -8,7 +8,8 @@ from typing import Any
 
 from podium.activities.contracts import AgentCall, AgentConfig, Usage
 from podium.activities.providers.prompt import estimate_call
-from podium.workflows.compile_policy import agents_of
+from podium.workflows.compile_policy import webhook_host
+from podium.workflows.gates import agents_of
 from podium.workflows.kinds.base import Node, children, kind_of
 from podium.workflows.plan import Plan
 
@@ -50,7 +51,22 @@ def review(plan: Plan) -> Review:
                 if tool.approval is not None:
                     who = ", ".join(tool.approval.approvers) or "anyone"
                     people.append(f"step {node.id!r}: each {tool.name} call approved by {who}")
+    for url in _webhooks(plan):  # what is sent there leaves the company: say so
+        effects.append(
+            f"webhook {url} (host {webhook_host(url) or '?'}) is sent every request for people "
+            "(titles, details)"
+        )
     return Review(low, high, per_item, _unique(people), _unique(effects))
+
+
+def _webhooks(plan: Plan) -> list[str]:
+    """The ``notify:`` webhooks of ``plan`` and of its sub-workflows."""
+    urls = list(plan.notify)
+    for node in walk_all(plan.steps):
+        child = getattr(node, "plan", None)
+        if isinstance(child, Plan):
+            urls += child.notify
+    return urls
 
 
 def _unique(lines: list[str]) -> list[str]:

@@ -205,6 +205,12 @@ class AgentEntry(Strict):
     side_effects: bool = Field(
         False, description="The agent changes the world; steps using it may declare compensate:."
     )
+    undo: str | None = Field(
+        None,
+        description="The agent (of this catalog) that undoes this one's effect. A step's "
+        "compensate: must call it, and only then does it stand in for an approval under "
+        "policy: approve_side_effects.",
+    )
     fast: bool = Field(
         False,
         description="Answers in well under a second: each call's first attempt runs as a "
@@ -351,6 +357,12 @@ class ToolEntry(Strict):
         return "http" if self.http is not None else "mcp"
 
 
+DEFAULT_MAX_STEPS = 300
+DEFAULT_MAX_DEPTH = 8
+DEFAULT_MAX_TEXT_CHARS = 20_000
+DEFAULT_MAX_FAIRNESS_WEIGHT = 10.0
+
+
 class PolicyEntry(Strict):
     """Rules every spec using this catalog must follow — hand-written or drafted by
     ``podium plan`` alike (the compiler refuses a spec that breaks one)."""
@@ -363,8 +375,42 @@ class PolicyEntry(Strict):
     )
     approve_side_effects: bool = Field(
         False,
-        description="A top-level step calling an agent with side_effects: true must come "
-        "after an approval step (needs it, directly or through others) or have compensate:.",
+        description="A step that may call an agent with side_effects: true runs only after "
+        "an approval step that comes before it in the plan (in its needs:, directly or "
+        "through others, or earlier in its parallel branch) said yes — checked when the "
+        "spec is compiled and again right before the step runs — unless its compensate: "
+        "calls the agent the catalog pairs with it (undo:).",
+    )
+    webhook_hosts: list[str] | None = Field(
+        None,
+        description="Hosts a spec's notify: webhooks may reach (e.g. [hooks.example.com]); "
+        "others are refused. Unset: any host, each listed as a side effect in podium "
+        "plan's review.",
+    )
+    max_steps: int = Field(
+        DEFAULT_MAX_STEPS,
+        ge=1,
+        description="Most steps in one spec, nested steps included.",
+    )
+    max_depth: int = Field(
+        DEFAULT_MAX_DEPTH, ge=1, description="Deepest nesting of steps (a top-level step is 1)."
+    )
+    max_text_chars: int = Field(
+        DEFAULT_MAX_TEXT_CHARS,
+        ge=1,
+        description="Longest text (a template, title, instruction) a spec may hold.",
+    )
+    highest_priority: int = Field(
+        1,
+        ge=1,
+        le=5,
+        description="The most urgent priority key a spec may choose (1 first … 5 last); "
+        "people can still start a run with --priority.",
+    )
+    max_fairness_weight: float = Field(
+        DEFAULT_MAX_FAIRNESS_WEIGHT,
+        gt=0,
+        description="The largest fairness weight a spec may choose.",
     )
 
 

@@ -169,6 +169,20 @@ class AgentResolver:
                 except ExpressionError as exc:
                     self.report.problem(doc, loc + ("script", i, "when"), str(exc))
         tools = self._tools(name, entry, doc, loc)
+        if entry.undo is not None and entry.undo not in self.entries and not self.incomplete:
+            self.report.problem(
+                doc,
+                loc + ("undo",),
+                f"agent {name!r}: undo: names {entry.undo!r}, which is not an agent here",
+                suggest(entry.undo, self.entries, "agents in the catalog"),
+            )
+        elif entry.undo is not None and not entry.side_effects:
+            self.report.problem(
+                doc,
+                loc + ("undo",),
+                f"agent {name!r} declares undo: but no side effects",
+                "add side_effects: true if it changes the world, or remove undo:",
+            )
         if entry.faults and entry.faults.error not in ERROR_TYPES:
             self.report.problem(
                 doc,
@@ -193,6 +207,7 @@ class AgentResolver:
             max_output_tokens=entry.max_output_tokens,
             repair_attempts=entry.repair_attempts,
             side_effects=entry.side_effects,
+            undo=entry.undo,
             fast=entry.fast,
             script=[ScriptRule(**r.model_dump()) for r in entry.script],
             latency_s=parse_duration(entry.latency) if entry.latency else 0.0,

@@ -15,6 +15,7 @@ from podium.workflows.compile_humans import check_run_people
 from podium.workflows.compile_limits import budget, deadline, history
 from podium.workflows.compile_policy import check_policies
 from podium.workflows.compile_settings import check_schema
+from podium.workflows.compile_size import check_size
 from podium.workflows.compile_steps import StepCompiler
 from podium.workflows.compile_templates import check_template
 from podium.workflows.kinds.base import RunPriority
@@ -84,6 +85,8 @@ def _compile(
     check_run_people(report, doc, spec)
     agents = AgentResolver(report, offline, report.warnings)
     agents.load(doc, spec)
+    if not check_size(report, doc, spec, agents.policies):
+        return None  # refused before anything costly
     here = (*stack, path.resolve())
 
     def compile_child(parent: YamlDocument, loc: Loc, rel: str) -> Plan | None:
@@ -120,7 +123,7 @@ def _compile(
         steps_compiler.graph.expression(where, spec.priority.fairness, Scope(frozenset()), None)
     if report.problems:
         return None
-    check_policies(report, doc, spec, steps, agents.policies)
+    gated = check_policies(report, doc, spec, steps, agents.policies)
     for i, url in enumerate(spec.notify):
         if not url.startswith(("http://", "https://")):
             report.problem(doc, ("notify", i), f"webhook {url!r} is not an http(s) URL")
@@ -140,11 +143,29 @@ def _compile(
         deadline=deadline(spec.deadline),
         history=history(spec.history),
         priority=RunPriority(**spec.priority.model_dump()) if spec.priority else None,
+        approve_side_effects=gated,
     )
+
+
+MAX_SPEC_BYTES = 1024 * 1024
+"""A spec file larger than this is refused before it is parsed (a plan has to fit in
+Temporal's 2 MB payload limit anyway; long documents belong in the run input)."""
 
 
 def _read(path: Path, report: Reporter) -> YamlDocument | None:
     try:
+        size = path.stat().st_size if path.is_file() else 0
+        if size > MAX_SPEC_BYTES:
+            message = (
+                f"the spec file is {size / 1024 / 1024:.1f} MB; specs are limited to "
+                f"{MAX_SPEC_BYTES // 1024 // 1024} MB"
+            )
+            hint = (
+                "pass long documents in the run input (or by reference, e.g. a URL), and "
+                "split a very large process into sub-workflows"
+            )
+            report.problems.append(Problem(message, path, None, "", hint))
+            return None
         return read_yaml(path, "spec")
     except FileReadError as exc:
         report.file_error(exc)

@@ -48,8 +48,30 @@ def references(expression: str) -> tuple[set[str], set[str], set[str]]:
     """
     roots: set[str] = set()
     named: dict[str, set[str]] = {"steps": set(), "vars": set()}
-    _walk(parse(expression).parsed, True, roots, named)
+    tree = parse(expression).parsed
+    _refuse_lone_negation(expression, tree)
+    _walk(tree, True, roots, named)
     return roots, named["steps"], named["vars"]
+
+
+def _refuse_lone_negation(expression: str, node: dict[str, Any]) -> None:
+    """``!steps.ok.output.approved`` negates ``steps`` alone — JMESPath reads it as
+    ``(!steps).ok.output.approved``, which is always null — a trap, refused with the fix."""
+    children = node.get("children", [])
+    if node.get("type") == "subexpression" and children:
+        first = children[0]
+        inner = first.get("children", [])
+        if first.get("type") == "not_expression" and inner and inner[0].get("type") == "field":
+            root = inner[0]["value"]
+            path = [root, *(c.get("value") for c in children[1:])]
+            whole = ".".join(path) if all(isinstance(p, str) for p in path) else f"{root}.…"
+            raise ExpressionError(
+                f"in {expression!r}, '!' negates {root!r} alone (JMESPath reads "
+                f"!{root}.… as (!{root}).…, which is always null): write !({whole})"
+            )
+    for child in children:
+        if isinstance(child, dict):
+            _refuse_lone_negation(expression, child)
 
 
 _RELATIVE_AFTER_FIRST = {

@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from podium.workflows import search_attributes as sa
     from podium.workflows.expressions import evaluate
     from podium.workflows.frame import Frame
+    from podium.workflows.gates import gates
     from podium.workflows.humans import (
         RUN_SCOPE,
         DecisionInput,
@@ -78,6 +79,8 @@ class PodiumRun:
         self.ctx = RunContext(
             self.state, People(notify_urls=list(plan.notify), on_changed=self._sync_humans)
         )
+        if plan.approve_side_effects:  # checked again right before each effect
+            self.ctx.gates = gates(plan.steps)
         if run.carry is not None:
             self.ctx.saga = run.carry.saga_entries()
             self.ctx.finished = sum(

@@ -62,6 +62,9 @@ class RunContext:
     saga: list[SagaEntry] = field(default_factory=list)
     finished: int = 0
     """Count of tracked steps finished so far (the scheduler waits on it)."""
+    gates: dict[str, Any] = field(default_factory=dict)
+    """Step id → ``gates.Gate``: the approvals that must have said yes before that step
+    (one with side effects, under ``policy: approve_side_effects``) may run."""
     hand_over: Callable[[str], bool] = lambda step_id: False
     """Whether top-level step ``step_id`` should stop between its turns and let the run
     continue as new (set by the interpreter; never for nested steps)."""

@@ -85,7 +85,12 @@ def test_retryable_and_run_stopping_marks_match_the_classes():
             assert cls.run_stopping, name
         else:
             assert not cls.run_stopping, name
-    assert errors.RUN_STOPPING == {"BudgetExceeded", "DeadlineExceeded", "RunAborted"}
+    assert errors.RUN_STOPPING == {
+        "BudgetExceeded",
+        "DeadlineExceeded",
+        "RunAborted",
+        "UngatedSideEffect",
+    }
 
 
 def test_every_leaf_is_explained_in_docs_errors_md():

@@ -139,9 +139,9 @@ def test_the_policy_binds_hand_written_specs_too(tmp_path, write_spec):
         "budget": {"usd": 2},
         "steps": [{"id": "ok", "approval": {"title": "Send it?"}}, send],
     }
-    with pytest.raises(CompileError) as info:  # after an approval is not enough: a
-        compile_spec(write_spec(after))  # rejected approval must stop it
-    assert "when: steps.<approval id>.output.approved" in str(info.value)
+    # an approval before it gates it: the run checks its decision before the effect
+    # (whatever when: says; tests/workflows/test_gates.py runs it)
+    assert compile_spec(write_spec(after)).approve_side_effects
     gated = {**after, "steps": [after["steps"][0], {**send, "when": "steps.ok.output.approved"}]}
     compile_spec(write_spec(gated))  # gated by the approval, a budget within the ceiling
     lax = {"id": "ok", "approval": {"title": "Send it?", "timeout": "1h", "on_timeout": "approve"}}

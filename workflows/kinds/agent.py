@@ -337,6 +337,15 @@ def _compensation(
             "write compensate: {agent: <name>, with: {…}}",
         )
         return False
+    if agent is not None and agent.undo is not None and undo.agent.name != agent.undo:
+        c.report.problem(
+            c.doc,
+            loc + ("compensate", "agent"),
+            f"compensate: calls {undo.agent.name!r}, but the catalog pairs agent "
+            f"{agent.name!r} with {agent.undo!r} (its undo:)",
+            f"write compensate: {{agent: {agent.undo}, …}}",
+        )
+        return False
     return undo
 
 

@@ -324,6 +324,9 @@ class Plan(Contract):
     """Past these, the run continues as new between steps (``workflows/run_input.py``)."""
     priority: RunPriority | None = None
     """The order runs of this spec are served in when workers are behind."""
+    approve_side_effects: bool = False
+    """A catalog policy asks that every side effect be approved first: the interpreter
+    checks the approvals again right before each such step (``workflows/gates.py``)."""
 
     def agents_used(self) -> dict[str, AgentConfig]:
         """Agents by name, in step order (nested steps included)."""

@@ -21,8 +21,9 @@ from temporalio.exceptions import (
 
 with workflow.unsafe.imports_passed_through():
     from podium.activities.contracts import AgentConfig, FailureDetails
-    from podium.activities.errors import RUN_FAILURES, RUN_STOPPING
+    from podium.activities.errors import RUN_FAILURES, RUN_STOPPING, UngatedSideEffect
     from podium.workflows.frame import Frame
+    from podium.workflows.gates import verdict
     from podium.workflows.kinds.base import Node, children, kind_of, tracked
     from podium.workflows.run_context import HandOver, RunContext, SagaEntry
     from podium.workflows.state import BudgetState, StepState
@@ -47,6 +48,20 @@ async def execute(node: Node, frame: Frame, ctx: RunContext) -> Any:
             None,
             reason=f"condition {node.when!r} was false",
         )
+    gate = ctx.gates.get(node.id)
+    if gate is not None:  # a side effect the policy says must be approved first
+        allowed, why = verdict(gate, scope["steps"])
+        if not gate.approvals:
+            _close(ctx, record, "failed")
+            raise failure(
+                f"step {node.id!r} has side effects and {why} (the catalog's policy: "
+                "approve_side_effects); the run stops before the effect",
+                UngatedSideEffect,
+                step=node.id,
+            )
+        if not allowed:
+            skip_unreached(node, ctx, f"its step {node.id!r} was skipped")
+            return _finish(ctx, record, scope, node.id, "skipped", None, reason=why)
     resuming = record is not None and record.handed_over  # after a continue-as-new
     if record is not None:
         record.status = "running"

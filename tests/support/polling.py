@@ -1,0 +1,24 @@
+"""Waiting on a condition with a deadline, instead of sleeping for a state to arrive."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T | None]], what: str, timeout: float = 30.0
+) -> T:
+    """Call ``probe`` until it returns something truthy; fail naming ``what`` after
+    ``timeout`` seconds (generous: tests must pass on a loaded machine)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = await probe()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        await asyncio.sleep(0.1)
