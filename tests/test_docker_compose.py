@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from pathlib import PurePosixPath
+from typing import Any
 
 import yaml
 from podium.starters.devserver import dev_server_args
@@ -14,16 +16,70 @@ COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
 
 
+CHECKED_FLAGS = {"--search-attribute", "--dynamic-config-value"}
+"""The kinds of server flag `podium dev` passes that this file knows how to find in compose."""
+
+
+def podium_dev_flags(kind: str) -> list[str]:
+    """The values of every ``kind`` flag `podium dev` gives its server."""
+    flags = dev_server_args()
+    pairs = list(zip(flags[::2], flags[1::2], strict=True))  # each flag takes one value
+    unknown = {flag for flag, _ in pairs} - CHECKED_FLAGS
+    assert not unknown, (
+        f"`podium dev` passes {sorted(unknown)} to its server: set the same in "
+        "docker-compose.yml and teach this test where to find it"
+    )
+    return [value for flag, value in pairs if flag == kind]
+
+
+def compose_dynamic_config() -> dict[str, Any]:
+    """The dynamic config file the compose server reads, found through its volume."""
+    server = SERVICES["temporal"]
+    wanted = PurePosixPath(server["environment"]["DYNAMIC_CONFIG_FILE_PATH"])
+    for volume in server["volumes"]:
+        host, mount = volume.split(":")[:2]
+        if wanted.is_relative_to(mount):
+            return yaml.safe_load((ROOT / host / wanted.relative_to(mount)).read_text())
+    raise AssertionError(f"no volume of the temporal service holds {wanted}")
+
+
 def test_services_and_ports_match_podium_dev():
-    assert {"postgresql", "temporal", "temporal-setup", "temporal-ui", "worker"} <= set(SERVICES)
+    expected = {"postgresql", "temporal-schema", "temporal", "temporal-setup", "temporal-ui"}
+    assert expected | {"worker"} <= set(SERVICES)
     assert "7233:7233" in SERVICES["temporal"]["ports"]
     assert "8233:8080" in SERVICES["temporal-ui"]["ports"]  # `podium dev` serves the UI on 8233
     assert SERVICES["temporal"]["environment"]["DB"].startswith("postgres")
 
 
+def test_the_current_server_images_with_a_schema_step():
+    images = {name: service.get("image", "") for name, service in SERVICES.items()}
+    assert not [i for i in images.values() if "auto-setup" in i], "auto-setup is deprecated"
+    assert images["temporal"].startswith("temporalio/server:")
+    tag = images["temporal"].split(":")[1]
+    for tool in ("temporal-schema", "temporal-setup"):
+        assert images[tool] == f"temporalio/admin-tools:{tag}"  # the server's own version
+    schema = " ".join(SERVICES["temporal-schema"]["command"])
+    for db, schemas in (("temporal", "temporal"), ("temporal_visibility", "visibility")):
+        assert f"--db {db} setup-schema -v 0.0" in schema
+        assert (
+            f"--db {db} update-schema -d /etc/temporal/schema/postgresql/v12/{schemas}/" in schema
+        )
+    waits = SERVICES["temporal"]["depends_on"]["temporal-schema"]
+    assert waits["condition"] == "service_completed_successfully"
+
+
+def test_every_dynamic_config_value_of_podium_dev_is_set_in_the_compose_server():
+    config = compose_dynamic_config()
+    for setting in podium_dev_flags("--dynamic-config-value"):
+        key, value = setting.split("=", 1)
+        assert key in config, f"{key} (set by `podium dev`) is missing from the compose stack"
+        assert config[key] == [{"value": yaml.safe_load(value), "constraints": {}}], (
+            f"{key}: the compose stack must set {value} for every namespace and task queue"
+        )
+
+
 def test_search_attributes_are_the_ones_podium_registers():
-    flags = dev_server_args()
-    expected = {flags[i + 1] for i, f in enumerate(flags) if f == "--search-attribute"}
+    expected = set(podium_dev_flags("--search-attribute"))
     script = " ".join(SERVICES["temporal-setup"]["command"])
     created = {f"{n}={t}" for n, t in re.findall(r"--name (\w+) --type (\w+)", script)}
     assert created == expected
