@@ -81,8 +81,9 @@ async def session(
             async with transport as streams, anyio.create_task_group() as watch:
                 stray.scope = watch.cancel_scope
                 read, write = streams[0], streams[1]
+                watch_stdout = stray.seen if command else None  # HTTP errors are no stdout
                 async with mcp.ClientSession(
-                    read, write, read_timeout_seconds=TIMEOUT_S, message_handler=stray.seen
+                    read, write, read_timeout_seconds=TIMEOUT_S, message_handler=watch_stdout
                 ) as s:
                     await s.initialize()
                     stray.started = True
@@ -207,8 +208,9 @@ async def call_mcp_tool(call: ToolCallInput) -> Any:
             raise ToolNotConfigured(f"{kept.stray.message()}; then: {exc}") from None
         if kept.task.done() or _connection_lost(_innermost(exc)):
             kept.close()
-            raise ToolUnavailable(
-                f"MCP server {kept.where!r} went away during the call: {exc}"
+            raise ToolUnavailable(  # it may have done the work before it went
+                f"MCP server {kept.where!r} went away during the call: {exc}",
+                outcome_unknown=True,
             ) from None
         raise ToolRefused(f"MCP tool {tool.mcp_tool!r}: {exc}") from None
     finally:
