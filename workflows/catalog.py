@@ -245,6 +245,13 @@ class AgentEntry(Strict):
         le=100,
         description="Model turns of a step's tool loop (the last cannot call tools).",
     )
+    tool_choice: str | None = Field(
+        None,
+        description="Whether the model must call a tool on each turn that offers tools: "
+        "auto (it decides), required (it must call one), none (it may not), or one of its "
+        "tools' names (it must call that one). Sent to OpenAI-compatible providers; "
+        "default: the provider's (auto).",
+    )
 
     _durations = field_validator("timeout", "heartbeat", "error_window")(_check_duration)
 
@@ -381,11 +388,18 @@ class PolicyEntry(Strict):
         "spec is compiled and again right before the step runs — unless its compensate: "
         "calls the agent the catalog pairs with it (undo:).",
     )
+    approvers: list[str] | None = Field(
+        None,
+        description="Who may approve side effects: with approve_side_effects, an approval "
+        "gates an effect only if everyone it may ask (escalations included) is listed "
+        "here (e.g. [deal-desk, cfo]). Unset: any approval that names its approvers.",
+    )
     webhook_hosts: list[str] | None = Field(
         None,
         description="Hosts a spec's notify: webhooks may reach (e.g. [hooks.example.com]); "
-        "others are refused. Unset: any host, each listed as a side effect in podium "
-        "plan's review.",
+        "others are refused. A webhook is a side effect no approval can gate, so with "
+        "approve_side_effects only these hosts are allowed (unset: none). Without either, "
+        "any host, each listed as a side effect in podium plan's review.",
     )
     max_steps: int = Field(
         DEFAULT_MAX_STEPS,

@@ -123,7 +123,7 @@ def _compile(
         steps_compiler.graph.expression(where, spec.priority.fairness, Scope(frozenset()), None)
     if report.problems:
         return None
-    gated = check_policies(report, doc, spec, steps, agents.policies)
+    effects = check_policies(report, doc, spec, steps, agents.policies)
     for i, url in enumerate(spec.notify):
         if not url.startswith(("http://", "https://")):
             report.problem(doc, ("notify", i), f"webhook {url!r} is not an http(s) URL")
@@ -143,7 +143,8 @@ def _compile(
         deadline=deadline(spec.deadline),
         history=history(spec.history),
         priority=RunPriority(**spec.priority.model_dump()) if spec.priority else None,
-        approve_side_effects=gated,
+        approve_side_effects=effects is not None,
+        effect_approvers=effects.approvers if effects is not None else None,
     )
 
 

@@ -63,8 +63,11 @@ class Gate:
     """Every dominating approval: a rejection by any of them stops the effect."""
 
 
-def gates(steps: list[Any]) -> dict[str, Gate]:
-    """The gate of every step (by id) that may call an unpaired side-effecting agent."""
+def gates(steps: list[Any], approvers: list[str] | None = None) -> dict[str, Gate]:
+    """The gate of every step (by id) that may call an unpaired side-effecting agent.
+
+    ``approvers``: the catalog policy's list of who may approve side effects; an approval
+    counts only if everyone it may ask (escalations included) is on it."""
     dominated = dominators(steps)
     nodes = _index(steps)
     out: dict[str, Gate] = {}
@@ -74,10 +77,22 @@ def gates(steps: list[Any]) -> dict[str, Gate]:
         approvals = [nodes[d] for d in sorted(dominated.get(node_id, ())) if d in nodes]
         approvals = [a for a in approvals if a.kind == "approval"]
         out[node_id] = Gate(
-            approvals=tuple(a.id for a in approvals if getattr(a, "on_timeout", "") != "approve"),
+            approvals=tuple(a.id for a in approvals if counts(a, approvers)),
             watched=tuple(a.id for a in approvals),
         )
     return out
+
+
+def counts(approval: Any, approvers: list[str] | None) -> bool:
+    """Whether ``approval`` can gate a side effect: it does not approve by itself on
+    timeout, it names who decides (not "anyone"), and with a policy list of approvers it
+    asks only people on the list."""
+    if getattr(approval, "on_timeout", "") == "approve":
+        return False
+    asked = [approval.approvers, *(level.to for level in approval.escalate)]
+    if not all(asked):
+        return False
+    return approvers is None or all(set(level) <= set(approvers) for level in asked)
 
 
 def verdict(gate: Gate, steps: dict[str, Any]) -> tuple[bool, str]:
@@ -111,12 +126,13 @@ def dominators(steps: list[Any]) -> dict[str, frozenset[str]]:
     def visit(node: Any, top: str, up: str | None, earlier: frozenset[str]) -> frozenset[str]:
         top_of[node.id], parent[node.id], before[node.id] = top, up, earlier
         below: set[str] = set()
-        for sequence in _sequences(node):
+        for sequence, once in _sequences(node):
             seen: frozenset[str] = frozenset()
             for child in sequence:
                 grand = visit(child, top, node.id, seen)
                 seen = seen | {child.id} | grand
-                below |= {child.id} | grand
+                if once:  # (a map item's or a round's approval says nothing of the others)
+                    below |= {child.id} | grand
         inner[node.id] = frozenset(below)
         return inner[node.id]
 
@@ -155,19 +171,22 @@ def dominators(steps: list[Any]) -> dict[str, frozenset[str]]:
     return {step_id: frozenset(before_all(step_id)) for step_id in top_of}
 
 
-def _sequences(node: Any) -> Iterable[list[Any]]:
-    """The nested steps of ``node``, as sequences that run in order (a parallel step's
-    branches); every other kind's children each start a sequence of their own."""
+def _sequences(node: Any) -> Iterable[tuple[list[Any], bool]]:
+    """The nested steps of ``node`` as sequences that run in order, each with whether its
+    steps run once and are certain to have run when ``node`` has finished: a parallel
+    step's branches do; a map's item, a route's cases, refine's rounds and a supervisor's
+    turns may run several times or not at all, so an approval among them gates only what
+    follows it there."""
     branches = getattr(node, "branches", None)
     if node.kind == "parallel" and branches is not None:
-        return [list(b.steps) for b in branches]
-    return [[child] for child in children(node)]
+        return [(list(b.steps), True) for b in branches]
+    return [([child], False) for child in children(node)]
 
 
 def _index(steps: list[Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for node in steps:
         out[node.id] = node
-        for sequence in _sequences(node):
+        for sequence, _ in _sequences(node):
             out.update(_index(sequence))
     return out

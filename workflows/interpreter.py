@@ -80,7 +80,7 @@ class PodiumRun:
             self.state, People(notify_urls=list(plan.notify), on_changed=self._sync_humans)
         )
         if plan.approve_side_effects:  # checked again right before each effect
-            self.ctx.gates = gates(plan.steps)
+            self.ctx.gates = gates(plan.steps, plan.effect_approvers)
         if run.carry is not None:
             self.ctx.saga = run.carry.saga_entries()
             self.ctx.finished = sum(

@@ -137,7 +137,7 @@ def test_the_policy_binds_hand_written_specs_too(tmp_path, write_spec):
         **good_spec("mailer"),
         "agents": cat.name,
         "budget": {"usd": 2},
-        "steps": [{"id": "ok", "approval": {"title": "Send it?"}}, send],
+        "steps": [{"id": "ok", "approval": {"title": "Send it?", "approvers": ["desk"]}}, send],
     }
     # an approval before it gates it: the run checks its decision before the effect
     # (whatever when: says; tests/workflows/test_gates.py runs it)

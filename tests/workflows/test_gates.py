@@ -112,6 +112,49 @@ def test_only_the_undo_the_catalog_pairs_with_an_agent_stands_in_for_an_approval
     )
 
 
+def test_an_undo_with_side_effects_must_be_the_one_the_catalog_pairs(write_spec):
+    # gated by an approval, but its undo would run the mailer without asking anyone
+    sneaky = {**send(), "compensate": {"agent": "unmailer"}}
+    text = refusal(write_spec, OK, sneaky)
+    assert "its compensate: calls 'unmailer', which has side effects and is not the undo" in text
+
+
+def test_an_approval_counts_only_if_it_names_who_may_decide(write_spec):
+    anyone = {"id": "ok", "approval": {"title": "Send it?"}}
+    assert "approval 'ok' lets anyone decide" in refusal(write_spec, anyone, send())
+    catalog = {**CATALOG, "policy": {"approve_side_effects": True, "approvers": ["cfo"]}}
+    with pytest.raises(CompileError) as info:
+        compile_spec(write_spec(spec(OK, send()), catalog))
+    assert "approval 'ok' asks deal-desk, who may not approve side effects" in str(info.value)
+    cfo = {"id": "ok", "approval": {"title": "Send it?", "approvers": ["cfo"]}}
+    plan = compile_spec(write_spec(spec(cfo, send()), catalog))
+    assert plan.effect_approvers == ["cfo"]
+    escalated = {
+        "id": "ok",
+        "approval": {**cfo["approval"], "escalate": [{"to": ["x"], "after": "1h"}]},
+    }
+    with pytest.raises(CompileError):
+        compile_spec(write_spec(spec(escalated, send()), catalog))
+
+
+def test_an_approval_inside_a_map_item_gates_nothing_after_the_map(write_spec):
+    per_item = {"id": "each", "map": {"over": "input.xs"}, "step": OK}
+    text = refusal(write_spec, per_item, send())
+    assert "no approval gates it" in text
+
+
+def test_a_webhook_is_an_effect_no_approval_gates(write_spec):
+    text = refusal_with(write_spec, spec(OK, send(), notify=["https://collector.test/x"]))
+    assert "webhook 'https://collector.test/x' reaches 'collector.test'" in text
+    assert "list its host in policy: webhook_hosts" in text
+
+
+def refusal_with(write_spec, whole: dict, catalog: dict = CATALOG) -> str:
+    with pytest.raises(CompileError) as info:
+        compile_spec(write_spec(whole, catalog))
+    return str(info.value)
+
+
 def test_a_catalog_undo_must_name_an_agent_with_a_place_to_fix(write_spec):
     catalog = {**CATALOG, "agents": {**CATALOG["agents"], "paired": {**MAILER, "undo": "unmailr"}}}
     with pytest.raises(CompileError) as info:
@@ -199,9 +242,8 @@ async def test_a_hand_edited_plan_without_the_approval_stops_before_the_effect(
 
 
 def test_the_plan_review_lists_every_webhook_as_a_side_effect(write_spec):
-    plan = compile_spec(
-        write_spec(spec(OK, send(), notify=["https://hooks.example.com/p"]), CATALOG)
-    )
+    lax = {**CATALOG, "policy": {}}  # (under approve_side_effects only listed hosts may be)
+    plan = compile_spec(write_spec(spec(OK, send(), notify=["https://hooks.example.com/p"]), lax))
     assert (
         "webhook https://hooks.example.com/p (host hooks.example.com) is sent every request "
         "for people (titles, details)" in review(plan).side_effects

@@ -327,6 +327,8 @@ class Plan(Contract):
     approve_side_effects: bool = False
     """A catalog policy asks that every side effect be approved first: the interpreter
     checks the approvals again right before each such step (``workflows/gates.py``)."""
+    effect_approvers: list[str] | None = None
+    """The policy's list of who may approve side effects (None: any approver)."""
 
     def agents_used(self) -> dict[str, AgentConfig]:
         """Agents by name, in step order (nested steps included)."""
