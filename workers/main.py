@@ -34,6 +34,7 @@ from podium.activities.tools.allowed import allow_only
 from podium.workers.backlog import interval_s as backlog_interval_s
 from podium.workers.backlog import report_backlog
 from podium.workers.config import PodiumWorkerConfig
+from podium.workers.fairness_check import warn_if_fairness_ignored
 from podium.workers.tool_check import catalog_fingerprints, tool_warnings
 from podium.workers.worker import (
     ConfigurationError,
@@ -137,6 +138,7 @@ async def serve(args: argparse.Namespace, stop: asyncio.Event) -> None:
     tools = "those of its --catalog" if args.catalog else "any a plan carries (no --catalog)"
     print(f"podium worker runs tools: {tools}", flush=True)
     tasks = [asyncio.create_task(w.run()) for w in workers]
+    checking = asyncio.create_task(warn_if_fairness_ignored(client))  # once, in the background
     watching = None
     if runtime is not None:  # the backlog of each queue served, for autoscalers
         served = {
@@ -153,6 +155,7 @@ async def serve(args: argparse.Namespace, stop: asyncio.Event) -> None:
     for task in done:
         if task is not stopper and task.exception():
             logger.error("worker stopped: %s", task.exception())
+    checking.cancel()
     if watching is not None:
         watching.cancel()
     await asyncio.gather(*(w.shutdown() for w in workers), return_exceptions=True)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -28,6 +27,7 @@ from temporalio.worker import Worker
 
 import podium
 from tests.conftest import ISOLATED_NAMESPACE, ROOT
+from tests.support.polling import eventually
 from tests.support.scenario_kit import open_request
 from tests.support.user_flow import JoinInput, UserJoin
 
@@ -64,18 +64,19 @@ async def plugin_client(address: str, payloads: PayloadSettings) -> AsyncIterato
         task.cancel()
 
 
-async def settled(handle: WorkflowHandle[Any, Any], timeout_s: float = 60) -> list[HistoryEvent]:
+async def settled(handle: WorkflowHandle[Any, Any]) -> list[HistoryEvent]:
     """The run's history once it closed or a workflow task of it failed (a run whose task
     keeps failing never closes: it sits Running)."""
-    deadline = time.monotonic() + timeout_s
-    while True:
+
+    async def closed_or_stuck() -> list[HistoryEvent] | None:
         events = [e async for e in handle.fetch_history_events()]
         if (await handle.describe()).status != WorkflowExecutionStatus.RUNNING or any(
             e.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED for e in events
         ):
             return events
-        assert time.monotonic() < deadline, f"{handle.id} neither closed nor failed a task"
-        await asyncio.sleep(0.1)
+        return None
+
+    return await eventually(closed_or_stuck, f"{handle.id} to close or fail a task", 60)
 
 
 def task_failures(events: list[HistoryEvent]) -> list[str]:
