@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from podium.starters import exit_codes
 from podium.starters.compiling import compile_or_report
 from podium.starters.formatting import budget_limit
 from podium.workflows.durations import format_duration
 
 
 def main(spec: str, offline: bool | None = None) -> int:
-    """Compile ``spec``; return 0 if it is valid, 1 otherwise."""
+    """Compile ``spec``; return 0 if it is valid, 2 (bad input, as for ``podium run``)
+    otherwise."""
     plan = compile_or_report(spec, offline)
     if plan is None:
-        return 1
+        return exit_codes.USAGE
     agents = ", ".join(plan.agents_used())
     print(f"{spec}: OK — spec {plan.name!r}, {len(plan.steps)} steps, agents: {agents}")
     if plan.budget is not None:

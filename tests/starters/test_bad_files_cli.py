@@ -15,7 +15,7 @@ LATIN1 = "name: t\ndescription: café\nsteps: [{id: a, agent: w}]\n".encode("cp1
 def test_validate_a_directory_says_so_without_a_traceback(tmp_path):
     (tmp_path / "deal.yaml").write_text("name: t\n")
     proc = podium("validate", str(tmp_path))
-    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert f"{tmp_path}: spec is a directory, not a file" in proc.stderr
     assert str(tmp_path / "deal.yaml") in proc.stderr
 
@@ -24,7 +24,7 @@ def test_validate_a_non_utf8_spec_names_the_byte_and_the_fix(tmp_path):
     path = tmp_path / "spec.yaml"
     path.write_bytes(LATIN1)
     proc = podium("validate", str(path))
-    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert f"{path}:2: the file is not UTF-8: byte 0xE9 at byte offset 24" in proc.stderr
     assert "iconv -f CP1252 -t UTF-8" in proc.stderr
 

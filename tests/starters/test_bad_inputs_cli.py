@@ -62,7 +62,7 @@ def test_an_http_tools_url_is_checked_when_the_spec_is_compiled(
     write_spec, capsys, url, said, hint
 ):
     path = write_spec(http_spec(url))
-    assert dispatch(["validate", str(path)]) == 1  # validate: 1 = the spec has problems
+    assert dispatch(["validate", str(path)]) == 2  # validate: 2 = bad input, as run
     err = capsys.readouterr().err
     assert f"{path}:7: agents.tools.holidays.http.url: tool 'holidays': " in err
     assert said in err and f"hint: {hint}" in err
@@ -72,7 +72,7 @@ def test_an_http_tools_url_is_checked_when_the_spec_is_compiled(
 
 def test_a_url_placeholder_needs_a_declared_parameter(write_spec, capsys):
     path = write_spec(http_spec("https://api.example.com/holidays/{country}", None))
-    assert dispatch(["validate", str(path)]) == 1
+    assert dispatch(["validate", str(path)]) == 2
     err = capsys.readouterr().err
     assert "url placeholder {country} is not one of the tool's parameters" in err
     assert "declare it: parameters: {type: object, required: [country]" in err
@@ -106,7 +106,7 @@ def test_a_literal_list_as_map_over_says_how_to_write_an_expression(
             "steps": [{"id": "each", "map": {"over": over}, "step": {"agent": "w"}}],
         }
     )
-    assert dispatch(["validate", str(path)]) == 1
+    assert dispatch(["validate", str(path)]) == 2
     err = capsys.readouterr().err
     assert "steps[0].map.over (step 'each'): expected text, got a list of 2 items" in err
     assert "hint: over: takes a JMESPath expression, not a list: write a literal as " in err
@@ -141,11 +141,11 @@ PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x10"
 def test_a_binary_file_given_as_a_spec_or_input_says_it_is_not_text(tmp_path, capsys):
     image = tmp_path / "deal.png"
     image.write_bytes(PNG)
-    assert dispatch(["validate", str(image)]) == 1
+    assert dispatch(["validate", str(image)]) == 2
     err = capsys.readouterr().err
     assert f"{image}: the file is a PNG image, not text" in err and "iconv" not in err
     code = dispatch(["run", SPEC, "--input-file", str(image), "--address", "127.0.0.1:1"])
     assert code == 2 and "the file is a PNG image, not text" in capsys.readouterr().err
     (tmp_path / "blob.yaml").write_bytes(b"name: t\x00\x01\x02\x03")
-    assert dispatch(["validate", str(tmp_path / "blob.yaml")]) == 1
+    assert dispatch(["validate", str(tmp_path / "blob.yaml")]) == 2
     assert "the file is binary data, not text" in capsys.readouterr().err

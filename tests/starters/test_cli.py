@@ -55,7 +55,7 @@ def test_validate_prints_every_problem_with_file_and_line(write_spec):
         {"agents": {"somebody": {"model": "scripted"}}},
     )
     proc = podium("validate", str(path))
-    assert proc.returncode == 1
+    assert proc.returncode == 2
     assert f"{path}:5: steps[0].agent (step 'a'): unknown agent 'nobody'" in proc.stderr
     assert "invalid JMESPath" in proc.stderr and "hint:" in proc.stderr
 

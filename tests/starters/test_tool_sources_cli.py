@@ -32,7 +32,7 @@ def mcp_spec(command: list[str]) -> dict:
 def test_an_mcp_server_that_prints_a_banner_on_stdout_is_named_in_one_line(write_spec):
     path = write_spec(mcp_spec([*CHATTY, "--banner"]))
     proc = podium("validate", str(path))
-    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "timed out" not in proc.stderr
     assert (
         f"{path}:5: agents.tools.shout.mcp: tool 'shout': MCP server "
@@ -115,6 +115,6 @@ def test_a_projects_function_tool_is_found_from_its_catalogs_folder(tmp_path):
     assert "--- review ---" in proc.stdout
     (project / "quoting" / "fx.py").unlink()  # a module that is nowhere: said so, with the fix
     proc = podium_in(elsewhere, "validate", str(project / "quote.yaml"))
-    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "cannot read the arguments of 'quoting.fx:convert'" in proc.stderr
     assert "in the catalog's folder and those above it" in proc.stderr
