@@ -332,6 +332,8 @@ class AgentResult(Contract):
     """Times this attempt was started again because a worker died or lost it."""
     tool_calls: list[ToolCall] = Field(default_factory=list)
     """The tools the model asked to call (then ``output`` is None)."""
+    text: str | None = None
+    """What the model said beside its tool calls (shown to whoever approves them)."""
 
 
 class FailureDetails(BaseModel):

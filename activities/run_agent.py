@@ -123,6 +123,7 @@ async def _call_once(call: AgentCall) -> AgentResult:
         attempt=call.attempt,
         worker_retries=activity.info().attempt - 1,
         tool_calls=reply.tool_calls,
+        text=reply.text,
     )
     size = oversized(result)
     if size is not None:

@@ -8,6 +8,8 @@ podium run SPEC --input JSON [--wait]
 podium plan "DESCRIPTION" --catalog PATH [-o SPEC] [--run | --review]  draft, check, review
 podium status RUN [--watch]         a run's steps table (--watch: live until it ends)
 podium report RUN [--format md|json]  the final report of one run
+podium inbox [--as NAME]            requests waiting for people (a tool call's arguments)
+podium show RUN REQUEST             one request: what it asks, who decides until when, how
 podium stats [--spec NAME] [--since 24h]  success rate, durations, cost, agent errors
 podium demo                         the sample run, offline
 podium codec-server [--port 8081]   decode encrypted / stored payloads for the Web UI
@@ -196,6 +198,13 @@ def _parser() -> argparse.ArgumentParser:
     inbox.add_argument("--as", dest="user", help="only those NAME may decide")
     inbox.add_argument("--address", help=ADDRESS_HELP)
 
+    show = sub.add_parser(
+        "show", help="everything needed to decide one request, and the command that answers it"
+    )
+    show.add_argument("run", help="run (workflow) id")
+    show.add_argument("request", help="request id, e.g. quote-1 (see `podium inbox`)")
+    show.add_argument("--address", help=ADDRESS_HELP)
+
     graph = sub.add_parser("graph", help="print a spec's Mermaid diagram (--png FILE: an image)")
     graph.add_argument("spec")
     graph.add_argument("--png", help="also render the diagram to this PNG file")
@@ -324,6 +333,10 @@ async def _dispatch_async(args: argparse.Namespace) -> int:
         from podium.starters.commands import inbox
 
         return await inbox.main(None, args.user, args.address)
+    if command == "show":
+        from podium.starters.commands import show
+
+        return await show.main(None, args.run, args.request, args.address)
     if command == "approve":
         from podium.starters.commands import approve
 

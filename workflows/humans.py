@@ -7,6 +7,7 @@ the run state instead of failing the run).
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any, Literal
 
@@ -76,6 +77,27 @@ class RejectedAttempt(Contract):
     reason: str
 
 
+class AskedToolCall(Contract):
+    """The exact tool call a person is asked to approve, as the agent's model made it."""
+
+    agent: str
+    tool: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    reason: str | None = None
+    """What the model said beside the call (its text), if it said anything."""
+    turn: int | None = None
+    """The tool loop's turn that made the call."""
+
+
+class ChainLevel(Contract):
+    """One level of a request's escalation chain: who decides, for how long."""
+
+    approvers: list[str] = Field(default_factory=list)
+    """Empty: anyone."""
+    wait_s: float | None = None
+    """How long this level has before the next one (or the default decision); None: no limit."""
+
+
 class HumanRequest(Contract):
     """Something a person must decide; ids are ``<step id>-<n>`` (n = 1, 2, … per step)."""
 
@@ -96,6 +118,42 @@ class HumanRequest(Contract):
     output_schema: dict[str, Any] | None = None
     history: list[str] = Field(default_factory=list)
     """Opened / escalated events, for the audit trail."""
+    tool_call: AskedToolCall | None = None
+    """For approving an agent's tool call: the call (``details`` holds its arguments too)."""
+    chain: list[ChainLevel] = Field(default_factory=list)
+    """Every level of the escalation chain, ``level`` being the current one (empty in
+    requests opened before it was recorded)."""
+    on_timeout: str | None = None
+    """What happens when the last level's time runs out without a decision: ``approve``,
+    ``reject`` or ``fail`` (None: that level has no time limit, or not recorded)."""
+
+    def asks(self, limit: int = 200) -> str:
+        """What the request asks, in one line of at most ``limit`` characters: the tool
+        call (``send_quote {"customer": …}``), else the title."""
+        if self.tool_call is None:
+            text = self.title
+        else:
+            arguments = json.dumps(self.tool_call.arguments, ensure_ascii=False, default=str)
+            text = f"{self.tool_call.tool} {arguments}"
+        return text if len(text) <= limit else text[: limit - 1] + "…"
+
+    def call_markdown(self, limit: int = 1500) -> str:
+        """The tool call as the Web UI's current details show it: who asks, the arguments
+        as JSON (cut at ``limit`` characters) and the model's reason ("" without a call)."""
+        call = self.tool_call
+        if call is None:
+            return ""
+        arguments = json.dumps(call.arguments, ensure_ascii=False, indent=2, default=str)
+        if len(arguments) > limit:
+            arguments = arguments[:limit] + f"\n… ({len(arguments) - limit} more characters)"
+        fence = "```"
+        while fence in arguments:
+            fence += "`"
+        text = f"**{self.id}**: {call.agent} asks to call `{call.tool}` with\n{fence}json\n"
+        text += f"{arguments}\n{fence}"
+        if call.reason:
+            text += "\n\nits reason: " + call.reason[:limit].replace("\n", " ")
+        return text
 
 
 def check_decision(requests: list[HumanRequest], decision: DecisionInput) -> str | None:

@@ -362,6 +362,9 @@ class PodiumRun:
             f"{len(state.steps)} · tokens: {state.usage.total_tokens} · "
             f"cost: ${state.cost_usd:.4f}"
         )
+        for request in waiting:  # approvers see the exact call they are asked about
+            if request.tool_call is not None:
+                details += "\n\n" + request.call_markdown()
         if state.cost_usd != self._cost_shown and self._cost_due():  # spend so far, for
             self._cost_shown = state.cost_usd  # the Web UI's and the CLI's filters
             workflow.upsert_search_attributes([sa.COST_USD.value_set(state.cost_usd)])

@@ -252,6 +252,7 @@ def _parse_completion(response: httpx.Response, call: AgentCall) -> ProviderRepl
             usage=usage,
             finish_reason=finish_reason,
             tool_calls=calls,
+            text=(content.strip() or None) if content else None,
         )
     try:
         output = parse_output(content, call.agent.output_schema)

@@ -19,6 +19,8 @@ class ProviderReply:
     finish_reason: str | None = None
     offline: bool = False
     tool_calls: list[ToolCall] = field(default_factory=list)
+    text: str | None = None
+    """What the model said beside its tool calls, if anything."""
 
 
 def host_of(base_url: str) -> str:

@@ -13,6 +13,7 @@ command                    module
 ``podium report``          ``starters.commands.report``
 ``podium stats``           ``starters.commands.stats``
 ``podium inbox``           ``starters.commands.inbox``
+``podium show``            ``starters.commands.show``
 ``podium approve``         ``starters.commands.approve``
 ``podium resolve``         ``starters.commands.resolve``
 ``podium cancel``          ``starters.commands.cancel``
@@ -22,6 +23,7 @@ command                    module
 Commands that talk to Temporal are shaped ``async main(client=None, …)`` so tests and
 scripts can pass their own client. Commands never import each other: what two share lives
 one level up in ``starters`` — reading runs (``runs``), formatting values and the steps
-table (``formatting``), showing a run (``run_view``), the run report (``run_report``,
-``report_markdown``), sending decisions (``humans``), starting runs (``launch``).
+table (``formatting``), showing a run (``run_view``) or a request (``request_view``), the
+run report (``run_report``, ``report_markdown``), sending decisions (``humans``), starting
+runs (``launch``).
 """

@@ -1,4 +1,6 @@
-"""``podium inbox [--as NAME]``: the requests waiting for people, across runs."""
+"""``podium inbox [--as NAME]``: the requests waiting for people, across runs; under a
+tool call's row, the call itself (its arguments cut after a few lines: ``podium show``
+prints them whole)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,7 @@ from typing import Any
 
 from podium.starters.connect import connect
 from podium.starters.formatting import age_text, when_minute
+from podium.starters.request_view import call_lines
 from podium.workflows.state import RunState
 from temporalio.client import Client
 from temporalio.exceptions import TemporalError
@@ -29,6 +32,8 @@ async def main(client: Client | None, user: str | None, address: str | None = No
         print(
             f"{run_id:<36} {request.id:<16} {age:>6} {deadline:<21} {who:<18} {request.title[:60]}"
         )
+        for line in call_lines(run_id, request, whole=False, indent="    "):
+            print(line)  # the exact call a person is asked to approve
     return 0
 
 

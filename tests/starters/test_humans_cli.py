@@ -213,3 +213,56 @@ async def test_resolve_raises_a_budget_from_the_command_line(client, address, wr
     assert "## Budget" in out and "- usd limit 0.0001 → 5.0 by cfo (update)" in out
     code, out, err = await podium("status", handle.id, "--address", address)
     assert "budget $5 (escalate on exceed): spent $" in out and "in 1 calls" in out
+
+
+async def test_inbox_and_show_print_the_exact_tool_call_to_approve(client, address):
+    """asean_quote's send_quote waits for the deal desk: both commands show the call."""
+    from tests.support.scenario_kit import open_request
+
+    plan = compile_spec(ROOT / "specs" / "asean_quote.yaml", offline=True)
+    run_input = json.loads((ROOT / "specs" / "inputs" / "asean_quote.json").read_text())
+    handle = await start_run(client, plan, run_input)
+    request_id = await open_request(handle)
+    arguments = {"customer": "Kopi Pay", "market": "TH", "total_local": 45196.8}
+    [request] = (await handle.query("status", result_type=RunState)).open_requests()
+    assert request.tool_call is not None and request.tool_call.arguments == arguments
+    pretty = json.dumps(arguments, indent=2).splitlines()  # the exact call, as people read it
+
+    deadline = time.monotonic() + 20
+    while True:  # visibility is eventually consistent
+        code, out, err = await podium("inbox", "--as", "deal-desk", "--address", address)
+        assert code == 0, err
+        if handle.id in out or time.monotonic() > deadline:
+            break
+        await asyncio.sleep(0.3)
+    lines = out.splitlines()
+    row = next(i for i, line in enumerate(lines) if line.startswith(handle.id))
+    assert "quoter wants to call send_quote" in lines[row]
+    assert lines[row + 1] == "    call send_quote (agent quoter, turn 2) with arguments:"
+    assert lines[row + 2 : row + 7] == ["      " + line for line in pretty]
+
+    code, out, err = await podium("show", handle.id, request_id, "--address", address)
+    assert code == 0, err
+    assert f"{request_id}: approval request of run {handle.id} (asean_quote), step quote" in out
+    assert "call send_quote (agent quoter, turn 2) with arguments:" in out
+    assert "\n".join("  " + line for line in pretty) in out  # whole, not cut
+    assert "waiting on:  deal-desk until " in out
+    assert ": rejected by default — send_quote is not called" in out
+    assert f"podium approve {handle.id} {request_id} --approve --as deal-desk" in out
+
+    code, out, err = await podium("show", handle.id, "nope-1", "--address", address)
+    assert code == 2 and out == ""
+    assert err == (
+        f"podium show: run {handle.id} has no request 'nope-1'; its requests: {request_id}\n"
+    )
+    code, out, err = await podium("show", "no-such-run", request_id, "--address", address)
+    assert code == 2 and out == "" and len(err.splitlines()) == 1
+    assert "podium show: no run 'no-such-run'" in err
+
+    code, _, err = await podium(
+        "approve", handle.id, request_id, "--approve", "--as", "deal-desk", "--address", address
+    )
+    assert code == 0, err
+    assert (await handle.result()).output["sent"] is True
+    code, out, err = await podium("show", handle.id, request_id, "--address", address)
+    assert code == 0 and "decided:     approve by deal-desk" in out and "answer with" not in out

@@ -68,6 +68,8 @@ class FaultServer:
     tool_turns: list[list[dict[str, Any]]] = field(default_factory=list)
     """Tool calls (``{name, arguments}``) to answer with, turn by turn, to a request that
     offers tools; then the ``answer``."""
+    tool_text: str | None = None
+    """What the model says beside its tool calls (the message's ``content``)."""
     bodies: list[dict[str, Any]] = field(default_factory=list)
     """Every request body, in order."""
     script: list[str] = field(default_factory=list)
@@ -199,7 +201,7 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
                     }
                     for i, c in enumerate(server.tool_turns[turn])
                 ]
-                message = {"role": "assistant", "content": None, "tool_calls": calls}
+                message = {"role": "assistant", "content": server.tool_text, "tool_calls": calls}
                 self._json(
                     200,
                     {

@@ -203,3 +203,59 @@ def test_a_tool_undo_crosses_a_continue_as_new_hand_over():
     carried = RunCarry.model_validate_json(RunCarry.of(ctx, Frame.of_run({})).model_dump_json())
     [entry] = carried.saga_entries()
     assert entry.node == undo and entry.key == "run/price/1/0/undo"
+
+
+async def test_an_approver_sees_the_exact_call_and_what_the_model_said_beside_it(
+    client, write_spec, tool_log
+):
+    """The request carries the call (tool, arguments, turn, the model's text); the Web
+    UI's current details and the request's timer show it; approving sends exactly it."""
+    from podium.starters.humans import send_decision
+    from podium.workflows.humans import AskedToolCall, ChainLevel, DecisionInput
+    from temporalio.api.sdk.v1 import WorkflowMetadata
+
+    from tests.support.fault_server import fault_server
+    from tests.support.scenario_kit import open_request
+
+    arguments = {"customer": "บริษัท โกปี้ เพย์", "total": 420.5}
+    reason = "VAT and the rate are in; sending the quote to the customer."
+    with fault_server(answer={"done": True}, tool_text=reason) as llm:
+        llm.tool_turns = [[{"name": "send_quote", "arguments": arguments}]]
+        body = spec([], ["send_quote"], max_turns=3)
+        body["agents"]["tools"]["send_quote"]["approval"] = {
+            "approvers": ["deal-desk"],
+            "timeout": "1h",
+        }
+        body["agents"]["providers"] = {"mock": {"base_url": llm.url, "circuit": False}}
+        body["agents"]["agents"]["quoter"]["model"] = "mock:fault-model"
+        body["agents"]["agents"]["quoter"].pop("script")
+        handle = await start_run(client, compile_spec(write_spec(body), offline=False), {})
+        request_id = await open_request(handle)
+        [request] = (await handle.query("status", result_type=RunState)).open_requests()
+        assert request.tool_call == AskedToolCall(
+            agent="quoter", tool="send_quote", arguments=arguments, reason=reason, turn=1
+        )
+        assert request.details == arguments  # as before, for webhooks and older readers
+        assert request.chain == [ChainLevel(approvers=["deal-desk"], wait_s=3600)]
+        assert request.on_timeout == "reject"
+
+        metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
+        shown = json.dumps(arguments, ensure_ascii=False, indent=2)
+        assert (
+            f"**{request_id}**: quoter asks to call `send_quote` with" in metadata.current_details
+        )
+        assert f"```json\n{shown}\n```" in metadata.current_details
+        assert f"its reason: {reason}" in metadata.current_details
+        timers = [
+            json.loads(e.user_metadata.summary.data)
+            for e in (await handle.fetch_history()).events
+            if e.HasField("timer_started_event_attributes")
+        ]
+        one_line = json.dumps(arguments, ensure_ascii=False)
+        assert f"{request_id}: waiting for deal-desk — send_quote {one_line}" in timers
+
+        decision = DecisionInput(request_id=request_id, outcome="approve", by="deal-desk")
+        await send_decision(handle, decision)
+        await handle.result()
+    [sent] = calls(tool_log)
+    assert (sent["customer"], sent["total"]) == (arguments["customer"], arguments["total"])

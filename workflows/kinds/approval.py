@@ -97,7 +97,7 @@ async def run_approval(node: ApprovalNode, frame: Frame, ctx: RunContext) -> Any
     except Exception:  # a title must not stop the request from being asked
         title = node.title
     details = evaluate_in(node.id, "details", node.details, scope) if node.details else None
-    request = open_request(ctx, "approval", node.id, title, details)
+    request = open_request(ctx, "approval", node.id, title, details, on_timeout=node.on_timeout)
     decision = await wait_for_decision(ctx, request, levels_of(node))
     if decision is None:
         if node.on_timeout == "fail":

@@ -196,7 +196,7 @@ async def _ask(
     """Put the manager's task to people (the inbox); their answer is the member's output."""
     title = f"{manager} asks {member.name}: {record.task}"
     details = {"task": record.task, "inputs": inputs, "reason": record.reason}
-    request = open_request(ctx, "question", node.id, title[:300], details)
+    request = open_request(ctx, "question", node.id, title[:300], details, on_timeout="fail")
     decision = await wait_for_decision(ctx, request, [(member.approvers, member.timeout_s)])
     if decision is None:
         close_by_timeout(ctx, request, "reject")

@@ -12,7 +12,13 @@ from temporalio.common import RetryPolicy
 with workflow.unsafe.imports_passed_through():
     from podium.activities.notify import Notification, notify
     from podium.activities.queues import ORCHESTRATION_QUEUE
-    from podium.workflows.humans import DecisionRecord, HumanRequest, RequestKind
+    from podium.workflows.humans import (
+        AskedToolCall,
+        ChainLevel,
+        DecisionRecord,
+        HumanRequest,
+        RequestKind,
+    )
     from podium.workflows.metrics import observe_human_wait
     from podium.workflows.run_context import RunContext
 
@@ -29,8 +35,12 @@ def open_request(
     details: Any = None,
     failure: str | None = None,
     output_schema: dict[str, Any] | None = None,
+    *,
+    tool_call: AskedToolCall | None = None,
+    on_timeout: str | None = None,
 ) -> HumanRequest:
-    """Add a request with a stable id ``<step>-<n>`` to the run state."""
+    """Add a request with a stable id ``<step>-<n>`` to the run state (``on_timeout``:
+    what happens if the last level's time runs out; see ``HumanRequest``)."""
     n = 1 + sum(1 for r in ctx.state.requests if r.step == step)
     request = HumanRequest(
         id=f"{step}-{n}",
@@ -41,6 +51,8 @@ def open_request(
         opened_at=workflow.now(),
         failure=failure,
         output_schema=output_schema,
+        tool_call=tool_call,
+        on_timeout=on_timeout,
     )
     ctx.state.requests.append(request)
     return request
@@ -50,6 +62,9 @@ async def wait_for_decision(
     ctx: RunContext, request: HumanRequest, levels: list[Level]
 ) -> DecisionRecord | None:
     """Walk the escalation chain until someone decides; None if the last level times out."""
+    request.chain = [ChainLevel(approvers=list(who), wait_s=wait_s) for who, wait_s in levels]
+    if levels and levels[-1][1] is None:  # the last level waits for ever: no default
+        request.on_timeout = None
     for level, (who, wait_s) in enumerate(levels):
         request.approvers = list(who)
         request.level = level
@@ -65,7 +80,7 @@ async def wait_for_decision(
             await workflow.wait_condition(
                 lambda: request.status != "open",
                 timeout=timedelta(seconds=wait_s) if wait_s else None,
-                timeout_summary=f"{request.id}: waiting for {', '.join(who) or 'anyone'}",
+                timeout_summary=_waiting_summary(request, who),
             )
         except TimeoutError:
             if request.status == "open":
@@ -81,6 +96,12 @@ async def wait_for_decision(
         return request.decision
     _waited(ctx, request)
     return None
+
+
+def _waiting_summary(request: HumanRequest, who: list[str]) -> str:
+    """The label of a request's timer in the Web UI; a tool call's shows the call."""
+    summary = f"{request.id}: waiting for {', '.join(who) or 'anyone'}"
+    return f"{summary} — {request.asks(150)}" if request.tool_call is not None else summary
 
 
 def _waited(ctx: RunContext, request: HumanRequest) -> None:

@@ -26,7 +26,6 @@ with workflow.unsafe.imports_passed_through():
         FailureDetails,
         RetrySettings,
         ToolCall,
-        ToolSpec,
         ToolUndo,
         Usage,
     )
@@ -34,13 +33,14 @@ with workflow.unsafe.imports_passed_through():
     from podium.activities.providers.prompt import repair_messages
     from podium.activities.validation import schema_errors
     from podium.workflows.frame import Frame
+    from podium.workflows.humans import AskedToolCall
     from podium.workflows.run_context import RunContext, SagaEntry
     from podium.workflows.state import StepState, ToolCallRecord, TurnRecord
 
 from podium.workflows.steps.agent_call import call_agent
 from podium.workflows.steps.budget import estimate, ledgers, reserve, reserve_amount, settle
-from podium.workflows.steps.human_desk import close_by_timeout, open_request, wait_for_decision
 from podium.workflows.steps.support import describe, failure
+from podium.workflows.steps.tool_approval import approve_call
 from podium.workflows.steps.tool_call import call_tool, tool_policy
 
 TOOL_LOOP_BUDGET = "podium-tool-loop-budget"
@@ -147,7 +147,7 @@ async def converse(
         messages.append(_assistant(result.tool_calls))
         spent.tool_calls = len(result.tool_calls)
         answers = await _all_or_none(
-            [loop.one(call, spent, i) for i, call in enumerate(result.tool_calls)]
+            [loop.one(call, spent, i, result.text) for i, call in enumerate(result.tool_calls)]
         )
         for call, answer in zip(result.tool_calls, answers, strict=True):
             messages.append({"role": "tool", "tool_call_id": call.id, "content": answer})
@@ -229,8 +229,11 @@ class _Loop:
         if self.budgeted:
             self.ctx.charge_agent(self.frame.owner, self.agent.name, usage, cost_usd)
 
-    async def one(self, call: ToolCall, spent: TurnRecord, index: int) -> str:
-        """Run one call; the text the model reads as its result."""
+    async def one(
+        self, call: ToolCall, spent: TurnRecord, index: int, reason: str | None = None
+    ) -> str:
+        """Run one call (``reason``: what the model said beside its calls); the text the
+        model reads as its result."""
         turn = spent.turn
         key = f"{workflow.info().workflow_id}/{self.step_id}/{self.nonce}/{turn}/{index}"
         entry = ToolCallRecord(turn=turn, call=index, tool=call.name, key=key)
@@ -238,11 +241,18 @@ class _Loop:
             self.record.tool_calls.append(entry)
         started = workflow.now()
         try:
-            return await self._one(call, entry, key, spent)
+            return await self._one(call, entry, key, spent, reason)
         finally:
             entry.duration_ms = (workflow.now() - started).total_seconds() * 1000
 
-    async def _one(self, call: ToolCall, entry: ToolCallRecord, key: str, spent: TurnRecord) -> str:
+    async def _one(
+        self,
+        call: ToolCall,
+        entry: ToolCallRecord,
+        key: str,
+        spent: TurnRecord,
+        reason: str | None,
+    ) -> str:
         tool = self.tools.get(call.name)
         if tool is None:
             known = ", ".join(self.tools) or "none"
@@ -260,7 +270,14 @@ class _Loop:
                 + "; ".join(problems[:5]),
             )
         if tool.approval is not None:
-            declined = await self._approve(tool, call, entry)
+            asked = AskedToolCall(
+                agent=self.agent.name,
+                tool=tool.name,
+                arguments=call.arguments,
+                reason=reason,
+                turn=entry.turn,
+            )
+            declined = await approve_call(self.ctx, self.step_id, tool, asked, entry)
             if declined is not None:
                 return self._refuse(entry, declined)
         reservation = None
@@ -331,21 +348,3 @@ class _Loop:
                 step=self.step_id,
             )
         return json.dumps({"error": why})
-
-    async def _approve(self, tool: ToolSpec, call: ToolCall, entry: ToolCallRecord) -> str | None:
-        """Ask a person; None if approved, else why not (the model is told)."""
-        assert tool.approval is not None
-        entry.status = "waiting"
-        title = f"{self.agent.name} wants to call {tool.name}"
-        request = open_request(self.ctx, "approval", self.step_id, title, call.arguments)
-        decision = await wait_for_decision(
-            self.ctx, request, [(tool.approval.approvers, tool.approval.timeout_s)]
-        )
-        if decision is None:
-            close_by_timeout(self.ctx, request, "reject")
-            return f"nobody approved calling {tool.name!r} in time; it was not called"
-        if decision.outcome != "approve":
-            comment = f": {decision.comment}" if decision.comment else ""
-            return f"{decision.by} declined calling {tool.name!r}{comment}; it was not called"
-        entry.approved_by = decision.by
-        return None
