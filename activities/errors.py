@@ -9,9 +9,11 @@
     │   ├── ConfigurationError                 a worker cannot start as asked
     │   ├── PlanningError                      podium plan cannot draft (no planner, model)
     │   ├── PayloadSettingsError               a payload store or encryption setting is wrong
+    │   ├── UnknownEncryptionKey               data encrypted with a key this process lacks
     │   └── TemporalUnreachable                no Temporal server at the address
     ├── PayloadStoreError                      retried
     ├── RunNotFound                            no run with that id
+    ├── RunStuck                               workers keep failing the run's workflow task
     ├── RunFailure                             a run reports it (ApplicationError type)
     │   ├── RunStopped                         stops the run: never optional or escalated
     │   │   ├── BudgetExceeded                 the run's budget ran out
@@ -55,6 +57,12 @@ Where they surface:
 
 - ``SetupError``: raised by the CLI and the Python API before a run starts (nothing is
   written anywhere). ``CompileError`` lists every problem with file, line and a hint.
+- ``UnknownEncryptionKey``: a client (``podium status``, ``approve``…) or a worker
+  reads data encrypted with a key it does not have; the message names the key id and
+  ``PODIUM_ENCRYPTION_KEYS``. On a worker it fails the workflow task, which Temporal
+  retries: the run waits (``RunStuck`` for the CLI) until a worker has the key.
+- ``RunStuck``: the CLI reading a run whose workflow task the workers keep failing (a
+  key or a step kind they lack); nothing is lost, the run goes on once a worker can.
 - ``PayloadStoreError``: the payload store (``PODIUM_PAYLOAD_STORE``) cannot be written
   or read — down, full, or an object is missing. Raised while a payload is encoded or
   decoded (client, worker); Temporal retries the task, so the run waits and loses
@@ -77,7 +85,8 @@ workflow decides what to do with it (re-ask with the validation errors, fall bac
 Classes defined where their data lives (``CompileError`` in workflows.problems,
 ``FileReadError`` in workflows.textfile, ``InputError`` and ``InputTooLarge`` in starters,
 ``ConfigurationError`` in workers.worker, ``TemporalUnreachable`` in starters.connect,
-``PayloadSettingsError`` in activities.payloads.settings)
+``PayloadSettingsError`` in activities.payloads.settings, ``UnknownEncryptionKey`` in
+activities.payloads.codec)
 subclass the bases here. ``tests/activities/test_error_tree.py`` holds this drawing, the
 classes and docs/errors.md together.
 """
@@ -114,6 +123,11 @@ class PayloadStoreError(PodiumError, RuntimeError):
 
 class RunNotFound(PodiumError, LookupError):
     """No run with this id in the namespace."""
+
+
+class RunStuck(PodiumError, RuntimeError):
+    """The workers keep failing this run's workflow task (they lack its encryption key or
+    a step kind it uses): the run waits, nothing is lost; the message says what to fix."""
 
 
 class RunFailure(PodiumError):

@@ -225,7 +225,9 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     keygen = sub.add_parser("keygen", help="print a new encryption key (id:base64)")
-    keygen.add_argument("--id", dest="key_id", help="key id (default: kYYYYMMDD)")
+    keygen.add_argument(
+        "--id", dest="key_id", help="key id (default: kYYYYMMDD-<6 random hex digits>, unique)"
+    )
 
     sub.add_parser("demo", help="start everything, run the sample offline, print the result")
     return parser

@@ -43,7 +43,7 @@ class Codec:
     """Decode / encode payloads as clients and workers do (store, then keys)."""
 
     def __init__(self, settings: PayloadSettings) -> None:
-        self.codec = EncryptionCodec(settings.keys) if settings.keys else None
+        self.codec = EncryptionCodec(settings.keys)  # without keys: names a missing key
         self.driver = store_driver(settings)
         self._json = JSONProtoPayloadConverter()
 
@@ -60,10 +60,10 @@ class Codec:
                     claim = StorageDriverClaim(claim_data=dict(reference.claim_data))
                     [payload] = await self.driver.retrieve(StorageDriverRetrieveContext(), [claim])
             out.append(payload)
-        return await self.codec.decode(out) if self.codec else out
+        return await self.codec.decode(out)
 
     async def encode(self, payloads: Sequence[Payload]) -> list[Payload]:
-        return await self.codec.encode(payloads) if self.codec else list(payloads)
+        return await self.codec.encode(payloads)
 
 
 class CodecServer:

@@ -22,7 +22,7 @@ from podium.starters.formatting import (
     steps_table,
     usd,
 )
-from podium.starters.runs import FINAL, read_run
+from podium.starters.runs import FINAL, RunStuck, read_run
 from podium.starters.waiting import waiting_lines
 from podium.workflows.state import RunResult, RunState, supervision_text, tools_text, tries_text
 from rich.console import Console, Group, RenderableType
@@ -151,19 +151,33 @@ async def watch(
     """Poll the run every ``interval_s`` and show it until it ends; return its final state.
 
     On a terminal the table is redrawn in place (cleared at the end with ``transient``);
-    elsewhere a plain snapshot is printed whenever a step or request changes state.
+    elsewhere a plain snapshot is printed whenever a step or request changes state. While
+    the workers fail the run's workflow task, why (``RunStuck``) is shown instead.
     """
     if out.isatty():
         with Live(console=console_for(out), refresh_per_second=4, transient=transient) as live:
             while True:
-                state, _ = await read_run(handle)
+                try:
+                    state, _ = await read_run(handle)
+                except RunStuck as exc:
+                    live.update(Text(str(exc)), refresh=True)
+                    await asyncio.sleep(interval_s)
+                    continue
                 live.update(frame(handle.id, state, tty=True), refresh=True)
                 if state.status in FINAL:
                     return state
                 await asyncio.sleep(interval_s)
     shown: tuple[Any, ...] | None = None
     while True:
-        state, _ = await read_run(handle)
+        try:
+            state, _ = await read_run(handle)
+        except RunStuck as exc:
+            if shown != (str(exc),):
+                out.write(f"{exc}\n")
+                out.flush()
+                shown = (str(exc),)
+            await asyncio.sleep(interval_s)
+            continue
         if signature(state) != shown:
             if shown is not None:
                 out.write("\n")

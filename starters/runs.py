@@ -7,20 +7,33 @@ Every command that looks at a run reads it here (``status``, ``report``, ``stats
   needed);
 - any other run's state comes from its ``status`` query; once Temporal has closed it
   (cancelled, terminated, timed out), the state is corrected to say so and its clocks
-  stop, whatever the run itself last recorded.
+  stop, whatever the run itself last recorded;
+- a run whose workflow task the workers keep failing has no state to read: ``RunStuck``
+  says why (``starters.stuck_runs``), and data encrypted with a key this client lacks is
+  ``UnknownEncryptionKey`` naming the run and the key.
 """
 
 from __future__ import annotations
 
+import time
+from datetime import timedelta
 from typing import Any
 
-from podium.activities.errors import RunNotFound
+from podium.activities.errors import RunNotFound, RunStuck
+from podium.activities.payloads.codec import UnknownEncryptionKey
+from podium.starters.stuck_runs import stuck_reason
 from podium.workflows.plan import RunInput
 from podium.workflows.state import RunResult, RunState
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus, WorkflowHandle
 from temporalio.exceptions import TemporalError
 from temporalio.service import RPCError, RPCStatusCode
+
+QUERY_TIMEOUT_S = 30.0
+"""How long a ``status`` query may wait for a running run's worker (the server's own)."""
+STUCK_CHECK_S = 5.0
+"""While a query waits, how often to check whether the run's workflow task keeps failing."""
+_TIMED_OUT = (RPCStatusCode.DEADLINE_EXCEEDED, RPCStatusCode.CANCELLED)
 
 FINAL = ("completed", "failed", "cancelled")
 """Run statuses after which nothing changes."""
@@ -58,15 +71,29 @@ async def read_run(
 
     Raises:
         RunNotFound: no run has this id.
+        RunStuck: the workers keep failing its workflow task (the message says why).
+        UnknownEncryptionKey: its data is encrypted with a key this client lacks.
     """
     execution = execution or await describe(handle)
+    reason = await stuck_reason(handle, execution)
+    if reason is not None:
+        raise RunStuck(reason)
+    try:
+        return await _read_state(handle, execution)
+    except UnknownEncryptionKey as exc:
+        raise exc.reading(f"run {handle.id}") from None
+
+
+async def _read_state(
+    handle: WorkflowHandle[Any, Any], execution: WorkflowExecution
+) -> tuple[RunState, Any]:
     status = execution.status
     if status == WorkflowExecutionStatus.COMPLETED:
         result = await handle.result()  # read from history: needs no worker
         if not isinstance(result, RunResult):  # a handle made without result_type
             result = RunResult.model_validate(result)
         return result.state, result.output
-    state = await handle.query("status", result_type=RunState)
+    state = await _status_query(handle, execution)
     if status == WorkflowExecutionStatus.CANCELED:  # whatever the run's own state says
         state.status, state.error = "cancelled", await cancelled_by(handle)
     elif status in _CLOSED and state.status not in FINAL:  # stopped from outside Podium
@@ -81,6 +108,25 @@ async def read_run(
     return state, None
 
 
+async def _status_query(handle: WorkflowHandle[Any, Any], execution: WorkflowExecution) -> RunState:
+    """The run's ``status`` query. The server holds a query until the run's workflow task
+    completes, so while it waits, check every few seconds whether that task keeps failing."""
+    if execution.status != WorkflowExecutionStatus.RUNNING:
+        return await handle.query("status", result_type=RunState)
+    deadline = time.monotonic() + QUERY_TIMEOUT_S
+    while True:
+        try:
+            return await handle.query(
+                "status", result_type=RunState, rpc_timeout=timedelta(seconds=STUCK_CHECK_S)
+            )
+        except RPCError as exc:
+            if exc.status not in _TIMED_OUT or time.monotonic() > deadline:
+                raise
+        reason = await stuck_reason(handle, await describe(handle))
+        if reason is not None:
+            raise RunStuck(reason)
+
+
 async def state_or_none(client: Client, execution: WorkflowExecution) -> RunState | None:
     """The state of a run found through visibility, or None when it cannot be read (e.g.
     no worker answers its query): one unreadable run must not stop a survey of many."""
@@ -89,7 +135,7 @@ async def state_or_none(client: Client, execution: WorkflowExecution) -> RunStat
     )
     try:
         state, _ = await read_run(handle, execution)
-    except (TemporalError, RPCError):
+    except (TemporalError, RPCError, RunStuck):
         return None
     return state
 
@@ -98,7 +144,10 @@ async def run_input_of(client: Client, handle: WorkflowHandle[Any, Any]) -> dict
     """The run's input, decoded from the first event of its history."""
     async for event in handle.fetch_history_events():
         payloads = event.workflow_execution_started_event_attributes.input.payloads
-        [decoded] = await client.data_converter.decode(payloads, [RunInput])
+        try:
+            [decoded] = await client.data_converter.decode(payloads, [RunInput])
+        except UnknownEncryptionKey as exc:
+            raise exc.reading(f"run {handle.id}") from None
         assert isinstance(decoded, RunInput)
         return decoded.input
     return {}

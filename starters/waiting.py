@@ -2,7 +2,8 @@
 
 ``podium status`` and the live table show it under the steps; ``podium run --wait``
 written to a pipe (where no table is drawn until the end) prints it once per request as
-it opens or escalates, so a script's log says why the command is still waiting.
+it opens or escalates, so a script's log says why the command is still waiting — and,
+once, why the run is stuck when the workers keep failing its workflow task.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import asyncio
 from typing import Any, TextIO
 
 from podium.starters.formatting import when_minute
+from podium.starters.runs import RunStuck, read_run
 from podium.workflows.humans import HumanRequest
 from podium.workflows.state import RunState
 from temporalio.client import WorkflowHandle
@@ -54,13 +56,24 @@ def waiting_lines(state: RunState, run_id: str | None = None) -> list[str]:
 
 
 async def announce(handle: WorkflowHandle[Any, Any], out: TextIO, interval_s: float) -> None:
-    """Until cancelled: print each request the run opens (again when it escalates)."""
+    """Until cancelled: print each request the run opens (again when it escalates), and
+    why the run is stuck when it is."""
     shown: set[tuple[str, tuple[str, ...]]] = set()
+    stuck = ""
     while True:
+        state: RunState | None = None
         try:
-            state = await handle.query("status", result_type=RunState)
+            state, _ = await read_run(handle)
+        except RunStuck as exc:
+            if str(exc) != stuck:
+                stuck = str(exc)
+                out.write(
+                    f"{stuck}\n  (this command waits until the run goes on; Ctrl-C stops "
+                    "waiting, not the run)\n"
+                )
+                out.flush()
         except (TemporalError, RPCError):  # e.g. no worker for a moment: try again
-            state = None
+            pass
         for request in state.open_requests() if state else []:
             key = (request.id, tuple(request.approvers))
             if key in shown:

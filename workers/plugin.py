@@ -28,6 +28,7 @@ from typing import TypeVar
 import podium.workflows.calls  # noqa: F401 - loaded here, never first inside a sandbox
 from podium.activities.payloads.limits import use_store
 from podium.activities.payloads.settings import PayloadSettings
+from podium.workers import key_failure_log
 from podium.workers.config import PodiumWorkerConfig
 from podium.workers.worker import ConfigurationError
 from temporalio.contrib.pydantic import PydanticPayloadConverter
@@ -87,4 +88,5 @@ class PodiumPlugin(SimplePlugin):
                 ", and every worker built from it gets it too"
             )
         use_store(converter.external_storage is not None)
+        key_failure_log.install()  # a missing encryption key: one line, no traceback
         return config

@@ -13,6 +13,7 @@ from podium.activities.errors import SetupError
 from podium.activities.metric_names import HISTOGRAM_BUCKETS
 from podium.activities.payloads.limits import use_store
 from podium.activities.queues import provider_queue
+from podium.workers import key_failure_log
 from podium.workers.config import PodiumWorkerConfig
 from podium.workers.tool_check import catalog_files
 from podium.workflows.catalog import CatalogFile, ProviderEntry, provider_config
@@ -69,6 +70,7 @@ def metrics_runtime(bind_address: str) -> Runtime:
 def build_workers(client: Client, options: WorkerOptions) -> list[Worker]:
     """One ``Worker`` per task queue this process serves."""
     use_store(client.data_converter.external_storage is not None)
+    key_failure_log.install()  # a missing encryption key: one line per retry, no traceback
     config = options.config
     workers = []
     if options.orchestration:

@@ -1,23 +1,44 @@
 """The one data converter: pydantic JSON, then (if keys are set) AES-GCM, then (if a
 store is set) large payloads to the store. Clients, workers, the replayer and the codec
-server all build theirs here, from the same settings."""
+server all build theirs here, from the same settings. Without keys the codec encrypts
+nothing but still names the key of an encrypted payload it cannot read."""
 
 from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
 
-from podium.activities.payloads.codec import EncryptionCodec
+from podium.activities.payloads.codec import EncryptionCodec, UnknownEncryptionKey
 from podium.activities.payloads.file_store import FileStore
 from podium.activities.payloads.settings import PayloadSettings, from_environment
+from temporalio.api.failure.v1 import Failure
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import (
     DataConverter,
-    DefaultFailureConverterWithEncodedAttributes,
+    DefaultFailureConverter,
     ExternalStorage,
+    PayloadConverter,
     StorageDriver,
 )
+
+
+class FailureConverter(DefaultFailureConverter):
+    """Temporal's, but a missing key's failure carries no stack trace: its message says
+    it all, and a worker's core logs the whole failure on every retry of the task."""
+
+    def to_failure(
+        self, exception: BaseException, payload_converter: PayloadConverter, failure: Failure
+    ) -> None:
+        if isinstance(exception, UnknownEncryptionKey):
+            exception = exception.with_traceback(None)
+        super().to_failure(exception, payload_converter, failure)
+
+
+class EncryptedFailureConverter(FailureConverter):
+    """With keys set, failure messages and stack traces are encrypted too."""
+
+    def __init__(self) -> None:
+        super().__init__(encode_common_attributes=True)
 
 
 def store_driver(settings: PayloadSettings) -> StorageDriver | None:
@@ -35,16 +56,11 @@ def data_converter(settings: PayloadSettings | None = None) -> DataConverter:
     """Podium's converter for ``settings`` (default: from the environment)."""
     if settings is None:
         settings = from_environment()
-    if settings.store is None and not settings.keys:
-        return pydantic_data_converter
     driver = store_driver(settings)
-    extra: dict[str, Any] = {}
-    if settings.keys:  # failure messages and stack traces are encrypted too
-        extra["failure_converter_class"] = DefaultFailureConverterWithEncodedAttributes
     return dataclasses.replace(
         pydantic_data_converter,
-        **extra,
-        payload_codec=EncryptionCodec(settings.keys) if settings.keys else None,
+        failure_converter_class=(EncryptedFailureConverter if settings.keys else FailureConverter),
+        payload_codec=EncryptionCodec(settings.keys),
         external_storage=(
             ExternalStorage(drivers=[driver], payload_size_threshold=settings.threshold)
             if driver is not None

@@ -18,10 +18,14 @@ import binascii
 import datetime
 import os
 import re
+import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from podium.activities.errors import SetupError
+
+KEYS_VARIABLE = "PODIUM_ENCRYPTION_KEYS"
+KEY_FILE_VARIABLE = "PODIUM_ENCRYPTION_KEY_FILE"
 
 DEFAULT_THRESHOLD = 128 * 1024
 """Stored above this (Temporal refuses a payload over 2 MB; 128 KB keeps a history of a
@@ -109,10 +113,10 @@ def _size(value: str) -> int:
 
 
 def _keys(env: os._Environ[str] | dict[str, str]) -> tuple[tuple[str, bytes], ...]:
-    where, text = "PODIUM_ENCRYPTION_KEYS", env.get("PODIUM_ENCRYPTION_KEYS", "")
-    if not text.strip() and env.get("PODIUM_ENCRYPTION_KEY_FILE"):
-        path = Path(env["PODIUM_ENCRYPTION_KEY_FILE"]).expanduser()
-        where = f"PODIUM_ENCRYPTION_KEY_FILE ({path})"
+    where, text = KEYS_VARIABLE, env.get(KEYS_VARIABLE, "")
+    if not text.strip() and env.get(KEY_FILE_VARIABLE):
+        path = Path(env[KEY_FILE_VARIABLE]).expanduser()
+        where = f"{KEY_FILE_VARIABLE} ({path})"
         try:
             text = path.read_text()
         except OSError as exc:
@@ -143,6 +147,11 @@ def _keys(env: os._Environ[str] | dict[str, str]) -> tuple[tuple[str, bytes], ..
 
 
 def new_key(key_id: str | None = None) -> str:
-    """A new key as ``id:base64`` (32 random bytes; id: today's date, ``k20261130``)."""
-    key_id = key_id or datetime.date.today().strftime("k%Y%m%d")
+    """A new key as ``id:base64`` (32 random bytes).
+
+    The default id is today's date and 6 random hex digits, ``k20261130-3f9a1c``: two keys
+    made the same day get different ids, which rotation needs (a payload names its key
+    by id). Any id already in use stays valid (``k20261130`` from older releases).
+    """
+    key_id = key_id or f"{datetime.date.today():k%Y%m%d}-{secrets.token_hex(3)}"
     return f"{key_id}:{base64.b64encode(os.urandom(32)).decode()}"

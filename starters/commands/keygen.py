@@ -1,6 +1,7 @@
 """``podium keygen [--id ID]``: print a new AES-256 key as ``id:base64`` for
 ``PODIUM_ENCRYPTION_KEYS`` (put it first to rotate: new payloads use it, older keys still
-decrypt what they wrote)."""
+decrypt what they wrote). Its id, ``k20261130-3f9a1c``, is unique even among keys made
+the same day, since payloads name their key by id."""
 
 from __future__ import annotations
 

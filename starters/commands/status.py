@@ -1,4 +1,10 @@
-"""``podium status RUN [--watch]``: what a run is doing (or did), from its ``status`` query."""
+"""``podium status RUN [--watch]``: what a run is doing (or did), from its ``status`` query.
+
+A run whose workflow task the workers keep failing (a key or a step kind they lack) has
+no state to show: one line says why and what to set on the workers (``--watch`` shows
+it and goes on watching). Data encrypted with a key this client lacks is one line
+naming the key (``UnknownEncryptionKey``, exit 2).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ from typing import TextIO
 from podium.starters import exit_codes, run_view
 from podium.starters.connect import connect
 from podium.starters.launch import ui_link
-from podium.starters.runs import RunNotFound, read_run
+from podium.starters.runs import RunNotFound, RunStuck, read_run
 from podium.workflows.state import RunResult
 from temporalio.client import Client
 
@@ -24,8 +30,8 @@ async def main(
 ) -> int:
     """Print the run's state (with ``watch``: follow it until it ends).
 
-    Returns 1 if the run failed, 3 if it was cancelled, else 0 (completed, or still going
-    without ``watch``); see ``starters.exit_codes``.
+    Returns 1 if the run failed (or is stuck, without ``watch``), 3 if it was cancelled,
+    else 0 (completed, or still going without ``watch``); see ``starters.exit_codes``.
     """
     out = out or sys.stdout
     client = client or await connect(address)
@@ -39,6 +45,10 @@ async def main(
             run_view.print_run(run_id, state, out)
     except RunNotFound as exc:
         print(f"podium status: {exc}", file=sys.stderr)
+        return exit_codes.FAILED
+    except RunStuck as exc:
+        print(f"podium status: {exc}", file=sys.stderr)
+        out.write(f"web UI: {ui_link(run_id, client.namespace)}\n")
         return exit_codes.FAILED
     out.write(f"web UI: {ui_link(run_id, client.namespace)}\n")
     if state.status == "cancelled":

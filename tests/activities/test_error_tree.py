@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from podium.activities import errors
+from podium.activities.payloads.codec import UnknownEncryptionKey
 from podium.activities.payloads.settings import PayloadSettingsError
 from podium.starters.connect import TemporalUnreachable
 from podium.starters.inputs import InputError
@@ -27,6 +28,7 @@ ELSEWHERE = {
         ConfigurationError,
         TemporalUnreachable,
         PayloadSettingsError,
+        UnknownEncryptionKey,
         PlanningError,
     )
 }

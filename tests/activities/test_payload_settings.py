@@ -4,7 +4,9 @@ what they read when it is wrong (never a key), and key rotation."""
 from __future__ import annotations
 
 import base64
+import datetime
 import os
+import re
 
 import pytest
 from podium.activities.errors import PayloadStoreError
@@ -16,6 +18,7 @@ from podium.activities.payloads.settings import (
     PayloadSettings,
     PayloadSettingsError,
     from_environment,
+    new_key,
 )
 from temporalio.converter import StorageDriverClaim, StorageDriverRetrieveContext
 
@@ -92,6 +95,50 @@ async def test_rotation_old_payloads_stay_readable_new_ones_use_the_new_key():
     newest_only = data_converter(from_environment({"PODIUM_ENCRYPTION_KEYS": new}))
     with pytest.raises(UnknownEncryptionKey, match="'2026-01', which this process does not"):
         await newest_only.decode([sealed], [dict])
+
+
+def test_keys_made_the_same_day_get_different_ids_and_old_ids_stay_valid():
+    made = [new_key() for _ in range(50)]
+    ids = [k.split(":")[0] for k in made]
+    assert len(set(ids)) == len(ids)
+    today = f"{datetime.date.today():k%Y%m%d}"
+    assert all(re.fullmatch(rf"{today}-[0-9a-f]{{6}}", key_id) for key_id in ids)
+    _, old_style = key("k20261130")  # what keygen made before ids got a suffix
+    settings = from_environment({"PODIUM_ENCRYPTION_KEYS": ",".join([*made[:2], old_style])})
+    assert [k for k, _ in settings.keys] == [*ids[:2], "k20261130"]
+
+
+async def test_a_process_without_keys_names_the_key_it_lacks():
+    _, one = key("k20260101-a1b2c3")
+    [sealed] = await data_converter(from_environment({"PODIUM_ENCRYPTION_KEYS": one})).encode(
+        [{"customer": "canary-4711"}]
+    )
+    keyless = data_converter(PayloadSettings())
+    with pytest.raises(UnknownEncryptionKey) as info:  # not KeyError: Unknown payload encoding
+        await keyless.decode([sealed], [dict])
+    assert info.value.key_id == "k20260101-a1b2c3"
+    assert str(info.value.reading("run r-1")) == (
+        "cannot read run r-1: its data is encrypted with key 'k20260101-a1b2c3', which this "
+        "client does not have (its keys: none); set PODIUM_ENCRYPTION_KEYS=k20260101-a1b2c3:"
+        "<base64 key> (or PODIUM_ENCRYPTION_KEY_FILE) on this client"
+    )
+    [plain] = await keyless.encode(["still unencrypted"])  # without keys nothing is encrypted
+    assert plain.metadata["encoding"] == b"json/plain"
+
+
+async def test_a_missing_keys_failure_carries_its_message_not_a_stack_trace():
+    from temporalio.api.failure.v1 import Failure
+
+    sealed = await data_converter(from_environment({"PODIUM_ENCRYPTION_KEYS": key()[1]})).encode(
+        ["x"]
+    )
+    with pytest.raises(UnknownEncryptionKey) as info:
+        await data_converter(PayloadSettings()).decode(sealed, [str])
+    failure = Failure()
+    converter = data_converter(PayloadSettings())
+    converter.failure_converter.to_failure(info.value, converter.payload_converter, failure)
+    assert "encrypted with key 'k1'" in failure.message and failure.stack_trace == ""
+    assert failure.application_failure_info.type == "UnknownEncryptionKey"
 
 
 async def test_same_key_id_different_key_is_named():
