@@ -174,6 +174,9 @@ class ToolSpec(Contract):
     """MCP tools: the server's streamable HTTP URL."""
     mcp_tool: str | None = None
     """MCP tools: the tool's name on its server (``name`` may be prefixed)."""
+    mcp_env: dict[str, str] | None = None
+    """MCP stdio tools: variables the server is started with (``${VAR}`` templates,
+    expanded on the worker)."""
     side_effects: bool = False
     approval: ToolApproval | None = None
     timeout_s: float = 30.0
@@ -274,6 +277,10 @@ class AgentConfig(Contract):
     """The tools this agent may call (its allow-list), definitions pinned."""
     max_turns: int = Field(8, ge=1, le=100)
     """Model turns in one step's tool loop; the last one may not call tools."""
+    tool_choice: str | None = None
+    """``auto``, ``required``, ``none`` or one of its tools' names: sent as the Chat
+    Completions ``tool_choice`` on every turn that offers tools (None: the provider's
+    default)."""
     fast: bool = False
     """Declared fast (``fast: true``): its first attempt runs as a local activity on the
     orchestration worker, for at most 10 s (then, or on any failure, regular ones)."""

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from jsonschema import Draft202012Validator
+from podium.activities.contracts import ToolCall
 from podium.activities.errors import OutputSchemaError
 
 MAX_REPORTED_ERRORS = 5
@@ -68,3 +69,21 @@ def parse_output(content: str | None, schema: dict[str, Any] | None) -> Any:
             errors=errors,
         )
     return value
+
+
+def unoffered_tool_calls(
+    calls: list[ToolCall], content: str | None, agent: str, schema: dict[str, Any] | None
+) -> OutputSchemaError:
+    """An answer that calls tools where none were offered (an agent without tools, or the
+    tool loop's last turn): invalid like any answer that misses its schema, so a repair
+    round tells the model — never an output of ``null``."""
+    names = ", ".join(dict.fromkeys(c.name or "?" for c in calls))
+    expected = "a JSON value that validates against the schema" if schema else "text"
+    said = (content or "").strip()
+    called = "; ".join(f"{c.name}({json.dumps(c.arguments, ensure_ascii=False)})" for c in calls)
+    return OutputSchemaError(
+        f"agent {agent!r} answered with tool calls ({names}) where no tools were offered; "
+        f"expected {expected}",
+        content=((said + "\n" if said else "") + f"[tool calls: {called}]")[:2000],
+        errors=[f"you called {names}, but no tools are available here: answer with {expected}"],
+    )

@@ -183,3 +183,70 @@ async def test_a_server_printing_during_a_call_still_answers_and_is_warned_about
         f"MCP server {' '.join(chatty)!r} wrote non-protocol output on stdout: 'shouting hi'; "
         "servers must log to stderr (stdout carries only protocol messages)"
     ]  # once, and not the SDK's traceback per line
+
+
+MARKED = [sys.executable, "-m", "tests.support.mcp_marked"]
+
+
+def test_a_tool_its_server_marks_destructive_needs_side_effects(write_spec):
+    delete = {"command": MARKED, "tool": "delete_entities"}
+    with pytest.raises(CompileError) as info:
+        compile_spec(write_spec(spec({"delete": {"mcp": delete}}, [])))
+    [problem] = info.value.problems
+    assert problem.message == (
+        "tool 'delete': its MCP server marks 'delete_entities' destructive (destructiveHint), "
+        "and the catalog does not say side_effects: true"
+    )
+    assert "add side_effects: true with approval:" in (problem.hint or "")
+    declared = {"mcp": delete, "side_effects": True, "approval": {"approvers": ["ops"]}}
+    plan = compile_spec(write_spec(spec({"delete": declared}, [])))
+    assert plan.steps[0].agent.tools[0].side_effects
+
+
+async def test_a_stdio_server_gets_its_declared_env_and_nothing_else(monkeypatch, write_spec):
+    from podium.activities.contracts import ToolCallInput
+    from podium.activities.tools.mcp import call_mcp_tool
+
+    monkeypatch.setenv("PODIUM_TEST_MCP_TOKEN", "tok-1234567")
+    monkeypatch.setenv("PODIUM_TEST_NOT_FOR_MCP", "private")
+    env = {"API_TOKEN": "${PODIUM_TEST_MCP_TOKEN}", "REGION": "${PODIUM_TEST_REGION:-th}"}
+    tools = {"env": {"mcp": {"command": MARKED, "tool": "environment", "env": env}}}
+    plan = compile_spec(write_spec(spec(tools, [])))  # (the listing starts it with env too)
+    [tool] = plan.steps[0].agent.tools
+    assert tool.mcp_env == env and "tok-1234567" not in plan.model_dump_json()
+    seen = await call_mcp_tool(ToolCallInput(tool=tool))
+    assert seen["region"] == "th" and seen["token_length"] == len("tok-1234567")
+    # what the MCP SDK passes by default (Python may add LC_CTYPE), and the declared ones
+    default = {"HOME", "LOGNAME", "PATH", "SHELL", "TERM", "USER", "LC_CTYPE"}
+    assert set(seen["names"]) - default == {"API_TOKEN", "REGION"}
+
+
+def test_an_env_variable_unset_where_the_server_starts_is_named(monkeypatch, write_spec):
+    monkeypatch.delenv("PODIUM_TEST_UNSET_TOKEN", raising=False)
+    env = {"API_TOKEN": "${PODIUM_TEST_UNSET_TOKEN}"}
+    tools = {"env": {"mcp": {"command": MARKED, "tool": "environment", "env": env}}}
+    with pytest.raises(CompileError) as info:
+        compile_spec(write_spec(spec(tools, [])))
+    [problem] = info.value.problems
+    assert problem.message == (
+        f"tool 'env': MCP server {' '.join(MARKED)!r} needs environment variable "
+        "PODIUM_TEST_UNSET_TOKEN (its env: API_TOKEN), and it is not set here; set it, or "
+        "give a default: ${PODIUM_TEST_UNSET_TOKEN:-…}"
+    )
+    assert "set the variable where you compile as well as on the workers" in problem.hint
+    broken = {"mcp": {"url": "http://127.0.0.1:9/mcp", "env": {"A": "${oops"}}}
+    with pytest.raises(CompileError, match=r"env: is for a server started with command"):
+        compile_spec(write_spec(spec({"remote": broken}, [])))
+
+
+def test_a_workers_catalog_must_declare_the_same_env():
+    from podium.activities.contracts import ToolSpec
+    from podium.activities.tools.allowed import allow_only, fingerprint, refusal
+
+    mine = ToolSpec(name="t", kind="mcp", mcp_command=MARKED, mcp_env={"A": "${A}"})
+    other = mine.model_copy(update={"mcp_env": {"A": "${A}", "LD_PRELOAD": "/tmp/x.so"}})
+    allow_only([fingerprint(mine)])
+    try:
+        assert refusal(mine) is None and refusal(other) is not None
+    finally:
+        allow_only(None)

@@ -36,7 +36,11 @@ def catalog(url: str, provider: str, attempts: int = 1, **limits: object) -> dic
         "retry": {"max_attempts": attempts},
     }
     return {
-        "providers": {provider: {"base_url": url, "circuit": False, **limits}},
+        # (instructions only: a 500 to a response_format would be probed at once in a
+        # weaker mode, within the same attempt)
+        "providers": {
+            provider: {"base_url": url, "circuit": False, "structured_output": "none", **limits}
+        },
         "agents": {"analyst": agent, "writer": agent},
     }
 

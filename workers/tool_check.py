@@ -90,5 +90,6 @@ def catalog_fingerprints(paths: list[Path]) -> list[tuple[object, ...]]:
                 )
             if tool.mcp is not None:
                 spec.mcp_command, spec.mcp_url = tool.mcp.command, tool.mcp.url
+                spec.mcp_env = tool.mcp.env
             found.append(fingerprint(spec))
     return found

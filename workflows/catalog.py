@@ -282,11 +282,23 @@ class McpEntry(Strict):
     command: list[str] | None = Field(None, description="Start the server on stdio.")
     url: str | None = Field(None, description="The server's streamable HTTP endpoint.")
     tool: str | None = Field(None, description="The tool on that server (default: the key).")
+    env: dict[str, str] | None = Field(
+        None,
+        description="Variables a stdio server is started with, beside PATH, HOME, USER, "
+        "LOGNAME, SHELL and TERM (nothing else of the worker's environment reaches it). "
+        "${VAR} and ${VAR:-default} are expanded where the server starts (the worker; the "
+        "compiler, to list its tools), so write tokens as ${VAR}.",
+    )
 
     @model_validator(mode="after")
     def _one_transport(self) -> McpEntry:
         if (self.command is None) == (self.url is None):
             raise ValueError("an MCP tool needs exactly one of command: or url:")
+        if self.env is not None and self.command is None:
+            raise ValueError("env: is for a server started with command: (not url:)")
+        for name, value in (self.env or {}).items():
+            if (wrong := env_template.problem(value)) is not None:
+                raise ValueError(f"env: {name}: malformed ${{…}}: {wrong}")
         return self
 
 

@@ -26,7 +26,7 @@ from podium.workflows.catalog import (
 )
 from podium.workflows.compile_settings import check_schema, retry_settings
 from podium.workflows.compile_templates import check_template, check_templates_in
-from podium.workflows.compile_tools import resolve_tool
+from podium.workflows.compile_tools import check_tool_choice, resolve_tool
 from podium.workflows.durations import parse_duration
 from podium.workflows.expressions import ExpressionError, parse
 from podium.workflows.problems import Reporter, suggest
@@ -169,6 +169,7 @@ class AgentResolver:
                 except ExpressionError as exc:
                     self.report.problem(doc, loc + ("script", i, "when"), str(exc))
         tools = self._tools(name, entry, doc, loc)
+        check_tool_choice(self.report, name, entry, doc, loc)
         if entry.undo is not None and entry.undo not in self.entries and not self.incomplete:
             self.report.problem(
                 doc,
@@ -215,6 +216,7 @@ class AgentResolver:
             offline_reason=offline_reason,
             tools=tools or [],
             max_turns=entry.max_turns,
+            tool_choice=entry.tool_choice,
             circuit=CircuitSettings(
                 error_rate=entry.max_error_rate,
                 window_s=parse_duration(entry.error_window),

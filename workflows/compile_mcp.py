@@ -7,13 +7,15 @@ from __future__ import annotations
 from typing import Any
 
 from podium.activities.errors import ToolNotConfigured, ToolUnavailable
-from podium.activities.tools.mcp import STRAY_OUTPUT, ListedTool, list_tools_now
+from podium.activities.tools.mcp import STRAY_OUTPUT
+from podium.activities.tools.mcp_env import UNSET_VARIABLE
+from podium.activities.tools.mcp_listing import ListedTool, list_tools_now
 from podium.workflows.catalog import ToolEntry
 from podium.workflows.compile_settings import check_schema
 from podium.workflows.problems import Reporter, suggest
 from podium.workflows.yamlfile import Loc, YamlDocument
 
-_listings: dict[tuple[tuple[str, ...] | None, str | None], list[ListedTool] | str] = {}
+_listings: dict[tuple[Any, ...], list[ListedTool] | str] = {}
 """Per compiling process: each server is asked once (a failure is remembered too)."""
 
 
@@ -23,10 +25,11 @@ def pin_mcp_tool(
     """The ``ToolSpec`` fields of MCP tool ``name`` (None, with a problem, if it cannot be)."""
     mcp = entry.mcp
     assert mcp is not None
-    key = (tuple(mcp.command) if mcp.command else None, mcp.url)
+    env = tuple(sorted((mcp.env or {}).items()))
+    key = (tuple(mcp.command) if mcp.command else None, mcp.url, env)
     if key not in _listings:
         try:
-            _listings[key] = list_tools_now(mcp.command, mcp.url)
+            _listings[key] = list_tools_now(mcp.command, mcp.url, mcp.env)
         except (ToolNotConfigured, ToolUnavailable) as exc:
             _listings[key] = str(exc)
     listing = _listings[key]
@@ -38,6 +41,9 @@ def pin_mcp_tool(
             "make the server print its banners and logs to stderr (print(..., "
             "file=sys.stderr), or logging to stderr)"
             if STRAY_OUTPUT in listing
+            else "the server is started here too, to read its tools: set the variable "
+            "where you compile as well as on the workers"
+            if UNSET_VARIABLE in listing
             else "check the command (or URL) and that the server's package is installed "
             "where you compile and on the workers",
         )
@@ -52,6 +58,16 @@ def pin_mcp_tool(
             suggest(wanted, [t.name for t in listing], "tools on that server"),
         )
         return None
+    if found.destructive and not entry.side_effects:
+        report.problem(
+            doc,
+            loc + ("mcp",),
+            f"tool {name!r}: its MCP server marks {wanted!r} destructive (destructiveHint), "
+            "and the catalog does not say side_effects: true",
+            "add side_effects: true with approval: (a person approves each call) or "
+            "compensate: (a tool that undoes it if the run fails)",
+        )
+        return None
     parameters = entry.parameters or found.parameters
     before = len(report.problems)
     check_schema(
@@ -63,6 +79,7 @@ def pin_mcp_tool(
         "mcp_command": list(mcp.command) if mcp.command else None,
         "mcp_url": mcp.url,
         "mcp_tool": found.name,
+        "mcp_env": dict(mcp.env) if mcp.env else None,
         "parameters": parameters,
         "description": entry.description or found.description,
     }

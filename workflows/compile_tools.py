@@ -13,10 +13,10 @@ from typing import Any
 from podium.activities.contracts import ToolApproval, ToolSpec
 from podium.activities.errors import ProviderNotConfigured, ToolNotConfigured
 from podium.activities.providers.function import load_function
-from podium.workflows.catalog import ToolEntry
+from podium.workflows.catalog import AgentEntry, ToolEntry
 from podium.workflows.compile_settings import check_schema, retry_settings
 from podium.workflows.durations import parse_duration
-from podium.workflows.problems import Reporter
+from podium.workflows.problems import Reporter, suggest
 from podium.workflows.yamlfile import Loc, YamlDocument
 
 
@@ -110,6 +110,33 @@ def resolve_tool(
             return None
         spec = spec.model_copy(update=pinned)
     return spec if ok else None
+
+
+TOOL_CHOICES = ("auto", "required", "none")
+
+
+def check_tool_choice(
+    report: Reporter, name: str, entry: AgentEntry, doc: YamlDocument, loc: Loc
+) -> None:
+    """An agent's ``tool_choice:`` is a mode or one of its own tools."""
+    choice = entry.tool_choice
+    if choice is None or (choice in TOOL_CHOICES and entry.tools):
+        return
+    if not entry.tools:
+        report.problem(
+            doc,
+            loc + ("tool_choice",),
+            f"agent {name!r} has tool_choice: {choice} but no tools",
+            "list the tools it may call under tools:, or remove tool_choice:",
+        )
+    elif choice not in entry.tools:
+        report.problem(
+            doc,
+            loc + ("tool_choice",),
+            f"agent {name!r}: tool_choice: {choice!r} is neither auto, required, none nor "
+            "one of its tools",
+            suggest(choice, [*entry.tools, *TOOL_CHOICES], "choices"),
+        )
 
 
 def _import_near(path: str, catalog: Path) -> Any:

@@ -8,13 +8,12 @@ at call time, by the variable name the catalog gives; it never enters history.
 from __future__ import annotations
 
 import json
-import logging
 import os
 from typing import Any
 
 import httpx
 from podium.activities import secrets
-from podium.activities.contracts import AgentCall, ProviderConfig, ToolCall, Usage
+from podium.activities.contracts import AgentCall, ToolCall, Usage
 from podium.activities.errors import (
     AgentCallError,
     OutputSchemaError,
@@ -28,9 +27,9 @@ from podium.activities.errors import (
 from podium.activities.providers.http_status import error_for_status
 from podium.activities.providers.prompt import build_messages, tool_definitions
 from podium.activities.providers.reply import ProviderReply, host_of
-from podium.activities.validation import parse_output
+from podium.activities.providers.structured import answered, structured_mode, weaker_mode
+from podium.activities.validation import parse_output, unoffered_tool_calls
 
-logger = logging.getLogger("podium.provider")
 _clients: dict[str, httpx.AsyncClient] = {}
 
 
@@ -66,7 +65,17 @@ def request_body(call: AgentCall, mode: str | None = None) -> dict[str, Any]:
     tools = tool_definitions(call)
     if tools:
         body["tools"] = tools
+        if agent.tool_choice is not None:
+            body["tool_choice"] = tool_choice(agent.tool_choice)
     return body
+
+
+def tool_choice(choice: str) -> str | dict[str, Any]:
+    """The Chat Completions ``tool_choice`` of an agent's setting: ``auto``, ``required``
+    and ``none`` as they are, a tool's name as that function."""
+    if choice in ("auto", "required", "none"):
+        return choice
+    return {"type": "function", "function": {"name": choice}}
 
 
 def _schema_name(agent_name: str) -> str:
@@ -91,71 +100,26 @@ def api_key_for(call: AgentCall) -> str | None:
 async def complete(call: AgentCall) -> ProviderReply:
     """Send one chat-completions request and parse the answer.
 
-    A provider that refuses the structured-output mode (llama.cpp's server answers
-    ``json_schema`` with HTTP 500) is asked again at once in the next weaker mode
-    (``json_schema`` → ``json_object`` → instructions only), and this worker remembers
-    the mode that worked for that provider.
+    A request with a ``response_format`` that is answered with an error not about the
+    key, the rate or time is sent again at once in the next weaker mode (``json_schema``
+    → ``json_object`` → instructions only); when that is answered, this worker remembers
+    the mode for the provider (``structured.py``: by behaviour, whatever the error says).
     """
     provider = call.agent.provider
     if not provider.base_url:
         raise ProviderNotConfigured(f"provider {provider.name!r} has no base_url")
-    while True:
-        mode = structured_mode(provider)
-        response = await _post(call, mode)
-        if response.status_code < 400:
-            return _parse_completion(response, call)
-        weaker = _weaker_mode(call, mode, response)
+    asked = mode = structured_mode(provider)
+    response = first = await _post(call, mode)
+    has_schema = call.agent.output_schema is not None  # (else no response_format is sent)
+    while response.status_code >= 400:
+        weaker = weaker_mode(provider, mode, response.status_code, has_schema)
         if weaker is None:
-            raise _http_error(response, call)
-        logger.warning(
-            "provider %r refused structured output %r (HTTP %d: %s); this worker uses %r "
-            "for it from now on (set structured_output: %s in the catalog to skip the probe)",
-            provider.name,
-            mode,
-            response.status_code,
-            _error_message(response)[:200],
-            weaker,
-            weaker,
-        )
-        if _STRENGTH[weaker] < _STRENGTH[structured_mode(provider)]:  # concurrent calls
-            _learned_modes[provider.name] = weaker
-
-
-_learned_modes: dict[str, str] = {}
-"""Structured-output modes learned per provider name in this worker process."""
-_WEAKER = {"json_schema": "json_object", "json_object": "none"}
-_MODE_WORDS = ("response_format", "json_schema", "json_object", "structured", "grammar")
-_REFUSAL_WORDS = (
-    "unsupported",
-    "not supported",
-    "does not support",
-    "must be one of",
-    "unrecognized",
-    "unknown",
-    "not implemented",
-    "not available",
-)
-"""A refusal of the mode itself, not a complaint about this agent's schema ("Invalid
-schema for response_format …" is the agent's bug: reported, never downgraded)."""
-_STRENGTH = {"json_schema": 2, "json_object": 1, "none": 0}
-
-
-def structured_mode(provider: ProviderConfig) -> str:
-    """The structured-output mode to use: the catalog's, or a weaker one this worker
-    learned the provider needs."""
-    return _learned_modes.get(provider.name, provider.structured_output)
-
-
-def _weaker_mode(call: AgentCall, mode: str, response: httpx.Response) -> str | None:
-    """The next mode to try when ``response`` refuses ``mode``, else None."""
-    if call.agent.output_schema is None or mode not in _WEAKER:
-        return None
-    if response.status_code not in (400, 422, 500, 501):
-        return None
-    text = (_error_message(response) + " " + response.text[:2000]).lower()
-    if "invalid schema" in text or not any(word in text for word in _MODE_WORDS):
-        return None
-    return _WEAKER[mode] if any(word in text for word in _REFUSAL_WORDS) else None
+            raise _http_error(first, call)  # the error of the request as the catalog asked
+        mode = weaker
+        response = await _post(call, mode)
+    if has_schema:
+        answered(provider, asked, first.status_code, mode)
+    return _parse_completion(response, call)
 
 
 async def _post(call: AgentCall, mode: str) -> httpx.Response:
@@ -245,6 +209,10 @@ def _parse_completion(response: httpx.Response, call: AgentCall) -> ProviderRepl
         content = json.dumps(content)
     finish_reason = choice.get("finish_reason")
     calls = _tool_calls(choice["message"].get("tool_calls"), call)
+    if calls and not tool_definitions(call):  # none offered: an invalid answer, repaired
+        exc = unoffered_tool_calls(calls, content, call.agent.name, call.agent.output_schema)
+        exc.details["usage"] = usage.model_dump()  # billed all the same
+        raise exc
     if calls:
         return ProviderReply(
             output=None,

@@ -19,10 +19,18 @@ def build_messages(call: AgentCall) -> list[dict[str, Any]]:
         )
     user = json.dumps(call.inputs, ensure_ascii=False, sort_keys=True, default=str)
     messages = [{"role": "system", "content": system}, {"role": "user", "content": user}]
-    messages += call.messages  # the tool loop so far
+    messages += [_sendable(m) for m in call.messages]  # the tool loop so far
     if call.repair is not None:
         messages += repair_messages(call.repair.previous, call.repair.errors)
     return messages
+
+
+def _sendable(message: dict[str, Any]) -> dict[str, Any]:
+    """An assistant turn that only called tools says so with ``content: ""``, not
+    ``null``: llama.cpp's server refuses ``null`` (runs in flight hold ``null``)."""
+    if message.get("role") == "assistant" and message.get("content") is None:
+        return {**message, "content": ""}
+    return message
 
 
 def repair_messages(previous: str, errors: list[str]) -> list[dict[str, Any]]:

@@ -24,7 +24,7 @@ from podium.activities.errors import (
 from podium.activities.providers.prompt import build_messages, estimate_tokens
 from podium.activities.providers.reply import ProviderReply
 from podium.activities.templates import render, render_value
-from podium.activities.validation import parse_output
+from podium.activities.validation import parse_output, unoffered_tool_calls
 
 
 async def complete(call: AgentCall) -> ProviderReply:
@@ -39,6 +39,10 @@ async def complete(call: AgentCall) -> ProviderReply:
     scope = _scope(call)
     calls = _scripted_tool_calls(call, scope)
     prompt = "".join(str(m.get("content") or "") for m in build_messages(call))
+    if calls and not agent.tools:  # as a real model's answer would be: invalid
+        error = unoffered_tool_calls(calls, None, agent.name, agent.output_schema)
+        error.details["usage"] = Usage(input_tokens=estimate_tokens(prompt)).model_dump()
+        raise error
     if calls:
         spoken = json.dumps([c.model_dump() for c in calls], ensure_ascii=False)
         return ProviderReply(

@@ -3,7 +3,7 @@
 A plan carries each tool's definition (its function path, URL, MCP command), and the
 client that started the run wrote the plan. A worker started with catalogs runs a tool
 call only when the tool's definition matches one of its own (same name, kind, function,
-URL, method, auth variable, MCP command or URL) — so a client cannot make it import an
+URL, method, auth variable, MCP command, environment or URL) — so a client cannot make it import an
 arbitrary callable, start an arbitrary command or send a token elsewhere. A worker with
 no catalog runs what plans carry (and says so when it starts).
 """
@@ -26,6 +26,7 @@ def fingerprint(tool: ToolSpec) -> tuple[object, ...]:
         tool.auth_env,
         tuple(tool.mcp_command or ()),
         tool.mcp_url,
+        tuple(sorted((tool.mcp_env or {}).items())),
     )
 
 

@@ -1,14 +1,14 @@
 """Model Context Protocol tools, through the official ``mcp`` SDK (``pip install
-'podium[mcp]'``): listing a server's tools (when a spec is compiled: the list is pinned
-into the plan) and calling one (in the ``run_tool`` activity, with the call's
-idempotency key in the request's ``_meta``).
+'podium[mcp]'``): a session to a server, and calling a tool (in the ``run_tool``
+activity, with the call's idempotency key in the request's ``_meta``); listing a server's
+tools when a spec is compiled is ``mcp_listing.py``.
 
 A listing (the compiler) starts the server for that listing. Calls (the worker) share
 one session per server and worker process, kept open while it is used (``IDLE_S``) and
 started again if the server dies — starting a stdio server costs about half a second. A
 stdio server gets only the variables it needs from the worker's environment (``PATH``,
-``HOME``, …); its stderr is kept so a server that cannot start is reported with what it
-said.
+``HOME``, …) and those its ``env:`` declares (``mcp_env.py``); its stderr is kept so a
+server that cannot start is reported with what it said.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from typing import Any
 
 from podium.activities.contracts import ToolCallInput
 from podium.activities.errors import ToolNotConfigured, ToolUnavailable
+from podium.activities.tools.mcp_env import server_env
 
 logger = logging.getLogger(__name__)
 TIMEOUT_S = 30.0
@@ -39,13 +39,6 @@ class ToolRefused(Exception):
     """The server answered the call with an error (the model is told)."""
 
 
-@dataclass(frozen=True)
-class ListedTool:
-    name: str
-    description: str
-    parameters: dict[str, Any]
-
-
 def _sdk() -> Any:
     try:
         import mcp
@@ -58,21 +51,28 @@ def _sdk() -> Any:
 
 @asynccontextmanager
 async def session(
-    command: Sequence[str] | None, url: str | None, stray: _StrayOutput | None = None
+    command: Sequence[str] | None,
+    url: str | None,
+    stray: _StrayOutput | None = None,
+    env: dict[str, str] | None = None,
 ) -> AsyncIterator[Any]:
-    """An initialised ``ClientSession`` to the server (stdio ``command`` or ``url``); a
-    line on its stdout that is not an MCP message is kept in ``stray``."""
+    """An initialised ``ClientSession`` to the server (stdio ``command``, started with
+    ``env`` expanded, or ``url``); a line on its stdout that is not an MCP message is kept
+    in ``stray``."""
     mcp = _sdk()
     import anyio
 
     where = " ".join(command) if command else str(url)
+    variables = server_env(env, where) if command else None
     stray = stray or _StrayOutput(where)
     with tempfile.TemporaryFile("w+") as errlog:
         try:
             if command:
                 from mcp.client.stdio import stdio_client
 
-                params = mcp.StdioServerParameters(command=command[0], args=list(command[1:]))
+                params = mcp.StdioServerParameters(
+                    command=command[0], args=list(command[1:]), env=variables
+                )
                 transport = stdio_client(params, errlog=errlog)
             else:
                 from mcp.client.streamable_http import streamable_http_client
@@ -170,30 +170,12 @@ def _connection_lost(exc: BaseException) -> bool:
     return "Connection closed" in str(exc) or isinstance(exc, EOFError)
 
 
-async def list_tools(command: Sequence[str] | None, url: str | None) -> list[ListedTool]:
-    """Every tool the server offers."""
-    async with session(command, url) as s:
-        listed = (await s.list_tools()).tools
-    return [
-        ListedTool(t.name, t.description or "", dict(t.input_schema or {"type": "object"}))
-        for t in listed
-    ]
-
-
-def list_tools_now(command: Sequence[str] | None, url: str | None) -> list[ListedTool]:
-    """``list_tools`` from synchronous code (the compiler), even inside a running loop."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, list_tools(command, url)).result()
-
-
 async def call_mcp_tool(call: ToolCallInput) -> Any:
     """Call the tool; its structured result, else its text. An error answer raises
     ``ToolRefused`` (the model is told); a server that went away, ``ToolUnavailable``
     (retried: the next attempt starts it again)."""
     tool = call.tool
-    kept = await _kept(tool.mcp_command, tool.mcp_url)
+    kept = await _kept(tool.mcp_command, tool.mcp_url, tool.mcp_env)
     kept.used = time.monotonic()
     kept.calls += 1
     try:
@@ -235,7 +217,9 @@ class _Kept:
     """One server's session, owned by a task of its own (the SDK's transports must be
     opened and closed by the same task) and shared by every call of this process."""
 
-    def __init__(self, command: Sequence[str] | None, url: str | None) -> None:
+    def __init__(
+        self, command: Sequence[str] | None, url: str | None, env: dict[str, str] | None
+    ) -> None:
         self.where = " ".join(command) if command else str(url)
         self.ready: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self.stop = asyncio.Event()
@@ -243,11 +227,13 @@ class _Kept:
         self.calls = 0
         self.session: Any = None
         self.stray = _StrayOutput(self.where)
-        self.task = asyncio.create_task(self._own(command, url))
+        self.task = asyncio.create_task(self._own(command, url, env))
 
-    async def _own(self, command: Sequence[str] | None, url: str | None) -> None:
+    async def _own(
+        self, command: Sequence[str] | None, url: str | None, env: dict[str, str] | None
+    ) -> None:
         try:
-            async with session(command, url, self.stray) as s:
+            async with session(command, url, self.stray, env) as s:
                 self.session = s
                 self.ready.set_result(s)
                 while not self.stop.is_set():
@@ -273,12 +259,15 @@ class _Kept:
 _sessions: dict[tuple[Any, ...], _Kept] = {}
 
 
-async def _kept(command: Sequence[str] | None, url: str | None) -> _Kept:
+async def _kept(
+    command: Sequence[str] | None, url: str | None, env: dict[str, str] | None
+) -> _Kept:
     """This process's session to the server, started (again) when there is none."""
-    key = (tuple(command or ()), url, id(asyncio.get_running_loop()))
+    variables = tuple(sorted((env or {}).items()))
+    key = (tuple(command or ()), url, variables, id(asyncio.get_running_loop()))
     kept = _sessions.get(key)
     if kept is None or kept.stop.is_set():
-        kept = _sessions[key] = _Kept(command, url)
+        kept = _sessions[key] = _Kept(command, url, env)
     try:
         await asyncio.shield(kept.ready)
     except BaseException:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from jsonschema import validate
 from podium.activities import errors as e
-from podium.activities.contracts import AgentCall, AgentConfig, ProviderConfig
+from podium.activities.contracts import AgentCall, AgentConfig, ProviderConfig, ToolSpec
 from podium.activities.providers.openai import complete, request_body
 from podium.activities.providers.reply import ProviderReply
 from podium.starters.devserver import free_port
@@ -69,8 +69,8 @@ async def test_success_returns_schema_valid_output_and_usage(mock_llm):
 )
 async def test_injected_faults_are_classified(mock_llm, behavior, cls, retry_after):
     mock_llm.queue(behavior)
-    with pytest.raises(cls) as info:
-        await complete(call(f"{mock_llm.url}/v1"))
+    with pytest.raises(cls) as info:  # (a text agent: no structured-output mode to probe)
+        await complete(call(f"{mock_llm.url}/v1", schema=None))
     assert info.value.retry_after == retry_after
     if "message" in behavior:
         assert behavior["message"] in info.value.message
@@ -160,15 +160,99 @@ async def test_a_refused_structured_output_mode_falls_back_and_is_remembered():
     ]
 
 
-async def test_a_500_that_does_not_mention_the_mode_is_an_ordinary_server_error():
-    with fault_server(script=["500"]) as llm:
+async def test_any_refusal_wording_steps_down_to_json_object(mock_llm):
+    """By behaviour, not wording: an HTTP 400 that names no mode at all, then the same
+    request without json_schema is answered."""
+    answer = '{"severity": "low", "issues": []}'
+    mock_llm.queue(
+        {"type": "fail", "status": 400, "message": "Bad Request"},
+        {"type": "reply", "text": answer, "times": 3},
+    )
+    c = call(f"{mock_llm.url}/v1")
+    c.agent.provider.name = "terse-refuser"
+    reply = await complete(c)
+    await complete(c)
+    validate(reply.output, SCHEMA)
+    formats = [r["body"]["response_format"]["type"] for r in mock_llm.requests()]
+    assert formats == ["json_schema", "json_object", "json_object"]
+
+
+async def test_an_error_the_weaker_modes_get_too_is_the_calls_and_teaches_nothing():
+    with fault_server(script=["500", "500", "500"]) as llm:
         c = call(llm.url, schema=SUMMARY)
         c.agent.provider.name = "flaky-not-refusing"
-        with pytest.raises(e.ProviderServerError):
+        with pytest.raises(e.ProviderServerError, match="internal error"):
             await complete(c)
+        await complete(c)  # the server is well again: asked as the catalog says
         # (the server journals a request just after answering it)
         await wait_for(lambda: llm.in_flight == 0, 5, "the journal")
-        assert len(llm.entries()) == 1
+        journal = [(x.outcome, x.response_format) for x in llm.entries()]
+    assert journal == [
+        ("500", "json_schema"),
+        ("500", "json_object"),
+        ("500", None),
+        ("ok", "json_schema"),
+    ]
+
+
+@pytest.mark.parametrize("status", [401, 403, 408, 409, 429, 502, 503, 504])
+async def test_key_rate_time_and_down_servers_are_never_taken_for_a_refusal(mock_llm, status):
+    mock_llm.queue({"type": "fail", "status": status, "message": "json_schema unsupported"})
+    c = call(f"{mock_llm.url}/v1")
+    c.agent.provider.name = f"not-refusing-{status}"
+    with pytest.raises(e.AgentCallError):
+        await complete(c)
+    assert len(mock_llm.requests()) == 1
+
+
+async def test_tool_calls_where_no_tools_were_offered_are_an_invalid_answer(mock_llm):
+    mock_llm.queue(
+        {"type": "reply", "tool_calls": [{"name": "lookup", "arguments": {"q": "net 30"}}]}
+    )
+    with pytest.raises(e.OutputSchemaError) as info:
+        await complete(call(f"{mock_llm.url}/v1"))
+    assert info.value.message == (
+        "agent 'legal' answered with tool calls (lookup) where no tools were offered; "
+        "expected a JSON value that validates against the schema"
+    )
+    details = info.value.details
+    assert details["errors"] == [
+        "you called lookup, but no tools are available here: answer with a JSON value "
+        "that validates against the schema"
+    ]
+    assert details["content"] == '[tool calls: lookup({"q": "net 30"})]'  # the repair's quote
+    assert details["usage"]["input_tokens"] > 0  # billed all the same
+
+
+def test_an_assistant_turn_of_tool_calls_is_sent_with_empty_content():
+    c = call("http://127.0.0.1:1/v1")
+    calls = [{"id": "c1", "type": "function", "function": {"name": "f", "arguments": "{}"}}]
+    c.messages = [
+        {"role": "assistant", "content": None, "tool_calls": calls},  # as runs in flight hold
+        {"role": "tool", "tool_call_id": "c1", "content": "{}"},
+    ]
+    assistant = request_body(c)["messages"][2]
+    assert assistant == {"role": "assistant", "content": "", "tool_calls": calls}
+
+
+@pytest.mark.parametrize(
+    ("setting", "sent"),
+    [
+        ("required", "required"),
+        ("none", "none"),
+        ("lookup", {"type": "function", "function": {"name": "lookup"}}),
+    ],
+)
+def test_tool_choice_is_sent_on_turns_that_offer_tools(setting, sent):
+    c = call("http://127.0.0.1:1/v1")
+    c.agent.tools = [ToolSpec(name="lookup", kind="function", function="m:f")]
+    c.agent.tool_choice = setting
+    assert request_body(c)["tool_choice"] == sent
+    c.tools_enabled = False  # the loop's last turn offers none: nothing to choose
+    assert "tool_choice" not in request_body(c) and "tools" not in request_body(c)
+    c.agent.tool_choice = None
+    c.tools_enabled = True
+    assert "tool_choice" not in request_body(c)
 
 
 async def test_a_schema_the_provider_calls_invalid_is_reported_not_downgraded():

@@ -22,7 +22,9 @@ FAST = {"initial_interval": "50ms", "max_interval": "200ms"}
 def catalog(url: str, **agent: object) -> dict:
     primary = {"model": "mock:m", "output": SCHEMA, "retry": {**FAST, "max_attempts": 4}}
     return {
-        "providers": {"mock": {"base_url": url, "circuit": False}},
+        # (instructions only: a 500 to a response_format would be probed at once in a
+        # weaker mode, within the same attempt — tests/activities/test_openai_provider.py)
+        "providers": {"mock": {"base_url": url, "circuit": False, "structured_output": "none"}},
         "agents": {
             "primary": {**primary, **agent},
             "backup": {"model": "mock:backup", "output": SCHEMA, "retry": FAST},

@@ -6,6 +6,8 @@ import pytest
 from podium.starters.launch import start_run
 from podium.workflows.compiler import compile_spec
 from podium.workflows.problems import CompileError
+from podium.workflows.state import RunState
+from temporalio.client import WorkflowFailureError
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -103,3 +105,42 @@ def test_fallback_to_an_unknown_agent_is_refused(write_spec):
     [problem] = info.value.problems
     assert "unknown agent 'bakup'" in problem.message and "did you mean 'backup'" in problem.hint
     assert "agents.primary.fallback[0]" in problem.where
+
+
+CALLS_A_TOOL = {"type": "reply", "tool_calls": [{"name": "lookup", "arguments": {"id": 7}}]}
+
+
+async def test_tool_calls_of_an_agent_without_tools_are_repaired_never_a_null_output(
+    client, mock_llm, write_spec
+):
+    mock_llm.queue(CALLS_A_TOOL, {"type": "reply", "text": '{"verdict": "ok"}'})
+    result = await run(client, write_spec, catalog(mock_llm.url, fallback=[]))
+    step = result.state.step("check")
+    assert step.status == "completed" and step.output == {"verdict": "ok"}
+    assert step.tried[0].error == (
+        "OutputSchemaError: agent 'primary' answered with tool calls (lookup) where no "
+        "tools were offered; expected a JSON value that validates against the schema"
+    )
+    first, second = mock_llm.requests()
+    assert "tools" not in first["body"]
+    said, told = second["body"]["messages"][2:]
+    assert said == {"role": "assistant", "content": '[tool calls: lookup({"id": 7})]'}
+    assert "you called lookup, but no tools are available here" in told["content"]
+
+
+async def test_an_agent_that_keeps_calling_tools_it_lacks_fails_after_its_repairs(
+    client, mock_llm, write_spec
+):
+    mock_llm.queue({**CALLS_A_TOOL, "times": None})
+    handle = await start_run(
+        client,
+        compile_spec(write_spec(SPEC, catalog(mock_llm.url, fallback=[])), offline=False),
+        {"doc": "contract"},
+    )
+    with pytest.raises(WorkflowFailureError):
+        await handle.result()
+    state = await handle.query("status", result_type=RunState)
+    step = state.step("check")
+    assert step.status == "failed" and step.output is None
+    assert step.error_type == "OutputSchemaError"
+    assert len(mock_llm.requests()) == 3  # the answer, then 2 repair rounds

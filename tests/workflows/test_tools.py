@@ -220,6 +220,22 @@ def test_tool_mistakes_are_refused_at_compile_time_with_file_and_line(write_spec
     assert "spec.yaml:" in text  # file and line
 
 
+def test_tool_choice_is_a_mode_or_one_of_the_agents_tools(write_spec):
+    plan = compile_spec(write_spec(spec([], ["fx_rate", "vat"], tool_choice="fx_rate")))
+    assert plan.steps[0].agent.tool_choice == "fx_rate"
+    with pytest.raises(CompileError) as info:
+        compile_spec(write_spec(spec([], ["fx_rate", "vat"], tool_choice="fx_rat")))
+    [problem] = info.value.problems
+    assert problem.message == (
+        "agent 'quoter': tool_choice: 'fx_rat' is neither auto, required, none nor one of its tools"
+    )
+    assert problem.hint == "did you mean 'fx_rate'?"
+    with pytest.raises(CompileError) as info:
+        compile_spec(write_spec(spec([], [], tool_choice="required")))
+    [problem] = info.value.problems
+    assert problem.message == "agent 'quoter' has tool_choice: required but no tools"
+
+
 async def test_status_query_shows_the_calls(client, write_spec, tool_log):
     handle = await start_run(
         client,
