@@ -135,9 +135,15 @@ def _asked(run_id: str, request: HumanRequest, state: RunState) -> list[str]:
                 f"{details.get('needed_tokens')} tokens (spent + reserved + its estimate)"
             )
         return lines
-    if request.details is None:
-        return ["details: none"]
-    return ["details:"] + _indented(pretty(request.details), INDENT)
+    lines = (
+        ["details: none"]
+        if request.details is None
+        else ["details:"] + _indented(pretty(request.details), INDENT)
+    )
+    if request.unlocks:
+        lines += ["approving lets these steps with side effects run:"]
+        lines += [f"{INDENT}{words(step)}" for step in request.unlocks]
+    return lines
 
 
 def _waiting(request: HumanRequest, now: datetime) -> list[str]:

@@ -61,6 +61,8 @@ class Gate:
     """Dominating approval steps that count (they do not approve by themselves)."""
     watched: tuple[str, ...]
     """Every dominating approval: a rejection by any of them stops the effect."""
+    agent: str = ""
+    """The agent with side effects the step may call (shown to whoever approves)."""
 
 
 def gates(steps: list[Any], approvers: list[str] | None = None) -> dict[str, Gate]:
@@ -72,15 +74,24 @@ def gates(steps: list[Any], approvers: list[str] | None = None) -> dict[str, Gat
     nodes = _index(steps)
     out: dict[str, Gate] = {}
     for node_id, node in nodes.items():
-        if unpaired_effect(node) is None:
+        effect = unpaired_effect(node)
+        if effect is None:
             continue
         approvals = [nodes[d] for d in sorted(dominated.get(node_id, ())) if d in nodes]
         approvals = [a for a in approvals if a.kind == "approval"]
         out[node_id] = Gate(
             approvals=tuple(a.id for a in approvals if counts(a, approvers)),
             watched=tuple(a.id for a in approvals),
+            agent=effect.name,
         )
     return out
+
+
+def unlocked_by(approval_id: str, gate_of: dict[str, Gate]) -> list[str]:
+    """What a yes to ``approval_id`` lets run: ``"<step> (agent <name>)"`` per effect."""
+    return [
+        f"{step} (agent {g.agent})" for step, g in gate_of.items() if approval_id in g.approvals
+    ]
 
 
 def counts(approval: Any, approvers: list[str] | None) -> bool:

@@ -126,6 +126,9 @@ class HumanRequest(Contract):
     on_timeout: str | None = None
     """What happens when the last level's time runs out without a decision: ``approve``,
     ``reject`` or ``fail`` (None: that level has no time limit, or not recorded)."""
+    unlocks: list[str] = Field(default_factory=list)
+    """For an approval under ``policy: approve_side_effects``: the steps with side effects
+    that run only if it says yes (``"<step> (agent <name>)"``)."""
 
     def asks(self, limit: int = 200) -> str:
         """What the request asks, in one line of at most ``limit`` characters: the tool

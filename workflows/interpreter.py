@@ -365,6 +365,8 @@ class PodiumRun:
         for request in waiting:  # approvers see the exact call they are asked about
             if request.tool_call is not None:
                 details += "\n\n" + request.call_markdown()
+            if request.unlocks:  # … or the side effects a yes lets run
+                details += f"\n\napproving **{request.id}** lets run: " + ", ".join(request.unlocks)
         if state.cost_usd != self._cost_shown and self._cost_due():  # spend so far, for
             self._cost_shown = state.cost_usd  # the Web UI's and the CLI's filters
             workflow.upsert_search_attributes([sa.COST_USD.value_set(state.cost_usd)])

@@ -4,6 +4,7 @@ says, and even in a plan edited by hand. Compiled, then run on the real dev serv
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -11,11 +12,13 @@ from podium.activities.errors import UngatedSideEffect
 from podium.starters.humans import send_decision
 from podium.starters.launch import start_run
 from podium.starters.plan_review import review
+from podium.starters.request_view import show_lines
 from podium.workflows.compiler import compile_spec
 from podium.workflows.gates import gates
 from podium.workflows.humans import DecisionInput
 from podium.workflows.problems import CompileError
 from podium.workflows.state import RunResult, RunState
+from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import WorkflowFailureError, WorkflowHandle
 
 from tests.support.polling import eventually
@@ -216,10 +219,28 @@ async def test_a_rejected_approval_stops_the_effect_even_when_when_says_go(
 
 
 @pytest.mark.usefixtures("worker")
-async def test_an_approved_effect_runs(client, write_spec, tmp_path):
+async def test_an_approved_effect_runs_and_the_approver_saw_what_a_yes_lets_run(
+    client, write_spec, tmp_path
+):
     log = tmp_path / "sent.log"
     plan = compile_spec(write_spec(spec(OK, send(log)), CATALOG))
-    result, _ = await run_and_decide(client, plan, "approve")
+    handle = await start_run(client, plan, {})
+
+    async def asked() -> RunState | None:
+        state = await handle.query("status", result_type=RunState)
+        return state if state.open_requests() else None
+
+    state = await eventually(asked, "the approval request")
+    request = state.open_requests()[0]
+    assert request.unlocks == ["send (agent mailer)"]
+    shown = "\n".join(show_lines(handle.id, request, state, datetime.now(UTC)))
+    assert "approving lets these steps with side effects run:\n  send (agent mailer)" in shown
+    metadata = await handle.query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
+    assert "approving **ok-1** lets run: send (agent mailer)" in metadata.current_details
+    await send_decision(
+        handle, DecisionInput(request_id=request.id, outcome="approve", by="deal-desk")
+    )
+    result = await handle.result()
     assert next(s for s in result.state.steps if s.id == "send").status == "completed"
     assert log.read_text().startswith("start send")
 

@@ -20,6 +20,7 @@ from podium.workflows.compile_humans import ANYONE, check_names
 from podium.workflows.compile_templates import check_template
 from podium.workflows.durations import parse_duration
 from podium.workflows.expressions import ROOTS
+from podium.workflows.gates import unlocked_by
 from podium.workflows.spec import StepEntry
 from podium.workflows.steps.human_desk import (
     Level,
@@ -98,6 +99,7 @@ async def run_approval(node: ApprovalNode, frame: Frame, ctx: RunContext) -> Any
         title = node.title
     details = evaluate_in(node.id, "details", node.details, scope) if node.details else None
     request = open_request(ctx, "approval", node.id, title, details, on_timeout=node.on_timeout)
+    request.unlocks = unlocked_by(node.id, ctx.gates)  # what a yes lets run
     decision = await wait_for_decision(ctx, request, levels_of(node))
     if decision is None:
         if node.on_timeout == "fail":
