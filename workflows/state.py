@@ -147,8 +147,10 @@ class ToolCallRecord(Contract):
     call: int
     """Index of the call within its turn (calls of one turn run concurrently)."""
     tool: str
-    status: Literal["running", "ok", "error", "refused", "waiting"] = "running"
-    """``error``: the tool failed and the model was told; ``refused``: an unknown tool,
+    status: Literal["running", "ok", "error", "unknown", "refused", "waiting"] = "running"
+    """``error``: the tool failed and the model was told; ``unknown``: a side effect that
+    may have happened (its call was cut off and never answered; the model was told, and
+    its ``compensate:`` undoes it if the run fails); ``refused``: an unknown tool,
     arguments that failed the schema, or a person declined; ``waiting``: for approval."""
     duration_ms: float | None = None
     error: str | None = None

@@ -50,11 +50,13 @@ async def run_tool(call: ToolCallInput) -> ToolOutcome:
         with observe_tool_call(call):  # an execute_tool span, when tracing is on
             async with heartbeating(HEARTBEAT_S / 3):  # a dead worker is noticed in seconds
                 content = (
-                    await _limited(call) if call.tool.requests_per_second else await _run(call)
+                    await _limited(call) if call.tool.requests_per_second else await _answered(call)
                 )
     except LimiterUnavailable as exc:
-        raise ToolUnavailable(str(exc)).to_application_error() from None
-    except (ToolUnavailable, ToolNotConfigured) as exc:
+        raise _unavailable(ToolUnavailable(str(exc))) from None
+    except ToolUnavailable as exc:
+        raise _unavailable(exc) from None
+    except ToolNotConfigured as exc:
         raise exc.to_application_error() from None
     except _TellTheModel as told:
         return ToolOutcome(error=secrets.scrub(str(told)), latency_ms=_ms(started))
@@ -67,6 +69,20 @@ async def run_tool(call: ToolCallInput) -> ToolOutcome:
             latency_ms=outcome.latency_ms,
         )
     return outcome
+
+
+def _unavailable(exc: ToolUnavailable) -> BaseException:
+    """``exc`` as the activity's failure; ``outcome_unknown`` if an earlier run of this
+    attempt was cut off (Temporal runs an attempt again only when its worker died or lost
+    it), since that one may have done the work."""
+    if activity.in_activity() and activity.info().attempt > 1:
+        exc.details["outcome_unknown"] = True
+    return exc.to_application_error()
+
+
+def _sent_unanswered(message: str) -> ToolUnavailable:
+    """The request went out and no answer came: it may have been done."""
+    return ToolUnavailable(message, outcome_unknown=True)
 
 
 SLOT_WAIT_S = 600.0
@@ -83,10 +99,15 @@ async def _limited(call: ToolCallInput) -> Any:
             f"tool {call.tool.name!r} (requests_per_second: {call.tool.requests_per_second:g}) "
             f"had no free slot within {SLOT_WAIT_S:g}s"
         ) from None
+    return await _answered(call)
+
+
+async def _answered(call: ToolCallInput) -> Any:
+    """The tool's answer within its timeout."""
     try:
         return await asyncio.wait_for(_run(call), call.tool.timeout_s)
     except TimeoutError:
-        raise ToolUnavailable(
+        raise _sent_unanswered(
             f"tool {call.tool.name!r} did not answer within {call.tool.timeout_s:g}s"
         ) from None
 
@@ -160,9 +181,13 @@ async def _http(call: ToolCallInput) -> Any:
             json=arguments if with_body else None,
             params=None if with_body else arguments,
         )
-    except httpx.TransportError as exc:
+    except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:  # not sent
         raise ToolUnavailable(
             f"tool {tool.name!r}: cannot reach {httpx.URL(url).host}: {type(exc).__name__}"
+        ) from None
+    except httpx.TransportError as exc:  # sent, or partly: no answer
+        raise _sent_unanswered(
+            f"tool {tool.name!r}: no answer from {httpx.URL(url).host}: {type(exc).__name__}"
         ) from None
     if worth_retrying(response.status_code):
         raise ToolUnavailable(

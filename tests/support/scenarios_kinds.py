@@ -229,3 +229,35 @@ async def fast_calls(client: Client, folder: Path, url: str) -> list[str]:
     handle = await start_run(client, compile_spec(write(folder, spec)), {})
     await finish(handle)
     return [handle.id]
+
+
+@scenario
+async def tool_attempts(client: Client, folder: Path, url: str) -> list[str]:
+    """A side-effecting tool busy once (its second attempt on a durable timer, each
+    attempt an activity: patch ``podium-tool-attempts``), then undone with its
+    compensating tool when a later step fails."""
+    functions = "tests.support.tools:"
+    tools = {
+        "reserve": {
+            "function": functions + "reserve_fx_when_free",
+            "side_effects": True,
+            "compensate": "release",
+            "retry": {"max_attempts": 3, "initial_interval": "100ms"},
+        },
+        "release": {"function": functions + "release_fx", "side_effects": True},
+    }
+    hold = {"name": "reserve", "arguments": {"currency": "THB", "amount": 5000}}
+    holder = {
+        "model": "scripted",
+        "tools": ["reserve"],
+        "script": [{"when": "turn == `1`", "tool_calls": [hold]}, {"output": "held"}],
+    }
+    breaker = {"model": "scripted", "script": [{"fail": "no"}]}
+    spec = {
+        "name": "tool_attempts",
+        "agents": {"tools": tools, "agents": {"holder": holder, "breaker": breaker}},
+        "steps": [{"id": "hold", "agent": "holder"}, {"id": "later", "agent": "breaker"}],
+    }
+    handle = await start_run(client, compile_spec(write(folder, spec)), {})
+    await finish(handle)
+    return [handle.id]

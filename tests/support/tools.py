@@ -77,3 +77,15 @@ def vat_twin(country: str, amount: float) -> dict:
     """The same signature as ``vat``, another callable (a worker allow-list test)."""
     _log({"tool": "vat_twin", "country": country})
     return {"country": country, "vat": 0.0}
+
+
+_seen: set[str] = set()
+
+
+def reserve_fx_when_free(currency: str, amount: float, idempotency_key: str = "") -> dict:
+    """``reserve_fx``, busy the first time it gets a key (in this process): its caller
+    retries."""
+    if idempotency_key not in _seen:
+        _seen.add(idempotency_key)
+        raise ConnectionError("the FX desk is busy")
+    return reserve_fx(currency, amount, idempotency_key)

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
-    from podium.activities.contracts import RetrySettings, ToolUndo
+    from podium.activities.contracts import RetrySettings, ToolSpec, ToolUndo
     from podium.activities.errors import ToolNotConfigured
     from podium.workflows.frame import Frame
-    from podium.workflows.run_context import RunContext
+    from podium.workflows.run_context import RunContext, SagaEntry
     from podium.workflows.state import CompensationRecord
 
 from podium.workflows.steps.agent_call import call_agent
@@ -69,6 +70,22 @@ async def compensate(ctx: RunContext) -> None:
                 step=node.id, agent=undo.agent.name, status="completed", output=result.output
             )
         )
+
+
+def undo_tool_call_later(
+    ctx: RunContext, tool: ToolSpec, arguments: dict[str, Any], key: str, step: str, agent: str
+) -> None:
+    """Put the undo of a tool call that did (or may have done) its work on the saga, if
+    the tool has ``compensate:``: called with the same arguments and the key
+    ``<call's key>/undo`` when the run fails or is cancelled later. The compensating tool
+    finds what to undo by that key (the call's own key, less ``/undo``), so undoing a
+    call that never happened does nothing."""
+    if tool.compensate is None:
+        return
+    undo = ToolUndo(
+        step=step, agent=agent, tool=tool.compensate, undoes=tool.name, arguments=arguments
+    )
+    ctx.saga.append(SagaEntry(undo, Frame.of_run({}), f"{key}/undo"))
 
 
 async def _undo_tool_call(ctx: RunContext, undo: ToolUndo, key: str) -> None:

@@ -26,7 +26,6 @@ with workflow.unsafe.imports_passed_through():
         FailureDetails,
         RetrySettings,
         ToolCall,
-        ToolUndo,
         Usage,
     )
     from podium.activities.errors import SCHEMA_ERROR_TYPES, StepFailed, ToolNotConfigured
@@ -34,14 +33,20 @@ with workflow.unsafe.imports_passed_through():
     from podium.activities.validation import schema_errors
     from podium.workflows.frame import Frame
     from podium.workflows.humans import AskedToolCall
-    from podium.workflows.run_context import RunContext, SagaEntry
+    from podium.workflows.run_context import RunContext
     from podium.workflows.state import StepState, ToolCallRecord, TurnRecord
 
 from podium.workflows.steps.agent_call import call_agent
 from podium.workflows.steps.budget import estimate, ledgers, reserve, reserve_amount, settle
+from podium.workflows.steps.saga import undo_tool_call_later
 from podium.workflows.steps.support import describe, failure
 from podium.workflows.steps.tool_approval import approve_call
-from podium.workflows.steps.tool_call import call_tool, tool_policy
+from podium.workflows.steps.tool_call import (
+    ToolOutcomeUnknown,
+    call_tool,
+    tool_policy,
+    unknown_outcome,
+)
 
 TOOL_LOOP_BUDGET = "podium-tool-loop-budget"
 """Patch: tool loops reserve and charge each turn (runs started earlier reserved once)."""
@@ -210,6 +215,7 @@ class _Loop:
         self.current: TurnRecord | None = None
         self.nonce = workflow.uuid4().hex[:8]
         """One per loop: a map item, a fallback or a re-run step calls with keys of its own."""
+        self.who = (step_id, agent.name)
 
     def turn(self, number: int) -> TurnRecord:
         """The cost record of turn ``number`` of this loop (kept on the step when it is
@@ -305,11 +311,16 @@ class _Loop:
         except ActivityError as exc:
             settle(reservation, None, 0.0)  # not called: not paid
             error_type, message = describe(exc)
+            unknown = isinstance(exc, ToolOutcomeUnknown)
+            if unknown:  # it may have happened: undone like a completed call if the run fails
+                undo_tool_call_later(self.ctx, tool, call.arguments, key, *self.who)
             if error_type == ToolNotConfigured.__name__:  # the worker's setup: fix, not retry
                 entry.status, entry.error = "error", message
                 raise failure(
                     f"step {self.step_id!r}: {message}", StepFailed, step=self.step_id
                 ) from None
+            if unknown:
+                return self._refuse(entry, unknown_outcome(tool, error_type, message), "unknown")
             entry.status, entry.error = "error", f"{error_type}: {message}"
             return self._refuse(entry, f"tool {tool.name!r} is unavailable: {message}", "error")
         except BaseException:  # cancelled: release what it reserved
@@ -325,15 +336,7 @@ class _Loop:
             entry.status, entry.error = "error", outcome.error
             return json.dumps({"error": outcome.error})
         entry.status = "ok"
-        if tool.compensate is not None:  # undone, newest first, if the run fails later
-            undo = ToolUndo(
-                step=self.step_id,
-                agent=self.agent.name,
-                tool=tool.compensate,
-                undoes=tool.name,
-                arguments=call.arguments,
-            )
-            self.ctx.saga.append(SagaEntry(undo, Frame.of_run({}), f"{key}/undo"))
+        undo_tool_call_later(self.ctx, tool, call.arguments, key, *self.who)  # if it fails
         return json.dumps(outcome.content, ensure_ascii=False, default=str)
 
     def _refuse(self, entry: ToolCallRecord, why: str, status: str = "refused") -> str:
