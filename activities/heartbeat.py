@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from typing import Any
 
 from temporalio import activity
 
 
 @asynccontextmanager
-async def heartbeating(every_s: float) -> AsyncIterator[None]:
-    """Send a heartbeat every ``every_s`` seconds until the block exits.
+async def heartbeating(every_s: float, details: Sequence[Any] = ()) -> AsyncIterator[None]:
+    """Send a heartbeat every ``every_s`` seconds until the block exits, with ``details``
+    as they are at each beat (what the activity waits for, shown in the Web UI).
 
     A dead worker is then noticed after the heartbeat timeout, not after the whole
     start-to-close timeout, so the call is retried elsewhere quickly.
@@ -22,7 +24,7 @@ async def heartbeating(every_s: float) -> AsyncIterator[None]:
         # (each one is a server round trip), and the heartbeat timeout still holds.
         while True:
             await asyncio.sleep(every_s)
-            activity.heartbeat()
+            activity.heartbeat(*details)
 
     task = asyncio.create_task(beat())
     try:

@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import Awaitable
 
-from podium.activities import endpoints, limits
+from podium.activities import endpoints, limits, pending_answers
 from podium.activities.circuit import breaker_for
 from podium.activities.contracts import AgentCall, AgentResult, FailureDetails
 from podium.activities.errors import (
@@ -39,10 +39,15 @@ async def run_agent(call: AgentCall) -> AgentResult:
     Failures are raised as Temporal ``ApplicationError`` whose ``type`` is the
     taxonomy class name (see ``activities.errors``) and whose retryability follows it.
     The call is traced (GenAI span, when tracing is on) and measured (``podium_*`` metrics).
+    A large answer is in the payload store before this returns: while the store is down
+    it waits on this worker, and is not asked of the provider again (``pending_answers``).
     """
-    with observe_agent_call(call) as outcome:
-        outcome.result = await _call_once(call)
-    return outcome.result
+    answer = pending_answers.kept(call)
+    if answer is None:
+        with observe_agent_call(call) as outcome:
+            outcome.result = await _call_once(call)
+        answer = outcome.result
+    return await pending_answers.stored(call, answer)
 
 
 async def _call_once(call: AgentCall) -> AgentResult:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Iterator
 
 import boto3
@@ -18,9 +19,10 @@ from podium.activities.payloads.settings import PayloadSettings
 from podium.starters.devserver import free_port, stop_process
 from podium.starters.launch import start_run
 from podium.workflows.compiler import compile_spec
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
 
 from tests.conftest import ISOLATED_NAMESPACE
+from tests.support.polling import eventually
 from tests.support.worker_process import start_worker, wait_for
 from tests.test_large_payloads import AGENTS, THREE_OUTPUTS, history_bytes
 
@@ -159,3 +161,63 @@ async def test_without_a_store_a_result_over_the_limit_fails_the_run_clearly(bar
 
 def test_moto_is_on_loopback_only():
     assert not any(k.startswith("AWS_ENDPOINT") for k in os.environ)
+
+
+async def waiting_for_the_store(client: Client, handle: WorkflowHandle) -> str | None:
+    """What the run's pending agent call says it waits for, once it has waited 3 s for
+    the payload store on its first attempt (None before)."""
+    description = await handle.describe()
+    for pending in description.raw_description.pending_activities:
+        details = pending.heartbeat_details.payloads
+        said = (await client.data_converter.decode(details))[0] if details else ""
+        waited = re.search(r"waiting for the payload store \((\d+) s so far\)", str(said))
+        if waited and int(waited.group(1)) >= 3 and pending.attempt == 1:
+            return str(said)
+    return None
+
+
+async def test_a_store_down_after_the_answer_keeps_it_waiting_on_the_worker_paid_once(
+    address, tmp_path, write_spec
+):
+    """The store goes down between the provider's answer and its storing, for longer than
+    the call's heartbeat timeout (1 s): the answer waits on the worker, which says what it
+    waits for, and the provider is called once (it was called on every retry, then the
+    step failed with HeartbeatTimeout)."""
+    store, journal, log = tmp_path / "store", tmp_path / "calls.log", tmp_path / "w.log"
+    hold = journal.with_name(journal.name + ".hold")
+    store.mkdir()
+    hold.touch()
+    agent = {"model": "function:tests.support.agents:blob_once_let", "heartbeat": "1s"}
+    spec = {
+        "name": "big_answer",
+        "agents": {"agents": {"blob": agent}},
+        "steps": [
+            {"id": "a", "agent": "blob", "with": {"size": 300_000, "journal": f"'{journal}'"}}
+        ],
+        "output": "steps.a.output.size",
+    }
+    worker = start_worker(
+        address, log, ISOLATED_NAMESPACE, env={"PODIUM_PAYLOAD_STORE": f"file:{store}"}
+    )
+    try:
+        settings = PayloadSettings(store=f"file:{store}")
+        client = await Client.connect(
+            address, namespace=ISOLATED_NAMESPACE, data_converter=data_converter(settings)
+        )
+        handle = await start_run(client, compile_spec(write_spec(spec)), {})
+        await wait_for(journal.exists, 30, "the provider's call")
+        away = store.with_name("store.away")
+        store.rename(away)
+        store.write_text("the store is down")  # a file where its folder was
+        hold.unlink()  # the provider answers
+        said = await eventually(
+            lambda: waiting_for_the_store(client, handle), "the call to wait 3 s for the store"
+        )
+        store.unlink()
+        away.rename(store)  # back
+        assert (await handle.result()).output == 300_000
+    finally:
+        stop_process(worker)
+    assert "kept on this worker: cannot write a" in said and str(store) in said
+    assert journal.read_text().count("called") == 1  # the provider was paid once
+    assert "waiting for the payload store" in log.read_text()

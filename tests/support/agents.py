@@ -56,6 +56,19 @@ def blob(inputs: dict[str, Any]) -> dict[str, Any]:
     return {"text": (tag * (size // len(tag) + 1))[:size], "size": size}
 
 
+async def blob_once_let(inputs: dict[str, Any]) -> dict[str, Any]:
+    """``blob``, after a line in the file ``journal`` (one per provider call) and a wait
+    while ``<journal>.hold`` exists: a test acts between the call and its answer."""
+    journal = Path(inputs["journal"])
+    with journal.open("a") as f:
+        f.write(f"called {time.time():.3f}\n")
+    hold = journal.with_name(journal.name + ".hold")
+    until = time.monotonic() + 60
+    while hold.exists() and time.monotonic() < until:
+        await asyncio.sleep(0.05)
+    return blob(inputs)
+
+
 def measure(inputs: dict[str, Any]) -> dict[str, Any]:
     """How long each text input is (a step that reads large outputs)."""
     return {name: len(value["text"]) for name, value in inputs.items()}
