@@ -190,8 +190,11 @@ class ToolSpec(Contract):
     fast: bool = False
     """Declared fast: a call's first attempt is a local activity (as for fast agents)."""
     compensate: ToolSpec | None = None
-    """The tool that undoes a completed call (called with the same arguments) when the
-    run fails or is cancelled later (the saga)."""
+    """The tool that undoes a completed call when the run fails or is cancelled later (the
+    saga)."""
+    compensate_with: dict[str, str] | None = None
+    """The undo's arguments: JMESPath expressions over ``{arguments, result}`` of the
+    completed call (None: the call's own arguments)."""
 
 
 class ToolUndo(Contract):
@@ -205,6 +208,9 @@ class ToolUndo(Contract):
     undoes: str
     """The tool whose call it undoes."""
     arguments: dict[str, Any] = Field(default_factory=dict)
+    error: str | None = None
+    """Why its arguments could not be formed (``compensate_with``): then it is recorded
+    as a failed compensation, not called."""
 
     @property
     def id(self) -> str:

@@ -23,6 +23,7 @@ from podium.starters.formatting import (
     usd,
 )
 from podium.starters.runs import FINAL, RunStuck, read_run
+from podium.starters.unserved import unserved_lines
 from podium.starters.waiting import waiting_lines
 from podium.workflows.state import RunResult, RunState, supervision_text, tools_text, tries_text
 from rich.console import Console, Group, RenderableType
@@ -163,7 +164,10 @@ async def watch(
                     live.update(Text(str(exc)), refresh=True)
                     await asyncio.sleep(interval_s)
                     continue
-                live.update(frame(handle.id, state, tty=True), refresh=True)
+                hints = [
+                    Text(f"waiting for a worker: {line}") for line in await unserved_lines(handle)
+                ]
+                live.update(Group(frame(handle.id, state, tty=True), *hints), refresh=True)
                 if state.status in FINAL:
                     return state
                 await asyncio.sleep(interval_s)
@@ -178,12 +182,14 @@ async def watch(
                 shown = (str(exc),)
             await asyncio.sleep(interval_s)
             continue
-        if signature(state) != shown:
+        unserved = await unserved_lines(handle)
+        if (signature(state), unserved) != shown:
             if shown is not None:
                 out.write("\n")
             show(frame(handle.id, state), out)
+            out.writelines(f"waiting for a worker: {line}\n" for line in unserved)
             out.flush()  # a pipe (`| tee log`) sees each snapshot as it happens
-            shown = signature(state)
+            shown = (signature(state), unserved)
         if state.status in FINAL:
             return state
         await asyncio.sleep(interval_s)

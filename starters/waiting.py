@@ -13,6 +13,7 @@ from typing import Any, TextIO
 
 from podium.starters.formatting import when_minute
 from podium.starters.runs import RunStuck, read_run
+from podium.starters.unserved import unserved_lines
 from podium.workflows.humans import HumanRequest
 from podium.workflows.state import RunState
 from temporalio.client import WorkflowHandle
@@ -57,8 +58,9 @@ def waiting_lines(state: RunState, run_id: str | None = None) -> list[str]:
 
 async def announce(handle: WorkflowHandle[Any, Any], out: TextIO, interval_s: float) -> None:
     """Until cancelled: print each request the run opens (again when it escalates), and
-    why the run is stuck when it is."""
+    why the run is stuck, or waits for a worker no one started, when it is."""
     shown: set[tuple[str, tuple[str, ...]]] = set()
+    told: set[str] = set()
     stuck = ""
     while True:
         state: RunState | None = None
@@ -74,6 +76,14 @@ async def announce(handle: WorkflowHandle[Any, Any], out: TextIO, interval_s: fl
                 out.flush()
         except (TemporalError, RPCError):  # e.g. no worker for a moment: try again
             pass
+        for line in await unserved_lines(handle) if state else []:
+            if line not in told:
+                told.add(line)
+                out.write(
+                    f"waiting for a worker: {line}\n  (this command waits until one serves "
+                    "it; Ctrl-C stops waiting, not the run)\n"
+                )
+                out.flush()
         for request in state.open_requests() if state else []:
             key = (request.id, tuple(request.approvers))
             if key in shown:

@@ -315,6 +315,21 @@ class ToolApprovalEntry(Strict):
     _durations = field_validator("timeout")(_check_duration)
 
 
+class ToolCompensateEntry(Strict):
+    """The tool that undoes a completed call, and the arguments it is called with."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    tool: str = Field(description="A tool of tools: that undoes a completed call.")
+    with_: dict[str, Any] | None = Field(
+        None,
+        alias="with",
+        description="Its arguments: JMESPath expressions over the completed call's "
+        'arguments and result (entityNames: "[arguments.name]", id: result.id; other '
+        "values are taken as they are). Default: the call's own arguments.",
+    )
+
+
 def _tool_retry() -> RetryEntry:
     return RetryEntry(max_attempts=3, max_elapsed="2m")
 
@@ -335,10 +350,11 @@ class ToolEntry(Strict):
         False, description="The tool changes the world: it needs approval: or compensate:."
     )
     approval: ToolApprovalEntry | None = None
-    compensate: str | None = Field(
+    compensate: str | ToolCompensateEntry | None = Field(
         None,
-        description="A tool (of tools:) that undoes a completed call, called with the same "
-        "arguments, if the run fails or is cancelled later.",
+        description="A tool (of tools:) that undoes a completed call if the run fails or "
+        "is cancelled later: its name (called with the same arguments), or {tool: <name>, "
+        "with: {<argument>: <expression>}} when its arguments differ.",
     )
     timeout: Duration = "30s"
     retry: RetryEntry = Field(default_factory=_tool_retry)

@@ -15,6 +15,7 @@ from podium.activities.errors import ProviderNotConfigured, ToolNotConfigured
 from podium.activities.providers.function import load_function
 from podium.workflows.catalog import AgentEntry, ToolEntry
 from podium.workflows.compile_settings import check_schema, retry_settings
+from podium.workflows.compile_undo import undo_arguments, undo_name
 from podium.workflows.durations import parse_duration
 from podium.workflows.problems import Reporter, suggest
 from podium.workflows.yamlfile import Loc, YamlDocument
@@ -50,15 +51,16 @@ def resolve_tool(
         )
         ok = False
     undo: ToolSpec | None = None
-    if entry.compensate is not None and other is not None:
-        undo = other(entry.compensate)
+    undoing = undo_name(entry.compensate)
+    if undoing is not None and other is not None:
+        undo = other(undoing)
         if undo is None:
             report.problem(
                 doc,
                 loc + ("compensate",),
-                f"tool {name!r}: compensate: names {entry.compensate!r}, which is not a usable "
-                "tool of the catalog",
-                "name a tool defined under tools: (it is called with the same arguments)",
+                f"tool {name!r}: compensate: names {undoing!r}, which is not a usable tool "
+                "of the catalog",
+                "name a tool defined under tools:",
             )
             ok = False
     if entry.parameters is not None:
@@ -109,6 +111,10 @@ def resolve_tool(
         if pinned is None:
             return None
         spec = spec.model_copy(update=pinned)
+    if undo is not None and entry.compensate is not None:
+        mapping = undo_arguments(report, name, entry.compensate, spec, undo, doc, loc)
+        ok &= mapping is not False
+        spec.compensate_with = mapping if mapping is not False else None
     return spec if ok else None
 
 

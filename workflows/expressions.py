@@ -46,12 +46,19 @@ def references(expression: str) -> tuple[set[str], set[str], set[str]]:
     reads (``input``, ``steps``, ``vars``, or a typo); ``step_ids`` the names after
     ``steps.``; ``var_names`` those after ``vars.``.
     """
+    roots, named = fields_read(expression, ("steps", "vars"))
+    return roots, named["steps"], named["vars"]
+
+
+def fields_read(expression: str, under: tuple[str, ...]) -> tuple[set[str], dict[str, set[str]]]:
+    """The root names ``expression`` reads, and for each root in ``under`` the names it
+    reads right below it (``arguments.name`` → ``name``)."""
     roots: set[str] = set()
-    named: dict[str, set[str]] = {"steps": set(), "vars": set()}
+    named: dict[str, set[str]] = {root: set() for root in under}
     tree = parse(expression).parsed
     _refuse_lone_negation(expression, tree)
     _walk(tree, True, roots, named)
-    return roots, named["steps"], named["vars"]
+    return roots, named
 
 
 def _refuse_lone_negation(expression: str, node: dict[str, Any]) -> None:

@@ -15,6 +15,7 @@ from podium.starters import exit_codes, run_view
 from podium.starters.connect import connect
 from podium.starters.launch import ui_link
 from podium.starters.runs import RunNotFound, RunStuck, read_run
+from podium.starters.unserved import unserved_lines
 from podium.workflows.state import RunResult
 from temporalio.client import Client
 
@@ -43,6 +44,9 @@ async def main(
         else:
             state, _ = await read_run(handle)
             run_view.print_run(run_id, state, out)
+            out.writelines(
+                f"waiting for a worker: {line}\n" for line in await unserved_lines(handle)
+            )
     except RunNotFound as exc:
         print(f"podium status: {exc}", file=sys.stderr)
         return exit_codes.FAILED

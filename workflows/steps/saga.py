@@ -20,6 +20,7 @@ from podium.workflows.steps.agent_call import call_agent
 from podium.workflows.steps.budget import ledgers, spend
 from podium.workflows.steps.support import describe, evaluate_inputs
 from podium.workflows.steps.tool_call import call_tool
+from podium.workflows.steps.undo_arguments import undo_arguments
 
 UNTIL_DONE = RetrySettings(
     max_attempts=0, initial_interval_s=1.0, backoff=2.0, max_interval_s=60.0, max_elapsed_s=None
@@ -73,25 +74,43 @@ async def compensate(ctx: RunContext) -> None:
 
 
 def undo_tool_call_later(
-    ctx: RunContext, tool: ToolSpec, arguments: dict[str, Any], key: str, step: str, agent: str
+    ctx: RunContext,
+    tool: ToolSpec,
+    arguments: dict[str, Any],
+    key: str,
+    step: str,
+    agent: str,
+    result: Any = None,
 ) -> None:
     """Put the undo of a tool call that did (or may have done) its work on the saga, if
-    the tool has ``compensate:``: called with the same arguments and the key
+    the tool has ``compensate:``: called with the same arguments (or what its ``with:``
+    makes of them and the call's ``result``, None when unknown) and the key
     ``<call's key>/undo`` when the run fails or is cancelled later. The compensating tool
     finds what to undo by that key (the call's own key, less ``/undo``), so undoing a
     call that never happened does nothing."""
     if tool.compensate is None:
         return
+    formed, error = undo_arguments(tool, arguments, result)
     undo = ToolUndo(
-        step=step, agent=agent, tool=tool.compensate, undoes=tool.name, arguments=arguments
+        step=step,
+        agent=agent,
+        tool=tool.compensate,
+        undoes=tool.name,
+        arguments=formed,
+        error=error,
     )
     ctx.saga.append(SagaEntry(undo, Frame.of_run({}), f"{key}/undo"))
 
 
 async def _undo_tool_call(ctx: RunContext, undo: ToolUndo, key: str) -> None:
-    """Call the compensating tool with the original call's arguments (retried until the
+    """Call the compensating tool with the arguments formed for it (retried until the
     tool answers; an answer that is an error is recorded as a failed undo)."""
     who = f"tool:{undo.tool.name}"
+    if undo.error is not None:  # its arguments could not be formed: not called
+        ctx.state.compensations.append(
+            CompensationRecord(step=undo.step, agent=who, status="failed", error=undo.error)
+        )
+        return
     try:
         outcome = await call_tool(
             undo.tool,

@@ -336,7 +336,7 @@ class _Loop:
             entry.status, entry.error = "error", outcome.error
             return json.dumps({"error": outcome.error})
         entry.status = "ok"
-        undo_tool_call_later(self.ctx, tool, call.arguments, key, *self.who)  # if it fails
+        undo_tool_call_later(self.ctx, tool, call.arguments, key, *self.who, outcome.content)
         return json.dumps(outcome.content, ensure_ascii=False, default=str)
 
     def _refuse(self, entry: ToolCallRecord, why: str, status: str = "refused") -> str:
