@@ -1,21 +1,27 @@
-"""The peak: N ``support_triage`` runs at once, Podium against a LangGraph baseline.
+"""The peak: N ``support_triage`` runs at once, Podium against its peers and LangGraph.
 
-    .venv/bin/python bench/peak.py [--runs 2000] [--call-ms 200] [--workers 2]
-        [--rounds 1] [--variants fast regular sqlite memory]
+    .venv-bench/bin/python bench/peak.py [--runs 2000] [--call-ms 200] [--workers 2]
+        [--rounds 1] [--peers-unsandboxed]
+        [--variants fast regular openai_agents pydantic_ai sqlite memory]
 
 Podium runs ``specs/support_triage.yaml`` with its catalog (agents/support.yaml) compiled
 offline — the scripted model, ``--call-ms`` per call — on one dev server (``podium dev``'s
 flags) with ``--workers`` separate worker processes: ``fast`` declares every agent
 ``fast: true`` (local activities), ``regular`` does not (one activity task per call).
-The baseline is the same flow as a LangGraph graph in one process
-(``bench/peak_langgraph.py``; bench-only dependencies ``pip install -e '.[bench]'``),
-with its SQLite checkpointer (``sqlite``) or in memory (``memory``). Six model calls per
-run on both sides. For each variant: runs/s, p50/p95 run latency (asking to start → the
-result), CPU seconds of the server and of the workers (or of the LangGraph process),
-their peak RSS, failures; then the ratio of each Podium variant's runs/s to
-LangGraph+SQLite's (target for ``fast``: >= 0.3). Variants run one after the other,
-``--rounds`` times alternating (each Podium round on a fresh dev server); with several
-rounds, medians (min–max) of runs/s and of the per-round ratio.
+Its peers on Temporal run the same flow the same way — a fresh dev server, ``--workers``
+worker processes (``bench/peers/worker.py``), test models taking ``--call-ms`` per call:
+``openai_agents`` on the OpenAI Agents SDK's integration (``bench/peers/openai_agents_flow.py``),
+``pydantic_ai`` on Pydantic AI's (``bench/peers/pydantic_ai_flow.py``). The LangGraph
+baseline is the same flow as a graph in one process (``bench/peak_langgraph.py``), with its
+SQLite checkpointer (``sqlite``) or in memory (``memory``). Six model calls per run on
+every side. Bench-only dependencies, in a venv of their own (bench/README.md says why):
+``python3 -m venv .venv-bench && .venv-bench/bin/pip install -e '.[bench]'``.
+
+For each variant: runs/s, p50/p95 run latency (asking to start → the end), CPU per run of
+the server and of the workers (or of the LangGraph process), their peak RSS, failures;
+then the ratio of each Podium variant's runs/s to each baseline's, per round. Variants run
+one after the other, ``--rounds`` times alternating; with several rounds, medians
+(min–max).
 """
 
 from __future__ import annotations
@@ -29,22 +35,41 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
 from harness import finish_process, spread, start_server
-from peak_langgraph import MESSAGES
+from peers.launch import launch
+from peers.support_script import MESSAGES
 from podium.starters.launch import start_run
 from podium.workflows.compiler import compile_spec
 from podium.workflows.plan import Plan
 from scaleout import start_workers, stop
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client, WorkflowExecutionStatus
 from throughput import cpu_s, server_pid
 
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = Path(__file__).resolve().parent
+
+NAMES = {
+    "fast": "podium fast",
+    "regular": "podium regular",
+    "openai_agents": "openai-agents",
+    "pydantic_ai": "pydantic-ai",
+    "sqlite": "langgraph+sqlite",
+    "memory": "langgraph memory",
+}
+PODIUM = ("fast", "regular")
+PEERS = ("openai_agents", "pydantic_ai")
+TARGETS = {"sqlite": 0.5, "openai_agents": 1.0, "pydantic_ai": 1.0}
+"""Issue #23: podium fast's runs/s at least this times each baseline's."""
+
+StartOne = Callable[[str, dict[str, str]], Awaitable[Any]]
+"""Start one run: (workflow id, ticket)."""
 
 
 def peak_plan(folder: Path, call_ms: int, fast: bool) -> Plan:
@@ -69,8 +94,12 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
-async def podium_peak(
-    client: Client, plan: Plan, runs: int, workers: list[subprocess.Popen[bytes]], server: int
+async def temporal_peak(
+    client: Client,
+    start_one: StartOne,
+    runs: int,
+    workers: list[subprocess.Popen[bytes]],
+    server: int,
 ) -> dict[str, Any]:
     """Start ``runs`` runs at once, wait until none is running (counted in visibility:
     2,000 result long-polls would exceed the server's per-namespace poller limit), then
@@ -84,7 +113,7 @@ async def podium_peak(
         run_id = f"{prefix}-{i}"
         async with gate:
             asked[run_id] = datetime.now(UTC)
-            await start_run(client, plan, ticket, workflow_id=run_id)
+            await start_one(run_id, ticket)
 
     w0 = sum(cpu_s(p.pid) for p in workers)
     s0, t0 = cpu_s(server), time.perf_counter()
@@ -124,6 +153,20 @@ async def podium_peak(
     }
 
 
+async def calls_of(client: Client, run_id: str) -> str:
+    """What one run scheduled: activities, local activities, history events."""
+    events = (await client.get_workflow_handle(run_id).fetch_history()).events
+    kinds = [e.event_type for e in events]
+    activities = kinds.count(EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED)
+    local = sum(
+        1
+        for e in events
+        if e.event_type == EventType.EVENT_TYPE_MARKER_RECORDED
+        and e.marker_recorded_event_attributes.marker_name == "core_local_activity"
+    )
+    return f"{activities} activities + {local} local activities, {len(events)} history events"
+
+
 def langgraph_peak(runs: int, call_ms: int, checkpointer: str) -> dict[str, Any]:
     out = subprocess.run(
         [
@@ -144,43 +187,76 @@ def row(name: str, r: dict[str, Any], runs: int) -> str:
     def num(value: Any, fmt: str) -> str:
         return "-" if value is None else format(value, fmt)
 
-    server = f"{num(r.get('server_cpu_s'), '7.1f')} s / {num(r.get('server_rss_mb'), '4.0f')} MB"
+    server_ms = None if r.get("server_cpu_s") is None else 1000 * r["server_cpu_s"] / runs
+    server = f"{num(server_ms, '6.1f')} ms / {num(r.get('server_rss_mb'), '4.0f')} MB"
     return (
         f"{name:18s} {r['runs_per_s']:7.1f} {num(r['p50_s'], '6.2f')} {num(r['p95_s'], '6.2f')}"
-        f"  {server:>18s}  {r['cpu_s']:7.1f} s / {r['rss_mb']:5.0f} MB"
+        f"  {server:>17s}  {1000 * r['cpu_s'] / runs:6.1f} ms / {r['rss_mb']:5.0f} MB"
         f"  {r['failures']}/{runs}"
     )
 
 
-async def podium_round(args: argparse.Namespace, variant: str, folder: Path) -> dict[str, Any]:
-    """One Podium variant's peak on a fresh dev server (an in-memory store holding earlier
-    rounds' runs would slow later ones)."""
+async def temporal_round(
+    args: argparse.Namespace, variant: str, folder: Path
+) -> tuple[dict[str, Any], str]:
+    """One Podium or peer variant's peak on a fresh dev server (an in-memory store
+    holding earlier rounds' runs would slow later ones); its result and what its warm-up
+    run scheduled."""
     env = await start_server()
-    client = env.client
-    address = client.service_client.config.target_host
+    address = env.client.service_client.config.target_host
     server = server_pid(address.rsplit(":", 1)[1])
     assert server, "the dev server's process was not found"
     log = folder / "workers.log"
     log.touch()
     try:
-        plan = peak_plan(folder, args.call_ms, fast=variant == "fast")
-        workers = start_workers(address, args.workers, log)
+        client, start_one, workers = await _setup(args, variant, folder, env.client, log)
         try:
-            warm = {"name": "warm", "message": MESSAGES[0]}
-            await (await start_run(client, plan, warm)).result()
-            return await podium_peak(client, plan, args.runs, workers, server)
+            warm_id = f"warm-{uuid.uuid4().hex[:6]}"
+            await start_one(warm_id, {"name": "warm", "message": MESSAGES[0]})
+            await client.get_workflow_handle(warm_id).result()
+            calls = await calls_of(client, warm_id)
+            return await temporal_peak(client, start_one, args.runs, workers, server), calls
         finally:
             stop(workers)
     finally:
         await env.shutdown()
 
 
-NAMES = {
-    "fast": "podium fast",
-    "regular": "podium regular",
-    "sqlite": "langgraph+sqlite",
-    "memory": "langgraph memory",
-}
+async def _setup(
+    args: argparse.Namespace, variant: str, folder: Path, client: Client, log: Path
+) -> tuple[Client, StartOne, list[subprocess.Popen[bytes]]]:
+    """The client, the way to start a run and the worker processes of a variant."""
+    address = client.service_client.config.target_host
+    if variant in PODIUM:
+        plan = peak_plan(folder, args.call_ms, fast=variant == "fast")
+
+        async def start_podium(run_id: str, ticket: dict[str, str]) -> None:
+            await start_run(client, plan, ticket, workflow_id=run_id)
+
+        return client, start_podium, start_workers(address, args.workers, log)
+    return await launch(variant, address, args.workers, log, args.call_ms, args.peers_unsandboxed)
+
+
+def summary(results: dict[str, list[dict[str, Any]]], runs: int) -> None:
+    """Per variant, medians (min–max) over the rounds; then each Podium variant's ratio
+    of runs/s to each baseline's, round by round."""
+    for variant, rounds in results.items():
+        line = f"{NAMES[variant]:18s} runs/s {spread([r['runs_per_s'] for r in rounds])}"
+        if rounds[0].get("server_cpu_s") is not None:
+            server = [1000 * r["server_cpu_s"] / runs for r in rounds]
+            line += f"; server CPU ms/run {spread(server, 1)}"
+        workers = [1000 * r["cpu_s"] / runs for r in rounds]
+        line += f"; workers (or process) CPU ms/run {spread(workers, 1)}"
+        print(line)
+    for variant in (v for v in PODIUM if v in results):
+        for base in (b for b in ("sqlite", *PEERS) if b in results):
+            pairs = zip(results[variant], results[base], strict=True)
+            ratios = [a["runs_per_s"] / b["runs_per_s"] for a, b in pairs]
+            target = f"; target >= {TARGETS[base]}" if variant == "fast" else ""
+            print(
+                f"ratio runs/s {NAMES[variant]} / {NAMES[base]} (per round): "
+                f"{spread(ratios, 3)}{target}"
+            )
 
 
 async def main() -> None:
@@ -194,8 +270,13 @@ async def main() -> None:
     parser.add_argument(
         "--variants",
         nargs="+",
-        default=["fast", "sqlite", "memory"],
-        choices=["fast", "regular", "sqlite", "memory"],
+        default=["fast", "openai_agents", "pydantic_ai", "sqlite"],
+        choices=list(NAMES),
+    )
+    parser.add_argument(
+        "--peers-unsandboxed",
+        action="store_true",
+        help="run the peers' workflows outside temporalio's sandbox, as Podium runs its own",
     )
     args = parser.parse_args()
     args.variants = list(dict.fromkeys(args.variants))  # each once, in the order given
@@ -203,36 +284,26 @@ async def main() -> None:
     folder = Path(tempfile.mkdtemp())
     print(
         f"{args.runs} support_triage runs at once, 6 calls of {args.call_ms} ms each, "
-        f"{args.workers} Podium worker processes, {args.rounds} round(s)"
+        f"{args.workers} worker processes, {args.rounds} round(s)"
     )
     print(
-        "variant             runs/s  p50 s  p95 s   server CPU / RSS   workers (or process) "
-        "CPU / RSS  failed"
+        "variant             runs/s  p50 s  p95 s  server CPU/run, RSS  workers (or process) "
+        "CPU/run, RSS  failed"
     )
-    for _ in range(args.rounds):
+    for number in range(args.rounds):
         for variant in args.variants:
-            if variant in ("fast", "regular"):
-                result = await podium_round(args, variant, folder)
-            else:
+            calls = None
+            if variant in ("sqlite", "memory"):
                 result = langgraph_peak(args.runs, args.call_ms, variant)
+            else:
+                result, calls = await temporal_round(args, variant, folder)
             results[variant].append(result)
             print(row(NAMES[variant], result, args.runs), flush=True)
+            if calls and number == 0:
+                print(f"    one run: {calls}")
             if result.get("first_failure"):
                 print(f"    first failure: {result['first_failure']}")
-    if args.rounds > 1:
-        for variant, rounds in results.items():
-            print(f"{NAMES[variant]:18s} runs/s {spread([r['runs_per_s'] for r in rounds])}")
-    if "sqlite" in results:
-        for variant in ("fast", "regular"):
-            if variant not in results:
-                continue
-            pairs = zip(results[variant], results["sqlite"], strict=True)
-            ratios = [a["runs_per_s"] / b["runs_per_s"] for a, b in pairs]
-            target = "; target >= 0.3" if variant == "fast" else ""
-            print(
-                f"ratio runs/s {NAMES[variant]} / langgraph+sqlite (per round): "
-                f"{spread(ratios, 3)}{target}"
-            )
+    summary(results, args.runs)
     finish_process()
 
 

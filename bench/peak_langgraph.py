@@ -1,14 +1,15 @@
 """The LangGraph baseline of ``bench/peak.py``: the support-triage flow as a LangGraph
 graph, N runs at once in one process, with its SQLite checkpointer or in memory.
 
-    .venv/bin/python bench/peak_langgraph.py --runs 2000 --call-ms 200 --checkpointer sqlite
+    .venv-bench/bin/python bench/peak_langgraph.py --runs 2000 --call-ms 200 --checkpointer sqlite
 
-Bench-only dependencies (``pip install -e '.[bench]'``): langgraph,
+Bench-only dependencies (the ``bench`` extra, in its own venv: bench/README.md): langgraph,
 langgraph-checkpoint-sqlite. Each node stands for one model call: it sleeps ``--call-ms``
-and answers what the support catalog's scripted model answers (agents/support.yaml), so
-both sides make the same six calls per run (triage, the routed specialist, a draft, a
-rejected review, a second draft, an approving review). Prints one JSON line: runs/s,
-p50/p95 run latency, this process's CPU seconds and peak RSS, failures.
+and answers what the support catalog's scripted model answers (agents/support.yaml, as
+``bench/peers/support_script.py`` has it), so every side makes the same six calls per run
+(triage, the routed specialist, a draft, a rejected review, a second draft, an approving
+review). Prints one JSON line: runs/s, p50/p95 run latency, this process's CPU seconds and
+peak RSS, failures.
 """
 
 from __future__ import annotations
@@ -26,13 +27,16 @@ from typing import Any, TypedDict
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.checkpoint.sqlite.aio import AsyncSqliteSaver
 from langgraph.graph import END, START, StateGraph
-
-SPECIALISTS = {
-    "billing": "Refund of the duplicate charge issued; it reaches the card in 3-5 days.",
-    "technical": "Update the app to 4.2; the crash on login is fixed there.",
-    "returns": "Return label sent by e-mail; drop the parcel at any post office within 14 days.",
-    "other": "Thanks for reaching out; a colleague will follow up within a day.",
-}
+from peers.support_script import (
+    ANSWERS,
+    GENERALIST,
+    MAX_ROUNDS,
+    MESSAGES,
+    SPECIALISTS,
+    review,
+    triage,
+    write,
+)
 
 
 class Ticket(TypedDict, total=False):
@@ -50,35 +54,26 @@ def build(call_s: float) -> StateGraph:
     async def call() -> None:  # the model's latency
         await asyncio.sleep(call_s)
 
-    async def triage(t: Ticket) -> dict[str, Any]:
+    async def triage_node(t: Ticket) -> dict[str, Any]:
         await call()
-        m = t["message"]
-        if "charged" in m or "refund" in m:
-            return {"category": "billing"}
-        if "error" in m or "crash" in m:
-            return {"category": "technical"}
-        return {"category": "returns" if "return" in m else "other"}
+        return {"category": triage(t["message"])["category"]}
 
     async def specialist(t: Ticket) -> dict[str, Any]:
         await call()
-        return {"answer": SPECIALISTS[t["category"]]}
+        return {"answer": ANSWERS[SPECIALISTS.get(t["category"], GENERALIST)]}
 
     async def writer(t: Ticket) -> dict[str, Any]:
         await call()
-        if t.get("feedback"):
-            text = f"Hi {t['name']}, sorry for the trouble. {t['answer']} Reply if anything else."
-        else:
-            text = f"Hi {t['name']}, {t['answer']}"
-        return {"draft": text, "rounds": t.get("rounds", 0) + 1}
+        draft = write(t["name"], t["answer"], t.get("feedback"))
+        return {"draft": draft, "rounds": t.get("rounds", 0) + 1}
 
     async def reviewer(t: Ticket) -> dict[str, Any]:
         await call()
-        if "sorry" in t["draft"]:
-            return {"approved": True, "feedback": "good"}
-        return {"approved": False, "feedback": "apologise and offer a next step"}
+        verdict = review(t["draft"])
+        return {"approved": verdict["approved"], "feedback": verdict["note"]}
 
     graph = StateGraph(Ticket)
-    graph.add_node("triage", triage)
+    graph.add_node("triage", triage_node)
     graph.add_node("specialist", specialist)
     graph.add_node("writer", writer)
     graph.add_node("reviewer", reviewer)
@@ -87,17 +82,9 @@ def build(call_s: float) -> StateGraph:
     graph.add_edge("specialist", "writer")
     graph.add_edge("writer", "reviewer")
     graph.add_conditional_edges(
-        "reviewer", lambda t: END if t["approved"] or t["rounds"] >= 3 else "writer"
+        "reviewer", lambda t: END if t["approved"] or t["rounds"] >= MAX_ROUNDS else "writer"
     )
     return graph
-
-
-MESSAGES = (
-    "I was charged twice for my order",
-    "The app shows an error and crashes at login",
-    "I want to return the shoes",
-    "Do you ship to Laos?",
-)
 
 
 async def peak(runs: int, call_s: float, checkpointer: str) -> dict[str, Any]:

@@ -71,21 +71,34 @@ def spec(call_ms: int) -> dict:
     }
 
 
-def start_workers(address: str, count: int, log: Path) -> list[subprocess.Popen[bytes]]:
+def start_workers(
+    address: str,
+    count: int,
+    log: Path,
+    command: tuple[str, ...] = ("-m", "podium.workers"),
+    ready: bytes = b"podium worker ready",
+    path: tuple[Path, ...] = (ROOT,),
+) -> list[subprocess.Popen[bytes]]:
+    """``count`` worker processes (``python <command> --address <address>`` with ``path``
+    as PYTHONPATH), each once it has printed ``ready``."""
     processes = []
     for _ in range(count):
         out = log.open("ab")
         mark = log.stat().st_size
         process = subprocess.Popen(
-            [sys.executable, "-m", "podium.workers", "--address", address],
+            [sys.executable, *command, "--address", address],
             cwd=ROOT,
             stdout=out,
             stderr=out,
             start_new_session=True,
-            env={**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"},
+            env={
+                **os.environ,
+                "PYTHONPATH": os.pathsep.join(map(str, path)),
+                "PYTHONUNBUFFERED": "1",
+            },
         )
         deadline = time.monotonic() + 30
-        while b"podium worker ready" not in log.read_bytes()[mark:]:
+        while ready not in log.read_bytes()[mark:]:
             if time.monotonic() > deadline:
                 raise RuntimeError(f"a worker did not start: {log.read_text()[-2000:]}")
             time.sleep(0.05)
