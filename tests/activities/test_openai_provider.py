@@ -10,7 +10,7 @@ from podium.activities.providers.openai import complete, request_body
 from podium.activities.providers.reply import ProviderReply
 from podium.starters.devserver import free_port
 
-from tests.support.fault_server import fault_server
+from tests.support.fault_server import LLAMA_CPP_REFUSAL, fault_server
 from tests.support.garbage_server import garbage_server
 from tests.support.worker_process import wait_for
 
@@ -160,16 +160,21 @@ async def test_a_refused_structured_output_mode_falls_back_and_is_remembered():
     ]
 
 
-async def test_any_refusal_wording_steps_down_to_json_object(mock_llm):
-    """By behaviour, not wording: an HTTP 400 that names no mode at all, then the same
-    request without json_schema is answered."""
+@pytest.mark.parametrize(
+    ("status", "message"),
+    [(500, LLAMA_CPP_REFUSAL["error"]["message"]), (400, "Bad Request")],
+    ids=["llama.cpp", "terse"],
+)
+async def test_any_refusal_wording_steps_down_to_json_object(mock_llm, status, message):
+    """By behaviour, not wording: llama.cpp's own HTTP 500, or a 400 that names no mode at
+    all, then the same request without json_schema is answered."""
     answer = '{"severity": "low", "issues": []}'
     mock_llm.queue(
-        {"type": "fail", "status": 400, "message": "Bad Request"},
+        {"type": "fail", "status": status, "message": message},
         {"type": "reply", "text": answer, "times": 3},
     )
     c = call(f"{mock_llm.url}/v1")
-    c.agent.provider.name = "terse-refuser"
+    c.agent.provider.name = f"refuser-{status}"
     reply = await complete(c)
     await complete(c)
     validate(reply.output, SCHEMA)

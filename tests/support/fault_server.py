@@ -9,8 +9,9 @@ mix of what flaky providers do: HTTP 500, 429 with Retry-After, a reset connecti
 
 Modes for single behaviours: ``echo_auth`` answers 401 quoting the bearer token (a
 provider that leaks the key into its error), ``refuse_json_schema`` answers 500 to a
-``response_format`` of type ``json_schema`` (llama.cpp's server does), ``truncate`` ends
-every answer at the token limit (finish_reason ``length``).
+``response_format`` of type ``json_schema`` with llama.cpp's own body
+(``LLAMA_CPP_REFUSAL``), ``truncate`` ends every answer at the token limit
+(finish_reason ``length``).
 
 A test can hold the runs where it wants them: ``grant(n)`` lets ``n`` more answers go and
 holds the requests after them (after their latency) until it grants more, ``grant(None)``
@@ -33,6 +34,20 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 FAULTS = ("500", "429", "reset", "not_json", "invalid")
+LLAMA_CPP_REFUSAL = {
+    "error": {
+        "message": "1 validation error:\n  {'type': 'literal_error', 'loc': ('body', "
+        "'response_format', 'type'), 'msg': \"Input should be 'text' or 'json_object'\", "
+        "'input': 'json_schema', 'ctx': {'expected': \"'text' or 'json_object'\"}}\n\n  "
+        'File "/srv/venv/lib/python3.11/site-packages/llama_cpp/server/app.py", line 376, '
+        "in create_chat_completion\n    POST /v1/chat/completions",
+        "type": "internal_server_error",
+        "param": None,
+        "code": None,
+    }
+}
+"""What llama-cpp-python's server (0.3.x) answers, with HTTP 500, to ``json_schema``
+(its path shortened)."""
 
 
 @dataclass
@@ -168,7 +183,7 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
                     self._json(401, {"error": {"message": f"Incorrect API key provided: {auth}"}})
                 elif server.refuse_json_schema and response_format == "json_schema":
                     entry.outcome = "refused_schema"
-                    self._json(500, {"error": {"message": "Unsupported param: json_schema"}})
+                    self._json(500, LLAMA_CPP_REFUSAL)
                 else:
                     entry.outcome = server.draw()
                     self._answer(entry.outcome, body)
