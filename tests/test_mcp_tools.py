@@ -197,7 +197,11 @@ def test_a_tool_its_server_marks_destructive_needs_side_effects(write_spec):
         "tool 'delete': its MCP server marks 'delete_entities' destructive (destructiveHint), "
         "and the catalog does not say side_effects: true"
     )
-    assert "add side_effects: true with approval:" in (problem.hint or "")
+    assert problem.hint == (
+        "add side_effects: true, with approval: (a person approves each call) or "
+        "compensate: (a tool that undoes it if the run fails) unless it is only the undo "
+        "of another tool"
+    )
     declared = {"mcp": delete, "side_effects": True, "approval": {"approvers": ["ops"]}}
     plan = compile_spec(write_spec(spec({"delete": declared}, [])))
     assert plan.steps[0].agent.tools[0].side_effects

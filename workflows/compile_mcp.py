@@ -64,8 +64,9 @@ def pin_mcp_tool(
             loc + ("mcp",),
             f"tool {name!r}: its MCP server marks {wanted!r} destructive (destructiveHint), "
             "and the catalog does not say side_effects: true",
-            "add side_effects: true with approval: (a person approves each call) or "
-            "compensate: (a tool that undoes it if the run fails)",
+            "add side_effects: true, with approval: (a person approves each call) or "
+            "compensate: (a tool that undoes it if the run fails) unless it is only the "
+            "undo of another tool",
         )
         return None
     parameters = entry.parameters or found.parameters
