@@ -11,9 +11,9 @@ Now ``run_agent`` writes a large answer to the store itself before it returns
 heartbeats ``waiting for the payload store: …`` (the pending activity's heartbeat details
 in the Web UI and ``temporal workflow describe``), logs it once, and tries again every
 few seconds. If the call's time is nearly up it fails with ``PayloadStoreError`` saying
-what it waited for. The answer is also kept in this process by the call's idempotency key
-and attempt (``kept``), so a run of the same attempt on this worker after all — the SDK's
-own write failing in a new outage — returns it without asking the provider again.
+what it waited for. Meanwhile the answer is kept (``kept_answers``), so a run of the same
+attempt on this worker after all — the SDK's own write failing in a new outage — returns
+it without asking the provider again.
 """
 
 from __future__ import annotations
@@ -21,12 +21,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import OrderedDict
 from datetime import UTC, datetime
 
 from podium.activities.contracts import AgentCall, AgentResult
 from podium.activities.errors import PayloadStoreError
 from podium.activities.heartbeat import heartbeating
+from podium.activities.kept_answers import keep
 from podium.activities.payloads.limits import payload_bytes, store_in_use
 from temporalio import activity
 from temporalio.converter import (
@@ -39,28 +39,12 @@ from temporalio.exceptions import ApplicationError
 
 logger = logging.getLogger("podium.agent")
 
-KEEP = 32
-"""Answers kept at most (only answers the store refused are kept)."""
 RETRY_MAX_S = 5.0
 """The longest pause between two tries of the store."""
 MARGIN_S = 5.0
 """Give up this long before the call's own time runs out, so the failure says why."""
 ENVELOPE = 1024
 """Bytes the codec may add to a payload (an answer this close to the threshold is tried)."""
-
-_kept: OrderedDict[tuple[str, int], AgentResult] = OrderedDict()
-
-
-def kept(call: AgentCall) -> AgentResult | None:
-    """The answer this worker got for this attempt of the call and could not store yet."""
-    return _kept.get((call.idempotency_key, call.attempt))
-
-
-def _keep(call: AgentCall, result: AgentResult) -> None:
-    _kept[(call.idempotency_key, call.attempt)] = result
-    _kept.move_to_end((call.idempotency_key, call.attempt))
-    while len(_kept) > KEEP:
-        _kept.popitem(last=False)
 
 
 async def stored(call: AgentCall, result: AgentResult) -> AgentResult:
@@ -79,7 +63,7 @@ async def stored(call: AgentCall, result: AgentResult) -> AgentResult:
                 await converter.encode([result])  # the SDK's own write then finds it there
             break
         except PayloadStoreError as exc:
-            _keep(call, result)
+            keep(result)
             waited = time.monotonic() - since
             message = (
                 f"waiting for the payload store ({waited:.0f} s so far) with the answer of "

@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import Awaitable
 
-from podium.activities import endpoints, limits, pending_answers
+from podium.activities import endpoints, kept_answers, limits, pending_answers
 from podium.activities.circuit import breaker_for
 from podium.activities.contracts import AgentCall, AgentResult, FailureDetails
 from podium.activities.errors import (
@@ -39,14 +39,19 @@ async def run_agent(call: AgentCall) -> AgentResult:
     Failures are raised as Temporal ``ApplicationError`` whose ``type`` is the
     taxonomy class name (see ``activities.errors``) and whose retryability follows it.
     The call is traced (GenAI span, when tracing is on) and measured (``podium_*`` metrics).
-    A large answer is in the payload store before this returns: while the store is down
-    it waits on this worker, and is not asked of the provider again (``pending_answers``).
+    An answer is kept on this worker for a while: the same attempt run again here (its
+    report was lost) gets it without a new provider call (``kept_answers``). A large
+    answer is in the payload store before this returns: while the store is down it waits
+    on this worker (``pending_answers``).
     """
-    answer = pending_answers.kept(call)
-    if answer is None:
+    answer = kept_answers.kept()
+    if answer is not None:  # run again after its report was lost: answered from here
+        answer = answer.model_copy(update={"worker_retries": activity.info().attempt - 1})
+    else:
         with observe_agent_call(call) as outcome:
             outcome.result = await _call_once(call)
         answer = outcome.result
+        kept_answers.keep(answer)
     return await pending_answers.stored(call, answer)
 
 
