@@ -1,4 +1,4 @@
-"""Answers the payload store cannot take yet: kept on the worker, never paid for twice.
+"""Answers the payload store cannot take yet: kept on the worker, never asked for twice.
 
 A large answer (over the store's threshold) travels as a reference to an object in the
 payload store, written when the activity's result is encoded. If the store is down then,
@@ -6,14 +6,15 @@ the activity used to fail after the provider had answered (and been paid), Tempo
 again — calling the provider again — and after ``WORKER_RETRIES`` the step failed with a
 ``HeartbeatTimeout`` that named neither the store nor the wait.
 
-Now ``run_agent`` writes a large answer to the store itself before it returns
-(``stored``). While the store refuses it, the answer waits on this worker: the activity
-heartbeats ``waiting for the payload store: …`` (the pending activity's heartbeat details
-in the Web UI and ``temporal workflow describe``), logs it once, and tries again every
-few seconds. If the call's time is nearly up it fails with ``PayloadStoreError`` saying
-what it waited for. Meanwhile the answer is kept (``kept_answers``), so a run of the same
+Now ``run_agent`` (and ``run_tool``, whose calls the same outage would repeat) writes a
+large answer to the store itself before it returns (``stored``). While the store refuses
+it, the answer waits on this worker: the activity heartbeats ``waiting for the payload
+store (… s so far) with the answer of …`` (the pending activity's heartbeat details in
+the Web UI and ``temporal workflow describe``), logs it once, and tries again every few
+seconds. If the call's time is nearly up it fails with ``PayloadStoreError`` saying what
+it waited for. Meanwhile the answer is kept (``kept_answers``), so a run of the same
 attempt on this worker after all — the SDK's own write failing in a new outage — returns
-it without asking the provider again.
+it without asking again.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ import asyncio
 import logging
 import time
 from datetime import UTC, datetime
+from typing import TypeVar
 
-from podium.activities.contracts import AgentCall, AgentResult
 from podium.activities.errors import PayloadStoreError
 from podium.activities.heartbeat import heartbeating
 from podium.activities.kept_answers import keep
@@ -38,6 +39,7 @@ from temporalio.converter import (
 from temporalio.exceptions import ApplicationError
 
 logger = logging.getLogger("podium.agent")
+T = TypeVar("T")
 
 RETRY_MAX_S = 5.0
 """The longest pause between two tries of the store."""
@@ -47,27 +49,30 @@ ENVELOPE = 1024
 """Bytes the codec may add to a payload (an answer this close to the threshold is tried)."""
 
 
-async def stored(call: AgentCall, result: AgentResult) -> AgentResult:
-    """``result``, once the payload store holds it (at once when it needs no store)."""
+async def stored(result: T, what: str, heartbeat_s: float) -> T:
+    """``result`` (the answer of ``what``: ``agent 'x' (step 'y')``), once the payload store
+    holds it — at once when it needs no store; the activity's heartbeat timeout is
+    ``heartbeat_s``."""
     converter = _converter()
     storage = converter.external_storage if converter is not None else None
     if converter is None or storage is None:
         return result
-    if payload_bytes(result) + ENVELOPE < storage.payload_size_threshold:
+    size = payload_bytes(result)
+    if size + ENVELOPE < storage.payload_size_threshold:
         return result  # travels inline
     since, pause = time.monotonic(), 0.5
     said: list[str] = []
     while True:
         try:
-            async with heartbeating(max(0.2, call.agent.heartbeat_s / 3), said):
+            async with heartbeating(max(0.2, heartbeat_s / 3), said):
                 await converter.encode([result])  # the SDK's own write then finds it there
             break
         except PayloadStoreError as exc:
-            keep(result)
+            keep(result, size)
             waited = time.monotonic() - since
             message = (
                 f"waiting for the payload store ({waited:.0f} s so far) with the answer of "
-                f"agent {call.agent.name!r} (step {call.step_id!r}), kept on this worker: {exc}"
+                f"{what}, kept on this worker: {exc}"
             )
             if not said:
                 logger.warning("%s", message)
@@ -80,14 +85,12 @@ async def stored(call: AgentCall, result: AgentResult) -> AgentResult:
                     non_retryable=True,
                 ) from None
             activity.heartbeat(*said)
-            async with heartbeating(max(0.2, call.agent.heartbeat_s / 3), said):
+            async with heartbeating(max(0.2, heartbeat_s / 3), said):
                 await asyncio.sleep(pause)
             pause = min(pause * 2, RETRY_MAX_S)
     if said:
         logger.warning(
-            "the payload store took the answer of step %r after %.0f s",
-            call.step_id,
-            time.monotonic() - since,
+            "the payload store took the answer of %s after %.0f s", what, time.monotonic() - since
         )
     return result
 

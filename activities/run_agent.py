@@ -45,14 +45,15 @@ async def run_agent(call: AgentCall) -> AgentResult:
     on this worker (``pending_answers``).
     """
     answer = kept_answers.kept()
-    if answer is not None:  # run again after its report was lost: answered from here
+    if isinstance(answer, AgentResult):  # run again after its report was lost: from here
         answer = answer.model_copy(update={"worker_retries": activity.info().attempt - 1})
     else:
         with observe_agent_call(call) as outcome:
             outcome.result = await _call_once(call)
         answer = outcome.result
-        kept_answers.keep(answer)
-    return await pending_answers.stored(call, answer)
+        kept_answers.keep(answer, 4 * answer.usage.output_tokens)  # (its size, roughly)
+    what = f"agent {call.agent.name!r} (step {call.step_id!r})"
+    return await pending_answers.stored(answer, what, call.agent.heartbeat_s)
 
 
 async def _call_once(call: AgentCall) -> AgentResult:

@@ -20,11 +20,11 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-from podium.activities import limits, secrets
+from podium.activities import kept_answers, limits, pending_answers, secrets
 from podium.activities.contracts import ToolCallInput, ToolOutcome, ToolSpec
 from podium.activities.errors import LimiterUnavailable, ToolNotConfigured, ToolUnavailable
 from podium.activities.heartbeat import heartbeating
-from podium.activities.payloads.limits import HINT, megabytes, oversized
+from podium.activities.payloads.limits import HINT, megabytes, oversized, payload_bytes
 from podium.activities.providers.function import load_function
 from podium.activities.providers.http_status import worth_retrying
 from podium.activities.telemetry import observe_tool_call
@@ -41,7 +41,19 @@ _client: httpx.AsyncClient | None = None
 
 @activity.defn(name="podium.run_tool")
 async def run_tool(call: ToolCallInput) -> ToolOutcome:
-    """Run one tool call."""
+    """Run one tool call. Its outcome is kept on this worker for a while, so the same
+    activity run again here after its report was lost does not call the tool again
+    (``kept_answers``); a large one is in the payload store before this returns, waiting
+    on this worker while the store is down (``pending_answers``)."""
+    outcome = kept_answers.kept()
+    if not isinstance(outcome, ToolOutcome):
+        outcome = await _outcome(call)
+        kept_answers.keep(outcome, payload_bytes(outcome))
+    what = f"tool {call.tool.name!r} (step {call.step_id!r})"
+    return await pending_answers.stored(outcome, what, HEARTBEAT_S)
+
+
+async def _outcome(call: ToolCallInput) -> ToolOutcome:
     started = time.perf_counter()
     refused = refusal(call.tool)
     if refused is not None:

@@ -41,3 +41,24 @@ async def test_the_same_activity_run_again_here_is_answered_without_the_provider
     other = await run("8", 2).run(run_agent_module.run_agent, call())  # another activity
     fresh = await run("7", 1).run(run_agent_module.run_agent, call())  # a first run
     assert (first.output, other.output, fresh.output) == ("answer 1", "answer 2", "answer 3")
+
+
+async def test_a_tool_call_run_again_here_is_not_made_again(monkeypatch):
+    from podium.activities.contracts import ToolCallInput, ToolSpec
+    from podium.activities.tools import run as run_module
+
+    made: list[dict] = []
+
+    async def tool(tool_call: ToolCallInput) -> dict:
+        made.append(tool_call.arguments)
+        return {"booking": f"BK-{len(made)}"}
+
+    monkeypatch.setattr(run_module, "_run", tool)
+    book = ToolCallInput(
+        tool=ToolSpec(name="book", kind="function", function="m:f", side_effects=True),
+        arguments={"seat": "12A"},
+        idempotency_key="run/s/1/0",
+    )
+    first = await run("9", 1).run(run_module.run_tool, book)
+    again = await run("9", 2).run(run_module.run_tool, book)  # its report was lost
+    assert first.content == again.content == {"booking": "BK-1"} and len(made) == 1
