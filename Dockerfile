@@ -4,6 +4,7 @@ WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY podium podium
 COPY activities activities
+COPY compiler compiler
 COPY workflows workflows
 COPY workers workers
 COPY starters starters

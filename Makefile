@@ -32,10 +32,10 @@ browser:         ## Debian's Chromium, for the Web UI test (tests/test_web_ui.py
 lint: $(STAMP)   ## ruff (lint + format) and mypy
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	@# mypy sees the package as installed: podium/ + the four folders as podium.<name>
+	@# mypy sees the package as installed: podium/ + the five folders as podium.<name>
 	rm -rf .typing && mkdir -p .typing/podium
 	ln -s ../../podium/__init__.py .typing/podium/__init__.py
-	for d in activities workflows workers starters; do ln -s ../../$$d .typing/podium/$$d; done
+	for d in activities compiler workflows workers starters; do ln -s ../../$$d .typing/podium/$$d; done
 	$(BIN)/mypy
 
 histories: $(STAMP)   ## re-record the golden histories the replay test checks (docs/internals.md)

@@ -82,8 +82,8 @@ Where they surface:
 ``OutputSchemaError`` is kept apart from provider failures on purpose: the provider
 worked and was paid, so retrying blindly would pay again for the same mistake. The
 workflow decides what to do with it (re-ask with the validation errors, fall back).
-Classes defined where their data lives (``CompileError`` in workflows.problems,
-``FileReadError`` in workflows.textfile, ``InputError`` and ``InputTooLarge`` in starters,
+Classes defined where their data lives (``CompileError`` in compiler.problems,
+``FileReadError`` in compiler.textfile, ``InputError`` and ``InputTooLarge`` in starters,
 ``ConfigurationError`` in workers.worker, ``TemporalUnreachable`` in starters.connect,
 ``PayloadSettingsError`` in activities.payloads.settings, ``UnknownEncryptionKey`` in
 activities.payloads.codec)

@@ -42,10 +42,10 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from podium.activities.contracts import BUILTIN_PROVIDERS  # noqa: E402
+from podium.compiler.spec_compiler import compile_spec  # noqa: E402
 from podium.starters.devserver import stop_process  # noqa: E402
 from podium.starters.launch import start_run  # noqa: E402
 from podium.workers.worker import WorkerOptions, build_workers, providers_from_catalogs  # noqa: E402
-from podium.workflows.compiler import compile_spec  # noqa: E402
 
 from bench.harness import finish, start_server  # noqa: E402
 from tests.support.fault_server import fault_server, unexplained_repeats  # noqa: E402

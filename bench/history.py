@@ -28,9 +28,9 @@ import yaml
 from harness import finish, spread, start_server
 from podium.activities.payloads.converter import data_converter
 from podium.activities.payloads.settings import PayloadSettings
+from podium.compiler.spec_compiler import compile_spec
 from podium.starters.launch import start_run
 from podium.workers.worker import WorkerOptions, build_workers
-from podium.workflows.compiler import compile_spec
 from temporalio.api.common.v1 import Payload
 from temporalio.client import Client
 from temporalio.converter import (

@@ -44,8 +44,8 @@ import yaml
 from harness import finish_process, spread, start_server
 from peers.launch import launch
 from peers.support_script import MESSAGES
+from podium.compiler.spec_compiler import compile_spec
 from podium.starters.launch import start_run
-from podium.workflows.compiler import compile_spec
 from podium.workflows.plan import Plan
 from scaleout import start_workers, stop
 from temporalio.api.enums.v1 import EventType

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import yaml
 from harness import finish, spread, start_server
+from podium.compiler.spec_compiler import compile_spec
 from podium.starters.launch import start_run
 from podium.workers.worker import WorkerOptions, build_workers
-from podium.workflows.compiler import compile_spec
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import Priority
 

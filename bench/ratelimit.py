@@ -33,8 +33,8 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from podium.compiler.spec_compiler import compile_spec  # noqa: E402
 from podium.starters.launch import start_run  # noqa: E402
-from podium.workflows.compiler import compile_spec  # noqa: E402
 
 from bench.harness import finish, start_server  # noqa: E402
 

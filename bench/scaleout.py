@@ -25,8 +25,8 @@ from pathlib import Path
 
 import yaml
 from harness import finish, start_server
+from podium.compiler.spec_compiler import compile_spec
 from podium.starters.launch import start_run
-from podium.workflows.compiler import compile_spec
 from podium.workflows.plan import Plan
 from temporalio.client import Client
 from throughput import cpu_s, server_pid

@@ -21,8 +21,8 @@ from pathlib import Path
 import yaml
 from baseline import BASELINE_QUEUE, BASELINE_WORKFLOW_QUEUE, BenchToolLoop, lookup, think
 from harness import finish, per_unit_against_baseline, run_workers, start_server
+from podium.compiler.spec_compiler import compile_spec
 from podium.starters.launch import start_run
-from podium.workflows.compiler import compile_spec
 from temporalio.worker import Worker
 
 

@@ -22,10 +22,10 @@ from pathlib import Path
 import yaml
 from harness import finish_process
 from podium.activities.connection import connect
+from podium.compiler.spec_compiler import compile_spec
 from podium.starters.devserver import DevServer, free_port, stop_process
 from podium.starters.humans import send_decision
 from podium.starters.launch import start_run
-from podium.workflows.compiler import compile_spec
 from podium.workflows.humans import DecisionInput
 
 SPEC = {

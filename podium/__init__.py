@@ -11,10 +11,10 @@
 
 Names not listed in ``__all__`` are internal and may change.
 
-Podium's own code lives in ``podium.activities``, ``podium.workflows``, ``podium.workers``
-and ``podium.starters`` — the repository's top-level folders of those names, installed
-under ``podium`` so a project with its own ``workflows`` or ``activities`` package can
-use Podium in the same environment.
+Podium's own code lives in ``podium.activities``, ``podium.compiler``,
+``podium.workflows``, ``podium.workers`` and ``podium.starters`` — the repository's
+top-level folders of those names, installed under ``podium`` so a project with its own
+``workflows`` or ``activities`` package can use Podium in the same environment.
 """
 
 import importlib
@@ -47,11 +47,12 @@ if TYPE_CHECKING:
         StepError,
         from_failure,
     )
+    from podium.compiler.agents import load_catalog
+    from podium.compiler.problems import CompileError
+    from podium.compiler.spec_compiler import compile_spec
     from podium.starters.launch import start_run
     from podium.workers.plugin import PodiumPlugin
     from podium.workflows.calls import AgentStepLedger, AgentStepResult, call_agent_step
-    from podium.workflows.compile_agents import load_catalog
-    from podium.workflows.compiler import compile_spec
     from podium.workflows.kinds.base import NodeBase, StepKind
     from podium.workflows.kinds.base import register as register_kind
     from podium.workflows.patterns import (
@@ -64,7 +65,6 @@ if TYPE_CHECKING:
         refine_loop,
     )
     from podium.workflows.plan import Plan, RunInput
-    from podium.workflows.problems import CompileError
     from podium.workflows.state import RunResult, RunState, StepState
     from podium.workflows.steps.agent_call import call_agent
 
@@ -75,7 +75,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "AgentStepLedger": ("podium.workflows.calls", "AgentStepLedger"),
     "AgentStepResult": ("podium.workflows.calls", "AgentStepResult"),
     "BranchOutcome": ("podium.workflows.patterns", "BranchOutcome"),
-    "CompileError": ("podium.workflows.problems", "CompileError"),
+    "CompileError": ("podium.compiler.problems", "CompileError"),
     "FailureDetails": ("podium.activities.contracts", "FailureDetails"),
     "JoinFailed": ("podium.workflows.patterns", "JoinFailed"),
     "NoRoute": ("podium.workflows.patterns", "NoRoute"),
@@ -99,10 +99,10 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "call_agent": ("podium.workflows.steps.agent_call", "call_agent"),
     "call_agent_step": ("podium.workflows.calls", "call_agent_step"),
     "choose_case": ("podium.workflows.patterns", "choose_case"),
-    "compile_spec": ("podium.workflows.compiler", "compile_spec"),
+    "compile_spec": ("podium.compiler.spec_compiler", "compile_spec"),
     "fan_out": ("podium.workflows.patterns", "fan_out"),
     "from_failure": ("podium.activities.errors", "from_failure"),
-    "load_catalog": ("podium.workflows.compile_agents", "load_catalog"),
+    "load_catalog": ("podium.compiler.agents", "load_catalog"),
     "map_bounded": ("podium.workflows.patterns", "map_bounded"),
     "refine_loop": ("podium.workflows.patterns", "refine_loop"),
     "register_kind": ("podium.workflows.kinds.base", "register"),

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import sys
 
-from podium.workflows.compiler import compile_spec
+from podium.compiler.problems import CompileError
+from podium.compiler.spec_compiler import compile_spec
 from podium.workflows.plan import Plan
-from podium.workflows.problems import CompileError
 
 
 def compile_or_report(spec: str, offline: bool | None = None) -> Plan | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import textwrap
 from pathlib import Path
 
-from podium.workflows.graph import Graph
+from podium.compiler.graph import Graph
 
 COLORS = {
     "start": "#d9ead3",

@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from podium.activities.errors import SetupError
-from podium.workflows.problems import Problem
-from podium.workflows.problems import format_loc as _where
-from podium.workflows.textfile import read_text
-from podium.workflows.validation_errors import describe
-from podium.workflows.yamlfile import FileReadError, parse_yaml
+from podium.compiler.problems import Problem
+from podium.compiler.problems import format_loc as _where
+from podium.compiler.textfile import read_text
+from podium.compiler.validation_errors import describe
+from podium.compiler.yamlfile import FileReadError, parse_yaml
 
 EXAMPLE = """example: --input '{"company": "Acme"}'"""
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from podium.activities.contracts import AgentCall, AgentConfig, Usage
 from podium.activities.providers.prompt import estimate_call
-from podium.workflows.compile_policy import webhook_host
+from podium.compiler.policy import webhook_host
 from podium.workflows.gates import agents_of
 from podium.workflows.kinds.base import Node, children, kind_of
 from podium.workflows.plan import Plan

@@ -28,14 +28,14 @@ from podium.activities import endpoints
 from podium.activities.contracts import AgentCall, AgentConfig, Usage
 from podium.activities.errors import AgentCallError, RetryableError, SetupError
 from podium.activities.providers import PROVIDER_KINDS
+from podium.compiler.agents import load_catalog
+from podium.compiler.catalog import CatalogFile
+from podium.compiler.problems import CompileError, Reporter
+from podium.compiler.schema import spec_schema
+from podium.compiler.spec_compiler import compile_spec
+from podium.compiler.yamlfile import read_yaml
 from podium.starters.plan_review import walk_all
-from podium.workflows.catalog import CatalogFile
-from podium.workflows.compile_agents import load_catalog
-from podium.workflows.compiler import compile_spec
 from podium.workflows.plan import Plan
-from podium.workflows.problems import CompileError, Reporter
-from podium.workflows.schema import spec_schema
-from podium.workflows.yamlfile import read_yaml
 
 PLANNING = "planning"
 """The capability that marks a catalog's planner agent."""

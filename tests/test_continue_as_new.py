@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 from podium.activities.payloads.converter import data_converter
+from podium.compiler.spec_compiler import compile_spec
 from podium.starters.commands import stats, status
 from podium.starters.humans import send_decision
 from podium.starters.launch import start_run
-from podium.workflows.compiler import compile_spec
 from podium.workflows.humans import DecisionInput
 from podium.workflows.state import RunState
 from temporalio.client import Client, WorkflowHandle

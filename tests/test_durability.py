@@ -11,9 +11,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from podium.compiler.spec_compiler import compile_spec
 from podium.starters.devserver import stop_process
 from podium.starters.launch import start_run
-from podium.workflows.compiler import compile_spec
 
 from tests.conftest import ISOLATED_NAMESPACE
 from tests.support.worker_process import start_worker as start_process

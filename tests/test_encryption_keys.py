@@ -26,11 +26,11 @@ import pytest
 from podium.activities.payloads.codec import KEY_ID
 from podium.activities.payloads.converter import data_converter
 from podium.activities.payloads.settings import PayloadSettings, from_environment, new_key
+from podium.compiler.spec_compiler import compile_spec
 from podium.starters.commands import run as run_command
 from podium.starters.commands import status
 from podium.starters.launch import start_run
 from podium.workers.worker import WorkerOptions, build_workers
-from podium.workflows.compiler import compile_spec
 from podium.workflows.state import RunResult, RunState
 from temporalio.client import Client, WorkflowHandle
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import io
 
 import pytest
+from podium.compiler.spec_compiler import compile_spec
 from podium.starters.commands import report
 from podium.starters.launch import start_run
-from podium.workflows.compiler import compile_spec
 from temporalio.client import Client
 
 pytestmark = pytest.mark.usefixtures("worker")

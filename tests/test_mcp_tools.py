@@ -10,10 +10,10 @@ import signal
 import sys
 
 import pytest
+from podium.compiler.problems import CompileError
+from podium.compiler.spec_compiler import compile_spec
 from podium.starters.launch import start_run
-from podium.workflows.compiler import compile_spec
 from podium.workflows.plan import Plan
-from podium.workflows.problems import CompileError
 
 from tests.workflows.test_humans import decide, open_request
 

@@ -22,11 +22,11 @@ from typing import Any
 import httpx
 import pytest
 from podium.activities.connection import connect
+from podium.compiler.spec_compiler import compile_spec
 from podium.starters.devserver import free_port, stop_process
 from podium.starters.launch import start_run
 from podium.workers.config import PASSTHROUGH
 from podium.workers.worker import metrics_runtime
-from podium.workflows.compiler import compile_spec
 from podium.workflows.metrics import count_run, observe_human_wait
 from temporalio import workflow
 from temporalio.worker import Worker

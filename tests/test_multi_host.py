@@ -24,9 +24,9 @@ from pathlib import Path
 import pytest
 import yaml
 from podium.activities.payloads.converter import data_converter
+from podium.compiler.spec_compiler import compile_spec
 from podium.starters.devserver import dev_server_args, port_open, stop_process, temporal_binary
 from podium.starters.launch import start_run
-from podium.workflows.compiler import compile_spec
 from temporalio.client import Client
 
 from tests.support.fault_server import Entry, fault_server

@@ -30,7 +30,7 @@ print("ok", plan.name, len(plan.steps), PodiumRun.__name__)
 @pytest.mark.slow
 def test_a_project_with_its_own_workflows_package_uses_the_installed_wheel(tmp_path: Path):
     source = tmp_path / "source"  # a clean copy: the build writes build/ and *.egg-info
-    for name in ("podium", "activities", "workflows", "workers", "starters"):
+    for name in ("podium", "activities", "compiler", "workflows", "workers", "starters"):
         shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, source / name)
@@ -46,6 +46,7 @@ def test_a_project_with_its_own_workflows_package_uses_the_installed_wheel(tmp_p
     tops = {n.split("/")[0] for n in names if not n.split("/")[0].endswith(".dist-info")}
     assert tops == {"podium"}, f"the wheel installs top-level {sorted(tops)}"
     assert "podium/workflows/interpreter.py" in names and "podium/activities/errors.py" in names
+    assert "podium/compiler/spec_compiler.py" in names
     site = tmp_path / "site"
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(site),

@@ -16,9 +16,9 @@ from moto.server import ThreadedMotoServer
 from podium.activities.errors import AnswerTooLarge, PayloadTooLarge, from_failure
 from podium.activities.payloads.converter import data_converter
 from podium.activities.payloads.settings import PayloadSettings
+from podium.compiler.spec_compiler import compile_spec
 from podium.starters.devserver import free_port, stop_process
 from podium.starters.launch import start_run
-from podium.workflows.compiler import compile_spec
 from temporalio.client import Client, WorkflowExecutionStatus, WorkflowFailureError, WorkflowHandle
 
 from tests.conftest import ISOLATED_NAMESPACE

@@ -33,10 +33,10 @@ from podium.activities.contracts import AgentCall, AgentConfig, ProviderConfig
 from podium.activities.errors import OutputSchemaError
 from podium.activities.providers.openai import complete
 from podium.activities.providers.structured import structured_mode
+from podium.compiler.spec_compiler import compile_spec
 from podium.starters.devserver import free_port, stop_process
 from podium.starters.launch import start_run
 from podium.workers.worker import WorkerOptions, build_workers
-from podium.workflows.compiler import compile_spec
 
 SERVER_PYTHON = os.environ.get("PODIUM_LLAMA_SERVER_PYTHON", "")
 MODEL = os.environ.get("PODIUM_LLAMA_MODEL", "")

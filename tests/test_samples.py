@@ -7,11 +7,11 @@ import json
 import time
 
 import pytest
+from podium.compiler.inputs import check_input
+from podium.compiler.spec_compiler import compile_spec
 from podium.starters.humans import send_decision
 from podium.starters.launch import start_run
-from podium.workflows.compiler import compile_spec
 from podium.workflows.humans import DecisionInput
-from podium.workflows.inputs import check_input
 from podium.workflows.state import RunResult, RunState
 
 from tests.conftest import ROOT

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 import yaml
+from podium.compiler.spec_compiler import compile_spec
 from podium.starters.devserver import stop_process
 from podium.starters.launch import start_run
-from podium.workflows.compiler import compile_spec
 from temporalio.client import WorkflowFailureError
 
 from tests.conftest import ISOLATED_NAMESPACE

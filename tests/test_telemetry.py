@@ -19,9 +19,9 @@ from opentelemetry.trace import SpanKind, StatusCode
 from podium.activities import telemetry
 from podium.activities.connection import connect
 from podium.activities.contracts import BUILTIN_PROVIDERS, ProviderConfig
+from podium.compiler.spec_compiler import compile_spec
 from podium.starters.launch import start_run
 from podium.workers.worker import WorkerOptions, build_workers
-from podium.workflows.compiler import compile_spec
 from temporalio.client import Client, WorkflowFailureError
 
 from tests.conftest import ISOLATED_NAMESPACE

@@ -15,9 +15,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from podium.compiler.spec_compiler import compile_spec
 from podium.starters.devserver import stop_process
 from podium.starters.launch import start_run
-from podium.workflows.compiler import compile_spec
 from podium.workflows.state import RunState
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowFailureError, WorkflowHandle

@@ -15,9 +15,9 @@ from collections.abc import Callable
 
 import pytest
 import yaml
+from podium.compiler.spec_compiler import compile_spec
 from podium.starters.devserver import stop_process
 from podium.starters.launch import start_run
-from podium.workflows.compiler import compile_spec
 
 from tests.conftest import ISOLATED_NAMESPACE
 from tests.support.fault_server import Entry, FaultServer, fault_server, unexplained_repeats

@@ -37,9 +37,9 @@ async def test_a_worker_with_a_catalog_runs_only_the_tools_it_defines(
 ):
     import pytest
     from podium.activities.errors import from_failure
+    from podium.compiler.spec_compiler import compile_spec
     from podium.starters.devserver import stop_process
     from podium.starters.launch import start_run
-    from podium.workflows.compiler import compile_spec
     from temporalio.client import WorkflowFailureError
 
     from tests.conftest import ISOLATED_NAMESPACE

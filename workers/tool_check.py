@@ -14,10 +14,10 @@ from podium.activities.contracts import ToolSpec
 from podium.activities.providers.function import load_function
 from podium.activities.secrets import register as register_secret
 from podium.activities.tools.allowed import fingerprint
-from podium.workflows.catalog import CatalogFile, ToolEntry
-from podium.workflows.problems import Reporter
-from podium.workflows.textfile import FileReadError
-from podium.workflows.yamlfile import YamlDocument, read_yaml
+from podium.compiler.catalog import CatalogFile, ToolEntry
+from podium.compiler.problems import Reporter
+from podium.compiler.textfile import FileReadError
+from podium.compiler.yamlfile import YamlDocument, read_yaml
 
 
 def catalog_files(paths: list[Path]) -> list[Path]:

@@ -13,12 +13,12 @@ from podium.activities.errors import SetupError
 from podium.activities.metric_names import HISTOGRAM_BUCKETS
 from podium.activities.payloads.limits import use_store
 from podium.activities.queues import provider_queue
+from podium.compiler.catalog import CatalogFile, ProviderEntry, provider_config
+from podium.compiler.problems import Problem, Reporter
+from podium.compiler.yamlfile import FileReadError, YamlDocument, read_yaml
 from podium.workers import key_failure_log
 from podium.workers.config import PodiumWorkerConfig
 from podium.workers.tool_check import catalog_files
-from podium.workflows.catalog import CatalogFile, ProviderEntry, provider_config
-from podium.workflows.problems import Problem, Reporter
-from podium.workflows.yamlfile import FileReadError, YamlDocument, read_yaml
 from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
 from temporalio.worker import Worker, WorkflowRunner

@@ -1,6 +1,5 @@
-"""Podium's deterministic layer: spec language, plan compiler, interpreter workflow.
-
-Modules that run inside workflows (``plan``, ``state``, ``expressions``,
-``interpreter``, ``steps``) do no I/O. The compiler (``compiler``, ``catalog``,
-``spec``, ``loader``) runs on the client side and reads files.
+"""Podium's deterministic layer: what runs inside workflows — the plan and its step kinds,
+the interpreter workflow, the pattern helpers, run state, expressions. No I/O, no clock,
+no randomness but Temporal's (``tests/workflows/test_determinism.py``). The compiler that
+turns specs into plans is client-side code in ``podium.compiler``.
 """

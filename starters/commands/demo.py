@@ -9,12 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from podium.activities.connection import connect
+from podium.compiler.inputs import check_input
+from podium.compiler.spec_compiler import compile_spec
 from podium.starters.devstack import DevStack
 from podium.starters.inputs import read_input
 from podium.starters.launch import start_run, ui_link
 from podium.starters.run_view import print_result
-from podium.workflows.compiler import compile_spec
-from podium.workflows.inputs import check_input
 from temporalio.client import Client
 
 SPEC = Path("specs/market_entry.yaml")

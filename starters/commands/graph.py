@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from podium.compiler.graph import plan_graph, to_mermaid
 from podium.starters.compiling import compile_or_report
-from podium.workflows.graph import plan_graph, to_mermaid
 
 
 def main(spec: str, png: str | None = None) -> int:

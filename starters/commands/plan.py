@@ -22,6 +22,12 @@ from typing import Any, TextIO
 
 import yaml
 from podium.activities.errors import SetupError
+from podium.compiler.graph import plan_graph, to_mermaid
+from podium.compiler.inputs import check_input
+from podium.compiler.problems import CompileError
+from podium.compiler.spec_compiler import compile_spec
+from podium.compiler.textfile import FileReadError, read_text
+from podium.compiler.validation_errors import describe
 from podium.starters import exit_codes
 from podium.starters.connect import connect
 from podium.starters.inputs import InputError, read_input
@@ -34,14 +40,8 @@ from podium.starters.planning import (
     find_planner,
     spec_yaml,
 )
-from podium.workflows.compiler import compile_spec
 from podium.workflows.expressions import literal
-from podium.workflows.graph import plan_graph, to_mermaid
-from podium.workflows.inputs import check_input
 from podium.workflows.plan import Plan
-from podium.workflows.problems import CompileError
-from podium.workflows.textfile import FileReadError, read_text
-from podium.workflows.validation_errors import describe
 from temporalio.client import Client
 
 

@@ -13,15 +13,15 @@ import sys
 from typing import Any, TextIO
 
 from podium.activities.payloads.settings import PayloadSettingsError
+from podium.compiler.inputs import check_input
+from podium.compiler.problems import CompileError
+from podium.compiler.spec_compiler import compile_spec
 from podium.starters import exit_codes, run_view, waiting
 from podium.starters.connect import connect, payload_settings
 from podium.starters.inputs import InputError, read_input
 from podium.starters.launch import start_run, ui_link
 from podium.starters.payload_size import InputTooLarge, check_size
 from podium.starters.runs import read_run
-from podium.workflows.compiler import compile_spec
-from podium.workflows.inputs import check_input
-from podium.workflows.problems import CompileError
 from temporalio.client import Client, WorkflowFailureError
 from temporalio.common import Priority
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from podium.workflows.schema import (
+from podium.compiler.schema import (
     CATALOG_SCHEMA_FILE,
     SPEC_SCHEMA_FILE,
     catalog_schema,

@@ -7,8 +7,8 @@ import asyncio
 import pytest
 from podium.activities.circuit import CircuitBreaker
 from podium.activities.contracts import CircuitSettings
+from podium.compiler.spec_compiler import compile_spec
 from podium.starters.launch import start_run
-from podium.workflows.compiler import compile_spec
 
 
 class Clock:

@@ -8,13 +8,13 @@ import re
 from podium.activities import errors
 from podium.activities.payloads.codec import UnknownEncryptionKey
 from podium.activities.payloads.settings import PayloadSettingsError
+from podium.compiler.problems import CompileError
+from podium.compiler.textfile import FileReadError
 from podium.starters.connect import TemporalUnreachable
 from podium.starters.inputs import InputError
 from podium.starters.payload_size import InputTooLarge
 from podium.starters.planning import PlanningError
 from podium.workers.worker import ConfigurationError
-from podium.workflows.problems import CompileError
-from podium.workflows.textfile import FileReadError
 
 from tests.conftest import ROOT
 

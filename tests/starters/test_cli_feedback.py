@@ -14,9 +14,9 @@ import uuid
 from pathlib import Path
 
 import pytest
+from podium.compiler.spec_compiler import compile_spec
 from podium.starters.devserver import free_port
 from podium.starters.launch import start_run
-from podium.workflows.compiler import compile_spec
 from podium.workflows.state import RunState
 
 from tests.conftest import ROOT

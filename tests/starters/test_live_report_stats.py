@@ -20,13 +20,13 @@ from statistics import fmean
 
 import pytest
 import yaml
+from podium.compiler.spec_compiler import compile_spec
 from podium.starters import formatting, run_view, runs
 from podium.starters.commands import report as final_report
 from podium.starters.commands import run as run_cmd
 from podium.starters.commands import stats, status
 from podium.starters.humans import send_decision
 from podium.starters.launch import start_run
-from podium.workflows.compiler import compile_spec
 from podium.workflows.humans import DecisionInput
 from podium.workflows.state import RunState
 from temporalio.client import WorkflowFailureError

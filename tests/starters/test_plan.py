@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from podium.compiler.problems import CompileError
+from podium.compiler.spec_compiler import compile_spec
 from podium.starters import exit_codes
 from podium.starters.commands import plan as plan_command
-from podium.workflows.compiler import compile_spec
-from podium.workflows.problems import CompileError
 from podium.workflows.state import RunState
 
 from tests.workflows.test_humans import decide, open_request

@@ -6,10 +6,10 @@ from __future__ import annotations
 import io
 
 import pytest
+from podium.compiler.spec_compiler import compile_spec
 from podium.starters.commands import report as final_report
 from podium.starters.commands import status
 from podium.starters.launch import start_run
-from podium.workflows.compiler import compile_spec
 
 pytestmark = pytest.mark.usefixtures("worker")
 

@@ -7,11 +7,11 @@ import asyncio
 import io
 
 import pytest
+from podium.compiler.spec_compiler import compile_spec
 from podium.starters import waiting
 from podium.starters.commands import status
 from podium.starters.launch import start_run
 from podium.starters.unserved import unserved_lines
-from podium.workflows.compiler import compile_spec
 from temporalio.api.enums.v1 import PendingActivityState
 
 from tests.support.polling import eventually

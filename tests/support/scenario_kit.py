@@ -17,8 +17,8 @@ from temporalio.client import Client, WorkflowHandle
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from podium.compiler.spec_compiler import compile_spec  # noqa: E402
 from podium.starters.launch import start_run  # noqa: E402
-from podium.workflows.compiler import compile_spec  # noqa: E402
 from podium.workflows.humans import DecisionInput  # noqa: E402
 from podium.workflows.state import RunState  # noqa: E402
 

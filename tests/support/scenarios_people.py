@@ -8,8 +8,8 @@ import json
 import time
 from pathlib import Path
 
+from podium.compiler.spec_compiler import compile_spec
 from podium.starters.launch import start_run
-from podium.workflows.compiler import compile_spec
 from podium.workflows.humans import BudgetRaise, DecisionInput
 from podium.workflows.kinds.base import Budget
 from podium.workflows.state import RunState

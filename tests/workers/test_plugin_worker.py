@@ -15,10 +15,10 @@ import pytest
 from podium.activities.payloads.converter import data_converter
 from podium.activities.payloads.settings import PayloadSettings
 from podium.activities.queues import ORCHESTRATION_QUEUE
+from podium.compiler.spec_compiler import compile_spec
 from podium.starters.humans import send_decision
 from podium.starters.launch import start_run
 from podium.workers.worker import ConfigurationError, WorkerOptions, build_workers
-from podium.workflows.compiler import compile_spec
 from podium.workflows.humans import DecisionInput
 from temporalio.api.enums.v1 import EventType
 from temporalio.api.history.v1 import HistoryEvent

@@ -6,8 +6,8 @@ from __future__ import annotations
 import time
 
 import pytest
+from podium.compiler.spec_compiler import compile_spec
 from podium.starters.launch import start_run
-from podium.workflows.compiler import compile_spec
 from podium.workflows.state import RunState
 from temporalio.client import WorkflowFailureError
 

@@ -6,9 +6,9 @@ import asyncio
 import time
 
 import pytest
+from podium.compiler.problems import CompileError
+from podium.compiler.spec_compiler import compile_spec
 from podium.starters.launch import start_run
-from podium.workflows.compiler import compile_spec
-from podium.workflows.problems import CompileError
 
 pytestmark = pytest.mark.usefixtures("worker")
 

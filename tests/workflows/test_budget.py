@@ -6,11 +6,11 @@ import asyncio
 
 import pytest
 from podium.activities.contracts import Usage
+from podium.compiler.problems import CompileError
+from podium.compiler.spec_compiler import compile_spec
 from podium.starters.launch import start_run
-from podium.workflows.compiler import compile_spec
 from podium.workflows.humans import BudgetRaise, DecisionInput
 from podium.workflows.kinds.agent import AgentNode
-from podium.workflows.problems import CompileError
 from podium.workflows.state import RunState
 from podium.workflows.steps.budget import estimate
 from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from podium.workflows.compiler import compile_spec
-from podium.workflows.problems import CompileError
+from podium.compiler.problems import CompileError
+from podium.compiler.spec_compiler import compile_spec
 
 TEMPLATE = "${PODIUM_TEST_LLM_URL:-http://127.0.0.1:9/v1}"
 SPEC = {"name": "t", "agents": "agents.yaml", "steps": [{"id": "a", "agent": "w"}]}

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from podium.workflows.compiler import compile_spec
-from podium.workflows.problems import CompileError
+from podium.compiler.problems import CompileError
+from podium.compiler.spec_compiler import compile_spec
 
 CATALOG = "agents:\n  writer: {model: scripted}\n"
 STEPS = "steps:\n  - {id: a, agent: writer}\n"

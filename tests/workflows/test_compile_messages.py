@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from podium.workflows.compiler import compile_spec
-from podium.workflows.problems import CompileError
+from podium.compiler.problems import CompileError
+from podium.compiler.spec_compiler import compile_spec
 
 CATALOG = {"agents": {"writer": {"model": "scripted"}, "backup": {"model": "scripted"}}}
 
@@ -154,12 +154,12 @@ def test_a_key_that_yaml_reads_as_a_number_or_boolean_says_to_quote_it(write_spe
 
 
 def test_a_bug_while_compiling_is_reported_as_such_not_as_a_traceback(write_spec, monkeypatch):
-    import podium.workflows.compiler
+    import podium.compiler.spec_compiler
 
     def broken(*args):
         raise KeyError("oops")
 
-    monkeypatch.setattr(podium.workflows.compiler, "check_run_people", broken)
+    monkeypatch.setattr(podium.compiler.spec_compiler, "check_run_people", broken)
     [p] = problems(write_spec(spec({"id": "a", "agent": "writer"}), CATALOG))
     assert "Podium could not compile this spec: KeyError: 'oops'" in p.message
     assert "a bug in Podium, not in your spec" in p.hint

@@ -4,13 +4,13 @@ policy or the defaults: refused before any step is compiled, naming the limit.""
 from __future__ import annotations
 
 import pytest
-from podium.workflows.catalog import (
+from podium.compiler.catalog import (
     DEFAULT_MAX_DEPTH,
     DEFAULT_MAX_STEPS,
     DEFAULT_MAX_TEXT_CHARS,
 )
-from podium.workflows.compiler import compile_spec
-from podium.workflows.problems import CompileError
+from podium.compiler.problems import CompileError
+from podium.compiler.spec_compiler import compile_spec
 
 AGENTS = {"agents": {"writer": {"model": "scripted", "script": [{"output": {"t": "x"}}]}}}
 

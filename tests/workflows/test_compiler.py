@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from podium.workflows.compiler import compile_spec
-from podium.workflows.inputs import check_input
-from podium.workflows.problems import CompileError
+from podium.compiler.inputs import check_input
+from podium.compiler.problems import CompileError
+from podium.compiler.spec_compiler import compile_spec
 
 CATALOG = {
     "agents": {

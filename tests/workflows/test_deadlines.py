@@ -6,8 +6,8 @@ import asyncio
 import time
 
 import pytest
+from podium.compiler.spec_compiler import compile_spec
 from podium.starters.launch import start_run
-from podium.workflows.compiler import compile_spec
 from podium.workflows.humans import DecisionInput
 from podium.workflows.state import RunState
 from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError
@@ -159,7 +159,7 @@ async def test_a_run_deadline_escalation_cannot_skip_but_may_continue(client, wr
 
 
 def test_the_step_id_run_is_reserved(write_spec):
-    from podium.workflows.problems import CompileError
+    from podium.compiler.problems import CompileError
 
     with pytest.raises(CompileError) as info:
         compile_spec(write_spec(spec({"id": "run", "agent": "quick"}), CATALOG))

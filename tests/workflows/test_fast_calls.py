@@ -8,8 +8,8 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from podium.compiler.spec_compiler import compile_spec
 from podium.starters.launch import start_run
-from podium.workflows.compiler import compile_spec
 
 pytestmark = pytest.mark.usefixtures("worker")
 

@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 from podium.activities.errors import UngatedSideEffect
+from podium.compiler.problems import CompileError
+from podium.compiler.spec_compiler import compile_spec
 from podium.starters.humans import send_decision
 from podium.starters.launch import start_run
 from podium.starters.plan_review import review
 from podium.starters.request_view import show_lines
-from podium.workflows.compiler import compile_spec
 from podium.workflows.gates import gates
 from podium.workflows.humans import DecisionInput
-from podium.workflows.problems import CompileError
 from podium.workflows.state import RunResult, RunState
 from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import WorkflowFailureError, WorkflowHandle

@@ -4,9 +4,9 @@ the bounds the spec declares."""
 from __future__ import annotations
 
 import pytest
+from podium.compiler.problems import CompileError
+from podium.compiler.spec_compiler import compile_spec
 from podium.starters.launch import start_run
-from podium.workflows.compiler import compile_spec
-from podium.workflows.problems import CompileError
 from temporalio.client import WorkflowFailureError
 
 pytestmark = pytest.mark.usefixtures("worker")

@@ -10,10 +10,10 @@ import time
 from pathlib import Path
 
 import pytest
+from podium.compiler.spec_compiler import compile_spec
 from podium.starters.humans import send_decision
 from podium.starters.launch import start_run
 from podium.workflows import search_attributes as sa
-from podium.workflows.compiler import compile_spec
 from podium.workflows.humans import DecisionInput, DecisionRecord
 from podium.workflows.state import RunResult, RunState
 from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError

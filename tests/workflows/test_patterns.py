@@ -7,8 +7,8 @@ import time
 from pathlib import Path
 
 import pytest
+from podium.compiler.spec_compiler import compile_spec
 from podium.starters.launch import start_run
-from podium.workflows.compiler import compile_spec
 from podium.workflows.state import RunResult, RunState
 from temporalio.client import WorkflowFailureError
 

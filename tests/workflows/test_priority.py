@@ -9,11 +9,11 @@ import io
 
 import pytest
 from podium.activities.payloads.converter import data_converter
+from podium.compiler.problems import CompileError
+from podium.compiler.spec_compiler import compile_spec
 from podium.starters.commands import status
 from podium.starters.launch import start_run
 from podium.workers.worker import WorkerOptions, build_workers
-from podium.workflows.compiler import compile_spec
-from podium.workflows.problems import CompileError
 from temporalio.client import Client
 from temporalio.common import Priority
 

@@ -12,7 +12,7 @@ from temporalio.worker import Worker
 with workflow.unsafe.imports_passed_through():
     from podium.activities.contracts import AgentConfig, Contract
 
-from podium.workflows.compile_agents import load_catalog
+from podium.compiler.agents import load_catalog
 from podium.workflows.patterns import choose_case, fan_out, map_bounded, refine_loop
 from podium.workflows.steps.agent_call import call_agent
 

@@ -6,8 +6,8 @@ import asyncio
 import time
 
 import pytest
+from podium.compiler.spec_compiler import compile_spec
 from podium.starters.launch import start_run
-from podium.workflows.compiler import compile_spec
 from podium.workflows.state import RunResult, RunState
 from temporalio.client import Client, WorkflowFailureError
 

@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
+from podium.compiler.problems import CompileError
+from podium.compiler.spec_compiler import compile_spec
 from podium.starters.launch import start_run
-from podium.workflows.compiler import compile_spec
-from podium.workflows.problems import CompileError
 from podium.workflows.state import RunState
 from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 

@@ -10,15 +10,17 @@ from pathlib import Path
 import pytest
 import yaml
 from jsonschema import Draft202012Validator
-from podium.workflows.compiler import compile_spec
-from podium.workflows.graph import plan_graph, to_mermaid
-from podium.workflows.schema import (
+from podium.compiler import graph
+from podium.compiler.graph import plan_graph, to_mermaid
+from podium.compiler.schema import (
     CATALOG_SCHEMA_FILE,
     SPEC_SCHEMA_FILE,
     catalog_schema,
     spec_schema,
 )
-from podium.workflows.yamlfile import SpecLoader
+from podium.compiler.spec_compiler import compile_spec
+from podium.compiler.yamlfile import SpecLoader
+from podium.workflows.kinds.base import SHAPES, NodeBase, StepKind, register
 
 from tests.conftest import ROOT
 
@@ -111,3 +113,15 @@ def test_graph_command_writes_a_png(tmp_path):
     assert proc.stdout.startswith("flowchart TD")
     data = out.read_bytes()
     assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 10_000
+
+
+def test_every_shape_a_kind_may_have_is_drawn_and_others_are_refused():
+    assert set(SHAPES) == set(graph._SHAPES)
+
+    class Hexagon(StepKind):
+        name = "hexagon"
+        node = NodeBase
+        shape = "hexagon"
+
+    with pytest.raises(ValueError, match="shape 'hexagon' is not a box Podium draws; use one"):
+        register(Hexagon())

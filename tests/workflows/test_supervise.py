@@ -8,10 +8,10 @@ from __future__ import annotations
 import io
 
 import pytest
+from podium.compiler.problems import CompileError
+from podium.compiler.spec_compiler import compile_spec
 from podium.starters.commands import report, status
 from podium.starters.launch import start_run
-from podium.workflows.compiler import compile_spec
-from podium.workflows.problems import CompileError
 from podium.workflows.state import RunState
 from temporalio.client import WorkflowFailureError
 
@@ -255,7 +255,7 @@ def test_team_mistakes_are_refused_at_compile_time(write_spec):
 
 
 def test_the_plan_draws_the_team(write_spec):
-    from podium.workflows.graph import plan_graph, to_mermaid
+    from podium.compiler.graph import plan_graph, to_mermaid
 
     plan = compile_spec(write_spec(spec([DONE])))
     text = to_mermaid(plan_graph(plan))

@@ -9,9 +9,9 @@ from contextlib import asynccontextmanager
 import pytest
 from podium.activities.contracts import AgentCall, ProviderConfig
 from podium.activities.providers.prompt import estimate_call
+from podium.compiler.spec_compiler import compile_spec
 from podium.starters.launch import start_run
 from podium.workers.worker import WorkerOptions, build_workers
-from podium.workflows.compiler import compile_spec
 from podium.workflows.limiter import Grant, LimiterState, limiter_id
 
 pytestmark = pytest.mark.usefixtures("worker", "keyed")

@@ -9,12 +9,12 @@ import io
 import re
 
 import pytest
+from podium.compiler.problems import CompileError
+from podium.compiler.spec_compiler import compile_spec
 from podium.starters.commands import report, status
 from podium.starters.humans import send_decision
 from podium.starters.launch import start_run
-from podium.workflows.compiler import compile_spec
 from podium.workflows.humans import DecisionInput
-from podium.workflows.problems import CompileError
 from podium.workflows.state import RunState
 from podium.workflows.steps.budget import estimate
 from temporalio.client import WorkflowFailureError

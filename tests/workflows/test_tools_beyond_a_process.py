@@ -12,8 +12,8 @@ import re
 import time
 
 import pytest
+from podium.compiler.spec_compiler import compile_spec
 from podium.starters.launch import start_run
-from podium.workflows.compiler import compile_spec
 from podium.workflows.state import RunState
 from temporalio.client import WorkflowFailureError
 

@@ -8,10 +8,12 @@ import io
 from typing import Annotated, Any, Literal
 
 import pytest
+from podium.compiler.graph import plan_graph, to_mermaid
+from podium.compiler.problems import CompileError
+from podium.compiler.schema import spec_schema
+from podium.compiler.spec_compiler import compile_spec
 from podium.starters.commands import report
 from podium.starters.launch import start_run
-from podium.workflows.compiler import compile_spec
-from podium.workflows.graph import plan_graph, to_mermaid
 from podium.workflows.kinds.base import (
     NodeBase,
     StepKind,
@@ -21,8 +23,6 @@ from podium.workflows.kinds.base import (
     unregister,
 )
 from podium.workflows.plan import Plan
-from podium.workflows.problems import CompileError
-from podium.workflows.schema import spec_schema
 from podium.workflows.state import RunState
 from pydantic import Field
 

@@ -5,9 +5,9 @@ and exact at the end."""
 from __future__ import annotations
 
 import pytest
+from podium.compiler.spec_compiler import compile_spec
 from podium.starters.launch import start_run
 from podium.workflows import search_attributes as sa
-from podium.workflows.compiler import compile_spec
 
 pytestmark = pytest.mark.usefixtures("worker")
 

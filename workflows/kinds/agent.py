@@ -18,16 +18,11 @@ with workflow.unsafe.imports_passed_through():
     )
     from podium.activities.errors import SCHEMA_ERROR_TYPES
     from podium.workflows.frame import Frame
-    from podium.workflows.kinds.base import Node, NodeBase, StepKind, register
+    from podium.workflows.kinds.base import NodeBase, StepKind
     from podium.workflows.run_context import RunContext
     from podium.workflows.state import TryRecord
     from pydantic import Field
 
-from podium.workflows.compile_settings import retry_settings
-from podium.workflows.durations import parse_duration
-from podium.workflows.expressions import literal
-from podium.workflows.patterns.assign import REQUIREMENTS, meets
-from podium.workflows.spec import StepEntry
 from podium.workflows.steps.agent_call import call_agent
 from podium.workflows.steps.assignment import assign
 from podium.workflows.steps.budget import estimate, ledgers, reserve, settle
@@ -35,10 +30,7 @@ from podium.workflows.steps.support import describe, evaluate_inputs
 from podium.workflows.steps.tool_loop import TOOL_LOOP_BUDGET, converse
 
 if TYPE_CHECKING:
-    from podium.workflows.compile_steps import StepCompiler
-    from podium.workflows.graph import Graph
-    from podium.workflows.step_graph import Scope
-    from podium.workflows.yamlfile import Loc
+    pass
 
 
 class Goto(Contract):
@@ -85,18 +77,6 @@ class AgentKind(StepKind):
             return f"capability {node.capability}"
         return f"agent {node.agent.name}"
 
-    def draw(
-        self, graph: Graph, node: AgentNode, exits: dict[str, str], prefix: str
-    ) -> tuple[str, str]:
-        from podium.workflows.graph import box_key, tags
-
-        who = f"capability {node.capability}" if node.capability else node.agent.name
-        if node.require:
-            who += " (" + ", ".join(f"{k}: {v}" for k, v in node.require.items()) + ")"
-        key = box_key(prefix + node.id)
-        graph.add(key, (who if prefix else f"{node.id}: {who}") + tags(node), "agent")
-        return key, key
-
 
 async def run_agent_node(node: AgentNode, frame: Frame, ctx: RunContext) -> Any:
     """Call the agent; re-ask on schema-invalid output; then try the fallbacks in order.
@@ -112,7 +92,9 @@ async def run_agent_node(node: AgentNode, frame: Frame, ctx: RunContext) -> Any:
     track = frame.owns(node.id)
     agents = [node.agent, *node.fallbacks]
     if node.capability:
-        ranked, reason = await assign(node, frame.data)
+        ranked, reason = await assign(
+            node.id, node.capability, node.candidates, node.require, frame.data
+        )
         agents = ranked  # the other eligible agents are the fallbacks, best first
         if owner is not None and track:
             owner.assignment = reason
@@ -228,172 +210,3 @@ async def run_agent_node(node: AgentNode, frame: Frame, ctx: RunContext) -> Any:
             return result.output
     assert last is not None
     raise last
-
-
-# -- compiling a spec step into this kind's node ----------------------------------------
-def compile_agent(
-    c: StepCompiler, step: StepEntry, loc: Loc, scope: Scope, common: dict
-) -> Node | None:
-    if step.capability is not None:
-        return _compile_capability(c, step, loc, scope, common)
-    if step.require:
-        c.report.problem(
-            c.doc,
-            loc + ("require",),
-            "require: goes with capability:",
-            "ask for `capability: <name>` instead of naming an agent",
-        )
-    agent = c.agents.get(step.agent or "", c.doc, loc + ("agent",))
-    inputs = c.graph.inputs(step, loc, scope, common["id"])
-    fallbacks = c.agents.fallbacks(agent.name) if agent is not None else []
-    undo = _compensation(c, step, loc, scope, common["id"], agent)
-    if agent is None or inputs is None or fallbacks is None or undo is False:
-        return None
-    node = AgentNode(
-        **common,
-        agent=agent,
-        compensate=undo or None,
-        fallbacks=fallbacks,
-        inputs=inputs,
-        timeout_s=parse_duration(step.timeout) if step.timeout else agent.timeout_s,
-        retry=retry_settings(step.retry) if step.retry else agent.retry,
-    )
-    return _with_goto(c, step, loc, node)
-
-
-def _with_goto(c: StepCompiler, step: StepEntry, loc: Loc, node: AgentNode) -> AgentNode | None:
-    """``node`` with its ``goto`` and every agent's output schema asking for the ``goto``
-    field (one of the choices, or null), so a bad choice is repaired like any invalid
-    answer; None (with a problem recorded) if the agents cannot answer an object."""
-    if step.goto is None:
-        return node
-    choices: list[str | None] = [None, *step.goto.to]  # null first: "go on" is the default
-    field = {"enum": choices, "description": "the step to run next (null: the next in order)"}
-
-    def constrained(agent: AgentConfig) -> AgentConfig | None:
-        schema = dict(agent.output_schema or {"type": "object"})
-        if schema.get("type", "object") != "object":
-            c.report.problem(
-                c.doc,
-                loc + ("goto",),
-                f"goto: needs an answer that is a JSON object, but agent {agent.name!r} "
-                f"answers {schema.get('type')!r}",
-                "give the agent an output schema of type object (its goto field is added)",
-            )
-            return None
-        properties = {**schema.get("properties", {}), "goto": field}
-        return agent.model_copy(
-            update={"output_schema": {**schema, "type": "object", "properties": properties}}
-        )
-
-    agents = [constrained(a) for a in (node.agent, *node.fallbacks, *node.candidates)]
-    if any(a is None for a in agents):
-        return None
-    ok = [a for a in agents if a is not None]
-    count = 1 + len(node.fallbacks)
-    return node.model_copy(
-        update={
-            "agent": ok[0],
-            "fallbacks": ok[1:count],
-            "candidates": ok[count:],
-            "goto": Goto(to=list(step.goto.to), max=step.goto.max),
-        }
-    )
-
-
-def _compensation(
-    c: StepCompiler,
-    step: StepEntry,
-    loc: Loc,
-    scope: Scope,
-    step_id: str,
-    agent: AgentConfig | None,
-) -> AgentNode | None | bool:
-    """The compiled undo step; None if there is none; False if it is wrong."""
-    if step.compensate is None:
-        return None
-    if agent is not None and not agent.side_effects:
-        c.report.problem(
-            c.doc,
-            loc + ("compensate",),
-            f"compensate: on step {step_id!r}, whose agent {agent.name!r} declares no side effects",
-            f"add side_effects: true to agent {agent.name!r} in the catalog if it changes "
-            "the world",
-        )
-        return False
-    undo = c.compile_step(
-        step.compensate,
-        loc + ("compensate",),
-        scope.with_done({step_id}),
-        auto_id=f"{step_id}_undo",
-    )
-    if undo is None:
-        return False
-    if not isinstance(undo, AgentNode) or undo.capability:
-        c.report.problem(
-            c.doc,
-            loc + ("compensate",),
-            "compensate: must name an agent",
-            "write compensate: {agent: <name>, with: {…}}",
-        )
-        return False
-    if agent is not None and agent.undo is not None and undo.agent.name != agent.undo:
-        c.report.problem(
-            c.doc,
-            loc + ("compensate", "agent"),
-            f"compensate: calls {undo.agent.name!r}, but the catalog pairs agent "
-            f"{agent.name!r} with {agent.undo!r} (its undo:)",
-            f"write compensate: {{agent: {agent.undo}, …}}",
-        )
-        return False
-    return undo
-
-
-def _compile_capability(
-    c: StepCompiler, step: StepEntry, loc: Loc, scope: Scope, common: dict
-) -> Node | None:
-    capability = step.capability or ""
-    candidates = c.agents.capable(capability, c.doc, loc + ("capability",))
-    inputs = c.graph.inputs(step, loc, scope, common["id"])
-    require: dict[str, str] = {}
-    ok = bool(candidates) and inputs is not None
-    for key, value in step.require.items():
-        where = loc + ("require", key)
-        if key not in REQUIREMENTS:
-            c.report.problem(
-                c.doc,
-                where,
-                f"unknown requirement {key!r}",
-                f"use one of: {', '.join(REQUIREMENTS)}",
-            )
-            ok = False
-        elif isinstance(value, str):
-            ok &= c.graph.expression(where, value, scope, common["id"])
-            require[key] = value
-        else:
-            require[key] = literal(value)
-            if candidates and not any(meets(a, key, value) for a in candidates):
-                c.report.problem(
-                    c.doc,
-                    where,
-                    f"no agent with capability {capability!r} meets {key} = {value!r}",
-                    "candidates: " + ", ".join(a.name for a in candidates),
-                )
-                ok = False
-    if not ok or inputs is None:
-        return None
-    first = candidates[0]
-    node = AgentNode(
-        **common,
-        agent=first,
-        capability=capability,
-        candidates=candidates,
-        require=require,
-        inputs=inputs,
-        timeout_s=parse_duration(step.timeout) if step.timeout else first.timeout_s,
-        retry=retry_settings(step.retry) if step.retry else first.retry,
-    )
-    return _with_goto(c, step, loc, node)
-
-
-register(AgentKind(run=run_agent_node, build=compile_agent))

@@ -1,17 +1,33 @@
-"""Podium's built-in step kinds: importing this registers every one of them.
+"""Podium's built-in step kinds, registered here — the one place that lists them.
 
-Each module registers its kind when it is imported (``register(...)`` at its end); the
-plan imports this module once, so any plan can hold any built-in kind.
+The plan imports this module once, so any plan can hold any built-in kind. Each kind's
+compilation from a spec is registered on the client side (``compiler.kinds``); how a
+kind is drawn is in ``compiler.graph``.
 """
 
-import podium.workflows.kinds.agent  # noqa: F401
-import podium.workflows.kinds.approval  # noqa: F401
-import podium.workflows.kinds.map  # noqa: F401
-import podium.workflows.kinds.parallel  # noqa: F401
-import podium.workflows.kinds.refine  # noqa: F401
-import podium.workflows.kinds.route  # noqa: F401
-import podium.workflows.kinds.supervise  # noqa: F401
-import podium.workflows.kinds.workflow  # noqa: F401
-from podium.workflows.kinds.base import KINDS
+from podium.workflows.kinds.agent import AgentKind, run_agent_node
+from podium.workflows.kinds.approval import ApprovalKind, run_approval
+from podium.workflows.kinds.base import KINDS, register
+from podium.workflows.kinds.map import MapKind, run_map
+from podium.workflows.kinds.parallel import ParallelKind, run_parallel
+from podium.workflows.kinds.refine import RefineKind, run_refine
+from podium.workflows.kinds.route import RouteKind, run_route
+from podium.workflows.kinds.supervise import SuperviseKind, run_supervise
+from podium.workflows.kinds.workflow import WorkflowKind, run_child
 
-__all__ = ["KINDS"]
+BUILT_IN = (
+    AgentKind(run=run_agent_node),
+    ApprovalKind(run=run_approval),
+    MapKind(run=run_map),
+    ParallelKind(run=run_parallel),
+    RefineKind(run=run_refine),
+    RouteKind(run=run_route),
+    SuperviseKind(run=run_supervise),
+    WorkflowKind(run=run_child),
+)
+"""The built-in kinds (in the order the docs' table lists them)."""
+
+for _kind in BUILT_IN:
+    register(_kind)
+
+__all__ = ["BUILT_IN", "KINDS"]

@@ -12,16 +12,11 @@ with workflow.unsafe.imports_passed_through():
     from podium.activities.errors import ApprovalTimedOut
     from podium.activities.templates import render
     from podium.workflows.frame import Frame
-    from podium.workflows.kinds.base import Node, NodeBase, StepKind, register
+    from podium.workflows.kinds.base import NodeBase, StepKind
     from podium.workflows.run_context import RunContext
     from pydantic import Field
 
-from podium.workflows.compile_humans import ANYONE, check_names
-from podium.workflows.compile_templates import check_template
-from podium.workflows.durations import parse_duration
-from podium.workflows.expressions import ROOTS
 from podium.workflows.gates import unlocked_by
-from podium.workflows.spec import StepEntry
 from podium.workflows.steps.human_desk import (
     Level,
     close_by_timeout,
@@ -31,10 +26,7 @@ from podium.workflows.steps.human_desk import (
 from podium.workflows.steps.support import evaluate_in, failure
 
 if TYPE_CHECKING:
-    from podium.workflows.compile_steps import StepCompiler
-    from podium.workflows.graph import Graph
-    from podium.workflows.step_graph import Scope
-    from podium.workflows.yamlfile import Loc
+    pass
 
 
 class EscalationLevel(Contract):
@@ -69,18 +61,6 @@ class ApprovalKind(StepKind):
 
     def label(self, node: ApprovalNode) -> str:
         return f"approval by {', '.join(node.approvers) or 'anyone'}"
-
-    def draw(
-        self, graph: Graph, node: ApprovalNode, exits: dict[str, str], prefix: str
-    ) -> tuple[str, str]:
-        from podium.workflows.graph import box_key, tags
-
-        chain = " → ".join(
-            [", ".join(node.approvers) or "anyone", *(", ".join(e.to) for e in node.escalate)]
-        )
-        key = box_key(prefix + node.id)
-        graph.add(key, f"{node.id}: approval by {chain}{tags(node)}", "approval")
-        return key, key
 
 
 def levels_of(node: ApprovalNode) -> list[Level]:
@@ -122,53 +102,3 @@ async def run_approval(node: ApprovalNode, frame: Frame, ctx: RunContext) -> Any
         "channel": decision.channel,
         "request": request.id,
     }
-
-
-# -- compiling a spec step into this kind's node ----------------------------------------
-
-
-def compile_approval(
-    c: StepCompiler, step: StepEntry, loc: Loc, scope: Scope, common: dict[str, Any]
-) -> Node | None:
-    """The plan node of an approval step (None, with problems recorded, if it is wrong)."""
-    report, doc, graph = c.report, c.doc, c.graph
-    spec = step.approval
-    assert spec is not None
-    where = loc + ("approval",)
-    ok = check_template(
-        report,
-        doc,
-        where + ("title",),
-        spec.title,
-        roots=ROOTS,
-        graph=graph,
-        scope=scope,
-        current=common["id"],
-    )
-    if spec.details is not None:
-        ok &= graph.expression(where + ("details",), spec.details, scope, common["id"])
-    ok &= check_names(report, doc, where + ("approvers",), spec.approvers)
-    for i, level in enumerate(spec.escalate):
-        ok &= check_names(report, doc, where + ("escalate", i, "to"), level.to)
-    if "approvers" in spec.model_fields_set and not spec.approvers:
-        report.warn(
-            doc,
-            where + ("approvers",),
-            f"approvers: [] is empty, so {ANYONE}",
-            "list who may decide, e.g. approvers: [deal-desk]; leave the key out if anyone "
-            "may really decide",
-        )
-    if not ok:
-        return None
-    return ApprovalNode(
-        **common,
-        title=spec.title,
-        details=spec.details,
-        approvers=spec.approvers,
-        escalate=[EscalationLevel(to=e.to, after_s=parse_duration(e.after)) for e in spec.escalate],
-        on_timeout=spec.on_timeout,
-        timeout_s=parse_duration(spec.timeout) if spec.timeout else None,
-    )
-
-
-register(ApprovalKind(run=run_approval, build=compile_approval))

@@ -12,14 +12,11 @@ later — by a contributor or a test — needs no change anywhere else.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from podium.activities.contracts import AgentConfig, Contract
 from pydantic import Field
 from pydantic_core import core_schema
-
-if TYPE_CHECKING:
-    from podium.workflows.graph import Graph
 
 
 class Budget(Contract):
@@ -94,7 +91,7 @@ class StepKind:
     node: ClassVar[type[NodeBase]]
     """The plan node model."""
     shape: ClassVar[str] = "agent"
-    """The box it is drawn as (``workflows.graph`` shapes)."""
+    """The box it is drawn as: one of ``SHAPES`` (checked when the kind is registered)."""
     summary: ClassVar[str] = ""
     """One line for the docs' table of kinds."""
     spec_key: ClassVar[str | None] = None
@@ -122,12 +119,11 @@ class StepKind:
         """One line saying what the node does (Web UI details, graphs)."""
         return f"{self.name} step"
 
-    def draw(self, graph: Graph, node: Any, exits: dict[str, str], prefix: str) -> tuple[str, str]:
-        """Draw ``node`` into ``graph``; return its (entry, exit) box keys."""
-        from podium.workflows.graph import box_key, tags
-
-        key = box_key(prefix + node.id)
-        graph.add(key, f"{node.id}: {self.label(node)}{tags(node)}", self.shape)
+    def draw(self, graph: Any, node: Any, exits: dict[str, str], prefix: str) -> tuple[str, str]:
+        """Draw ``node`` into ``graph`` (a ``compiler.graph.Graph``: ``box``, ``link``,
+        ``draw``); return its (entry, exit) box keys. The built-in kinds are drawn by
+        ``compiler.graph`` itself; a kind registered besides them may override this."""
+        key = graph.box(prefix, node, f"{node.id}: {self.label(node)}", self.shape)
         return key, key
 
     def __init__(
@@ -149,6 +145,11 @@ class StepKind:
             raise NotImplementedError(f"step kind {self.name!r} cannot run")
         return await self._run(node, frame, ctx)
 
+    def compiles_itself(self) -> bool:
+        """Whether this kind brings its own compilation (``build=`` or an override of
+        ``compile``); the built-ins' are in ``compiler.kinds``."""
+        return self._build is not None or type(self).compile is not StepKind.compile
+
     def compile(self, compiler: Any, step: Any, loc: Any, scope: Any, common: dict) -> Any:
         """The plan node of a spec step of this kind (None after reporting problems)."""
         if self._build is None:
@@ -160,9 +161,30 @@ KINDS: dict[str, StepKind] = {}
 """Every registered kind by name, in registration order."""
 
 
+SHAPES = (
+    "start",
+    "end",
+    "agent",
+    "fork",
+    "join",
+    "map",
+    "route",
+    "merge",
+    "until",
+    "child",
+    "approval",
+)
+"""The boxes a diagram has (``compiler.graph`` draws each; a test keeps the two in step)."""
+
+
 def register(kind: StepKind, *, replace: bool = False) -> StepKind:
     """Add ``kind`` to the registry. A kind of the same name is replaced only with
     ``replace=True``: runs in flight replay through whatever is registered."""
+    if kind.shape not in SHAPES:
+        raise ValueError(
+            f"step kind {kind.name!r}: shape {kind.shape!r} is not a box Podium draws; use "
+            f"one of {', '.join(SHAPES)}"
+        )
     if kind.name in KINDS and not replace and type(KINDS[kind.name]) is not type(kind):
         raise ValueError(
             f"a step kind named {kind.name!r} is registered already "
@@ -214,8 +236,11 @@ def _validate_node(value: Any) -> NodeBase:
         return value
     if not isinstance(value, dict):
         raise ValueError(f"a step must be a mapping, not {type(value).__name__}")
-    if not KINDS:  # validated before anything imported the plan: register the built-ins
-        import podium.workflows.kinds.all  # noqa: F401
+    if not KINDS:
+        raise UnknownKind(
+            "no step kinds are registered: import podium.workflows.plan (it registers the "
+            "built-in kinds) before reading a plan"
+        )
     name = value.get("kind", "agent")
     kind = KINDS.get(name)
     if kind is None:

@@ -18,24 +18,18 @@ with workflow.unsafe.imports_passed_through():
     from podium.activities.errors import StepFailed
     from podium.activities.queues import ORCHESTRATION_QUEUE
     from podium.workflows.frame import Frame, ScopeData
-    from podium.workflows.kinds.base import Node, NodeBase, StepKind, register
+    from podium.workflows.kinds.base import Node, NodeBase, StepKind
     from podium.workflows.run_context import RunContext
     from podium.workflows.state import AgentTotals, Progress, merge_agents
     from pydantic import ConfigDict, Field
 
-from podium.workflows.kinds.base import asks_people
 from podium.workflows.patterns.map import map_bounded
 from podium.workflows.patterns.parallel import FATAL
-from podium.workflows.spec import StepEntry
-from podium.workflows.step_graph import NAME
 from podium.workflows.steps.execute import execute
 from podium.workflows.steps.support import describe, ensure_fits, evaluate_in, failure
 
 if TYPE_CHECKING:
-    from podium.workflows.compile_steps import StepCompiler
-    from podium.workflows.graph import Graph
-    from podium.workflows.step_graph import Scope
-    from podium.workflows.yamlfile import Loc
+    pass
 
 BATCH_WORKFLOW = "PodiumMapBatch"
 INLINE_ALWAYS = 1_000_000
@@ -71,18 +65,6 @@ class MapKind(StepKind):
         from podium.workflows.kinds.base import node_label
 
         return f"map over {node.over} → {node_label(node.template)}"
-
-    def draw(
-        self, graph: Graph, node: MapNode, exits: dict[str, str], prefix: str
-    ) -> tuple[str, str]:
-        from podium.workflows.graph import box_key, draw_node, tags
-
-        key = box_key(prefix + node.id)
-        label = f"{node.id}: map over {node.over}, ≤ {node.max_concurrency} at once{tags(node)}"
-        entry = graph.add(key, label, "map")
-        t_in, exit_ = draw_node(graph, node.template, exits, prefix + node.id + "_")
-        graph.link(entry, t_in, f"each {node.as_}")
-        return entry, exit_
 
 
 class MapBatchInput(Contract):
@@ -221,44 +203,3 @@ async def _run_batches(
 
     nested = await map_bounded(batches, one, children_at_once)
     return [out for batch in nested for out in batch]
-
-
-# -- compiling a spec step into this kind's node ----------------------------------------
-def compile_map(
-    c: StepCompiler, step: StepEntry, loc: Loc, scope: Scope, common: dict
-) -> Node | None:
-    spec = step.map
-    assert spec is not None
-    ok = c.graph.expression(loc + ("map", "over"), spec.over, scope, common["id"])
-    if not NAME.match(spec.as_):
-        c.report.problem(c.doc, loc + ("map", "as"), f"as: {spec.as_!r} is not a plain name")
-        ok = False
-    if step.step is None:
-        c.report.problem(
-            c.doc,
-            loc,
-            "map: needs step: (the step to run for each item)",
-            "add step: {agent: <name>, with: {item: vars.<as>}}",
-        )
-        return None
-    template = c.compile_step(
-        step.step,
-        loc + ("step",),
-        scope.with_vars(spec.as_, "index"),
-        auto_id=f"{common['id']}_item",
-    )
-    if template is None or not ok:
-        return None
-    return MapNode(
-        **common,
-        over=spec.over,
-        as_=spec.as_,
-        template=template,
-        max_concurrency=spec.max_concurrency,
-        # Items that may wait for people run inline: a batch child workflow has no
-        # decide Update, signal or status query, so nobody could answer them there.
-        batch_size=INLINE_ALWAYS if asks_people(template) else spec.batch_size,
-    )
-
-
-register(MapKind(run=run_map, build=compile_map))

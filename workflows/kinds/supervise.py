@@ -25,12 +25,11 @@ with workflow.unsafe.imports_passed_through():
     from podium.activities.contracts import AgentConfig
     from podium.activities.errors import RUN_STOPPING, StepBudgetExceeded, StepFailed
     from podium.workflows.frame import Frame
-    from podium.workflows.kinds.base import StepKind, node_label, register
+    from podium.workflows.kinds.base import StepKind
     from podium.workflows.kinds.supervise_plan import (
         DONE,
         Member,
         SuperviseNode,
-        compile_supervise,
     )
     from podium.workflows.run_context import HandOver, RunContext
     from podium.workflows.state import StepState, SuperviseTurn
@@ -40,7 +39,7 @@ from podium.workflows.steps.human_desk import close_by_timeout, open_request, wa
 from podium.workflows.steps.support import describe, evaluate_in, failure
 
 if TYPE_CHECKING:
-    from podium.workflows.graph import Graph
+    pass
 
 
 class SuperviseKind(StepKind):
@@ -59,34 +58,12 @@ class SuperviseKind(StepKind):
 
     def label(self, node: SuperviseNode) -> str:
         return (
-            f"supervise by {_manager_name(node)}: {', '.join(m.name for m in node.team)}, "
+            f"supervise by {manager_name(node)}: {', '.join(m.name for m in node.team)}, "
             f"≤ {node.max_turns} turns"
         )
 
-    def draw(
-        self, graph: Graph, node: SuperviseNode, exits: dict[str, str], prefix: str
-    ) -> tuple[str, str]:
-        from podium.workflows.graph import box_key, tags
 
-        key = box_key(prefix + node.id)
-        hub = graph.add(
-            key,
-            f"{node.id}: {_manager_name(node)} supervises, ≤ {node.max_turns} turns{tags(node)}",
-            "route",
-        )
-        for member in node.team:
-            key_m = box_key(f"{prefix}{node.id}_{member.name}")
-            if member.step is not None:
-                graph.add(key_m, f"{member.name}: {node_label(member.step)}", "agent")
-            else:
-                who = ", ".join(member.approvers) or "anyone"
-                graph.add(key_m, f"{member.name}: people ({who})", "approval")
-            graph.link(hub, key_m, "turn")
-            graph.link(key_m, hub, "result")
-        return hub, hub
-
-
-def _manager_name(node: SuperviseNode) -> str:
+def manager_name(node: SuperviseNode) -> str:
     agent = getattr(node.manager, "agent", None)
     return agent.name if isinstance(agent, AgentConfig) else node.manager.id
 
@@ -99,7 +76,7 @@ async def run_supervise(node: SuperviseNode, frame: Frame, ctx: RunContext) -> A
     turns: list[SuperviseTurn] = owner.supervision if track and owner is not None else []
     team = {m.name: m for m in node.team}
     roster = [{"name": m.name, "kind": m.kind, "does": m.description} for m in node.team]
-    manager = _manager_name(node)
+    manager = manager_name(node)
     failures = sum(1 for t in turns if t.status == "failed")
     seen: dict[int, dict[str, Any]] = {}
     """Each finished turn as the manager reads it, computed once (by record identity)."""
@@ -275,9 +252,3 @@ def _stop_at_cap(node: SuperviseNode, ctx: RunContext, exc: BaseException, last:
 
 def _ms(started: Any) -> float:
     return (workflow.now() - started).total_seconds() * 1000
-
-
-# -- compiling a spec step into this kind's node ----------------------------------------
-
-
-register(SuperviseKind(run=run_supervise, build=compile_supervise))

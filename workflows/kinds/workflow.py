@@ -16,13 +16,12 @@ with workflow.unsafe.imports_passed_through():
     from podium.activities.validation import schema_errors
     from podium.workflows import search_attributes as sa
     from podium.workflows.frame import Frame
-    from podium.workflows.kinds.base import Node, NodeBase, Plan, StepKind, register
+    from podium.workflows.kinds.base import NodeBase, Plan, StepKind
     from podium.workflows.run_context import RunContext
     from podium.workflows.run_input import RunInput
     from podium.workflows.state import RunResult, merge_agents
     from pydantic import Field
 
-from podium.workflows.spec import StepEntry
 from podium.workflows.steps.budget import (
     Reservation,
     hold,
@@ -35,10 +34,7 @@ from podium.workflows.steps.budget import (
 from podium.workflows.steps.support import describe, ensure_fits, evaluate_inputs, failure
 
 if TYPE_CHECKING:
-    from podium.workflows.compile_steps import StepCompiler
-    from podium.workflows.graph import Graph
-    from podium.workflows.step_graph import Scope
-    from podium.workflows.yamlfile import Loc
+    pass
 
 RUN_WORKFLOW = "PodiumRun"
 
@@ -61,16 +57,6 @@ class WorkflowKind(StepKind):
 
     def label(self, node: WorkflowNode) -> str:
         return f"sub-workflow {node.plan.name}"
-
-    def draw(
-        self, graph: Graph, node: WorkflowNode, exits: dict[str, str], prefix: str
-    ) -> tuple[str, str]:
-        from podium.workflows.graph import box_key, tags
-
-        key = box_key(prefix + node.id)
-        name = "" if prefix else f"{node.id}: "
-        graph.add(key, f"{name}sub-workflow {node.plan.name}{tags(node)}", "child")
-        return key, key
 
 
 async def run_child(node: WorkflowNode, frame: Frame, ctx: RunContext) -> Any:
@@ -139,17 +125,3 @@ def _spent(exc: ChildWorkflowError) -> tuple[Usage, float] | None:
             spent = detail["podium_spend"]
             return Usage.model_validate(spent["usage"]), float(spent["cost_usd"])
     return None
-
-
-# -- compiling a spec step into this kind's node ----------------------------------------
-def compile_workflow(
-    c: StepCompiler, step: StepEntry, loc: Loc, scope: Scope, common: dict
-) -> Node | None:
-    plan = c.compile_child(c.doc, loc + ("workflow",), step.workflow or "")
-    inputs = c.graph.inputs(step, loc, scope, common["id"])
-    if plan is None or inputs is None:
-        return None
-    return WorkflowNode(**common, plan=plan, inputs=inputs)
-
-
-register(WorkflowKind(run=run_child, build=compile_workflow))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -18,31 +18,33 @@ with workflow.unsafe.imports_passed_through():
 from podium.workflows.patterns.assign import cheapest_tie, eligible, price_of
 from podium.workflows.steps.support import evaluate_inputs, failure
 
-if TYPE_CHECKING:
-    from podium.workflows.kinds.agent import AgentNode
 
-
-async def assign(node: AgentNode, scope: dict[str, Any]) -> tuple[list[AgentConfig], str]:
-    """Eligible agents, best first, and the reason the first was chosen.
+async def assign(
+    step_id: str,
+    capability: str | None,
+    candidates: list[AgentConfig],
+    require: dict[str, str],
+    scope: dict[str, Any],
+) -> tuple[list[AgentConfig], str]:
+    """Eligible agents of a capability step, best first, and the reason the first was
+    chosen (``require``: requirement name → expression over ``scope``).
 
     Requirements filter; price ranks; between equally cheap agents the one whose provider
     queue has the smaller backlog (as the server reports it) goes first.
     """
-    wanted = evaluate_inputs(node.id, node.require, scope)
-    ranked = eligible(node.candidates, wanted)
+    wanted = evaluate_inputs(step_id, require, scope)
+    ranked = eligible(candidates, wanted)
     shown = ", ".join(f"{k}={v}" for k, v in wanted.items()) or "none"
     if not ranked:
-        names = ", ".join(a.name for a in node.candidates)
+        names = ", ".join(a.name for a in candidates)
         raise failure(
-            f"step {node.id!r}: no agent with capability {node.capability!r} meets "
+            f"step {step_id!r}: no agent with capability {capability!r} meets "
             f"{shown} (candidates: {names})",
             StepFailed,
-            step=node.id,
+            step=step_id,
         )
     tied = cheapest_tie(ranked)
-    reason = (
-        f"capability {node.capability}, requirements {shown}; price {price_of(ranked[0]):g}/Mtok"
-    )
+    reason = f"capability {capability}, requirements {shown}; price {price_of(ranked[0]):g}/Mtok"
     if len(tied) > 1:
         queues = sorted({provider_queue(a.provider.name) for a in tied})
         try:
@@ -52,7 +54,7 @@ async def assign(node: AgentNode, scope: dict[str, Any]) -> tuple[list[AgentConf
                 task_queue=ORCHESTRATION_QUEUE,
                 start_to_close_timeout=timedelta(seconds=10),
                 retry_policy=RetryPolicy(maximum_attempts=2),
-                summary=f"workload · {node.id}",
+                summary=f"workload · {step_id}",
             )
             backlog = load.backlog
         except ActivityError:

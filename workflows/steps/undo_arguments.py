@@ -1,6 +1,6 @@
 """The arguments an undo is called with: the completed call's own, or what the tool's
 ``compensate: {with: …}`` makes of its ``arguments`` and ``result``
-(``workflows/compile_undo.py`` checked the expressions when the spec was compiled)."""
+(``compiler/undo.py`` checked the expressions when the spec was compiled)."""
 
 from __future__ import annotations
 

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from podium.activities.errors import SetupError
+from podium.compiler.validation_errors import translate
+from podium.compiler.yamlfile import FileReadError, Loc, YamlDocument
 from podium.workflows.kinds.base import spec_keys
-from podium.workflows.validation_errors import translate
-from podium.workflows.yamlfile import FileReadError, Loc, YamlDocument
 from pydantic import BaseModel, ValidationError
 
 M = TypeVar("M", bound=BaseModel)

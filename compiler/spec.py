@@ -40,7 +40,7 @@ from __future__ import annotations
 import functools
 from typing import Any, Literal
 
-from podium.workflows.catalog import CatalogFile, Duration, RetryEntry, Strict, _check_duration
+from podium.compiler.catalog import CatalogFile, Duration, RetryEntry, Strict, _check_duration
 from podium.workflows.kinds.base import BUILTIN_SPEC_KEYS
 from podium.workflows.kinds.base import KINDS as REGISTERED
 from pydantic import ConfigDict, Field, TypeAdapter, field_validator, model_validator

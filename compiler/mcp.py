@@ -10,10 +10,10 @@ from podium.activities.errors import ToolNotConfigured, ToolUnavailable
 from podium.activities.tools.mcp import STRAY_OUTPUT
 from podium.activities.tools.mcp_env import UNSET_VARIABLE
 from podium.activities.tools.mcp_listing import ListedTool, list_tools_now
-from podium.workflows.catalog import ToolEntry
-from podium.workflows.compile_settings import check_schema
-from podium.workflows.problems import Reporter, suggest
-from podium.workflows.yamlfile import Loc, YamlDocument
+from podium.compiler.catalog import ToolEntry
+from podium.compiler.problems import Reporter, suggest
+from podium.compiler.settings import check_schema
+from podium.compiler.yamlfile import Loc, YamlDocument
 
 _listings: dict[tuple[Any, ...], list[ListedTool] | str] = {}
 """Per compiling process: each server is asked once (a failure is remembered too)."""

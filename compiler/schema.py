@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from podium.workflows.catalog import CatalogFile
-from podium.workflows.spec import SpecFile, registered_entries
+from podium.compiler.catalog import CatalogFile
+from podium.compiler.spec import SpecFile, registered_entries
 
 SPEC_SCHEMA_FILE = "podium-spec.schema.json"
 CATALOG_SCHEMA_FILE = "podium-catalog.schema.json"

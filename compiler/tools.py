@@ -13,12 +13,12 @@ from typing import Any
 from podium.activities.contracts import ToolApproval, ToolSpec
 from podium.activities.errors import ProviderNotConfigured, ToolNotConfigured
 from podium.activities.providers.function import load_function
-from podium.workflows.catalog import AgentEntry, ToolEntry
-from podium.workflows.compile_settings import check_schema, retry_settings
-from podium.workflows.compile_undo import undo_arguments, undo_name
+from podium.compiler.catalog import AgentEntry, ToolEntry
+from podium.compiler.problems import Reporter, suggest
+from podium.compiler.settings import check_schema, retry_settings
+from podium.compiler.undo import undo_arguments, undo_name
+from podium.compiler.yamlfile import Loc, YamlDocument
 from podium.workflows.durations import parse_duration
-from podium.workflows.problems import Reporter, suggest
-from podium.workflows.yamlfile import Loc, YamlDocument
 
 
 def resolve_tool(
@@ -98,14 +98,14 @@ def resolve_tool(
             spec.parameters = _function_schema(report, name, entry.function, doc, loc) or {}
             ok &= bool(spec.parameters)
     elif entry.http is not None:
-        from podium.workflows.compile_http import check_http_tool
+        from podium.compiler.http import check_http_tool
 
         ok &= check_http_tool(report, name, entry.http, entry.parameters, doc, loc)
         spec.method, spec.url = entry.http.method, entry.http.url
         spec.auth_env = entry.http.auth_env
         spec.auth_header, spec.auth_scheme = entry.http.auth_header, entry.http.auth_scheme
     elif entry.mcp is not None:
-        from podium.workflows.compile_mcp import pin_mcp_tool
+        from podium.compiler.mcp import pin_mcp_tool
 
         pinned = pin_mcp_tool(report, name, entry, doc, loc)
         if pinned is None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from podium.compiler.spec import DeadlineEntry, HistoryEntry, StepBudgetEntry
 from podium.workflows.durations import parse_duration
 from podium.workflows.kinds.base import Budget, Deadline, HistoryLimits
-from podium.workflows.spec import DeadlineEntry, HistoryEntry, StepBudgetEntry
 
 
 def budget(entry: StepBudgetEntry | None) -> Budget | None:

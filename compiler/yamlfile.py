@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from podium.workflows.textfile import FileIssue, FileReadError, Loc, read_text
+from podium.compiler.textfile import FileIssue, FileReadError, Loc, read_text
 
 __all__ = ["FileIssue", "FileReadError", "Loc", "SpecLoader", "YamlDocument", "read_yaml"]
 

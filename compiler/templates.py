@@ -13,9 +13,9 @@ from typing import Any
 
 from jinja2 import TemplateSyntaxError, meta, nodes
 from jinja2.sandbox import SandboxedEnvironment
-from podium.workflows.problems import Reporter
-from podium.workflows.step_graph import Scope, StepGraph
-from podium.workflows.yamlfile import Loc, YamlDocument
+from podium.compiler.problems import Reporter
+from podium.compiler.step_graph import Scope, StepGraph
+from podium.compiler.yamlfile import Loc, YamlDocument
 
 # The same kind of environment as activities.templates (the renderer).
 _env = SandboxedEnvironment(autoescape=False)

@@ -9,9 +9,9 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from podium.workflows.catalog import HttpToolEntry
-from podium.workflows.problems import Reporter
-from podium.workflows.yamlfile import Loc, YamlDocument
+from podium.compiler.catalog import HttpToolEntry
+from podium.compiler.problems import Reporter
+from podium.compiler.yamlfile import Loc, YamlDocument
 
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 EXAMPLE = "https://api.example.com/holidays/{country}"

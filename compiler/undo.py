@@ -18,10 +18,10 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from podium.activities.contracts import ToolSpec
-from podium.workflows.catalog import ToolCompensateEntry
+from podium.compiler.catalog import ToolCompensateEntry
+from podium.compiler.problems import Reporter, suggest
+from podium.compiler.yamlfile import Loc, YamlDocument
 from podium.workflows.expressions import ExpressionError, fields_read, literal
-from podium.workflows.problems import Reporter, suggest
-from podium.workflows.yamlfile import Loc, YamlDocument
 
 ROOTS = ("arguments", "result")
 """What an undo's ``with:`` expressions read: the completed call."""

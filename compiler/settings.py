@@ -7,10 +7,10 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from podium.activities.contracts import RetrySettings
-from podium.workflows.catalog import RetryEntry
+from podium.compiler.catalog import RetryEntry
+from podium.compiler.problems import Reporter
+from podium.compiler.yamlfile import Loc, YamlDocument
 from podium.workflows.durations import parse_duration
-from podium.workflows.problems import Reporter
-from podium.workflows.yamlfile import Loc, YamlDocument
 
 
 def retry_settings(entry: RetryEntry) -> RetrySettings:

@@ -10,21 +10,21 @@ from __future__ import annotations
 import traceback
 from pathlib import Path
 
-from podium.workflows.compile_agents import AgentResolver
-from podium.workflows.compile_humans import check_run_people
-from podium.workflows.compile_limits import budget, deadline, history
-from podium.workflows.compile_policy import check_policies
-from podium.workflows.compile_settings import check_schema
-from podium.workflows.compile_size import check_size
-from podium.workflows.compile_steps import StepCompiler
-from podium.workflows.compile_templates import check_template
+from podium.compiler.agents import AgentResolver
+from podium.compiler.humans import check_run_people
+from podium.compiler.limits import budget, deadline, history
+from podium.compiler.policy import check_policies
+from podium.compiler.problems import CompileError, Problem, Reporter
+from podium.compiler.settings import check_schema
+from podium.compiler.size import check_size
+from podium.compiler.spec import SpecFile
+from podium.compiler.step_graph import NAME, Scope
+from podium.compiler.steps import StepCompiler
+from podium.compiler.templates import check_template
+from podium.compiler.validation_errors import describe
+from podium.compiler.yamlfile import FileReadError, Loc, YamlDocument, read_yaml
 from podium.workflows.kinds.base import RunPriority
 from podium.workflows.plan import Plan
-from podium.workflows.problems import CompileError, Problem, Reporter
-from podium.workflows.spec import SpecFile
-from podium.workflows.step_graph import NAME, Scope
-from podium.workflows.validation_errors import describe
-from podium.workflows.yamlfile import FileReadError, Loc, YamlDocument, read_yaml
 
 
 def compile_spec(path: str | Path, *, offline: bool | None = None) -> Plan:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from podium.activities.validation import schema_errors
+from podium.compiler.problems import CompileError, Problem
 from podium.workflows.plan import Plan
-from podium.workflows.problems import CompileError, Problem
 
 
 def check_input(plan: Plan, value: Any, source: str = "--input") -> None:

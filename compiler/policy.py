@@ -12,12 +12,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from podium.activities.contracts import AgentConfig
-from podium.workflows.catalog import PolicyEntry
+from podium.compiler.catalog import PolicyEntry
+from podium.compiler.problems import Reporter
+from podium.compiler.spec import SpecFile
+from podium.compiler.yamlfile import YamlDocument
 from podium.workflows.gates import Gate, agents_of, gates, unpaired_effect
 from podium.workflows.kinds.base import Node, Plan, walk
-from podium.workflows.problems import Reporter
-from podium.workflows.spec import SpecFile
-from podium.workflows.yamlfile import YamlDocument
 
 __all__ = ["EffectRule", "check_policies", "webhook_host"]
 

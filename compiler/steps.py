@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
-from podium.workflows.compile_agents import AgentResolver
-from podium.workflows.compile_humans import check_people
-from podium.workflows.compile_limits import budget, deadline
+from podium.compiler.agents import AgentResolver
+from podium.compiler.humans import check_people
+from podium.compiler.kinds import builder_of
+from podium.compiler.limits import budget, deadline
+from podium.compiler.problems import Reporter
+from podium.compiler.spec import StepEntry, entry_adapter
+from podium.compiler.step_context import ChildCompiler
+from podium.compiler.step_graph import Scope, StepGraph
+from podium.compiler.validation_errors import translate
+from podium.compiler.yamlfile import Loc, YamlDocument
 from podium.workflows.kinds.base import KINDS, Node
-from podium.workflows.plan import Plan
-from podium.workflows.problems import Reporter
-from podium.workflows.spec import StepEntry, entry_adapter
-from podium.workflows.step_graph import Scope, StepGraph
-from podium.workflows.validation_errors import translate
-from podium.workflows.yamlfile import Loc, YamlDocument
 from pydantic import ValidationError
-
-ChildCompiler = Callable[[YamlDocument, Loc, str], Plan | None]
 
 
 class StepCompiler:
@@ -171,7 +169,7 @@ class StepCompiler:
                     self.report.problem(self.doc, where + item.loc, item.message, item.hint)
                 return None
             step = step.model_copy(update={"kind_entry": {**step.kind_entry, "value": value}})
-        return kind.compile(self, step, loc, scope, common)  # type: ignore[no-any-return]
+        return builder_of(kind)(self, step, loc, scope, common)  # type: ignore[no-any-return]
 
     def _steps(self, step: StepEntry, loc: Loc, scope: Scope, common: dict) -> Node | None:
         self.report.problem(

@@ -12,11 +12,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from podium.compiler.problems import Reporter, suggest
+from podium.compiler.spec import StepEntry
+from podium.compiler.yamlfile import Loc, YamlDocument
 from podium.workflows.expressions import ROOTS, ExpressionError, literal, references
 from podium.workflows.humans import RUN_SCOPE
-from podium.workflows.problems import Reporter, suggest
-from podium.workflows.spec import StepEntry
-from podium.workflows.yamlfile import Loc, YamlDocument
 
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 

@@ -16,7 +16,7 @@ from podium.activities.contracts import (
     ToolSpec,
 )
 from podium.activities.errors import ERROR_TYPES
-from podium.workflows.catalog import (
+from podium.compiler.catalog import (
     AgentEntry,
     CatalogFile,
     PolicyEntry,
@@ -24,14 +24,14 @@ from podium.workflows.catalog import (
     ToolEntry,
     provider_config,
 )
-from podium.workflows.compile_settings import check_schema, retry_settings
-from podium.workflows.compile_templates import check_template, check_templates_in
-from podium.workflows.compile_tools import check_tool_choice, resolve_tool
+from podium.compiler.problems import Reporter, suggest
+from podium.compiler.settings import check_schema, retry_settings
+from podium.compiler.spec import SpecFile
+from podium.compiler.templates import check_template, check_templates_in
+from podium.compiler.tools import check_tool_choice, resolve_tool
+from podium.compiler.yamlfile import FileReadError, Loc, YamlDocument, read_yaml
 from podium.workflows.durations import parse_duration
 from podium.workflows.expressions import ExpressionError, parse
-from podium.workflows.problems import Reporter, suggest
-from podium.workflows.spec import SpecFile
-from podium.workflows.yamlfile import FileReadError, Loc, YamlDocument, read_yaml
 
 
 class AgentResolver:
@@ -322,7 +322,7 @@ def load_catalog(path: str | Path, *, offline: bool | None = None) -> dict[str, 
     Pass the result (or some of its agents) as your workflow's input, then call them
     with ``workflows.steps.agent_call.call_agent``. Raises ``CompileError``.
     """
-    from podium.workflows.problems import CompileError
+    from podium.compiler.problems import CompileError
 
     path = Path(path)
     report = Reporter(path)

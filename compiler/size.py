@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from podium.workflows.catalog import PolicyEntry
-from podium.workflows.problems import Reporter
-from podium.workflows.spec import SpecFile, StepEntry
-from podium.workflows.yamlfile import Loc, YamlDocument
+from podium.compiler.catalog import PolicyEntry
+from podium.compiler.problems import Reporter
+from podium.compiler.spec import SpecFile, StepEntry
+from podium.compiler.yamlfile import Loc, YamlDocument
 from pydantic import BaseModel
 
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from podium.workflows.problems import Reporter
-from podium.workflows.spec import SpecFile, StepEntry
-from podium.workflows.yamlfile import Loc, YamlDocument
+from podium.compiler.problems import Reporter
+from podium.compiler.spec import SpecFile, StepEntry
+from podium.compiler.yamlfile import Loc, YamlDocument
 
 ANYONE = "anyone who can reach the run (podium approve, the Temporal CLI or UI) may decide"
 
