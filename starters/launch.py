@@ -88,7 +88,11 @@ async def start_run(
     with client_span(f"start_run {plan.name}", span_attributes):
         handle = await client.start_workflow(
             WORKFLOW_NAME,
-            RunInput(plan=plan, input=run_input),
+            RunInput(
+                plan=plan,
+                input=run_input,
+                payload_store=client.data_converter.external_storage is not None,
+            ),
             id=workflow_id,
             task_queue=ORCHESTRATION_QUEUE,
             result_type=RunResult,

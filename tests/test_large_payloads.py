@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 
 import pytest
+from podium.activities.payloads.limits import use_store
 from podium.compiler.spec_compiler import compile_spec
 from podium.starters.commands import report
 from podium.starters.launch import start_run
@@ -74,3 +75,24 @@ async def test_a_3mb_answer_is_the_runs_output(client, write_spec):
     assert len(result.output["text"]) == 3_000_000
     _, largest = await history_bytes(client, handle.id)
     assert largest < 20_000
+
+
+async def test_a_worker_without_a_store_in_the_same_process_decides_nothing_for_this_run(
+    client, write_spec
+):
+    # another worker built in this process without a payload store (as a PodiumPlugin
+    # worker beside `podium worker` may be) once flipped a process-wide flag: this run's
+    # 3 MB answer then failed with AnswerTooLarge although its client and worker store it
+    use_store(False)
+    try:
+        spec = {
+            "name": "huge_beside_a_storeless_worker",
+            "agents": AGENTS,
+            "steps": [{"id": "big", "agent": "blob", "with": {"size": 3_000_000}}],
+            "output": "steps.big.output",
+        }
+        handle = await start_run(client, compile_spec(write_spec(spec)), {})
+        result = await handle.result()
+        assert len(result.output["text"]) == 3_000_000
+    finally:
+        use_store(True)

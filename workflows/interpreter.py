@@ -17,6 +17,7 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from podium.activities.errors import ExpressionFailed, StepFailed
+    from podium.activities.payloads.limits import run_uses_store
     from podium.workflows import search_attributes as sa
     from podium.workflows.expressions import evaluate
     from podium.workflows.frame import Frame
@@ -104,6 +105,8 @@ class PodiumRun:
     @workflow.run
     async def run(self, run: RunInput) -> RunResult:
         """Run every step as its dependencies allow; return the output and final state."""
+        run_uses_store(run.payload_store)  # this run's decision, not the process's
+        self.ctx.payload_store = run.payload_store
         frame = Frame.of_run(run.input)
         if run.carry is None:
             self.state.started_at = workflow.now()
@@ -277,7 +280,9 @@ class PodiumRun:
             f"{info.get_current_history_size() / 1024 / 1024:.1f} MB of history"
         )
         carry = RunCarry.of(self.ctx, frame)
-        following = RunInput(plan=run.plan, input=run.input, carry=carry)
+        following = RunInput(
+            plan=run.plan, input=run.input, carry=carry, payload_store=run.payload_store
+        )
         ensure_fits(following, None, "what the run carries into its next run (continue-as-new)")
         workflow.continue_as_new(following, search_attributes=info.typed_search_attributes)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from podium.activities.payloads.limits import run_uses_store
     from podium.workflows.frame import Frame
     from podium.workflows.run_context import RunContext
     from podium.workflows.state import RunState
@@ -19,7 +20,8 @@ class PodiumMapBatch:
     @workflow.run
     async def run(self, batch: MapBatchInput) -> MapBatchResult:
         """Run the batch with its share of the map's concurrency."""
-        ctx = RunContext(state=RunState(spec=batch.map_id))
+        run_uses_store(batch.payload_store)  # the run's decision, not the process's
+        ctx = RunContext(state=RunState(spec=batch.map_id), payload_store=batch.payload_store)
         outputs = await run_items(
             batch.map_id,
             batch.template,

@@ -62,6 +62,8 @@ class RunContext:
     saga: list[SagaEntry] = field(default_factory=list)
     finished: int = 0
     """Count of tracked steps finished so far (the scheduler waits on it)."""
+    payload_store: bool | None = None
+    """Whether the run's client stores large payloads (``RunInput.payload_store``)."""
     gates: dict[str, Any] = field(default_factory=dict)
     """Step id → ``gates.Gate``: the approvals that must have said yes before that step
     (one with side effects, under ``policy: approve_side_effects``) may run."""

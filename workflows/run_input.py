@@ -69,3 +69,7 @@ class RunInput(Contract):
     input: dict[str, Any] = Field(default_factory=dict)
     carry: RunCarry | None = None
     """Set when the run continued as new: where the previous run of the chain stopped."""
+    payload_store: bool | None = None
+    """Whether the client that started the run stores large payloads (``start_run`` sets
+    it; children and later runs of the chain inherit it). None: runs started before it was
+    carried — the worker's own setting decides."""

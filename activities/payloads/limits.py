@@ -7,15 +7,21 @@ agent call's input, a child's input, the run's result, an agent's answer) and fa
 step at once with ``PayloadTooLarge`` / ``AnswerTooLarge``, naming the step, the size and
 the setting to change. With a store nothing is measured (the store takes up to 50 MB).
 
-The flag is set once by ``workers.worker.build_workers`` from the client's converter;
-it is configuration, not state (a worker that changes it between deploys changes only
-whether an oversized value fails its step or is stored).
+Who decides: an activity asks its own worker's converter (``worker_has_store``); a run
+carries the decision of the client that started it (``RunInput.payload_store``, set by
+``start_run``; ``run_uses_store`` scopes it to the run's tasks), so two workers with
+different converters in one process (tests, a ``PodiumPlugin`` beside ``podium worker``)
+never decide for each other. ``use_store`` — the process-wide setting ``build_workers``
+records — is only the fallback: for runs started before the run input carried it, and
+hand-written workflows.
 """
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
+from temporalio import activity
 from temporalio.contrib.pydantic import pydantic_data_converter
 
 PAYLOAD_LIMIT = 2 * 1024 * 1024
@@ -23,17 +29,39 @@ PAYLOAD_LIMIT = 2 * 1024 * 1024
 HEADROOM = 16 * 1024
 """Left for the envelope Temporal adds around a payload."""
 
-_store_in_use = False
+_process_default = False
+_run_store: ContextVar[bool | None] = ContextVar("podium_run_payload_store", default=None)
 
 
 def use_store(in_use: bool) -> None:
-    """Record whether this process's converter stores large payloads (workers call it)."""
-    global _store_in_use
-    _store_in_use = in_use
+    """Record whether this process's converter stores large payloads (workers call it):
+    the fallback when neither a run nor an activity's worker says."""
+    global _process_default
+    _process_default = in_use
+
+
+def run_uses_store(in_use: bool | None) -> None:
+    """Scope a run's decision (its input's ``payload_store``) to the current task and the
+    tasks it starts (the interpreter calls it first thing); None keeps the fallback."""
+    _run_store.set(in_use)
+
+
+def worker_has_store() -> bool | None:
+    """Whether the worker running the current activity stores large payloads; None
+    outside an activity."""
+    try:
+        return activity.client().data_converter.external_storage is not None
+    except RuntimeError:
+        return None
 
 
 def store_in_use() -> bool:
-    return _store_in_use
+    """Whether large payloads go to a store here: the current run's decision, else the
+    current activity's worker's, else the process's."""
+    for decided in (_run_store.get(), worker_has_store()):
+        if decided is not None:
+            return decided
+    return _process_default
 
 
 def payload_bytes(value: Any) -> int:
@@ -43,7 +71,7 @@ def payload_bytes(value: Any) -> int:
 
 def oversized(value: Any) -> int | None:
     """Size of ``value`` when it is too big to send (no store here); None when it fits."""
-    if _store_in_use:
+    if store_in_use():
         return None
     size = payload_bytes(value)
     return size if size > PAYLOAD_LIMIT - HEADROOM else None

@@ -78,6 +78,8 @@ class MapBatchInput(Contract):
     scope: ScopeData
     """What the template's expressions read (input, steps, vars) — nothing else crosses."""
     max_concurrency: int
+    payload_store: bool | None = None
+    """The run's payload-store decision (``RunInput.payload_store``)."""
 
 
 class MapBatchResult(Contract):
@@ -180,6 +182,7 @@ async def _run_batches(
             first_index=first,
             scope=shared,
             max_concurrency=per_child,
+            payload_store=ctx.payload_store,
         )
         ensure_fits(batch_input, node.id, f"the input of its batch {k} (items and run data)")
         try:

@@ -83,7 +83,7 @@ async def run_child(node: WorkflowNode, frame: Frame, ctx: RunContext) -> Any:
     if limit is not None:  # the child may spend what is left here, held for it meanwhile
         plan = plan.model_copy(update={"budget": tighter(plan.budget, limit)})
         held = hold(ledgers(ctx, frame), limit)
-    child = RunInput(plan=plan, input=child_input)
+    child = RunInput(plan=plan, input=child_input, payload_store=ctx.payload_store)
     ensure_fits(child, node.id, "the sub-workflow's input (its plan and input)")
     try:
         result: RunResult = await workflow.execute_child_workflow(
