@@ -30,7 +30,9 @@ from podium.activities.run_agent import run_agent
 from podium.activities.secrets import ScrubbingInterceptor
 from podium.activities.tools.run import run_tool
 from podium.activities.workload import queue_load
+from podium.compiler.determinism import check_kind
 from podium.workflows.interpreter import PodiumRun
+from podium.workflows.kinds.base import KINDS
 from podium.workflows.limiter import PodiumTokenLimiter
 from podium.workflows.map_batch import PodiumMapBatch
 from temporalio.converter import DataConverter
@@ -141,3 +143,17 @@ class PodiumWorkerConfig:
             "activities": list(self.provider_activities),
             "interceptors": self.interceptors(),  # no key leaves in a failure
         }
+
+
+def kind_warnings() -> list[str]:
+    """One line per place in a step kind registered besides the built-ins that could make
+    a replay differ (``compiler.determinism``): such kinds run inside ``PodiumRun``."""
+    lines = []
+    for kind in KINDS.values():
+        if type(kind).__module__.startswith("podium.workflows."):
+            continue  # the built-ins: held by tests/workflows/test_determinism.py
+        for finding in check_kind(kind):
+            lines.append(
+                f"step kind {kind.name!r} may not replay the same on every worker: {finding}"
+            )
+    return lines

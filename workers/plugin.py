@@ -22,6 +22,7 @@ converter (the plugin cannot change a client's); the worker refuses to start oth
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from typing import TypeVar
 
@@ -29,12 +30,13 @@ import podium.workflows.calls  # noqa: F401 - loaded here, never first inside a 
 from podium.activities.payloads.limits import use_store
 from podium.activities.payloads.settings import PayloadSettings
 from podium.workers import key_failure_log
-from podium.workers.config import PodiumWorkerConfig
+from podium.workers.config import PodiumWorkerConfig, kind_warnings
 from podium.workers.worker import ConfigurationError
 from temporalio.contrib.pydantic import PydanticPayloadConverter
 from temporalio.plugin import SimplePlugin
 from temporalio.worker import WorkerConfig
 
+logger = logging.getLogger("podium.worker")
 T = TypeVar("T")
 
 
@@ -89,4 +91,7 @@ class PodiumPlugin(SimplePlugin):
             )
         use_store(converter.external_storage is not None)
         key_failure_log.install()  # a missing encryption key: one line, no traceback
+        if self.config.workflows:  # it runs PodiumRun: the kinds registered run in it
+            for warning in kind_warnings():
+                logger.warning(warning)
         return config

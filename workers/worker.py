@@ -17,7 +17,7 @@ from podium.compiler.catalog import CatalogFile, ProviderEntry, provider_config
 from podium.compiler.problems import Problem, Reporter
 from podium.compiler.yamlfile import FileReadError, YamlDocument, read_yaml
 from podium.workers import key_failure_log
-from podium.workers.config import PodiumWorkerConfig
+from podium.workers.config import PodiumWorkerConfig, kind_warnings
 from podium.workers.tool_check import catalog_files
 from temporalio.client import Client
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
@@ -74,6 +74,8 @@ def build_workers(client: Client, options: WorkerOptions) -> list[Worker]:
     config = options.config
     workers = []
     if options.orchestration:
+        for warning in kind_warnings():  # a kind of the user's that runs in PodiumRun
+            logger.warning(warning)
         workers.append(
             Worker(
                 client,

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
 import subprocess
 import sys
 
 import pytest
 from podium.activities.contracts import ProviderConfig
+from podium.workers.config import kind_warnings
 from podium.workers.worker import ConfigurationError, usable_providers
+from podium.workflows.kinds.base import register, unregister
 
 from tests.conftest import ROOT
 
@@ -52,3 +55,25 @@ def test_worker_process_exits_with_a_clear_message(tmp_path):
     assert "ACME_KEY is not set" in proc.stderr and "--provider acme" in proc.stderr
     proc = run_worker("--catalog", str(catalog), "--provider", "other")
     assert proc.returncode == 2 and "provider 'other' is not declared" in proc.stderr
+
+
+def test_a_users_kind_that_reads_the_clock_is_named_when_a_worker_starts(tmp_path, monkeypatch):
+    module = tmp_path / "clocky_kind.py"
+    module.write_text(
+        "import time\n"
+        "from podium.workflows.kinds.base import NodeBase, StepKind\n\n"
+        "class Clocky(StepKind):\n"
+        "    name = 'clocky'\n"
+        "    node = NodeBase\n\n"
+        "    async def execute(self, node, frame, ctx):\n"
+        "        return time.time()\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    clocky = importlib.import_module("clocky_kind")
+    register(clocky.Clocky())
+    try:
+        [warning] = [w for w in kind_warnings() if "'clocky'" in w]
+    finally:
+        unregister("clocky")
+    assert warning.startswith("step kind 'clocky' may not replay the same on every worker: ")
+    assert "clocky_kind.py:9: time.time — use workflow.time()" in warning

@@ -1,93 +1,81 @@
 """Workflow code reads time, randomness and the environment only through
-``temporalio.workflow``: a static check of ``workflows/``.
+``temporalio.workflow``, does no I/O, starts no thread, keeps no module state and never
+depends on set order: ``compiler.determinism`` over everything in ``workflows/`` (and
+the ``activities/`` helpers it calls), and over the registered step kinds.
 
-Podium's workers run its workflows outside temporalio's sandbox (``PodiumWorkerConfig.sandboxed``)
+Podium's workers run its workflows outside temporalio's sandbox (``PodiumWorkerConfig``)
 — and even inside it, Podium's modules are passed through, so the sandbox never saw a
-``datetime.now()`` in them. This test is the check that reaches them; the replay guard
-(``tests/test_replay.py``) catches what changes a run's commands."""
+``datetime.now()`` in them. This is the check that reaches them; the replay guard
+(``tests/test_replay.py``) catches what changes a run's commands or their inputs."""
 
 from __future__ import annotations
 
-import ast
+import pytest
+from podium.compiler.determinism import check_kind, check_module, check_source
+from podium.workflows.kinds.all import BUILT_IN
 
 from tests.conftest import ROOT
 
-FORBIDDEN = {
-    ("datetime", "now"): "workflow.now()",
-    ("datetime", "utcnow"): "workflow.now()",
-    ("datetime", "today"): "workflow.now()",
-    ("date", "today"): "workflow.now().date()",
-    ("time", "time"): "workflow.time()",
-    ("time", "time_ns"): "workflow.time_ns()",
-    ("time", "monotonic"): "workflow.time()",
-    ("time", "monotonic_ns"): "workflow.time_ns()",
-    ("time", "perf_counter"): "workflow.time()",
-    ("time", "perf_counter_ns"): "workflow.time_ns()",
-    ("time", "process_time"): "workflow.time()",
-    ("time", "sleep"): "workflow.sleep()",
-    ("uuid", "uuid1"): "workflow.uuid4()",
-    ("uuid", "uuid4"): "workflow.uuid4()",
-    ("os", "getenv"): "the plan (compiled on the client) or an activity",
-    ("os", "environ"): "the plan (compiled on the client) or an activity",
-    ("os", "urandom"): "workflow.random()",
-}
-"""``module.attribute`` → what workflow code uses instead (also when imported by name:
-``from time import monotonic``). Any ``random`` import or ``random.*``, a bare
-``open(...)`` and ``Path.read_text``-style file I/O are forbidden too."""
-FILE_IO = {"read_text", "read_bytes", "write_text", "write_bytes"}
+WORKFLOW_MODULES = [
+    "podium." + ".".join(p.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
+    for p in sorted((ROOT / "workflows").rglob("*.py"))
+]
 
 
-def violations(source: str, name: str) -> list[str]:
-    """``name:line: what — use instead`` for each non-deterministic call in ``source``."""
-    found = []
-    for node in ast.walk(ast.parse(source)):
-        where = f"{name}:{getattr(node, 'lineno', '?')}"
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name | ast.Attribute):
-            owner = node.value.id if isinstance(node.value, ast.Name) else node.value.attr
-            pair = (owner, node.attr)  # `datetime.now` and `datetime.datetime.now` alike
-            if pair in FORBIDDEN:
-                found.append(f"{where}: {'.'.join(pair)} — use {FORBIDDEN[pair]}")
-            elif owner == "random":
-                found.append(f"{where}: random.{node.attr} — use workflow.random()")
-            elif node.attr in FILE_IO:
-                found.append(f"{where}: .{node.attr}() — files are read by activities")
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
-            if node.func.id == "open":
-                found.append(f"{where}: open() — files are read by activities")
-        elif isinstance(node, ast.Import):
-            if any(alias.name == "random" for alias in node.names):
-                found.append(f"{where}: import random — use workflow.random()")
-        elif isinstance(node, ast.ImportFrom) and node.module in ("time", "uuid", "os", "random"):
-            for alias in node.names:
-                pair = (node.module, alias.name)
-                if node.module == "random" or pair in FORBIDDEN:
-                    instead = FORBIDDEN.get(pair, "workflow.random()")
-                    found.append(f"{where}: from {pair[0]} import {pair[1]} — use {instead}")
-    return found
+def test_workflow_code_is_deterministic():
+    assert len(WORKFLOW_MODULES) > 40  # the scan did find the workflow code
+    problems = [str(f) for m in WORKFLOW_MODULES for f in check_module(m)]
+    assert not problems, "non-deterministic code in workflows:\n" + "\n".join(problems)
 
 
-def test_workflow_code_takes_time_and_randomness_from_temporal():
-    files = sorted((ROOT / "workflows").rglob("*.py"))  # (the compiler is in compiler/)
-    assert len(files) > 30  # the scan did find the workflow code
-    problems = [
-        problem
-        for path in files
-        for problem in violations(path.read_text(), str(path.relative_to(ROOT)))
+@pytest.mark.parametrize("kind", BUILT_IN, ids=[k.name for k in BUILT_IN])
+def test_every_built_in_kind_is_deterministic(kind):
+    assert not check_kind(kind)
+
+
+PROBE = """\
+import datetime as dt
+import time as t
+import threading
+from uuid import uuid4 as u
+from datetime import datetime as D
+import secrets
+_seen = {}
+
+def f(path, names):
+    global _seen
+    a = dt.datetime.now(), t.monotonic(), u(), D.utcnow(), secrets.token_hex(4)
+    b = getattr(t, "time")(), hash("x"), path.read_text(), open("x")
+    for name in set(names):
+        pass
+    return [n for n in {1, 2} | set(names)]
+"""
+
+
+def test_the_check_sees_through_aliases_getattr_hash_sets_globals_and_threads():
+    found = [f"{f.line}: {f.what}" for f in check_source(PROBE, "probe.py")]
+    assert found == [
+        "3: import threading",
+        "10: global _seen",
+        "11: datetime.datetime.now",
+        "11: datetime.datetime.utcnow",
+        "11: secrets.token_hex",
+        "11: time.monotonic",
+        "11: uuid.uuid4",
+        "12: .read_text()",
+        "12: getattr → time.time",
+        "12: hash()",
+        "12: open()",
+        "13: iterating a set",
+        "15: iterating a set",
     ]
-    assert not problems, "non-deterministic calls in workflow code:\n" + "\n".join(problems)
 
 
-def test_the_check_finds_clock_reads_randomness_and_files():
-    source = (
-        "import datetime\n"
-        "from time import monotonic\n"
-        "import random\n"
-        "def f(path):\n"
-        "    return datetime.datetime.now(), path.read_text()\n"
-    )
-    assert violations(source, "probe.py") == [
-        "probe.py:2: from time import monotonic — use workflow.time()",
-        "probe.py:3: import random — use workflow.random()",
-        "probe.py:5: datetime.now — use workflow.now()",
-        "probe.py:5: .read_text() — files are read by activities",
-    ]
+def test_the_check_follows_the_activity_helpers_a_workflow_calls(tmp_path, monkeypatch):
+    helper = tmp_path / "podium_probe_helper.py"
+    helper.write_text("import os\n\ndef region():\n    return os.environ['REGION']\n")
+    user = tmp_path / "podium_probe_kind.py"
+    user.write_text("from podium_probe_helper import region\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    # only podium.activities helpers are followed; a user kind's own import is refused
+    assert [f.what for f in check_module("podium_probe_kind")] == ["import podium_probe_helper"]
