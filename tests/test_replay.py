@@ -16,6 +16,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.worker import Replayer
 
 from tests.support.histories import HISTORIES, SCENARIOS
+from tests.support.replay_values import SendsRecorded, differences
 
 FILES = sorted(HISTORIES.glob("*.json"))
 
@@ -35,13 +36,18 @@ async def test_golden_history_replays(path, sandboxed):
     """As workers run them (directly), and in temporalio's sandbox, where a user's
     ``PodiumPlugin(podium_workflows=True)`` worker or ``podium worker --sandbox`` runs
     them (non-deterministic calls: tests/workflows/test_determinism.py)."""
-    replayer = Replayer(
-        workflows=WORKFLOWS,
-        data_converter=data_converter(),
-        workflow_runner=workflow_runner(sandboxed),
-    )
+    converter = data_converter()
     for history in histories(path):
+        sends = SendsRecorded(converter)
+        replayer = Replayer(
+            workflows=WORKFLOWS,
+            data_converter=converter,
+            workflow_runner=workflow_runner(sandboxed),
+            interceptors=[sends],
+        )
         await replayer.replay_workflow(history)  # raises on any non-determinism
+        wrong = differences(sends.sent, history)  # … and the same inputs, in order
+        assert not wrong, f"{history.workflow_id}:\n" + "\n".join(wrong)
 
 
 async def test_the_guard_catches_a_changed_workflow():
@@ -61,3 +67,30 @@ async def test_the_guard_catches_a_changed_workflow():
     finally:
         agent_call.is_retryable = original
     assert result.replay_failure is not None
+
+
+async def test_the_guard_catches_a_changed_input_with_the_same_commands():
+    """Branches handed each other's inputs issue the same commands: only the values tell."""
+    from podium.workflows.steps import support
+
+    history = histories(HISTORIES / "sample_deal_review.json")[0]
+    converter = data_converter()
+    sends = SendsRecorded(converter)
+    replayer = Replayer(
+        workflows=WORKFLOWS,
+        data_converter=converter,
+        workflow_runner=workflow_runner(),
+        interceptors=[sends],
+    )
+    original = support.evaluate_in
+
+    def swapped(node_id, what, expr, scope):  # every input of every step: another value
+        value = original(node_id, what, expr, scope)
+        return f"{value}!" if isinstance(value, str) else value
+
+    support.evaluate_in = swapped  # type: ignore[assignment]
+    try:
+        await replayer.replay_workflow(history)  # the commands are the same: no failure
+    finally:
+        support.evaluate_in = original
+    assert differences(sends.sent, history)
