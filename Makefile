@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: install demo dev test browser lint bench histories clean
+.PHONY: install demo dev test browser lint bench histories docs clean
 
 install: $(STAMP)
 
@@ -37,6 +37,9 @@ lint: $(STAMP)   ## ruff (lint + format) and mypy
 	ln -s ../../podium/__init__.py .typing/podium/__init__.py
 	for d in activities compiler workflows workers starters; do ln -s ../../$$d .typing/podium/$$d; done
 	$(BIN)/mypy
+
+docs: $(STAMP)   ## regenerate what the docs derive from the code: JSON Schemas, the kinds table
+	$(BIN)/podium schema --kinds-table docs/specs.md
 
 histories: $(STAMP)   ## re-record the golden histories the replay test checks (docs/internals.md)
 	$(BIN)/python -m tests.support.histories

@@ -41,7 +41,7 @@ import functools
 from typing import Any, Literal
 
 from podium.compiler.catalog import CatalogFile, Duration, RetryEntry, Strict, _check_duration
-from podium.workflows.kinds.base import BUILTIN_SPEC_KEYS
+from podium.workflows.kinds.base import BUILTIN_SPEC_KEYS, spec_keys
 from podium.workflows.kinds.base import KINDS as REGISTERED
 from pydantic import ConfigDict, Field, TypeAdapter, field_validator, model_validator
 from pydantic.json_schema import SkipJsonSchema
@@ -234,8 +234,8 @@ def _deadline(value: Any) -> Any:
 
 
 class StepEntry(Strict):
-    """One step. Exactly one of agent / parallel / map / route / refine / supervise /
-    workflow / approval."""
+    """One step: exactly one key that selects its kind (``workflows.kinds.base.spec_keys``:
+    the built-ins' and those of kinds registered besides them)."""
 
     id: str | None = Field(
         None, description="Unique step id; letters, digits and '_' (read as steps.<id>)."
@@ -319,10 +319,10 @@ class StepEntry(Strict):
             kinds.append("steps")
         if len(kinds) != 1:
             found = ", ".join(kinds) or "none"
+            keys = ", ".join(k for k in spec_keys() if k != "steps")
             raise ValueError(
-                "a step needs exactly one of agent, capability, parallel, map, route, refine, "
-                "supervise, workflow, "
-                f"approval (or steps, in a parallel branch); found: {found}"
+                f"a step needs exactly one of {keys} (or steps, in a parallel branch); "
+                f"found: {found}"
             )
         return self
 

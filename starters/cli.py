@@ -211,6 +211,11 @@ def _parser() -> argparse.ArgumentParser:
 
     schema = sub.add_parser("schema", help="write the spec/catalog JSON Schemas for editors")
     schema.add_argument("--out", default="schema", help="folder to write into (default: schema/)")
+    schema.add_argument(
+        "--kinds-table",
+        metavar="FILE",
+        help="also rewrite the table of step kinds in this Markdown file (docs/specs.md)",
+    )
 
     codec = sub.add_parser(
         "codec-server", help="decode encrypted / stored payloads for the Temporal Web UI"
@@ -263,7 +268,7 @@ def dispatch(argv: list[str]) -> int:
     if command == "schema":
         from podium.starters.commands import schema
 
-        return schema.main(args.out)
+        return schema.main(args.out, args.kinds_table)
     if command == "demo":
         from podium.starters.commands import demo
 

@@ -94,3 +94,22 @@ async def test_the_guard_catches_a_changed_input_with_the_same_commands():
     finally:
         support.evaluate_in = original
     assert differences(sends.sent, history)
+
+
+def test_every_built_in_kind_has_a_golden_history():
+    """A kind whose runs no history covers could change its commands unnoticed."""
+    from podium.workflows.kinds.all import BUILT_IN
+    from podium.workflows.plan import RunInput, walk
+
+    covered: set[str] = set()
+    for path in FILES:
+        for history in histories(path):
+            started = history.events[0].workflow_execution_started_event_attributes
+            if started.workflow_type.name != "PodiumRun":
+                continue
+            run = data_converter().payload_converter.from_payloads(
+                started.input.payloads, [RunInput]
+            )[0]
+            covered |= {node.kind for node in walk(run.plan.steps)}
+    missing = {k.name for k in BUILT_IN} - covered
+    assert not missing, f"no golden history runs {sorted(missing)}: add a scenario"

@@ -135,4 +135,4 @@ def test_the_docs_table_of_kinds_is_the_registry():
     text = (ROOT / "docs" / "specs.md").read_text()
     start = text.index("<!-- kinds table:")
     block = text[text.index("\n", start) + 1 : text.index("<!-- end of kinds table -->")]
-    assert block == kinds_table(), "regenerate the table in docs/specs.md from kinds_table()"
+    assert block == kinds_table(), "run `make docs` (podium schema --kinds-table docs/specs.md)"
