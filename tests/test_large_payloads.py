@@ -63,9 +63,10 @@ async def test_three_700kb_outputs_complete_with_a_small_history(client, write_s
     assert "| `c` | agent | blob | completed |" in out.getvalue()
 
 
-async def test_a_3mb_answer_is_the_runs_output(client, write_spec):
+async def run_a_3mb_answer(client, write_spec, name: str):
+    """Run one agent answering 3 MB as the run's output; return the handle."""
     spec = {
-        "name": "one_huge_answer",
+        "name": name,
         "agents": AGENTS,
         "steps": [{"id": "big", "agent": "blob", "with": {"size": 3_000_000}}],
         "output": "steps.big.output",
@@ -73,6 +74,11 @@ async def test_a_3mb_answer_is_the_runs_output(client, write_spec):
     handle = await start_run(client, compile_spec(write_spec(spec)), {})
     result = await handle.result()
     assert len(result.output["text"]) == 3_000_000
+    return handle
+
+
+async def test_a_3mb_answer_is_the_runs_output(client, write_spec):
+    handle = await run_a_3mb_answer(client, write_spec, "one_huge_answer")
     _, largest = await history_bytes(client, handle.id)
     assert largest < 20_000
 
@@ -85,14 +91,6 @@ async def test_a_worker_without_a_store_in_the_same_process_decides_nothing_for_
     # 3 MB answer then failed with AnswerTooLarge although its client and worker store it
     use_store(False)
     try:
-        spec = {
-            "name": "huge_beside_a_storeless_worker",
-            "agents": AGENTS,
-            "steps": [{"id": "big", "agent": "blob", "with": {"size": 3_000_000}}],
-            "output": "steps.big.output",
-        }
-        handle = await start_run(client, compile_spec(write_spec(spec)), {})
-        result = await handle.result()
-        assert len(result.output["text"]) == 3_000_000
+        await run_a_3mb_answer(client, write_spec, "huge_beside_a_storeless_worker")
     finally:
         use_store(True)
