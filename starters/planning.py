@@ -32,10 +32,13 @@ from podium.compiler.agents import load_catalog
 from podium.compiler.catalog import CatalogFile
 from podium.compiler.problems import CompileError, Reporter
 from podium.compiler.schema import spec_schema
+from podium.compiler.size import check_size
+from podium.compiler.spec import SpecFile
 from podium.compiler.spec_compiler import compile_spec
-from podium.compiler.yamlfile import read_yaml
+from podium.compiler.yamlfile import YamlDocument, read_yaml
 from podium.starters.plan_review import walk_all
 from podium.workflows.plan import Plan
+from pydantic import ValidationError
 
 PLANNING = "planning"
 """The capability that marks a catalog's planner agent."""
@@ -226,9 +229,12 @@ def _check(this: Round, files: list[Path], folder: Path, offline: bool | None) -
     if "agents" in this.spec:
         this.notes += " (its agents: was replaced by the catalog)"
     spec["agents"] = [str(f.resolve()) for f in files]
+    this.spec = spec
+    if (oversized := _over_limits(spec, files)) is not None:  # before writing and parsing
+        this.problems = oversized
+        return None
     path = folder / f"draft-{this.number}.yaml"
     path.write_text(yaml.safe_dump(spec, sort_keys=False, allow_unicode=True))
-    this.spec = spec
     try:
         plan = compile_spec(path, offline=offline)
     except CompileError as exc:
@@ -242,6 +248,27 @@ def _check(this: Round, files: list[Path], folder: Path, offline: bool | None) -
         ]
         return None
     return plan
+
+
+def _over_limits(spec: dict[str, Any], files: list[Path]) -> list[str] | None:
+    """The problems of a draft past the catalogs' size limits (``compiler.size``), checked
+    on the planner's answer itself — a 5,000-step draft is refused before it is written
+    out and parsed as YAML; None when it is within them (or not a spec: the compiler
+    says why)."""
+    try:
+        draft = SpecFile.model_validate(spec)
+    except ValidationError:
+        return None
+    policies = []
+    for file in files:
+        catalog_doc = read_yaml(file, "agent catalog")
+        catalog = Reporter(file).validate(catalog_doc, CatalogFile)
+        if catalog is not None and catalog.policy is not None:
+            policies.append((catalog.policy, catalog_doc))
+    report = Reporter(Path("draft"))
+    if check_size(report, YamlDocument(Path("draft"), spec, {}), draft, policies):
+        return None
+    return [str(problem) for problem in report.problems]
 
 
 async def _ask(

@@ -125,6 +125,17 @@ async def test_a_drafted_plan_cannot_skip_the_catalogs_policy(tmp_path):
     assert "step 'write' may call agent 'mailer', which has side effects, and no approval" in text
 
 
+async def test_a_five_thousand_step_draft_is_refused_before_it_is_parsed(tmp_path):
+    steps = [
+        {"id": f"s{i}", "agent": "writer", "with": {"topic": "input.topic"}} for i in range(5000)
+    ]
+    cat = catalog(tmp_path, [{"output": {"spec": good_spec(steps=steps)}}], {"max_steps": 50})
+    code, text = await plan(tmp_path, cat, max_rounds=1)
+    assert code == exit_codes.FAILED
+    assert "the spec has 5000 steps (nested ones included); catalog agents.yaml's policy" in text
+    assert not list(tmp_path.glob("**/draft-1.yaml"))  # never written out as YAML
+
+
 def test_the_policy_binds_hand_written_specs_too(tmp_path, write_spec):
     policy = {"max_budget_usd": 5, "approve_side_effects": True}
     cat = catalog(tmp_path, [], policy)
