@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 
 import pytest
 from podium.compiler.inputs import check_input
@@ -15,8 +13,19 @@ from podium.workflows.humans import DecisionInput
 from podium.workflows.state import RunResult, RunState
 
 from tests.conftest import ROOT
+from tests.support.polling import eventually
 
 pytestmark = pytest.mark.usefixtures("worker")
+
+
+async def asked(handle, what: str) -> RunState:
+    """The run's state once it has a request open."""
+
+    async def probe() -> RunState | None:
+        state = await handle.query("status", result_type=RunState)
+        return state if state.open_requests() else None
+
+    return await eventually(probe, what, timeout=30)
 
 
 async def run_sample(client, name: str, **overrides) -> RunResult:
@@ -40,10 +49,7 @@ async def test_deal_review_runs_analysts_in_parallel_and_asks_for_approval(clien
     plan = compile_spec(ROOT / "specs" / "deal_review.yaml", offline=True)
     run_input = json.loads((ROOT / "specs" / "inputs" / "deal_review.json").read_text())
     handle = await start_run(client, plan, run_input)
-    deadline = time.monotonic() + 30
-    while not (state := await handle.query("status", result_type=RunState)).open_requests():
-        assert time.monotonic() < deadline, "the high-risk deal did not ask for approval"
-        await asyncio.sleep(0.1)
+    state = await asked(handle, "the high-risk deal did not ask for approval")
     [request] = state.open_requests()
     assert request.approvers == ["deal-desk"] and request.details["level"] == "high"
     assert request.title == "High-risk deal: Nusantara Logistics (2500000 USD)"
@@ -111,10 +117,7 @@ async def test_asean_quote_looks_up_with_tools_and_sends_only_once_approved(clie
     plan = compile_spec(ROOT / "specs" / "asean_quote.yaml", offline=True)
     run_input = json.loads((ROOT / "specs" / "inputs" / "asean_quote.json").read_text())
     handle = await start_run(client, plan, run_input)
-    deadline = time.monotonic() + 30
-    while not (state := await handle.query("status", result_type=RunState)).open_requests():
-        assert time.monotonic() < deadline, "the send was not put to the deal desk"
-        await asyncio.sleep(0.1)
+    state = await asked(handle, "the send was not put to the deal desk")
     [request] = state.open_requests()
     assert request.title == "quoter wants to call send_quote"
     assert request.details == {"customer": "Kopi Pay", "market": "TH", "total_local": 45196.8}
@@ -144,10 +147,7 @@ async def test_border_incident_lead_delegates_per_market_and_asks_the_duty_manag
     plan = compile_spec(ROOT / "specs" / "border_incident.yaml", offline=True)
     run_input = json.loads((ROOT / "specs" / "inputs" / "border_incident.json").read_text())
     handle = await start_run(client, plan, run_input)
-    deadline = time.monotonic() + 30
-    while not (state := await handle.query("status", result_type=RunState)).open_requests():
-        assert time.monotonic() < deadline, "the lead never asked the duty manager"
-        await asyncio.sleep(0.1)
+    state = await asked(handle, "the lead never asked the duty manager")
     [request] = state.open_requests()
     assert request.kind == "question" and request.approvers == ["logistics-duty"]
     assert request.title == (

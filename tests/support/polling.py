@@ -22,3 +22,15 @@ async def eventually(
             return value
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
         await asyncio.sleep(0.1)
+
+
+def eventually_sync(probe: Callable[[], T | None], what: str, timeout: float = 30.0) -> T:
+    """``eventually`` for synchronous tests (subprocesses, the browser): call ``probe``
+    until it returns something truthy; fail naming ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if value:
+            return value
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
