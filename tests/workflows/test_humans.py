@@ -6,7 +6,6 @@ import asyncio
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from podium.workflows.state import RunResult, RunState
 from temporalio.client import WorkflowFailureError, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.service import RPCError
 
+from tests.support.polling import eventually
 from tests.support.webhook import webhook_receiver
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -60,13 +60,11 @@ async def start(client, write_spec, steps, run_input=None, **extra) -> WorkflowH
 
 
 async def open_request(handle: WorkflowHandle, timeout: float = 20) -> RunState:
-    deadline = time.monotonic() + timeout
-    while True:
+    async def probe() -> RunState | None:
         state = await handle.query("status", result_type=RunState)
-        if state.open_requests():
-            return state
-        assert time.monotonic() < deadline, "no request opened"
-        await asyncio.sleep(0.1)
+        return state if state.open_requests() else None
+
+    return await eventually(probe, "a request to open", timeout)
 
 
 async def decide(handle, request_id, outcome, by, **kw) -> DecisionRecord:
@@ -84,14 +82,15 @@ async def refused(handle, request_id, outcome, by, **kw) -> str:
 
 async def settled(handle: WorkflowHandle) -> int:
     """History length once the request's notification activity has finished."""
-    deadline = time.monotonic() + 20
-    while True:
+
+    async def probe() -> int | None:
         events = (await handle.fetch_history()).events
         notified = any(e.HasField("activity_task_completed_event_attributes") for e in events)
         if notified and events[-1].HasField("workflow_task_completed_event_attributes"):
             return len(events)
-        assert time.monotonic() < deadline, "notification never finished"
-        await asyncio.sleep(0.1)
+        return None
+
+    return await eventually(probe, "the notification to finish", timeout=20)
 
 
 async def test_approve_records_who_when_and_why(client, write_spec):
@@ -163,10 +162,12 @@ async def test_escalates_to_l2_then_decides_by_default(client, write_spec):
 async def test_escalated_request_waits_on_the_new_level(client, write_spec):
     step = approval(escalate=[{"to": ["cfo"], "after": "1s"}])
     handle = await start(client, write_spec, [step])
-    deadline = time.monotonic() + 20
-    while (await handle.query("status", result_type=RunState)).requests[0].approvers != ["cfo"]:
-        assert time.monotonic() < deadline
-        await asyncio.sleep(0.1)
+
+    async def escalated() -> bool:
+        state = await handle.query("status", result_type=RunState)
+        return state.requests[0].approvers == ["cfo"]
+
+    await eventually(escalated, "the request to wait on cfo", timeout=20)
     assert "it waits on cfo" in await refused(handle, "signoff-1", "approve", "deal-desk")
     await decide(handle, "signoff-1", "approve", "cfo")
     result = await handle.result()
@@ -236,16 +237,12 @@ async def test_retry_with_edited_inputs_skip_and_abort(client, write_spec):
     handle = await start(client, write_spec, steps)
     await open_request(handle)
     await decide(handle, "p-1", "retry", "ops")  # same inputs: fails again → p-2
-    deadline = time.monotonic() + 20
-    while (
-        len(
-            (await handle.query("status", result_type=RunState)).open_requests()
-            and (await handle.query("status", result_type=RunState)).requests
-        )
-        < 2
-    ):
-        assert time.monotonic() < deadline
-        await asyncio.sleep(0.1)
+
+    async def reopened() -> bool:
+        state = await handle.query("status", result_type=RunState)
+        return bool(state.open_requests()) and len(state.requests) >= 2
+
+    await eventually(reopened, "the second request (p-2) to open", timeout=20)
     await decide(handle, "p-2", "retry", "ops", inputs={"x": "good"})
     result = await handle.result()
     assert result.output == {"ok": True, "x": "good"}
@@ -276,13 +273,16 @@ async def test_search_attributes_and_webhooks_follow_the_request(client, write_s
             f"WorkflowId = '{handle.id}' AND PodiumNeedsHuman = true "
             "AND PodiumWaitingOn = 'deal-desk'"
         )
-        deadline = time.monotonic() + 15
-        while not [w async for w in client.list_workflows(query)]:
-            assert time.monotonic() < deadline, "waiting run not findable by search attributes"
-            await asyncio.sleep(0.2)
-        while not received:
-            assert time.monotonic() < deadline, "webhook not called"
-            await asyncio.sleep(0.1)
+
+        async def found(query: str) -> bool:
+            return bool([w async for w in client.list_workflows(query)])
+
+        await eventually(lambda: found(query), "the waiting run by its search attributes", 15)
+
+        async def called() -> list:
+            return received
+
+        await eventually(called, "the webhook call", 15)
         assert (
             received[0]["event"] == "request.opened" and received[0]["request"]["id"] == "signoff-1"
         )
@@ -291,10 +291,7 @@ async def test_search_attributes_and_webhooks_follow_the_request(client, write_s
         result = await handle.result()  # the failing webhook did not block the run
         assert result.output["approved"]
     done = f"WorkflowId = '{handle.id}' AND PodiumNeedsHuman = false AND PodiumStatus = 'completed'"
-    deadline = time.monotonic() + 15
-    while not [w async for w in client.list_workflows(done)]:
-        assert time.monotonic() < deadline
-        await asyncio.sleep(0.2)
+    await eventually(lambda: found(done), "the completed run by its search attributes", 15)
 
 
 async def test_an_approval_that_loses_a_race_is_closed_not_left_open(client, write_spec):
@@ -352,10 +349,7 @@ async def test_a_run_cancelled_while_it_waits_for_a_person_reads_cancelled(clien
         "steps": [{"id": "signoff", "approval": {"title": "Sign", "approvers": ["bea"]}}],
     }
     handle = await start_run(client, compile_spec(write_spec(spec, CATALOG)), {})
-    deadline = time.monotonic() + 30
-    while not (await handle.query("status", result_type=RunState)).open_requests():
-        assert time.monotonic() < deadline, "the request never opened"
-        await asyncio.sleep(0.05)
+    await open_request(handle, timeout=30)
     await handle.cancel()
     with pytest.raises(WorkflowFailureError):
         await handle.result()
