@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from pathlib import Path
 
@@ -11,6 +10,8 @@ from podium.compiler.spec_compiler import compile_spec
 from podium.starters.launch import start_run
 from podium.workflows.state import RunResult, RunState
 from temporalio.client import WorkflowFailureError
+
+from tests.support.polling import eventually
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -108,10 +109,11 @@ async def test_join_any_takes_the_first_success_and_cancels_the_losers(
         "slow1": "cancelled",
         "slow2": "cancelled",
     }
-    deadline = time.monotonic() + 10
-    while not {"cancelled slow1", "cancelled slow2"} <= set(events(log)):
-        assert time.monotonic() < deadline, "the losing activities never saw cancellation"
-        await asyncio.sleep(0.1)
+
+    async def cancelled() -> bool:
+        return {"cancelled slow1", "cancelled slow2"} <= set(events(log))
+
+    await eventually(cancelled, "the losing activities to see cancellation", timeout=10)
 
 
 async def test_quorum_and_continue_on_branch_error(client, write_spec, tmp_path):

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-
 import pytest
 from podium.compiler.spec_compiler import compile_spec
 from podium.starters.launch import start_run
 from podium.workflows.state import RunResult, RunState
 from temporalio.client import Client, WorkflowFailureError
+
+from tests.support.polling import eventually
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -69,10 +68,11 @@ async def test_status_query_and_search_attributes(client, write_spec):
     state = await handle.query("status", result_type=RunState)
     assert state.status == "completed" and state.steps[2].output.startswith("signed")
     query = f'WorkflowId = "{handle.id}" AND PodiumStatus = "completed" AND PodiumSpec = "chain"'
-    deadline = time.monotonic() + 15
-    while not [w async for w in client.list_workflows(query)]:
-        assert time.monotonic() < deadline, "run not found by its search attributes"
-        await asyncio.sleep(0.2)
+
+    async def found() -> bool:
+        return bool([w async for w in client.list_workflows(query)])
+
+    await eventually(found, "the run by its search attributes", timeout=15)
     desc = await handle.describe()
     assert await desc.static_summary() == "chain"
 

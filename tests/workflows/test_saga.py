@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowFailureError
 
 from tests.conftest import ROOT
 from tests.support.fault_server import fault_server
+from tests.support.polling import eventually
 
 pytestmark = pytest.mark.usefixtures("worker")
 SPEC = ROOT / "specs" / "vendor_onboarding.yaml"
@@ -81,10 +81,11 @@ async def test_cancel_compensates_too(client, address, write_spec, tmp_path):
     }
     log = tmp_path / "log"
     handle = await start_run(client, compile_spec(write_spec(spec, catalog)), {"log": str(log)})
-    deadline = time.monotonic() + 20
-    while not (log.exists() and "start wait" in log.read_text()):
-        assert time.monotonic() < deadline
-        await asyncio.sleep(0.1)
+
+    async def waiting() -> bool:
+        return log.exists() and "start wait" in log.read_text()
+
+    await eventually(waiting, "the 'wait' step to start", timeout=20)
     proc = await asyncio.create_subprocess_exec(
         str(Path(sys.executable).parent / "podium"),
         "cancel",
@@ -99,10 +100,11 @@ async def test_cancel_compensates_too(client, address, write_spec, tmp_path):
     out, err = await proc.communicate()
     assert proc.returncode == 0, err.decode()
     assert "cancellation requested" in out.decode()
-    deadline = time.monotonic() + 30
-    while (await handle.describe()).status == WorkflowExecutionStatus.RUNNING:
-        assert time.monotonic() < deadline, "cancelled run did not end"
-        await asyncio.sleep(0.2)
+
+    async def ended() -> bool:
+        return (await handle.describe()).status != WorkflowExecutionStatus.RUNNING
+
+    await eventually(ended, "the cancelled run to end", timeout=30)
     assert (await handle.describe()).status == WorkflowExecutionStatus.CANCELED
     state = await handle.query("status", result_type=RunState)
     assert [(c.step, c.status) for c in state.compensations] == [("account", "completed")]
