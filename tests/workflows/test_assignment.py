@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
-import time
-
 import pytest
 from podium.compiler.problems import CompileError
 from podium.compiler.spec_compiler import compile_spec
 from podium.starters.launch import start_run
+from podium.workflows.state import RunResult
+
+from tests.support.polling import eventually
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -68,14 +68,14 @@ async def test_between_equal_agents_the_smaller_backlog_wins(client, write_spec)
         client, compile_spec(write_spec(blocker, catalog, "blocker.yaml"), offline=False), {}
     )
     path = write_spec(spec(require={"market": "'SG'"}), catalog)
-    deadline = time.monotonic() + 20
-    while True:  # the backlog shows once the stuck activity is scheduled
+
+    async def backlog_seen() -> RunResult | None:  # once the stuck activity is scheduled
         handle = await start_run(client, compile_spec(path, offline=False), {})
         result = await handle.result()
-        reason = result.state.step("check").assignment
-        if "a_busy: 1" in reason or time.monotonic() > deadline:
-            break
-        await asyncio.sleep(0.5)
+        return result if "a_busy: 1" in (result.state.step("check").assignment or "") else None
+
+    result = await eventually(backlog_seen, "a run that sees a_busy's backlog", timeout=30)
+    reason = result.state.step("check").assignment
     assert result.state.step("check").agent == "b_scripted"
     assert "2 tied on price, backlog b_scripted: 0, a_busy: 1" in reason
     await stuck.terminate()

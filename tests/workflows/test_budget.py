@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 from podium.activities.contracts import Usage
 from podium.compiler.problems import CompileError
@@ -14,6 +12,8 @@ from podium.workflows.kinds.agent import AgentNode
 from podium.workflows.state import RunState
 from podium.workflows.steps.budget import estimate
 from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError
+
+from tests.support.polling import eventually
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -111,14 +111,14 @@ async def test_escalate_asks_a_person_who_raises_the_budget(client, write_spec):
     budget = {"tokens": limit, "on_exceed": "escalate", "escalate_to": ["cfo"]}
     plan = compile_spec(write_spec(three_steps(budget), CATALOG))
     handle = await start_run(client, plan, {})
-    request = None
-    for _ in range(100):
+
+    async def asked() -> RunState | None:
         state = await handle.query("status", result_type=RunState)
-        if state.open_requests():
-            request = state.open_requests()[0]
-            break
-        await asyncio.sleep(0.1)
-    assert request is not None and request.kind == "budget" and request.approvers == ["cfo"]
+        return state if state.open_requests() else None
+
+    state = await eventually(asked, "the budget request to open", timeout=30)
+    request = state.open_requests()[0]
+    assert request.kind == "budget" and request.approvers == ["cfo"]
     assert request.id == "c-1"
     needed = 2 * used.total_tokens + need.total_tokens
     assert request.details["needed_tokens"] == needed

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import pytest
@@ -12,6 +11,7 @@ from podium.workflows.humans import DecisionInput
 from podium.workflows.state import RunState
 from temporalio.client import WorkflowFailureError, WorkflowUpdateFailedError
 
+from tests.support.polling import eventually
 from tests.support.webhook import webhook_receiver
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -40,12 +40,11 @@ def spec(*steps: dict, **top: object) -> dict:
 
 
 async def wait_for_request(handle) -> RunState:
-    for _ in range(150):
+    async def asked() -> RunState | None:
         state = await handle.query("status", result_type=RunState)
-        if state.open_requests():
-            return state
-        await asyncio.sleep(0.1)
-    raise AssertionError("no request opened")
+        return state if state.open_requests() else None
+
+    return await eventually(asked, "a request to open", timeout=30)
 
 
 async def test_a_step_past_its_deadline_fails_and_its_call_is_cancelled(client, write_spec):
@@ -75,10 +74,11 @@ async def test_notify_tells_the_webhooks_and_the_step_finishes(client, write_spe
         assert result.state.steps[0].output == "slow answer"
         assert result.state.steps[0].breached and result.state.steps[1].status == "completed"
         assert any("missed its deadline (1s); on_breach: notify" in f for f in result.state.flags)
-        for _ in range(50):
-            if received:
-                break
-            await asyncio.sleep(0.1)
+
+        async def called() -> list:
+            return received
+
+        await eventually(called, "the webhook call", timeout=30)
     assert received[0]["event"] == "deadline.breached"
     assert received[0]["request"] == {"step": "late", "deadline": "1s", "on_breach": "notify"}
 
