@@ -24,6 +24,7 @@ from podium.workflows.state import RunState
 from temporalio.client import Client, WorkflowHandle
 
 from tests.conftest import ISOLATED_NAMESPACE
+from tests.support.polling import eventually
 from tests.support.worker_process import start_worker, wait_for
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -128,14 +129,16 @@ async def test_a_decision_sent_around_the_hand_over_is_not_lost(client, write_sp
 
 async def wait_until_stalled(handle: WorkflowHandle) -> RunState:
     seen, same = -1, 0
-    while True:
+
+    async def stalled() -> RunState | None:  # no step finished over ten polls in a row
+        nonlocal seen, same
         state = await handle.query("status", result_type=RunState)
         done = sum(s.status == "completed" for s in state.steps)
         same = same + 1 if done == seen else 0
         seen = done
-        if same >= 10 and state.open_requests():
-            return state
-        await asyncio.sleep(0.1)
+        return state if same >= 10 and state.open_requests() else None
+
+    return await eventually(stalled, "the chain to stall with the approval open", timeout=180)
 
 
 async def test_a_worker_killed_around_the_hand_over_repeats_no_completed_call(

@@ -6,7 +6,6 @@ import asyncio
 import os
 import signal
 import subprocess
-import time
 from collections import Counter
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from podium.starters.devserver import stop_process
 from podium.starters.launch import start_run
 
 from tests.conftest import ISOLATED_NAMESPACE
+from tests.support.polling import eventually
 from tests.support.worker_process import start_worker as start_process
 from tests.support.worker_process import wait_for
 
@@ -102,10 +102,11 @@ async def test_sigkill_while_a_request_waits_then_a_new_worker_takes_the_decisio
     second = None
     try:
         handle = await start_run(isolated_client, compile_spec(write_spec(spec)), {})
-        deadline = time.monotonic() + 30
-        while not (await handle.query("status", result_type=RunState)).open_requests():
-            assert time.monotonic() < deadline
-            await asyncio.sleep(0.1)
+
+        async def asked() -> bool:
+            return bool((await handle.query("status", result_type=RunState)).open_requests())
+
+        await eventually(asked, "the approval request to open", timeout=30)
         os.killpg(first.pid, signal.SIGKILL)
         first.wait()
         second = start_worker(address, log)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
+
+from tests.support.polling import eventually, eventually_sync
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,16 +44,19 @@ def start_worker(
         start_new_session=True,
         env={**os.environ, **(env or {}), "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"},
     )
-    deadline = time.monotonic() + 30
-    while b"podium worker ready" not in log.read_bytes()[mark:]:
-        assert process.poll() is None and time.monotonic() < deadline, log.read_text()
-        time.sleep(0.05)
+
+    def ready() -> bool:
+        assert process.poll() is None, log.read_text()
+        return b"podium worker ready" in log.read_bytes()[mark:]
+
+    eventually_sync(ready, f"'podium worker ready' in {log}", timeout=30)
     return process
 
 
 async def wait_for(predicate: Callable[[], bool], timeout_s: float, what: str) -> None:
     """Poll ``predicate`` until it holds; fail the test after ``timeout_s``."""
-    deadline = time.monotonic() + timeout_s
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.05)
+
+    async def probe() -> bool:
+        return predicate()
+
+    await eventually(probe, what, timeout_s)
