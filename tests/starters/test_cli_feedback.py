@@ -9,7 +9,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -20,6 +19,7 @@ from podium.starters.launch import start_run
 from podium.workflows.state import RunState
 
 from tests.conftest import ROOT
+from tests.support.polling import eventually
 
 PODIUM = str(Path(sys.executable).parent / "podium")
 
@@ -46,14 +46,6 @@ async def podium(*args: str, cwd: Path = ROOT, **extra: str) -> tuple[int, str, 
     )
     out, err = await asyncio.wait_for(proc.communicate(), timeout=120)
     return proc.returncode or 0, out.decode(), err.decode()
-
-
-async def eventually(check, timeout: float = 20.0):
-    deadline = time.monotonic() + timeout
-    while not (value := await check()):
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.1)
-    return value
 
 
 def approval_spec(who: str, **approval) -> dict:
@@ -119,7 +111,7 @@ async def test_wait_says_it_waits_for_a_person_and_a_cancelled_run_is_cancelled(
         seen.append(line.decode())
         return "(this command waits until it is answered" in seen[-1]
 
-    await eventually(announced, timeout=60)
+    await eventually(announced, "run --wait to announce the wait", timeout=60)
     text = "".join(seen)
     assert "waiting for a person: signoff-1 (Sign it) for ann" in text
     assert f"answer: podium approve {run_id} signoff-1 --approve|--reject --as ann" in text
@@ -176,7 +168,7 @@ async def test_stats_for_a_spec_without_runs_says_so_and_names_those_with_runs(
         assert code == 0, err
         return out if spec["name"] in out else None
 
-    out = await eventually(listed)  # visibility is eventually consistent
+    out = await eventually(listed, "the run in stats", 20)  # visibility is eventually consistent
     assert out.startswith("no runs of spec 'typo' since ")
     assert "specs with runs then: " in out
 
@@ -193,7 +185,7 @@ async def test_inbox_deadline_has_its_zone_and_a_decided_request_says_by_whom(
         state = await handle.query("status", result_type=RunState)
         return state if state.open_requests() else None
 
-    deadline = (await eventually(opened)).open_requests()[0].deadline
+    deadline = (await eventually(opened, "the request to open", 20)).open_requests()[0].deadline
     assert deadline is not None
 
     async def row() -> str | None:
@@ -201,7 +193,7 @@ async def test_inbox_deadline_has_its_zone_and_a_decided_request_says_by_whom(
         assert code == 0, err
         return next((line for line in out.splitlines() if line.startswith(handle.id)), None)
 
-    assert f"{deadline:%Y-%m-%d %H:%M} UTC" in await eventually(row)
+    assert f"{deadline:%Y-%m-%d %H:%M} UTC" in await eventually(row, "the run in the inbox", 20)
 
     code, out, err = await podium(
         "approve", handle.id, "signoff-1", "--approve", "--as", desk, "--address", address

@@ -13,7 +13,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 from statistics import fmean
@@ -32,6 +31,7 @@ from podium.workflows.state import RunState
 from temporalio.client import WorkflowFailureError
 
 from tests.conftest import ROOT
+from tests.support.polling import eventually
 
 pytestmark = pytest.mark.usefixtures("worker")
 PODIUM = str(Path(sys.executable).parent / "podium")
@@ -75,17 +75,6 @@ def rows(text: str) -> dict[str, list[str]]:
         if len(cells) >= 6 and cells[0] not in table and not line.startswith(" "):
             table[cells[0]] = cells
     return table
-
-
-async def eventually(check, timeout: float = 20.0, every: float = 0.1):
-    """Call ``check`` until it returns something truthy; fail after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await check()
-        if value:
-            return value
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(every)
 
 
 @pytest.fixture(scope="module")
@@ -134,7 +123,7 @@ async def test_status_of_a_waiting_run_names_the_request(client, write_spec):
         state = await handle.query("status", result_type=RunState)
         return state if state.open_requests() else None
 
-    await eventually(waiting)
+    await eventually(waiting, "the request to open", 20)
     out = io.StringIO()
     assert await status.main(client, handle.id, out=out) == 0
     text = out.getvalue()
@@ -154,7 +143,7 @@ async def test_status_of_a_waiting_run_names_the_request(client, write_spec):
     async def shown() -> bool:
         return "waiting: signoff-1" in watched.getvalue()
 
-    await eventually(shown)
+    await eventually(shown, "status --watch to show the wait", 20)
     await send_decision(handle, DecisionInput(request_id="signoff-1", outcome="approve", by="ann"))
     assert await asyncio.wait_for(watcher, 30) == 0
     text = watched.getvalue()
@@ -255,7 +244,7 @@ async def test_report_lists_decisions_and_failures(client, write_spec):
     async def asked() -> bool:
         return bool((await handle.query("status", result_type=RunState)).open_requests())
 
-    await eventually(asked)
+    await eventually(asked, "the request to open", 20)
     out = io.StringIO()
     assert await final_report.main(client, handle.id, "json", out=out) == 0
     report = json.loads(out.getvalue())
@@ -311,7 +300,7 @@ async def test_stats_count_runs_by_outcome(client, write_spec):
                 state = await handle.query("status", result_type=RunState)
                 return bool(state.open_requests())
 
-            await eventually(held)
+            await eventually(held, "the run to wait on its approval", 20)
         await handles[4].cancel()
         with pytest.raises(WorkflowFailureError):
             await handles[4].result()
@@ -320,7 +309,7 @@ async def test_stats_count_runs_by_outcome(client, write_spec):
             found = await stats.gather(client, name, 3600)
             return found if (found.runs, found.running) == (6, 1) else None
 
-        found = await eventually(counted, every=0.3)
+        found = await eventually(counted, "stats to count 6 runs, 1 running", 20, every=0.3)
         assert (found.completed, found.failed, found.cancelled, found.running) == (3, 1, 1, 1)
         assert found.success_rate == pytest.approx(3 / 5)
         durations = []

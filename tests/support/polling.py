@@ -11,20 +11,23 @@ T = TypeVar("T")
 
 
 async def eventually(
-    probe: Callable[[], Awaitable[T | None]], what: str, timeout: float = 30.0
+    probe: Callable[[], Awaitable[T | None]], what: str, timeout: float = 30.0, every: float = 0.1
 ) -> T:
     """Call ``probe`` until it returns something truthy; fail naming ``what`` after
-    ``timeout`` seconds (generous: tests must pass on a loaded machine)."""
+    ``timeout`` seconds (generous: tests must pass on a loaded machine). ``every`` spaces
+    out probes that are costly (a CLI subprocess, a visibility count)."""
     deadline = time.monotonic() + timeout
     while True:
         value = await probe()
         if value:
             return value
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        await asyncio.sleep(0.1)
+        await asyncio.sleep(every)
 
 
-def eventually_sync(probe: Callable[[], T | None], what: str, timeout: float = 30.0) -> T:
+def eventually_sync(
+    probe: Callable[[], T | None], what: str, timeout: float = 30.0, every: float = 0.1
+) -> T:
     """``eventually`` for synchronous tests (subprocesses, the browser): call ``probe``
     until it returns something truthy; fail naming ``what`` after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
@@ -33,4 +36,4 @@ def eventually_sync(probe: Callable[[], T | None], what: str, timeout: float = 3
         if value:
             return value
         assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
+        time.sleep(every)
