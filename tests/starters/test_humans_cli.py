@@ -7,7 +7,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from podium.starters.launch import start_run
 from podium.workflows.state import RunState
 
 from tests.conftest import ROOT
+from tests.support.polling import eventually
 
 pytestmark = pytest.mark.usefixtures("worker")
 PODIUM = str(Path(sys.executable).parent / "podium")
@@ -36,10 +36,10 @@ async def podium(*args: str) -> tuple[int, str, str]:
 
 
 async def waiting(handle) -> None:
-    deadline = time.monotonic() + 20
-    while not (await handle.query("status", result_type=RunState)).open_requests():
-        assert time.monotonic() < deadline
-        await asyncio.sleep(0.1)
+    async def asked() -> bool:
+        return bool((await handle.query("status", result_type=RunState)).open_requests())
+
+    await eventually(asked, f"{handle.id} to open a request", timeout=20)
 
 
 async def test_inbox_approve_and_resolve(client, address, write_spec, tmp_path):
@@ -86,14 +86,13 @@ async def test_inbox_approve_and_resolve(client, address, write_spec, tmp_path):
     for handle in (first, second, third, fourth):
         await waiting(handle)
 
-    deadline = time.monotonic() + 20
-    while True:  # visibility is eventually consistent
+    async def three_rows() -> tuple[str, list[str]] | None:  # visibility is eventually consistent
         code, out, err = await podium("inbox", "--as", desk, "--address", address)
         assert code == 0, err
         rows = [line for line in out.splitlines()[1:] if line.strip()]
-        if len(rows) == 3 or time.monotonic() > deadline:
-            break
-        await asyncio.sleep(0.3)
+        return (out, rows) if len(rows) == 3 else None
+
+    out, rows = await eventually(three_rows, "three rows in the inbox", timeout=20, every=0.3)
     assert sorted(r.split()[0] for r in rows) == sorted([first.id, second.id, fourth.id])
     assert any("Sign 1" in r for r in rows) and any("calc-1" in r for r in rows)
     assert third.id not in out
@@ -228,13 +227,12 @@ async def test_inbox_and_show_print_the_exact_tool_call_to_approve(client, addre
     assert request.tool_call is not None and request.tool_call.arguments == arguments
     pretty = json.dumps(arguments, indent=2).splitlines()  # the exact call, as people read it
 
-    deadline = time.monotonic() + 20
-    while True:  # visibility is eventually consistent
+    async def listed() -> str | None:  # visibility is eventually consistent
         code, out, err = await podium("inbox", "--as", "deal-desk", "--address", address)
         assert code == 0, err
-        if handle.id in out or time.monotonic() > deadline:
-            break
-        await asyncio.sleep(0.3)
+        return out if handle.id in out else None
+
+    out = await eventually(listed, "the run in deal-desk's inbox", timeout=20, every=0.3)
     lines = out.splitlines()
     row = next(i for i, line in enumerate(lines) if line.startswith(handle.id))
     assert "quoter wants to call send_quote" in lines[row]
