@@ -7,13 +7,14 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import yaml
 from podium.starters import devstate
 from podium.starters.devserver import free_port, port_open
+
+from tests.support.polling import eventually_sync
 
 PODIUM = str(Path(sys.executable).parent / "podium")
 pytestmark = pytest.mark.slow
@@ -58,11 +59,13 @@ class Dev:
         return self.log.read_text(errors="replace")
 
     def wait_ready(self, timeout_s: float = 90) -> devstate.DevRecord:
-        deadline = time.monotonic() + timeout_s
-        while "Podium dev stack ready" not in self.text():
-            assert self.process.poll() is None, f"podium dev exited:\n{self.text()}"
-            assert time.monotonic() < deadline, f"podium dev not ready:\n{self.text()}"
-            time.sleep(0.1)
+
+        def ready() -> bool:
+            text = self.text()
+            assert self.process.poll() is None, f"podium dev exited:\n{text}"
+            return "Podium dev stack ready" in text
+
+        eventually_sync(ready, f"podium dev to be ready (its log: {self.log})", timeout_s)
         record = devstate.read(self.cwd / ".podium")
         assert record is not None and record.address == f"127.0.0.1:{self.port}"
         return record
@@ -72,17 +75,11 @@ class Dev:
 
 
 def wait_gone(pid: int, timeout_s: float = 15) -> None:
-    deadline = time.monotonic() + timeout_s
-    while devstate.alive(pid):
-        assert time.monotonic() < deadline, f"process {pid} still running"
-        time.sleep(0.1)
+    eventually_sync(lambda: not devstate.alive(pid), f"process {pid} to end", timeout_s)
 
 
 def wait_closed(port: int, timeout_s: float = 15) -> None:
-    deadline = time.monotonic() + timeout_s
-    while port_open(port):
-        assert time.monotonic() < deadline, f"port {port} still open"
-        time.sleep(0.1)
+    eventually_sync(lambda: not port_open(port), f"port {port} to close", timeout_s)
 
 
 @pytest.fixture

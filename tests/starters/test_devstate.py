@@ -6,10 +6,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from podium.starters import devstate
+
+from tests.support.polling import eventually_sync
 
 
 def test_a_recycled_pid_is_not_taken_for_the_recorded_process():
@@ -38,10 +39,8 @@ def test_the_recorded_process_is_found_by_pid_start_time_and_command_line():
     )
     try:
         cmdline = Path("/proc") / str(process.pid) / "cmdline"
-        deadline = time.monotonic() + 10
-        while b"workers" not in cmdline.read_bytes():  # until the fork has exec'd
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
+        exec_d = "the fork to exec (its command line names podium.workers)"
+        eventually_sync(lambda: b"workers" in cmdline.read_bytes(), exec_d, timeout=10)
         record = devstate.DevRecord(
             address="127.0.0.1:7299",
             dev_pid=1,
