@@ -6,7 +6,6 @@ into the Web UI (real `podium dev`, real server, headless Chromium)."""
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.browser import headless_page
+from tests.support.polling import eventually_sync
 from tests.test_web_ui import PodiumDev
 
 pytestmark = pytest.mark.slow
@@ -43,10 +43,11 @@ def test_payloads_are_encrypted_on_the_server_and_decoded_in_the_browser(encrypt
     encrypted.podium(
         "run", "specs/market_entry.yaml", "--input-file", str(run_input), "--id", run_id, **folder
     )
-    deadline = time.monotonic() + 60
-    while "completed" not in encrypted.podium("status", run_id, **folder).splitlines()[0]:
-        assert time.monotonic() < deadline, "the run did not complete"
-        time.sleep(0.5)
+
+    def completed() -> bool:
+        return "completed" in encrypted.podium("status", run_id, **folder).splitlines()[0]
+
+    eventually_sync(completed, "the run to complete", timeout=60, every=0.5)
     assert CANARY in encrypted.podium("report", run_id, **folder)  # the CLI decrypts
 
     stored = b"".join(p.read_bytes() for p in (tmp_path / ".podium").glob("temporal.db*"))

@@ -12,7 +12,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,6 +22,7 @@ from podium.starters.devserver import free_port, stop_process
 
 from tests.conftest import ROOT
 from tests.support.browser import Page, headless_page
+from tests.support.polling import eventually_sync
 
 pytestmark = pytest.mark.slow
 PODIUM = str(Path(sys.executable).parent / "podium")
@@ -56,14 +56,15 @@ class PodiumDev:
 
     def wait_ready(self, timeout_s: float = 90) -> None:
         """Until ``podium dev`` says the server and its worker are up."""
-        deadline = time.monotonic() + timeout_s
-        while "Podium dev stack ready" not in self.log.read_text(errors="replace"):
+
+        def ready() -> bool:
             # server and worker run in their own sessions: remember them as they appear, so
             # stop() can end them even if podium dev never got ready or ignores Ctrl-C
             self.children = sorted(set(self.children) | set(child_pids(self.process.pid)))
             assert self.process.poll() is None, f"podium dev exited:\n{self.log.read_text()}"
-            assert time.monotonic() < deadline, f"podium dev not ready:\n{self.log.read_text()}"
-            time.sleep(0.2)
+            return "Podium dev stack ready" in self.log.read_text(errors="replace")
+
+        eventually_sync(ready, f"podium dev to be ready (its log: {self.log})", timeout_s, 0.2)
         self.children = sorted(set(self.children) | set(child_pids(self.process.pid)))
 
     def stop(self) -> None:
@@ -169,10 +170,10 @@ def test_deal_review_in_the_web_ui(stack: PodiumDev, shots: Path) -> None:
     assert link and link.group(1) == f"{stack.ui}/namespaces/default/workflows/{run_id}", out
 
     # the sample input is a high-risk deal: it waits for the deal desk
-    deadline = time.monotonic() + 30
-    while run_id not in stack.podium("inbox", "--as", "deal-desk"):
-        assert time.monotonic() < deadline, "the run never asked the deal desk"
-        time.sleep(0.5)
+    def asked() -> bool:
+        return run_id in stack.podium("inbox", "--as", "deal-desk")
+
+    eventually_sync(asked, "the run to ask the deal desk", timeout=30, every=0.5)
 
     with headless_page() as page:
         open_list(page, stack.ui, 'PodiumNeedsHuman = true AND PodiumWaitingOn = "deal-desk"')
@@ -182,10 +183,11 @@ def test_deal_review_in_the_web_ui(stack: PodiumDev, shots: Path) -> None:
         page.wait_for_text("waiting for signoff-1", "from deal-desk, deadline", timeout_s=45)
 
         stack.podium("approve", run_id, "signoff-1", "--approve", "--as", "deal-desk")
-        deadline = time.monotonic() + 30
-        while "completed" not in stack.podium("status", run_id).splitlines()[0]:
-            assert time.monotonic() < deadline, "the run did not complete after the approval"
-            time.sleep(0.5)
+
+        def completed() -> bool:
+            return "completed" in stack.podium("status", run_id).splitlines()[0]
+
+        eventually_sync(completed, "the run to complete after the approval", 30, every=0.5)
 
         # the run's page opens on the timeline: one bar per agent call, `agent · step`
         page.goto(link.group(1))
