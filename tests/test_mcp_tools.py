@@ -15,6 +15,7 @@ from podium.compiler.spec_compiler import compile_spec
 from podium.starters.launch import start_run
 from podium.workflows.plan import Plan
 
+from tests.support.polling import eventually
 from tests.workflows.test_humans import decide, open_request
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -98,7 +99,6 @@ def test_a_server_that_cannot_start_or_lacks_the_tool_is_refused_at_compile_time
 
 async def test_an_mcp_server_over_streamable_http(client, write_spec):
     import subprocess
-    import time
 
     import httpx
     from podium.starters.devserver import free_port, stop_process
@@ -115,14 +115,16 @@ async def test_an_mcp_server_over_streamable_http(client, write_spec):
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 30
-        while True:  # up when it answers HTTP at all
+
+        async def up() -> bool:  # when it answers HTTP at all
             try:
                 httpx.get(f"http://127.0.0.1:{port}/mcp", timeout=1)
-                break
+                return True
             except httpx.TransportError:
-                assert time.monotonic() < deadline and server.poll() is None, "no MCP server"
-                time.sleep(0.1)
+                assert server.poll() is None, "the MCP server exited"
+                return False
+
+        await eventually(up, "the MCP server to answer HTTP", timeout=30)
         url = f"http://127.0.0.1:{port}/mcp"
         tools = {"convert": {"mcp": {"url": url, "tool": "convert_time"}}}
         script = [CONVERT, {"output": "{{ tool_results.convert.target.datetime }}"}]

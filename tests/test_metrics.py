@@ -33,6 +33,7 @@ from temporalio.worker import Worker
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner, SandboxRestrictions
 
 from tests.conftest import ISOLATED_NAMESPACE, ROOT
+from tests.support.polling import eventually, eventually_sync
 
 SAMPLE = re.compile(r"^(\w+)(?:\{(.*)\})? (\S+)$")
 LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
@@ -93,12 +94,16 @@ def start_worker(
         start_new_session=True,
         env={**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1", **env},
     )
-    deadline = time.monotonic() + 30
-    while b"podium worker ready" not in log.read_bytes():
-        if process.poll() is not None or time.monotonic() > deadline:
-            stop_process(process)  # never leave a worker polling the shared namespace
-            raise AssertionError(f"worker did not start: {log.read_text()}")
-        time.sleep(0.05)
+
+    def ready() -> bool:
+        assert process.poll() is None, f"worker exited: {log.read_text()}"
+        return b"podium worker ready" in log.read_bytes()
+
+    try:
+        eventually_sync(ready, f"'podium worker ready' in {log}", timeout=30)
+    except AssertionError:
+        stop_process(process)  # never leave a worker polling the shared namespace
+        raise
     return process
 
 
@@ -230,20 +235,18 @@ async def test_the_backlog_of_each_queue_is_a_metric_an_autoscaler_can_follow(
     try:
         plan = compile_spec(write_spec(spec))
         handles = [await start_run(isolated_client, plan, {}) for _ in range(30)]  # 12 s of work
-        deadline, most = time.monotonic() + 30, 0.0  # (the server's counts are cached a while)
-        while most < 4 and time.monotonic() < deadline:
-            most = max(most, value(scrape(port), "podium_task_queue_backlog", **queue))
-            await asyncio.sleep(0.2)
+
+        async def backlog(queued: bool) -> bool:
+            count = value(scrape(port), "podium_task_queue_backlog", **queue)
+            return count >= 4 if queued else count == 0
+
+        # calls queued behind the one slot, as the server counts them (cached a while)
+        await eventually(lambda: backlog(True), "4+ calls in the backlog", 30, every=0.2)
         samples = scrape(port)
         await asyncio.gather(*(h.result() for h in handles))
-        deadline, left = time.monotonic() + 30, most
-        while left > 0 and time.monotonic() < deadline:
-            await asyncio.sleep(0.3)
-            left = value(scrape(port), "podium_task_queue_backlog", **queue)
+        await eventually(lambda: backlog(False), "the backlog to drain", 30, every=0.3)
     finally:
         stop_process(worker)
-    assert most >= 4  # calls queued behind the one slot, as the server counts them
-    assert left == 0  # and drained
     orchestration = {"task_queue": "podium-orchestration", "type": "workflow"}
     assert any(
         n == "podium_task_queue_backlog" and ls.items() >= orchestration.items()
