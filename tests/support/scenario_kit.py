@@ -3,10 +3,8 @@ small steps every scenario takes (write a spec, wait for a request, wait for the
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
-import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,8 @@ from podium.compiler.spec_compiler import compile_spec  # noqa: E402
 from podium.starters.launch import start_run  # noqa: E402
 from podium.workflows.humans import DecisionInput  # noqa: E402
 from podium.workflows.state import RunState  # noqa: E402
+
+from tests.support.polling import eventually  # noqa: E402
 
 HTTP_PROVIDER = "replay-http"
 
@@ -45,14 +45,12 @@ def write(folder: Path, spec: dict[str, Any], catalog: dict[str, Any] | None = N
 
 async def open_request(handle: WorkflowHandle[Any, Any], timeout_s: float = 30) -> str:
     """The id of the run's first open request, once there is one."""
-    deadline = time.monotonic() + timeout_s
-    while True:
+
+    async def first_open() -> str | None:
         state = await handle.query("status", result_type=RunState)
-        if state.open_requests():
-            return state.open_requests()[0].id
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{handle.id} asked nobody within {timeout_s}s")
-        await asyncio.sleep(0.1)
+        return state.open_requests()[0].id if state.open_requests() else None
+
+    return await eventually(first_open, f"{handle.id} to ask someone", timeout_s)
 
 
 async def finish(handle: WorkflowHandle[Any, Any]) -> None:

@@ -3,9 +3,7 @@ escalations, budget and deadline requests) or undo their work (saga)."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
 from pathlib import Path
 
 from podium.compiler.spec_compiler import compile_spec
@@ -15,6 +13,7 @@ from podium.workflows.kinds.base import Budget
 from podium.workflows.state import RunState
 from temporalio.client import Client
 
+from tests.support.polling import eventually
 from tests.support.scenario_kit import (
     PRICED,
     ROOT,
@@ -79,10 +78,12 @@ async def approval_escalation(client: Client, folder: Path, url: str) -> list[st
     }
     handle = await start_run(client, compile_spec(write(folder, spec)), {"what": "it"})
     request = await open_request(handle)
-    deadline = time.monotonic() + 30
-    while "cfo" not in (await handle.query("status", result_type=RunState)).requests[0].approvers:
-        assert time.monotonic() < deadline, "no escalation"
-        await asyncio.sleep(0.1)
+
+    async def escalated() -> bool:
+        state = await handle.query("status", result_type=RunState)
+        return "cfo" in state.requests[0].approvers
+
+    await eventually(escalated, "the escalation to cfo", timeout=30)
     await handle.signal(
         "decision", DecisionInput(request_id=request, outcome="approve", by="cfo", comment="ok")
     )
@@ -173,10 +174,11 @@ async def saga_on_cancel(client: Client, folder: Path, url: str) -> list[str]:
         ],
     }
     handle = await start_run(client, compile_spec(write(folder, spec)), {})
-    deadline = time.monotonic() + 30
-    while "wait" not in (await handle.query("status", result_type=RunState)).current:
-        assert time.monotonic() < deadline, "never reached the slow step"
-        await asyncio.sleep(0.1)
+
+    async def waiting() -> bool:
+        return "wait" in (await handle.query("status", result_type=RunState)).current
+
+    await eventually(waiting, "the run to reach the slow step", timeout=30)
     await handle.cancel()
     await finish(handle)
     return [handle.id]
