@@ -12,7 +12,6 @@ import json
 import shutil
 import subprocess
 import tempfile
-import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +20,8 @@ from typing import Any
 
 from podium.starters.devserver import stop_process
 from websockets.sync.client import ClientConnection, connect
+
+from tests.support.polling import eventually_sync
 
 FLAGS = [
     "--headless",
@@ -94,17 +95,12 @@ class Page:
 
     def wait_for(self, expression: str, timeout_s: float = 30.0, what: str = "") -> Any:
         """Poll a JavaScript expression until it is truthy; its value, or TimeoutError."""
-        deadline = time.monotonic() + timeout_s
-        while True:
-            value = self.evaluate(expression)
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise TimeoutError(
-                    f"waited {timeout_s:.0f} s for {what or expression}; the page shows:\n"
-                    + self.text()[-3000:]
-                )
-            time.sleep(0.25)
+        try:
+            value = lambda: self.evaluate(expression)  # noqa: E731 - one expression, polled
+            return eventually_sync(value, what or expression, timeout_s, every=0.25)
+        except AssertionError as timed_out:
+            page = self.text()[-3000:]
+            raise TimeoutError(f"{timed_out}; the page shows:\n{page}") from None
 
     def wait_for_text(self, *needles: str, timeout_s: float = 30.0) -> None:
         """Wait until every one of ``needles`` is in the page's visible text."""
@@ -154,11 +150,11 @@ def headless_page(width: int = 1440, height: int = 1100) -> Iterator[Page]:
 def _devtools_port(profile: Path, process: subprocess.Popen[bytes], timeout_s: float = 30) -> int:
     """Chromium writes the port it chose for ``--remote-debugging-port=0`` into the profile."""
     marker = profile / "DevToolsActivePort"
-    deadline = time.monotonic() + timeout_s
-    while not (marker.exists() and marker.read_text().strip()):
+
+    def written() -> str:
         if process.poll() is not None:
             raise RuntimeError(f"chromium exited with code {process.returncode} at start")
-        if time.monotonic() > deadline:
-            raise TimeoutError("chromium did not open its DevTools port")
-        time.sleep(0.1)
-    return int(marker.read_text().splitlines()[0])
+        return marker.read_text().strip() if marker.exists() else ""
+
+    text = eventually_sync(written, "chromium to open its DevTools port", timeout_s)
+    return int(text.splitlines()[0])
