@@ -12,7 +12,6 @@ import asyncio
 import os
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
@@ -31,6 +30,8 @@ from podium.workers.worker import WorkerOptions, build_workers
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
+
+from tests.support.polling import eventually_sync
 
 ROOT = Path(__file__).resolve().parent.parent
 ISOLATED_NAMESPACE = "podium-isolated"
@@ -121,17 +122,19 @@ def llmock() -> Iterator[str]:
         start_new_session=True,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
+
+    def healthy() -> bool:
+        assert process.poll() is None, "llmock exited at start"
         try:
-            if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                break
+            return httpx.get(f"{url}/health", timeout=1).status_code == 200
         except httpx.TransportError:
-            pass
-        if time.monotonic() > deadline or process.poll() is not None:
-            stop_process(process)
-            raise RuntimeError("llmock did not start")
-        time.sleep(0.1)
+            return False
+
+    try:
+        eventually_sync(healthy, f"llmock to answer {url}/health", timeout=30)
+    except AssertionError:
+        stop_process(process)
+        raise
     yield url
     stop_process(process, grace_s=5)
 

@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import os
 import subprocess
-import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -37,6 +36,8 @@ from podium.compiler.spec_compiler import compile_spec
 from podium.starters.devserver import free_port, stop_process
 from podium.starters.launch import start_run
 from podium.workers.worker import WorkerOptions, build_workers
+
+from tests.support.polling import eventually_sync
 
 SERVER_PYTHON = os.environ.get("PODIUM_LLAMA_SERVER_PYTHON", "")
 MODEL = os.environ.get("PODIUM_LLAMA_MODEL", "")
@@ -66,16 +67,17 @@ def llama(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         server = subprocess.Popen(command, stdout=out, stderr=out, start_new_session=True)
     url = f"http://127.0.0.1:{port}/v1"
     try:
-        deadline = time.monotonic() + 120
-        while True:
+
+        def serving() -> bool:
             try:
                 if httpx.get(f"{url}/models", timeout=2).status_code == 200:
-                    break
+                    return True
             except httpx.TransportError:
                 pass
             assert server.poll() is None, f"llama server died: {log.read_text()[-2000:]}"
-            assert time.monotonic() < deadline, "llama server did not start in 120 s"
-            time.sleep(0.5)
+            return False
+
+        eventually_sync(serving, "the llama server to start", timeout=120, every=0.5)
         yield url
     finally:
         stop_process(server, grace_s=5)
