@@ -16,14 +16,9 @@ from podium.activities.contracts import (
     ToolSpec,
 )
 from podium.activities.errors import ERROR_TYPES
-from podium.compiler.catalog import (
-    AgentEntry,
-    CatalogFile,
-    PolicyEntry,
-    ProviderEntry,
-    ToolEntry,
-    provider_config,
-)
+from podium.compiler.catalog import AgentEntry, CatalogFile, ProviderEntry, provider_config
+from podium.compiler.catalog_policy import PolicyEntry
+from podium.compiler.catalog_tools import ToolEntry
 from podium.compiler.problems import Reporter, suggest
 from podium.compiler.settings import check_schema, retry_settings
 from podium.compiler.spec import SpecFile

@@ -44,49 +44,17 @@ from typing import Any, Literal
 from podium.activities import env_template
 from podium.activities.contracts import (
     BUILTIN_PROVIDERS,
-    DEFAULT_MAX_ATTEMPTS,
     DEFAULT_REPAIR_ATTEMPTS,
     CircuitSettings,
     ProviderConfig,
 )
+from podium.compiler.catalog_policy import PolicyEntry
+from podium.compiler.catalog_tools import ToolEntry
+from podium.compiler.entries import Duration, RetryEntry, Strict, check_duration
 from podium.workflows.durations import parse_duration
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-
-
-class Strict(BaseModel):
-    """Spec-language base: unknown keys are errors."""
-
-    model_config = ConfigDict(extra="forbid")
-
-
-Duration = str | int | float
-
-
-def _check_duration(value: Duration | None) -> Duration | None:
-    if value is not None:
-        parse_duration(value)
-    return value
-
-
-class RetryEntry(Strict):
-    """Retry policy of an agent call."""
-
-    max_attempts: int = Field(
-        DEFAULT_MAX_ATTEMPTS,
-        ge=1,
-        le=100,
-        description="Provider attempts per call (a worker crash spends none).",
-    )
-    initial_interval: Duration = "1s"
-    backoff: float = Field(2.0, ge=1.0)
-    max_interval: Duration = "30s"
-    max_elapsed: Duration | None = Field(
-        "10m", description="Total time cap of one call, every attempt and wait included."
-    )
-
-    _durations = field_validator("initial_interval", "max_interval", "max_elapsed")(_check_duration)
 
 
 class PriceEntry(Strict):
@@ -125,7 +93,7 @@ class CircuitEntry(Strict):
     min_calls: int = Field(10, ge=1)
     open_for: Duration = "30s"
 
-    _durations = field_validator("window", "open_for")(_check_duration)
+    _durations = field_validator("window", "open_for")(check_duration)
 
 
 class ProviderEntry(Strict):
@@ -253,207 +221,14 @@ class AgentEntry(Strict):
         "default: the provider's (auto).",
     )
 
-    _durations = field_validator("timeout", "heartbeat", "error_window")(_check_duration)
+    _durations = field_validator("timeout", "heartbeat", "error_window")(check_duration)
 
     @field_validator("latency")
     @classmethod
     def _latency(cls, value: Duration | None) -> Duration | None:
         if value in (None, 0, "0", "0s"):
             return None
-        return _check_duration(value)
-
-
-class HttpToolEntry(Strict):
-    """An HTTP endpoint as a tool."""
-
-    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE"] = "POST"
-    url: str = Field(description="URL; {name} is filled from the arguments of that name.")
-    auth_env: str | None = Field(
-        None, description="The worker's environment variable holding the token."
-    )
-    auth_header: str = "Authorization"
-    auth_scheme: str = Field("Bearer", description="Put before the token ('' for none).")
-
-
-class McpEntry(Strict):
-    """A tool of a Model Context Protocol server (stdio command or streamable HTTP URL).
-    Its tool list is read when the spec is compiled and pinned into the plan."""
-
-    command: list[str] | None = Field(None, description="Start the server on stdio.")
-    url: str | None = Field(None, description="The server's streamable HTTP endpoint.")
-    tool: str | None = Field(None, description="The tool on that server (default: the key).")
-    env: dict[str, str] | None = Field(
-        None,
-        description="Variables a stdio server is started with, beside PATH, HOME, USER, "
-        "LOGNAME, SHELL and TERM (nothing else of the worker's environment reaches it). "
-        "${VAR} and ${VAR:-default} are expanded where the server starts (the worker; the "
-        "compiler, to list its tools), so write tokens as ${VAR}.",
-    )
-
-    @model_validator(mode="after")
-    def _one_transport(self) -> McpEntry:
-        if (self.command is None) == (self.url is None):
-            raise ValueError("an MCP tool needs exactly one of command: or url:")
-        if self.env is not None and self.command is None:
-            raise ValueError("env: is for a server started with command: (not url:)")
-        for name, value in (self.env or {}).items():
-            if (wrong := env_template.problem(value)) is not None:
-                raise ValueError(f"env: {name}: malformed ${{…}}: {wrong}")
-        return self
-
-
-class ToolApprovalEntry(Strict):
-    """A person approves each call of the tool, seeing its arguments."""
-
-    approvers: list[str] = Field(
-        default_factory=list, description="Names or groups (empty: anyone)."
-    )
-    timeout: Duration | None = Field(
-        None, description="Then the call is refused (the model is told)."
-    )
-
-    _durations = field_validator("timeout")(_check_duration)
-
-
-class ToolCompensateEntry(Strict):
-    """The tool that undoes a completed call, and the arguments it is called with."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-    tool: str = Field(description="A tool of tools: that undoes a completed call.")
-    with_: dict[str, Any] | None = Field(
-        None,
-        alias="with",
-        description="Its arguments: JMESPath expressions over the completed call's "
-        'arguments and result (entityNames: "[arguments.name]", id: result.id; other '
-        "values are taken as they are). Default: the call's own arguments.",
-    )
-
-
-def _tool_retry() -> RetryEntry:
-    return RetryEntry(max_attempts=3, max_elapsed="2m")
-
-
-class ToolEntry(Strict):
-    """One tool. Exactly one of function / http / mcp."""
-
-    description: str = ""
-    function: str | None = Field(None, description="module:callable, run on the worker.")
-    http: HttpToolEntry | None = None
-    mcp: McpEntry | None = None
-    parameters: dict[str, Any] | None = Field(
-        None,
-        description="JSON Schema of the arguments (default: from the function's type hints, "
-        "or the MCP server's listing).",
-    )
-    side_effects: bool = Field(
-        False, description="The tool changes the world: it needs approval: or compensate:."
-    )
-    approval: ToolApprovalEntry | None = None
-    compensate: str | ToolCompensateEntry | None = Field(
-        None,
-        description="A tool (of tools:) that undoes a completed call if the run fails or "
-        "is cancelled later: its name (called with the same arguments), or {tool: <name>, "
-        "with: {<argument>: <expression>}} when its arguments differ.",
-    )
-    timeout: Duration = "30s"
-    retry: RetryEntry = Field(default_factory=_tool_retry)
-    price_usd: float = Field(0.0, ge=0, description="USD per call (counts against budgets).")
-    requests_per_second: float | None = Field(
-        None,
-        gt=0,
-        description="Most calls per second across every worker (a durable limiter, like a "
-        "provider's); calls wait for their slot.",
-    )
-    fast: bool = Field(
-        False,
-        description="Answers in well under a second: each call's first attempt runs as a "
-        "local activity on the orchestration worker, for at most 10s (else, or on a "
-        "failure, a regular activity with the same idempotency key). Ignored with "
-        "requests_per_second.",
-    )
-
-    _durations = field_validator("timeout")(_check_duration)
-
-    @model_validator(mode="after")
-    def _one_kind(self) -> ToolEntry:
-        kinds = [k for k in ("function", "http", "mcp") if getattr(self, k) is not None]
-        if len(kinds) != 1:
-            raise ValueError(
-                "a tool needs exactly one of function, http or mcp; found: "
-                + (", ".join(kinds) or "none")
-            )
-        return self
-
-    @property
-    def kind(self) -> Literal["function", "http", "mcp"]:
-        if self.function is not None:
-            return "function"
-        return "http" if self.http is not None else "mcp"
-
-
-DEFAULT_MAX_STEPS = 300
-DEFAULT_MAX_DEPTH = 8
-DEFAULT_MAX_TEXT_CHARS = 20_000
-DEFAULT_MAX_FAIRNESS_WEIGHT = 10.0
-
-
-class PolicyEntry(Strict):
-    """Rules every spec using this catalog must follow — hand-written or drafted by
-    ``podium plan`` alike (the compiler refuses a spec that breaks one)."""
-
-    max_budget_usd: float | None = Field(
-        None, gt=0, description="A run's budget: (usd) must be set and at most this."
-    )
-    max_budget_tokens: int | None = Field(
-        None, gt=0, description="A run's budget: (tokens) must be set and at most this."
-    )
-    approve_side_effects: bool = Field(
-        False,
-        description="A step that may call an agent with side_effects: true runs only after "
-        "an approval step that comes before it in the plan (in its needs:, directly or "
-        "through others, or earlier in its parallel branch) said yes — checked when the "
-        "spec is compiled and again right before the step runs — unless its compensate: "
-        "calls the agent the catalog pairs with it (undo:).",
-    )
-    approvers: list[str] | None = Field(
-        None,
-        description="Who may approve side effects: with approve_side_effects, an approval "
-        "gates an effect only if everyone it may ask (escalations included) is listed "
-        "here (e.g. [deal-desk, cfo]). Unset: any approval that names its approvers.",
-    )
-    webhook_hosts: list[str] | None = Field(
-        None,
-        description="Hosts a spec's notify: webhooks may reach (e.g. [hooks.example.com]); "
-        "others are refused. A webhook is a side effect no approval can gate, so with "
-        "approve_side_effects only these hosts are allowed (unset: none). Without either, "
-        "any host, each listed as a side effect in podium plan's review.",
-    )
-    max_steps: int = Field(
-        DEFAULT_MAX_STEPS,
-        ge=1,
-        description="Most steps in one spec, nested steps included.",
-    )
-    max_depth: int = Field(
-        DEFAULT_MAX_DEPTH, ge=1, description="Deepest nesting of steps (a top-level step is 1)."
-    )
-    max_text_chars: int = Field(
-        DEFAULT_MAX_TEXT_CHARS,
-        ge=1,
-        description="Longest text (a template, title, instruction) a spec may hold.",
-    )
-    highest_priority: int = Field(
-        1,
-        ge=1,
-        le=5,
-        description="The most urgent priority key a spec may choose (1 first … 5 last); "
-        "people can still start a run with --priority.",
-    )
-    max_fairness_weight: float = Field(
-        DEFAULT_MAX_FAIRNESS_WEIGHT,
-        gt=0,
-        description="The largest fairness weight a spec may choose.",
-    )
+        return check_duration(value)
 
 
 class CatalogFile(Strict):

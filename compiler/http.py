@@ -9,7 +9,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from podium.compiler.catalog import HttpToolEntry
+from podium.compiler.catalog_tools import HttpToolEntry
 from podium.compiler.problems import Reporter
 from podium.compiler.yamlfile import Loc, YamlDocument
 

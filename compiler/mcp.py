@@ -10,7 +10,7 @@ from podium.activities.errors import ToolNotConfigured, ToolUnavailable
 from podium.activities.tools.mcp import STRAY_OUTPUT
 from podium.activities.tools.mcp_env import UNSET_VARIABLE
 from podium.activities.tools.mcp_listing import ListedTool, list_tools_now
-from podium.compiler.catalog import ToolEntry
+from podium.compiler.catalog_tools import ToolEntry
 from podium.compiler.problems import Reporter, suggest
 from podium.compiler.settings import check_schema
 from podium.compiler.yamlfile import Loc, YamlDocument

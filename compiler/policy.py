@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from podium.activities.contracts import AgentConfig
-from podium.compiler.catalog import PolicyEntry
+from podium.compiler.catalog_policy import PolicyEntry
 from podium.compiler.problems import Reporter
 from podium.compiler.spec import SpecFile
 from podium.compiler.yamlfile import YamlDocument

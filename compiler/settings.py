@@ -7,7 +7,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from podium.activities.contracts import RetrySettings
-from podium.compiler.catalog import RetryEntry
+from podium.compiler.entries import RetryEntry
 from podium.compiler.problems import Reporter
 from podium.compiler.yamlfile import Loc, YamlDocument
 from podium.workflows.durations import parse_duration

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from podium.compiler.catalog import PolicyEntry
+from podium.compiler.catalog_policy import PolicyEntry
 from podium.compiler.problems import Reporter
 from podium.compiler.spec import SpecFile, StepEntry
 from podium.compiler.yamlfile import Loc, YamlDocument

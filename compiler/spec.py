@@ -40,7 +40,8 @@ from __future__ import annotations
 import functools
 from typing import Any, Literal
 
-from podium.compiler.catalog import CatalogFile, Duration, RetryEntry, Strict, _check_duration
+from podium.compiler.catalog import CatalogFile
+from podium.compiler.entries import Duration, RetryEntry, Strict, check_duration
 from podium.workflows.kinds.base import BUILTIN_SPEC_KEYS, spec_keys
 from podium.workflows.kinds.base import KINDS as REGISTERED
 from pydantic import ConfigDict, Field, TypeAdapter, field_validator, model_validator
@@ -105,7 +106,7 @@ class MemberEntry(Strict):
         None, description="human members: how long to wait before the manager hears no answer."
     )
 
-    _durations = field_validator("timeout")(_check_duration)
+    _durations = field_validator("timeout")(check_duration)
 
     @model_validator(mode="after")
     def _one_kind(self) -> MemberEntry:
@@ -156,7 +157,7 @@ class EscalationEntry(Strict):
     to: list[str] = Field(min_length=1, description="Who decides from this level on.")
     after: Duration = Field(description="How long the previous level waits.")
 
-    _durations = field_validator("after")(_check_duration)
+    _durations = field_validator("after")(check_duration)
 
 
 class ApprovalEntry(Strict):
@@ -175,7 +176,7 @@ class ApprovalEntry(Strict):
     timeout: Duration | None = Field(None, description="Wait of the last level before on_timeout.")
     on_timeout: Literal["approve", "reject", "fail"] = "reject"
 
-    _durations = field_validator("timeout")(_check_duration)
+    _durations = field_validator("timeout")(check_duration)
 
 
 class GotoEntry(Strict):
@@ -223,12 +224,12 @@ class DeadlineEntry(Strict):
     )
     escalate_to: list[str] = Field(default_factory=list)
 
-    _durations = field_validator("after")(_check_duration)
+    _durations = field_validator("after")(check_duration)
 
 
 def _deadline(value: Any) -> Any:
     if isinstance(value, str | int | float):
-        _check_duration(value)
+        check_duration(value)
         return {"after": value}
     return value
 
@@ -305,7 +306,7 @@ class StepEntry(Strict):
                 return {**rest, "kind_entry": {"kind": kind.name, "value": data[key]}}
         return data
 
-    _durations = field_validator("timeout")(_check_duration)
+    _durations = field_validator("timeout")(check_duration)
     _deadlines = field_validator("deadline", mode="before")(_deadline)
 
     @model_validator(mode="after")

@@ -13,7 +13,8 @@ from typing import Any
 from podium.activities.contracts import ToolApproval, ToolSpec
 from podium.activities.errors import ProviderNotConfigured, ToolNotConfigured
 from podium.activities.providers.function import load_function
-from podium.compiler.catalog import AgentEntry, ToolEntry
+from podium.compiler.catalog import AgentEntry
+from podium.compiler.catalog_tools import ToolEntry
 from podium.compiler.problems import Reporter, suggest
 from podium.compiler.settings import check_schema, retry_settings
 from podium.compiler.undo import undo_arguments, undo_name

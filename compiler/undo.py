@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from podium.activities.contracts import ToolSpec
-from podium.compiler.catalog import ToolCompensateEntry
+from podium.compiler.catalog_tools import ToolCompensateEntry
 from podium.compiler.problems import Reporter, suggest
 from podium.compiler.yamlfile import Loc, YamlDocument
 from podium.workflows.expressions import ExpressionError, fields_read, literal

@@ -14,7 +14,8 @@ from podium.activities.contracts import ToolSpec
 from podium.activities.providers.function import load_function
 from podium.activities.secrets import register as register_secret
 from podium.activities.tools.allowed import fingerprint
-from podium.compiler.catalog import CatalogFile, ToolEntry
+from podium.compiler.catalog import CatalogFile
+from podium.compiler.catalog_tools import ToolEntry
 from podium.compiler.problems import Reporter
 from podium.compiler.textfile import FileReadError
 from podium.compiler.yamlfile import YamlDocument, read_yaml

@@ -4,7 +4,7 @@ policy or the defaults: refused before any step is compiled, naming the limit.""
 from __future__ import annotations
 
 import pytest
-from podium.compiler.catalog import (
+from podium.compiler.catalog_policy import (
     DEFAULT_MAX_DEPTH,
     DEFAULT_MAX_STEPS,
     DEFAULT_MAX_TEXT_CHARS,
