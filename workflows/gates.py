@@ -19,10 +19,9 @@ plan: the compiler and the workflow compute the same answer.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
-from podium.activities.contracts import AgentConfig
+from podium.activities.contracts import AgentConfig, Contract
 from podium.workflows.kinds.base import children
 
 UNGATED = "UngatedSideEffect"
@@ -53,9 +52,9 @@ def unpaired_effect(node: Any) -> AgentConfig | None:
     return None
 
 
-@dataclass(frozen=True)
-class Gate:
-    """The approvals that must decide before an effect runs."""
+class Gate(Contract):
+    """The approvals that must decide before an effect runs (a contract: a map's batches,
+    run as child workflows, receive the gates of their template's steps)."""
 
     approvals: tuple[str, ...]
     """Dominating approval steps that count (they do not approve by themselves)."""

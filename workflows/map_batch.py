@@ -21,7 +21,11 @@ class PodiumMapBatch:
     async def run(self, batch: MapBatchInput) -> MapBatchResult:
         """Run the batch with its share of the map's concurrency."""
         run_uses_store(batch.payload_store)  # the run's decision, not the process's
-        ctx = RunContext(state=RunState(spec=batch.map_id), payload_store=batch.payload_store)
+        ctx = RunContext(
+            state=RunState(spec=batch.map_id),
+            payload_store=batch.payload_store,
+            gates=dict(batch.gates),  # approvals read from the run's steps, as in the run
+        )
         outputs = await run_items(
             batch.map_id,
             batch.template,

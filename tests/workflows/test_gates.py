@@ -269,3 +269,24 @@ def test_the_plan_review_lists_every_webhook_as_a_side_effect(write_spec):
         "webhook https://hooks.example.com/p (host hooks.example.com) is sent every request "
         "for people (titles, details)" in review(plan).side_effects
     )
+
+
+@pytest.mark.usefixtures("worker")
+async def test_a_rejection_stops_the_effects_of_a_map_run_in_batches(client, write_spec, tmp_path):
+    log = tmp_path / "sent.log"
+    each = {"id": "each", "map": {"over": "input.xs", "batch_size": 2}, "step": send(log)}
+    body = spec(OK, each, input={"type": "object"})
+    plan = compile_spec(write_spec(body, CATALOG))
+    assert plan.steps[1].batch_size == 2  # 3 items: run as child workflows of 2
+    handle = await start_run(client, plan, {"xs": [1, 2, 3]})
+
+    async def request() -> str | None:
+        state = await handle.query("status", result_type=RunState)
+        return next((r.id for r in state.open_requests()), None)
+
+    request_id = await eventually(request, "the approval request")
+    await send_decision(
+        handle, DecisionInput(request_id=request_id, outcome="reject", by="deal-desk")
+    )
+    await handle.result()
+    assert not log.exists(), "a batch ran the mailer although the approver rejected"

@@ -18,7 +18,8 @@ with workflow.unsafe.imports_passed_through():
     from podium.activities.errors import StepFailed
     from podium.activities.queues import ORCHESTRATION_QUEUE
     from podium.workflows.frame import Frame, ScopeData
-    from podium.workflows.kinds.base import Node, NodeBase, StepKind
+    from podium.workflows.gates import Gate
+    from podium.workflows.kinds.base import Node, NodeBase, StepKind, walk
     from podium.workflows.run_context import RunContext
     from podium.workflows.state import AgentTotals, Progress, merge_agents
     from pydantic import ConfigDict, Field
@@ -80,6 +81,9 @@ class MapBatchInput(Contract):
     max_concurrency: int
     payload_store: bool | None = None
     """The run's payload-store decision (``RunInput.payload_store``)."""
+    gates: dict[str, Gate] = Field(default_factory=dict)
+    """The approvals that gate the template's steps with side effects (``workflows.gates``):
+    the batch checks them before each effect, as the run would."""
 
 
 class MapBatchResult(Contract):
@@ -183,6 +187,7 @@ async def _run_batches(
             scope=shared,
             max_concurrency=per_child,
             payload_store=ctx.payload_store,
+            gates={n.id: ctx.gates[n.id] for n in walk([node.template]) if n.id in ctx.gates},
         )
         ensure_fits(batch_input, node.id, f"the input of its batch {k} (items and run data)")
         try:
