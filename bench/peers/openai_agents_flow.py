@@ -17,7 +17,7 @@ import asyncio
 import json
 import os
 from datetime import timedelta
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel
 from temporalio import workflow
@@ -33,31 +33,15 @@ from peers.support_script import (
     MAX_ROUNDS,
     SPECIALISTS,
     Latency,
+    Review,
+    Ticket,
+    Triage,
+    TriageReply,
     scripted_answer,
 )
 
 TASK_QUEUE = "peak-openai-agents"
 MODEL = "gpt-4o-mini"  # the catalog's; the test model provider answers for any name
-
-
-class Ticket(BaseModel):
-    name: str
-    message: str
-
-
-class Triage(BaseModel):
-    category: Literal["billing", "technical", "returns", "other"]
-    urgency: Literal["low", "high"]
-
-
-class Review(BaseModel):
-    approved: bool
-    note: str
-
-
-class TriageReply(BaseModel):
-    category: str
-    reply: str
 
 
 def _agent(name: str, output_type: type[BaseModel] | None = None) -> Agent[Any]:

@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import BaseModel
 from pydantic_ai import Agent
 from pydantic_ai.durable_exec.temporal import (
     PydanticAIPlugin,
@@ -37,30 +36,14 @@ from peers.support_script import (
     MAX_ROUNDS,
     SPECIALISTS,
     Latency,
+    Review,
+    Ticket,
+    Triage,
+    TriageReply,
     scripted_answer,
 )
 
 TASK_QUEUE = "peak-pydantic-ai"
-
-
-class Ticket(BaseModel):
-    name: str
-    message: str
-
-
-class Triage(BaseModel):
-    category: Literal["billing", "technical", "returns", "other"]
-    urgency: Literal["low", "high"]
-
-
-class Review(BaseModel):
-    approved: bool
-    note: str
-
-
-class TriageReply(BaseModel):
-    category: str
-    reply: str
 
 
 async def _scripted(messages: list[ModelMessage], info: AgentInfo) -> ModelResponse:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import BaseModel
 
 MESSAGES = (
     "I was charged twice for my order",
@@ -53,6 +55,27 @@ ANSWERS = {
 }
 MAX_ROUNDS = 3
 """The reply's refine loop: at most this many drafts."""
+
+
+# -- the flow's inputs and structured answers, the same for both peers ---------------
+class Ticket(BaseModel):
+    name: str
+    message: str
+
+
+class Triage(BaseModel):
+    category: Literal["billing", "technical", "returns", "other"]
+    urgency: Literal["low", "high"]
+
+
+class Review(BaseModel):
+    approved: bool
+    note: str
+
+
+class TriageReply(BaseModel):
+    category: str
+    reply: str
 
 
 def triage(message: str) -> dict[str, str]:
