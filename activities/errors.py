@@ -69,7 +69,7 @@ Where they surface:
   nothing; the Web UI shows the message on the pending task.
 - ``RunFailure``: what a failed run's ``WorkflowFailureError.cause`` carries, as an
   ``ApplicationError`` whose ``type`` is the class name and whose details are
-  ``FailureDetails``; ``from_failure`` turns one back into its class. ``RunStopped``
+  ``FailureDetails``; ``error_types.from_failure`` turns one back into its class. ``RunStopped``
   leaves stop the whole run at once (compensations run); ``StepError`` leaves fail the
   step, which fails the run unless the step is ``optional`` or escalated to a person.
 - ``AgentCallError``: one failed call, as the ``type`` of the activity's failure. The
@@ -87,8 +87,10 @@ Classes defined where their data lives (``CompileError`` in compiler.problems,
 ``ConfigurationError`` in workers.worker, ``TemporalUnreachable`` in starters.connect,
 ``PayloadSettingsError`` in activities.payloads.settings, ``UnknownEncryptionKey`` in
 activities.payloads.codec)
-subclass the bases here. ``tests/activities/test_error_tree.py`` holds this drawing, the
-classes and docs/errors.md together.
+subclass the bases here. The leaves by the name a failure carries (which may be retried,
+which stop the run) and ``from_failure`` are in ``activities.error_types``.
+``tests/activities/test_error_tree.py`` holds this drawing, the classes and docs/errors.md
+together.
 """
 
 from __future__ import annotations
@@ -132,7 +134,7 @@ class RunStuck(PodiumError, RuntimeError):
 
 class RunFailure(PodiumError):
     """A failure a run reports: raised in the workflow as an ``ApplicationError`` whose
-    ``type`` is the class name (``failure``), read back with ``from_failure``."""
+    ``type`` is the class name (``failure``), read back with ``error_types.from_failure``."""
 
     @classmethod
     def failure(cls, message: str, **details: Any) -> ApplicationError:
@@ -210,48 +212,6 @@ class NoRoute(StepError):
 class PayloadTooLarge(StepError):
     """What a step would send (a call's input, a child's input, the run's result) is over
     Temporal's payload limit and this worker has no payload store."""
-
-
-RUN_FAILURES: dict[str, type[RunFailure]] = {
-    cls.__name__: cls
-    for cls in (
-        BudgetExceeded,
-        DeadlineExceeded,
-        RunAborted,
-        UngatedSideEffect,
-        StepFailed,
-        ExpressionFailed,
-        ApprovalTimedOut,
-        StepBudgetExceeded,
-        StepDeadlineExceeded,
-        JoinFailed,
-        NoRoute,
-        PayloadTooLarge,
-    )
-}
-"""Run failure leaves by name (the ``type`` of a failed run's ``ApplicationError``)."""
-
-RUN_STOPPING: frozenset[str] = frozenset(n for n, c in RUN_FAILURES.items() if c.run_stopping)
-"""Failure types that stop the whole run."""
-
-
-def from_failure(failure: BaseException) -> PodiumError | None:
-    """The Podium error a failure stands for (``WorkflowFailureError.cause``, an
-    ``ActivityError`` …), with its message and ``details``; None if it is none of ours."""
-    cause: BaseException | None = failure
-    while cause is not None and not isinstance(cause, ApplicationError):
-        cause = getattr(cause, "cause", None)
-    if cause is None or cause.type is None:
-        return None
-    details = FailureDetails.of(cause)
-    if cause.type in RUN_FAILURES:
-        error: PodiumError = RUN_FAILURES[cause.type](cause.message)
-    elif cause.type in ERROR_TYPES:
-        error = ERROR_TYPES[cause.type](cause.message, **details.model_dump(exclude_none=True))
-    else:
-        return None
-    error.failure_details = details
-    return error
 
 
 class AgentCallError(PodiumError):
@@ -373,44 +333,3 @@ class OutputSchemaError(PermanentError):
 
 class OutputTruncated(OutputSchemaError):
     """The model stopped at the token limit (finish_reason ``length``): the answer is cut."""
-
-
-ERROR_TYPES: dict[str, type[AgentCallError]] = {
-    cls.__name__: cls
-    for cls in (
-        ProviderTransportError,
-        ProviderTimeout,
-        LimiterUnavailable,
-        ProviderBadResponse,
-        ProviderRequestTimeout,
-        ProviderConflict,
-        ProviderRateLimited,
-        ProviderServerError,
-        ProviderAuthError,
-        ProviderRejectedRequest,
-        ProviderNotConfigured,
-        ProviderUnavailable,
-        AgentFunctionError,
-        InternalError,
-        AnswerTooLarge,
-        ToolUnavailable,
-        ToolNotConfigured,
-        OutputSchemaError,
-        OutputTruncated,
-    )
-}
-"""Leaf classes by name (used by the scripted model's fault injection)."""
-
-NON_RETRYABLE_TYPES: list[str] = [n for n, c in ERROR_TYPES.items() if not c.retryable]
-"""Leaf names that are never retried."""
-
-SCHEMA_ERROR_TYPES: frozenset[str] = frozenset(
-    n for n, c in ERROR_TYPES.items() if issubclass(c, OutputSchemaError)
-)
-"""Leaf names of answers that failed the output schema (a repair round may fix them)."""
-
-
-def is_retryable(error_type: str) -> bool:
-    """Whether a failure of this type may be tried again (unknown types: no)."""
-    cls = ERROR_TYPES.get(error_type)
-    return cls is not None and cls.retryable

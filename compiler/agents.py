@@ -15,7 +15,7 @@ from podium.activities.contracts import (
     ScriptRule,
     ToolSpec,
 )
-from podium.activities.errors import ERROR_TYPES
+from podium.activities.error_types import ERROR_TYPES
 from podium.compiler.catalog import AgentEntry, CatalogFile, ProviderEntry, provider_config
 from podium.compiler.catalog_policy import PolicyEntry
 from podium.compiler.catalog_tools import ToolEntry

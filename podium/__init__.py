@@ -36,6 +36,7 @@ if TYPE_CHECKING:
         RetrySettings,
         Usage,
     )
+    from podium.activities.error_types import from_failure
     from podium.activities.errors import (
         AgentCallError,
         PermanentError,
@@ -45,7 +46,6 @@ if TYPE_CHECKING:
         RunStopped,
         SetupError,
         StepError,
-        from_failure,
     )
     from podium.compiler.agents import load_catalog
     from podium.compiler.problems import CompileError
@@ -101,7 +101,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "choose_case": ("podium.workflows.patterns", "choose_case"),
     "compile_spec": ("podium.compiler.spec_compiler", "compile_spec"),
     "fan_out": ("podium.workflows.patterns", "fan_out"),
-    "from_failure": ("podium.activities.errors", "from_failure"),
+    "from_failure": ("podium.activities.error_types", "from_failure"),
     "load_catalog": ("podium.compiler.agents", "load_catalog"),
     "map_bounded": ("podium.workflows.patterns", "map_bounded"),
     "refine_loop": ("podium.workflows.patterns", "refine_loop"),

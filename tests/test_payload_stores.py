@@ -13,7 +13,8 @@ from collections.abc import Iterator
 import boto3
 import pytest
 from moto.server import ThreadedMotoServer
-from podium.activities.errors import AnswerTooLarge, PayloadTooLarge, from_failure
+from podium.activities.error_types import from_failure
+from podium.activities.errors import AnswerTooLarge, PayloadTooLarge
 from podium.activities.payloads.converter import data_converter
 from podium.activities.payloads.settings import PayloadSettings
 from podium.compiler.spec_compiler import compile_spec

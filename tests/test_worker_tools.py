@@ -36,7 +36,7 @@ async def test_a_worker_with_a_catalog_runs_only_the_tools_it_defines(
     isolated_client, address, tmp_path, write_spec
 ):
     import pytest
-    from podium.activities.errors import from_failure
+    from podium.activities.error_types import from_failure
     from podium.compiler.spec_compiler import compile_spec
     from podium.starters.devserver import stop_process
     from podium.starters.launch import start_run

@@ -15,8 +15,8 @@ from typing import Any
 
 import jmespath
 from podium.activities.contracts import AgentCall, ToolCall, Usage
+from podium.activities.error_types import ERROR_TYPES
 from podium.activities.errors import (
-    ERROR_TYPES,
     OutputSchemaError,
     ProviderRejectedRequest,
     ProviderServerError,

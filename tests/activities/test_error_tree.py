@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from podium.activities import errors
+from podium.activities import error_types, errors
 from podium.activities.payloads.codec import UnknownEncryptionKey
 from podium.activities.payloads.settings import PayloadSettingsError
 from podium.compiler.problems import CompileError
@@ -87,7 +87,7 @@ def test_retryable_and_run_stopping_marks_match_the_classes():
             assert cls.run_stopping, name
         else:
             assert not cls.run_stopping, name
-    assert errors.RUN_STOPPING == {
+    assert error_types.RUN_STOPPING == {
         "BudgetExceeded",
         "DeadlineExceeded",
         "RunAborted",
@@ -107,10 +107,10 @@ def test_every_leaf_is_explained_in_docs_errors_md():
 def test_a_run_failure_comes_back_as_its_class_with_typed_details():
     raised = errors.StepBudgetExceeded.failure("step 'a' is over its budget", step="a")
     assert raised.type == "StepBudgetExceeded" and raised.non_retryable
-    back = errors.from_failure(raised)
+    back = error_types.from_failure(raised)
     assert isinstance(back, errors.StepBudgetExceeded) and isinstance(back, errors.StepError)
     assert back.failure_details is not None and back.failure_details.step == "a"
     call = errors.ProviderRateLimited("HTTP 429", retry_after=2.0, status=429)
-    again = errors.from_failure(call.to_application_error())
+    again = error_types.from_failure(call.to_application_error())
     assert isinstance(again, errors.ProviderRateLimited) and again.retryable
     assert again.failure_details is not None and again.failure_details.status == 429

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 from podium.activities import errors as e
+from podium.activities.error_types import NON_RETRYABLE_TYPES
 from podium.activities.providers.http_status import error_for_status
 from podium.activities.providers.http_status import parse_retry_after as retry_after
 
@@ -48,7 +49,7 @@ def test_permanent_errors_ignore_retry_after():
 
 
 def test_non_retryable_list_is_exactly_the_permanent_leaves():
-    assert set(e.NON_RETRYABLE_TYPES) == {
+    assert set(NON_RETRYABLE_TYPES) == {
         "ProviderAuthError",
         "ProviderRejectedRequest",
         "ProviderNotConfigured",

@@ -16,7 +16,7 @@ with workflow.unsafe.imports_passed_through():
         RepairRequest,
         RetrySettings,
     )
-    from podium.activities.errors import SCHEMA_ERROR_TYPES
+    from podium.activities.error_types import SCHEMA_ERROR_TYPES
     from podium.workflows.frame import Frame
     from podium.workflows.kinds.base import NodeBase, StepKind
     from podium.workflows.run_context import RunContext

@@ -23,7 +23,8 @@ from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflow
 
 with workflow.unsafe.imports_passed_through():
     from podium.activities.contracts import AgentConfig
-    from podium.activities.errors import RUN_STOPPING, StepBudgetExceeded, StepFailed
+    from podium.activities.error_types import RUN_STOPPING
+    from podium.activities.errors import StepBudgetExceeded, StepFailed
     from podium.workflows.frame import Frame
     from podium.workflows.kinds.base import StepKind
     from podium.workflows.kinds.supervise_plan import (

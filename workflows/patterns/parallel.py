@@ -10,7 +10,8 @@ from typing import Any, Literal
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from podium.activities.errors import RUN_STOPPING, JoinFailed
+    from podium.activities.error_types import RUN_STOPPING
+    from podium.activities.errors import JoinFailed
 
 Join = Literal["all", "any", "quorum"]
 

@@ -40,7 +40,7 @@ with workflow.unsafe.imports_passed_through():
         RepairRequest,
         RetrySettings,
     )
-    from podium.activities.errors import ERROR_TYPES, is_retryable
+    from podium.activities.error_types import ERROR_TYPES, is_retryable
     from podium.activities.queues import provider_queue
     from podium.activities.run_agent import run_agent
 

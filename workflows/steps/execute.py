@@ -21,7 +21,8 @@ from temporalio.exceptions import (
 
 with workflow.unsafe.imports_passed_through():
     from podium.activities.contracts import AgentConfig, FailureDetails
-    from podium.activities.errors import RUN_FAILURES, RUN_STOPPING, UngatedSideEffect
+    from podium.activities.error_types import RUN_FAILURES, RUN_STOPPING
+    from podium.activities.errors import UngatedSideEffect
     from podium.workflows.frame import Frame
     from podium.workflows.gates import verdict
     from podium.workflows.kinds.base import Node, children, kind_of, tracked

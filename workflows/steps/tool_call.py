@@ -23,7 +23,8 @@ from temporalio.exceptions import ActivityError, ApplicationError, CancelledErro
 
 with workflow.unsafe.imports_passed_through():
     from podium.activities.contracts import RetrySettings, ToolCallInput, ToolOutcome, ToolSpec
-    from podium.activities.errors import ToolNotConfigured, is_retryable
+    from podium.activities.error_types import is_retryable
+    from podium.activities.errors import ToolNotConfigured
     from podium.activities.queues import ORCHESTRATION_QUEUE
     from podium.activities.tools.run import HEARTBEAT_S, SLOT_WAIT_S, run_tool
 

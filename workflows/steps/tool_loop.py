@@ -28,7 +28,8 @@ with workflow.unsafe.imports_passed_through():
         ToolCall,
         Usage,
     )
-    from podium.activities.errors import SCHEMA_ERROR_TYPES, StepFailed, ToolNotConfigured
+    from podium.activities.error_types import SCHEMA_ERROR_TYPES
+    from podium.activities.errors import StepFailed, ToolNotConfigured
     from podium.activities.providers.prompt import repair_messages
     from podium.activities.validation import schema_errors
     from podium.workflows.frame import Frame
