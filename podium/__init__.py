@@ -157,10 +157,7 @@ def __getattr__(name: str) -> Any:
     if name not in _EXPORTS:
         raise AttributeError(f"module 'podium' has no attribute {name!r}")
     module, attr = _EXPORTS[name]
-    from temporalio import workflow  # inside a workflow sandbox: load it once, shared
-
-    with workflow.unsafe.imports_passed_through():
-        value = getattr(importlib.import_module(module), attr)
+    value = getattr(importlib.import_module(module), attr)
     globals()[name] = value
     return value
 

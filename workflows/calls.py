@@ -14,16 +14,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from temporalio import workflow
-
-with workflow.unsafe.imports_passed_through():
-    from podium.activities.contracts import AgentConfig, Contract, RetrySettings
-    from podium.workflows.frame import Frame
-    from podium.workflows.kinds.agent import AgentNode
-    from podium.workflows.run_context import RunContext
-    from podium.workflows.state import BudgetState, RunState, StepState, TryRecord
-
-from podium.workflows.kinds.agent import run_agent_node
+from podium.activities.contracts import AgentConfig, Contract, RetrySettings
+from podium.workflows.frame import Frame
+from podium.workflows.kinds.agent import AgentNode, run_agent_node
+from podium.workflows.run_context import RunContext
+from podium.workflows.state import BudgetState, RunState, StepState, TryRecord
 
 
 class AgentStepResult(Contract):

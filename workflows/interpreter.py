@@ -11,36 +11,33 @@ import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
-from temporalio import workflow
-from temporalio.common import SearchAttributeUpdate
-from temporalio.exceptions import ApplicationError
-
-with workflow.unsafe.imports_passed_through():
-    from podium.activities.errors import ExpressionFailed, StepFailed
-    from podium.activities.payloads.limits import run_uses_store
-    from podium.workflows import search_attributes as sa
-    from podium.workflows.expressions import evaluate
-    from podium.workflows.frame import Frame
-    from podium.workflows.gates import gates
-    from podium.workflows.humans import (
-        RUN_SCOPE,
-        DecisionInput,
-        DecisionRecord,
-        RejectedAttempt,
-        apply_decision,
-        check_decision,
-    )
-    from podium.workflows.metrics import count_run
-    from podium.workflows.plan import Node, Plan, RunCarry, RunInput, tracked
-    from podium.workflows.run_context import HandOver, People, RunContext
-    from podium.workflows.state import BudgetState, RunResult, RunState, StepState
-    from pydantic import ValidationError
-
+from podium.activities.errors import ExpressionFailed, StepFailed
+from podium.activities.payloads.limits import run_uses_store
+from podium.workflows import search_attributes as sa
+from podium.workflows.expressions import evaluate
+from podium.workflows.frame import Frame
+from podium.workflows.gates import gates
+from podium.workflows.humans import (
+    RUN_SCOPE,
+    DecisionInput,
+    DecisionRecord,
+    RejectedAttempt,
+    apply_decision,
+    check_decision,
+)
+from podium.workflows.metrics import count_run
+from podium.workflows.plan import Node, Plan, RunCarry, RunInput, tracked
+from podium.workflows.run_context import HandOver, People, RunContext
+from podium.workflows.state import BudgetState, RunResult, RunState, StepState
 from podium.workflows.steps.deadline import within_deadline
 from podium.workflows.steps.execute import execute
 from podium.workflows.steps.goto import goto_target, jump
 from podium.workflows.steps.saga import compensate
 from podium.workflows.steps.support import ensure_fits
+from pydantic import ValidationError
+from temporalio import workflow
+from temporalio.common import SearchAttributeUpdate
+from temporalio.exceptions import ApplicationError
 
 WORKFLOW_NAME = "PodiumRun"
 CONTINUE_AS_NEW_PATCH = "podium-continue-as-new"

@@ -25,25 +25,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from podium.activities.limiter_contracts import (
+    LIMITER_WORKFLOW,
+    FairAnswer,
+    FairBatch,
+    FairKey,
+    FairLease,
+    Grant,
+    Lease,
+    LeaseBatch,
+    LeaseRequest,
+    LimiterState,
+    Settlement,
+    Waiting,
+    limiter_id,
+)
 from temporalio import workflow
 from temporalio.exceptions import ApplicationError
-
-with workflow.unsafe.imports_passed_through():
-    from podium.activities.limiter_contracts import (
-        LIMITER_WORKFLOW,
-        FairAnswer,
-        FairBatch,
-        FairKey,
-        FairLease,
-        Grant,
-        Lease,
-        LeaseBatch,
-        LeaseRequest,
-        LimiterState,
-        Settlement,
-        Waiting,
-        limiter_id,
-    )
 
 __all__ = [
     "LIMITER_WORKFLOW",

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from temporalio import workflow
-
-with workflow.unsafe.imports_passed_through():
-    from podium.activities.payloads.limits import run_uses_store
-    from podium.workflows.frame import Frame
-    from podium.workflows.run_context import RunContext
-    from podium.workflows.state import RunState
-
+from podium.activities.payloads.limits import run_uses_store
+from podium.workflows.frame import Frame
 from podium.workflows.kinds.map import BATCH_WORKFLOW, MapBatchInput, MapBatchResult, run_items
+from podium.workflows.run_context import RunContext
+from podium.workflows.state import RunState
+from temporalio import workflow
 
 
 @workflow.defn(name=BATCH_WORKFLOW)

@@ -10,10 +10,8 @@ exporter and no I/O reach workflow code from here.
 
 from __future__ import annotations
 
+from podium.activities.metric_names import HUMAN_WAIT, RUNS
 from temporalio import workflow
-
-with workflow.unsafe.imports_passed_through():
-    from podium.activities.metric_names import HUMAN_WAIT, RUNS
 
 
 def count_run(spec: str, outcome: str) -> None:

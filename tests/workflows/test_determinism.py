@@ -6,12 +6,14 @@ the ``activities/`` helpers it calls), and over the registered step kinds.
 Podium's workers run its workflows outside temporalio's sandbox (``PodiumWorkerConfig``)
 — and even inside it, Podium's modules are passed through, so the sandbox never saw a
 ``datetime.now()`` in them. This is the check that reaches them; the replay guard
-(``tests/test_replay.py``) catches what changes a run's commands or their inputs."""
+(``tests/test_replay.py``) catches what changes a run's commands or their inputs. (Running
+them in the sandbox: ``tests/workers/test_plugin_worker.py``, ``tests/test_public_api.py``.)"""
 
 from __future__ import annotations
 
 import pytest
 from podium.compiler.determinism import check_kind, check_module, check_source
+from podium.workers.config import PASSTHROUGH
 from podium.workflows.kinds.all import BUILT_IN
 
 from tests.conftest import ROOT
@@ -26,6 +28,30 @@ def test_workflow_code_is_deterministic():
     assert len(WORKFLOW_MODULES) > 40  # the scan did find the workflow code
     problems = [str(f) for m in WORKFLOW_MODULES for f in check_module(m)]
     assert not problems, "non-deterministic code in workflows:\n" + "\n".join(problems)
+
+
+PACKAGE_FOLDERS = ("podium", "activities", "compiler", "workflows", "workers", "starters")
+"""The folders installed as the ``podium`` package (pyproject.toml's package-dir)."""
+
+
+def test_no_module_passes_its_imports_through_the_sandbox_by_hand():
+    """A sandboxed worker (``PodiumPlugin``, ``podium worker --sandbox``) passes the whole
+    ``podium`` package through, so Podium's modules are imported on the host, outside the
+    sandbox, where ``workflow.unsafe.imports_passed_through()`` does nothing; ``podium
+    worker`` runs no sandbox at all."""
+    assert "podium" in PASSTHROUGH  # the premise: were it dropped, these blocks would matter
+    found = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for folder in PACKAGE_FOLDERS
+        for path in sorted((ROOT / folder).rglob("*.py"))
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if "imports_passed_through" in line
+    ]
+    assert not found, (
+        "workflow.unsafe.imports_passed_through() does nothing in Podium's own modules: "
+        "every sandbox Podium configures passes the podium package through "
+        "(workers/config.py PASSTHROUGH), so import plainly:\n" + "\n".join(found)
+    )
 
 
 @pytest.mark.parametrize("kind", BUILT_IN, ids=[k.name for k in BUILT_IN])

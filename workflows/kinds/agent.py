@@ -5,29 +5,26 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
-from temporalio import workflow
-from temporalio.exceptions import ActivityError, CancelledError
-
-with workflow.unsafe.imports_passed_through():
-    from podium.activities.contracts import (
-        AgentConfig,
-        Contract,
-        FailureDetails,
-        RepairRequest,
-        RetrySettings,
-    )
-    from podium.activities.error_types import SCHEMA_ERROR_TYPES
-    from podium.workflows.frame import Frame
-    from podium.workflows.kinds.base import NodeBase, StepKind
-    from podium.workflows.run_context import RunContext
-    from podium.workflows.state import TryRecord
-    from pydantic import Field
-
+from podium.activities.contracts import (
+    AgentConfig,
+    Contract,
+    FailureDetails,
+    RepairRequest,
+    RetrySettings,
+)
+from podium.activities.error_types import SCHEMA_ERROR_TYPES
+from podium.workflows.frame import Frame
+from podium.workflows.kinds.base import NodeBase, StepKind
+from podium.workflows.run_context import RunContext
+from podium.workflows.state import TryRecord
 from podium.workflows.steps.agent_call import call_agent
 from podium.workflows.steps.assignment import assign
 from podium.workflows.steps.budget import estimate, ledgers, reserve, settle
 from podium.workflows.steps.support import describe, evaluate_inputs
 from podium.workflows.steps.tool_loop import TOOL_LOOP_BUDGET, converse
+from pydantic import Field
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, CancelledError
 
 if TYPE_CHECKING:
     pass

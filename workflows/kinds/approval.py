@@ -5,18 +5,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
-from temporalio import workflow
-
-with workflow.unsafe.imports_passed_through():
-    from podium.activities.contracts import Contract
-    from podium.activities.errors import ApprovalTimedOut
-    from podium.activities.templates import render
-    from podium.workflows.frame import Frame
-    from podium.workflows.kinds.base import NodeBase, StepKind
-    from podium.workflows.run_context import RunContext
-    from pydantic import Field
-
+from podium.activities.contracts import Contract
+from podium.activities.errors import ApprovalTimedOut
+from podium.activities.templates import render
+from podium.workflows.frame import Frame
 from podium.workflows.gates import unlocked_by
+from podium.workflows.kinds.base import NodeBase, StepKind
+from podium.workflows.run_context import RunContext
 from podium.workflows.steps.human_desk import (
     Level,
     close_by_timeout,
@@ -24,6 +19,7 @@ from podium.workflows.steps.human_desk import (
     wait_for_decision,
 )
 from podium.workflows.steps.support import evaluate_in, failure
+from pydantic import Field
 
 if TYPE_CHECKING:
     pass

@@ -10,24 +10,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
-from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
-
-with workflow.unsafe.imports_passed_through():
-    from podium.activities.contracts import Contract, Usage
-    from podium.activities.errors import StepFailed
-    from podium.activities.queues import ORCHESTRATION_QUEUE
-    from podium.workflows.frame import Frame, ScopeData
-    from podium.workflows.gates import Gate
-    from podium.workflows.kinds.base import Node, NodeBase, StepKind, walk
-    from podium.workflows.run_context import RunContext
-    from podium.workflows.state import AgentTotals, Progress, merge_agents
-    from pydantic import ConfigDict, Field
-
+from podium.activities.contracts import Contract, Usage
+from podium.activities.errors import StepFailed
+from podium.activities.queues import ORCHESTRATION_QUEUE
+from podium.workflows.frame import Frame, ScopeData
+from podium.workflows.gates import Gate
+from podium.workflows.kinds.base import Node, NodeBase, StepKind, walk
 from podium.workflows.patterns.map import map_bounded
 from podium.workflows.patterns.parallel import FATAL
+from podium.workflows.run_context import RunContext
+from podium.workflows.state import AgentTotals, Progress, merge_agents
 from podium.workflows.steps.execute import execute
 from podium.workflows.steps.support import describe, ensure_fits, evaluate_in, failure
+from pydantic import ConfigDict, Field
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 
 if TYPE_CHECKING:
     pass

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
-from temporalio import workflow
-
-with workflow.unsafe.imports_passed_through():
-    from podium.activities.contracts import Contract
-    from podium.activities.errors import StepFailed
-    from podium.workflows.frame import Frame
-    from podium.workflows.kinds.base import Node, NodeBase, StepKind
-    from podium.workflows.run_context import RunContext
-    from podium.workflows.state import Progress
-
+from podium.activities.contracts import Contract
+from podium.activities.errors import StepFailed
+from podium.workflows.frame import Frame
+from podium.workflows.kinds.base import Node, NodeBase, StepKind
 from podium.workflows.patterns.parallel import FATAL, JoinFailed, fan_out
+from podium.workflows.run_context import RunContext
+from podium.workflows.state import Progress
 from podium.workflows.steps.execute import execute, skip_unreached
 from podium.workflows.steps.support import describe, failure
 

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
-from temporalio import workflow
-
-with workflow.unsafe.imports_passed_through():
-    from podium.workflows.frame import Frame
-    from podium.workflows.kinds.base import Node, NodeBase, StepKind
-    from podium.workflows.run_context import RunContext
-    from podium.workflows.state import RoundRecord
-
+from podium.workflows.frame import Frame
+from podium.workflows.kinds.base import Node, NodeBase, StepKind
 from podium.workflows.patterns.refine import refine_loop
+from podium.workflows.run_context import RunContext
+from podium.workflows.state import RoundRecord
 from podium.workflows.steps.execute import execute
 from podium.workflows.steps.support import evaluate_in
 

@@ -18,26 +18,23 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from temporalio import workflow
-from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
-
-with workflow.unsafe.imports_passed_through():
-    from podium.activities.contracts import AgentConfig
-    from podium.activities.error_types import RUN_STOPPING
-    from podium.activities.errors import StepBudgetExceeded, StepFailed
-    from podium.workflows.frame import Frame
-    from podium.workflows.kinds.base import StepKind
-    from podium.workflows.kinds.supervise_plan import (
-        DONE,
-        Member,
-        SuperviseNode,
-    )
-    from podium.workflows.run_context import HandOver, RunContext
-    from podium.workflows.state import StepState, SuperviseTurn
-
+from podium.activities.contracts import AgentConfig
+from podium.activities.error_types import RUN_STOPPING
+from podium.activities.errors import StepBudgetExceeded, StepFailed
+from podium.workflows.frame import Frame
+from podium.workflows.kinds.base import StepKind
+from podium.workflows.kinds.supervise_plan import (
+    DONE,
+    Member,
+    SuperviseNode,
+)
+from podium.workflows.run_context import HandOver, RunContext
+from podium.workflows.state import StepState, SuperviseTurn
 from podium.workflows.steps.execute import execute
 from podium.workflows.steps.human_desk import close_by_timeout, open_request, wait_for_decision
 from podium.workflows.steps.support import describe, evaluate_in, failure
+from temporalio import workflow
+from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError
 
 if TYPE_CHECKING:
     pass

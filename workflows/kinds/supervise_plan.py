@@ -7,13 +7,9 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any, Literal
 
-from temporalio import workflow
-
-with workflow.unsafe.imports_passed_through():
-    from podium.activities.contracts import Contract
-    from podium.workflows.kinds.base import Node, NodeBase
-    from pydantic import Field
-
+from podium.activities.contracts import Contract
+from podium.workflows.kinds.base import Node, NodeBase
+from pydantic import Field
 
 if TYPE_CHECKING:
     pass

@@ -4,24 +4,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
-from temporalio import workflow
-from temporalio.common import SearchAttributePair, TypedSearchAttributes
-from temporalio.exceptions import ChildWorkflowError
-from temporalio.workflow import ParentClosePolicy
-
-with workflow.unsafe.imports_passed_through():
-    from podium.activities.contracts import Usage
-    from podium.activities.errors import BudgetExceeded, StepBudgetExceeded, StepFailed
-    from podium.activities.queues import ORCHESTRATION_QUEUE
-    from podium.activities.validation import schema_errors
-    from podium.workflows import search_attributes as sa
-    from podium.workflows.frame import Frame
-    from podium.workflows.kinds.base import NodeBase, Plan, StepKind
-    from podium.workflows.run_context import RunContext
-    from podium.workflows.run_input import RunInput
-    from podium.workflows.state import RunResult, merge_agents
-    from pydantic import Field
-
+from podium.activities.contracts import Usage
+from podium.activities.errors import BudgetExceeded, StepBudgetExceeded, StepFailed
+from podium.activities.queues import ORCHESTRATION_QUEUE
+from podium.activities.validation import schema_errors
+from podium.workflows import search_attributes as sa
+from podium.workflows.frame import Frame
+from podium.workflows.kinds.base import NodeBase, Plan, StepKind
+from podium.workflows.run_context import RunContext
+from podium.workflows.run_input import RunInput
+from podium.workflows.state import RunResult, merge_agents
 from podium.workflows.steps.budget import (
     Reservation,
     hold,
@@ -32,6 +24,11 @@ from podium.workflows.steps.budget import (
     tighter,
 )
 from podium.workflows.steps.support import describe, ensure_fits, evaluate_inputs, failure
+from pydantic import Field
+from temporalio import workflow
+from temporalio.common import SearchAttributePair, TypedSearchAttributes
+from temporalio.exceptions import ChildWorkflowError
+from temporalio.workflow import ParentClosePolicy
 
 if TYPE_CHECKING:
     pass

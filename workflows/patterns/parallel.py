@@ -7,11 +7,9 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from podium.activities.error_types import RUN_STOPPING
+from podium.activities.errors import JoinFailed
 from temporalio import workflow
-
-with workflow.unsafe.imports_passed_through():
-    from podium.activities.error_types import RUN_STOPPING
-    from podium.activities.errors import JoinFailed
 
 Join = Literal["all", "any", "quorum"]
 

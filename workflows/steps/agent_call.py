@@ -23,6 +23,17 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from podium.activities.contracts import (
+    AgentCall,
+    AgentConfig,
+    AgentResult,
+    RepairRequest,
+    RetrySettings,
+)
+from podium.activities.error_types import ERROR_TYPES, is_retryable
+from podium.activities.queues import provider_queue
+from podium.activities.run_agent import run_agent
+from podium.workflows.steps.support import ensure_fits
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import (
@@ -31,20 +42,6 @@ from temporalio.exceptions import (
     CancelledError,
     FailureError,
 )
-
-with workflow.unsafe.imports_passed_through():
-    from podium.activities.contracts import (
-        AgentCall,
-        AgentConfig,
-        AgentResult,
-        RepairRequest,
-        RetrySettings,
-    )
-    from podium.activities.error_types import ERROR_TYPES, is_retryable
-    from podium.activities.queues import provider_queue
-    from podium.activities.run_agent import run_agent
-
-from podium.workflows.steps.support import ensure_fits
 
 WORKER_RETRIES = 25
 """A call whose worker dies this many times (a crash loop, a call that kills its worker)

@@ -5,18 +5,15 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from podium.activities.contracts import AgentConfig
+from podium.activities.errors import StepFailed
+from podium.activities.queues import ORCHESTRATION_QUEUE, provider_queue
+from podium.activities.workload import QueueLoad, QueueLoadInput, queue_load
+from podium.workflows.patterns.assign import cheapest_tie, eligible, price_of
+from podium.workflows.steps.support import evaluate_inputs, failure
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
-
-with workflow.unsafe.imports_passed_through():
-    from podium.activities.contracts import AgentConfig
-    from podium.activities.errors import StepFailed
-    from podium.activities.queues import ORCHESTRATION_QUEUE, provider_queue
-    from podium.activities.workload import QueueLoad, QueueLoadInput, queue_load
-
-from podium.workflows.patterns.assign import cheapest_tie, eligible, price_of
-from podium.workflows.steps.support import evaluate_inputs, failure
 
 
 async def assign(

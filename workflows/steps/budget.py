@@ -13,20 +13,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from temporalio import workflow
-
-with workflow.unsafe.imports_passed_through():
-    from podium.activities.contracts import AgentCall, AgentConfig, RepairRequest, Usage
-    from podium.activities.errors import BudgetExceeded, RunAborted, StepBudgetExceeded
-    from podium.activities.providers.prompt import estimate_call
-    from podium.workflows.frame import Frame
-    from podium.workflows.humans import HumanRequest
-    from podium.workflows.kinds.base import Budget
-    from podium.workflows.run_context import RunContext
-    from podium.workflows.state import BudgetState
-
+from podium.activities.contracts import AgentCall, AgentConfig, RepairRequest, Usage
+from podium.activities.errors import BudgetExceeded, RunAborted, StepBudgetExceeded
+from podium.activities.providers.prompt import estimate_call
+from podium.workflows.frame import Frame
+from podium.workflows.humans import HumanRequest
+from podium.workflows.kinds.base import Budget
+from podium.workflows.run_context import RunContext
+from podium.workflows.state import BudgetState
 from podium.workflows.steps.human_desk import open_request, wait_for_decision
 from podium.workflows.steps.support import failure
+from temporalio import workflow
 
 
 @dataclass

@@ -13,18 +13,15 @@ from collections.abc import Awaitable
 from datetime import datetime, timedelta
 from typing import Any
 
-from temporalio import workflow
-
-with workflow.unsafe.imports_passed_through():
-    from podium.activities.errors import DeadlineExceeded, RunAborted, StepDeadlineExceeded
-    from podium.workflows.durations import format_duration
-    from podium.workflows.humans import RUN_SCOPE
-    from podium.workflows.kinds.base import Deadline
-    from podium.workflows.run_context import RunContext
-    from podium.workflows.state import StepState
-
+from podium.activities.errors import DeadlineExceeded, RunAborted, StepDeadlineExceeded
+from podium.workflows.durations import format_duration
+from podium.workflows.humans import RUN_SCOPE
+from podium.workflows.kinds.base import Deadline
+from podium.workflows.run_context import RunContext
+from podium.workflows.state import StepState
 from podium.workflows.steps.human_desk import open_request, send_event, wait_for_decision
 from podium.workflows.steps.support import failure
+from temporalio import workflow
 
 
 async def within_deadline(

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from temporalio import workflow
-
-with workflow.unsafe.imports_passed_through():
-    from podium.activities.errors import RunAborted
-    from podium.workflows.frame import Frame
-    from podium.workflows.kinds.base import Node
-    from podium.workflows.run_context import RunContext
-    from podium.workflows.state import StepState
-
+from podium.activities.errors import RunAborted
+from podium.workflows.frame import Frame
+from podium.workflows.kinds.base import Node
+from podium.workflows.run_context import RunContext
+from podium.workflows.state import StepState
 from podium.workflows.steps.human_desk import open_request, wait_for_decision
 from podium.workflows.steps.support import failure
 

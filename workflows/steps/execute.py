@@ -11,6 +11,17 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
+from podium.activities.contracts import AgentConfig, FailureDetails
+from podium.activities.error_types import RUN_FAILURES, RUN_STOPPING
+from podium.activities.errors import UngatedSideEffect
+from podium.workflows.frame import Frame
+from podium.workflows.gates import verdict
+from podium.workflows.kinds.base import Node, children, kind_of, tracked
+from podium.workflows.run_context import HandOver, RunContext, SagaEntry
+from podium.workflows.state import BudgetState, StepState
+from podium.workflows.steps.deadline import within_deadline
+from podium.workflows.steps.escalation import resolve_failure
+from podium.workflows.steps.support import describe, evaluate_in, failure
 from temporalio import workflow
 from temporalio.exceptions import (
     ActivityError,
@@ -18,20 +29,6 @@ from temporalio.exceptions import (
     CancelledError,
     ChildWorkflowError,
 )
-
-with workflow.unsafe.imports_passed_through():
-    from podium.activities.contracts import AgentConfig, FailureDetails
-    from podium.activities.error_types import RUN_FAILURES, RUN_STOPPING
-    from podium.activities.errors import UngatedSideEffect
-    from podium.workflows.frame import Frame
-    from podium.workflows.gates import verdict
-    from podium.workflows.kinds.base import Node, children, kind_of, tracked
-    from podium.workflows.run_context import HandOver, RunContext, SagaEntry
-    from podium.workflows.state import BudgetState, StepState
-
-from podium.workflows.steps.deadline import within_deadline
-from podium.workflows.steps.escalation import resolve_failure
-from podium.workflows.steps.support import describe, evaluate_in, failure
 
 
 async def execute(node: Node, frame: Frame, ctx: RunContext) -> Any:

@@ -11,14 +11,12 @@ the loop a supervisor is built on (LangGraph's ``Command(goto=…)`` idea).
 
 from __future__ import annotations
 
+from podium.activities.errors import StepFailed
+from podium.workflows.frame import Frame
+from podium.workflows.kinds.base import Node, tracked
+from podium.workflows.run_context import RunContext
+from podium.workflows.state import JumpRecord
 from temporalio import workflow
-
-with workflow.unsafe.imports_passed_through():
-    from podium.activities.errors import StepFailed
-    from podium.workflows.frame import Frame
-    from podium.workflows.kinds.base import Node, tracked
-    from podium.workflows.run_context import RunContext
-    from podium.workflows.state import JumpRecord
 
 
 def goto_target(node: Node, frame: Frame) -> str | None:

@@ -6,22 +6,19 @@ import asyncio
 from datetime import timedelta
 from typing import Any
 
+from podium.activities.notify import Notification, notify
+from podium.activities.queues import ORCHESTRATION_QUEUE
+from podium.workflows.humans import (
+    AskedToolCall,
+    ChainLevel,
+    DecisionRecord,
+    HumanRequest,
+    RequestKind,
+)
+from podium.workflows.metrics import observe_human_wait
+from podium.workflows.run_context import RunContext
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-
-with workflow.unsafe.imports_passed_through():
-    from podium.activities.notify import Notification, notify
-    from podium.activities.queues import ORCHESTRATION_QUEUE
-    from podium.workflows.humans import (
-        AskedToolCall,
-        ChainLevel,
-        DecisionRecord,
-        HumanRequest,
-        RequestKind,
-    )
-    from podium.workflows.metrics import observe_human_wait
-    from podium.workflows.run_context import RunContext
-
 
 Level = tuple[list[str], float | None]
 """(who decides, how long they have; None = no limit)."""

@@ -5,22 +5,18 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from temporalio import workflow
-from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError
-
-with workflow.unsafe.imports_passed_through():
-    from podium.activities.contracts import RetrySettings, ToolSpec, ToolUndo
-    from podium.activities.errors import ToolNotConfigured
-    from podium.workflows.frame import Frame
-    from podium.workflows.run_context import RunContext, SagaEntry
-    from podium.workflows.state import CompensationRecord
-
+from podium.activities.contracts import RetrySettings, ToolSpec, ToolUndo
+from podium.activities.errors import ToolNotConfigured
+from podium.workflows.frame import Frame
+from podium.workflows.run_context import RunContext, SagaEntry
+from podium.workflows.state import CompensationRecord
 from podium.workflows.steps.agent_call import call_agent
 from podium.workflows.steps.budget import ledgers, spend
 from podium.workflows.steps.support import describe, evaluate_inputs
 from podium.workflows.steps.tool_call import call_tool
 from podium.workflows.steps.undo_arguments import undo_arguments
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
 
 UNTIL_DONE = RetrySettings(
     max_attempts=0, initial_interval_s=1.0, backoff=2.0, max_interval_s=60.0, max_elapsed_s=None

@@ -5,13 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from temporalio import workflow
+from podium.activities.errors import ExpressionFailed, PayloadTooLarge, RunFailure, StepFailed
+from podium.activities.payloads.limits import HINT, PAYLOAD_LIMIT, megabytes, oversized
+from podium.workflows.expressions import evaluate
 from temporalio.exceptions import ActivityError, ApplicationError, ChildWorkflowError, TimeoutError
-
-with workflow.unsafe.imports_passed_through():
-    from podium.activities.errors import ExpressionFailed, PayloadTooLarge, RunFailure, StepFailed
-    from podium.activities.payloads.limits import HINT, PAYLOAD_LIMIT, megabytes, oversized
-    from podium.workflows.expressions import evaluate
 
 
 def failure(message: str, kind: type[RunFailure] = StepFailed, **details: Any) -> ApplicationError:

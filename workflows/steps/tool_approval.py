@@ -8,14 +8,10 @@ is not a failure: the model is told the call was not made.
 
 from __future__ import annotations
 
-from temporalio import workflow
-
-with workflow.unsafe.imports_passed_through():
-    from podium.activities.contracts import ToolSpec
-    from podium.workflows.humans import AskedToolCall
-    from podium.workflows.run_context import RunContext
-    from podium.workflows.state import ToolCallRecord
-
+from podium.activities.contracts import ToolSpec
+from podium.workflows.humans import AskedToolCall
+from podium.workflows.run_context import RunContext
+from podium.workflows.state import ToolCallRecord
 from podium.workflows.steps.human_desk import close_by_timeout, open_request, wait_for_decision
 
 

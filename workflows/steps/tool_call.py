@@ -17,17 +17,11 @@ import dataclasses
 from datetime import timedelta
 from typing import Any
 
-from temporalio import workflow
-from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
-
-with workflow.unsafe.imports_passed_through():
-    from podium.activities.contracts import RetrySettings, ToolCallInput, ToolOutcome, ToolSpec
-    from podium.activities.error_types import is_retryable
-    from podium.activities.errors import ToolNotConfigured
-    from podium.activities.queues import ORCHESTRATION_QUEUE
-    from podium.activities.tools.run import HEARTBEAT_S, SLOT_WAIT_S, run_tool
-
+from podium.activities.contracts import RetrySettings, ToolCallInput, ToolOutcome, ToolSpec
+from podium.activities.error_types import is_retryable
+from podium.activities.errors import ToolNotConfigured
+from podium.activities.queues import ORCHESTRATION_QUEUE
+from podium.activities.tools.run import HEARTBEAT_S, SLOT_WAIT_S, run_tool
 from podium.workflows.steps.agent_call import (
     LOCAL_CALLS,
     MAX_RETRY_AFTER_S,
@@ -36,6 +30,9 @@ from podium.workflows.steps.agent_call import (
     may_run_locally,
     run_locally,
 )
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError, CancelledError
 
 TOOL_ATTEMPTS = "podium-tool-attempts"
 """Patch: the workflow counts a tool call's attempts (one activity each, Temporal retrying

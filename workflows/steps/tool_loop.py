@@ -16,27 +16,22 @@ import asyncio
 import json
 from typing import Any
 
-from temporalio import workflow
-from temporalio.exceptions import ActivityError
-
-with workflow.unsafe.imports_passed_through():
-    from podium.activities.contracts import (
-        AgentConfig,
-        AgentResult,
-        FailureDetails,
-        RetrySettings,
-        ToolCall,
-        Usage,
-    )
-    from podium.activities.error_types import SCHEMA_ERROR_TYPES
-    from podium.activities.errors import StepFailed, ToolNotConfigured
-    from podium.activities.providers.prompt import repair_messages
-    from podium.activities.validation import schema_errors
-    from podium.workflows.frame import Frame
-    from podium.workflows.humans import AskedToolCall
-    from podium.workflows.run_context import RunContext
-    from podium.workflows.state import StepState, ToolCallRecord, TurnRecord
-
+from podium.activities.contracts import (
+    AgentConfig,
+    AgentResult,
+    FailureDetails,
+    RetrySettings,
+    ToolCall,
+    Usage,
+)
+from podium.activities.error_types import SCHEMA_ERROR_TYPES
+from podium.activities.errors import StepFailed, ToolNotConfigured
+from podium.activities.providers.prompt import repair_messages
+from podium.activities.validation import schema_errors
+from podium.workflows.frame import Frame
+from podium.workflows.humans import AskedToolCall
+from podium.workflows.run_context import RunContext
+from podium.workflows.state import StepState, ToolCallRecord, TurnRecord
 from podium.workflows.steps.agent_call import call_agent
 from podium.workflows.steps.budget import estimate, ledgers, reserve, reserve_amount, settle
 from podium.workflows.steps.saga import undo_tool_call_later
@@ -48,6 +43,8 @@ from podium.workflows.steps.tool_call import (
     tool_policy,
     unknown_outcome,
 )
+from temporalio import workflow
+from temporalio.exceptions import ActivityError
 
 TOOL_LOOP_BUDGET = "podium-tool-loop-budget"
 """Patch: tool loops reserve and charge each turn (runs started earlier reserved once)."""

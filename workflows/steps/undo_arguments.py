@@ -6,11 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from temporalio import workflow
-
-with workflow.unsafe.imports_passed_through():
-    from podium.activities.contracts import ToolSpec
-    from podium.workflows.expressions import evaluate
+from podium.activities.contracts import ToolSpec
+from podium.workflows.expressions import evaluate
 
 
 def undo_arguments(
