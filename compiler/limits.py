@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from podium.compiler.spec import DeadlineEntry, HistoryEntry, StepBudgetEntry
+from podium.compiler.spec_limits import DeadlineEntry, HistoryEntry, StepBudgetEntry
 from podium.workflows.durations import parse_duration
 from podium.workflows.kinds.base import Budget, Deadline, HistoryLimits
 

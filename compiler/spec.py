@@ -42,6 +42,20 @@ from typing import Any, Literal
 
 from podium.compiler.catalog import CatalogFile
 from podium.compiler.entries import Duration, RetryEntry, Strict, check_duration
+from podium.compiler.spec_kinds import (
+    ApprovalEntry,
+    GotoEntry,
+    MapEntry,
+    QuorumEntry,
+    SuperviseEntry,
+)
+from podium.compiler.spec_limits import (
+    BudgetEntry,
+    DeadlineEntry,
+    HistoryEntry,
+    StepBudgetEntry,
+    deadline_shorthand,
+)
 from podium.workflows.kinds.base import BUILTIN_SPEC_KEYS, spec_keys
 from podium.workflows.kinds.base import KINDS as REGISTERED
 from pydantic import ConfigDict, Field, TypeAdapter, field_validator, model_validator
@@ -50,23 +64,6 @@ from pydantic.json_schema import SkipJsonSchema
 KINDS = tuple(k for k in BUILTIN_SPEC_KEYS if k not in ("capability", "steps"))
 """``StepEntry`` fields that select a built-in kind (``capability`` is an agent step too;
 ``steps`` a parallel branch's sequence)."""
-
-
-class QuorumEntry(Strict):
-    """``join: {quorum: N}``: succeed once N branches succeed."""
-
-    quorum: int = Field(ge=1)
-
-
-class MapEntry(Strict):
-    """``map:`` settings."""
-
-    over: str = Field(description="Expression giving the list to map over.")
-    as_: str = Field("item", alias="as", description="Name of the item in vars (vars.<as>).")
-    max_concurrency: int = Field(10, ge=1, le=10_000)
-    batch_size: int = Field(100, ge=1, le=1000, description="Items per child workflow.")
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 class RouteEntry(Strict):
@@ -84,154 +81,6 @@ class RefineEntry(Strict):
     reviewer: StepEntry
     until: str | None = Field(None, description="Expression over vars.review; true = accepted.")
     max_rounds: int | None = Field(None, ge=1, le=500)
-
-
-class MemberEntry(Strict):
-    """A member of a ``supervise:`` team: one of agent, capability (+ require) or human."""
-
-    agent: str | None = None
-    capability: str | None = None
-    require: dict[str, Any] = Field(
-        default_factory=dict, description="With capability: market, language, max_price."
-    )
-    human: list[str] | None = Field(
-        None,
-        description="People who answer the manager's question (podium inbox / approve / "
-        "resolve --supply); the run waits for them.",
-    )
-    description: str | None = Field(
-        None, description="What the manager is told this member does (default: the agent's)."
-    )
-    timeout: Duration | None = Field(
-        None, description="human members: how long to wait before the manager hears no answer."
-    )
-
-    _durations = field_validator("timeout")(check_duration)
-
-    @model_validator(mode="after")
-    def _one_kind(self) -> MemberEntry:
-        kinds = [k for k in ("agent", "capability", "human") if getattr(self, k) is not None]
-        if len(kinds) != 1:
-            raise ValueError(
-                "a team member is exactly one of agent, capability or human; found: "
-                + (", ".join(kinds) or "none")
-            )
-        return self
-
-
-class SuperviseEntry(Strict):
-    """``supervise:`` settings: a manager agent picks the next member each turn."""
-
-    manager: str = Field(description="The agent that decides who works next (catalog name).")
-    team: dict[str, MemberEntry] = Field(
-        min_length=1, description="Member name → agent, capability or human."
-    )
-    task: str | None = Field(
-        None, description="Expression: the goal the manager works towards (default: the input)."
-    )
-    with_: dict[str, Any] = Field(
-        default_factory=dict, alias="with", description="More inputs for the manager."
-    )
-    until: str | None = Field(
-        None,
-        description="Expression over vars.last (the last turn: member, output, …) and "
-        "vars.turn; true ends the supervision with the last member's output.",
-    )
-    max_turns: int = Field(10, ge=1, le=10_000, description="Most decisions (flagged when hit).")
-    show_turns: int = Field(
-        10, ge=0, le=200, description="How many recent turns the manager sees each turn."
-    )
-    show_chars: int = Field(
-        2000, ge=50, le=100_000, description="Each output shown to the manager is cut to this."
-    )
-    max_failures: int = Field(
-        3, ge=0, le=100, description="Member failures told to the manager before the step fails."
-    )
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-
-class EscalationEntry(Strict):
-    """One level of an escalation chain."""
-
-    to: list[str] = Field(min_length=1, description="Who decides from this level on.")
-    after: Duration = Field(description="How long the previous level waits.")
-
-    _durations = field_validator("after")(check_duration)
-
-
-class ApprovalEntry(Strict):
-    """``approval:`` settings."""
-
-    title: str = Field(
-        description="Shown to approvers; may use {{ input.x }} / {{ steps.x.output }}."
-    )
-    details: str | None = Field(
-        None, description="Expression whose value is shown with the request."
-    )
-    approvers: list[str] = Field(
-        default_factory=list, description="Names or groups (empty: anyone)."
-    )
-    escalate: list[EscalationEntry] = Field(default_factory=list)
-    timeout: Duration | None = Field(None, description="Wait of the last level before on_timeout.")
-    on_timeout: Literal["approve", "reject", "fail"] = "reject"
-
-    _durations = field_validator("timeout")(check_duration)
-
-
-class GotoEntry(Strict):
-    """``goto:`` on an agent step: the agent's answer may say which step runs next."""
-
-    to: list[str] = Field(
-        min_length=1,
-        description="Top-level step ids the answer may name in its `goto` field, or end.",
-    )
-    max: int = Field(
-        3, ge=1, le=100, description="Most jumps this step may make in one run (a loop's bound)."
-    )
-
-
-class StepBudgetEntry(Strict):
-    """``budget:`` on a step: a cap on what it (and everything inside it) may spend."""
-
-    usd: float | None = Field(None, gt=0, description="USD the step may spend.")
-    tokens: int | None = Field(None, gt=0, description="Tokens (in + out) the step may use.")
-
-    @model_validator(mode="after")
-    def _some_limit(self) -> StepBudgetEntry:
-        if self.usd is None and self.tokens is None:
-            raise ValueError("a budget needs usd, tokens or both")
-        return self
-
-
-class BudgetEntry(StepBudgetEntry):
-    """``budget:`` of a run."""
-
-    on_exceed: Literal["fail", "escalate"] = Field(
-        "fail", description="fail the run, or escalate to a person (raise / continue / abort)."
-    )
-    escalate_to: list[str] = Field(
-        default_factory=list, description="With on_exceed: escalate — who decides."
-    )
-
-
-class DeadlineEntry(Strict):
-    """``deadline:`` — a duration (``2h``) or this mapping."""
-
-    after: Duration = Field(description="How long after the start the deadline falls.")
-    on_breach: Literal["fail", "escalate", "notify"] = Field(
-        "fail", description="fail; escalate to a person; or notify the webhooks and go on."
-    )
-    escalate_to: list[str] = Field(default_factory=list)
-
-    _durations = field_validator("after")(check_duration)
-
-
-def _deadline(value: Any) -> Any:
-    if isinstance(value, str | int | float):
-        check_duration(value)
-        return {"after": value}
-    return value
 
 
 class StepEntry(Strict):
@@ -307,7 +156,7 @@ class StepEntry(Strict):
         return data
 
     _durations = field_validator("timeout")(check_duration)
-    _deadlines = field_validator("deadline", mode="before")(_deadline)
+    _deadlines = field_validator("deadline", mode="before")(deadline_shorthand)
 
     @model_validator(mode="after")
     def _one_kind(self) -> StepEntry:
@@ -355,15 +204,6 @@ def registered_entries() -> dict[str, Any]:
         for kind in REGISTERED.values()
         if kind.spec_key and kind.spec_key not in StepEntry.model_fields
     }
-
-
-class HistoryEntry(Strict):
-    """``history:`` — when a long run continues as new (between steps)."""
-
-    max_events: int = Field(
-        10_000, ge=500, le=50_000, description="Events in one run's history (Temporal: 51,200)."
-    )
-    max_mb: float = Field(10, gt=0, le=45, description="MB of one run's history (Temporal: 50 MB).")
 
 
 class PriorityEntry(Strict):
@@ -415,7 +255,7 @@ class SpecFile(Strict):
         None, description="Priority key (1–5), fairness key expression and weight of runs."
     )
 
-    _deadlines = field_validator("deadline", mode="before")(_deadline)
+    _deadlines = field_validator("deadline", mode="before")(deadline_shorthand)
 
 
 for _model in (RouteEntry, RefineEntry, StepEntry, SpecFile):

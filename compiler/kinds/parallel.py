@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from podium.compiler.spec import QuorumEntry, StepEntry
+from podium.compiler.spec import StepEntry
+from podium.compiler.spec_kinds import QuorumEntry
 from podium.compiler.step_context import StepContext
 from podium.compiler.step_graph import Scope
 from podium.compiler.yamlfile import Loc
