@@ -299,6 +299,14 @@ class RepairRequest(Contract):
     errors: list[str]
 
 
+class StreamTarget(Contract):
+    """Where an agent call publishes its text as it is written (``activities/streaming``):
+    the run's workflow and the call's id (shared by the call's retries)."""
+
+    workflow_id: str
+    call: str
+
+
 class AgentCall(Contract):
     """Input of the ``run_agent`` activity: one model request."""
 
@@ -319,6 +327,8 @@ class AgentCall(Contract):
     (OpenAI chat format)."""
     tools_enabled: bool = True
     """False on the tool loop's last turn: the model must answer."""
+    stream: StreamTarget | None = None
+    """Set when the run wants the text as it is written (someone watches it)."""
 
     @property
     def deadline_s(self) -> float:

@@ -25,6 +25,7 @@ from podium.activities.payloads.limits import HINT, PAYLOAD_LIMIT, megabytes, ov
 from podium.activities.providers import PROVIDER_KINDS
 from podium.activities.providers.reply import ProviderReply, host_of
 from podium.activities.secrets import scrub, scrub_value
+from podium.activities.streaming import TextSink, answer_text
 from podium.activities.telemetry import observe_agent_call
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -44,14 +45,20 @@ async def run_agent(call: AgentCall) -> AgentResult:
     answer is in the payload store before this returns: while the store is down it waits
     on this worker (``pending_answers``).
     """
-    answer = kept_answers.kept()
-    if isinstance(answer, AgentResult):  # run again after its report was lost: from here
-        answer = answer.model_copy(update={"worker_retries": activity.info().attempt - 1})
-    else:
-        with observe_agent_call(call) as outcome:
-            outcome.result = await _call_once(call)
-        answer = outcome.result
-        kept_answers.keep(answer, 4 * answer.usage.output_tokens)  # (its size, roughly)
+    async with TextSink.of(call) as sink:  # the text as it is written, if watched
+        answer = kept_answers.kept()
+        if isinstance(answer, AgentResult):  # run again after its report was lost: from here
+            answer = answer.model_copy(update={"worker_retries": activity.info().attempt - 1})
+        else:
+            with observe_agent_call(call) as outcome:
+                try:
+                    outcome.result = await _call_once(call)
+                except BaseException:
+                    sink.retract()
+                    raise
+            answer = outcome.result
+            kept_answers.keep(answer, 4 * answer.usage.output_tokens)  # (its size, roughly)
+        sink.settle(answer_text(answer))
     what = f"agent {call.agent.name!r} (step {call.step_id!r})"
     return await pending_answers.stored(answer, what, call.agent.heartbeat_s)
 

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         Usage,
     )
     from podium.activities.error_types import from_failure
+    from podium.activities.run_events import RunEvent, TextAssembly
     from podium.activities.errors import (
         AgentCallError,
         PermanentError,
@@ -50,6 +51,7 @@ if TYPE_CHECKING:
     from podium.compiler.agents import load_catalog
     from podium.compiler.problems import CompileError
     from podium.compiler.spec_compiler import compile_spec
+    from podium.starters.events import subscribe
     from podium.starters.launch import start_run
     from podium.workers.plugin import PodiumPlugin
     from podium.workflows.calls import AgentStepLedger, AgentStepResult, call_agent_step
@@ -86,6 +88,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "PodiumPlugin": ("podium.workers.plugin", "PodiumPlugin"),
     "RetrySettings": ("podium.activities.contracts", "RetrySettings"),
     "RetryableError": ("podium.activities.errors", "RetryableError"),
+    "RunEvent": ("podium.activities.run_events", "RunEvent"),
     "RunFailure": ("podium.activities.errors", "RunFailure"),
     "RunInput": ("podium.workflows.plan", "RunInput"),
     "RunResult": ("podium.workflows.state", "RunResult"),
@@ -95,6 +98,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "StepError": ("podium.activities.errors", "StepError"),
     "StepKind": ("podium.workflows.kinds.base", "StepKind"),
     "StepState": ("podium.workflows.state", "StepState"),
+    "TextAssembly": ("podium.activities.run_events", "TextAssembly"),
     "Usage": ("podium.activities.contracts", "Usage"),
     "call_agent": ("podium.workflows.steps.agent_call", "call_agent"),
     "call_agent_step": ("podium.workflows.calls", "call_agent_step"),
@@ -107,6 +111,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "refine_loop": ("podium.workflows.patterns", "refine_loop"),
     "register_kind": ("podium.workflows.kinds.base", "register"),
     "start_run": ("podium.starters.launch", "start_run"),
+    "subscribe": ("podium.starters.events", "subscribe"),
 }
 
 __all__ = [
@@ -127,6 +132,7 @@ __all__ = [
     "PodiumPlugin",
     "RetrySettings",
     "RetryableError",
+    "RunEvent",
     "RunFailure",
     "RunInput",
     "RunResult",
@@ -136,6 +142,7 @@ __all__ = [
     "StepError",
     "StepKind",
     "StepState",
+    "TextAssembly",
     "Usage",
     "call_agent",
     "call_agent_step",
@@ -148,6 +155,7 @@ __all__ = [
     "refine_loop",
     "register_kind",
     "start_run",
+    "subscribe",
 ]
 
 

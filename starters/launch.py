@@ -74,11 +74,14 @@ async def start_run(
     *,
     workflow_id: str | None = None,
     priority: Priority | None = None,
+    follow: bool = False,
 ) -> WorkflowHandle[Any, RunResult]:
     """Start a run of ``plan``; returns its handle (``await handle.result()`` waits).
 
     ``priority`` overrides the spec's ``priority:`` field by field; Temporal gives the
-    run's activities and child runs the same Priority.
+    run's activities and child runs the same Priority. ``follow``: its agents stream
+    their text from the first call on (``podium.subscribe`` reads it); without it they
+    do once someone subscribes.
 
     When tracing is on, a ``start_run {spec}`` span is the root of the run's trace
     (the client's interceptor carries it into the workflow and its agent calls).
@@ -92,6 +95,7 @@ async def start_run(
                 plan=plan,
                 input=run_input,
                 payload_store=client.data_converter.external_storage is not None,
+                follow=follow,
             ),
             id=workflow_id,
             task_queue=ORCHESTRATION_QUEUE,

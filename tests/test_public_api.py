@@ -30,6 +30,7 @@ EXPORTED = [
     "PodiumPlugin",
     "RetrySettings",
     "RetryableError",
+    "RunEvent",
     "RunFailure",
     "RunInput",
     "RunResult",
@@ -39,6 +40,7 @@ EXPORTED = [
     "StepError",
     "StepKind",
     "StepState",
+    "TextAssembly",
     "Usage",
     "call_agent",
     "call_agent_step",
@@ -51,6 +53,7 @@ EXPORTED = [
     "refine_loop",
     "register_kind",
     "start_run",
+    "subscribe",
 ]
 
 

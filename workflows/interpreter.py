@@ -14,6 +14,7 @@ from typing import Any
 from podium.activities.errors import ExpressionFailed, StepFailed
 from podium.activities.payloads.limits import run_uses_store
 from podium.workflows import search_attributes as sa
+from podium.workflows.events import RunEvents, RunStream
 from podium.workflows.expressions import evaluate
 from podium.workflows.frame import Frame
 from podium.workflows.gates import gates
@@ -74,8 +75,11 @@ class PodiumRun:
             )
         self.plan = plan
         self.state.priority = _priority_text(workflow.info().priority)
+        self.stream = RunStream(run.carry.events if run.carry is not None else None)
         self.ctx = RunContext(
-            self.state, People(notify_urls=list(plan.notify), on_changed=self._sync_humans)
+            self.state,
+            People(notify_urls=list(plan.notify), on_changed=self._sync_humans),
+            events=RunEvents(self.stream, follow=run.follow, open_requests=self.state.requests),
         )
         if plan.approve_side_effects:  # checked again right before each effect
             self.ctx.gates = gates(plan.steps, plan.effect_approvers)
@@ -107,6 +111,7 @@ class PodiumRun:
         frame = Frame.of_run(run.input)
         if run.carry is None:
             self.state.started_at = workflow.now()
+            self.ctx.events.publish("run.started", spec=run.plan.name, steps=len(self.state.steps))
         else:
             frame.steps.update(run.carry.steps)
             self._sync_humans()
@@ -131,7 +136,8 @@ class PodiumRun:
             )
         except ApplicationError as exc:
             await self._undo()
-            self._close("failed", error=exc.message)
+            self._close("failed", error=exc.message, error_type=exc.type)
+            await self._release_subscribers()
             # the spend travels with the failure (a parent rolls it up)
             spent = {"usage": self.state.usage.model_dump(), "cost_usd": self.state.cost_usd}
             raise ApplicationError(
@@ -145,7 +151,8 @@ class PodiumRun:
             await self._undo()
             self._close("cancelled", error="cancelled")
             raise
-        self._close("completed")
+        self._close("completed", output=output)
+        await self._release_subscribers()
         return RunResult(output=output, state=self.state)
 
     @workflow.update(name="decide")
@@ -265,9 +272,6 @@ class PodiumRun:
 
     async def _continue_as_new(self, run: RunInput, frame: Frame) -> None:
         """Hand the run over to a fresh run of the same workflow id (never returns)."""
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        if self.ctx.people.background:  # webhook notifications still being sent
-            await asyncio.gather(*self.ctx.people.background, return_exceptions=True)
         info = workflow.info()
         self.state.continued += 1
         self.state.current = []
@@ -276,12 +280,28 @@ class PodiumRun:
             f"{info.get_current_history_length():,} events, "
             f"{info.get_current_history_size() / 1024 / 1024:.1f} MB of history"
         )
+        self.ctx.events.publish("run.continued", text=self.state.flags[-1])
+        self.stream.detach_pollers()  # (subscribers follow the chain to the next run)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        if self.ctx.people.background:  # webhook notifications still being sent
+            await asyncio.gather(*self.ctx.people.background, return_exceptions=True)
         carry = RunCarry.of(self.ctx, frame)
+        carry.events = self.stream.carried()
         following = RunInput(
-            plan=run.plan, input=run.input, carry=carry, payload_store=run.payload_store
+            plan=run.plan,
+            input=run.input,
+            carry=carry,
+            payload_store=run.payload_store,
+            follow=run.follow,
         )
         ensure_fits(following, None, "what the run carries into its next run (continue-as-new)")
         workflow.continue_as_new(following, search_attributes=info.typed_search_attributes)
+
+    async def _release_subscribers(self) -> None:
+        """Let the subscribers waiting on the stream take its last events before the run
+        closes (they then read what is left from the closed run)."""
+        self.stream.detach_pollers()
+        await workflow.wait_condition(workflow.all_handlers_finished)
 
     async def _undo(self) -> None:
         """Compensate completed side-effecting steps (in a fresh task: it must run even
@@ -300,6 +320,7 @@ class PodiumRun:
         waiting = self.state.open_requests()
         # lower-cased: approvers are matched case-insensitively, visibility queries are not
         who = tuple(sorted({a.lower() for r in waiting for a in (r.approvers or ["anyone"])}))
+        self.ctx.events.requests_changed(self.state.requests)
         shown = (bool(waiting), who)
         if shown != self._humans_shown:
             self._humans_shown = shown
@@ -328,7 +349,13 @@ class PodiumRun:
                 non_retryable=True,
             ) from None
 
-    def _close(self, status: str, error: str | None = None) -> None:
+    def _close(
+        self,
+        status: str,
+        error: str | None = None,
+        error_type: str | None = None,
+        output: Any = None,
+    ) -> None:
         for request in self.state.open_requests():  # nobody can answer a finished run
             request.status = "cancelled"
         self.state.status = status  # type: ignore[assignment]
@@ -344,6 +371,15 @@ class PodiumRun:
         )
         self._show(status if error is None else f"failed: {error}")
         count_run(self.state.spec, status)
+        self.ctx.events.publish(
+            "run.ended",
+            text=error,
+            status=status,
+            error_type=error_type,
+            output=output,
+            cost_usd=self.state.cost_usd,
+            tokens=self.state.usage.total_tokens,
+        )
 
     def _show(self, headline: str | None = None) -> None:
         state = self.state

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from podium.activities.contracts import AgentResult, Usage
+from podium.workflows.events import RunEvents
 from podium.workflows.frame import Frame
 from podium.workflows.state import AgentTotals, RunState, StepState, merge_agents
 
@@ -70,6 +71,8 @@ class RunContext:
     hand_over: Callable[[str], bool] = lambda step_id: False
     """Whether top-level step ``step_id`` should stop between its turns and let the run
     continue as new (set by the interpreter; never for nested steps)."""
+    events: RunEvents = field(default_factory=RunEvents)
+    """The run's event stream (``workflows/events.py``)."""
 
     def __post_init__(self) -> None:
         self._records = {step.id: step for step in self.state.steps}
@@ -85,6 +88,12 @@ class RunContext:
                 continue
             target.usage = target.usage + usage
             target.cost_usd = round(target.cost_usd + cost_usd, 8)
+        self.events.publish(
+            "cost",
+            step=owner.id if owner is not None else None,
+            cost_usd=self.state.cost_usd,
+            tokens=self.state.usage.total_tokens,
+        )
 
     def charge_result(
         self, owner: StepState | None, result: AgentResult, agent: str, *, charged: bool = False

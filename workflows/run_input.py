@@ -20,6 +20,7 @@ from podium.workflows.kinds.base import Node, Plan
 from podium.workflows.run_context import RunContext, SagaEntry
 from podium.workflows.state import RunState
 from pydantic import Field
+from temporalio.contrib.workflow_streams import WorkflowStreamState
 
 
 class SagaCarry(Contract):
@@ -39,6 +40,8 @@ class RunCarry(Contract):
     steps: dict[str, Any] = Field(default_factory=dict)
     """``steps.<id>`` results (``{output, status}``) the expressions read."""
     saga: list[SagaCarry] = Field(default_factory=list)
+    events: WorkflowStreamState | None = None
+    """The run's last events (its stream goes on at the same offsets)."""
 
     @classmethod
     def of(cls, ctx: RunContext, frame: Frame) -> RunCarry:
@@ -73,3 +76,6 @@ class RunInput(Contract):
     """Whether the client that started the run stores large payloads (``start_run`` sets
     it; children and later runs of the chain inherit it). None: runs started before it was
     carried — the worker's own setting decides."""
+    follow: bool = False
+    """Started to be followed (``podium run --follow``, ``podium serve``'s ``POST /runs``):
+    agents stream their text from the first call, before any subscriber has polled."""

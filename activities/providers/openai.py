@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 import httpx
 from podium.activities import secrets
@@ -27,10 +28,13 @@ from podium.activities.errors import (
 from podium.activities.providers.http_status import error_for_status
 from podium.activities.providers.prompt import build_messages, tool_definitions
 from podium.activities.providers.reply import ProviderReply, host_of
+from podium.activities.providers.sse import read_stream
 from podium.activities.providers.structured import answered, structured_mode, weaker_mode
+from podium.activities.streaming import text_sink
 from podium.activities.validation import parse_output, unoffered_tool_calls
 
 _clients: dict[str, httpx.AsyncClient] = {}
+T = TypeVar("T")
 
 
 def _client(base_url: str) -> httpx.AsyncClient:
@@ -109,20 +113,29 @@ async def complete(call: AgentCall) -> ProviderReply:
     if not provider.base_url:
         raise ProviderNotConfigured(f"provider {provider.name!r} has no base_url")
     asked = mode = structured_mode(provider)
-    response = first = await _post(call, mode)
+    sink = text_sink()  # someone watches the run: ask for the answer as it is written
+    response = first = await _post(call, mode, sink is not None)
     has_schema = call.agent.output_schema is not None  # (else no response_format is sent)
     while response.status_code >= 400:
         weaker = weaker_mode(provider, mode, response.status_code, has_schema)
         if weaker is None:
             raise _http_error(first, call)  # the error of the request as the catalog asked
         mode = weaker
-        response = await _post(call, mode)
+        response = await _post(call, mode, sink is not None)
     if has_schema:
         answered(provider, asked, first.status_code, mode)
-    return _parse_completion(response, call)
+    if sink is not None and response.headers.get("content-type", "").startswith(
+        "text/event-stream"
+    ):
+        data = await _guarded(call, read_stream(response, sink, call))
+        return _parse_completion(data, "", call)
+    await _guarded(call, response.aread())  # (a server that does not stream: one piece)
+    return _parse_completion(_json(response), response.text, call)
 
 
-async def _post(call: AgentCall, mode: str) -> httpx.Response:
+async def _post(call: AgentCall, mode: str, stream: bool = False) -> httpx.Response:
+    """Send the request; the response's body is read by the caller (``aread`` or the
+    stream), except for an error status, whose body is read here."""
     provider = call.agent.provider
     assert provider.base_url is not None
     headers = {}
@@ -131,23 +144,39 @@ async def _post(call: AgentCall, mode: str) -> httpx.Response:
         headers["Authorization"] = f"Bearer {key}"
     if call.idempotency_key:
         headers["Idempotency-Key"] = call.idempotency_key
+    body = request_body(call, mode)
+    if stream:
+        body["stream"] = True
+        body["stream_options"] = {"include_usage": True}
+    client = _client(provider.base_url)
+    request = client.build_request(
+        "POST",
+        "chat/completions",
+        json=body,
+        headers=headers,
+        timeout=httpx.Timeout(call.deadline_s, connect=min(10.0, call.deadline_s)),
+    )
+    response = await _guarded(call, client.send(request, stream=True))
+    if response.status_code >= 400:
+        await _guarded(call, response.aread())
+    return response
+
+
+async def _guarded(call: AgentCall, work: Awaitable[T]) -> T:
+    """``work``'s result; httpx's timeouts and transport errors as classified errors."""
+    provider = call.agent.provider
+    where = host_of(provider.base_url or "")
     try:
-        return await _client(provider.base_url).post(
-            "chat/completions",
-            json=request_body(call, mode),
-            headers=headers,
-            timeout=httpx.Timeout(call.deadline_s, connect=min(10.0, call.deadline_s)),
-        )
+        return await work
     except httpx.TimeoutException as exc:
         raise ProviderTimeout(
-            f"no answer from provider {provider.name!r} at {host_of(provider.base_url)} within "
+            f"no answer from provider {provider.name!r} at {where} within "
             f"{call.deadline_s:g} s ({_timeout_phase(exc)})"
         ) from None
     except httpx.TransportError as exc:
         reason = str(exc) or type(exc).__name__
         raise ProviderTransportError(
-            f"cannot talk to provider {provider.name!r} at {host_of(provider.base_url)}: "
-            f"{type(exc).__name__}: {reason}"
+            f"cannot talk to provider {provider.name!r} at {where}: {type(exc).__name__}: {reason}"
         ) from None
 
 
@@ -189,13 +218,21 @@ def _error_message(response: httpx.Response) -> str:
     return secrets.scrub(response.text)[:300] or response.reason_phrase
 
 
-def _parse_completion(response: httpx.Response, call: AgentCall) -> ProviderReply:
+def _json(response: httpx.Response) -> Any:
     try:
-        data = response.json()
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _parse_completion(data: Any, body: str, call: AgentCall) -> ProviderReply:
+    """The reply of a chat completion ``data`` (``body``: the text it came as, quoted if
+    it is not one)."""
+    try:
         choice = data["choices"][0]
         content = choice["message"].get("content")
-    except (ValueError, KeyError, IndexError, TypeError, AttributeError):
-        snippet = secrets.scrub(response.text)[:200]
+    except (KeyError, IndexError, TypeError, AttributeError):
+        snippet = secrets.scrub(body)[:200]
         raise ProviderBadResponse(
             f"provider {call.agent.provider.name!r} sent a body that is not a chat "
             f"completion: {snippet!r}"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 from typing import Any
 
 import jmespath
@@ -23,6 +24,7 @@ from podium.activities.errors import (
 )
 from podium.activities.providers.prompt import build_messages, estimate_tokens
 from podium.activities.providers.reply import ProviderReply
+from podium.activities.streaming import TextSink, text_sink
 from podium.activities.templates import render, render_value
 from podium.activities.validation import parse_output, unoffered_tool_calls
 
@@ -30,7 +32,8 @@ from podium.activities.validation import parse_output, unoffered_tool_calls
 async def complete(call: AgentCall) -> ProviderReply:
     """Answer ``call`` from the agent's script (after its latency / injected faults)."""
     agent = call.agent
-    if agent.latency_s > 0:
+    sink = text_sink()  # watched: the latency is spent writing the answer in pieces
+    if agent.latency_s > 0 and sink is None:
         await asyncio.sleep(agent.latency_s)
     faults = agent.faults
     if faults and faults.fail_times and call.attempt <= faults.fail_times:
@@ -44,6 +47,8 @@ async def complete(call: AgentCall) -> ProviderReply:
         error.details["usage"] = Usage(input_tokens=estimate_tokens(prompt)).model_dump()
         raise error
     if calls:
+        if sink is not None:
+            await asyncio.sleep(agent.latency_s)
         spoken = json.dumps([c.model_dump() for c in calls], ensure_ascii=False)
         return ProviderReply(
             output=None,
@@ -58,6 +63,8 @@ async def complete(call: AgentCall) -> ProviderReply:
     output = _scripted_output(call, scope)
     content = output if isinstance(output, str) else json.dumps(output, ensure_ascii=False)
     usage = Usage(input_tokens=estimate_tokens(prompt), output_tokens=estimate_tokens(content))
+    if sink is not None:
+        await write_paced(sink, content, agent.latency_s)
     try:
         # Round-trip through the same parser as real providers: scripts that break the
         # agent's schema fail the same way a real model would (and are "billed" alike).
@@ -73,6 +80,16 @@ async def complete(call: AgentCall) -> ProviderReply:
         finish_reason="stop",
         offline=True,
     )
+
+
+async def write_paced(sink: TextSink, text: str, seconds: float) -> None:
+    """Write ``text`` to ``sink`` word by word, spread over ``seconds``."""
+    pieces = re.findall(r"\s*\S+", text) or [text]
+    for piece in pieces:
+        await asyncio.sleep(seconds / len(pieces))
+        sink.write(piece)
+    if "".join(pieces) != text:  # trailing spaces
+        sink.write(text[len("".join(pieces)) :])
 
 
 def _scope(call: AgentCall) -> dict[str, Any]:

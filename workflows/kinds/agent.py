@@ -141,6 +141,7 @@ async def run_agent_node(node: AgentNode, frame: Frame, ctx: RunContext) -> Any:
                         timeout_s=node.timeout_s if primary else None,
                         retry=node.retry if primary else None,
                         failed_attempts=failed_attempts,
+                        events=ctx.events,
                     )
             except ActivityError as exc:
                 last = exc

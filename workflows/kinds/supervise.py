@@ -115,6 +115,14 @@ async def run_supervise(node: SuperviseNode, frame: Frame, ctx: RunContext) -> A
         )
         record.input_tokens, record.output_tokens, record.cost_usd = _delta(before, owner)
         turns.append(record)  # (the step's own record: a hand-over carries it)
+        ctx.events.publish(
+            "supervisor.decision",
+            step=node.id,
+            text=record.reason,
+            turn=number,
+            next=record.member,
+            task=record.task,
+        )
         _age(turns, node)
         if record.member == DONE:
             record.status, record.output = "done", decision.get("output")

@@ -33,6 +33,7 @@ from podium.activities.contracts import (
 from podium.activities.error_types import ERROR_TYPES, is_retryable
 from podium.activities.queues import provider_queue
 from podium.activities.run_agent import run_agent
+from podium.workflows.events import RunEvents
 from podium.workflows.steps.support import ensure_fits
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -104,6 +105,7 @@ async def call_agent(
     failed_attempts: list[str] | None = None,
     messages: list[dict[str, Any]] | None = None,
     tools_enabled: bool = True,
+    events: RunEvents | None = None,
 ) -> AgentResult:
     """Run one agent call (retrying the provider's transient failures) and return its result.
 
@@ -119,6 +121,8 @@ async def call_agent(
             ``<workflow id>/<step id>/<8 hex>``: each call is a new call).
         failed_attempts: if given, ``"Type: message"`` of each failed attempt is appended
             (the last one included when the call fails for good).
+        events: the run's event stream: the call streams its text there while someone
+            follows the run.
 
     Raises ``temporalio.exceptions.ActivityError`` when the call fails for good; its
     ``cause`` is an ``ApplicationError`` whose ``type`` names the taxonomy class.
@@ -131,6 +135,7 @@ async def call_agent(
     started = workflow.now()
     attempt = 1
     local = runs_locally(agent) and may_run_locally() and workflow.patched(LOCAL_CALLS)
+    stream = events.target(key.removeprefix(f"{info.workflow_id}/")) if events else None
     while True:
         call = AgentCall(
             agent=agent,
@@ -143,6 +148,7 @@ async def call_agent(
             timeout_s=timeout_s,
             messages=messages or [],
             tools_enabled=tools_enabled,
+            stream=stream,
         )
         if attempt == 1:
             ensure_fits(call, step_id, f"the input of its call to agent {agent.name!r}")

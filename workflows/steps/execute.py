@@ -14,6 +14,7 @@ from typing import Any
 from podium.activities.contracts import AgentConfig, FailureDetails
 from podium.activities.error_types import RUN_FAILURES, RUN_STOPPING
 from podium.activities.errors import UngatedSideEffect
+from podium.activities.run_events import EventKind
 from podium.workflows.frame import Frame
 from podium.workflows.gates import verdict
 from podium.workflows.kinds.base import Node, children, kind_of, tracked
@@ -67,6 +68,7 @@ async def execute(node: Node, frame: Frame, ctx: RunContext) -> Any:
         if not resuming:
             record.started_at = workflow.now()
         ctx.state.current.append(node.id)
+        ctx.events.publish("step.started", step=node.id, step_kind=node.kind, label=frame.label)
     step_frame = frame.owned_by(record or frame.owner)
     if node.budget is not None:  # a cap on everything inside this step
         cap = BudgetState(usd=node.budget.usd, tokens=node.budget.tokens)
@@ -146,6 +148,7 @@ def skip_unreached(node: Node, ctx: RunContext, reason: str) -> None:
             record.status = "skipped"
             record.skipped_reason = reason
             ctx.finished += 1
+            ctx.events.publish("step.skipped", step=inner.id, text=reason, status="skipped")
 
 
 def _being_cancelled() -> bool:
@@ -198,12 +201,12 @@ def _finish(
     if record is not None:
         if record.status == "pending":
             record.started_at = workflow.now()
-        _close(ctx, record, status)
         record.output = output
         if status == "completed":
             record.error = record.error_type = None
         if reason:
             record.skipped_reason = reason
+        _close(ctx, record, status)
     scope["steps"][step_id] = {"output": output, "status": status}
     return output
 
@@ -226,3 +229,26 @@ def _close(ctx: RunContext, record: StepState | None, status: str) -> None:
         record.duration_ms = (record.finished_at - record.started_at).total_seconds() * 1000
     if record.id in ctx.state.current:
         ctx.state.current.remove(record.id)
+    kind = CLOSED.get(status, "step.completed")
+    described = record.error if kind == "step.failed" else record.skipped_reason
+    ctx.events.publish(
+        kind,
+        step=record.id,
+        text=described,
+        attempt=record.attempts or None,
+        status=status,
+        output=record.output if kind == "step.completed" else None,
+        error_type=record.error_type if kind == "step.failed" else None,
+        duration_ms=record.duration_ms,
+        cost_usd=record.cost_usd,
+    )
+
+
+CLOSED: dict[str, EventKind] = {
+    "completed": "step.completed",
+    "failed": "step.failed",
+    "skipped": "step.skipped",
+    "cancelled": "step.cancelled",
+}
+"""The event a step's closing status publishes (others — a person's outcome on an
+escalated step — are completions)."""

@@ -244,10 +244,25 @@ class _Loop:
         if self.record is not None:
             self.record.tool_calls.append(entry)
         started = workflow.now()
+        events = self.ctx.events
+        events.publish(
+            "tool.call", step=self.step_id, text=reason, tool=call.name, arguments=call.arguments
+        )
+        result = None
         try:
-            return await self._one(call, entry, key, spent, reason)
+            result = await self._one(call, entry, key, spent, reason)
+            return result
         finally:
             entry.duration_ms = (workflow.now() - started).total_seconds() * 1000
+            events.publish(
+                "tool.result",
+                step=self.step_id,
+                text=entry.error,
+                tool=call.name,
+                status=entry.status,
+                result=result,
+                duration_ms=entry.duration_ms,
+            )
 
     async def _one(
         self,
