@@ -1,9 +1,11 @@
-"""``podium run SPEC --input '{...}' [--wait]``: compile, start, print id and link.
+"""``podium run SPEC --input '{...}' [--wait | --follow]``: compile, start, print id and link.
 
-With ``--wait`` a terminal shows the steps table live while the run goes on; in a pipe
-only a line per request for a person (who, which request, the command that answers it)
-is printed until the end. Either way the final table, each step's output and the totals
-close the output. Exit codes: ``starters.exit_codes``.
+With ``--follow`` the run's events are shown as they happen (``podium watch``) and its
+agents stream their text from the first call. With ``--wait`` a terminal shows the steps
+table live while the run goes on; in a pipe only a line per request for a person (who,
+which request, the command that answers it) is printed until the end. Either way the
+final table, each step's output and the totals close the output. Exit codes:
+``starters.exit_codes``.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from podium.activities.payloads.settings import PayloadSettingsError
 from podium.compiler.inputs import check_input
 from podium.compiler.problems import CompileError
 from podium.compiler.spec_compiler import compile_spec
-from podium.starters import exit_codes, run_view, waiting
+from podium.starters import exit_codes, run_view, waiting, watch_view
 from podium.starters.connect import connect, payload_settings
 from podium.starters.inputs import InputError, read_input
 from podium.starters.launch import start_run, ui_link
@@ -33,6 +35,7 @@ async def main(
     input_text: str | None = None,
     input_file: str | None = None,
     wait: bool = False,
+    follow: bool = False,
     offline: bool | None = None,
     workflow_id: str | None = None,
     address: str | None = None,
@@ -42,7 +45,8 @@ async def main(
     fairness_key: str | None = None,
     fairness_weight: float | None = None,
 ) -> int:
-    """Start one run; with ``wait`` show it live and print its result. Returns the exit code."""
+    """Start one run; with ``wait`` show it live and print its result, with ``follow`` its
+    events and the agents' text as they happen, then its result. Returns the exit code."""
     out = out or sys.stdout
     try:
         run_input: dict[str, Any] = read_input(input_text, input_file)
@@ -63,16 +67,22 @@ async def main(
     chosen = Priority(
         priority_key=priority, fairness_key=fairness_key, fairness_weight=fairness_weight
     )
-    handle = await start_run(client, plan, run_input, workflow_id=workflow_id, priority=chosen)
+    handle = await start_run(
+        client, plan, run_input, workflow_id=workflow_id, priority=chosen, follow=follow
+    )
     out.write(f"started {plan.name} run {handle.id}\n")
     out.write(f"web UI: {ui_link(handle.id, client.namespace)}\n")
     out.flush()
-    if not wait:
+    if not wait and not follow:
         return 0
-    if out.isatty():
+    if follow:  # its events as they happen, the agents' text as it is written
+        await watch_view.show(client, handle.id, out)
+    elif out.isatty():
         await run_view.watch(handle, out, transient=True)
     # in a pipe nothing is drawn: say when (and why) the run waits for a person
-    announcer = None if out.isatty() else asyncio.create_task(waiting.announce(handle, out, poll_s))
+    announcer = None
+    if not follow and not out.isatty():
+        announcer = asyncio.create_task(waiting.announce(handle, out, poll_s))
     try:
         result = await handle.result()
     except WorkflowFailureError as exc:

@@ -1,15 +1,21 @@
-"""A run's live event stream as a subscriber meets it: ``podium.subscribe`` on a run of
-the real dev server — step events in order, agents' text as it is written, resuming from
-an offset, and the text of every call assembling to exactly its answer."""
+"""A run's live event stream as a subscriber meets it: ``podium.subscribe`` and ``podium
+watch`` on runs of the real dev server — step events in order, agents' text as it is
+written, resuming from an offset, and the text of every call assembling to exactly its
+answer."""
 
 from __future__ import annotations
 
 import asyncio
+import io
+from datetime import UTC, datetime
 
 import pytest
-from podium import RunEvent, TextAssembly, subscribe
 from podium.compiler.spec_compiler import compile_spec
+from podium.starters.commands import watch
 from podium.starters.launch import start_run
+from podium.starters.watch_view import PlainLines, RunPicture
+
+from podium import RunEvent, TextAssembly, subscribe
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -89,5 +95,53 @@ async def test_a_run_nobody_follows_streams_no_text(client, write_spec):
     assert not [e for e in events if e.kind.startswith("text.")]
     assert [e.kind for e in events][-1] == "run.ended"
     history = await handle.fetch_history()
-    signals = [e for e in history.events if e.HasField("workflow_execution_signaled_event_attributes")]
+    signals = [
+        e for e in history.events if e.HasField("workflow_execution_signaled_event_attributes")
+    ]
     assert signals == []
+
+
+class Pipe(io.StringIO):
+    """What `podium watch RUN | tee log` writes to: no terminal."""
+
+    def isatty(self) -> bool:
+        return False
+
+
+async def test_podium_watch_in_a_pipe_prints_each_step_and_the_text_as_written(client, write_spec):
+    plan = compile_spec(write_spec(two_steps()))
+    handle = await start_run(client, plan, {"name": "Siti"})  # not started to be followed
+    out = Pipe()
+    code = await asyncio.wait_for(watch.main(client, handle.id, out=out), 60)
+    result = await handle.result()
+    lines = out.getvalue().splitlines()
+    assert code == 0
+    assert lines[0] == "started live (2 steps)"
+    assert lines[-2].startswith(f"run completed — output: {result.output} ($")
+    assert lines[-1].startswith("web UI: ")
+    steps = [line.split()[:2] for line in lines if line.startswith(("▶", "✓"))]
+    assert steps == [["▶", "draft"], ["✓", "draft"], ["▶", "check"], ["✓", "check"]]
+    # watching made the run stream its calls from then on: the check's text, as written
+    check = next(s for s in result.state.steps if s.id == "check").output
+    assert f"  check ✎ {check}" in lines, out.getvalue()
+
+
+async def test_podium_watch_names_an_unknown_run(client, capsys):
+    assert await watch.main(client, "no-such-run", out=Pipe()) == 1
+    assert capsys.readouterr().err == "podium watch: no run 'no-such-run' (unknown workflow id)\n"
+
+
+async def test_agent_text_cannot_drive_the_terminal():
+    picture = RunPicture("r")
+    out = Pipe()
+    lines = PlainLines(out)
+    for n, (kind, text) in enumerate(
+        [("text.start", None), ("text.delta", "hi \x1b[2J\x1b]0;pwned\x07 there\nnext line")]
+    ):
+        event = RunEvent(
+            kind=kind, at=datetime.now(UTC), offset=n, step="s", call="c", take="t", text=text
+        )
+        picture.add(event)
+        lines.add(event, picture)
+    assert "\x1b" not in out.getvalue() and "\x07" not in out.getvalue()
+    assert out.getvalue() == "  s ✎ hi \\x1b[2J\\x1b]0;pwned\\x07 there\nnext line"
