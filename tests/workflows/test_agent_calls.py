@@ -3,8 +3,6 @@ of every failed try (a journaling fault server on loopback is the judge)."""
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from podium.compiler.spec_compiler import compile_spec
 from podium.starters.launch import start_run
@@ -67,20 +65,19 @@ async def test_retries_share_a_key_a_repair_round_and_a_fallback_each_get_their_
 
 
 async def test_step_timeout_is_the_http_deadline_and_ends_as_a_named_timeout(client, write_spec):
-    with fault_server(latency_s=1.5) as llm:
+    with fault_server(latency_s=1.5) as llm:  # it answers every request, 1.5 s on
         spec = write_spec(
             one_step(timeout="500ms"),
             catalog(llm.url, timeout="60s", retry={**FAST, "max_attempts": 2}),
         )
         handle = await start_run(client, compile_spec(spec), {"doc": "x"})
-        started = time.monotonic()
+        # the run fails although the provider answers: each attempt stopped waiting at the
+        # step's 500ms (with the agent's 60s as the HTTP deadline, the first answer wins)
         with pytest.raises(WorkflowFailureError) as info:
             await handle.result()
-        took = time.monotonic() - started
     message = info.value.cause.message
     assert "ProviderTimeout" in message and "no answer from provider 'mock'" in message
     assert "within 0.5 s" in message and "127.0.0.1:" in message
-    assert took < 10, f"the 500ms step timeout did not reach the HTTP client ({took:.1f}s)"
     state = await handle.query("status", result_type=RunState)
     assert state.steps[0].error_type == "ProviderTimeout" and state.steps[0].attempts == 2
 

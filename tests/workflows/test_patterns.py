@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pytest
 from podium.compiler.spec_compiler import compile_spec
 from podium.starters.launch import start_run
 from podium.workflows.state import RunResult, RunState
-from temporalio.client import WorkflowFailureError
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import WorkflowFailureError, WorkflowHandle
 
 from tests.support.polling import eventually
 
@@ -47,15 +47,17 @@ def events(log: Path) -> dict[str, float]:
     return out
 
 
-async def run(client, write_spec, steps, run_input=None, **extra) -> RunResult:
+async def start(client, write_spec, steps, run_input=None, **extra) -> WorkflowHandle:
     spec = {"name": "p", "agents": "agents.yaml", "steps": steps, **extra}
-    handle = await start_run(client, compile_spec(write_spec(spec, CATALOG)), run_input or {})
-    return await handle.result()
+    return await start_run(client, compile_spec(write_spec(spec, CATALOG)), run_input or {})
+
+
+async def run(client, write_spec, steps, run_input=None, **extra) -> RunResult:
+    return await (await start(client, write_spec, steps, run_input, **extra)).result()
 
 
 async def fails(client, write_spec, steps, run_input=None) -> tuple[str, RunState]:
-    spec = {"name": "p", "agents": "agents.yaml", "steps": steps}
-    handle = await start_run(client, compile_spec(write_spec(spec, CATALOG)), run_input or {})
+    handle = await start(client, write_spec, steps, run_input)
     with pytest.raises(WorkflowFailureError) as info:
         await handle.result()
     return info.value.cause.message, await handle.query("status", result_type=RunState)
@@ -97,9 +99,14 @@ async def test_join_any_takes_the_first_success_and_cancels_the_losers(
             "parallel": [rec("quick", 0.2), rec("slow1", 20), rec("slow2", 20)],
         }
     ]
-    start = time.monotonic()
-    result = await run(client, write_spec, steps, {"log": str(log)})
-    assert time.monotonic() - start < 15
+    handle = await start(client, write_spec, steps, {"log": str(log)})
+    result = await handle.result()
+    kinds = [e.event_type for e in (await handle.fetch_history()).events]
+    # the run did not wait for the 20 s losers: it completed with the winner's call the only
+    # one completed, after asking to cancel the two others
+    assert kinds[-1] == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED
+    assert kinds.count(EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED) == 1
+    assert kinds.count(EventType.EVENT_TYPE_ACTIVITY_TASK_CANCEL_REQUESTED) == 2
     assert result.output["quick"] == {"step": "quick"}
     assert result.output["slow1"] is None and result.output["slow2"] is None
     statuses = {s.id: s.status for s in result.state.steps}
