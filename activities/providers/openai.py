@@ -124,12 +124,15 @@ async def complete(call: AgentCall) -> ProviderReply:
         response = await _post(call, mode, sink is not None)
     if has_schema:
         answered(provider, asked, first.status_code, mode)
-    if sink is not None and response.headers.get("content-type", "").startswith(
-        "text/event-stream"
-    ):
-        data = await _guarded(call, read_stream(response, sink, call))
-        return _parse_completion(data, "", call)
-    await _guarded(call, response.aread())  # (a server that does not stream: one piece)
+    try:
+        if sink is not None and response.headers.get("content-type", "").startswith(
+            "text/event-stream"
+        ):
+            data = await _guarded(call, read_stream(response, sink, call))
+            return _parse_completion(data, "", call)
+        await _guarded(call, response.aread())  # (a server that does not stream: one piece)
+    finally:  # a stream left at [DONE] or broken off: else its connection never goes back
+        await response.aclose()
     return _parse_completion(_json(response), response.text, call)
 
 

@@ -8,7 +8,9 @@ validates like any other answer.
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -17,6 +19,9 @@ from podium.activities.contracts import AgentCall
 from podium.activities.errors import ProviderBadResponse
 from podium.activities.providers.prompt import build_messages, estimate_tokens
 from podium.activities.streaming import TextSink
+
+END_S = 1.0
+"""How long the end of a body is awaited after ``[DONE]``."""
 
 
 async def read_stream(response: httpx.Response, sink: TextSink, call: AgentCall) -> dict[str, Any]:
@@ -27,11 +32,13 @@ async def read_stream(response: httpx.Response, sink: TextSink, call: AgentCall)
     finish_reason: str | None = None
     usage: dict[str, Any] | None = None
     model: str | None = None
-    async for line in response.aiter_lines():
+    lines = response.aiter_lines()
+    async for line in lines:
         if not line.startswith("data:"):
             continue  # comments, event names, keep-alives
         payload = line[5:].strip()
         if payload == "[DONE]":
+            await _read_to_end(lines)
             break
         try:
             chunk = json.loads(payload)
@@ -44,10 +51,10 @@ async def read_stream(response: httpx.Response, sink: TextSink, call: AgentCall)
             continue
         if "error" in chunk:  # an error after the stream began (e.g. llama.cpp, LiteLLM)
             error = chunk["error"]
-            message = error.get("message") if isinstance(error, dict) else error
+            said = error.get("message") if isinstance(error, dict) else error
             raise ProviderBadResponse(
                 f"provider {call.agent.provider.name!r} broke off its answer: "
-                f"{secrets.scrub(str(message))[:300]}"
+                f"{secrets.scrub(str(said))[:300]}"
             )
         model = chunk.get("model") or model
         usage = chunk.get("usage") or usage
@@ -76,6 +83,18 @@ async def read_stream(response: httpx.Response, sink: TextSink, call: AgentCall)
         "choices": [{"message": message, "finish_reason": finish_reason}],
         "usage": usage,
     }
+
+
+async def _read_to_end(lines: AsyncIterator[str]) -> None:
+    """Read what follows ``[DONE]`` (the body's end, at once from a well-behaved server):
+    a response read to its end gives its connection back to the pool for the next call;
+    one that is not is closed. A server that lingers is not waited for."""
+    try:
+        async with asyncio.timeout(END_S):
+            async for _ in lines:
+                pass
+    except (TimeoutError, httpx.HTTPError):
+        pass  # the answer is whole all the same
 
 
 def _add_tool_piece(tools: dict[int, dict[str, Any]], piece: Any) -> None:
