@@ -105,11 +105,12 @@ class TextSink:
         self._emit()
         if "".join(self.written) == final:
             return
-        self.retract()
-        self.take = uuid.uuid4().hex[:12]
-        self.written = []
-        self._publish("text.start", data={"replaces_take": True})
-        self.write(final)
+        if self.written:  # it streamed something else: readers drop it for the answer
+            self.retract()
+            self.take = uuid.uuid4().hex[:12]
+            self.written = []
+            self._publish("text.start", data={"replaces_take": True})
+        self.write(final)  # (nothing streamed, e.g. a server that does not: in one piece)
 
     def retract(self) -> None:
         """This take failed: readers drop its text."""
