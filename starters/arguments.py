@@ -66,7 +66,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("spec")
     run.add_argument("--input", dest="input_text", help="run input as JSON")
     run.add_argument("--input-file", help="run input from a JSON or YAML file")
-    run.add_argument("--wait", action="store_true", help="wait for the result and print it")
+    waiting = run.add_mutually_exclusive_group()
+    waiting.add_argument("--wait", action="store_true", help="wait for the result and print it")
+    waiting.add_argument(
+        "--follow",
+        action="store_true",
+        help="show its events and the agents' text as they happen, then the result",
+    )
     run.add_argument(
         "--offline",
         action="store_true",
@@ -155,6 +161,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="follow the run until it ends (exit 1 if it failed, 3 if it was cancelled)",
     )
     status.add_argument("--address", help=ADDRESS_HELP)
+
+    watch = sub.add_parser("watch", help="a run's events and its agents' text, live")
+    watch.add_argument("run")
+    watch.add_argument(
+        "--after",
+        type=int,
+        metavar="OFFSET",
+        help="start after this event (the last offset you saw; default: from the first kept)",
+    )
+    watch.add_argument("--address", help=ADDRESS_HELP)
 
     report = sub.add_parser("report", help="a run's final report: steps, people, cost, timings")
     report.add_argument("run")

@@ -5,9 +5,10 @@ command) and turns what it raises into one line and an exit code.
 podium dev                          dev server + worker until Ctrl-C
 podium worker [--catalog DIR]       a worker against TEMPORAL_ADDRESS
 podium validate SPEC                compile only; OK or the problems
-podium run SPEC --input JSON [--wait]
+podium run SPEC --input JSON [--wait | --follow]  (--follow: events and text as written)
 podium plan "DESCRIPTION" --catalog PATH [-o SPEC] [--run | --review]  draft, check, review
 podium status RUN [--watch]         a run's steps table (--watch: live until it ends)
+podium watch RUN [--after N]        a run's events and its agents' text, live
 podium report RUN [--format md|json]  the final report of one run
 podium inbox [--as NAME]            requests waiting for people (a tool call's arguments)
 podium show RUN REQUEST             one request: what it asks, who decides until when, how
@@ -89,6 +90,7 @@ async def _dispatch_async(args: argparse.Namespace) -> int:
             input_text=args.input_text,
             input_file=args.input_file,
             wait=args.wait,
+            follow=args.follow,
             offline=args.offline,
             workflow_id=args.workflow_id,
             address=args.address,
@@ -114,6 +116,10 @@ async def _dispatch_async(args: argparse.Namespace) -> int:
             input_file=args.input_file,
             address=args.address,
         )
+    if command == "watch":
+        from podium.starters.commands import watch
+
+        return await watch.main(None, args.run, args.address, after=args.after)
     if command == "status":
         from podium.starters.commands import status
 

@@ -14,6 +14,7 @@ import pytest
 from podium.activities.payloads.limits import use_store
 from podium.compiler.spec_compiler import compile_spec
 from podium.starters.commands import report
+from podium.starters.events import subscribe
 from podium.starters.launch import start_run
 from temporalio.client import Client
 
@@ -94,3 +95,16 @@ async def test_a_worker_without_a_store_in_the_same_process_decides_nothing_for_
         await run_a_3mb_answer(client, write_spec, "huge_beside_a_storeless_worker")
     finally:
         use_store(True)
+
+
+async def test_a_subscriber_reads_big_events_through_the_store(client, write_spec, payload_store):
+    """Three 700 KB outputs in the run's event stream: every poll's answer that is large
+    goes to the store like any payload, and the subscriber gets each output whole."""
+    plan = compile_spec(write_spec({**THREE_OUTPUTS, "name": "three_big_events"}))
+    handle = await start_run(client, plan, {}, follow=True)
+    events = [e async for e in subscribe(client, handle.id)]
+    outputs = {e.step: e.data["output"] for e in events if e.kind == "step.completed"}
+    assert {step: len(outputs[step]["text"]) for step in "abc"} == dict.fromkeys("abc", 700_000)
+    assert outputs["b"]["text"][:3] == "bbb"
+    _, largest = await history_bytes(client, handle.id)
+    assert largest < 20_000, largest

@@ -39,8 +39,7 @@ async def main(
     except RunNotFound as exc:
         print(f"podium watch: {exc}", file=sys.stderr)
         return exit_codes.FAILED
-    except UnknownEncryptionKey as exc:
-        print(f"podium watch: {exc}", file=sys.stderr)
-        return exit_codes.USAGE
+    except UnknownEncryptionKey as exc:  # one line naming the key (the CLI prints it)
+        raise exc.reading(f"run {run_id}") from None
     out.write(f"web UI: {ui_link(run_id, client.namespace)}\n")
     return ENDED.get(picture.status, exit_codes.FAILED)
