@@ -145,3 +145,25 @@ async def test_agent_text_cannot_drive_the_terminal():
         lines.add(event, picture)
     assert "\x1b" not in out.getvalue() and "\x07" not in out.getvalue()
     assert out.getvalue() == "  s ✎ hi \\x1b[2J\\x1b]0;pwned\\x07 there\nnext line"
+
+
+async def test_the_stream_goes_on_across_continue_as_new(client, write_spec):
+    """A followed run that continues as new (twice, with a subscriber polling all along):
+    one stream, offsets 0, 1, 2 … without a gap or a repeat, each step completed once."""
+    steps = [{"id": f"s{i}", "agent": "echo", "with": {"n": f"`{i}`"}} for i in range(120)]
+    spec = {
+        "name": "live_chain",
+        "agents": {"agents": {"echo": {"model": "function:tests.support.agents:echo"}}},
+        "history": {"max_events": 500},
+        "steps": steps,
+        "output": "steps.s119.output",
+    }
+    handle = await start_run(client, compile_spec(write_spec(spec)), {}, follow=True)
+    events = await asyncio.wait_for(collect(client, handle.id), 120)
+    result = await handle.result()
+    assert result.state.continued >= 2
+    assert [e.offset for e in events] == list(range(len(events)))
+    assert sum(e.kind == "run.continued" for e in events) == result.state.continued
+    completed = [e.step for e in events if e.kind == "step.completed"]
+    assert completed == [f"s{i}" for i in range(120)]
+    assert [e.kind for e in events][-1] == "run.ended"
