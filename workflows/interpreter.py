@@ -8,12 +8,12 @@ downstream step never waits for a slow sibling.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from podium.activities.errors import ExpressionFailed, StepFailed
 from podium.activities.payloads.limits import run_uses_store
-from podium.workflows import search_attributes as sa
+from podium.workflows.continue_as_new import ContinueAsNew, HistoryWatch, continue_as_new
 from podium.workflows.events import RunEvents, RunStream
 from podium.workflows.expressions import evaluate
 from podium.workflows.frame import Frame
@@ -27,8 +27,9 @@ from podium.workflows.humans import (
     check_decision,
 )
 from podium.workflows.metrics import count_run
-from podium.workflows.plan import Node, Plan, RunCarry, RunInput, tracked
+from podium.workflows.plan import Node, Plan, RunInput, tracked
 from podium.workflows.run_context import HandOver, People, RunContext
+from podium.workflows.run_display import RunDisplay, priority_text
 from podium.workflows.state import BudgetState, RunResult, RunState, StepState
 from podium.workflows.steps.deadline import within_deadline
 from podium.workflows.steps.execute import execute
@@ -37,20 +38,9 @@ from podium.workflows.steps.saga import compensate
 from podium.workflows.steps.support import ensure_fits
 from pydantic import ValidationError
 from temporalio import workflow
-from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError
 
 WORKFLOW_NAME = "PodiumRun"
-CONTINUE_AS_NEW_PATCH = "podium-continue-as-new"
-COST_SHOWN_PATCH = "podium-cost-shown-every-10s"
-"""Patch: a running run's PodiumCostUsd is upserted at most every ``COST_SHOW_S`` (and
-when it starts or stops waiting for people, and at the end), not after every call: each
-upsert is a visibility write on the server, which a peak pays for every run."""
-COST_SHOW_S = 10.0
-
-
-class _ContinueAsNew(Exception):
-    """Raised out of the step scheduler once the run should continue as new."""
 
 
 @workflow.defn(name=WORKFLOW_NAME)
@@ -74,13 +64,14 @@ class PodiumRun:
                 warnings=list(plan.warnings),
             )
         self.plan = plan
-        self.state.priority = _priority_text(workflow.info().priority)
+        self.state.priority = priority_text(workflow.info().priority)
         self.stream = RunStream(run.carry.events if run.carry is not None else None)
         self.ctx = RunContext(
             self.state,
-            People(notify_urls=list(plan.notify), on_changed=self._sync_humans),
+            People(notify_urls=list(plan.notify), on_changed=self._requests_changed),
             events=RunEvents(self.stream, follow=run.follow, open_requests=self.state.requests),
         )
+        self.display = RunDisplay(plan, self.ctx)
         if plan.approve_side_effects:  # checked again right before each effect
             self.ctx.gates = gates(plan.steps, plan.effect_approvers)
         if run.carry is not None:
@@ -94,14 +85,9 @@ class PodiumRun:
                     usd=plan.budget.usd, tokens=plan.budget.tokens, on_exceed=plan.budget.on_exceed
                 )
             self.ctx.people.budget_escalate_to = list(plan.budget.escalate_to)
-        self._continuing = False
-        """Past the history limits: start no more steps, then continue as new."""
+        self.history = HistoryWatch(plan.history)
         top = {n.id for n in plan.steps}
-        self.ctx.hand_over = lambda step_id: step_id in top and self._history_full()
-        self._humans_shown: tuple[bool, tuple[str, ...]] = (False, ())
-        self._cost_shown = 0.0
-        self._cost_shown_at: datetime | None = None
-        self._details = ""
+        self.ctx.hand_over = lambda step_id: step_id in top and self.history.full()
 
     @workflow.run
     async def run(self, run: RunInput) -> RunResult:
@@ -114,7 +100,7 @@ class PodiumRun:
             self.ctx.events.publish("run.started", spec=run.plan.name, steps=len(self.state.steps))
         else:
             frame.steps.update(run.carry.steps)
-            self._sync_humans()
+            self._requests_changed()
         try:
             try:
                 work = self._run_dag(run.plan.steps, frame, self.ctx)
@@ -126,8 +112,8 @@ class PodiumRun:
                         due = workflow.now() + timedelta(seconds=run.plan.deadline.after_s)
                     self.state.deadline_at = due
                     await within_deadline(run.plan.deadline, due, work, self.ctx, RUN_SCOPE, None)
-            except _ContinueAsNew:  # failures or a cancel during the hand-over: handled below
-                await self._continue_as_new(run, frame)
+            except ContinueAsNew:  # failures or a cancel during the hand-over: handled below
+                await continue_as_new(run, frame, self.ctx, self.stream)
             output = self._output(run.plan, frame.data)
             ensure_fits(
                 RunResult(output=output, state=self.state),
@@ -214,9 +200,9 @@ class PodiumRun:
         started: dict[asyncio.Task[Any], Node] = {}
         try:
             while waiting or running:
-                if waiting and self._history_full():
+                if waiting and self.history.full():
                     if not running:  # every started step has finished: hand over
-                        raise _ContinueAsNew()
+                        raise ContinueAsNew()
                     ready: list[Node] = []  # start nothing new; let the running ones finish
                 else:
                     ready = [n for n in waiting if self._ready(n, ctx)]
@@ -225,14 +211,14 @@ class PodiumRun:
                     task = asyncio.create_task(execute(node, frame, ctx))
                     running.append(task)
                     started[task] = node
-                if waiting and not running and not self._continuing:
+                if waiting and not running and not self.history.continuing:
                     blocked = ", ".join(f"{n.id} (needs {', '.join(n.needs)})" for n in waiting)
                     raise ApplicationError(
                         f"steps can never start, a step they need failed or never ran: {blocked}",
                         type=StepFailed.__name__,
                         non_retryable=True,
                     )
-                self._show()
+                self.display.show()
                 seen = ctx.finished
 
                 def progressed(seen: int = seen) -> bool:
@@ -254,49 +240,6 @@ class PodiumRun:
             for task in running:
                 task.cancel()
 
-    def _history_full(self) -> bool:
-        """Whether to continue as new before starting more steps: the server suggests it,
-        or the history is past the plan's limits. Runs that started before this existed
-        never do (``workflow.patched``), so their histories replay unchanged."""
-        if self._continuing:
-            return True
-        info = workflow.info()
-        limits = self.plan.history
-        if (
-            info.is_continue_as_new_suggested()
-            or info.get_current_history_length() >= limits.max_events
-            or info.get_current_history_size() >= limits.max_bytes
-        ) and workflow.patched(CONTINUE_AS_NEW_PATCH):
-            self._continuing = True
-        return self._continuing
-
-    async def _continue_as_new(self, run: RunInput, frame: Frame) -> None:
-        """Hand the run over to a fresh run of the same workflow id (never returns)."""
-        info = workflow.info()
-        self.state.continued += 1
-        self.state.current = []
-        self.state.flags.append(
-            f"continued as new ({self.state.continued}) after "
-            f"{info.get_current_history_length():,} events, "
-            f"{info.get_current_history_size() / 1024 / 1024:.1f} MB of history"
-        )
-        self.ctx.events.publish("run.continued", text=self.state.flags[-1])
-        self.stream.detach_pollers()  # (subscribers follow the chain to the next run)
-        await workflow.wait_condition(workflow.all_handlers_finished)
-        if self.ctx.people.background:  # webhook notifications still being sent
-            await asyncio.gather(*self.ctx.people.background, return_exceptions=True)
-        carry = RunCarry.of(self.ctx, frame)
-        carry.events = self.stream.carried()
-        following = RunInput(
-            plan=run.plan,
-            input=run.input,
-            carry=carry,
-            payload_store=run.payload_store,
-            follow=run.follow,
-        )
-        ensure_fits(following, None, "what the run carries into its next run (continue-as-new)")
-        workflow.continue_as_new(following, search_attributes=info.typed_search_attributes)
-
     async def _release_subscribers(self) -> None:
         """Let the subscribers waiting on the stream take its last events before the run
         closes (they then read what is left from the closed run)."""
@@ -308,34 +251,18 @@ class PodiumRun:
         when this one was cancelled)."""
         if self.ctx.saga:
             self.state.current = ["compensating"]
-            self._show("compensating completed steps")
+            self.display.show("compensating completed steps")
             await asyncio.create_task(compensate(self.ctx))
 
     @staticmethod
     def _ready(node: Node, ctx: RunContext) -> bool:
         return all((rec := ctx.find(dep)) is None or rec.satisfied() for dep in node.needs)
 
-    def _sync_humans(self) -> None:
-        """Keep PodiumNeedsHuman / PodiumWaitingOn / PodiumStatus and the details current."""
-        waiting = self.state.open_requests()
-        # lower-cased: approvers are matched case-insensitively, visibility queries are not
-        who = tuple(sorted({a.lower() for r in waiting for a in (r.approvers or ["anyone"])}))
+    def _requests_changed(self) -> None:
+        """Requests for people opened, escalated or closed: tell the stream's subscribers,
+        and show who the run waits on."""
         self.ctx.events.requests_changed(self.state.requests)
-        shown = (bool(waiting), who)
-        if shown != self._humans_shown:
-            self._humans_shown = shown
-            if self.state.finished_at is None:  # a closed run keeps its final status
-                self.state.status = "waiting" if waiting else "running"
-            updates: list[SearchAttributeUpdate[Any]] = [
-                sa.NEEDS_HUMAN.value_set(bool(waiting)),
-                sa.WAITING_ON.value_set(list(who)) if who else sa.WAITING_ON.value_unset(),
-                sa.STATUS.value_set(self.state.status),
-            ]
-            if self.state.cost_usd != self._cost_shown and workflow.patched(COST_SHOWN_PATCH):
-                updates.append(sa.COST_USD.value_set(self.state.cost_usd))  # (may wait long)
-                self._cost_shown, self._cost_shown_at = self.state.cost_usd, workflow.now()
-            workflow.upsert_search_attributes(updates)
-        self._show()
+        self.display.sync_humans()
 
     def _output(self, plan: Plan, scope: dict[str, Any]) -> Any:
         try:
@@ -362,14 +289,8 @@ class PodiumRun:
         self.state.current = []
         self.state.error = error
         self.state.finished_at = workflow.now()
-        workflow.upsert_search_attributes(
-            [
-                sa.STATUS.value_set(status),
-                sa.COST_USD.value_set(self.state.cost_usd),
-                sa.NEEDS_HUMAN.value_set(False),
-            ]
-        )
-        self._show(status if error is None else f"failed: {error}")
+        self.display.closed(status)
+        self.display.show(status if error is None else f"failed: {error}")
         count_run(self.state.spec, status)
         self.ctx.events.publish(
             "run.ended",
@@ -380,58 +301,3 @@ class PodiumRun:
             cost_usd=self.state.cost_usd,
             tokens=self.state.usage.total_tokens,
         )
-
-    def _show(self, headline: str | None = None) -> None:
-        state = self.state
-        waiting = state.open_requests()
-        if headline is None and waiting:
-            headline = "waiting for " + "; ".join(
-                f"**{r.id}** ({r.title}) from {', '.join(r.approvers) or 'anyone'}"
-                + (f", deadline {r.deadline:%Y-%m-%d %H:%M} UTC" if r.deadline else "")
-                for r in waiting
-            )
-        now = headline or (
-            "running " + ", ".join(f"**{s}**" for s in state.current)
-            if state.current
-            else "waiting"
-        )
-        details = (
-            f"**{self.plan.name}** — {now}\n\nsteps finished: {self.ctx.finished}/"
-            f"{len(state.steps)} · tokens: {state.usage.total_tokens} · "
-            f"cost: ${state.cost_usd:.4f}"
-        )
-        for request in waiting:  # approvers see the exact call they are asked about
-            if request.tool_call is not None:
-                details += "\n\n" + request.call_markdown()
-            if request.unlocks:  # … or the side effects a yes lets run
-                details += f"\n\napproving **{request.id}** lets run: " + ", ".join(request.unlocks)
-        if state.cost_usd != self._cost_shown and self._cost_due():  # spend so far, for
-            self._cost_shown = state.cost_usd  # the Web UI's and the CLI's filters
-            workflow.upsert_search_attributes([sa.COST_USD.value_set(state.cost_usd)])
-        if details != self._details:  # only when something a reader sees changed
-            self._details = details
-            workflow.set_current_details(details)
-
-    def _cost_due(self) -> bool:
-        """Whether a changed cost is upserted now: at once in runs started before the
-        patch, else at most every ``COST_SHOW_S`` (the end upserts the final cost)."""
-        if not workflow.patched(COST_SHOWN_PATCH):
-            return True
-        now = workflow.now()
-        if self._cost_shown_at and (now - self._cost_shown_at).total_seconds() < COST_SHOW_S:
-            return False
-        self._cost_shown_at = now
-        return True
-
-
-def _priority_text(priority: Any) -> str | None:
-    """``priority 1, fairness TH × 2`` (None when the run has the default Priority)."""
-    if priority is None:
-        return None
-    parts = []
-    if priority.priority_key:
-        parts.append(f"priority {priority.priority_key}")
-    if priority.fairness_key:
-        weight = f" × {priority.fairness_weight:g}" if priority.fairness_weight else ""
-        parts.append(f"fairness {priority.fairness_key}{weight}")
-    return ", ".join(parts) or None
