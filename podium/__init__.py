@@ -37,7 +37,6 @@ if TYPE_CHECKING:
         Usage,
     )
     from podium.activities.error_types import from_failure
-    from podium.activities.run_events import RunEvent, TextAssembly
     from podium.activities.errors import (
         AgentCallError,
         PermanentError,
@@ -48,6 +47,7 @@ if TYPE_CHECKING:
         SetupError,
         StepError,
     )
+    from podium.activities.run_events import RunEvent, TextAssembly
     from podium.compiler.agents import load_catalog
     from podium.compiler.problems import CompileError
     from podium.compiler.spec_compiler import compile_spec
