@@ -211,6 +211,33 @@ def build_parser() -> argparse.ArgumentParser:
         help="also rewrite the table of step kinds in this Markdown file (docs/specs.md)",
     )
 
+    serve = sub.add_parser(
+        "serve", help="runs over HTTP for web and chat clients: POST /runs, events as SSE"
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="bind address (default: loopback)")
+    serve.add_argument("--port", type=int, default=8600)
+    serve.add_argument(
+        "--specs", default="specs", help="the folder of specs POST /runs may name (default: specs)"
+    )
+    serve.add_argument(
+        "--clients",
+        metavar="FILE",
+        help="who may call: each client's name, token variable and specs (docs/live-runs.md)",
+    )
+    serve.add_argument(
+        "--insecure-no-auth",
+        action="store_true",
+        help="no --clients: anyone on this machine may call (loopback only, for development)",
+    )
+    serve.add_argument(
+        "--cors-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="a browser origin allowed to call from another site (repeatable)",
+    )
+    serve.add_argument("--address", help=ADDRESS_HELP)
+
     codec = sub.add_parser(
         "codec-server", help="decode encrypted / stored payloads for the Temporal Web UI"
     )

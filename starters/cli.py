@@ -9,6 +9,7 @@ podium run SPEC --input JSON [--wait | --follow]  (--follow: events and text as 
 podium plan "DESCRIPTION" --catalog PATH [-o SPEC] [--run | --review]  draft, check, review
 podium status RUN [--watch]         a run's steps table (--watch: live until it ends)
 podium watch RUN [--after N]        a run's events and its agents' text, live
+podium serve [--port 8600] --clients FILE  HTTP for web and chat clients (POST /runs, SSE)
 podium report RUN [--format md|json]  the final report of one run
 podium inbox [--as NAME]            requests waiting for people (a tool call's arguments)
 podium show RUN REQUEST             one request: what it asks, who decides until when, how
@@ -114,6 +115,19 @@ async def _dispatch_async(args: argparse.Namespace) -> int:
             from_spec=args.from_spec,
             input_text=args.input_text,
             input_file=args.input_file,
+            address=args.address,
+        )
+    if command == "serve":
+        from podium.starters.commands import serve
+
+        return await serve.main(
+            None,
+            host=args.host,
+            port=args.port,
+            specs=args.specs,
+            clients_file=args.clients,
+            insecure_no_auth=args.insecure_no_auth,
+            cors_origins=args.cors_origin,
             address=args.address,
         )
     if command == "watch":

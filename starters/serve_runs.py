@@ -99,7 +99,7 @@ async def plan_for(who: ServeClient, specs: Path, wanted: StartRequest, *, store
         check_input(plan, wanted.input, "input")
     except CompileError as exc:
         raise Refused(
-            422, f"the input does not match spec {plan.name!r}'s input schema", exc.problems
+            422, f"the input does not match the input schema of spec {plan.name!r}", exc.problems
         ) from None
     try:
         check_size(plan, wanted.input, "the request", stored=stored)

@@ -309,7 +309,7 @@ async def test_bad_requests_are_refused_with_what_is_wrong(serve):
     assert unknown.status_code == 404
     assert unknown.json() == {"error": "no spec named 'nowhere' on this server"}
     assert untyped.status_code == 422
-    assert untyped.json()["error"] == "the input does not match spec 'typed''s input schema"
+    assert untyped.json()["error"] == "the input does not match the input schema of spec 'typed'"
     assert "name" in untyped.json()["problems"][0]["message"]
     assert broken.status_code == 422
     assert broken.json()["error"] == "spec 'broken' does not compile"
