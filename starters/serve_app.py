@@ -1,10 +1,13 @@
 """``podium serve``: runs for web and chat clients, over HTTP (a Starlette ASGI app).
 
     POST /runs               start a run of a spec, by name (``serve_runs``)
+    POST /runs/{id}/tickets  a watch ticket for a browser (``serve_tickets``)
     GET  /runs/{id}/events   the run's events as server-sent events (text/event-stream)
 
 Every request carries ``Authorization: Bearer <token>`` of a client of the clients file
-(``serve_clients``), which names the specs the client may start and watch. Each SSE
+(``serve_clients``), which names the specs the client may start and watch — except a
+browser's ``EventSource``, which cannot send it: it reads one run's events with the
+``?ticket=`` its page was handed (``POST /runs`` answers one for the run it starts). Each SSE
 event is one ``RunEvent``: ``id`` its offset, ``event`` its kind, ``data`` its JSON. A
 client that reconnects sends ``Last-Event-ID`` and gets exactly what came after it
 (``?after=N`` does the same on a first connection); the stream ends after
@@ -28,6 +31,7 @@ from podium.starters.runs import describe
 from podium.starters.serve_clients import Clients, ServeClient
 from podium.starters.serve_refusals import Refused, failed, refused, temporal_failed
 from podium.starters.serve_runs import plan_for, read_request
+from podium.starters.serve_tickets import Tickets
 from podium.workflows import search_attributes as sa
 from podium.workflows.state import RunState
 from sse_starlette import EventSourceResponse, ServerSentEvent
@@ -55,6 +59,7 @@ def build_app(
     cors_origins: Sequence[str] = (),
     idle_s: float = IDLE_S,
     ping_s: float = PING_S,
+    tickets: Tickets | None = None,
 ) -> Starlette:
     """The ``podium serve`` app.
 
@@ -65,6 +70,7 @@ def build_app(
         cors_origins: browser origins allowed to call from other sites.
         idle_s: how long a run's feed goes on once nobody watches it.
         ping_s: seconds between keep-alive comments on a quiet stream.
+        tickets: signs the browsers' watch tickets (default: ``Tickets()``).
     """
     feeds = RunFeeds(client, idle_s=idle_s)
 
@@ -87,6 +93,7 @@ def build_app(
         routes=[
             Route("/runs", start, methods=["POST"]),
             Route("/runs/{run_id}/events", run_events, methods=["GET"]),
+            Route("/runs/{run_id}/tickets", ticket_for, methods=["POST"]),
         ],
         middleware=middleware,
         exception_handlers={Refused: refused, RPCError: temporal_failed, Exception: failed},
@@ -97,6 +104,7 @@ def build_app(
     app.state.specs = specs
     app.state.feeds = feeds
     app.state.ping_s = ping_s
+    app.state.tickets = tickets or Tickets()
     return app
 
 
@@ -121,14 +129,31 @@ async def start(request: Request) -> Response:
     handle = await start_run(state.client, plan, wanted.input, follow=True)
     log.info("client %s started run %s", who.name, handle.id)
     events = f"{request.scope.get('root_path', '')}/runs/{handle.id}/events"
-    return JSONResponse({"run_id": handle.id, "events": events}, 201, headers={"Location": events})
+    ticket = state.tickets.give(handle.id, who.name)
+    return JSONResponse(
+        {"run_id": handle.id, "events": events, "ticket": ticket},
+        201,
+        headers={"Location": events},
+    )
+
+
+async def ticket_for(request: Request) -> Response:
+    """``POST /runs/{run_id}/tickets``: a ticket with which a browser reads this run's
+    events (``?ticket=``), for a client allowed to watch it."""
+    who = _client_of(request)
+    run_id = request.path_params["run_id"]
+    spec, _ = await _spec_of(request.app.state.client, run_id)
+    if not who.allows(spec):
+        raise Refused(403, f"client {who.name!r} may not watch runs of spec {spec!r}")
+    tickets = request.app.state.tickets
+    return JSONResponse({"ticket": tickets.give(run_id, who.name), "expires_in": tickets.ttl_s})
 
 
 async def run_events(request: Request) -> Response:
     """``GET /runs/{run_id}/events``: the run's events after ``Last-Event-ID`` (or
     ``?after=``) as server-sent events, until the run has ended."""
-    who = _client_of(request)
     run_id = request.path_params["run_id"]
+    who = _watcher(request, run_id)
     after = _after(request)
     spec, running = await _spec_of(request.app.state.client, run_id)
     if not who.allows(spec):
@@ -144,6 +169,23 @@ async def run_events(request: Request) -> Response:
         if first is None:
             return Response(status_code=204)
     return EventSourceResponse(_sse(run_id, events, first), ping=request.app.state.ping_s)
+
+
+def _watcher(request: Request, run_id: str) -> ServeClient:
+    """Who reads the run's events: the bearer token's client, or the ticket's."""
+    ticket = request.query_params.get("ticket")
+    if ticket is None:
+        return _client_of(request)
+    state = request.app.state
+    name = state.tickets.check(ticket, run_id)
+    who = state.clients.named(name) if name is not None else None
+    if who is None:
+        raise Refused(
+            401,
+            "the ticket is not valid for this run (expired, for another run, or from a "
+            "server with another ticket key): ask the backend that gave it for a new one",
+        )
+    return who
 
 
 def _after(request: Request) -> int | None:

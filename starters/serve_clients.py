@@ -83,6 +83,12 @@ class Clients:
                 found = client
         return found
 
+    def named(self, name: str) -> ServeClient | None:
+        """The client called ``name`` (a watch ticket names whom it was given to)."""
+        if self.clients is None:
+            return ANYONE
+        return next((c for c in self.clients if c.name == name), None)
+
 
 def _digest(token: str) -> bytes:
     return hashlib.sha256(token.encode()).digest()

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import copy
 import ipaddress
+import logging
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -95,9 +97,24 @@ def _loopback(host: str) -> bool:
 def _log_config() -> dict:
     """uvicorn's logging, and the server's own lines (who started which run) beside it."""
     config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    config["filters"] = {"tickets": {"()": TicketsHidden}}
+    config["handlers"]["access"]["filters"] = ["tickets"]
     config["loggers"]["podium.serve"] = {
         "handlers": ["default"],
         "level": "INFO",
         "propagate": False,
     }
     return config
+
+
+class TicketsHidden(logging.Filter):
+    """Keeps watch tickets out of the access log (``?ticket=…`` shown as ``?ticket=…``)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.args = tuple(
+            TICKET.sub(r"\1…", a) if isinstance(a, str) else a for a in record.args or ()
+        )
+        return True
+
+
+TICKET = re.compile(r"([?&]ticket=)[^&\s]*")

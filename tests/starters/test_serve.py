@@ -16,10 +16,12 @@ import uvicorn
 import yaml
 from podium.starters import fanout
 from podium.starters.commands import serve as serve_command
+from podium.starters.commands.serve import TicketsHidden
 from podium.starters.devserver import free_port
 from podium.starters.humans import send_decision
 from podium.starters.serve_app import build_app
 from podium.starters.serve_clients import load_clients
+from podium.starters.serve_tickets import Tickets
 from podium.workflows.humans import DecisionInput
 from podium.workflows.state import RunResult
 from starlette.applications import Starlette
@@ -155,14 +157,19 @@ async def read_events(
     token: str = CHAT_TOKEN,
     last_event_id: int | None = None,
     until: Callable[[RunEvent], bool] = lambda event: False,
+    ticket: str | None = None,
 ) -> list[RunEvent]:
     """Read the run's SSE stream until it ends (or ``until`` an event), checking that each
-    event's SSE ``id`` and ``event`` are its offset and kind."""
-    headers = bearer(token)
+    event's SSE ``id`` and ``event`` are its offset and kind (``ticket``: as a browser's
+    EventSource reads it, with no Authorization header)."""
+    headers = bearer(token) if ticket is None else {}
+    params = {"ticket": ticket} if ticket is not None else {}
     if last_event_id is not None:
         headers["Last-Event-ID"] = str(last_event_id)
     events: list[RunEvent] = []
-    async with http.stream("GET", f"/runs/{run_id}/events", headers=headers) as response:
+    async with http.stream(
+        "GET", f"/runs/{run_id}/events", headers=headers, params=params
+    ) as response:
         assert response.status_code == 200, await response.aread()
         assert response.headers["content-type"].startswith("text/event-stream")
         fields: dict[str, str] = {}
@@ -386,3 +393,53 @@ async def test_clients_file_problems_name_lines_never_tokens(tmp_path, monkeypat
     assert "PODIUM_TEST_SHORT is shorter than 16 characters" in said
     assert "client 'd' has the same token as 'c'" in said
     assert CHAT_TOKEN not in said and "short\n" not in said
+
+
+async def test_a_browser_reads_one_run_with_the_ticket_its_backend_was_given(client, serve):
+    """EventSource cannot send a token: the backend starts the run (or asks for a ticket)
+    and hands the page a ticket that reads that run's events only."""
+    async with serve() as served:
+        answer = await served.http.post(
+            "/runs", json={"spec": "live", "input": {"name": "Dewi"}}, headers=bearer()
+        )
+        run_id, ticket = answer.json()["run_id"], answer.json()["ticket"]
+        events = await read_events(served.http, run_id, ticket=ticket)
+        assert events[-1].kind == "run.ended"
+        assert assembled(events, "draft") == events[-1].data["output"]
+
+        other = await start(served.http, "live", name="Ana")
+        refused = await served.http.get(f"/runs/{other}/events", params={"ticket": ticket})
+        assert refused.status_code == 401
+        assert "not valid for this run" in refused.json()["error"]
+        forged = ticket[:-2] + ("AA" if not ticket.endswith("AA") else "BB")
+        assert (
+            await served.http.get(f"/runs/{run_id}/events", params={"ticket": forged})
+        ).status_code == 401
+
+        asked = await served.http.post(f"/runs/{other}/tickets", headers=bearer())
+        assert asked.status_code == 200 and asked.json()["expires_in"] == 3600
+        events = await read_events(served.http, other, ticket=asked.json()["ticket"])
+        assert events[-1].kind == "run.ended"
+        unknown = await served.http.post("/runs/no-such-run/tickets", headers=bearer())
+        assert unknown.status_code == 404
+        anonymous = await served.http.post(f"/runs/{other}/tickets")
+        assert anonymous.status_code == 401
+
+
+def test_an_expired_ticket_is_refused_and_tickets_stay_out_of_the_access_log():
+    tickets = Tickets(key=b"k" * 32, ttl_s=-1)
+    assert tickets.check(tickets.give("run-1", "chat"), "run-1") is None
+    fresh = Tickets(key=b"k" * 32)
+    assert fresh.check(fresh.give("run-1", "chat"), "run-1") == "chat"
+    assert Tickets(key=b"other" * 8).check(fresh.give("run-1", "chat"), "run-1") is None
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        "",
+        0,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5", "GET", f"/runs/r/events?ticket={fresh.give('r', 'chat')}&x=1", "1.1", 200),
+        None,
+    )
+    TicketsHidden().filter(record)
+    assert record.getMessage() == '127.0.0.1:5 - "GET /runs/r/events?ticket=…&x=1 HTTP/1.1" 200'
