@@ -4,6 +4,7 @@ the real dev server and worker, an HTTP client reading the server-sent events.""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -25,10 +26,12 @@ from podium.starters.serve_tickets import Tickets
 from podium.workflows.humans import DecisionInput
 from podium.workflows.state import RunResult
 from starlette.applications import Starlette
+from starlette.responses import HTMLResponse
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.contrib.workflow_streams import PollInput
 
 from podium import RunEvent, TextAssembly
+from tests.support.browser import headless_page
 from tests.support.polling import eventually
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -443,3 +446,56 @@ def test_an_expired_ticket_is_refused_and_tickets_stay_out_of_the_access_log():
     )
     TicketsHidden().filter(record)
     assert record.getMessage() == '127.0.0.1:5 - "GET /runs/r/events?ticket=…&x=1 HTTP/1.1" 200'
+
+
+def browser_client() -> str:
+    """The browser client of docs/live-runs.md, as the page there has it."""
+    doc = (Path(__file__).parents[2] / "docs" / "live-runs.md").read_text()
+    return doc.split("### A browser client", 1)[1].split("```html\n", 1)[1].split("```", 1)[0]
+
+
+async def test_the_docs_browser_client_shows_the_reply_as_written_and_never_runs_it(client, serve):
+    """The page of docs/live-runs.md in Chromium: the reply grows as it is written, the
+    steps list fills in, and an agent's text that is HTML stays text."""
+    name = '<img src=x onerror="window.__pwned = 1">'
+    async with serve() as served:
+        answer = await served.http.post(
+            "/runs", json={"spec": "live", "input": {"name": name}}, headers=bearer()
+        )
+        run_id, ticket = answer.json()["run_id"], answer.json()["ticket"]
+        page_html = (
+            "<!doctype html><meta charset=utf-8>" + browser_client() + "<script>window.__seen = [];"
+            "new MutationObserver(() => window.__seen.push("
+            "document.getElementById('reply').textContent)).observe("
+            "document.getElementById('reply'), {childList: true, characterData: true, "
+            "subtree: true});"
+            f"follow('', {json.dumps(run_id)}, {json.dumps(ticket)});</script>"
+        )
+        served.app.add_route("/page", lambda request: HTMLResponse(page_html))
+        base = str(served.http.base_url).rstrip("/")
+
+        def in_chromium() -> dict:
+            with headless_page(width=420, height=700) as page:
+                page.goto(f"{base}/page")
+                page.wait_for(
+                    "document.getElementById('steps').textContent.includes('completed check')",
+                    what="the steps list to show the last step",
+                )
+                return page.evaluate(
+                    "({reply: document.getElementById('reply').textContent,"
+                    " steps: document.getElementById('steps').textContent,"
+                    " seen: window.__seen, pwned: window.__pwned === 1,"
+                    " images: document.querySelectorAll('img').length})"
+                )
+
+        shown = await asyncio.to_thread(in_chromium)
+    result = await client.get_workflow_handle(run_id, result_type=RunResult).result()
+    draft = result.state.step("draft").output
+    assert name in draft
+    assert shown["pwned"] is False and shown["images"] == 0
+    check = result.state.step("check").output
+    assert shown["reply"] == check  # the last call's text, whole
+    partial = [seen for seen in shown["seen"] if seen and draft.startswith(seen) and seen != draft]
+    assert partial, "the draft was shown as it was written, not only whole"
+    for step in ("draft", "check"):
+        assert f"started {step}" in shown["steps"] and f"completed {step}" in shown["steps"]
