@@ -25,9 +25,11 @@ the journal is at ``GET /v1/_journal``.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import re
+import socket
 import threading
 import time
 from collections import Counter
@@ -91,6 +93,7 @@ class StreamServer:
         self._lock = threading.Lock()
         self._tries: Counter[str] = Counter()
         self._resumed = threading.Event()
+        self._connections: set[socket.socket] = set()
 
     def answer(self, body: dict[str, Any]) -> str:
         """The text of the answer to ``body``."""
@@ -114,6 +117,18 @@ class StreamServer:
         """Let the paused streams go on, and pause no more."""
         self._resumed.set()
 
+    def connected(self, connection: socket.socket, alive: bool) -> None:
+        with self._lock:
+            (self._connections.add if alive else self._connections.discard)(connection)
+
+    def hang_up(self) -> None:
+        """Close the connections kept alive: their callers (a pooled client) must not be
+        answered by this server once a new one listens on its port."""
+        with self._lock:
+            for connection in self._connections:
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
+
     def record(self, entry: StreamEntry, body: dict[str, Any]) -> None:
         with self._lock:
             self.journal.append(entry)
@@ -128,6 +143,14 @@ class StreamServer:
 def _handler(server: StreamServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+
+        def setup(self) -> None:
+            super().setup()
+            server.connected(self.connection, alive=True)
+
+        def finish(self) -> None:
+            server.connected(self.connection, alive=False)
+            super().finish()
 
         def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
             if self.path.rstrip("/").endswith("/_journal"):
@@ -277,6 +300,7 @@ def stream_server(
         state.resume()  # (no handler thread stays paused)
         httpd.shutdown()
         httpd.server_close()
+        state.hang_up()
 
 
 def main(argv: list[str] | None = None) -> None:
