@@ -12,8 +12,9 @@ The answer is ``answers[model]`` (a string as it is, anything else as its JSON t
 else ``text``. It fails on purpose on the first ``fail_first`` requests of each call
 (calls are told apart by their ``Idempotency-Key``, so the retries succeed): ``500``
 before any token, ``cut`` (the connection closed after ``fail_after`` tokens) or
-``error`` (an error chunk after ``fail_after`` tokens, as llama.cpp and LiteLLM send).
-A test can hold every answer in the middle: with ``pause_after`` set, streams stop after
+``error`` (an error chunk after ``fail_after`` tokens, as llama.cpp and LiteLLM send;
+to a request that is not streamed, a 500 after the time of those tokens).
+A test can hold every answer in the middle: with ``pause_after`` set, answers stop after
 that many tokens until ``resume()``.
 
 Every request is journaled as ``fault_server``'s are (``StreamEntry``: its key, what the
@@ -118,8 +119,12 @@ class StreamServer:
         self._resumed.set()
 
     def connected(self, connection: socket.socket, alive: bool) -> None:
+        """Count ``connection`` in (``alive``) or out (see ``hang_up``)."""
         with self._lock:
-            (self._connections.add if alive else self._connections.discard)(connection)
+            if alive:
+                self._connections.add(connection)
+            else:
+                self._connections.discard(connection)
 
     def hang_up(self) -> None:
         """Close the connections kept alive: their callers (a pooled client) must not be
