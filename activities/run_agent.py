@@ -25,7 +25,7 @@ from podium.activities.payloads.limits import HINT, PAYLOAD_LIMIT, megabytes, ov
 from podium.activities.providers import PROVIDER_KINDS
 from podium.activities.providers.reply import ProviderReply, host_of
 from podium.activities.secrets import scrub, scrub_value
-from podium.activities.streaming import TextSink, answer_text
+from podium.activities.streaming import TextSink
 from podium.activities.telemetry import observe_agent_call
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -58,7 +58,7 @@ async def run_agent(call: AgentCall) -> AgentResult:
                     raise
             answer = outcome.result
             kept_answers.keep(answer, 4 * answer.usage.output_tokens)  # (its size, roughly)
-        sink.settle(answer_text(answer))
+        sink.settle(answer)
     what = f"agent {call.agent.name!r} (step {call.step_id!r})"
     return await pending_answers.stored(answer, what, call.agent.heartbeat_s)
 

@@ -100,11 +100,15 @@ class TextSink:
         if first or len(self._waiting) >= self.every_tokens:
             self._emit()
 
-    def settle(self, final: str) -> None:
-        """The answer is final: make what readers assemble equal ``final``."""
+    def settle(self, answer: AgentResult) -> None:
+        """The answer is final: make what readers assemble the answer — the text as the
+        model wrote it when that is the answer (a structured one: JSON that reads as the
+        output, however it is spaced), else the answer in one piece."""
         self._emit()
-        if "".join(self.written) == final:
+        written = "".join(self.written)
+        if written and said(written, answer):
             return
+        final = answer_text(answer)
         if self.written:  # it streamed something else: readers drop it for the answer
             self.retract()
             self.take = uuid.uuid4().hex[:12]
@@ -192,6 +196,19 @@ class TextSink:
                 exc,
             )
         self._client = None
+
+
+def said(text: str, answer: AgentResult) -> bool:
+    """Whether ``text`` is what the model answered: the text itself, the JSON of a
+    structured output, or what it said beside its tool calls (before stripping)."""
+    if answer.tool_calls:
+        return text.strip() == (answer.text or "")
+    if isinstance(answer.output, str):
+        return text == answer.output
+    try:
+        return bool(json.loads(text) == answer.output)
+    except ValueError:
+        return False
 
 
 def answer_text(answer: AgentResult) -> str:
