@@ -233,7 +233,11 @@ async def _setup(
         async def start_podium(run_id: str, ticket: dict[str, str]) -> None:
             await start_run(client, plan, ticket, workflow_id=run_id)
 
-        return client, start_podium, start_workers(address, args.workers, log)
+        # --catalog: the workers check the bench's own catalog, not the repository's
+        # agents/ (whose function tools import `agents`, which .venv-bench's OpenAI Agents
+        # SDK shadows: ~60 MB more per worker, the RSS gap bench/README.md explains)
+        command = ("-m", "podium.workers", "--catalog", str(folder))
+        return client, start_podium, start_workers(address, args.workers, log, command=command)
     return await launch(variant, address, args.workers, log, args.call_ms, args.peers_unsandboxed)
 
 
