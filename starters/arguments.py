@@ -214,6 +214,50 @@ def build_parser() -> argparse.ArgumentParser:
     serve = sub.add_parser(
         "serve", help="runs over HTTP for web and chat clients: POST /runs, events as SSE"
     )
+    console = sub.add_parser(
+        "console",
+        help="the web console for people (inbox, runs) — podium serve with its pages on",
+    )
+    _serve_arguments(serve)
+    _serve_arguments(console)
+    console.add_argument(
+        "--people",
+        metavar="FILE",
+        help="who is who: each approver's e-mail and language (docs/console.md)",
+    )
+    console.add_argument(
+        "--trusted-header",
+        metavar="HEADER",
+        help="behind a company proxy that signs people in: the header naming them",
+    )
+    console.add_argument(
+        "--base-url",
+        help="where people reach the console (the links in e-mails; default: http://HOST:PORT)",
+    )
+
+    codec = sub.add_parser(
+        "codec-server", help="decode encrypted / stored payloads for the Temporal Web UI"
+    )
+    codec.add_argument("--host", default="127.0.0.1", help="bind address (default: loopback)")
+    codec.add_argument("--port", type=int, default=8081)
+    codec.add_argument(
+        "--origin",
+        action="append",
+        default=[],
+        help="the Web UI's origin allowed by CORS (repeatable; default: the dev UI's)",
+    )
+
+    keygen = sub.add_parser("keygen", help="print a new encryption key (id:base64)")
+    keygen.add_argument(
+        "--id", dest="key_id", help="key id (default: kYYYYMMDD-<6 random hex digits>, unique)"
+    )
+
+    sub.add_parser("demo", help="start everything, run the sample offline, print the result")
+    return parser
+
+
+def _serve_arguments(serve: argparse.ArgumentParser) -> None:
+    """What ``podium serve`` and ``podium console`` both accept."""
     serve.add_argument("--host", default="127.0.0.1", help="bind address (default: loopback)")
     serve.add_argument("--port", type=int, default=8600)
     serve.add_argument(
@@ -237,23 +281,3 @@ def build_parser() -> argparse.ArgumentParser:
         help="a browser origin allowed to call from another site (repeatable)",
     )
     serve.add_argument("--address", help=ADDRESS_HELP)
-
-    codec = sub.add_parser(
-        "codec-server", help="decode encrypted / stored payloads for the Temporal Web UI"
-    )
-    codec.add_argument("--host", default="127.0.0.1", help="bind address (default: loopback)")
-    codec.add_argument("--port", type=int, default=8081)
-    codec.add_argument(
-        "--origin",
-        action="append",
-        default=[],
-        help="the Web UI's origin allowed by CORS (repeatable; default: the dev UI's)",
-    )
-
-    keygen = sub.add_parser("keygen", help="print a new encryption key (id:base64)")
-    keygen.add_argument(
-        "--id", dest="key_id", help="key id (default: kYYYYMMDD-<6 random hex digits>, unique)"
-    )
-
-    sub.add_parser("demo", help="start everything, run the sample offline, print the result")
-    return parser

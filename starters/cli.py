@@ -10,6 +10,7 @@ podium plan "DESCRIPTION" --catalog PATH [-o SPEC] [--run | --review]  draft, ch
 podium status RUN [--watch]         a run's steps table (--watch: live until it ends)
 podium watch RUN [--after N]        a run's events and its agents' text, live
 podium serve [--port 8600] --clients FILE  HTTP for web and chat clients (POST /runs, SSE)
+podium console [--people FILE]      the web console: inbox, requests, runs (and serve's API)
 podium report RUN [--format md|json]  the final report of one run
 podium inbox [--as NAME]            requests waiting for people (a tool call's arguments)
 podium show RUN REQUEST             one request: what it asks, who decides until when, how
@@ -117,9 +118,10 @@ async def _dispatch_async(args: argparse.Namespace) -> int:
             input_file=args.input_file,
             address=args.address,
         )
-    if command == "serve":
+    if command in ("serve", "console"):
         from podium.starters.commands import serve
 
+        console = command == "console"
         return await serve.main(
             None,
             host=args.host,
@@ -129,6 +131,10 @@ async def _dispatch_async(args: argparse.Namespace) -> int:
             insecure_no_auth=args.insecure_no_auth,
             cors_origins=args.cors_origin,
             address=args.address,
+            console=console,
+            people=args.people if console else None,
+            trusted_header=args.trusted_header if console else None,
+            base_url=args.base_url if console else None,
         )
     if command == "watch":
         from podium.starters.commands import watch

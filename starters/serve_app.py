@@ -22,6 +22,7 @@ import logging
 from collections.abc import AsyncGenerator, AsyncIterator, Sequence
 from contextlib import aclosing, asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 from podium.activities.errors import RunNotFound
 from podium.activities.run_events import RunEvent
@@ -32,6 +33,10 @@ from podium.starters.serve_clients import Clients, ServeClient
 from podium.starters.serve_refusals import Refused, failed, refused, temporal_failed
 from podium.starters.serve_runs import plan_for, read_request
 from podium.starters.serve_tickets import Tickets
+from podium.starters.web import console as web
+from podium.starters.web.auth import SignInNeeded, to_sign_in
+from podium.starters.web.settings import ConsoleSettings
+from podium.starters.web.templating import environments
 from podium.workflows import search_attributes as sa
 from podium.workflows.state import RunState
 from sse_starlette import EventSourceResponse, ServerSentEvent
@@ -40,7 +45,8 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Route
+from starlette.types import ASGIApp
 from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.exceptions import TemporalError
 from temporalio.service import RPCError
@@ -60,7 +66,8 @@ def build_app(
     idle_s: float = IDLE_S,
     ping_s: float = PING_S,
     tickets: Tickets | None = None,
-) -> Starlette:
+    console: ConsoleSettings | None = None,
+) -> ASGIApp:
     """The ``podium serve`` app.
 
     Args:
@@ -71,6 +78,8 @@ def build_app(
         idle_s: how long a run's feed goes on once nobody watches it.
         ping_s: seconds between keep-alive comments on a quiet stream.
         tickets: signs the browsers' watch tickets (default: ``Tickets()``).
+        console: the console's settings: its pages at ``/console`` (``starters/web``),
+            sessions, and CSRF protection of every form (None: no console).
     """
     feeds = RunFeeds(client, idle_s=idle_s)
 
@@ -89,14 +98,20 @@ def build_app(
                 allow_headers=["Authorization", "Content-Type", "Last-Event-ID"],
             )
         )
+    routes: list[BaseRoute] = [
+        Route("/runs", start, methods=["POST"]),
+        Route("/runs/{run_id}/events", run_events, methods=["GET"]),
+        Route("/runs/{run_id}/tickets", ticket_for, methods=["POST"]),
+    ]
+    handlers: dict[Any, Any] = {Refused: refused, RPCError: temporal_failed, Exception: failed}
+    if console is not None:
+        routes += web.routes()
+        middleware.append(web.sessions(console))
+        handlers[SignInNeeded] = to_sign_in
     app = Starlette(
-        routes=[
-            Route("/runs", start, methods=["POST"]),
-            Route("/runs/{run_id}/events", run_events, methods=["GET"]),
-            Route("/runs/{run_id}/tickets", ticket_for, methods=["POST"]),
-        ],
+        routes=routes,
         middleware=middleware,
-        exception_handlers={Refused: refused, RPCError: temporal_failed, Exception: failed},
+        exception_handlers=handlers,
         lifespan=lifespan,
     )
     app.state.client = client
@@ -105,7 +120,11 @@ def build_app(
     app.state.feeds = feeds
     app.state.ping_s = ping_s
     app.state.tickets = tickets or Tickets()
-    return app
+    if console is None:
+        return app
+    app.state.console = console
+    app.state.console_templates = environments()
+    return web.csrf_protected(app, console)
 
 
 def _client_of(request: Request) -> ServeClient:

@@ -10,22 +10,21 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
-from typing import Any
 
-from podium.activities.payloads.codec import UnknownEncryptionKey
 from podium.starters import exit_codes
 from podium.starters.connect import connect
 from podium.starters.formatting import age_text, when_minute
+from podium.starters.open_requests import pending_requests
 from podium.starters.request_view import call_lines
-from podium.workflows.state import RunState
 from temporalio.client import Client
-from temporalio.exceptions import TemporalError
 
 
 async def main(client: Client | None, user: str | None, address: str | None = None) -> int:
     """Print every open request (for ``user``, if given) across runs."""
     client = client or await connect(address)
-    rows, unreadable = await pending_requests(client, user)
+    rows, unreadable = await pending_requests(
+        client, user, lambda line: print(f"warning: {line}", file=sys.stderr)
+    )
     if not rows and not unreadable:
         print("no requests waiting" + (f" for {user}" if user else ""))
         return exit_codes.OK
@@ -49,30 +48,3 @@ async def main(client: Client | None, user: str | None, address: str | None = No
             said = error.reading(runs, data="their data")
         print(f"podium inbox: {said}", file=sys.stderr)
     return exit_codes.USAGE if unreadable else exit_codes.OK
-
-
-async def pending_requests(
-    client: Client, user: str | None
-) -> tuple[list[tuple[str, Any]], dict[str, tuple[list[str], UnknownEncryptionKey]]]:
-    """(run id, request) for each open request, found by search attributes then queried;
-    and the runs this client cannot decrypt, by the key they need."""
-    query = "PodiumNeedsHuman = true AND ExecutionStatus = 'Running'"
-    if user and "'" not in user and '"' not in user:  # else filter below only
-        query += f" AND PodiumWaitingOn IN ('{user.lower()}', 'anyone')"
-    rows = []
-    unreadable: dict[str, tuple[list[str], UnknownEncryptionKey]] = {}
-    async for execution in client.list_workflows(query):
-        try:
-            handle = client.get_workflow_handle(execution.id)
-            state = await handle.query("status", result_type=RunState)
-        except UnknownEncryptionKey as exc:
-            unreadable.setdefault(exc.key_id, ([], exc))[0].append(execution.id)
-            continue
-        except TemporalError as exc:  # one unreadable run must not hide the others
-            print(f"warning: cannot read run {execution.id}: {exc}", file=sys.stderr)
-            continue
-        for request in state.open_requests():
-            approvers = {a.lower() for a in request.approvers}
-            if not user or not approvers or user.lower() in approvers:
-                rows.append((execution.id, request))
-    return rows, unreadable

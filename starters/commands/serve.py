@@ -24,6 +24,7 @@ from podium.starters import exit_codes
 from podium.starters.connect import connect
 from podium.starters.serve_app import build_app
 from podium.starters.serve_clients import Clients, load_clients
+from podium.starters.web.settings import ConsoleSettings, load_people
 from temporalio.client import Client
 
 DEFAULT_PORT = 8600
@@ -40,27 +41,49 @@ async def main(
     cors_origins: Sequence[str] = (),
     address: str | None = None,
     out: TextIO | None = None,
+    console: bool = False,
+    people: str | None = None,
+    trusted_header: str | None = None,
+    base_url: str | None = None,
 ) -> int:
     """Serve until Ctrl-C; 2 (nothing started) when the options or the clients file are
-    wrong."""
+    wrong. ``console``: with the console's pages (``podium console``), where the HTTP API
+    needs ``--clients`` only if API clients are to use it."""
     out = out or sys.stdout
+    command = "podium console" if console else "podium serve"
     try:
-        clients = _clients(clients_file, insecure_no_auth, host)
+        if console and clients_file is None and not insecure_no_auth:
+            clients = Clients([])  # pages only: no API client
+        else:
+            clients = _clients(clients_file, insecure_no_auth, host)
         folder = Path(specs)
         if not folder.is_dir():
             raise SetupError(f"--specs {specs}: no such folder (the specs POST /runs may name)")
+        settings = None
+        if console:
+            settings = ConsoleSettings(
+                people=load_people(people) if people else {},
+                trusted_header=trusted_header,
+                base_url=(base_url or f"http://{host}:{port}").rstrip("/"),
+            )
     except SetupError as exc:
-        print(f"podium serve: not started.\n{exc}", file=sys.stderr)
+        print(f"{command}: not started.\n{exc}", file=sys.stderr)
         return exit_codes.USAGE
     client = client or await connect(address)
-    app = build_app(client, specs=folder, clients=clients, cors_origins=cors_origins)
+    if settings is not None:
+        settings.namespace = client.namespace
+    app = build_app(
+        client, specs=folder, clients=clients, cors_origins=cors_origins, console=settings
+    )
     server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_config=_log_config()))
     names = (
         "anyone (--insecure-no-auth)"
         if clients.clients is None
         else ", ".join(c.name for c in clients.clients)
     )
-    out.write(f"podium serve: specs from {folder}/; clients: {names}. Ctrl-C to stop.\n")
+    if settings is not None:
+        out.write(f"podium console: {settings.base_url}/console/\n")
+    out.write(f"{command}: specs from {folder}/; clients: {names or 'none'}. Ctrl-C to stop.\n")
     out.flush()
     await server.serve()
     return exit_codes.OK

@@ -1,0 +1,110 @@
+"""What the console needs to know: who its people are, how they sign in, where it lives.
+
+    people:
+      deal-desk: {email: desk@example.com, language: id}   # an approver named in specs
+      cfo:       {email: cfo@example.com}
+
+People are the approvers named in specs and catalogs (``approvers: [deal-desk]``); the
+people file (``podium console --people people.yaml``) gives each the e-mail address their
+sign-in links and notifications go to, and the language their pages are in (``en``, or
+``id`` — Bahasa Indonesia). Behind a company proxy that has signed them in already, the
+console can trust a header naming them instead (``--trusted-header X-Forwarded-User``).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from podium.activities.errors import SetupError
+from podium.compiler.entries import Strict
+from podium.compiler.problems import Reporter
+from podium.compiler.yamlfile import FileReadError, read_yaml
+from pydantic import Field
+
+LANGUAGES = ("en", "id")
+"""The languages the console's pages are written in (English, Bahasa Indonesia)."""
+SECRET_ENV = "PODIUM_CONSOLE_SECRET"
+"""The key sessions and sign-in links are signed with (the same on every instance)."""
+SESSION_S = 12 * 3600
+"""How long a signed-in session lasts without signing in again."""
+
+
+class PersonEntry(Strict):
+    """One person of the people file."""
+
+    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
+    language: str = Field(default="en", pattern="^(" + "|".join(LANGUAGES) + ")$")
+    name: str | None = None
+    """How the pages greet them (default: their id)."""
+
+
+class PeopleFile(Strict):
+    """The console's people file."""
+
+    people: dict[str, PersonEntry] = Field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone signed in to the console: the name approvals name them by."""
+
+    id: str
+    language: str = "en"
+    email: str | None = None
+    display: str = ""
+
+    @property
+    def shown(self) -> str:
+        """How pages name them."""
+        return self.display or self.id
+
+
+@dataclass
+class ConsoleSettings:
+    """How the console runs (``podium console``'s options)."""
+
+    people: dict[str, Person] = field(default_factory=dict)
+    secret: str = field(default_factory=lambda: os.environ.get(SECRET_ENV) or secrets.token_hex(32))
+    session_s: int = SESSION_S
+    trusted_header: str | None = None
+    """A header a company proxy sets to the signed-in person's id (None: not trusted)."""
+    base_url: str = "http://127.0.0.1:8600"
+    """Where people reach the console (the links in e-mails point there)."""
+    temporal_ui: str = "http://localhost:8233"
+    namespace: str = "default"
+
+    def person(self, person_id: str) -> Person:
+        """``person_id`` as the people file knows them (or just their id)."""
+        known = self.people.get(person_id.lower())
+        return known or Person(id=person_id)
+
+
+def load_people(path: str | Path) -> dict[str, Person]:
+    """Read the people file; ids are matched case-insensitively, as approvals are.
+
+    Raises:
+        SetupError: unreadable or wrong (every problem with its line).
+    """
+    path = Path(path)
+    report = Reporter(path)
+    try:
+        doc = read_yaml(path, "people file")
+    except FileReadError as exc:
+        report.file_error(exc)
+        raise _problems(report) from None
+    parsed = report.validate(doc, PeopleFile)
+    if parsed is None:
+        raise _problems(report)
+    return {
+        key.lower(): Person(id=key, language=e.language, email=e.email, display=e.name or "")
+        for key, e in parsed.people.items()
+    }
+
+
+def _problems(report: Reporter) -> SetupError:
+    count = len(report.problems)
+    head = f"the people file has {count} problem{'s' if count != 1 else ''}:"
+    return SetupError("\n".join([head, *(str(p) for p in report.problems)]))
