@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 from podium.activities import secrets
 from podium.activities.contracts import AgentCall
-from podium.activities.errors import ProviderBadResponse
+from podium.activities.errors import ProviderBadResponse, ProviderTransportError
 from podium.activities.providers.prompt import build_messages, estimate_tokens
 from podium.activities.streaming import TextSink
 
@@ -33,11 +33,13 @@ async def read_stream(response: httpx.Response, sink: TextSink, call: AgentCall)
     usage: dict[str, Any] | None = None
     model: str | None = None
     lines = response.aiter_lines()
+    done = False
     async for line in lines:
         if not line.startswith("data:"):
             continue  # comments, event names, keep-alives
         payload = line[5:].strip()
         if payload == "[DONE]":
+            done = True
             await _read_to_end(lines)
             break
         try:
@@ -69,6 +71,11 @@ async def read_stream(response: httpx.Response, sink: TextSink, call: AgentCall)
             for piece in delta.get("tool_calls") or []:
                 _add_tool_piece(tools, piece)
             finish_reason = choice.get("finish_reason") or finish_reason
+    if not done and finish_reason is None:  # closed cleanly, yet the answer never ended
+        raise ProviderTransportError(
+            f"provider {call.agent.provider.name!r} ended its stream before the answer was "
+            "complete (no finish reason, no [DONE]): a proxy or connection cut it short"
+        )
     if not usage:  # a server that does not report it when streaming: estimated
         prompt = "".join(str(m.get("content") or "") for m in build_messages(call))
         usage = {

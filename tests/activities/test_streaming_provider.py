@@ -89,6 +89,7 @@ async def test_a_structured_answer_streams_its_json_text_and_is_validated():
     [
         ("cut", e.ProviderTransportError, "cannot talk to provider 'mock'"),
         ("error", e.ProviderBadResponse, "broke off its answer: the model stopped (injected)"),
+        ("end", e.ProviderTransportError, "ended its stream before the answer was complete"),
     ],
 )
 async def test_an_answer_broken_off_mid_stream_is_a_retried_error(failure, error, says):

@@ -47,7 +47,7 @@ TEXT = (
     "should reach you within two working days; the tracking link in your order "
     "confirmation shows where it is now."
 )
-FAILURES = ("500", "cut", "error")
+FAILURES = ("500", "cut", "error", "end")
 
 
 def tokens(text: str) -> list[str]:
@@ -81,7 +81,7 @@ class StreamServer:
     """Answers by the request's ``model`` (else ``text``)."""
     ignore_stream: bool = False
     fail: str | None = None
-    """``500``, ``cut`` or ``error`` (see the module's docstring); None: never."""
+    """``500``, ``cut``, ``error`` or ``end`` (see the module's docstring); None: never."""
     fail_after: int = 0
     fail_first: int = 1
     pause_after: int | None = None
@@ -206,6 +206,9 @@ def _handler(server: StreamServer) -> type[BaseHTTPRequestHandler]:
                     entry.outcome = failure
                     if failure == "cut":  # no end of the body: the caller sees it broken off
                         self.close_connection = True
+                        return
+                    if failure == "end":  # the body ends cleanly, the answer did not
+                        self.wfile.write(b"0\r\n\r\n")
                         return
                     self._event({"error": {"message": "the model stopped (injected)"}})
                     self.wfile.write(b"0\r\n\r\n")
