@@ -11,9 +11,11 @@ server that does not stream).
 The answer is ``answers[model]`` (a string as it is, anything else as its JSON text),
 else ``text``. It fails on purpose on the first ``fail_first`` requests of each call
 (calls are told apart by their ``Idempotency-Key``, so the retries succeed): ``500``
-before any token, ``cut`` (the connection closed after ``fail_after`` tokens) or
+before any token, ``cut`` (the connection closed after ``fail_after`` tokens),
 ``error`` (an error chunk after ``fail_after`` tokens, as llama.cpp and LiteLLM send;
-to a request that is not streamed, a 500 after the time of those tokens).
+to a request that is not streamed, a 500 after the time of those tokens) or ``end``
+(a streamed body that ends cleanly after ``fail_after`` tokens with no finish reason and
+no ``[DONE]``, as a proxy that closed after its upstream broke).
 A test can hold every answer in the middle: with ``pause_after`` set, answers stop after
 that many tokens until ``resume()``.
 
