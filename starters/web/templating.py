@@ -17,7 +17,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from podium.starters.formatting import age_text, duration_text, usd, when_minute
+from podium.starters.formatting import age_text, duration_text, ms_text, usd, when_minute
 from podium.starters.request_view import pretty
 from podium.starters.web.settings import LANGUAGES
 from starlette.requests import Request
@@ -53,7 +53,12 @@ def environments() -> dict[str, Environment]:
         )
         env.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
         env.filters.update(
-            usd=usd, age=age_text, duration=duration_text, when=when_minute, pretty=pretty
+            usd=usd,
+            age=age_text,
+            duration=duration_text,
+            ms=ms_text,
+            when=when_minute,
+            pretty=pretty,
         )
         made[language] = env
     return made

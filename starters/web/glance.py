@@ -1,0 +1,70 @@
+"""``/console/glance``: how runs went over the last hour, day or week — per spec, per agent
+and per market: runs, success rate, p50/p95 duration, cost, who waits on people, failure
+classes. The figures are ``podium stats``' (``starters.run_stats``), for runs started in
+the window (``?over=hour|day|week``, default a day); any signed-in person may see them.
+
+Markets come from the ``PodiumMarket`` search attribute. Runs that do not carry it (or a
+server where it is not registered) are not grouped by market: the page shows the per-market
+table only when some run names one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+from podium.starters.run_stats import Run, Stats, read_runs, spec_of, summarise
+from podium.starters.web.auth import signed_in
+from podium.starters.web.templating import render
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+WINDOWS = {"hour": 3600, "day": 86400, "week": 7 * 86400}
+"""The periods the page can look back over (``?over=``), in seconds."""
+DEFAULT_WINDOW = "day"
+MARKET = "PodiumMarket"
+"""The search attribute naming a run's market (matched by name: keyword or keyword list)."""
+
+
+def routes() -> list[BaseRoute]:
+    """The page's route (inside ``/console``)."""
+    return [Route("/glance", glance, name="console_glance")]
+
+
+async def glance(request: Request) -> Response:
+    """Runs of the last hour, day or week: overall, per spec, per agent, per market."""
+    signed_in(request)
+    over = request.query_params.get("over", DEFAULT_WINDOW)
+    if over not in WINDOWS:
+        over = DEFAULT_WINDOW
+    since = datetime.now(UTC) - timedelta(seconds=WINDOWS[over])
+    runs = await read_runs(request.app.state.client, None, since)
+    overall = summarise(None, since, runs)
+    markets = any(market_of(run) for run in runs)
+    return render(
+        request,
+        "glance.html",
+        over=over,
+        windows=list(WINDOWS),
+        overall=overall,
+        by_spec=grouped(runs, spec_of, since),
+        by_market=grouped(runs, lambda run: market_of(run) or "", since) if markets else [],
+    )
+
+
+def grouped(runs: list[Run], key: Callable[[Run], str], since: datetime) -> list[tuple[str, Stats]]:
+    """``(value of key, its runs' Stats)`` per value, most runs first."""
+    groups: dict[str, list[Run]] = {}
+    for run in runs:
+        groups.setdefault(key(run), []).append(run)
+    figures = [(name, summarise(None, since, members)) for name, members in groups.items()]
+    return sorted(figures, key=lambda pair: (-pair[1].runs, pair[0]))
+
+
+def market_of(run: Run) -> str | None:
+    """The run's market, from its ``PodiumMarket`` search attribute (None: it names none)."""
+    for key, value in run[0].typed_search_attributes:
+        if key.name == MARKET and value:
+            return ", ".join(value) if isinstance(value, list) else str(value)
+    return None
