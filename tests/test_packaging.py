@@ -72,7 +72,7 @@ def test_a_project_with_its_own_workflows_package_uses_the_installed_wheel(tmp_p
     assert "podium/compiler/spec_compiler.py" in names
     console = ROOT / "starters" / "web"
     shipped = [
-        *(f"templates/{t.name}" for t in (console / "templates").glob("*.html")),
+        *(str(t.relative_to(console)) for t in (console / "templates").rglob("*.html")),
         *(f"static/{f.name}" for f in (console / "static").iterdir()),
         *(str(po.relative_to(console)) for po in (console / "locales").glob("*/LC_MESSAGES/*.po")),
     ]
