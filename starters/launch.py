@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import uuid
 from pathlib import Path
@@ -18,8 +19,13 @@ from podium.workflows.plan import Plan, RunInput, node_label
 from podium.workflows.state import RunResult
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import Priority, SearchAttributePair, TypedSearchAttributes
+from temporalio.service import RPCError, RPCStatusCode
 
 UI_BASE_ENV = "PODIUM_UI_URL"
+MARKET_LIMIT = 64
+"""Characters of a run's market kept in its ``PodiumMarket`` search attribute."""
+
+log = logging.getLogger("podium")
 
 
 def run_summary(plan: Plan, run_input: dict[str, Any]) -> str:
@@ -89,26 +95,50 @@ async def start_run(
     workflow_id = workflow_id or f"{plan.name}-{uuid.uuid4().hex[:8]}"
     span_attributes = {"podium.spec": plan.name, "podium.run_id": workflow_id}
     with client_span(f"start_run {plan.name}", span_attributes):
-        handle = await client.start_workflow(
-            WORKFLOW_NAME,
-            RunInput(
-                plan=plan,
-                input=run_input,
-                payload_store=client.data_converter.external_storage is not None,
-                follow=follow,
-            ),
-            id=workflow_id,
-            task_queue=ORCHESTRATION_QUEUE,
-            result_type=RunResult,
-            static_summary=run_summary(plan, run_input),
-            static_details=run_details(plan, run_input),
-            priority=run_priority(plan, run_input, priority),
-            search_attributes=TypedSearchAttributes(
-                [SearchAttributePair(sa.SPEC, plan.name), SearchAttributePair(sa.STATUS, "running")]
-            ),
-        )
+
+        async def start(attributes: TypedSearchAttributes) -> WorkflowHandle[Any, RunResult]:
+            return await client.start_workflow(
+                WORKFLOW_NAME,
+                RunInput(
+                    plan=plan,
+                    input=run_input,
+                    payload_store=client.data_converter.external_storage is not None,
+                    follow=follow,
+                ),
+                id=workflow_id,
+                task_queue=ORCHESTRATION_QUEUE,
+                result_type=RunResult,
+                static_summary=run_summary(plan, run_input),
+                static_details=run_details(plan, run_input),
+                priority=run_priority(plan, run_input, priority),
+                search_attributes=attributes,
+            )
+
+        try:
+            handle = await start(run_search_attributes(plan, run_input))
+        except RPCError as exc:  # a server not told of PodiumMarket yet: start without it
+            if exc.status != RPCStatusCode.INVALID_ARGUMENT or sa.MARKET.name not in exc.message:
+                raise
+            log.warning(
+                "the namespace has no %s search attribute: run %s starts without it "
+                "(create it: docs/console.md#runs)",
+                sa.MARKET.name,
+                workflow_id,
+            )
+            handle = await start(run_search_attributes(plan, {}))
     flush_traces()  # CLI commands end with os._exit: nothing flushes buffered spans later
     return handle
+
+
+def run_search_attributes(plan: Plan, run_input: dict[str, Any]) -> TypedSearchAttributes:
+    """The search attributes a run starts with: its spec, ``running``, and its market —
+    the input's top-level ``market``, when it is a string (the console's runs list
+    filters by it). Set here, by the client, so the workflow code never reads it."""
+    pairs = [SearchAttributePair(sa.SPEC, plan.name), SearchAttributePair(sa.STATUS, "running")]
+    market = run_input.get("market")
+    if isinstance(market, str) and market.strip():
+        pairs.append(SearchAttributePair(sa.MARKET, market.strip()[:MARKET_LIMIT]))
+    return TypedSearchAttributes(pairs)
 
 
 def ui_link(workflow_id: str, namespace: str = "default") -> str:

@@ -9,8 +9,10 @@ STATUS = SearchAttributeKey.for_keyword("PodiumStatus")
 NEEDS_HUMAN = SearchAttributeKey.for_bool("PodiumNeedsHuman")
 WAITING_ON = SearchAttributeKey.for_keyword_list("PodiumWaitingOn")
 COST_USD = SearchAttributeKey.for_float("PodiumCostUsd")
+MARKET = SearchAttributeKey.for_keyword("PodiumMarket")
+"""The run input's ``market`` (set by ``start_run`` when the run starts, never by the run)."""
 
-ALL = (SPEC, STATUS, NEEDS_HUMAN, WAITING_ON, COST_USD)
+ALL = (SPEC, STATUS, NEEDS_HUMAN, WAITING_ON, COST_USD, MARKET)
 
 _CLI_TYPES = {
     "KEYWORD": "Keyword",
