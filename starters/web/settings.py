@@ -9,6 +9,7 @@ people file (``podium console --people people.yaml``) gives each the e-mail addr
 sign-in links and notifications go to, and the language their pages are in (``en``, or
 ``id`` — Bahasa Indonesia). Behind a company proxy that has signed them in already, the
 console can trust a header naming them instead (``--trusted-header X-Forwarded-User``).
+Workers read the same file (``activities/people.py``) to e-mail the people a request waits on.
 """
 
 from __future__ import annotations
@@ -19,47 +20,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from podium.activities.errors import SetupError
-from podium.compiler.entries import Strict
+from podium.activities.mail import MailSettings
+from podium.activities.people import LANGUAGES as LANGUAGES  # the pages' (templating)
+from podium.activities.people import PeopleFile, Person, people_in
 from podium.compiler.problems import Reporter
 from podium.compiler.yamlfile import FileReadError, read_yaml
-from pydantic import Field
 
-LANGUAGES = ("en", "id")
-"""The languages the console's pages are written in (English, Bahasa Indonesia)."""
 SECRET_ENV = "PODIUM_CONSOLE_SECRET"
 """The key sessions and sign-in links are signed with (the same on every instance)."""
 SESSION_S = 12 * 3600
 """How long a signed-in session lasts without signing in again."""
-
-
-class PersonEntry(Strict):
-    """One person of the people file."""
-
-    email: str | None = Field(default=None, pattern=r"^[^@\s]+@[^@\s]+$")
-    language: str = Field(default="en", pattern="^(" + "|".join(LANGUAGES) + ")$")
-    name: str | None = None
-    """How the pages greet them (default: their id)."""
-
-
-class PeopleFile(Strict):
-    """The console's people file."""
-
-    people: dict[str, PersonEntry] = Field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class Person:
-    """Someone signed in to the console: the name approvals name them by."""
-
-    id: str
-    language: str = "en"
-    email: str | None = None
-    display: str = ""
-
-    @property
-    def shown(self) -> str:
-        """How pages name them."""
-        return self.display or self.id
+LINK_S = 15 * 60
+"""How long a sign-in link works (once)."""
 
 
 @dataclass
@@ -74,6 +46,11 @@ class ConsoleSettings:
     base_url: str = "http://127.0.0.1:8600"
     """Where people reach the console (the links in e-mails point there)."""
     temporal_ui: str = "http://localhost:8233"
+    mail: MailSettings | None = None
+    """How sign-in links are sent (``MailSettings.from_environment``; None: they are not)."""
+    link_s: int = LINK_S
+    used_links: Path = Path(".podium/console-links.db")
+    """Where used sign-in links are remembered until they expire (``used_links.py``)."""
     namespace: str = "default"
 
     def person(self, person_id: str) -> Person:
@@ -98,10 +75,7 @@ def load_people(path: str | Path) -> dict[str, Person]:
     parsed = report.validate(doc, PeopleFile)
     if parsed is None:
         raise _problems(report)
-    return {
-        key.lower(): Person(id=key, language=e.language, email=e.email, display=e.name or "")
-        for key, e in parsed.people.items()
-    }
+    return people_in(parsed)
 
 
 def _problems(report: Reporter) -> SetupError:
