@@ -234,6 +234,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--base-url",
         help="where people reach the console (the links in e-mails; default: http://HOST:PORT)",
     )
+    console.add_argument(
+        "--link-minutes",
+        type=float,
+        metavar="N",
+        help="how long a sign-in link works, once (default: 15; mailed with PODIUM_SMTP_URL)",
+    )
+    console.add_argument(
+        "--state",
+        metavar="DIR",
+        help="where used sign-in links are remembered, shared by consoles behind one address "
+        "(default: .podium)",
+    )
 
     codec = sub.add_parser(
         "codec-server", help="decode encrypted / stored payloads for the Temporal Web UI"

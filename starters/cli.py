@@ -135,6 +135,8 @@ async def _dispatch_async(args: argparse.Namespace) -> int:
             people=args.people if console else None,
             trusted_header=args.trusted_header if console else None,
             base_url=args.base_url if console else None,
+            link_minutes=args.link_minutes if console else None,
+            state=args.state if console else None,
         )
     if command == "watch":
         from podium.starters.commands import watch

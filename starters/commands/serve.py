@@ -20,11 +20,13 @@ from typing import TextIO
 
 import uvicorn
 from podium.activities.errors import SetupError
+from podium.activities.mail import MailSettings
 from podium.starters import exit_codes
 from podium.starters.connect import connect
+from podium.starters.devstate import STATE_DIR
 from podium.starters.serve_app import build_app
 from podium.starters.serve_clients import Clients, load_clients
-from podium.starters.web.settings import ConsoleSettings, load_people
+from podium.starters.web.settings import LINK_S, ConsoleSettings, load_people
 from temporalio.client import Client
 
 DEFAULT_PORT = 8600
@@ -45,10 +47,14 @@ async def main(
     people: str | None = None,
     trusted_header: str | None = None,
     base_url: str | None = None,
+    link_minutes: float | None = None,
+    state: str | None = None,
 ) -> int:
     """Serve until Ctrl-C; 2 (nothing started) when the options or the clients file are
     wrong. ``console``: with the console's pages (``podium console``), where the HTTP API
-    needs ``--clients`` only if API clients are to use it."""
+    needs ``--clients`` only if API clients are to use it; its sign-in links are mailed
+    with ``PODIUM_SMTP_URL``'s server, work for ``link_minutes`` (default 15), once (the
+    used ones are remembered in ``state``, default ``.podium``)."""
     out = out or sys.stdout
     command = "podium console" if console else "podium serve"
     try:
@@ -65,6 +71,9 @@ async def main(
                 people=load_people(people) if people else {},
                 trusted_header=trusted_header,
                 base_url=(base_url or f"http://{host}:{port}").rstrip("/"),
+                mail=MailSettings.from_environment(),
+                link_s=round(link_minutes * 60) if link_minutes else LINK_S,
+                used_links=Path(state or STATE_DIR) / "console-links.db",
             )
     except SetupError as exc:
         print(f"{command}: not started.\n{exc}", file=sys.stderr)
@@ -83,6 +92,8 @@ async def main(
     )
     if settings is not None:
         out.write(f"podium console: {settings.base_url}/console/\n")
+        if settings.mail is None:
+            out.write("podium console: no PODIUM_SMTP_URL, so no sign-in links by e-mail\n")
     out.write(f"{command}: specs from {folder}/; clients: {names or 'none'}. Ctrl-C to stop.\n")
     out.flush()
     await server.serve()
@@ -120,7 +131,7 @@ def _loopback(host: str) -> bool:
 def _log_config() -> dict:
     """uvicorn's logging, and the server's own lines (who started which run) beside it."""
     config = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
-    config["filters"] = {"tickets": {"()": TicketsHidden}}
+    config["filters"] = {"tickets": {"()": TicketsHidden}}  # and sign-in links' tokens
     config["handlers"]["access"]["filters"] = ["tickets"]
     config["loggers"]["podium.serve"] = {
         "handlers": ["default"],
@@ -131,13 +142,16 @@ def _log_config() -> dict:
 
 
 class TicketsHidden(logging.Filter):
-    """Keeps watch tickets out of the access log (``?ticket=…`` shown as ``?ticket=…``)."""
+    """Keeps watch tickets and sign-in links out of the access log (``?ticket=…`` shown as
+    ``?ticket=…``, ``/console/sign-in/<token>`` as ``/console/sign-in/…``)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.args = tuple(
-            TICKET.sub(r"\1…", a) if isinstance(a, str) else a for a in record.args or ()
+            SIGN_IN_LINK.sub(r"\1…", TICKET.sub(r"\1…", a)) if isinstance(a, str) else a
+            for a in record.args or ()
         )
         return True
 
 
 TICKET = re.compile(r"([?&]ticket=)[^&\s]*")
+SIGN_IN_LINK = re.compile(r"(/console/sign-in/)[^?\s]+")
