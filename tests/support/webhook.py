@@ -11,15 +11,17 @@ from typing import Any
 
 
 @contextmanager
-def webhook_receiver(status: int = 200) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    """Yield (url, received bodies)."""
+def webhook_receiver(
+    status: int = 200, fail_first: int = 0
+) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """Yield (url, received bodies); the first ``fail_first`` calls are answered 500."""
     received: list[dict[str, Any]] = []
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:  # noqa: N802
             body = self.rfile.read(int(self.headers.get("content-length", 0)))
             received.append(json.loads(body))
-            self.send_response(status)
+            self.send_response(500 if len(received) <= fail_first else status)
             self.send_header("content-length", "0")
             self.end_headers()
 
