@@ -3,9 +3,9 @@ and per market: runs, success rate, p50/p95 duration, cost, who waits on people,
 classes. The figures are ``podium stats``' (``starters.run_stats``), for runs started in
 the window (``?over=hour|day|week``, default a day); any signed-in person may see them.
 
-Markets come from the ``PodiumMarket`` search attribute. Runs that do not carry it (or a
-server where it is not registered) are not grouped by market: the page shows the per-market
-table only when some run names one.
+Markets come from the ``PodiumMarket`` search attribute (``start_run`` sets it from the run
+input's ``market``): the page shows the per-market table only when some run of the period
+names one (none do on a namespace without the attribute).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from datetime import UTC, datetime, timedelta
 from podium.starters.run_stats import Run, Stats, read_runs, spec_of, summarise
 from podium.starters.web.auth import signed_in
 from podium.starters.web.templating import render
+from podium.workflows.search_attributes import MARKET
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
@@ -23,8 +24,6 @@ from starlette.routing import BaseRoute, Route
 WINDOWS = {"hour": 3600, "day": 86400, "week": 7 * 86400}
 """The periods the page can look back over (``?over=``), in seconds."""
 DEFAULT_WINDOW = "day"
-MARKET = "PodiumMarket"
-"""The search attribute naming a run's market (matched by name: keyword or keyword list)."""
 
 
 def routes() -> list[BaseRoute]:
@@ -64,7 +63,4 @@ def grouped(runs: list[Run], key: Callable[[Run], str], since: datetime) -> list
 
 def market_of(run: Run) -> str | None:
     """The run's market, from its ``PodiumMarket`` search attribute (None: it names none)."""
-    for key, value in run[0].typed_search_attributes:
-        if key.name == MARKET and value:
-            return ", ".join(value) if isinstance(value, list) else str(value)
-    return None
+    return run[0].typed_search_attributes.get(MARKET) or None

@@ -43,13 +43,14 @@ class Runs:
 
     spec: str
     agent: str
+    markets: tuple[str, str]
     handles: list
 
 
 @pytest.fixture
 async def four_runs(client: Client, write_spec) -> AsyncIterator[Runs]:
     tag = uuid.uuid4().hex[:6]
-    spec, agent = f"glance_{tag}", f"judge_{tag}"
+    spec, agent, markets = f"glance_{tag}", f"judge_{tag}", (f"ID-{tag}", f"TH-{tag}")
     plan = compile_spec(
         write_spec(
             {
@@ -72,10 +73,10 @@ async def four_runs(client: Client, write_spec) -> AsyncIterator[Runs]:
         )
     )
     inputs = [
-        {"bad": False, "hold": False, "market": "ID"},
-        {"bad": False, "hold": False, "market": "TH"},
-        {"bad": True, "hold": False, "market": "ID"},  # fails: ProviderRejectedRequest
-        {"bad": False, "hold": True, "market": "ID"},  # waits on a person
+        {"bad": False, "hold": False, "market": markets[0]},
+        {"bad": False, "hold": False, "market": markets[1]},
+        {"bad": True, "hold": False, "market": markets[0]},  # fails: ProviderRejectedRequest
+        {"bad": False, "hold": True, "market": markets[0]},  # waits on a person
     ]
     handles = [await start_run(client, plan, i) for i in inputs]
     try:
@@ -89,7 +90,7 @@ async def four_runs(client: Client, write_spec) -> AsyncIterator[Runs]:
             return bool(state.open_requests())
 
         await eventually(held, "the run to wait on its approval", 20)
-        yield Runs(spec, agent, handles)
+        yield Runs(spec, agent, markets, handles)
     finally:
         await handles[3].cancel()
 
@@ -143,6 +144,10 @@ async def test_a_spec_and_its_agent_at_a_glance(client, four_runs, tmp_path):
         agent = cells(page, four_runs.agent)
         assert (agent["Runs"], agent["Calls"], agent["Failed calls"]) == ("4", "3", "1 (25%)")
         assert agent["Failures"] == "ProviderRejectedRequest 1" and agent["Cost"] == usd(cost)
+        first, second = (cells(page, market) for market in four_runs.markets)
+        assert (first["Runs"], first["Success"], first["Waiting on people"]) == ("3", "50%", "1")
+        assert first["Failures"] == "ProviderRejectedRequest 1"
+        assert (second["Runs"], second["Success"], second["Failures"]) == ("1", "100%", "-")
 
         hour = (await http.get("/console/glance?over=hour")).text
         week = (await http.get("/console/glance?over=week")).text
