@@ -142,6 +142,13 @@ async def state_or_none(client: Client, execution: WorkflowExecution) -> RunStat
 
 async def run_input_of(client: Client, handle: WorkflowHandle[Any, Any]) -> dict[str, Any]:
     """The run's input, decoded from the first event of its history."""
+    started = await started_with(client, handle)
+    return started.input if started is not None else {}
+
+
+async def started_with(client: Client, handle: WorkflowHandle[Any, Any]) -> RunInput | None:
+    """What the run (its latest in a continue-as-new chain) was started with — its plan
+    and input — decoded from the first event of its history (None: no history)."""
     async for event in handle.fetch_history_events():
         payloads = event.workflow_execution_started_event_attributes.input.payloads
         try:
@@ -149,8 +156,8 @@ async def run_input_of(client: Client, handle: WorkflowHandle[Any, Any]) -> dict
         except UnknownEncryptionKey as exc:
             raise exc.reading(f"run {handle.id}") from None
         assert isinstance(decoded, RunInput)
-        return decoded.input
-    return {}
+        return decoded
+    return None
 
 
 async def cancelled_by(handle: WorkflowHandle[Any, Any]) -> str | None:

@@ -5,6 +5,7 @@ the same app as ``podium serve`` (``serve_app.build_app(console=…)``).
     /console/inbox               what waits on me, by deadline
     /console/runs/{id}/requests/{request}   one request, and the form that answers it
     /console/glance              runs per spec, agent and market (``glance.py``)
+    /console/runs, /runs/{id}    runs by spec, status, market; one run, live (``run_pages.py``)
     /console/sign-in, /sign-out  (``signin.py``)
     /console/static/…            htmx and the stylesheet, shipped in the package
 
@@ -21,7 +22,7 @@ from asgi_csrf import asgi_csrf
 from podium.starters.humans import send_decision
 from podium.starters.open_requests import pending_requests
 from podium.starters.runs import RunNotFound, read_run
-from podium.starters.web import glance, signin
+from podium.starters.web import glance, run_pages, signin
 from podium.starters.web.auth import signed_in
 from podium.starters.web.settings import ConsoleSettings
 from podium.starters.web.templating import HERE, render
@@ -69,6 +70,7 @@ def routes() -> list[BaseRoute]:
                 Route("/inbox", inbox, name="console_inbox"),
                 *signin.routes(),
                 *glance.routes(),
+                *run_pages.routes(),
                 Route(
                     "/runs/{run_id}/requests/{request_id}",
                     request_page,
