@@ -41,7 +41,7 @@ from podium.starters.web.run_search import (
     run_status,
     runs_page,
 )
-from podium.starters.web.templating import render
+from podium.starters.web.templating import POLICY, render
 from podium.workflows import search_attributes as sa
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.requests import Request
@@ -53,11 +53,6 @@ from temporalio.service import RPCError, RPCStatusCode
 
 READ_S = 10.0
 """How long the run page waits for the run's events (a worker answers the Query)."""
-POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
-)
-"""The run pages' Content-Security-Policy: scripts from the console's own files only."""
 
 log = logging.getLogger("podium.serve")
 

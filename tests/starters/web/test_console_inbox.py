@@ -143,3 +143,11 @@ async def test_pages_need_someone_signed_in(client, tmp_path):
         answer = await http.get("/console/inbox")
         assert answer.status_code == 303
         assert answer.headers["location"].endswith("/console/sign-in?next=%2Fconsole%2Finbox")
+
+
+async def test_every_console_page_allows_only_its_own_scripts(client, tmp_path):
+    async with console(client, tmp_path) as base, httpx.AsyncClient(base_url=base) as http:
+        for path in ("/console/sign-in", "/console/inbox"):
+            page = await http.get(path, headers=as_person("ann"), follow_redirects=True)
+            policy = page.headers["content-security-policy"]
+            assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
