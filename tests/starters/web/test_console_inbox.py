@@ -123,7 +123,8 @@ async def test_the_wrong_person_cannot_decide(client, write_spec, tmp_path):
     run_id = await waiting_run(client, write_spec)
     async with console(client, tmp_path) as base, httpx.AsyncClient(base_url=base) as http:
         inbox = await http.get("/console/inbox", headers=as_person("bob"))
-        assert run_id not in inbox.text and "Nothing waits for you." in inbox.text
+        assert inbox.status_code == 200
+        assert run_id not in inbox.text  # (other tests' runs may wait on anyone: shown)
         url = f"/console/runs/{run_id}/requests/signoff-1"
         page = await http.get(url, headers=as_person("bob"))
         assert "This request waits on ann, not on you." in page.text
