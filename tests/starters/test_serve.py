@@ -13,12 +13,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 import yaml
 from podium.starters import fanout
 from podium.starters.commands import serve as serve_command
 from podium.starters.commands.serve import TicketsHidden
-from podium.starters.devserver import free_port
 from podium.starters.humans import send_decision
 from podium.starters.serve_app import build_app
 from podium.starters.serve_clients import load_clients
@@ -31,6 +29,7 @@ from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.contrib.workflow_streams import PollInput
 
 from podium import RunEvent, TextAssembly
+from tests.support.asgi_server import serving
 from tests.support.browser import headless_page
 from tests.support.polling import eventually
 
@@ -118,23 +117,8 @@ def serve(client: Client, specs: Path, clients_file: Path) -> Callable[..., obje
     @asynccontextmanager
     async def running(idle_s: float = 0.2) -> AsyncIterator[Served]:
         app = build_app(client, specs=specs, clients=load_clients(clients_file), idle_s=idle_s)
-        port = free_port()
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-        server = uvicorn.Server(config)
-        task = asyncio.create_task(server.serve())
-
-        async def listening() -> bool:
-            if task.done():
-                task.result()  # its error, if it failed to start
-            return server.started
-
-        await eventually(listening, "podium serve to listen")
-        try:
-            async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=60) as http:
-                yield Served(app, http)
-        finally:
-            server.should_exit = True
-            await task
+        async with serving(app) as base, httpx.AsyncClient(base_url=base, timeout=60) as http:
+            yield Served(app, http)
 
     return running
 

@@ -4,16 +4,13 @@ the form, and the run's own rule on who may decide."""
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
 import pytest
-import uvicorn
 from podium.compiler.spec_compiler import compile_spec
-from podium.starters.devserver import free_port
 from podium.starters.launch import start_run
 from podium.starters.serve_app import build_app
 from podium.starters.serve_clients import Clients
@@ -21,6 +18,7 @@ from podium.starters.web.settings import ConsoleSettings
 from podium.workflows.state import RunResult, RunState
 from temporalio.client import Client
 
+from tests.support.asgi_server import serving
 from tests.support.polling import eventually
 
 pytestmark = pytest.mark.usefixtures("worker")
@@ -50,21 +48,8 @@ async def console(client: Client, tmp_path) -> AsyncIterator[str]:
     specs = tmp_path / "specs"
     specs.mkdir(exist_ok=True)
     app = build_app(client, specs=specs, clients=Clients([]), console=settings)
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    task = asyncio.create_task(server.serve())
-
-    async def listening() -> bool:
-        if task.done():
-            task.result()  # its error, if it failed to start
-        return server.started
-
-    await eventually(listening, "the console to listen")
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
+    async with serving(app) as base:
+        yield base
 
 
 async def waiting_run(client: Client, write_spec) -> str:
