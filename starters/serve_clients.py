@@ -20,10 +20,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from podium.activities.errors import SetupError
 from podium.compiler.entries import Strict
-from podium.compiler.problems import Reporter
-from podium.compiler.yamlfile import FileReadError, read_yaml
+from podium.starters.settings_file import problems_error, read_checked
 from pydantic import Field
 
 MIN_TOKEN_LENGTH = 16
@@ -101,17 +99,8 @@ def load_clients(path: str | Path, environ: Mapping[str, str] | None = None) -> 
         SetupError: the file is unreadable or wrong, or a token is missing, short or
             shared (every problem, with its line; never a token's value).
     """
-    path = Path(path)
     environ = os.environ if environ is None else environ
-    report = Reporter(path)
-    try:
-        doc = read_yaml(path, "clients file")
-    except FileReadError as exc:
-        report.file_error(exc)
-        raise _problems(report) from None
-    parsed = report.validate(doc, ClientsFile)
-    if parsed is None:
-        raise _problems(report)
+    doc, parsed, report = read_checked(Path(path), ClientsFile, "clients file")
     clients: list[ServeClient] = []
     names: set[str] = set()
     owners: dict[bytes, str] = {}
@@ -147,11 +136,5 @@ def load_clients(path: str | Path, environ: Mapping[str, str] | None = None) -> 
         owners[digest] = entry.name
         clients.append(ServeClient(entry.name, frozenset(entry.specs), digest))
     if report.problems:
-        raise _problems(report)
+        raise problems_error(report, "clients file")
     return Clients(clients)
-
-
-def _problems(report: Reporter) -> SetupError:
-    count = len(report.problems)
-    head = f"the clients file has {count} problem{'s' if count != 1 else ''}:"
-    return SetupError("\n".join([head, *(str(p) for p in report.problems)]))

@@ -19,12 +19,10 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from podium.activities.errors import SetupError
 from podium.activities.mail import MailSettings
 from podium.activities.people import LANGUAGES as LANGUAGES  # the pages' (templating)
 from podium.activities.people import PeopleFile, Person, people_in
-from podium.compiler.problems import Reporter
-from podium.compiler.yamlfile import FileReadError, read_yaml
+from podium.starters.settings_file import read_checked
 
 SECRET_ENV = "PODIUM_CONSOLE_SECRET"
 """The key sessions and sign-in links are signed with (the same on every instance)."""
@@ -65,20 +63,5 @@ def load_people(path: str | Path) -> dict[str, Person]:
     Raises:
         SetupError: unreadable or wrong (every problem with its line).
     """
-    path = Path(path)
-    report = Reporter(path)
-    try:
-        doc = read_yaml(path, "people file")
-    except FileReadError as exc:
-        report.file_error(exc)
-        raise _problems(report) from None
-    parsed = report.validate(doc, PeopleFile)
-    if parsed is None:
-        raise _problems(report)
+    _, parsed, _ = read_checked(Path(path), PeopleFile, "people file")
     return people_in(parsed)
-
-
-def _problems(report: Reporter) -> SetupError:
-    count = len(report.problems)
-    head = f"the people file has {count} problem{'s' if count != 1 else ''}:"
-    return SetupError("\n".join([head, *(str(p) for p in report.problems)]))
