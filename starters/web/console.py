@@ -24,9 +24,10 @@ from podium.starters.open_requests import pending_requests
 from podium.starters.runs import RunNotFound, read_run
 from podium.starters.web import glance, run_pages, signin
 from podium.starters.web.auth import signed_in
+from podium.starters.web.decisions import BadAnswer, decision_from
 from podium.starters.web.settings import ConsoleSettings
 from podium.starters.web.templating import HERE, render
-from podium.workflows.humans import DecisionInput
+from podium.workflows.humans import OUTCOMES
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
@@ -118,22 +119,14 @@ async def request_page(request: Request) -> Response:
     refused = None
     if request.method == "POST":
         form = await request.form()
-        outcome = str(form.get("outcome", ""))
-        if outcome not in ("approve", "reject"):
-            refused = "choose approve or reject"
+        try:
+            await send_decision(handle, decision_from(asked, form, person.id))
+        except BadAnswer as exc:  # nothing sent
+            refused = str(exc)
+        except WorkflowUpdateFailedError as exc:  # the run refused it: nothing changed
+            refused = getattr(exc.cause, "message", None) or str(exc.cause or exc)
         else:
-            decision = DecisionInput(
-                request_id=request_id,
-                outcome=outcome,  # type: ignore[arg-type]
-                by=person.id,
-                comment=str(form.get("comment", "")).strip(),
-            )
-            try:
-                await send_decision(handle, decision)
-            except WorkflowUpdateFailedError as exc:  # the run refused it: nothing changed
-                refused = getattr(exc.cause, "message", None) or str(exc.cause or exc)
-            else:
-                return RedirectResponse(request.url_for("console_inbox"), status_code=303)
+            return RedirectResponse(request.url_for("console_inbox"), status_code=303)
     return render(
         request,
         "request.html",
@@ -142,6 +135,7 @@ async def request_page(request: Request) -> Response:
         state=state,
         asked=asked,
         refused=refused,
+        answers=OUTCOMES[asked.kind],
         may_decide=asked.status == "open"
         and (not asked.approvers or person.id.lower() in {a.lower() for a in asked.approvers}),
         now=datetime.now(UTC),
