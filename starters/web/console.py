@@ -24,7 +24,7 @@ from podium.starters.open_requests import pending_requests
 from podium.starters.runs import RunNotFound, read_run
 from podium.starters.web import glance, run_pages, signin
 from podium.starters.web.auth import signed_in
-from podium.starters.web.decisions import BadAnswer, decision_from
+from podium.starters.web.decisions import BadAnswer, ahead, decision_from
 from podium.starters.web.settings import ConsoleSettings
 from podium.starters.web.templating import HERE, render
 from podium.workflows.humans import OUTCOMES
@@ -136,6 +136,7 @@ async def request_page(request: Request) -> Response:
         asked=asked,
         refused=refused,
         answers=OUTCOMES[asked.kind],
+        ahead=ahead(asked),
         may_decide=asked.status == "open"
         and (not asked.approvers or person.id.lower() in {a.lower() for a in asked.approvers}),
         now=datetime.now(UTC),

@@ -11,6 +11,8 @@ step's schema, whether a raise is a raise — is the run's to check (its Update 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from podium.workflows.humans import OUTCOMES, BudgetRaise, DecisionInput, HumanRequest
@@ -66,3 +68,28 @@ def _raise(form: Any) -> BudgetRaise:
         raise BadAnswer(
             "the new limits must be positive numbers (dollars) and whole tokens"
         ) from None
+
+
+@dataclass(frozen=True)
+class Ahead:
+    """What happens to an open request if nobody answers: the next levels of its
+    escalation chain, and what it defaults to at the end."""
+
+    levels: list[tuple[int, list[str], datetime]]
+    """(level number, who decides then, from when)."""
+    ends_at: datetime | None
+    default: str | None
+    """``approve``, ``reject`` or ``fail`` once the last level's time is up (None: never)."""
+
+
+def ahead(asked: HumanRequest) -> Ahead:
+    """The escalation ``asked`` will go through (as ``podium show`` prints it)."""
+    levels = []
+    start = asked.deadline
+    for number, later in enumerate(asked.chain[asked.level + 1 :], asked.level + 2):
+        if start is None:
+            break
+        levels.append((number, later.approvers, start))
+        start = start + timedelta(seconds=later.wait_s) if later.wait_s else None
+    default = asked.on_timeout if start is not None else None
+    return Ahead(levels=levels, ends_at=start if default else None, default=default)

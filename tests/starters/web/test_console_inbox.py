@@ -52,8 +52,8 @@ async def console(client: Client, tmp_path) -> AsyncIterator[str]:
         yield base
 
 
-async def waiting_run(client: Client, write_spec) -> str:
-    handle = await start_run(client, compile_spec(write_spec(SPEC)), {})
+async def waiting_run(client: Client, write_spec, spec: dict = SPEC) -> str:
+    handle = await start_run(client, compile_spec(write_spec(spec)), {})
 
     async def asked() -> bool:
         return bool((await handle.query("status", result_type=RunState)).open_requests())
@@ -137,3 +137,30 @@ async def test_every_console_page_allows_only_its_own_scripts(client, tmp_path):
             page = await http.get(path, headers=as_person("ann"), follow_redirects=True)
             policy = page.headers["content-security-policy"]
             assert "script-src 'self'" in policy and "frame-ancestors 'none'" in policy
+
+
+async def test_the_request_page_says_who_is_next_and_what_happens_at_the_end(
+    client, write_spec, tmp_path
+):
+    spec = {**SPEC, "name": "console_escalating"}
+    spec["steps"] = [
+        SPEC["steps"][0],
+        {
+            "id": "signoff",
+            "approval": {
+                **SPEC["steps"][1]["approval"],
+                "escalate": [{"to": ["cfo"], "after": "4h"}],
+                "timeout": "1d",
+                "on_timeout": "reject",
+            },
+        },
+    ]
+    run_id = await waiting_run(client, write_spec, spec)
+    async with console(client, tmp_path) as base, httpx.AsyncClient(base_url=base) as http:
+        page = await http.get(
+            f"/console/runs/{run_id}/requests/signoff-1", headers=as_person("ann")
+        )
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page.text))
+    assert re.search(r"Then, from \d{4}-\d\d-\d\d \d\d:\d\d UTC cfo", text), text
+    assert re.search(r"If nobody answers by \S+ \S+ UTC rejected by default", text), text
+    await client.get_workflow_handle(run_id).cancel()
