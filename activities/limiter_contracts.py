@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from podium.activities.contracts import Contract
+from podium.activities.contract_base import Contract
 from pydantic import Field
 
 LIMITER_WORKFLOW = "PodiumTokenLimiter"

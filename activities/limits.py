@@ -22,7 +22,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from podium.activities.contracts import AgentCall, ToolCallInput
+from podium.activities.contracts import AgentCall
 from podium.activities.errors import LimiterUnavailable
 from podium.activities.limiter_contracts import (
     LIMITER_WORKFLOW,
@@ -39,6 +39,7 @@ from podium.activities.limiter_contracts import (
 )
 from podium.activities.providers.prompt import estimate_call
 from podium.activities.queues import ORCHESTRATION_QUEUE
+from podium.activities.tool_contracts import ToolCallInput
 from temporalio import activity
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateFailedError
 from temporalio.common import WorkflowIDConflictPolicy

@@ -30,7 +30,7 @@ import os
 from typing import Any
 
 import httpx
-from podium.activities.contracts import Contract
+from podium.activities.contract_base import Contract
 from podium.activities.errors import SetupError
 from podium.activities.mail import MailSettings, send_mail
 from podium.activities.people import PEOPLE_ENV, Person, read_people

@@ -19,7 +19,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from podium.activities.contracts import Contract
+from podium.activities.contract_base import Contract
 from pydantic import Field
 
 TOPIC = "events"

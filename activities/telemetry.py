@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from opentelemetry import trace
 from podium.activities import endpoints
-from podium.activities.contracts import AgentCall, AgentResult, FailureDetails, ToolCallInput, Usage
+from podium.activities.contracts import AgentCall, AgentResult, FailureDetails, Usage
 from podium.activities.errors import AgentCallError
 from podium.activities.metric_names import (
     AGENT_ERRORS,
@@ -45,6 +45,7 @@ from podium.activities.metric_names import (
     TOKENS,
 )
 from podium.activities.providers.prompt import build_messages
+from podium.activities.tool_contracts import ToolCallInput
 from temporalio import activity
 from temporalio.common import MetricMeter
 from temporalio.exceptions import ApplicationError

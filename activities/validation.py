@@ -6,8 +6,8 @@ import json
 from typing import Any
 
 from jsonschema import Draft202012Validator
-from podium.activities.contracts import ToolCall
 from podium.activities.errors import OutputSchemaError
+from podium.activities.tool_contracts import ToolCall
 
 MAX_REPORTED_ERRORS = 5
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from podium.activities.contracts import Contract
+from podium.activities.contract_base import Contract
 from temporalio import activity
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue

@@ -13,9 +13,9 @@ from podium.activities.contracts import (
     Price,
     ProviderConfig,
     ScriptRule,
-    ToolSpec,
 )
 from podium.activities.error_types import ERROR_TYPES
+from podium.activities.tool_contracts import ToolSpec
 from podium.compiler.catalog import AgentEntry, CatalogFile, ProviderEntry, provider_config
 from podium.compiler.catalog_policy import PolicyEntry
 from podium.compiler.catalog_tools import ToolEntry

@@ -3,7 +3,7 @@ durations, and the retry policy of a call."""
 
 from __future__ import annotations
 
-from podium.activities.contracts import DEFAULT_MAX_ATTEMPTS
+from podium.activities.retry_settings import DEFAULT_MAX_ATTEMPTS
 from podium.workflows.durations import parse_duration
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 

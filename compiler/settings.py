@@ -6,7 +6,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
-from podium.activities.contracts import RetrySettings
+from podium.activities.retry_settings import RetrySettings
 from podium.compiler.entries import RetryEntry
 from podium.compiler.problems import Reporter
 from podium.compiler.yamlfile import Loc, YamlDocument

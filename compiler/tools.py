@@ -10,9 +10,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from podium.activities.contracts import ToolApproval, ToolSpec
 from podium.activities.errors import ProviderNotConfigured, ToolNotConfigured
 from podium.activities.providers.function import load_function
+from podium.activities.tool_contracts import ToolApproval, ToolSpec
 from podium.compiler.catalog import AgentEntry
 from podium.compiler.catalog_tools import ToolEntry
 from podium.compiler.problems import Reporter, suggest

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from podium.activities.contracts import ToolSpec
+from podium.activities.tool_contracts import ToolSpec
 from podium.compiler.catalog_tools import ToolCompensateEntry
 from podium.compiler.problems import Reporter, suggest
 from podium.compiler.yamlfile import Loc, YamlDocument

@@ -29,13 +29,7 @@ if not (_HERE / "workflows").is_dir() and (_SOURCE / "workflows" / "interpreter.
     __path__.append(str(_SOURCE))  # noqa: F821 - a package's __path__
 
 if TYPE_CHECKING:
-    from podium.activities.contracts import (
-        AgentConfig,
-        AgentResult,
-        FailureDetails,
-        RetrySettings,
-        Usage,
-    )
+    from podium.activities.contracts import AgentConfig, AgentResult, FailureDetails, Usage
     from podium.activities.error_types import from_failure
     from podium.activities.errors import (
         AgentCallError,
@@ -47,6 +41,7 @@ if TYPE_CHECKING:
         SetupError,
         StepError,
     )
+    from podium.activities.retry_settings import RetrySettings
     from podium.activities.run_events import RunEvent, TextAssembly
     from podium.compiler.agents import load_catalog
     from podium.compiler.problems import CompileError
@@ -86,7 +81,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "Plan": ("podium.workflows.plan", "Plan"),
     "PodiumError": ("podium.activities.errors", "PodiumError"),
     "PodiumPlugin": ("podium.workers.plugin", "PodiumPlugin"),
-    "RetrySettings": ("podium.activities.contracts", "RetrySettings"),
+    "RetrySettings": ("podium.activities.retry_settings", "RetrySettings"),
     "RetryableError": ("podium.activities.errors", "RetryableError"),
     "RunEvent": ("podium.activities.run_events", "RunEvent"),
     "RunFailure": ("podium.activities.errors", "RunFailure"),

@@ -171,7 +171,7 @@ async def test_calls_share_one_server_process_which_is_restarted_if_it_dies(clie
 
 
 async def test_a_server_printing_during_a_call_still_answers_and_is_warned_about_once(caplog):
-    from podium.activities.contracts import ToolCallInput, ToolSpec
+    from podium.activities.tool_contracts import ToolCallInput, ToolSpec
     from podium.activities.tools.mcp import call_mcp_tool
 
     chatty = [sys.executable, "-m", "tests.support.mcp_chatty"]
@@ -210,7 +210,7 @@ def test_a_tool_its_server_marks_destructive_needs_side_effects(write_spec):
 
 
 async def test_a_stdio_server_gets_its_declared_env_and_nothing_else(monkeypatch, write_spec):
-    from podium.activities.contracts import ToolCallInput
+    from podium.activities.tool_contracts import ToolCallInput
     from podium.activities.tools.mcp import call_mcp_tool
 
     monkeypatch.setenv("PODIUM_TEST_MCP_TOKEN", "tok-1234567")
@@ -246,7 +246,7 @@ def test_an_env_variable_unset_where_the_server_starts_is_named(monkeypatch, wri
 
 
 def test_a_workers_catalog_must_declare_the_same_env():
-    from podium.activities.contracts import ToolSpec
+    from podium.activities.tool_contracts import ToolSpec
     from podium.activities.tools.allowed import allow_only, fingerprint, refusal
 
     mine = ToolSpec(name="t", kind="mcp", mcp_command=MARKED, mcp_env={"A": "${A}"})

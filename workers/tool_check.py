@@ -10,9 +10,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from podium.activities.contracts import ToolSpec
 from podium.activities.providers.function import load_function
 from podium.activities.secrets import register as register_secret
+from podium.activities.tool_contracts import ToolSpec
 from podium.activities.tools.allowed import fingerprint
 from podium.compiler.catalog import CatalogFile
 from podium.compiler.catalog_tools import ToolEntry

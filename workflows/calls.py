@@ -14,7 +14,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from podium.activities.contracts import AgentConfig, Contract, RetrySettings
+from podium.activities.contract_base import Contract
+from podium.activities.contracts import AgentConfig
+from podium.activities.retry_settings import RetrySettings
 from podium.workflows.frame import Frame
 from podium.workflows.kinds.agent import AgentNode, run_agent_node
 from podium.workflows.run_context import RunContext

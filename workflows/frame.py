@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from podium.activities.contracts import Contract
+from podium.activities.contract_base import Contract
 from podium.workflows.state import BudgetState, StepState
 
 

@@ -21,7 +21,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from podium.activities.contracts import AgentConfig, Contract
+from podium.activities.contract_base import Contract
+from podium.activities.contracts import AgentConfig
 from podium.workflows.kinds.base import children
 
 UNGATED = "UngatedSideEffect"

@@ -11,7 +11,7 @@ import json
 from datetime import datetime
 from typing import Any, Literal
 
-from podium.activities.contracts import Contract
+from podium.activities.contract_base import Contract
 from podium.activities.validation import schema_errors
 from pydantic import Field
 

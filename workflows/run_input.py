@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from podium.activities.contracts import Contract, ToolUndo
+from podium.activities.contract_base import Contract
+from podium.activities.tool_contracts import ToolUndo
 from podium.workflows.frame import Frame, ScopeData
 from podium.workflows.kinds.base import Node, Plan
 from podium.workflows.run_context import RunContext, SagaEntry

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from podium.activities.contracts import Contract, Usage
+from podium.activities.contract_base import Contract
+from podium.activities.contracts import Usage
 from podium.workflows.humans import HumanRequest, RejectedAttempt
 from pydantic import Field
 

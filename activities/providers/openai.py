@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 
 import httpx
 from podium.activities import secrets
-from podium.activities.contracts import AgentCall, ToolCall, Usage
+from podium.activities.contracts import AgentCall, Usage
 from podium.activities.errors import (
     AgentCallError,
     OutputSchemaError,
@@ -31,6 +31,7 @@ from podium.activities.providers.reply import ProviderReply, host_of
 from podium.activities.providers.sse import read_stream
 from podium.activities.providers.structured import answered, structured_mode, weaker_mode
 from podium.activities.streaming import text_sink
+from podium.activities.tool_contracts import ToolCall
 from podium.activities.validation import parse_output, unoffered_tool_calls
 
 _clients: dict[str, httpx.AsyncClient] = {}

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from podium.activities.contracts import ToolCall, Usage
+from podium.activities.contracts import Usage
+from podium.activities.tool_contracts import ToolCall
 
 
 @dataclass

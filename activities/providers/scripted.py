@@ -15,7 +15,7 @@ import re
 from typing import Any
 
 import jmespath
-from podium.activities.contracts import AgentCall, ToolCall, Usage
+from podium.activities.contracts import AgentCall, Usage
 from podium.activities.error_types import ERROR_TYPES
 from podium.activities.errors import (
     OutputSchemaError,
@@ -26,6 +26,7 @@ from podium.activities.providers.prompt import build_messages, estimate_tokens
 from podium.activities.providers.reply import ProviderReply
 from podium.activities.streaming import TextSink, text_sink
 from podium.activities.templates import render, render_value
+from podium.activities.tool_contracts import ToolCall
 from podium.activities.validation import parse_output, unoffered_tool_calls
 
 

@@ -10,7 +10,7 @@ no catalog runs what plans carry (and says so when it starts).
 
 from __future__ import annotations
 
-from podium.activities.contracts import ToolSpec
+from podium.activities.tool_contracts import ToolSpec
 
 _allowed: set[tuple[object, ...]] | None = None
 

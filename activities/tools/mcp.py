@@ -22,8 +22,8 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
-from podium.activities.contracts import ToolCallInput
 from podium.activities.errors import ToolNotConfigured, ToolUnavailable
+from podium.activities.tool_contracts import ToolCallInput
 from podium.activities.tools.mcp_env import server_env
 
 logger = logging.getLogger(__name__)

@@ -21,13 +21,13 @@ from urllib.parse import quote
 
 import httpx
 from podium.activities import kept_answers, limits, pending_answers, secrets
-from podium.activities.contracts import ToolCallInput, ToolOutcome, ToolSpec
 from podium.activities.errors import LimiterUnavailable, ToolNotConfigured, ToolUnavailable
 from podium.activities.heartbeat import heartbeating
 from podium.activities.payloads.limits import HINT, megabytes, oversized, payload_bytes
 from podium.activities.providers.function import load_function
 from podium.activities.providers.http_status import worth_retrying
 from podium.activities.telemetry import observe_tool_call
+from podium.activities.tool_contracts import ToolCallInput, ToolOutcome, ToolSpec
 from podium.activities.tools.allowed import refusal
 from temporalio import activity
 

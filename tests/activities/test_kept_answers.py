@@ -44,7 +44,7 @@ async def test_the_same_activity_run_again_here_is_answered_without_the_provider
 
 
 async def test_a_tool_call_run_again_here_is_not_made_again(monkeypatch):
-    from podium.activities.contracts import ToolCallInput, ToolSpec
+    from podium.activities.tool_contracts import ToolCallInput, ToolSpec
     from podium.activities.tools import run as run_module
 
     made: list[dict] = []

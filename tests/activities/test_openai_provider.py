@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 from jsonschema import validate
 from podium.activities import errors as e
-from podium.activities.contracts import AgentCall, AgentConfig, ProviderConfig, ToolSpec
+from podium.activities.contracts import AgentCall, AgentConfig, ProviderConfig
 from podium.activities.providers.openai import complete, request_body
 from podium.activities.providers.reply import ProviderReply
+from podium.activities.tool_contracts import ToolSpec
 from podium.starters.devserver import free_port
 
 from tests.support.fault_server import LLAMA_CPP_REFUSAL, fault_server

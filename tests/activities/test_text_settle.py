@@ -7,9 +7,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from podium.activities.contracts import AgentResult, StreamTarget, ToolCall
+from podium.activities.contracts import AgentResult, StreamTarget
 from podium.activities.run_events import RunEvent, TextAssembly
 from podium.activities.streaming import TextSink
+from podium.activities.tool_contracts import ToolCall
 
 
 class Recorded(TextSink):

@@ -10,7 +10,8 @@ from temporalio import workflow
 from temporalio.worker import Worker
 
 with workflow.unsafe.imports_passed_through():
-    from podium.activities.contracts import AgentConfig, Contract
+    from podium.activities.contract_base import Contract
+    from podium.activities.contracts import AgentConfig
 
 from podium.compiler.agents import load_catalog
 from podium.workflows.patterns import choose_case, fan_out, map_bounded, refine_loop

@@ -186,7 +186,7 @@ async def test_a_completed_side_effect_is_undone_with_its_compensating_tool_when
 
 
 def test_a_tool_undo_crosses_a_continue_as_new_hand_over():
-    from podium.activities.contracts import ToolSpec, ToolUndo
+    from podium.activities.tool_contracts import ToolSpec, ToolUndo
     from podium.workflows.frame import Frame
     from podium.workflows.run_context import RunContext, SagaEntry
     from podium.workflows.run_input import RunCarry

@@ -5,14 +5,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
-from podium.activities.contracts import (
-    AgentConfig,
-    Contract,
-    FailureDetails,
-    RepairRequest,
-    RetrySettings,
-)
+from podium.activities.contract_base import Contract
+from podium.activities.contracts import AgentConfig, FailureDetails, RepairRequest
 from podium.activities.error_types import SCHEMA_ERROR_TYPES
+from podium.activities.retry_settings import RetrySettings
 from podium.workflows.frame import Frame
 from podium.workflows.kinds.base import NodeBase, StepKind
 from podium.workflows.run_context import RunContext

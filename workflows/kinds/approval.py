@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
-from podium.activities.contracts import Contract
+from podium.activities.contract_base import Contract
 from podium.activities.errors import ApprovalTimedOut
 from podium.activities.templates import render
 from podium.workflows.frame import Frame

@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, ClassVar, Literal
 
-from podium.activities.contracts import AgentConfig, Contract
+from podium.activities.contract_base import Contract
+from podium.activities.contracts import AgentConfig
 from pydantic import Field
 from pydantic_core import core_schema
 

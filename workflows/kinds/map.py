@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
-from podium.activities.contracts import Contract, Usage
+from podium.activities.contract_base import Contract
+from podium.activities.contracts import Usage
 from podium.activities.errors import StepFailed
 from podium.activities.queues import ORCHESTRATION_QUEUE
 from podium.workflows.frame import Frame, ScopeData

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
-from podium.activities.contracts import Contract
+from podium.activities.contract_base import Contract
 from podium.activities.errors import StepFailed
 from podium.workflows.frame import Frame
 from podium.workflows.kinds.base import Node, NodeBase, StepKind

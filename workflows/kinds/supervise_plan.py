@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any, Literal
 
-from podium.activities.contracts import Contract
+from podium.activities.contract_base import Contract
 from podium.workflows.kinds.base import Node, NodeBase
 from pydantic import Field
 

@@ -23,15 +23,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from podium.activities.contracts import (
-    AgentCall,
-    AgentConfig,
-    AgentResult,
-    RepairRequest,
-    RetrySettings,
-)
+from podium.activities.contracts import AgentCall, AgentConfig, AgentResult, RepairRequest
 from podium.activities.error_types import ERROR_TYPES, is_retryable
 from podium.activities.queues import provider_queue
+from podium.activities.retry_settings import RetrySettings
 from podium.activities.run_agent import run_agent
 from podium.workflows.events import RunEvents
 from podium.workflows.steps.support import ensure_fits

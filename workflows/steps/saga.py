@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from podium.activities.contracts import RetrySettings, ToolSpec, ToolUndo
 from podium.activities.errors import ToolNotConfigured
+from podium.activities.retry_settings import RetrySettings
+from podium.activities.tool_contracts import ToolSpec, ToolUndo
 from podium.workflows.frame import Frame
 from podium.workflows.run_context import RunContext, SagaEntry
 from podium.workflows.state import CompensationRecord

@@ -8,7 +8,7 @@ is not a failure: the model is told the call was not made.
 
 from __future__ import annotations
 
-from podium.activities.contracts import ToolSpec
+from podium.activities.tool_contracts import ToolSpec
 from podium.workflows.humans import AskedToolCall
 from podium.workflows.run_context import RunContext
 from podium.workflows.state import ToolCallRecord

@@ -17,10 +17,11 @@ import dataclasses
 from datetime import timedelta
 from typing import Any
 
-from podium.activities.contracts import RetrySettings, ToolCallInput, ToolOutcome, ToolSpec
 from podium.activities.error_types import is_retryable
 from podium.activities.errors import ToolNotConfigured
 from podium.activities.queues import ORCHESTRATION_QUEUE
+from podium.activities.retry_settings import RetrySettings
+from podium.activities.tool_contracts import ToolCallInput, ToolOutcome, ToolSpec
 from podium.activities.tools.run import HEARTBEAT_S, SLOT_WAIT_S, run_tool
 from podium.workflows.steps.agent_call import (
     LOCAL_CALLS,

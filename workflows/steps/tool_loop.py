@@ -16,17 +16,12 @@ import asyncio
 import json
 from typing import Any
 
-from podium.activities.contracts import (
-    AgentConfig,
-    AgentResult,
-    FailureDetails,
-    RetrySettings,
-    ToolCall,
-    Usage,
-)
+from podium.activities.contracts import AgentConfig, AgentResult, FailureDetails, Usage
 from podium.activities.error_types import SCHEMA_ERROR_TYPES
 from podium.activities.errors import StepFailed, ToolNotConfigured
 from podium.activities.providers.prompt import repair_messages
+from podium.activities.retry_settings import RetrySettings
+from podium.activities.tool_contracts import ToolCall
 from podium.activities.validation import schema_errors
 from podium.workflows.frame import Frame
 from podium.workflows.humans import AskedToolCall

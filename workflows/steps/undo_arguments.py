@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from podium.activities.contracts import ToolSpec
+from podium.activities.tool_contracts import ToolSpec
 from podium.workflows.expressions import evaluate
 
 
