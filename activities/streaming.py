@@ -4,10 +4,12 @@
 text (``AgentCall.stream``: someone watches the run, or it was started to be followed);
 providers hand it what they receive (``write``) and learn whether anyone listens from
 ``text_sink()``. The sink publishes to the run's stream (``run_events``) on Temporal's
-Workflow Streams: one ``text.start`` opening a new take, then one ``text.delta`` per
-batch — the first delta at once, then every ``every_s`` seconds or ``every_tokens``
-pieces, whichever comes first — each a signal, deduplicated by the stream if the signal
-is sent twice.
+Workflow Streams: a ``text.start`` opening a new take (in the same signal as its first
+text; at once for a retry, so readers drop the failed take's text as it begins), then one
+``text.delta`` per batch — the first at once, then every ``every_s`` seconds or
+``every_tokens`` pieces, whichever comes first — each batch a signal, deduplicated by the
+stream if it is sent twice. When the call ends the last batch is sent and awaited, never
+cut off mid-signal.
 
 Streaming never fails a call: a stream that cannot be reached is logged once and the
 answer still returns. What a reader assembles always ends as the final answer: a take
@@ -72,6 +74,9 @@ class TextSink:
         self._sender: asyncio.Task[None] | None = None
         self._token: contextvars.Token[TextSink | None] | None = None
         self._gave_up = False
+        self._opening: dict[str, Any] | None = None
+        """The take's ``text.start``, sent with its first text (one signal, not two)."""
+        self._closing = False
 
     @classmethod
     def of(cls, call: AgentCall) -> TextSink:
@@ -85,7 +90,10 @@ class TextSink:
             self._client = WorkflowStreamClient.create(activity.client(), self.target.workflow_id)
         except RuntimeError as exc:  # no client here (a bare test environment)
             self._give_up(exc)
-        self._publish("text.start", data={"worker_attempt": activity.info().attempt})
+        worker_attempt = activity.info().attempt
+        self._opening = {"worker_attempt": worker_attempt}
+        if worker_attempt > 1 or self.attempt > 1:  # a retry: readers drop the failed
+            self._open()  # take's text now, not only once this one writes
         self._sender = asyncio.create_task(self._send_loop())
         self._token = _sink.set(self)
         return self
@@ -113,28 +121,38 @@ class TextSink:
             self.retract()
             self.take = uuid.uuid4().hex[:12]
             self.written = []
-            self._publish("text.start", data={"replaces_take": True})
+            self._opening = {"replaces_take": True}
         self.write(final)  # (nothing streamed, e.g. a server that does not: in one piece)
 
     def retract(self) -> None:
-        """This take failed: readers drop its text."""
+        """This take failed: readers drop its text (a take that sent none has none)."""
         self._waiting.clear()
-        self._publish("text.retract")
+        if self._opening is None:
+            self._publish("text.retract")
 
     async def __aexit__(self, *exc: object) -> None:
         if self._token is None:
             return
         _sink.reset(self._token)
-        if self._sender is not None:
-            self._sender.cancel()
         self._emit()
+        self._closing = True  # the sender ends after what it is sending (never cut mid-signal)
+        self._wake.set()
         try:  # the text reaches the run before the call's answer does
-            await asyncio.wait_for(self._drain(), FLUSH_S)
+            await asyncio.wait_for(self._finish(), FLUSH_S)
         except TimeoutError as exc:
             self._give_up(exc)
+        finally:
+            if self._sender is not None:
+                self._sender.cancel()
+
+    async def _finish(self) -> None:
+        if self._sender is not None:
+            await self._sender
+        await self._drain()
 
     async def _send_loop(self) -> None:
-        """Send what waits every ``every_s`` (or at once when a batch is full)."""
+        """Send what waits every ``every_s`` (or at once when a batch is full), until the
+        call ends."""
         while True:
             try:
                 await asyncio.wait_for(self._wake.wait(), self.every_s)
@@ -143,6 +161,8 @@ class TextSink:
             self._wake.clear()
             self._emit(wake=False)
             await self._send()
+            if self._closing:
+                return
 
     async def _drain(self) -> None:
         while self._client is not None and not await self._send():
@@ -164,7 +184,14 @@ class TextSink:
     def _emit(self, wake: bool = True) -> None:
         if self._waiting:
             text, self._waiting = "".join(self._waiting), []
+            self._open()
             self._publish("text.delta", text=text, wake=wake)
+
+    def _open(self) -> None:
+        """Put the take's ``text.start`` in the next batch (once)."""
+        if self._opening is not None:
+            opening, self._opening = self._opening, None
+            self._publish("text.start", wake=False, data=opening)
 
     def _publish(
         self, kind: EventKind, text: str | None = None, wake: bool = True, **fields: Any

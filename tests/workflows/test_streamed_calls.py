@@ -84,7 +84,7 @@ async def test_each_answer_streams_while_the_model_writes_it(client, write_spec)
     assert events[-1].kind == "run.ended"
 
 
-@pytest.mark.parametrize("failure", ["cut", "error", "500"])
+@pytest.mark.parametrize("failure", ["cut", "error"])
 async def test_a_stream_broken_off_is_retracted_and_the_retry_streams_the_answer_once(
     client, write_spec, failure
 ):
@@ -105,6 +105,21 @@ async def test_a_stream_broken_off_is_retracted_and_the_retry_streams_the_answer
     # what the broken take streamed is what the server sent (or less): none twice
     assert "".join(tokens(TEXT)[:8]).startswith(broken.text)
     assert retried.text == output, "the retry's text: each delta once, none lost"
+
+
+async def test_a_call_refused_before_any_text_costs_readers_nothing(client, write_spec):
+    """A 500 before the first token: that take sent nothing (its start goes out with its
+    first text), so there is nothing to take back; the retry's take streams the answer."""
+    with stream_server(fail="500") as llm:
+        handle, run = await follow(client, write_spec, llm.url, "reply")
+        result = await handle.result()
+        await run.ended()
+        journal = llm.entries()
+    assert [e.outcome for e in journal] == ["500", "ok"]
+    [call] = run.calls("reply")
+    [take] = run.takes(call)
+    assert take.text == run.assembled(call) == result.state.step("reply").output == TEXT
+    assert not run.of("text.retract")
 
 
 async def test_a_server_that_does_not_stream_still_answers_in_one_piece(client, write_spec):
