@@ -1,0 +1,99 @@
+"""The specs of the server's folder, each drawn as the plan it compiles to, with the
+compiler's problems pinned on the steps they name — the builder's first page (#26).
+
+    /console/specs           every spec of ``--specs``: its name, whether it compiles
+    /console/specs/{name}    its diagram (the run page's, without a run), its problems
+
+Specs are compiled as ``podium validate`` compiles them (offline, on a thread: compiling
+reads files and may ask MCP servers), so what a page says is what the compiler says.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from podium.compiler.problems import CompileError, Problem
+from podium.compiler.spec_compiler import compile_spec
+from podium.starters.web.auth import signed_in
+from podium.starters.web.run_diagram import Diagram, diagram
+from podium.starters.web.templating import render
+from podium.workflows.plan import Plan
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+STEP = re.compile(r"\(step '([^']+)'\)|^steps?\.([A-Za-z0-9_-]+)")
+"""Where a problem names its step: ``… (step 'signoff')``."""
+
+
+def routes() -> list[BaseRoute]:
+    """The spec pages' routes (inside ``/console``)."""
+    return [
+        Route("/specs", specs_page, name="console_specs"),
+        Route("/specs/{name}", spec_page, name="console_spec"),
+    ]
+
+
+@dataclass
+class Compiled:
+    """What the compiler made of a spec file."""
+
+    name: str
+    path: Path
+    plan: Plan | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def by_step(self) -> dict[str, list[Problem]]:
+        """The problems that name a step, by its id."""
+        pinned: dict[str, list[Problem]] = {}
+        for problem in self.problems:
+            found = STEP.search(problem.where)
+            if found:
+                pinned.setdefault(found.group(1) or found.group(2), []).append(problem)
+        return pinned
+
+
+def spec_files(folder: Path) -> list[Path]:
+    """The spec files of the server's folder, by name."""
+    return sorted(p for p in folder.glob("*.y*ml") if p.suffix in (".yaml", ".yml"))
+
+
+async def compiled(path: Path) -> Compiled:
+    """``path`` compiled offline (the agents' models are not needed to draw or check it)."""
+    result = Compiled(name=path.stem, path=path)
+    try:
+        result.plan = await asyncio.to_thread(compile_spec, path, offline=True)
+    except CompileError as exc:
+        result.problems = list(exc.problems)
+    return result
+
+
+async def specs_page(request: Request) -> Response:
+    """Every spec of the folder, and whether the compiler accepts it."""
+    signed_in(request)
+    folder: Path = request.app.state.specs
+    specs = [await compiled(path) for path in spec_files(folder)]
+    return render(request, "specs.html", specs=specs)
+
+
+async def spec_page(request: Request) -> Response:
+    """One spec: the plan's diagram, or the compiler's problems pinned on their steps."""
+    signed_in(request)
+    name = request.path_params["name"]
+    folder: Path = request.app.state.specs
+    path = next((p for p in spec_files(folder) if p.stem == name), None)
+    if path is None:
+        return render(request, "missing.html", status=404, what=name)
+    spec = await compiled(path)
+    drawn: Diagram = diagram(spec.plan)
+    return render(
+        request,
+        "spec.html",
+        status=200 if spec.plan is not None else 422,
+        spec=spec,
+        drawn=drawn,
+    )
