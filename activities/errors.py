@@ -8,6 +8,7 @@
     │   │   └── InputTooLarge                  over the server's message size limit
     │   ├── ConfigurationError                 a worker cannot start as asked
     │   ├── PlanningError                      podium plan cannot draft (no planner, model)
+    │   ├── SpecEditError                      an edit of a spec names no place in it, or misfits
     │   ├── PayloadSettingsError               a payload store or encryption setting is wrong
     │   ├── UnknownEncryptionKey               data encrypted with a key this process lacks
     │   └── TemporalUnreachable                no Temporal server at the address

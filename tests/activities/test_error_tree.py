@@ -9,6 +9,7 @@ from podium.activities import error_types, errors
 from podium.activities.payloads.codec import UnknownEncryptionKey
 from podium.activities.payloads.settings import PayloadSettingsError
 from podium.compiler.problems import CompileError
+from podium.compiler.spec_paths import SpecEditError
 from podium.compiler.textfile import FileReadError
 from podium.starters.connect import TemporalUnreachable
 from podium.starters.inputs import InputError
@@ -30,6 +31,7 @@ ELSEWHERE = {
         PayloadSettingsError,
         UnknownEncryptionKey,
         PlanningError,
+        SpecEditError,
     )
 }
 LINE = re.compile(r"^(?P<indent>[ │]*)(?:[├└]── )?(?P<name>[A-Z]\w+)(?P<note>.*)$")
