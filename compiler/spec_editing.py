@@ -202,7 +202,9 @@ class SpecEditor:
         if check is not None:
             self._check(tree, check)
         after = dump(tree, yaml)
-        spliced = splice(self._text, dump(load(self._text, yaml), yaml), after)
+        unedited = load(self._text, yaml)
+        before = "" if unedited is None else dump(unedited, yaml)  # only comments, or empty
+        spliced = splice(self._text, before, after)
         for text in (spliced, after):  # ruamel.yaml's own, where splicing went wrong
             if _holds(text, tree, yaml):
                 self._text = text

@@ -117,12 +117,13 @@ def splice(original: str, before: str, after: str) -> str:
     edit = SequenceMatcher(None, a, b, autojunk=False).get_opcodes()
     stretches = [(a1, a2) for tag, a1, a2, _, _ in layout if tag != "equal" and a2 > a1]
     out: list[str] = []
-    done = 0  # the boundary of ``a`` up to which ``out`` holds the result
+    kept = 0  # the lines of ``o`` up to which ``out`` holds the result
     for start, end in _hunks(edit, stretches):
-        out += o[_boundary(layout, done, first=True) : _boundary(layout, start, first=False)]
+        upto = _boundary(layout, start, first=False)
+        out += o[kept:upto]
         out += b[_boundary(edit, start, first=True) : _boundary(edit, end, first=False)]
-        done = end
-    out += o[_boundary(layout, done, first=True) :]
+        kept = max(upto, _boundary(layout, end, first=True))
+    out += o[kept:]
     return "".join(out)
 
 
@@ -166,4 +167,6 @@ def _boundary(opcodes: list[Any], at: int, *, first: bool) -> int:
                 found.append(j1)
             if at == i2:
                 found.append(j2)
+    if not found:  # both sequences empty: no opcodes at all
+        return at
     return min(found) if first else max(found)

@@ -269,16 +269,17 @@ def test_a_step_moved_takes_its_comments_along(samples):
     )
 
 
-def test_a_spec_is_built_from_an_empty_file(samples):
+@pytest.mark.parametrize("start", ["", "# drafted in the builder\n"])
+def test_a_spec_is_built_from_an_empty_file(samples, start):
     path = samples / "specs" / "new.yaml"
-    path.write_text("")
+    path.write_text(start)
     editor = SpecEditor.open(path)
     editor.set(("name",), "fresh")
     editor.set(("agents",), "../agents/deal.yaml")
     editor.set(("steps",), [])
     editor.insert(("steps", 0), {"id": "risk", "agent": "risk-aggregator"})
     editor.save()
-    assert path.read_text() == (
+    assert path.read_text() == start + (
         "name: fresh\nagents: ../agents/deal.yaml\n"
         "steps:\n  - id: risk\n    agent: risk-aggregator\n"  # lists as the samples write them
     )
