@@ -13,6 +13,7 @@ import io
 from pathlib import Path
 from typing import Any
 
+from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
@@ -34,13 +35,26 @@ TEMPLATES = HERE / "templates"
 LOCALES = HERE / "locales"
 
 
+def catalog_of(language: str) -> Catalog | None:
+    """Every ``.po`` file of ``language`` merged into one catalog (each part of the console
+    keeps its strings in its own file: ``messages.po``, ``builder.po``, …); None if none."""
+    files = sorted((LOCALES / language / "LC_MESSAGES").glob("*.po"))
+    if not files:
+        return None
+    merged = Catalog(locale=language)
+    for po in files:
+        with po.open("rb") as source:
+            for message in read_po(source, locale=language):
+                if message.id:
+                    merged[message.id] = message
+    return merged
+
+
 def translations(language: str) -> NullTranslations:
     """The gettext catalog of ``language`` (English: the strings as written)."""
-    po = LOCALES / language / "LC_MESSAGES" / "messages.po"
-    if language == "en" or not po.is_file():
+    catalog = catalog_of(language) if language != "en" else None
+    if catalog is None:
         return NullTranslations()
-    with po.open("rb") as source:
-        catalog = read_po(source, locale=language)
     compiled = io.BytesIO()
     write_mo(compiled, catalog)
     compiled.seek(0)

@@ -10,11 +10,10 @@ import httpx
 import pytest
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
-from babel.messages.pofile import read_po
 from podium.starters.serve_app import build_app
 from podium.starters.serve_clients import Clients
 from podium.starters.web.settings import ConsoleSettings, load_people
-from podium.starters.web.templating import LOCALES, TEMPLATES
+from podium.starters.web.templating import TEMPLATES, catalog_of
 
 from tests.support.asgi_server import serving
 
@@ -49,8 +48,8 @@ def translations_of(catalog: Catalog, text: str) -> list[str]:
 
 @pytest.mark.parametrize("language", ["id"])
 def test_every_marked_string_is_translated_with_the_same_placeholders(language):
-    with (LOCALES / language / "LC_MESSAGES" / "messages.po").open("rb") as po:
-        catalog = read_po(po, locale=language)
+    catalog = catalog_of(language)
+    assert catalog is not None, f"no .po files for {language}"
     missing, wrong = [], []
     for text, where in marked_strings().items():
         strings = translations_of(catalog, text)
