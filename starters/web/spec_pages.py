@@ -17,6 +17,7 @@ from pathlib import Path
 
 from podium.compiler.problems import CompileError, Problem
 from podium.compiler.spec_compiler import compile_spec
+from podium.starters.web import run_start
 from podium.starters.web.auth import signed_in
 from podium.starters.web.run_diagram import Diagram, diagram
 from podium.starters.web.templating import render
@@ -34,6 +35,7 @@ def routes() -> list[BaseRoute]:
     return [
         Route("/specs", specs_page, name="console_specs"),
         Route("/specs/{name}", spec_page, name="console_spec"),
+        *run_start.routes(),
     ]
 
 
