@@ -22,7 +22,7 @@ from asgi_csrf import asgi_csrf
 from podium.starters.humans import send_decision
 from podium.starters.open_requests import pending_requests
 from podium.starters.runs import RunNotFound, read_run
-from podium.starters.web import glance, run_pages, signin, spec_pages
+from podium.starters.web import glance, run_pages, signin, spec_pages, spec_versions
 from podium.starters.web.auth import signed_in
 from podium.starters.web.decisions import BadAnswer, ahead, decision_from
 from podium.starters.web.settings import ConsoleSettings
@@ -73,6 +73,7 @@ def routes() -> list[BaseRoute]:
                 *glance.routes(),
                 *run_pages.routes(),
                 *spec_pages.routes(),
+                *spec_versions.routes(),
                 Route(
                     "/runs/{run_id}/requests/{request_id}",
                     request_page,
