@@ -179,7 +179,7 @@ class SpecEditor:
         target = Path(path) if path is not None else self.path
         if target is None:
             raise SpecEditError((), "this spec has no file to save to", "give a path")
-        if target == self.path and read_bytes(target) != self._on_disk:
+        if target == self.path and (read_bytes(target) or b"") != self._on_disk:  # (new: b"")
             raise SpecEditError(
                 (),
                 f"{target} changed on disk since it was opened",

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from podium.compiler.problems import CompileError, Problem
 from podium.compiler.spec_compiler import compile_spec
-from podium.starters.web import run_start
+from podium.starters.web import builder, run_start
 from podium.starters.web.auth import signed_in
 from podium.starters.web.run_diagram import Diagram, diagram
 from podium.starters.web.templating import render
@@ -34,6 +34,7 @@ def routes() -> list[BaseRoute]:
     """The spec pages' routes (inside ``/console``)."""
     return [
         Route("/specs", specs_page, name="console_specs"),
+        *builder.routes(),
         Route("/specs/{name}", spec_page, name="console_spec"),
         *run_start.routes(),
     ]
@@ -61,7 +62,11 @@ class Compiled:
 
 def spec_files(folder: Path) -> list[Path]:
     """The spec files of the server's folder, by name."""
-    return sorted(p for p in folder.glob("*.y*ml") if p.suffix in (".yaml", ".yml"))
+    return sorted(
+        p
+        for p in folder.glob("*.y*ml")
+        if p.suffix in (".yaml", ".yml") and not p.name.startswith(".")  # (drafts being checked)
+    )
 
 
 async def compiled(path: Path) -> Compiled:

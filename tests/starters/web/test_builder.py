@@ -1,0 +1,172 @@
+"""The builder over real HTTP: a person's draft of a spec, changed by the page's buttons —
+steps added of every kind, nested, moved, removed — the compiler's verdict on every
+redraw with each problem on its step, Save refused while it refuses, and a save that
+writes only the changed lines and records who saved it."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from pathlib import Path
+
+import httpx
+import pytest
+from podium.compiler.spec_compiler import compile_spec
+from podium.starters.serve_app import build_app
+from podium.starters.serve_clients import Clients
+from podium.starters.spec_history import SpecHistory
+from podium.starters.web.settings import ConsoleSettings
+
+from tests.support.asgi_server import serving
+
+ROOT = Path(__file__).parents[3]
+HEADER = "X-Test-User"
+WHO = {HEADER: "ann"}
+
+
+@pytest.fixture
+def project(tmp_path):
+    """A project folder: specs/ with deal_review, the catalogs in agents/."""
+    (tmp_path / "specs").mkdir()
+    shutil.copy(ROOT / "specs" / "deal_review.yaml", tmp_path / "specs")
+    shutil.copytree(ROOT / "agents", tmp_path / "agents")
+    return tmp_path
+
+
+@pytest.fixture
+async def console(client, project):
+    settings = ConsoleSettings(
+        trusted_header=HEADER, secret="s" * 64, used_links=project / "state" / "links.db"
+    )
+    app = build_app(client, specs=project / "specs", clients=Clients([]), console=settings)
+    async with serving(app) as base, httpx.AsyncClient(base_url=base, headers=WHO) as http:
+        yield http
+
+
+async def act(http: httpx.AsyncClient, spec: str, **fields: str) -> httpx.Response:
+    """Press a builder button: the page's CSRF token with the form's fields."""
+    page = await http.get(f"/console/specs/{spec}/edit")
+    token = re.search(r'name="csrftoken" value="([^"]+)"', page.text)
+    assert token, page.text[:500]
+    return await http.post(
+        f"/console/specs/{spec}/edit",
+        data={"csrftoken": token.group(1), **fields},
+        follow_redirects=True,
+    )
+
+
+def boxes(page: str) -> list[str]:
+    """The step ids drawn, top to bottom."""
+    return re.findall(r'data-step="([^"]*)" data-at=', page)
+
+
+async def test_a_spec_opens_as_its_file_and_edits_stay_in_the_draft(console, project):
+    spec = project / "specs" / "deal_review.yaml"
+    before = spec.read_bytes()
+    page = await console.get("/console/specs/deal_review/edit")
+    assert page.status_code == 200
+    assert boxes(page.text) == ["reviews", "financial", "legal", "technical", "risk", "signoff"]
+    assert 'data-verdict="accepted"' in page.text and 'data-changed="no"' in page.text
+
+    added = await act(
+        console, "deal_review", action="add", into="steps[0].parallel", kind="agent", id="tax"
+    )
+    assert added.status_code == 200
+    assert boxes(added.text)[:5] == ["reviews", "financial", "legal", "technical", "tax"]
+    assert 'data-changed="yes"' in added.text
+    assert spec.read_bytes() == before  # only the draft changed
+
+    moved = await act(console, "deal_review", action="up", at="steps[0].parallel[3]", index="3")
+    assert boxes(moved.text)[:5] == ["reviews", "financial", "legal", "tax", "technical"]
+    removed = await act(console, "deal_review", action="remove", at="steps[0].parallel[2]")
+    assert "tax" not in boxes(removed.text)[:3] and boxes(removed.text)[3] == "technical"
+
+
+async def test_problems_sit_on_their_step_and_saving_waits_for_the_compiler(console, project):
+    spec = project / "specs" / "deal_review.yaml"
+    before = spec.read_bytes()
+    # a new agent step's agent is a placeholder: the compiler names it, on that step
+    page = await act(
+        console, "deal_review", action="add", into="steps", kind="agent", id="notify_desk"
+    )
+    box = page.text[page.text.index('data-step="notify_desk"') :]
+    box = box[: box.index('data-step="', 10)] if 'data-step="' in box[10:] else box
+    assert "unknown agent" in box and "agent-name" in box
+    assert 'data-verdict="refused"' in page.text
+    refused = await act(console, "deal_review", action="save")
+    assert refused.status_code == 422 and "Not saved" in refused.text
+    assert spec.read_bytes() == before
+
+    # nested kinds: a route with a case, an undo step, a team member, a branch of steps
+    await act(console, "deal_review", action="remove", at="steps[3]")
+    route = await act(
+        console, "deal_review", action="add", into="steps", kind="route", id="by_level"
+    )
+    assert 'data-step="by_level"' in route.text
+    case = await act(
+        console,
+        "deal_review",
+        action="add",
+        into="steps[3].route.cases",
+        kind="agent",
+        id="escalate_legal",
+        name="high",
+    )
+    assert 'data-at="steps[3].route.cases.high"' in case.text
+    branch = await act(
+        console, "deal_review", action="add", into="steps[0].parallel", kind="branch", id="extra"
+    )
+    inner = await act(
+        console,
+        "deal_review",
+        action="add",
+        into="steps[0].parallel[3].steps",
+        kind="agent",
+        id="extra_a",
+    )
+    assert 'data-at="steps[0].parallel[3].steps[0]"' in inner.text and branch.status_code == 200
+    nested = await act(
+        console, "deal_review", action="relocate", at="steps[1]", into="steps[0].parallel[3].steps"
+    )
+    assert 'data-step="risk" data-at="steps[0].parallel[3].steps[1]"' in nested.text
+
+    # throwing it away brings the file back
+    thrown = await act(console, "deal_review", action="discard")
+    assert boxes(thrown.text) == ["reviews", "financial", "legal", "technical", "risk", "signoff"]
+    assert 'data-changed="no"' in thrown.text
+
+
+async def test_a_save_writes_only_the_changed_lines_and_records_who(console, project):
+    spec = project / "specs" / "deal_review.yaml"
+    before = spec.read_text()
+    await act(console, "deal_review", action="down", at="steps[0].parallel[0]", index="0")
+    saved = await act(console, "deal_review", action="save")
+    assert saved.status_code == 200 and "Saved." in saved.text
+    after = spec.read_text()
+    changed = [line for line in after.splitlines() if line not in before.splitlines()]
+    assert changed == [] and after != before  # the same lines, two swapped
+    first = next(n for n, line in enumerate(before.splitlines()) if "id: financial" in line)
+    assert after.splitlines()[first : first + 2] == before.splitlines()[first : first + 2][::-1]
+    compile_spec(spec, offline=True)
+    versions = SpecHistory(spec, root=project / "state" / "spec-history").versions()
+    assert [v.saved_by for v in versions] == ["(on disk)", "ann"]
+
+
+async def test_a_new_spec_is_built_from_nothing(console, project):
+    page = await console.get("/console/specs/new")
+    token = re.search(r'name="csrftoken" value="([^"]+)"', page.text).group(1)
+    bad = await console.post("/console/specs/new", data={"csrftoken": token, "name": "../etc"})
+    assert bad.status_code == 422 and "letters, digits" in bad.text
+    taken = await console.post(
+        "/console/specs/new", data={"csrftoken": token, "name": "deal_review"}
+    )
+    assert taken.status_code == 422 and "already a spec" in taken.text
+    made = await console.post(
+        "/console/specs/new",
+        data={"csrftoken": token, "name": "quick_check"},
+        follow_redirects=True,
+    )
+    assert made.status_code == 200 and "Not saved yet" in made.text
+    assert not (project / "specs" / "quick_check.yaml").exists()
+    first = await act(console, "quick_check", action="add", into="steps", kind="agent", id="first")
+    assert boxes(first.text) == ["first"]
