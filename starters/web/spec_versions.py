@@ -93,8 +93,8 @@ async def history_page(request: Request) -> Response:
     spec = versions_of(request)
     if spec is None:
         return render(request, "missing.html", status=404, what=request.path_params["name"])
-    old, new = request.query_params.get("old"), request.query_params.get("new")
-    if old and new:
+    old, new = request.query_params.get("old", ""), request.query_params.get("new", "")
+    if _numeric(old) and (_numeric(new) or new == DISK):  # (else not the page's form)
         to = request.app.url_path_for("console_spec_diff", name=spec.name, old=old, new=new)
         return RedirectResponse(str(to), status_code=303)
     return render(
@@ -145,9 +145,14 @@ async def diff_page(request: Request) -> Response:
 
 def _version(spec: Versions, text: str) -> SpecVersion | None:
     """The version ``text`` numbers, if the spec has it."""
-    if not text.isdigit() or not 1 <= int(text) <= len(spec.saved):
+    if not _numeric(text) or not 1 <= int(text) <= len(spec.saved):
         return None
     return spec.saved[int(text) - 1]
+
+
+def _numeric(text: str) -> bool:
+    """Whether ``text`` is a version number as an address writes it (digits 0-9 only)."""
+    return text.isascii() and text.isdigit()
 
 
 def _picked(spec: Versions) -> tuple[str, str]:

@@ -112,7 +112,11 @@ async def test_the_history_names_who_saved_each_version_and_each_diff_shows_its_
         assert compared.status_code == 303
         assert compared.headers["location"] == "/console/specs/deal_review/history/1..3"
 
-        for wrong in ("1..9", "x..2", "0..disk", "disk..1"):
+        typed = await http.get(
+            "/console/specs/deal_review/history", params={"old": "a/b", "new": "1"}, headers=WHO
+        )
+        assert typed.status_code == 200 and 'data-version="3"' in typed.text  # just the list
+        for wrong in ("1..9", "x..2", "0..disk", "disk..1", "1..²"):
             missing = await http.get(f"/console/specs/deal_review/history/{wrong}", headers=WHO)
             assert missing.status_code == 404, wrong
             assert "Its versions are 1 to 3." in missing.text
