@@ -211,8 +211,8 @@ def read_form(fields: list[InputField], form: FormData) -> dict[str, Any]:
             one.chosen = {"on"} if form.get(one.key) else set()
             run_input[one.name] = bool(one.chosen)
             continue
-        raw = form.get(one.key)
-        one.value = raw if isinstance(raw, str) else ""
+        raw = form.get(one.key)  # (a browser sends a text area's lines ended by CRLF)
+        one.value = raw.replace("\r\n", "\n") if isinstance(raw, str) else ""
         found = _value(one)
         if one.whole:
             if isinstance(found, dict):

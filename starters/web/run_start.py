@@ -64,28 +64,34 @@ async def run_form(request: Request) -> Response:
     try:
         wanted = StartRequest(spec=name, input=run_input)
     except ValidationError:
-        said = f"podium serve cannot start a spec named {name!r} (rename its file)"
-        return _page(request, spec, fields, [said], status=422)
+        named = f"podium serve cannot start a spec named {name!r} (rename its file)"
+        return _page(request, spec, fields, [named], status=422)
     client = request.app.state.client
     stored = client.data_converter.external_storage is not None
     try:
         plan = await plan_for(starter(person), folder, wanted, stored=stored)
     except Refused as exc:
-        said = [p.message for p in exc.problems]
-        left = pin_problems(fields, said, spec.plan.name) if exc.status == 422 else said
-        if exc.status != 422 or len(left) == len(said):  # not (only) the fields' problems
-            left = [exc.message, *left]
-        return _page(request, spec, fields, left, status=exc.status)
+        return _page(request, spec, fields, _unpinned(fields, exc, spec.plan.name), exc.status)
     if any(one.problems for one in fields):  # a box it could not read, the field optional
         return _page(request, spec, fields, [], status=422)
     try:
         handle = await start_run(client, plan, run_input, follow=True)
     except (RPCError, TemporalError) as exc:
         log.warning("starting a run of %s for %s failed: %s", plan.name, person.id, exc)
-        said = f"the run could not start: {getattr(exc, 'message', '') or exc}"
-        return _page(request, spec, fields, [said], status=503)
+        why = f"the run could not start: {getattr(exc, 'message', '') or exc}"
+        return _page(request, spec, fields, [why], status=503)
     log.info("%s started run %s of spec %s from the console", person.id, handle.id, plan.name)
     return RedirectResponse(request.url_for("console_run", run_id=handle.id), status_code=303)
+
+
+def _unpinned(fields: list[InputField], refused: Refused, spec: str) -> list[str]:
+    """The refusal's problems put on the fields they are about; what is left (with the
+    refusal's own words when it is not only about fields) goes above the form."""
+    said = [problem.message for problem in refused.problems]
+    left = pin_problems(fields, said, spec) if refused.status == 422 else said
+    if refused.status != 422 or len(left) == len(said):  # the spec, the size, …
+        left = [refused.message, *left]
+    return left
 
 
 def _page(
