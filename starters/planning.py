@@ -9,6 +9,8 @@ Schema, and answers ``{"spec": {...}, "notes": "..."}``. Podium sets the spec's
 ``agents:`` to the catalog itself, so a draft can use only the catalog's agents, and
 compiles the draft exactly as a hand-written spec — policy included. A draft with
 problems goes back with them (``previous: {spec, problems}``) up to ``max_rounds``.
+``starters.plan_changes`` revises an existing spec with the same loop
+(``ask_until_compiled``).
 
 Drafting calls the model from this process (it is authoring, not the business process);
 what the draft then does runs only after a person approves it (``--run``, or a durable
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
@@ -185,21 +188,49 @@ async def draft(
                 out=out,
                 folder=Path(scratch),
             )
-    view = catalog_view(files)
-    base = {
+    inputs = {
         "description": description,
-        **view,
+        **catalog_view(files),
         "rules": RULES,
         "spec_schema": spec_schema(),
     }
+    return await ask_until_compiled(
+        planner,
+        inputs,
+        lambda this: _check(this, files, folder, offline),
+        max_rounds=max_rounds,
+        out=out,
+    )
+
+
+async def ask_until_compiled(
+    planner: AgentConfig,
+    inputs: dict[str, Any],
+    check: Callable[[Round], Plan | None],
+    *,
+    max_rounds: int,
+    out: TextIO | None = None,
+) -> Draft:
+    """Ask the planner for a spec, ``check`` it, send its problems back, until one
+    compiles; at most ``max_rounds``.
+
+    Args:
+        planner: the planner agent (its answer: ``ANSWER``).
+        inputs: what it is told (each round adds ``round`` and, after the first,
+            ``previous: {spec, problems}``).
+        check: compiles a round's spec (run on a thread): the plan, or None with the
+            round's ``problems`` set.
+        max_rounds: how many answers to ask for at most.
+        out: where each round's outcome is written, if anywhere.
+    """
     asker = planner.model_copy(update={"output_schema": ANSWER})
     result = Draft(rounds=[])
     previous: dict[str, Any] | None = None
     for number in range(1, max_rounds + 1):
-        inputs = {**base, "round": number}
+        asked = {**inputs, "round": number}
         if previous is not None:
-            inputs["previous"] = previous
-        answer, usage, cost, offline_reply = await _ask(asker, inputs, number)
+            asked["previous"] = previous
+        answer, usage, cost, offline_reply = await _ask(asker, asked, number)
         result.offline = result.offline or offline_reply
         result.spent += usage
         result.cost_usd = round(result.cost_usd + cost, 8)
@@ -210,7 +241,7 @@ async def draft(
         if this.spec is None:
             this.problems = ["the planner's answer has no spec object"]
         else:
-            plan = _check(this, files, folder, offline)
+            plan = await asyncio.to_thread(check, this)  # compiling reads files
             if plan is not None:
                 result.spec, result.plan = this.spec, plan
                 _say(out, f"round {number}: the draft compiles")
@@ -230,7 +261,7 @@ def _check(this: Round, files: list[Path], folder: Path, offline: bool | None) -
         this.notes += " (its agents: was replaced by the catalog)"
     spec["agents"] = [str(f.resolve()) for f in files]
     this.spec = spec
-    if (oversized := _over_limits(spec, files)) is not None:  # before writing and parsing
+    if (oversized := over_limits(spec, files)) is not None:  # before writing and parsing
         this.problems = oversized
         return None
     path = folder / f"draft-{this.number}.yaml"
@@ -250,7 +281,7 @@ def _check(this: Round, files: list[Path], folder: Path, offline: bool | None) -
     return plan
 
 
-def _over_limits(spec: dict[str, Any], files: list[Path]) -> list[str] | None:
+def over_limits(spec: dict[str, Any], files: list[Path]) -> list[str] | None:
     """The problems of a draft past the catalogs' size limits (``compiler.size``), checked
     on the planner's answer itself — a 5,000-step draft is refused before it is written
     out and parsed as YAML; None when it is within them (or not a spec: the compiler
