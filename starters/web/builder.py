@@ -29,6 +29,7 @@ from podium.starters.spec_history import save_spec
 from podium.starters.web import builder_actions as actions
 from podium.starters.web.auth import signed_in
 from podium.starters.web.builder_check import check_draft
+from podium.starters.web.diffs import diff_rows
 from podium.starters.web.drafts import Draft, Drafts
 from podium.starters.web.settings import Person
 from podium.starters.web.spec_outline import outline
@@ -57,7 +58,7 @@ def drafts_of(request: Request) -> Drafts:
     """The console's drafts (beside its other state: ``--state``)."""
     state = request.app.state
     if getattr(state, "drafts", None) is None:
-        state.drafts = Drafts(state.console.used_links.parent / "console-drafts")
+        state.drafts = Drafts(state.console.drafts)
     drafts: Drafts = state.drafts
     return drafts
 
@@ -145,6 +146,7 @@ async def page(
         error=error,
         said=said if said in SAID else "",
         changed=draft.changed,
+        changes=diff_rows(draft.original.decode("utf-8-sig", "replace"), editor.text),
         stale=draft.stale and not draft.new,
     )
 
@@ -207,16 +209,9 @@ async def _save(request: Request, person: Person, draft: Draft) -> Response:
         )
         return await page(request, draft, None, error=message, status=422)
     editor: SpecEditor = draft.editor()
-    save_spec(editor, person.id, root=history_root(request))
+    save_spec(editor, person.id, root=request.app.state.console.spec_history)
     drafts_of(request).drop(person.id, draft.path)
     return _back(request, draft.spec, (), "saved")
-
-
-def history_root(request: Request) -> Path:
-    """Where the console keeps spec versions: beside its other state (``--state``; by
-    default the project's ``.podium/spec-history``, as ``spec_history``'s own default)."""
-    console = request.app.state.console
-    return Path(console.used_links).parent / "spec-history"
 
 
 def _back(request: Request, name: str, at: Loc | None, said: str = "") -> RedirectResponse:

@@ -51,6 +51,18 @@ class ConsoleSettings:
     """Where used sign-in links are remembered until they expire (``used_links.py``)."""
     namespace: str = "default"
 
+    @property
+    def spec_history(self) -> Path:
+        """Where the builder's saves keep each spec's versions: beside the console's other
+        state (``--state``; by default the project's ``.podium/spec-history``, as
+        ``spec_history``'s own default)."""
+        return Path(self.used_links).parent / "spec-history"
+
+    @property
+    def drafts(self) -> Path:
+        """Where the builder keeps people's unsaved drafts (beside the other state)."""
+        return Path(self.used_links).parent / "console-drafts"
+
     def person(self, person_id: str) -> Person:
         """``person_id`` as the people file knows them (or just their id)."""
         known = self.people.get(person_id.lower())

@@ -43,10 +43,9 @@ def routes() -> list[BaseRoute]:
 
 def history_root(request: Request) -> Path:
     """Where the console keeps the specs' versions — the folder the builder's saves write
-    to: beside the console's other state (``podium serve --state``), by default the
-    project's ``.podium/spec-history`` (``spec_history``'s own default)."""
+    to (``ConsoleSettings.spec_history``)."""
     settings: ConsoleSettings = request.app.state.console
-    return Path(settings.used_links).parent / "spec-history"
+    return settings.spec_history
 
 
 @dataclass
