@@ -38,7 +38,7 @@ from podium.starters.planning import (
 )
 from podium.workflows.plan import Plan
 
-__all__ = ["Revision", "revise"]
+__all__ = ["Revision", "catalog_files_of", "revise"]
 
 TASK = (
     "Revise the spec in `current` as `change` asks and answer the whole revised spec: "
@@ -145,6 +145,23 @@ async def revise(
         cost_usd=drafted.cost_usd,
         offline=drafted.offline,
     )
+
+
+def catalog_files_of(spec_path: Path, spec: dict[str, Any]) -> list[Path]:
+    """The catalog files the spec's ``agents:`` names (read from the spec's folder): where
+    its planner is found (``find_planner``) and what ``revise`` tells it about."""
+    named = spec.get("agents")
+    paths = [named] if isinstance(named, str) else named
+    if not paths or not isinstance(paths, list) or not all(isinstance(p, str) for p in paths):
+        raise PlanningError(
+            f"{spec_path.name}: agents: names no catalog file, so there is no planner to ask"
+            "\n    hint: write the agents in a catalog file and name it under agents:"
+        )
+    files = [(spec_path.parent / p).resolve() for p in paths]
+    for file in files:
+        if not file.is_file():
+            raise PlanningError(f"{spec_path.name}: its catalog {file} is not there")
+    return files
 
 
 def _with_agents_of(current: dict[str, Any], this: Round) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 from podium.compiler.spec_editing import SpecEditor
-from podium.starters.plan_changes import revise
+from podium.starters.plan_changes import catalog_files_of, revise
 from podium.starters.planning import PlanningError, find_planner
 
 from tests.compiler.test_spec_editing import changed_lines
@@ -146,3 +146,15 @@ async def test_an_empty_change_is_refused(deal):
     agent = planner(deal.parent.parent, [])
     with pytest.raises(PlanningError, match="the change is empty"):
         await revise(deal, deal.read_text(), "  ", [], agent)
+
+
+def test_the_planner_is_looked_for_in_the_catalog_the_spec_names(deal, tmp_path):
+    spec = SpecEditor.open(deal).get(())
+    files = catalog_files_of(deal, spec)
+    assert files == [(tmp_path / "agents" / "deal.yaml").resolve()]
+    with pytest.raises(PlanningError, match="has no planner agent"):  # deal.yaml has none
+        find_planner(files, None, True)
+    with pytest.raises(PlanningError, match="agents: names no catalog file"):
+        catalog_files_of(deal, {**spec, "agents": {"agents": {}}})
+    with pytest.raises(PlanningError, match="is not there"):
+        catalog_files_of(deal, {**spec, "agents": "../agents/gone.yaml"})
