@@ -21,7 +21,7 @@ from podium.starters.launch import start_run
 from podium.starters.serve_clients import ANY_SPEC, ServeClient
 from podium.starters.serve_refusals import Refused
 from podium.starters.serve_runs import StartRequest, plan_for
-from podium.starters.web import spec_pages  # (a module: spec_pages lists this one's routes)
+from podium.starters.web import spec_files
 from podium.starters.web.auth import signed_in
 from podium.starters.web.input_forms import InputField, fields_for, pin_problems, read_form
 from podium.starters.web.settings import Person
@@ -51,10 +51,10 @@ async def run_form(request: Request) -> Response:
     person = signed_in(request)
     name = request.path_params["name"]
     folder: Path = request.app.state.specs
-    path = next((p for p in spec_pages.spec_files(folder) if p.stem == name), None)
+    path = next((p for p in spec_files.spec_files(folder) if p.stem == name), None)
     if path is None:
         return render(request, "missing.html", status=404, what=name)
-    spec = await spec_pages.compiled(path)
+    spec = await spec_files.compiled(path)
     if spec.plan is None:
         return _page(request, spec, [], [], status=422)
     fields = fields_for(spec.plan.input_schema)
@@ -96,7 +96,7 @@ def _unpinned(fields: list[InputField], refused: Refused, spec: str) -> list[str
 
 def _page(
     request: Request,
-    spec: spec_pages.Compiled,
+    spec: spec_files.Compiled,
     fields: list[InputField],
     problems: list[str],
     status: int | None = None,

@@ -10,24 +10,16 @@ reads files and may ask MCP servers), so what a page says is what the compiler s
 
 from __future__ import annotations
 
-import asyncio
-import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from podium.compiler.problems import CompileError, Problem
-from podium.compiler.spec_compiler import compile_spec
 from podium.starters.web import builder, run_start
 from podium.starters.web.auth import signed_in
 from podium.starters.web.run_diagram import Diagram, diagram
+from podium.starters.web.spec_files import compiled, spec_files
 from podium.starters.web.templating import render
-from podium.workflows.plan import Plan
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
-
-STEP = re.compile(r"\(step '([^']+)'\)|^steps?\.([A-Za-z0-9_-]+)")
-"""Where a problem names its step: ``… (step 'signoff')``."""
 
 
 def routes() -> list[BaseRoute]:
@@ -38,45 +30,6 @@ def routes() -> list[BaseRoute]:
         Route("/specs/{name}", spec_page, name="console_spec"),
         *run_start.routes(),
     ]
-
-
-@dataclass
-class Compiled:
-    """What the compiler made of a spec file."""
-
-    name: str
-    path: Path
-    plan: Plan | None = None
-    problems: list[Problem] = field(default_factory=list)
-
-    @property
-    def by_step(self) -> dict[str, list[Problem]]:
-        """The problems that name a step, by its id."""
-        pinned: dict[str, list[Problem]] = {}
-        for problem in self.problems:
-            found = STEP.search(problem.where)
-            if found:
-                pinned.setdefault(found.group(1) or found.group(2), []).append(problem)
-        return pinned
-
-
-def spec_files(folder: Path) -> list[Path]:
-    """The spec files of the server's folder, by name."""
-    return sorted(
-        p
-        for p in folder.glob("*.y*ml")
-        if p.suffix in (".yaml", ".yml") and not p.name.startswith(".")  # (drafts being checked)
-    )
-
-
-async def compiled(path: Path) -> Compiled:
-    """``path`` compiled offline (the agents' models are not needed to draw or check it)."""
-    result = Compiled(name=path.stem, path=path)
-    try:
-        result.plan = await asyncio.to_thread(compile_spec, path, offline=True)
-    except CompileError as exc:
-        result.problems = list(exc.problems)
-    return result
 
 
 async def specs_page(request: Request) -> Response:

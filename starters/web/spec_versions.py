@@ -21,7 +21,7 @@ from podium.starters.spec_history import ON_DISK, SpecHistory, SpecVersion
 from podium.starters.web.auth import signed_in
 from podium.starters.web.diffs import diff_rows
 from podium.starters.web.settings import ConsoleSettings
-from podium.starters.web.spec_pages import spec_files
+from podium.starters.web.spec_files import spec_files
 from podium.starters.web.templating import render
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
