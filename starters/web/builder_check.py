@@ -2,33 +2,26 @@
 ``podium validate`` would compile the file it becomes, and each problem pinned on the step
 it names.
 
-The draft's text is written to a hidden file beside the spec (so its relative paths —
-``agents: ../agents/deal.yaml``, ``workflow: other.yaml`` — mean what they will mean once
-saved), compiled offline on a thread, and removed; problems name the spec's own file.
+The draft's text is compiled as the spec's file would be (``compiling.compile_beside``: a
+hidden file beside the spec, so its relative paths mean what they will once saved),
+offline and on a thread; problems name the spec's own file.
 """
 
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import os
 import re
-import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from podium.compiler.problems import CompileError, Problem
-from podium.compiler.spec_compiler import compile_spec
 from podium.compiler.spec_paths import SpecEditError, parse_loc
 from podium.compiler.textfile import Loc
+from podium.starters.compiling import compile_beside
 from podium.starters.web.drafts import Draft
 from podium.starters.web.spec_outline import Outline
 from podium.workflows.plan import Plan
 
-__all__ = ["Checked", "check_draft", "DRAFT_PREFIX"]
-
-DRAFT_PREFIX = ".podium-draft-"
-"""How the hidden files being compiled start (spec lists skip them)."""
+__all__ = ["Checked", "check_draft"]
 LEADING_LOC = re.compile(r"^[A-Za-z_][\w-]*(?:\[\d+\]|\.[\w-]+)*")
 STEP_NAMED = re.compile(r"\(step '([^']+)'\)")
 
@@ -67,34 +60,10 @@ async def check_draft(draft: Draft) -> Checked:
 
 
 def _check(draft: Draft) -> Checked:
-    folder = draft.path.parent
-    handle, name = tempfile.mkstemp(prefix=DRAFT_PREFIX, suffix=draft.path.suffix, dir=folder)
-    scratch = Path(name)
     try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(draft.editor().encoded())
-        try:
-            return Checked(plan=compile_spec(scratch, offline=True))
-        except CompileError as exc:
-            return Checked(problems=[_named(p, scratch, draft.path) for p in exc.problems])
-    finally:
-        scratch.unlink(missing_ok=True)
-
-
-def _named(problem: Problem, scratch: Path, path: Path) -> Problem:
-    """``problem`` naming the spec's file, not the hidden one compiled."""
-
-    def mend(text: str) -> str:
-        return text.replace(str(scratch), str(path)).replace(scratch.name, path.name)
-
-    same = problem.file is not None and problem.file.resolve() == scratch.resolve()
-    return dataclasses.replace(
-        problem,
-        file=path if same else problem.file,
-        message=mend(problem.message),
-        hint=mend(problem.hint),
-        where=mend(problem.where),
-    )
+        return Checked(plan=compile_beside(draft.path, draft.editor().encoded(), offline=True))
+    except CompileError as exc:
+        return Checked(problems=list(exc.problems))
 
 
 def _place(problem: Problem, drawn: Outline) -> Loc:
