@@ -34,6 +34,13 @@ FLAGS = [
     "--disable-sync",
     "--remote-debugging-port=0",
 ]
+CENTRE = """(selector => {
+  const element = document.querySelector(selector);
+  if (!element) return null;
+  element.scrollIntoView({block: 'center'});
+  const box = element.getBoundingClientRect();
+  return [box.x + box.width / 2, box.y + box.height / 2];
+})(%s)"""
 # The page's visible text, including same-origin iframes (the Web UI renders Markdown in them).
 TEXT_JS = """(() => {
   const texts = [document.body ? document.body.innerText : ''];
@@ -106,6 +113,65 @@ class Page:
         """Wait until every one of ``needles`` is in the page's visible text."""
         checks = " && ".join(f"text.includes({json.dumps(n)})" for n in needles)
         self.wait_for(f"(text => {checks})({TEXT_JS})", timeout_s, what=f"text {list(needles)}")
+
+    def click(self, selector: str) -> None:
+        """Press ``selector`` where it is on the screen, as a finger would (a button that
+        is covered or off the page is not pressed)."""
+        x, y = self.wait_for(CENTRE % json.dumps(selector), what=f"{selector} on the page")
+        for kind in ("mousePressed", "mouseReleased"):
+            self.send("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1)
+
+    def follow(self, selector: str) -> None:
+        """Press ``selector``, a link or a form's button, and wait for the page it leads to."""
+        self.evaluate("window.__podiumOldPage = true")
+        self.click(selector)
+
+        def arrived() -> bool:
+            try:
+                return bool(
+                    self.evaluate("!window.__podiumOldPage && document.readyState !== 'loading'")
+                )
+            except RuntimeError as cut:  # asked of the page being left, as it went
+                if "navigated" in str(cut) or "context" in str(cut):
+                    return False
+                raise
+
+        eventually_sync(arrived, f"the page {selector} leads to", every=0.25)
+
+    def type_into(self, selector: str, text: str, *, clear: bool = False) -> None:
+        """Tap ``selector`` and type ``text`` into it (``clear``: select what it holds
+        first, so the typing replaces it)."""
+        self.click(selector)
+        if clear:
+            self.evaluate(f"document.querySelector({json.dumps(selector)}).select()")
+        self.send("Input.insertText", text=text)
+
+    def choose(self, selector: str, option: str) -> None:
+        """Pick the option whose value is ``option`` in the ``<select>`` at ``selector``,
+        as a person does with the keyboard: focus it, then type the option's text."""
+        found = self.evaluate(
+            f"""(s => {{
+              const select = document.querySelector(s);
+              if (!select) return 'no element ' + s;
+              const index = [...select.options].findIndex(o => o.value === {json.dumps(option)});
+              if (index < 0) return 'no option ' + {json.dumps(option)} + ' in ' + s;
+              select.focus();
+              return index;
+            }})({json.dumps(selector)})"""
+        )
+        if isinstance(found, str):
+            raise AssertionError(found)
+        current = self.evaluate(f"document.querySelector({json.dumps(selector)}).selectedIndex")
+        key = "ArrowDown" if found > current else "ArrowUp"
+        for _ in range(abs(found - current)):
+            for kind in ("keyDown", "keyUp"):
+                self.send(
+                    "Input.dispatchKeyEvent",
+                    type=kind,
+                    key=key,
+                    code=key,
+                    windowsVirtualKeyCode=40 if key == "ArrowDown" else 38,
+                )
 
     def screenshot(self, path: Path) -> None:
         """Save a PNG of the whole page."""

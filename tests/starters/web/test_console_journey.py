@@ -45,13 +45,6 @@ OTHER_DEAL = {
     "amount_usd": 4200000,
 }
 COMMENT = "Board agreed on 12 May; go ahead."
-CENTRE = """(selector => {
-  const element = document.querySelector(selector);
-  if (!element) return null;
-  element.scrollIntoView({block: 'center'});
-  const box = element.getBoundingClientRect();
-  return [box.x + box.width / 2, box.y + box.height / 2];
-})(%s)"""
 FORGED = """(async () => {
   const body = new URLSearchParams({
     csrftoken: document.querySelector('input[name=csrftoken]').value,
@@ -75,36 +68,6 @@ async def waiting_deal(client: Client, deal: dict) -> str:
     return handle.id
 
 
-def click(page: Page, selector: str) -> None:
-    """Press ``selector`` where it is on the screen, as a finger would (a button that is
-    covered or off the page is not pressed)."""
-    x, y = page.wait_for(CENTRE % json.dumps(selector), what=f"{selector} on the page")
-    for kind in ("mousePressed", "mouseReleased"):
-        page.send("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1)
-
-
-def follow(page: Page, selector: str) -> None:
-    """Press ``selector``, a link or a form's button, and wait for the page it leads to."""
-    page.evaluate("window.__podiumOldPage = true")
-    click(page, selector)
-
-    def arrived() -> bool:
-        try:
-            return page.evaluate("!window.__podiumOldPage && document.readyState !== 'loading'")
-        except RuntimeError as cut:  # asked of the page being left, as it went
-            if "navigated" in str(cut) or "context" in str(cut):
-                return False
-            raise
-
-    eventually_sync(arrived, f"the page {selector} leads to", every=0.25)
-
-
-def type_into(page: Page, selector: str, text: str) -> None:
-    """Tap ``selector`` and type ``text`` into it."""
-    click(page, selector)
-    page.send("Input.insertText", text=text)
-
-
 def other_tab(page: Page, address: str = "''") -> None:
     """Point ``window.__tab`` at the person's other tab, named ``run``: opened at
     ``address`` (a JavaScript expression), or with ``''`` the one open already. A page may
@@ -116,8 +79,8 @@ def other_tab(page: Page, address: str = "''") -> None:
 def sign_in(page: Page, mailbox: Mailbox, who: str, address: str, shot: Path | None) -> None:
     """On the sign-in page: ask for a link, open the one mailed and press its button."""
     page.wait_for_text("Send me a sign-in link")
-    type_into(page, "#who", who)
-    follow(page, "form.sign-in button")
+    page.type_into("#who", who)
+    page.follow("form.sign-in button")
     page.wait_for_text(f"If {who} is someone this console knows, a sign-in link is on its way")
     if shot:
         page.screenshot(shot)
@@ -128,7 +91,7 @@ def sign_in(page: Page, mailbox: Mailbox, who: str, address: str, shot: Path | N
 
     text = eventually_sync(mailed, f"the sign-in mail to {address}")
     page.goto(re.search(r"http://\S+/console/sign-in/\S+", text).group(0))
-    follow(page, "form.sign-in button")
+    page.follow("form.sign-in button")
 
 
 def deal_desk_approves(
@@ -141,7 +104,7 @@ def deal_desk_approves(
     page.wait_for_text("Waiting for you", "High-risk deal: Nusantara Logistics")
     page.screenshot(shots / "console-inbox.png")
 
-    follow(page, f'a[href="/console/runs/{deal}/requests/signoff-1"]')
+    page.follow(f'a[href="/console/runs/{deal}/requests/signoff-1"]')
     page.wait_for_text(
         "High-risk deal: Nusantara Logistics (2500000 USD)",
         "Who decides\ndeal-desk",
@@ -156,8 +119,8 @@ def deal_desk_approves(
     page.wait_for(f"window.__tab.{RUN_STATUS} === 'waiting'", what="the run's tab")
     page.evaluate("window.__tab.__samePage = true")  # gone if the tab reloads
 
-    type_into(page, "#comment", COMMENT)
-    follow(page, "button[value=approve]")
+    page.type_into("#comment", COMMENT)
+    page.follow("button[value=approve]")
     page.wait_for("location.pathname === '/console/inbox'", what="back to the inbox")
     page.wait_for_text("Waiting for you", "High-risk deal: Mekong Cold Chain")
     inbox = page.evaluate("document.querySelector('main').innerHTML")
