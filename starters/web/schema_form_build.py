@@ -91,8 +91,11 @@ class Builder:
     """The picker lists its fields use."""
 
     def model(self, sub: Mapping[str, Any]) -> tuple[str, dict[str, Any]] | None:
-        """(name, schema) of the model ``sub`` refers to; None if it refers to none."""
+        """(name, schema) of the model ``sub`` refers to (or is: a registered kind's entry
+        is inline); None if it is no model."""
         ref = sub.get("$ref")
+        if sub.get("type") == "object" and isinstance(sub.get("properties"), Mapping):
+            return str(sub.get("title", "")), dict(sub)
         if not isinstance(ref, str) or not ref.startswith("#/$defs/"):
             return None
         name = ref.removeprefix("#/$defs/")
