@@ -33,6 +33,7 @@ from podium.starters.web.diffs import diff_rows
 from podium.starters.web.drafts import Draft, Drafts
 from podium.starters.web.settings import Person
 from podium.starters.web.spec_outline import outline
+from podium.starters.web.spec_planner import planner_for
 from podium.starters.web.templating import render
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -148,6 +149,7 @@ async def page(
         changed=draft.changed,
         changes=diff_rows(draft.original.decode("utf-8-sig", "replace"), editor.text),
         stale=draft.stale and not draft.new,
+        planner_choice=await planner_for(draft),  # who "Describe a change" asks
     )
 
 
