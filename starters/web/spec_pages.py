@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from podium.starters.web import builder, run_start
+from podium.starters.web import builder, run_start, spec_proposals
 from podium.starters.web.auth import signed_in
 from podium.starters.web.run_diagram import Diagram, diagram
 from podium.starters.web.spec_files import compiled, spec_files
@@ -27,6 +27,7 @@ def routes() -> list[BaseRoute]:
     return [
         Route("/specs", specs_page, name="console_specs"),
         *builder.routes(),
+        *spec_proposals.routes(),
         Route("/specs/{name}", spec_page, name="console_spec"),
         *run_start.routes(),
     ]
