@@ -50,9 +50,13 @@ BOUNDS = (
 """The schema's limits a posted value is checked against."""
 
 
+LABELS = {"id": "ID", "usd": "USD", "max_mb": "Max MB"}
+"""Labels that are not just the key in words."""
+
+
 def label_of(key: str) -> str:
     """``escalate_to`` → ``Escalate to``."""
-    return key.replace("_", " ").capitalize()
+    return LABELS.get(key) or key.replace("_", " ").capitalize()
 
 
 def shown(value: Any) -> str:
@@ -71,7 +75,8 @@ def shown_literal(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value, default=str)
 
 
-def _is_number(value: Any) -> bool:
+def is_number(value: Any) -> bool:
+    """Whether ``value`` is a number (not a boolean)."""
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
@@ -152,7 +157,7 @@ class Builder:
         if not fits:
             if value is MISSING:
                 return None
-            f.widget, f.value, f.picker = "readonly", _yaml(value), None
+            f.widget, f.value, f.picker = "readonly", as_yaml(value), None
         if f.picker:
             self.pickers.add(f.picker)
         return f
@@ -168,10 +173,8 @@ class Builder:
         """Set ``f``'s widget and what it shows; False if ``value`` does not fit one."""
         absent = value is MISSING or value is None
         if shapes == ["boolean"]:
-            f.widget, f.checked = (
-                "checkbox",
-                value if isinstance(value, bool) else f.default is True,
-            )
+            f.widget = "checkbox"
+            f.checked = value if isinstance(value, bool) else f.default is True
             return absent or isinstance(value, bool)
         if shapes == ["enum"]:
             f.widget, f.scalar, f.value = "select", "enum", shown(value)
@@ -182,14 +185,14 @@ class Builder:
             return absent or not isinstance(value, dict | list)
         if shapes in (["integer"], ["number"]):
             f.widget, f.scalar, f.value = "number", shapes[0], shown(value)
-            return absent or _is_number(value)
+            return absent or is_number(value)
         if shapes == ["string"]:
             f.widget = "textarea" if f.key in MULTILINE else "text"
             f.value = shown(value)
             return absent or isinstance(value, str)
         if len(shapes) > 1 and set(shapes) <= {"string", "integer", "number"}:
             f.scalar, f.value = "duration", shown(value)
-            return absent or isinstance(value, str) or _is_number(value)
+            return absent or isinstance(value, str) or is_number(value)
         if shapes == ["any"]:
             f.scalar, f.value = "literal", "" if value is MISSING else shown_literal(value)
             return True
@@ -262,7 +265,7 @@ class Builder:
         return out
 
 
-def _yaml(value: Any) -> str:
+def as_yaml(value: Any) -> str:
     """A value the form cannot edit, as YAML to read."""
     try:
         return yaml.safe_dump(value, sort_keys=False, allow_unicode=True).strip()

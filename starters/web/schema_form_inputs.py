@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from podium.starters.web.schema_form_build import _yaml, shown
+from podium.starters.web.schema_form_build import as_yaml, is_number, shown
 from podium.starters.web.schema_form_fields import MISSING, Field, FormErrors
 from podium.starters.web.schema_form_reading import (
     EXTRA_READERS,
@@ -40,11 +40,11 @@ def input_field(value: Any, prefix: str, help: str) -> Field:
         or schema.get("type", "object") != "object"
         or not (isinstance(required, list) and all(isinstance(r, str) for r in required))
     ):
-        f.widget, f.value = "readonly", _yaml(value)
+        f.widget, f.value = "readonly", as_yaml(value)
         return f
     f.widget = "input"
     f.extra = (
-        _yaml({k: v for k, v in schema.items() if k not in SCHEMA_KEYS})
+        as_yaml({k: v for k, v in schema.items() if k not in SCHEMA_KEYS})
         if set(schema) - set(SCHEMA_KEYS)
         else ""
     )
@@ -59,12 +59,12 @@ def _row(f: Field, i: int, name: Any, prop: Any, required: bool) -> Field:
     key = "" if name is MISSING else str(name)
     row = Field(at, key, key, where, old=prop)
     if prop is not MISSING and not _fits(prop):
-        row.widget, row.value = "readonly", _yaml({name: prop})
+        row.widget, row.value = "readonly", as_yaml({name: prop})
         return row
     prop = prop if isinstance(prop, Mapping) else {}
     row.widget = "group"
     row.extra = (
-        _yaml({k: v for k, v in prop.items() if k not in ROW_KEYS})
+        as_yaml({k: v for k, v in prop.items() if k not in ROW_KEYS})
         if set(prop) - set(ROW_KEYS)
         else ""
     )
@@ -98,15 +98,11 @@ def _fits(prop: Any) -> bool:
     enum = prop.get("enum", [])
     return (
         prop.get("type", "string") in TYPES
-        and all(_is_number(prop.get(k, 0)) for k in ("minimum", "maximum"))
+        and all(is_number(prop.get(k, 0)) for k in ("minimum", "maximum"))
         and isinstance(enum, list)
         and all(isinstance(v, str | int | float) and "," not in shown(v) for v in enum)
         and isinstance(prop.get("description", ""), str)
     )
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def read_input(f: Field, posted: Mapping[str, Any], errors: FormErrors) -> Any:
@@ -135,8 +131,8 @@ def read_input(f: Field, posted: Mapping[str, Any], errors: FormErrors) -> Any:
         if wanted:
             required.append((row.key if row.old is not MISSING else None, name))
     known = {row.key for row in f.entries if row.old is not MISSING}
-    schema["properties"] = properties
     schema["required"] = _required_order(old_required, known, required)
+    schema["properties"] = properties  # (a new schema: type, required, properties)
     for key in ("properties", "required"):
         if not schema[key] and key not in (f.old if isinstance(f.old, Mapping) else {}):
             del schema[key]

@@ -15,6 +15,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from podium.starters.web.schema_form_build import shown
 from podium.starters.web.schema_form_fields import MISSING, Field, FormErrors
 from podium.workflows.durations import parse_duration
 
@@ -33,8 +34,8 @@ def text(posted: Mapping[str, Any], name: str) -> str:
 
 def untouched(f: Field, posted: Mapping[str, Any]) -> bool:
     """Whether ``f`` (and everything in it) was posted back as it was shown."""
-    shown = f.posted()
-    if any(text(posted, name) != value.replace("\r\n", "\n") for name, value in shown.items()):
+    as_shown = f.posted().items()
+    if any(text(posted, name) != value.replace("\r\n", "\n") for name, value in as_shown):
         return False
     return all(c.name not in posted for c in f.walk() if c.widget == "checkbox" and not c.checked)
 
@@ -93,7 +94,7 @@ def scalar(f: Field, typed: str, errors: FormErrors) -> Any:
 def _typed(f: Field, typed: str) -> Any:
     if f.scalar == "enum":
         for choice in f.rules.get("enum", []):
-            if typed == (choice if isinstance(choice, str) else json.dumps(choice)):
+            if typed == shown(choice):
                 return choice
         raise ValueError(f"{typed!r} is not one of {', '.join(c for c, _ in f.choices)}")
     if f.scalar == "integer":
@@ -170,12 +171,12 @@ def _list(f: Field, posted: Mapping[str, Any], errors: FormErrors) -> Any:
 def _pairs(f: Field, posted: Mapping[str, Any], errors: FormErrors) -> Any:
     old = list(f.old.items()) if isinstance(f.old, Mapping) else []
     out: dict[str, Any] = {}
-    for i, shown in enumerate(f.rows):
+    for i, row in enumerate(f.rows):
         key = text(posted, f"{f.name}.{i}.key").strip()
         typed = text(posted, f"{f.name}.{i}.value").strip()
         if key in out:
             errors[f.name] = f"{f.label}: {key!r} is given twice"
-        elif (key, typed) == shown and i < len(old):
+        elif (key, typed) == row and i < len(old):
             out[key] = old[i][1]  # this row as it was
         elif key and typed:
             out[key] = literal(typed) if f.scalar == "literal" else typed

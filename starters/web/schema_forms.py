@@ -111,7 +111,7 @@ def top_form(
         else:
             made = builder.field(key, prop, value, key, "SpecFile")
         if made is not None:
-            made.more = key not in TOP_PRIMARY
+            made.more, made.required = key not in TOP_PRIMARY, key in schema.get("required", [])
             fields.append(made)
     return Form(fields, dict(spec), builder.nested, None, _lists(pickers, builder), prefix)
 

@@ -358,3 +358,41 @@ def test_a_refused_form_shows_what_was_typed_and_why():
         page,
     )
     assert '<span id="step-approval-timeout-error" class="error" role="alert">Timeout:' in page
+
+
+def test_a_spec_and_a_step_built_from_nothing_by_typing_in_fields():
+    settings = top_form({}, spec_schema(), pickers_for({}, DEAL))
+    assert settings.posted()["agents.0"] == "" and [n.name for n in settings.nested] == ["steps"]
+    value, errors = read_form(
+        settings,
+        settings.posted()
+        | {
+            "name": "deal_review",
+            "agents.0": "../agents/deal.yaml",
+            "input.0.name": "company",
+            "input.0.type": "string",
+            "input.0.required": "on",
+            "budget.usd": "0.50",
+            "budget.on_exceed": "escalate",
+            "budget.escalate_to.0": "cfo",
+            "output.0.key": "risk",
+            "output.0.value": "steps.risk.output",
+        },
+    )
+    assert not errors
+    assert value == {
+        "name": "deal_review",
+        "input": {
+            "type": "object",
+            "required": ["company"],
+            "properties": {"company": {"type": "string"}},
+        },
+        "agents": "../agents/deal.yaml",
+        "output": {"risk": "steps.risk.output"},
+        "budget": {"usd": 0.5, "on_exceed": "escalate", "escalate_to": ["cfo"]},
+    }
+    step = step_form({}, spec_schema(), pickers_for(value, DEAL), kind="agent")
+    posted = step.posted() | {"id": "risk", "agent": "risk-aggregator", "with.0.key": "terms"}
+    made, errors = read_form(step, posted | {"with.0.value": "input.deal_terms"})
+    assert not errors
+    assert made == {"id": "risk", "agent": "risk-aggregator", "with": {"terms": "input.deal_terms"}}
