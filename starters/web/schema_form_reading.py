@@ -57,9 +57,17 @@ def read(f: Field, posted: Mapping[str, Any], errors: FormErrors) -> Any:
         return read_group(f, posted, errors)
     if f.widget == "groups":
         return _groups(f, posted, errors)
-    if f.widget == "choice" and text(posted, f.name) == f.choices[-1][0]:
+    if f.widget == "choice" and _chose_the_mapping(f, posted):
         return read_group(f, posted, errors, required=True)
     return scalar(f, text(posted, f.name).strip(), errors)
+
+
+def _chose_the_mapping(f: Field, posted: Mapping[str, Any]) -> bool:
+    """Whether a choice's mapping was picked (join: quorum), or filled in with the
+    select left at its default."""
+    chosen = text(posted, f.name)
+    filled = not all(untouched(c, posted) for c in f.children)
+    return chosen == f.choices[-1][0] or (not chosen and filled)
 
 
 def read_fields(

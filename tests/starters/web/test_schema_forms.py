@@ -224,6 +224,8 @@ def test_join_picks_a_word_or_a_quorum():
     assert [n.name for n in form.nested] == ["parallel"]
     value, errors = read_form(form, form.posted() | {"join": "QuorumEntry", "join.quorum": "2"})
     assert not errors and value["join"] == {"quorum": 2}
+    value, errors = read_form(form, form.posted() | {"join.quorum": "3"})  # a quorum: 3
+    assert not errors and value["join"] == {"quorum": 3}
     value, errors = read_form(form, form.posted() | {"join": "any"})
     assert not errors and value["join"] == "any"
 
