@@ -82,11 +82,9 @@ def fingerprint(text: str) -> str:
 
 async def describe(request: Request) -> Response:
     """Ask the planner for the change the form describes; show its proposal."""
-    person = signed_in(request)
-    found = _draft(request, person.id)
-    if isinstance(found, Response):
-        return found
-    draft = found
+    draft = _draft(request)
+    if isinstance(draft, Response):
+        return draft
     if request.method == "GET":  # a reload of the proposal page: back to the builder
         return _to_builder(request, draft)
     form = await request.form()
@@ -112,11 +110,9 @@ async def describe(request: Request) -> Response:
 
 async def decide(request: Request) -> Response:
     """Accept the proposal in the form (it becomes the draft) or reject it."""
-    person = signed_in(request)
-    found = _draft(request, person.id)
-    if isinstance(found, Response):
-        return found
-    draft = found
+    draft = _draft(request)
+    if isinstance(draft, Response):
+        return draft
     form = await request.form()
     if form.get("action") != "accept":
         return _to_builder(request, draft)
@@ -154,8 +150,10 @@ def _decoded(value: Any) -> str | None:
     return text
 
 
-def _draft(request: Request, person: str) -> Draft | Response:
-    """The person's draft of the spec the address names, or the page saying why not."""
+def _draft(request: Request) -> Draft | Response:
+    """The signed-in person's draft of the spec the address names, or the page saying why
+    not."""
+    person = signed_in(request).id
     name = request.path_params["name"]
     path = spec_path(request, name)
     drafts = drafts_of(request)
