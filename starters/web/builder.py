@@ -22,8 +22,10 @@ from typing import Any
 from urllib.parse import urlencode
 
 from podium.compiler.problems import format_loc
+from podium.compiler.schema import spec_schema
 from podium.compiler.spec_editing import SpecEditError, SpecEditor
 from podium.compiler.spec_paths import parse_loc
+from podium.compiler.spec_updates import update
 from podium.compiler.textfile import FileReadError, Loc
 from podium.starters.spec_history import save_spec
 from podium.starters.web import builder_actions as actions
@@ -31,6 +33,7 @@ from podium.starters.web.auth import signed_in
 from podium.starters.web.builder_check import check_draft
 from podium.starters.web.diffs import diff_rows
 from podium.starters.web.drafts import Draft, Drafts
+from podium.starters.web.schema_forms import Form, pickers_for, read_form, step_form, top_form
 from podium.starters.web.settings import Person
 from podium.starters.web.spec_outline import outline
 from podium.starters.web.spec_planner import planner_for
@@ -43,7 +46,7 @@ from starlette.routing import BaseRoute, Route
 __all__ = ["routes"]
 
 SPEC_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
-SAID = {"saved", "discarded", "created", "unchanged"}
+SAID = {"saved", "discarded", "created", "unchanged", "accepted"}
 """What a redirect may tell the page happened (by word, never free text)."""
 
 
@@ -95,21 +98,15 @@ async def new_spec(request: Request) -> Response:
     editor = draft.editor()
     editor.set(("name",), name)
     drafts.put(draft.edited(editor))
-    return _back(request, name, (), "created")
+    return back_to(request, name, (), "created")
 
 
 async def edit_page(request: Request) -> Response:
     """The builder for one spec (GET), or one action on its draft (POST)."""
     person = signed_in(request)
-    name = request.path_params["name"]
-    path = spec_path(request, name)
-    drafts = drafts_of(request)
-    if path is None or (not path.exists() and not drafts.has(person.id, path)):
-        return render(request, "missing.html", status=404, what=name)
-    try:
-        draft = drafts.get(person.id, path)
-    except FileReadError as exc:
-        return render(request, "builder_unreadable.html", status=422, name=name, error=str(exc))
+    draft = open_draft(request)
+    if isinstance(draft, Response):
+        return draft
     if request.method == "POST":
         form = await request.form()
         try:
@@ -119,16 +116,40 @@ async def edit_page(request: Request) -> Response:
     return await page(request, draft, _at(request.query_params.get("at")))
 
 
+def open_draft(request: Request) -> Draft | Response:
+    """The signed-in person's draft of the spec the address names, or the page saying why
+    there is none (no such spec: 404; a file that is not YAML: 422)."""
+    person = signed_in(request)
+    name = request.path_params["name"]
+    path = spec_path(request, name)
+    drafts = drafts_of(request)
+    if path is None or (not path.exists() and not drafts.has(person.id, path)):
+        return render(request, "missing.html", status=404, what=name)
+    try:
+        return drafts.get(person.id, path)
+    except FileReadError as exc:
+        return render(request, "builder_unreadable.html", status=422, name=name, error=str(exc))
+
+
 async def page(
-    request: Request, draft: Draft, at: Loc | None, *, error: str = "", status: int = 200
+    request: Request,
+    draft: Draft,
+    at: Loc | None,
+    *,
+    error: str = "",
+    status: int = 200,
+    form: Form | None = None,
 ) -> Response:
-    """The builder's page for ``draft``, the step at ``at`` open for editing."""
+    """The builder's page for ``draft``, the step at ``at`` open for editing (in ``form``
+    when it is shown again with what was posted)."""
     editor = draft.editor()
     spec = editor.get(()) or {}
     drawn = outline(spec)
     checked = await check_draft(draft)
     pinned, unpinned = checked.pinned(drawn)
     selected = drawn.block_at(at) if at else None
+    if form is None:
+        form = form_for(request, draft, spec, selected.loc if selected else None)
     said = request.query_params.get("said", "")
     return render(
         request,
@@ -143,6 +164,7 @@ async def page(
         unpinned=unpinned,
         at=at,
         selected=selected,
+        form=form,
         kinds=actions.kinds(),
         error=error,
         said=said if said in SAID else "",
@@ -163,7 +185,7 @@ async def _act(request: Request, person: Person, draft: Draft, form: FormData) -
         drafts.drop(person.id, draft.path)
         if draft.new:
             return RedirectResponse(request.url_for("console_specs"), status_code=303)
-        return _back(request, draft.spec, (), "discarded")
+        return back_to(request, draft.spec, (), "discarded")
     if action == "save":
         return await _save(request, person, draft)
     if action == "add":
@@ -175,6 +197,18 @@ async def _act(request: Request, person: Person, draft: Draft, form: FormData) -
             name=str(form.get("name", "")),
             agent=str(form.get("agent", "")),
         )
+    elif action == "apply":
+        spec = editor.get(()) or {}
+        place = at if at and _holds_step(spec, at) else None
+        form_shown = form_for(request, draft, spec, place)
+        reading = read_form(form_shown, form)
+        if reading.errors:
+            posted = {key: str(value) for key, value in form.items()}
+            shown = form_shown.refilled(posted, reading.errors)
+            message = "Not applied: some fields need fixing (each says what is wrong)."
+            return await page(request, draft, place, error=message, status=422, form=shown)
+        update(editor, place or (), reading.value)
+        at = place
     elif action == "member":
         at = actions.add_member(
             editor, _loc(form, "into"), str(form.get("name", "")), str(form.get("agent", ""))
@@ -195,14 +229,14 @@ async def _act(request: Request, person: Person, draft: Draft, form: FormData) -
     else:
         raise SpecEditError((), f"the builder has no action {action!r}", "use the page's buttons")
     drafts.put(draft.edited(editor))
-    return _back(request, draft.spec, at)
+    return back_to(request, draft.spec, at)
 
 
 async def _save(request: Request, person: Person, draft: Draft) -> Response:
     """Write the draft to the spec's file, if the compiler accepts it."""
     if not draft.changed:
         drafts_of(request).drop(person.id, draft.path)
-        return _back(request, draft.spec, (), "unchanged")
+        return back_to(request, draft.spec, (), "unchanged")
     checked = await check_draft(draft)
     if not checked.accepted:
         message = (
@@ -213,10 +247,10 @@ async def _save(request: Request, person: Person, draft: Draft) -> Response:
     editor: SpecEditor = draft.editor()
     save_spec(editor, person.id, root=request.app.state.console.spec_history)
     drafts_of(request).drop(person.id, draft.path)
-    return _back(request, draft.spec, (), "saved")
+    return back_to(request, draft.spec, (), "saved")
 
 
-def _back(request: Request, name: str, at: Loc | None, said: str = "") -> RedirectResponse:
+def back_to(request: Request, name: str, at: Loc | None, said: str = "") -> RedirectResponse:
     """To the builder's page of ``name``, the step at ``at`` open."""
     query: dict[str, Any] = {}
     if at:
@@ -225,6 +259,32 @@ def _back(request: Request, name: str, at: Loc | None, said: str = "") -> Redire
         query["said"] = said
     url = str(request.url_for("console_spec_edit", name=name))
     return RedirectResponse(url + ("?" + urlencode(query) if query else ""), status_code=303)
+
+
+def form_for(request: Request, draft: Draft, spec: dict[str, Any], at: Loc | None) -> Form:
+    """The form of the step at ``at`` (None: the spec's own settings), its pickers fed by
+    the catalogs, the people and the steps before it."""
+    people = request.app.state.console.people
+    if at is None:
+        return top_form(spec, spec_schema(), pickers_for(spec, draft.path, people=people))
+    step = _value_at(spec, at)
+    pickers = pickers_for(spec, draft.path, at=at, people=people)
+    return step_form(step, spec_schema(), pickers)
+
+
+def _value_at(spec: Any, loc: Loc) -> Any:
+    value = spec
+    for part in loc:
+        value = value[part]
+    return value
+
+
+def _holds_step(spec: Any, loc: Loc) -> bool:
+    """Whether there is a step (a mapping) at ``loc``."""
+    try:
+        return isinstance(_value_at(spec, loc), dict)
+    except (KeyError, IndexError, TypeError):
+        return False
 
 
 def _at(value: Any) -> Loc | None:

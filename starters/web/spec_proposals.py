@@ -36,15 +36,14 @@ from podium.activities.errors import SetupError
 from podium.compiler.spec_editing import SpecEditor
 from podium.compiler.textfile import FileReadError
 from podium.starters.plan_changes import Revision, revise
-from podium.starters.web.auth import signed_in
-from podium.starters.web.builder import drafts_of, page, spec_path
+from podium.starters.web.builder import back_to, drafts_of, open_draft, page
 from podium.starters.web.diffs import diff_rows
 from podium.starters.web.drafts import Draft
 from podium.starters.web.proposal_marks import mark_proposal
 from podium.starters.web.spec_planner import planner_for
 from podium.starters.web.templating import render
 from starlette.requests import Request
-from starlette.responses import RedirectResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 __all__ = ["fingerprint", "routes"]
@@ -82,11 +81,11 @@ def fingerprint(text: str) -> str:
 
 async def describe(request: Request) -> Response:
     """Ask the planner for the change the form describes; show its proposal."""
-    draft = _draft(request)
+    draft = open_draft(request)
     if isinstance(draft, Response):
         return draft
     if request.method == "GET":  # a reload of the proposal page: back to the builder
-        return _to_builder(request, draft)
+        return back_to(request, draft.spec, None)
     form = await request.form()
     words = str(form.get("change", "")).replace("\r\n", "\n").strip()
     planner = await planner_for(draft)
@@ -110,19 +109,19 @@ async def describe(request: Request) -> Response:
 
 async def decide(request: Request) -> Response:
     """Accept the proposal in the form (it becomes the draft) or reject it."""
-    draft = _draft(request)
+    draft = open_draft(request)
     if isinstance(draft, Response):
         return draft
     form = await request.form()
     if form.get("action") != "accept":
-        return _to_builder(request, draft)
+        return back_to(request, draft.spec, None)
     if form.get("base") != fingerprint(draft.text):
         return await page(request, draft, None, error=CHANGED_SINCE, status=409)
     proposal = _decoded(form.get("proposal"))
     if proposal is None:
         return await page(request, draft, None, error=UNREADABLE, status=422)
     drafts_of(request).put(draft.model_copy(update={"text": proposal}))
-    return _to_builder(request, draft)
+    return back_to(request, draft.spec, None, "accepted")
 
 
 def _shown(draft: Draft, revision: Revision) -> dict[str, Any]:
@@ -148,22 +147,3 @@ def _decoded(value: Any) -> str | None:
     except (binascii.Error, UnicodeDecodeError, FileReadError):
         return None
     return text
-
-
-def _draft(request: Request) -> Draft | Response:
-    """The signed-in person's draft of the spec the address names, or the page saying why
-    not."""
-    person = signed_in(request).id
-    name = request.path_params["name"]
-    path = spec_path(request, name)
-    drafts = drafts_of(request)
-    if path is None or (not path.exists() and not drafts.has(person, path)):
-        return render(request, "missing.html", status=404, what=name)
-    try:
-        return drafts.get(person, path)
-    except FileReadError as exc:
-        return render(request, "builder_unreadable.html", status=422, name=name, error=str(exc))
-
-
-def _to_builder(request: Request, draft: Draft) -> RedirectResponse:
-    return RedirectResponse(request.url_for("console_spec_edit", name=draft.spec), status_code=303)

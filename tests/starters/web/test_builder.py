@@ -5,8 +5,10 @@ writes only the changed lines and records who saved it."""
 
 from __future__ import annotations
 
+import difflib
 import re
 import shutil
+from html.parser import HTMLParser
 from pathlib import Path
 
 import httpx
@@ -170,3 +172,99 @@ async def test_a_new_spec_is_built_from_nothing(console, project):
     assert not (project / "specs" / "quick_check.yaml").exists()
     first = await act(console, "quick_check", action="add", into="steps", kind="agent", id="first")
     assert boxes(first.text) == ["first"]
+
+
+class FormFields(HTMLParser):
+    """What a browser would post for the form with ``data-form=<which>``, untouched."""
+
+    def __init__(self, which: str):
+        super().__init__()
+        self.which, self.inside, self.fields = which, False, []
+        self.select: str | None = None
+        self.textarea: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "form":
+            self.inside = a.get("data-form") == self.which
+        if not self.inside:
+            return
+        if tag == "input" and a.get("name") and a.get("type") not in ("submit",):
+            if a.get("type") != "checkbox" or "checked" in a:
+                self.fields.append(
+                    (a["name"], a.get("value") or ("on" if a.get("type") == "checkbox" else ""))
+                )
+        elif tag == "select":
+            self.select = a.get("name")
+        elif tag == "option" and self.select and "selected" in a:
+            self.fields.append((self.select, a.get("value", "")))
+        elif tag == "textarea":
+            self.textarea = a.get("name")
+            self.fields.append((self.textarea, ""))
+
+    def handle_data(self, data):
+        if self.textarea:
+            name, text = self.fields[-1]
+            self.fields[-1] = (name, text + data)
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.inside = False
+        elif tag == "select":
+            self.select = None
+        elif tag == "textarea":
+            self.textarea = None
+
+
+def shown_form(page: str, which: str) -> dict[str, str]:
+    parser = FormFields(which)
+    parser.feed(page)
+    posted = dict(parser.fields)
+    assert posted.get("action") == "apply", f"no form {which} on the page"
+    return posted
+
+
+async def apply(http: httpx.AsyncClient, spec: str, which: str, **changed: str) -> httpx.Response:
+    """Open the form of ``which`` (a step's place, or ``spec``), change fields, Apply."""
+    query = f"?at={which}" if which != "spec" else ""
+    page = await http.get(f"/console/specs/{spec}/edit{query}")
+    posted = {**shown_form(page.text, which), **changed}
+    return await http.post(f"/console/specs/{spec}/edit", data=posted, follow_redirects=True)
+
+
+async def test_each_steps_form_applied_unchanged_changes_nothing_and_a_change_one_line(
+    console, project
+):
+    spec = project / "specs" / "deal_review.yaml"
+    before = spec.read_text()
+    for which in [
+        "spec",
+        "steps[0]",
+        "steps[0].parallel[0]",
+        "steps[0].parallel[2]",
+        "steps[1]",
+        "steps[2]",
+    ]:
+        same = await apply(console, "deal_review", which)
+        assert same.status_code == 200, which
+        assert 'data-changed="no"' in same.text, which
+    # a value the form itself can tell is wrong: refused beside its field, nothing changed
+    soon = await apply(console, "deal_review", "steps[2]", **{"approval.timeout": "soon"})
+    assert soon.status_code == 422 and 'data-changed="no"' in soon.text
+    assert "Timeout: &#39;soon&#39; is not a duration" in soon.text
+    # one only the compiler can judge: applied to the draft, its message on the step
+    wrong = await apply(console, "deal_review", "steps[1]", agent="nobody-we-know")
+    box = wrong.text[wrong.text.index('data-step="risk"') :]
+    assert "unknown agent &#39;nobody-we-know&#39;" in box[: box.index("</ul>")]
+    assert 'data-verdict="refused"' in wrong.text
+    await apply(console, "deal_review", "steps[1]", agent="risk-aggregator")
+    assert spec.read_text() == before
+    timed = await apply(console, "deal_review", "steps[2]", **{"approval.timeout": "2d"})
+    assert 'data-changed="yes"' in timed.text and 'data-verdict="accepted"' in timed.text
+    saved = await act(console, "deal_review", action="save")
+    assert "Saved." in saved.text
+    changed = difflib.unified_diff(before.splitlines(), spec.read_text().splitlines(), n=0)
+    assert [line for line in changed if line[:1] in "+-"][2:] == [
+        "-      timeout: 1d",
+        "+      timeout: 2d",
+    ]

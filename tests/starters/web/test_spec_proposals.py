@@ -102,7 +102,8 @@ async def test_accepting_makes_the_proposal_the_draft_and_leaves_the_file(consol
     before = file.read_bytes()
     answer(project, revised(file))
     accepted = await decide(console, (await describe(console)).text, "accept")
-    assert accepted.status_code == 200 and str(accepted.url).endswith(BUILDER)
+    assert accepted.status_code == 200 and accepted.url.path == BUILDER
+    assert "proposal is now your draft" in accepted.text
     assert boxes(accepted.text) == [*ALL_STEPS[:5], "compliance", "signoff"]
     assert 'data-changed="yes"' in accepted.text and 'data-verdict="accepted"' in accepted.text
     assert file.read_bytes() == before
