@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from podium.activities.errors import SetupError
@@ -37,6 +38,9 @@ class PersonEntry(BaseModel):
     language: str = Field(default="en", pattern="^(" + "|".join(LANGUAGES) + ")$")
     name: str | None = None
     """How the pages greet them (default: their id)."""
+    can: list[Literal["edit-specs", "start-runs"]] = Field(default_factory=list)
+    """What they may do in the console beyond answering what waits on them: change specs
+    in the builder, start runs from it (nobody may unless the people file says so)."""
 
 
 class PeopleFile(BaseModel):
@@ -55,6 +59,8 @@ class Person:
     language: str = "en"
     email: str | None = None
     display: str = ""
+    can: frozenset[str] = frozenset()
+    """What the people file lets them do in the console (``PersonEntry.can``)."""
 
     @property
     def shown(self) -> str:
@@ -65,7 +71,9 @@ class Person:
 def people_in(parsed: PeopleFile) -> dict[str, Person]:
     """Everyone in ``parsed``, by lower-cased id (approvals match ids case-insensitively)."""
     return {
-        key.lower(): Person(id=key, language=e.language, email=e.email, display=e.name or "")
+        key.lower(): Person(
+            id=key, language=e.language, email=e.email, display=e.name or "", can=frozenset(e.can)
+        )
         for key, e in parsed.people.items()
     }
 

@@ -34,7 +34,7 @@ from podium.starters.serve_refusals import Refused, failed, refused, temporal_fa
 from podium.starters.serve_runs import plan_for, read_request
 from podium.starters.serve_tickets import Tickets
 from podium.starters.web import console as web
-from podium.starters.web.auth import SignInNeeded, to_sign_in
+from podium.starters.web.auth import NotAllowed, SignInNeeded, not_allowed, to_sign_in
 from podium.starters.web.settings import ConsoleSettings
 from podium.starters.web.templating import environments
 from podium.workflows import search_attributes as sa
@@ -108,6 +108,7 @@ def build_app(
         routes += web.routes()
         middleware.append(web.sessions(console))
         handlers[SignInNeeded] = to_sign_in
+        handlers[NotAllowed] = not_allowed
     app = Starlette(
         routes=routes,
         middleware=middleware,

@@ -13,12 +13,22 @@ from __future__ import annotations
 import time
 
 from podium.starters.web.settings import ConsoleSettings, Person
+from podium.starters.web.templating import render
 from starlette.requests import Request
-from starlette.responses import RedirectResponse
+from starlette.responses import RedirectResponse, Response
 
 
 class SignInNeeded(Exception):
     """The page needs a signed-in person (answered with a redirect to sign in)."""
+
+
+class NotAllowed(Exception):
+    """The person signed in may not do what the page does (answered with a 403 page
+    saying what the people file must give them)."""
+
+    def __init__(self, person: Person, needs: str):
+        super().__init__(f"{person.id} may not {needs}")
+        self.person, self.needs = person, needs
 
 
 def person_of(request: Request) -> Person | None:
@@ -44,6 +54,15 @@ def signed_in(request: Request) -> Person:
     return person
 
 
+def allowed(request: Request, needs: str) -> Person:
+    """The person signed in, if the people file lets them ``needs`` (``edit-specs``,
+    ``start-runs``); else ``NotAllowed`` (or ``SignInNeeded``)."""
+    person = signed_in(request)
+    if needs not in person.can:
+        raise NotAllowed(person, needs)
+    return person
+
+
 def sign_in(request: Request, person_id: str) -> None:
     """Start a session for ``person_id`` (a sign-in link was used)."""
     request.session.clear()
@@ -53,6 +72,13 @@ def sign_in(request: Request, person_id: str) -> None:
 def sign_out(request: Request) -> None:
     """End the session."""
     request.session.clear()
+
+
+async def not_allowed(request: Request, exc: Exception) -> Response:
+    """What ``NotAllowed`` shows: who may not do what, and what would let them."""
+    assert isinstance(exc, NotAllowed)
+    request.state.person = exc.person
+    return render(request, "not_allowed.html", status=403, needs=exc.needs)
 
 
 async def to_sign_in(request: Request, exc: Exception) -> RedirectResponse:

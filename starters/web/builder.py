@@ -29,7 +29,7 @@ from podium.compiler.spec_updates import update
 from podium.compiler.textfile import FileReadError, Loc
 from podium.starters.spec_history import save_spec
 from podium.starters.web import builder_actions as actions
-from podium.starters.web.auth import signed_in
+from podium.starters.web.auth import allowed
 from podium.starters.web.builder_check import check_draft
 from podium.starters.web.diffs import diff_rows
 from podium.starters.web.drafts import Draft, Drafts
@@ -44,6 +44,9 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 __all__ = ["routes"]
+
+EDIT = "edit-specs"
+"""What the people file must let a person do to use the builder (``can: [edit-specs]``)."""
 
 SPEC_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 SAID = {"saved", "discarded", "created", "unchanged", "accepted"}
@@ -80,7 +83,7 @@ def spec_path(request: Request, name: str) -> Path | None:
 
 async def new_spec(request: Request) -> Response:
     """A form for a new spec's name (GET); start its draft, a file not written yet (POST)."""
-    person = signed_in(request)
+    person = allowed(request, EDIT)
     if request.method == "GET":
         return render(request, "builder_new.html", name="", error="")
     form = await request.form()
@@ -103,7 +106,7 @@ async def new_spec(request: Request) -> Response:
 
 async def edit_page(request: Request) -> Response:
     """The builder for one spec (GET), or one action on its draft (POST)."""
-    person = signed_in(request)
+    person = allowed(request, EDIT)
     draft = open_draft(request)
     if isinstance(draft, Response):
         return draft
@@ -119,7 +122,7 @@ async def edit_page(request: Request) -> Response:
 def open_draft(request: Request) -> Draft | Response:
     """The signed-in person's draft of the spec the address names, or the page saying why
     there is none (no such spec: 404; a file that is not YAML: 422)."""
-    person = signed_in(request)
+    person = allowed(request, EDIT)
     name = request.path_params["name"]
     path = spec_path(request, name)
     drafts = drafts_of(request)

@@ -22,7 +22,7 @@ from podium.starters.serve_clients import ANY_SPEC, ServeClient
 from podium.starters.serve_refusals import Refused
 from podium.starters.serve_runs import StartRequest, plan_for
 from podium.starters.web import spec_files
-from podium.starters.web.auth import signed_in
+from podium.starters.web.auth import allowed
 from podium.starters.web.input_forms import InputField, fields_for, pin_problems, read_form
 from podium.starters.web.settings import Person
 from podium.starters.web.templating import render
@@ -48,7 +48,7 @@ def starter(person: Person) -> ServeClient:
 
 async def run_form(request: Request) -> Response:
     """The input form of a spec; on POST, the run started and its page opened."""
-    person = signed_in(request)
+    person = allowed(request, "start-runs")
     name = request.path_params["name"]
     folder: Path = request.app.state.specs
     path = next((p for p in spec_files.spec_files(folder) if p.stem == name), None)

@@ -17,7 +17,7 @@ from podium.compiler.spec_compiler import compile_spec
 from podium.starters.serve_app import build_app
 from podium.starters.serve_clients import Clients
 from podium.starters.spec_history import SpecHistory
-from podium.starters.web.settings import ConsoleSettings
+from podium.starters.web.settings import ConsoleSettings, Person
 
 from tests.support.asgi_server import serving
 
@@ -38,7 +38,10 @@ def project(tmp_path):
 @pytest.fixture
 async def console(client, project):
     settings = ConsoleSettings(
-        trusted_header=HEADER, secret="s" * 64, used_links=project / "state" / "links.db"
+        people={"ann": Person(id="ann", can=frozenset({"edit-specs", "start-runs"}))},
+        trusted_header=HEADER,
+        secret="s" * 64,
+        used_links=project / "state" / "links.db",
     )
     app = build_app(client, specs=project / "specs", clients=Clients([]), console=settings)
     async with serving(app) as base, httpx.AsyncClient(base_url=base, headers=WHO) as http:
@@ -268,3 +271,27 @@ async def test_each_steps_form_applied_unchanged_changes_nothing_and_a_change_on
         "-      timeout: 1d",
         "+      timeout: 2d",
     ]
+
+
+async def test_only_people_the_people_file_allows_may_build(console, project):
+    bob = {HEADER: "bob"}  # signed in, but the people file gives him nothing
+    spec_page = await console.get("/console/specs/deal_review", headers=bob)
+    assert spec_page.status_code == 200 and "/edit" not in spec_page.text
+    for path in ("/console/specs/deal_review/edit", "/console/specs/new"):
+        refused = await console.get(path, headers=bob)
+        assert refused.status_code == 403, path
+        assert "You may not change specs" in refused.text and "can: [edit-specs]" in refused.text
+    token = re.search(r'name="csrftoken" value="([^"]+)"', spec_page.text)
+    forged = await console.post(
+        "/console/specs/deal_review/edit",
+        headers=bob,
+        data={"csrftoken": token.group(1) if token else "", "action": "remove", "at": "steps[2]"},
+    )
+    assert forged.status_code == 403
+    assert 'data-step="signoff"' in (await console.get("/console/specs/deal_review/edit")).text
+    ann = await console.get("/console/specs/deal_review")
+    assert 'href="/console/specs/deal_review/edit"' in ann.text
+    assert 'href="/console/specs/deal_review/run"' in ann.text
+    assert "deal_review/run" not in spec_page.text
+    run = await console.get("/console/specs/deal_review/run", headers=bob)
+    assert run.status_code == 403 and "You may not start runs" in run.text

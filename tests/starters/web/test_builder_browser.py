@@ -29,7 +29,12 @@ from tests.support.browser import Page, headless_page
 
 HEADER = "X-Test-User"
 TITLE = "High-risk deal: {{ input.company }} ({{ input.amount_usd }} USD)"
-PEOPLE = "people:\n  deal-desk: {name: Deal desk}\n  cfo: {name: CFO}\n  ana: {name: Ana}\n"
+PEOPLE = """\
+people:
+  deal-desk: {name: Deal desk}
+  cfo: {name: CFO}
+  ana: {name: Ana, can: [edit-specs]}
+"""
 SHOTS = (
     Path(os.environ["PODIUM_SCREENSHOT_DIR"]) if os.environ.get("PODIUM_SCREENSHOT_DIR") else None
 )

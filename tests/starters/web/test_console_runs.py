@@ -24,7 +24,7 @@ from podium.starters.launch import start_run
 from podium.starters.serve_app import build_app
 from podium.starters.serve_clients import Clients
 from podium.starters.web import run_search
-from podium.starters.web.settings import ConsoleSettings
+from podium.starters.web.settings import ConsoleSettings, Person
 from podium.workflows.humans import DecisionInput
 from podium.workflows.state import RunResult, RunState
 from temporalio.client import Client
@@ -112,7 +112,10 @@ async def console(client: Client, tmp_path) -> AsyncIterator[httpx.AsyncClient]:
     """The console, and an HTTP client signed in as ann (the trusted header; the app is
     ``http.app``)."""
     settings = ConsoleSettings(
-        trusted_header=HEADER, secret="s" * 64, temporal_ui="http://ui.example:8233/"
+        people={"ann": Person(id="ann", can=frozenset({"start-runs", "edit-specs"}))},
+        trusted_header=HEADER,
+        secret="s" * 64,
+        temporal_ui="http://ui.example:8233/",
     )
     specs = tmp_path / "specs"
     specs.mkdir(exist_ok=True)
