@@ -198,7 +198,7 @@ async def _act(request: Request, person: Person, draft: Draft, form: FormData) -
             str(form.get("kind", "")),
             str(form.get("id", "")),
             name=str(form.get("name", "")),
-            agent=str(form.get("agent", "")),
+            agent=str(form.get("agent", "")) or _first_agent(request, draft),
         )
     elif action == "apply":
         spec = editor.get(()) or {}
@@ -273,6 +273,13 @@ def form_for(request: Request, draft: Draft, spec: dict[str, Any], at: Loc | Non
     step = _value_at(spec, at)
     pickers = pickers_for(spec, draft.path, at=at, people=people)
     return step_form(step, spec_schema(), pickers)
+
+
+def _first_agent(request: Request, draft: Draft) -> str:
+    """The agent a new step starts with: the first of the spec's catalogs ('' if none)."""
+    spec = draft.editor().get(()) or {}
+    agents = pickers_for(spec, draft.path, people=()).agents
+    return agents[0] if agents else ""
 
 
 def _value_at(spec: Any, loc: Loc) -> Any:

@@ -44,6 +44,8 @@ def skeleton(kind: str, step_id: str, agent: str = "") -> dict[str, Any]:
         made["refine"] = {
             "producer": {"id": f"{step_id}_draft", "agent": first},
             "reviewer": {"id": f"{step_id}_review", "agent": first},
+            "until": "vars.review.approved",
+            "max_rounds": 3,
         }
     elif kind == "supervise":
         made["supervise"] = {"manager": first, "team": {}}

@@ -24,6 +24,11 @@ from tests.support.asgi_server import serving
 ROOT = Path(__file__).parents[3]
 HEADER = "X-Test-User"
 WHO = {HEADER: "ann"}
+PINNED = (
+    r'data-step="(\w+)" data-at="[^"]+" data-kind="\w+">.*?'
+    r'(?:<ul class="problems" role="alert">(.*?)</ul>|(?=data-step=)|$)'
+)
+"""Each step's id and the problems on its box ('' if none)."""
 
 
 @pytest.fixture
@@ -90,13 +95,13 @@ async def test_a_spec_opens_as_its_file_and_edits_stay_in_the_draft(console, pro
 async def test_problems_sit_on_their_step_and_saving_waits_for_the_compiler(console, project):
     spec = project / "specs" / "deal_review.yaml"
     before = spec.read_bytes()
-    # a new agent step's agent is a placeholder: the compiler names it, on that step
+    # a new capability step's capability is a placeholder: the compiler names it, on that step
     page = await act(
-        console, "deal_review", action="add", into="steps", kind="agent", id="notify_desk"
+        console, "deal_review", action="add", into="steps", kind="capability", id="notify_desk"
     )
-    box = page.text[page.text.index('data-step="notify_desk"') :]
-    box = box[: box.index('data-step="', 10)] if 'data-step="' in box[10:] else box
-    assert "unknown agent" in box and "agent-name" in box
+    problems = dict(re.findall(PINNED, page.text, re.S))
+    assert "no agent has capability &#39;capability-name&#39;" in problems["notify_desk"]
+    assert problems["risk"] == ""
     assert 'data-verdict="refused"' in page.text
     refused = await act(console, "deal_review", action="save")
     assert refused.status_code == 422 and "Not saved" in refused.text
@@ -295,3 +300,38 @@ async def test_only_people_the_people_file_allows_may_build(console, project):
     assert "deal_review/run" not in spec_page.text
     run = await console.get("/console/specs/deal_review/run", headers=bob)
     assert run.status_code == 403 and "You may not start runs" in run.text
+
+
+async def test_steps_of_every_kind_go_in_and_nest(console, project):
+    spec = "deal_review"
+    for n, kind in enumerate(["map", "refine", "supervise", "workflow", "capability", "approval"]):
+        page = await act(console, spec, action="add", into="steps", kind=kind, id=f"{kind}_x")
+        assert f'data-step="{kind}_x" data-at="steps[{3 + n}]" data-kind="{kind}"' in page.text
+    page = await console.get("/console/specs/deal_review/edit")
+    # what each kind holds is drawn inside it, where more can go
+    assert 'data-at="steps[3].step"' in page.text  # the map's item step
+    assert 'data-at="steps[4].refine.producer"' in page.text
+    assert 'data-at="steps[4].refine.reviewer"' in page.text
+    member = await act(
+        console,
+        spec,
+        action="member",
+        into="steps[5].supervise.team",
+        name="carrier",
+        agent="legal-analyst",
+    )
+    assert "carrier" in member.text and "agent: legal-analyst" in member.text
+    undo = await act(
+        console, spec, action="add", into="steps[1].compensate", kind="agent", id="undo_risk"
+    )
+    assert 'data-step="undo_risk" data-at="steps[1].compensate"' in undo.text
+    # an undo slot takes one step: no second add form there
+    assert 'name="into" value="steps[1].compensate"' not in undo.text
+    # the draft is still YAML the compiler reads, and names what is left to fill in
+    assert 'data-verdict="refused"' in undo.text
+    pinned = dict(re.findall(PINNED, undo.text, re.S))
+    assert "other_spec.yaml&#39; not found" in pinned["workflow_x"]
+    assert "no agent has capability &#39;capability-name&#39;" in pinned["capability_x"]
+    assert "declares no side effects" in pinned["undo_risk"]  # nothing to undo
+    for fine in ("map_x", "map_x_item", "refine_x", "refine_x_draft", "supervise_x"):
+        assert pinned[fine] == "", fine  # a new step starts with the catalog's first agent
