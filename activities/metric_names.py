@@ -45,10 +45,15 @@ COST_USD = Metric("podium_cost_usd", "Cost of agent calls", "USD")
 CIRCUIT_OPEN = Metric("podium_circuit_open", "Circuit breaker not closed (1) or closed (0)")
 RUNS = Metric("podium_runs", "Runs finished, by spec and outcome", "{run}")
 HUMAN_WAIT = Metric("podium_human_wait_seconds", "Time human requests waited for a decision", "s")
+EVAL_SCORE = Metric(
+    "podium_eval_score", "Eval and judge scores per agent and suite, from 0 (worst) to 1 (best)"
+)
+"""Labels ``agent`` and ``suite``; recorded by ``podium eval`` for each scored case."""
 
 HISTOGRAM_BUCKETS: dict[str, list[float]] = {
     AGENT_LATENCY.name: [10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 120000],
     COST_USD.name: [0.00001, 0.0001, 0.001, 0.01, 0.1, 1, 10],
+    EVAL_SCORE.name: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1],
     HUMAN_WAIT.name: [1, 10, 60, 300, 900, 3600, 4 * 3600, 24 * 3600, 3 * 24 * 3600, 7 * 24 * 3600],
 }
 """Bucket bounds of Podium's histograms (the runtime's defaults suit milliseconds)."""
