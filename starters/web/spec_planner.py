@@ -19,6 +19,7 @@ whose provider has no API key here is the offline scripted model.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,12 +71,9 @@ def choose_planner(spec_path: Path, spec: Any) -> PlannerChoice:
         choice.problem = str(exc)
         return choice
     looked = [*choice.files, *_beside(choice.files)]
-    for catalog in looked:
-        try:
-            choice.agent = find_planner([catalog], None, None)
-        except SetupError:  # no planner there, or a catalog that cannot be read
-            continue
-        choice.source = catalog
+    found = _first_planner(tuple((path, _stamp(path)) for path in looked))
+    if found is not None:
+        choice.source, choice.agent = found
         return choice
     shown = ", ".join(os.path.relpath(f, spec_path.parent) for f in looked)
     choice.problem = (
@@ -93,6 +91,29 @@ async def planner_for(draft: Draft) -> PlannerChoice:
     except FileReadError as exc:
         return PlannerChoice(draft.path, problem=str(exc))
     return await asyncio.to_thread(choose_planner, draft.path, spec)
+
+
+@functools.lru_cache(maxsize=64)
+def _first_planner(
+    catalogs: tuple[tuple[Path, tuple[int, int]], ...],
+) -> tuple[Path, AgentConfig] | None:
+    """The first of ``catalogs`` with a planner, and the planner (None: none has one).
+    Cached by each file's modification time and size: every builder page asks, and
+    reading catalogs costs a few hundred milliseconds."""
+    for catalog, _ in catalogs:
+        try:
+            return catalog, find_planner([catalog], None, None)
+        except SetupError:  # no planner there, or a catalog that cannot be read
+            continue
+    return None
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    try:
+        stat = path.stat()
+    except OSError:
+        return (0, -1)
+    return (stat.st_mtime_ns, stat.st_size)
 
 
 def _beside(files: list[Path]) -> list[Path]:
