@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: install demo dev test browser lint bench histories docs clean
+.PHONY: install demo dev test browser prometheus lint bench histories docs clean
 
 install: $(STAMP)
 
@@ -20,7 +20,7 @@ demo: $(STAMP)   ## dev server + worker, run the sample offline, print the resul
 dev: $(STAMP)    ## dev server + worker until Ctrl-C
 	$(BIN)/podium dev
 
-test: $(STAMP) browser   ## the whole suite against a real Temporal dev server
+test: $(STAMP) browser prometheus   ## the whole suite against a real Temporal dev server
 	$(BIN)/pytest -q
 
 browser:         ## Debian's Chromium, for the Web UI test (tests/test_web_ui.py)
@@ -28,6 +28,12 @@ browser:         ## Debian's Chromium, for the Web UI test (tests/test_web_ui.py
 	  echo "installing Debian's chromium for the Web UI test (apt-get) …"; \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+prometheus:      ## Debian's Prometheus, for the dashboard test (tests/test_dashboard.py)
+	@command -v prometheus >/dev/null || { \
+	  echo "installing Debian's prometheus for the dashboard test (apt-get) …"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq prometheus >/dev/null; }
 
 lint: $(STAMP)   ## ruff (lint + format) and mypy
 	$(BIN)/ruff check .
