@@ -27,10 +27,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import yaml
-from podium.activities import endpoints
-from podium.activities.contracts import AgentCall, AgentConfig, Usage
+from podium.activities.contracts import AgentConfig, Usage
 from podium.activities.errors import AgentCallError, RetryableError, SetupError
-from podium.activities.providers import PROVIDER_KINDS
 from podium.compiler.agents import load_catalog
 from podium.compiler.catalog import CatalogFile
 from podium.compiler.problems import CompileError, Reporter
@@ -39,6 +37,7 @@ from podium.compiler.size import check_size
 from podium.compiler.spec import SpecFile
 from podium.compiler.spec_compiler import compile_spec
 from podium.compiler.yamlfile import YamlDocument, read_yaml
+from podium.starters.asking import ask_agent
 from podium.starters.plan_review import walk_all
 from podium.workflows.plan import Plan
 from pydantic import ValidationError
@@ -63,7 +62,6 @@ RULES = [
     "A step whose agent has side effects needs an approval step before it when the "
     "policy says approve_side_effects; keep a budget within the policy's ceiling.",
 ]
-RETRIES = 3
 
 
 class PlanningError(SetupError):
@@ -307,34 +305,23 @@ async def _ask(
 ) -> tuple[Any, Usage, float, bool]:
     """One planner call (transient provider errors retried): its answer, usage, cost and
     whether it was the offline model."""
-    complete = PROVIDER_KINDS.get(agent.provider.kind)
-    if complete is None:
-        raise PlanningError(f"unknown provider kind {agent.provider.kind!r}")
-    call = AgentCall(
-        agent=agent,
-        inputs=inputs,
-        run_id="podium-plan",
-        step_id=f"round-{number}",
-        idempotency_key=f"podium-plan/{number}",
-    )
-    call = endpoints.for_call(call)
-    for attempt in range(1, RETRIES + 1):
-        try:
-            reply = await asyncio.wait_for(complete(call), agent.timeout_s)
-            cost = round(agent.price.cost(reply.usage), 8)
-            return reply.output, reply.usage, cost, reply.offline
-        except RetryableError as exc:
-            if attempt == RETRIES:
-                raise PlanningError(f"planner {agent.name!r}: {exc}") from None
-            await asyncio.sleep(2**attempt)
-        except AgentCallError as exc:
-            raise PlanningError(f"planner {agent.name!r}: {type(exc).__name__}: {exc}") from None
-        except TimeoutError:
-            if attempt == RETRIES:
-                raise PlanningError(
-                    f"planner {agent.name!r} did not answer within {agent.timeout_s:g}s"
-                ) from None
-    raise AssertionError("unreachable")
+    try:
+        reply = await ask_agent(
+            agent,
+            inputs,
+            run_id="podium-plan",
+            step_id=f"round-{number}",
+            key=f"podium-plan/{number}",
+        )
+    except RetryableError as exc:
+        raise PlanningError(f"planner {agent.name!r}: {exc}") from None
+    except AgentCallError as exc:
+        raise PlanningError(f"planner {agent.name!r}: {type(exc).__name__}: {exc}") from None
+    except TimeoutError:
+        raise PlanningError(
+            f"planner {agent.name!r} did not answer within {agent.timeout_s:g}s"
+        ) from None
+    return reply.output, reply.usage, reply.cost_usd, reply.offline
 
 
 def _say(out: TextIO | None, line: str) -> None:
