@@ -12,6 +12,7 @@ Set ``PODIUM_SCREENSHOT_DIR=docs`` to refresh docs/builder-*.png.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -40,9 +41,15 @@ SHOTS = (
 )
 
 
-def shoot(page: Page, name: str) -> None:
-    if SHOTS is not None:
+def shoot(page: Page, name: str, *, whole: bool = True) -> None:
+    """docs/builder-<name>.png: the whole page, or (``whole=False``) what the screen shows."""
+    if SHOTS is None:
+        return
+    if whole:
         page.screenshot(SHOTS / f"builder-{name}.png")
+    else:
+        data = page.send("Page.captureScreenshot", format="png")
+        (SHOTS / f"builder-{name}.png").write_bytes(base64.b64decode(data["data"]))
 
 
 def uid(place: str) -> str:
@@ -188,6 +195,8 @@ def rebuild_deal_review(base: str) -> str:
                 **{f"input.{n}.name": field, f"input.{n}.type": kind, f"input.{n}.required": True},
                 **more,
             )
+            if n == 0:
+                shoot(page, "settings")  # the first input row filled, an empty one to add
         b.fill(
             **{"budget.usd": "0.50", "budget.on_exceed": "escalate", "budget.escalate_to.0": "cfo"}
         )
@@ -206,6 +215,7 @@ def rebuild_deal_review(base: str) -> str:
                 "with",
                 terms + ([("amount_usd", "input.amount_usd")] if step == "financial" else []),
             )
+        b.open("financial")
         shoot(page, "parallel")
         b.add("steps", "agent", "risk")
         b.fill(agent="risk-aggregator")
@@ -236,6 +246,7 @@ def rebuild_deal_review(base: str) -> str:
             "document.querySelector('[data-verdict]').dataset.verdict === 'accepted'",
             what="the compiler's yes",
         )
+        b.open("signoff")
         shoot(page, "rebuilt")
         return b.save()
 
@@ -307,7 +318,7 @@ def wrong_agent_then_mend(base: str) -> dict[str, str]:
         }
         seen["verdict"] = page.evaluate("document.querySelector('[data-verdict]').dataset.verdict")
         seen["wide"] = page.evaluate("document.documentElement.scrollWidth > window.innerWidth")
-        shoot(page, "refused")
+        shoot(page, "refused", whole=False)
         seen["save"] = b.save()
         b.open(step)
         b.fill(agent=agent)
