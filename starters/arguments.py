@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 
+from podium.starters.evals.arguments import add_eval_command
+
 ADDRESS_HELP = (
     "Temporal frontend (default: TEMPORAL_ADDRESS, else the `podium dev` of this folder, "
     "else 127.0.0.1:7233)"
@@ -265,6 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     sub.add_parser("demo", help="start everything, run the sample offline, print the result")
+    add_eval_command(sub, ADDRESS_HELP)
     return parser
 
 

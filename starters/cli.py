@@ -16,6 +16,7 @@ podium inbox [--as NAME]            requests waiting for people (a tool call's a
 podium show RUN REQUEST             one request: what it asks, who decides until when, how
 podium stats [--spec NAME] [--since 24h]  success rate, durations, cost, agent errors
 podium demo                         the sample run, offline
+podium eval SUITE [--junit PATH]    a suite's cases as runs, their records checked
 podium codec-server [--port 8081]   decode encrypted / stored payloads for the Web UI
 podium keygen                       a new encryption key for PODIUM_ENCRYPTION_KEYS
 """
@@ -137,6 +138,19 @@ async def _dispatch_async(args: argparse.Namespace) -> int:
             base_url=args.base_url if console else None,
             link_minutes=args.link_minutes if console else None,
             state=args.state if console else None,
+        )
+    if command == "eval":
+        from podium.starters.commands import eval as eval_command
+
+        return await eval_command.main(
+            None,
+            suite=args.suite,
+            concurrency=args.concurrency,
+            json_path=args.json_path,
+            junit_path=args.junit_path,
+            baseline=args.baseline,
+            offline=args.offline,
+            address=args.address,
         )
     if command == "watch":
         from podium.starters.commands import watch

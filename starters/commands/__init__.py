@@ -18,6 +18,7 @@ command                    module
 ``podium resolve``         ``starters.commands.resolve``
 ``podium cancel``          ``starters.commands.cancel``
 ``podium demo``            ``starters.commands.demo``
+``podium eval``            ``starters.commands.eval`` (suites, runs and checks: ``starters.evals``)
 =========================  ==============================================================
 
 Commands that talk to Temporal are shaped ``async main(client=None, …)`` so tests and
