@@ -6,6 +6,11 @@ Runs are found through visibility (``WorkflowType = "PodiumRun"``, ``StartTime``
 (``starters.runs``: completed runs from history, the rest by their ``status`` query).
 Success rate and durations count finished runs only (completed, failed, cancelled); a
 run terminated or timed out by Temporal counts as failed.
+
+Each agent's accuracy is summed from the runs' ``AgentTotals.accuracy`` (contract failures
+and repairs, reviewer verdicts, people's decisions: ``workflows/accuracy.py``); its eval
+score is the mean of the scores ``podium eval`` recorded in the period
+(``PodiumEvalScores`` workflows: ``workflows/eval_scores.py``).
 """
 
 from __future__ import annotations
@@ -14,11 +19,13 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from statistics import fmean
 
+from podium.starters import eval_scores
 from podium.starters.run_report import percentile
 from podium.starters.runs import state_or_none
+from podium.workflows.eval_scores import WORKFLOW_NAME as SCORES_WORKFLOW
 from podium.workflows.interpreter import WORKFLOW_NAME
 from podium.workflows.search_attributes import SPEC
-from podium.workflows.state import RunState
+from podium.workflows.state import AgentAccuracy, RunState
 from pydantic import BaseModel, Field
 from temporalio.client import Client, WorkflowExecution, WorkflowExecutionStatus
 
@@ -57,6 +64,26 @@ class AgentStats(BaseModel):
     p95_latency_ms: float | None = None
     waiting_on_people: int = 0
     """Its tool calls waiting for a person's approval now."""
+    contract_failures: int = 0
+    """Answers that failed its output contract."""
+    contract_failure_rate: float | None = None
+    """contract_failures / every answer (valid ones: ``calls``; None: no answer)."""
+    repairs: int = 0
+    """Invalid answers a repair round fixed."""
+    repair_rate: float | None = None
+    """repairs / contract_failures (None: no contract failure)."""
+    reviews_accepted: int = 0
+    reviews_rejected: int = 0
+    review_acceptance: float | None = None
+    """Share of its refine drafts the reviewer accepted (None: never reviewed)."""
+    human_approved: int = 0
+    human_rejected: int = 0
+    human_rejection_rate: float | None = None
+    """Share of people's decisions on its work that rejected it (None: none decided)."""
+    eval_scores: int = 0
+    """Scores ``podium eval`` recorded for it in the period."""
+    eval_score: float | None = None
+    """Their mean, 0 to 1 (None: not evaluated)."""
 
 
 class Stats(BaseModel):
@@ -88,9 +115,10 @@ class Stats(BaseModel):
     """Runs counted but whose state could not be read (e.g. no worker to answer a query)."""
 
 
-def visibility_query(spec: str | None, since: datetime) -> str:
-    """The list filter: Podium runs started after ``since`` (of ``spec``, if given)."""
-    query = f"WorkflowType = '{WORKFLOW_NAME}' AND StartTime > '{since:%Y-%m-%dT%H:%M:%S}Z'"
+def visibility_query(spec: str | None, since: datetime, workflow_type: str = WORKFLOW_NAME) -> str:
+    """The list filter: Podium runs (or other ``workflow_type``) started after ``since``
+    (of ``spec``, if given)."""
+    query = f"WorkflowType = '{workflow_type}' AND StartTime > '{since:%Y-%m-%dT%H:%M:%S}Z'"
     if spec:
         if "'" in spec or '"' in spec:
             raise ValueError(f"--spec {spec!r}: a spec name has no quotes")
@@ -130,7 +158,11 @@ async def gather(
 ) -> Stats:
     """Find the runs and compute their statistics."""
     since = (now or datetime.now(UTC)) - timedelta(seconds=since_s)
-    return summarise(spec, since, await read_runs(client, spec, since, limit))
+    scores_query = visibility_query(spec, since, SCORES_WORKFLOW)
+    runs, scores = await asyncio.gather(
+        read_runs(client, spec, since, limit), eval_scores.read(client, scores_query, limit)
+    )
+    return summarise(spec, since, runs, scores)
 
 
 def spec_of(run: Run) -> str:
@@ -152,9 +184,14 @@ def failure_class(run: Run) -> str | None:
     return (stopped or failed)[0].error_type if stopped or failed else "unclassified"
 
 
-def summarise(spec: str | None, since: datetime, runs: list[Run]) -> Stats:
+def summarise(
+    spec: str | None,
+    since: datetime,
+    runs: list[Run],
+    eval_scores: dict[str, list[float]] | None = None,
+) -> Stats:
     """Counts, success rate, duration percentiles, cost, who waits on people, failure
-    classes and per-agent figures."""
+    classes and per-agent figures (``eval_scores``: by agent, from ``eval_scores.read``)."""
     counts = {"completed": 0, "failed": 0, "cancelled": 0, "running": 0}
     durations: list[float] = []
     costs: list[float] = []
@@ -193,15 +230,20 @@ def summarise(spec: str | None, since: datetime, runs: list[Run]) -> Stats:
                 row.errors[error] = row.errors.get(error, 0) + n
             row.cost_usd = round(row.cost_usd + totals.cost_usd, 8)
             latencies.setdefault(name, []).extend(totals.latencies_ms)
+            add_accuracy(row, totals.accuracy)
         for request in asked:
             if request.tool_call is not None:
                 who = request.tool_call.agent
                 agents.setdefault(who, AgentStats(name=who)).waiting_on_people += 1
+    for name, scores in (eval_scores or {}).items():
+        row = agents.setdefault(name, AgentStats(name=name))
+        row.eval_scores, row.eval_score = len(scores), fmean(scores) if scores else None
     for name, row in agents.items():
         attempts = row.calls + row.failed
         row.error_rate = row.failed / attempts if attempts else 0.0
         row.p50_latency_ms = percentile(latencies.get(name, []), 50)
         row.p95_latency_ms = percentile(latencies.get(name, []), 95)
+        accuracy_rates(row)
     done = counts["completed"] + counts["failed"] + counts["cancelled"]
     return Stats(
         spec=spec,
@@ -218,6 +260,27 @@ def summarise(spec: str | None, since: datetime, runs: list[Run]) -> Stats:
         agents=sorted(agents.values(), key=lambda a: a.name),
         unreadable=unreadable,
     )
+
+
+def add_accuracy(row: AgentStats, accuracy: AgentAccuracy) -> None:
+    """Add one run's accuracy counts of an agent to its row."""
+    row.contract_failures += accuracy.contract_failures
+    row.repairs += accuracy.repairs
+    row.reviews_accepted += accuracy.reviews_accepted
+    row.reviews_rejected += accuracy.reviews_rejected
+    row.human_approved += accuracy.human_approved
+    row.human_rejected += accuracy.human_rejected
+
+
+def accuracy_rates(row: AgentStats) -> None:
+    """The row's accuracy rates from its counts (None where nothing was measured)."""
+    answers = row.calls + row.contract_failures
+    row.contract_failure_rate = row.contract_failures / answers if answers else None
+    row.repair_rate = row.repairs / row.contract_failures if row.contract_failures else None
+    reviews = row.reviews_accepted + row.reviews_rejected
+    row.review_acceptance = row.reviews_accepted / reviews if reviews else None
+    decisions = row.human_approved + row.human_rejected
+    row.human_rejection_rate = row.human_rejected / decisions if decisions else None
 
 
 async def specs_with_runs(client: Client, since: datetime, limit: int = DEFAULT_LIMIT) -> list[str]:

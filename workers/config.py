@@ -31,6 +31,7 @@ from podium.activities.secrets import ScrubbingInterceptor
 from podium.activities.tools.run import run_tool
 from podium.activities.workload import queue_load
 from podium.compiler.determinism import check_kind
+from podium.workflows.eval_scores import PodiumEvalScores
 from podium.workflows.interpreter import PodiumRun
 from podium.workflows.kinds.base import KINDS
 from podium.workflows.limiter import PodiumTokenLimiter
@@ -58,7 +59,7 @@ PASSTHROUGH = (
     "podium",
 )
 
-WORKFLOWS: tuple[type, ...] = (PodiumRun, PodiumMapBatch, PodiumTokenLimiter)
+WORKFLOWS: tuple[type, ...] = (PodiumRun, PodiumMapBatch, PodiumTokenLimiter, PodiumEvalScores)
 """Podium's workflows: what an orchestration worker (and the replayer) runs."""
 
 ORCHESTRATION_ACTIVITIES: tuple[Callable[..., Any], ...] = (

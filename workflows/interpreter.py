@@ -26,7 +26,7 @@ from podium.workflows.humans import (
     apply_decision,
     check_decision,
 )
-from podium.workflows.metrics import count_run
+from podium.workflows.metrics import count_run, observe_run
 from podium.workflows.plan import Node, Plan, RunInput, tracked
 from podium.workflows.run_context import HandOver, People, RunContext
 from podium.workflows.run_display import RunDisplay, priority_text
@@ -292,6 +292,7 @@ class PodiumRun:
         self.display.closed(status)
         self.display.show(status if error is None else f"failed: {error}")
         count_run(self.state.spec, status)
+        observe_run(self.state)
         self.ctx.events.publish(
             "run.ended",
             text=error,

@@ -254,6 +254,26 @@ class StepState(Contract):
         )
 
 
+class AgentAccuracy(Contract):
+    """Whether one agent's work held up in a run (recorded by ``workflows.accuracy``)."""
+
+    contract_failures: int = 0
+    """Answers that failed the agent's output contract (its schema)."""
+    repairs: int = 0
+    """Invalid answers that a repair round fixed."""
+    reviews_accepted: int = 0
+    reviews_rejected: int = 0
+    """Refine rounds whose reviewer accepted, or sent back, the agent's draft."""
+    human_approved: int = 0
+    human_rejected: int = 0
+    """People's decisions on the agent's work (approvals showing it, its tool calls)."""
+
+    def add(self, other: AgentAccuracy) -> None:
+        """Fold ``other`` into this one."""
+        for name in type(self).model_fields:
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+
+
 class AgentTotals(Contract):
     """What one agent did in a run (all its calls, nested steps and child runs included)."""
 
@@ -268,6 +288,7 @@ class AgentTotals(Contract):
     cost_usd: float = 0.0
     latencies_ms: list[float] = Field(default_factory=list)
     """Latency of the first ``LATENCY_SAMPLES`` answered calls (for p50/p95)."""
+    accuracy: AgentAccuracy = Field(default_factory=AgentAccuracy)
 
     def add(self, other: AgentTotals) -> None:
         """Fold ``other`` (e.g. a child run's totals) into this one."""
@@ -280,6 +301,7 @@ class AgentTotals(Contract):
         self.cost_usd = round(self.cost_usd + other.cost_usd, 8)
         room = LATENCY_SAMPLES - len(self.latencies_ms)
         self.latencies_ms.extend(other.latencies_ms[: max(0, room)])
+        self.accuracy.add(other.accuracy)
 
 
 LATENCY_SAMPLES = 200

@@ -1,4 +1,5 @@
-"""``podium stats [--spec NAME] [--since 24h]``: how runs went, across runs.
+"""``podium stats [--spec NAME] [--since 24h]``: how runs went, across runs, and how
+accurate each agent was.
 
 The figures are ``starters.run_stats``' (shared with the console's "At a glance" page);
 this module prints them.
@@ -13,7 +14,13 @@ from typing import TextIO
 
 from podium.starters.connect import connect
 from podium.starters.formatting import latency_text, ms_text, usd, when_minute
-from podium.starters.run_stats import Stats, gather, specs_with_runs, visibility_query
+from podium.starters.run_stats import (
+    AgentStats,
+    Stats,
+    gather,
+    specs_with_runs,
+    visibility_query,
+)
 from podium.workflows.durations import parse_duration
 from temporalio.client import Client
 
@@ -49,11 +56,47 @@ def print_stats(stats: Stats, since_text: str, out: TextIO) -> None:
                 f"{agent.name:<{width}}{agent.calls:>7}{agent.failed:>8}"
                 f"{agent.error_rate:>12.1%}{p95:>13}\n"
             )
+    if stats.agents:
+        print_accuracy(stats.agents, out)
     if stats.unreadable:
         out.write(
             f"note: {len(stats.unreadable)} run(s) counted without their state "
             f"(no worker answered): {', '.join(stats.unreadable[:5])}\n"
         )
+
+
+ACCURACY_COLUMNS: tuple[tuple[str, int], ...] = (
+    ("INVALID", 9),
+    ("REPAIRED", 10),
+    ("REVIEWS OK", 12),
+    ("PEOPLE REJECTED", 17),
+    ("EVAL SCORE", 12),
+)
+"""Titles and widths of the accuracy table's columns."""
+
+
+def print_accuracy(agents: list[AgentStats], out: TextIO) -> None:
+    """Each agent's accuracy: answers that failed the output contract, how many of those a
+    repair fixed, drafts the refine reviewer accepted, people's rejections of its work and
+    its mean eval score ("-": nothing measured)."""
+    width = max(8, *(len(a.name) for a in agents)) + 2
+    out.write(f"\n{'ACCURACY':<{width}}")
+    out.write("".join(f"{title:>{size}}" for title, size in ACCURACY_COLUMNS).rstrip() + "\n")
+    for agent in agents:
+        cells = (
+            "-" if agent.contract_failure_rate is None else f"{agent.contract_failure_rate:.1%}",
+            _share(agent.repairs, agent.contract_failures),
+            _share(agent.reviews_accepted, agent.reviews_accepted + agent.reviews_rejected),
+            _share(agent.human_rejected, agent.human_approved + agent.human_rejected),
+            "-" if agent.eval_score is None else f"{agent.eval_score:.2f} ({agent.eval_scores})",
+        )
+        sizes = [size for _, size in ACCURACY_COLUMNS]
+        row = "".join(f"{cell:>{size}}" for cell, size in zip(cells, sizes, strict=True))
+        out.write(f"{agent.name:<{width}}{row}\n")
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{part}/{whole}" if whole else "-"
 
 
 async def main(

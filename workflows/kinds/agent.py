@@ -9,6 +9,7 @@ from podium.activities.contract_base import Contract
 from podium.activities.contracts import AgentConfig, FailureDetails, RepairRequest
 from podium.activities.error_types import SCHEMA_ERROR_TYPES
 from podium.activities.retry_settings import RetrySettings
+from podium.workflows.accuracy import contract_failed, contract_repaired
 from podium.workflows.frame import Frame
 from podium.workflows.kinds.base import NodeBase, StepKind
 from podium.workflows.run_context import RunContext
@@ -154,6 +155,8 @@ async def run_agent_node(node: AgentNode, frame: Frame, ctx: RunContext) -> Any:
                 if isinstance(exc.cause, CancelledError):  # we were cancelled: no fallbacks
                     raise
                 ctx.note_failure(agent.name, error_type, paid, billed)
+                if error_type in SCHEMA_ERROR_TYPES and not agent.tools:  # (the loop counts its)
+                    contract_failed(ctx, agent.name, error_type)
                 repairs_left = round_no < agent.repair_attempts and not agent.tools
                 if error_type in SCHEMA_ERROR_TYPES and repairs_left:
                     repair = RepairRequest(
@@ -185,6 +188,8 @@ async def run_agent_node(node: AgentNode, frame: Frame, ctx: RunContext) -> Any:
             finally:  # cancelled before an answer, or anything unexpected: release it
                 settle(reservation, None, 0.0)
             ctx.charge_result(owner, result, agent.name, charged=looping)
+            if round_no:  # only an invalid answer leads to another round
+                contract_repaired(ctx, agent.name)
             if track:
                 assert owner is not None
                 if owner.tried or failed_attempts:  # the story of a step that was not easy

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from podium.activities.contract_base import Contract
 from podium.activities.errors import ApprovalTimedOut
 from podium.activities.templates import render
+from podium.workflows.accuracy import decided, shown_agents
 from podium.workflows.frame import Frame
 from podium.workflows.gates import unlocked_by
 from podium.workflows.kinds.base import NodeBase, StepKind
@@ -77,6 +78,8 @@ async def run_approval(node: ApprovalNode, frame: Frame, ctx: RunContext) -> Any
     request = open_request(ctx, "approval", node.id, title, details, on_timeout=node.on_timeout)
     request.unlocks = unlocked_by(node.id, ctx.gates)  # what a yes lets run
     decision = await wait_for_decision(ctx, request, levels_of(node))
+    if decision is not None:  # a person's verdict on the work the request shows
+        decided(ctx, shown_agents(ctx, [node.details, node.when]), decision.outcome == "approve")
     if decision is None:
         if node.on_timeout == "fail":
             close_by_timeout(ctx, request, "fail")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Literal
 
+from podium.workflows.accuracy import agent_of, reviewed
 from podium.workflows.frame import Frame
 from podium.workflows.kinds.base import Node, NodeBase, StepKind
 from podium.workflows.patterns.refine import refine_loop
@@ -70,6 +71,7 @@ async def run_refine(node: RefineNode, frame: Frame, ctx: RunContext) -> Any:
 
     def on_round(round_no: int, draft: Any, review_out: Any, ok: bool) -> None:
         reviews.append(review_out)
+        reviewed(ctx, agent_of(node.producer), agent_of(node.reviewer), ok)
         if owner is not None and frame.owns(node.id):
             owner.rounds.append(
                 RoundRecord(round=round_no, draft=draft, review=review_out, accepted=ok)

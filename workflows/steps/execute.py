@@ -18,6 +18,7 @@ from podium.activities.run_events import EventKind
 from podium.workflows.frame import Frame
 from podium.workflows.gates import verdict
 from podium.workflows.kinds.base import Node, children, kind_of, tracked
+from podium.workflows.metrics import observe_step
 from podium.workflows.run_context import HandOver, RunContext, SagaEntry
 from podium.workflows.state import BudgetState, StepState
 from podium.workflows.steps.deadline import within_deadline
@@ -227,6 +228,8 @@ def _close(ctx: RunContext, record: StepState | None, status: str) -> None:
     ctx.finished += 1
     if record.started_at is not None:
         record.duration_ms = (record.finished_at - record.started_at).total_seconds() * 1000
+        if status in ("completed", "failed"):
+            observe_step(ctx.state.spec, record.id, record.kind, record.duration_ms / 1000)
     if record.id in ctx.state.current:
         ctx.state.current.remove(record.id)
     kind = CLOSED.get(status, "step.completed")

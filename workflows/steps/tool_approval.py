@@ -9,6 +9,7 @@ is not a failure: the model is told the call was not made.
 from __future__ import annotations
 
 from podium.activities.tool_contracts import ToolSpec
+from podium.workflows.accuracy import decided
 from podium.workflows.humans import AskedToolCall
 from podium.workflows.run_context import RunContext
 from podium.workflows.state import ToolCallRecord
@@ -37,6 +38,7 @@ async def approve_call(
     if decision is None:
         close_by_timeout(ctx, request, "reject")
         return f"nobody approved calling {tool.name!r} in time; it was not called"
+    decided(ctx, [asked.agent], decision.outcome == "approve")
     if decision.outcome != "approve":
         comment = f": {decision.comment}" if decision.comment else ""
         return f"{decision.by} declined calling {tool.name!r}{comment}; it was not called"

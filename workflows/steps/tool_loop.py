@@ -23,6 +23,7 @@ from podium.activities.providers.prompt import repair_messages
 from podium.activities.retry_settings import RetrySettings
 from podium.activities.tool_contracts import ToolCall
 from podium.activities.validation import schema_errors
+from podium.workflows.accuracy import contract_failed, contract_repaired
 from podium.workflows.frame import Frame
 from podium.workflows.humans import AskedToolCall
 from podium.workflows.run_context import RunContext
@@ -80,6 +81,7 @@ async def converse(
     messages: list[dict[str, Any]] = []
     usage, cost = Usage(), 0.0
     repairs = agent.repair_attempts
+    repairing = False  # the last answer failed its schema and was sent back
     turn = 0
     while turn < agent.max_turns:
         turn += 1
@@ -111,9 +113,12 @@ async def converse(
                 usage += billed
                 cost += details.cost_usd or 0.0
                 loop.charge(spent, billed, details.cost_usd or 0.0)
+            if error_type in SCHEMA_ERROR_TYPES:
+                contract_failed(ctx, agent.name, error_type)
             if error_type not in SCHEMA_ERROR_TYPES or repairs <= 0:
                 raise
             repairs -= 1
+            repairing = True
             turn -= 1  # a repair is not a turn of its own
             messages += repair_messages(details.content or "", details.errors or [message])
             continue
@@ -125,6 +130,9 @@ async def converse(
         usage += result.usage
         cost += result.cost_usd
         loop.charge(spent, result.usage, result.cost_usd)
+        if repairing:
+            contract_repaired(ctx, agent.name)
+            repairing = False
         if record is not None:
             record.turns = turn
         if not result.tool_calls:
