@@ -68,6 +68,14 @@ EVAL_SCORE = Metric(
 """Labels ``agent`` and ``suite``. ``podium eval`` hands its scores to a worker with
 ``podium.starters.eval_scores.record``; the worker records them (``workflows/eval_scores.py``)."""
 
+SPEND_USD = Metric("podium_spend_usd", "What a spend window's key spent this day or month", "USD")
+"""A float gauge, labels ``key`` (``<window>/<key>``) and ``window`` (``day``, ``month``):
+set by the window's ledger workflow (``workflows/spend_ledger.py``) after each booking."""
+SPEND_REFUSALS = Metric(
+    "podium_spend_refusals", "Agent calls a spend window refused (its cap reached)", "{call}"
+)
+"""Labels ``key`` and ``window`` (the period whose cap refused it)."""
+
 _SECONDS = [0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600, 4 * 3600, 24 * 3600, 7 * 24 * 3600]
 
 HISTOGRAM_BUCKETS: dict[str, list[float]] = {
