@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from typing import Any, Literal
 
 from jmespath.exceptions import JMESPathError
@@ -147,25 +148,33 @@ def _trajectory(expected: Trajectory, record: RunRecord) -> list[CheckResult]:
     state = record.state
     if expected.approvals is not None:
         results.append(_approvals(expected.approvals, record))
-    limits = (
-        ("supervisor turns", expected.supervisor_turns_max, _turns(record)),
-        ("cost (USD)", expected.cost_usd_max, state.cost_usd if state else None),
-        ("tokens", expected.tokens_max, state.usage.total_tokens if state else None),
-    )
-    for what, limit, measured in limits:
+    limits: list[tuple[str, float | None, float | None, Callable[[float], str]]] = [
+        ("supervisor turns", expected.supervisor_turns_max, _turns(record), _number),
+        ("cost", expected.cost_usd_max, state.cost_usd if state else None, _dollars),
+        ("tokens", expected.tokens_max, state.usage.total_tokens if state else None, _number),
+    ]
+    for what, limit, measured, text in limits:
         if limit is None:
             continue
-        passed = measured is not None and measured <= limit
-        shown = "unknown (the run's state could not be read)" if measured is None else measured
+        found = "unknown: the run's state could not be read" if measured is None else text(measured)
         results.append(
             CheckResult(
                 kind="trajectory",
-                what=f"{what} at most {limit:g}",
-                passed=passed,
-                detail=f"{shown:g}" if isinstance(shown, int | float) else shown,
+                what=f"{what} at most {text(limit)}",
+                passed=measured is not None and measured <= limit,
+                detail=found,
             )
         )
     return results
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def _dollars(value: float) -> str:
+    """``$0.000141`` (six decimals, trailing zeros dropped: ``$0.01``)."""
+    return f"${value:.6f}".rstrip("0").rstrip(".")
 
 
 def _sequence(kind: str, wanted: list[str], called: list[str], order: str) -> CheckResult:
