@@ -12,6 +12,7 @@ from typing import Any, Literal
 
 from podium.activities.contract_base import Contract
 from podium.activities.retry_settings import RetrySettings
+from podium.activities.spend_contracts import SpendTerms
 from podium.activities.tool_contracts import ToolCall, ToolSpec
 from pydantic import BaseModel, ConfigDict, Field
 from temporalio.exceptions import ApplicationError
@@ -201,6 +202,9 @@ class AgentCall(Contract):
     """False on the tool loop's last turn: the model must answer."""
     stream: StreamTarget | None = None
     """Set when the run wants the text as it is written (someone watches it)."""
+    spend: SpendTerms | None = None
+    """The run's spend windows (catalog ``policy: spend``): reserved before the request is
+    sent, settled after (``activities/spend.py``). None: the run spends under none."""
 
     @property
     def deadline_s(self) -> float:

@@ -237,7 +237,7 @@ class _Booker:
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
                 static_summary=f"rate limiter of {_named(self.provider)}",
             )
-            _observe_start(start)
+            observe_start(start)
             try:
                 answer: FairAnswer = await asyncio.wait_for(
                     self.client.execute_update_with_start_workflow(
@@ -270,7 +270,7 @@ class _Booker:
                 delay = min(1.0, delay * 2)
 
 
-def _observe_start(start: WithStartWorkflowOperation[Any, Any]) -> None:
+def observe_start(start: WithStartWorkflowOperation[Any, Any]) -> None:
     """Retrieve the start operation's own outcome, which nobody awaits: when the server is
     down the client sets an RPCError on it, and asyncio would log "Future exception was
     never retrieved" for every failed booking."""

@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import Awaitable
 
-from podium.activities import endpoints, kept_answers, limits, pending_answers
+from podium.activities import endpoints, kept_answers, limits, pending_answers, spend
 from podium.activities.circuit import breaker_for
 from podium.activities.contracts import AgentCall, AgentResult, FailureDetails
 from podium.activities.errors import (
@@ -43,20 +43,23 @@ async def run_agent(call: AgentCall) -> AgentResult:
     An answer is kept on this worker for a while: the same attempt run again here (its
     report was lost) gets it without a new provider call (``kept_answers``). A large
     answer is in the payload store before this returns: while the store is down it waits
-    on this worker (``pending_answers``).
+    on this worker (``pending_answers``). Under spend windows (catalog ``policy: spend``)
+    the call's worst case is reserved before it is sent and settled after (``spend``).
     """
     async with TextSink.of(call) as sink:  # the text as it is written, if watched
         answer = kept_answers.kept()
         if isinstance(answer, AgentResult):  # run again after its report was lost: from here
             answer = answer.model_copy(update={"worker_retries": activity.info().attempt - 1})
         else:
-            with observe_agent_call(call) as outcome:
-                try:
-                    outcome.result = await _call_once(call)
-                except BaseException:
-                    sink.retract()
-                    raise
-            answer = outcome.result
+            async with spend.reserved(call) as held:  # the run's spend windows, if any
+                with observe_agent_call(call) as outcome:
+                    try:
+                        outcome.result = await _call_once(call)
+                    except BaseException:
+                        sink.retract()
+                        raise
+                answer = outcome.result
+                held.charge(answer)
             kept_answers.keep(answer, 4 * answer.usage.output_tokens)  # (its size, roughly)
         sink.settle(answer)
     what = f"agent {call.agent.name!r} (step {call.step_id!r})"
