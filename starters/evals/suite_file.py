@@ -2,7 +2,7 @@
 spec compiled, each case's input checked against the spec's input schema, every
 expression, pattern and JSON Schema parsed, and every agent, tool, step and judge it
 names looked up — all before a run starts, every problem reported at once with its line
-(``SuiteError``)."""
+(a ``CompileError``, as a spec's problems are)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from podium.activities.contracts import AgentConfig
-from podium.activities.errors import SetupError
 from podium.compiler.agents import load_catalog
 from podium.compiler.inputs import check_input
 from podium.compiler.problems import CompileError, Reporter, suggest
@@ -26,10 +25,6 @@ from podium.workflows.durations import parse_duration
 from podium.workflows.expressions import ExpressionError, parse
 from podium.workflows.kinds.base import walk
 from podium.workflows.plan import Plan
-
-
-class SuiteError(SetupError):
-    """The suite file cannot be run: every problem found, each with its file and line."""
 
 
 @dataclass
@@ -58,39 +53,33 @@ def load_suite(path: Path, *, offline: bool | None = None) -> LoadedSuite:
     on the scripted model, whatever the suite says).
 
     Raises:
-        SuiteError: anything wrong, with every problem and its line.
+        CompileError: anything wrong, with every problem and its line.
     """
     report = Reporter(path)
     try:
         doc = read_yaml(path, "eval suite")
     except FileReadError as exc:
         report.file_error(exc)
-        raise _error(report, path) from None
+        raise CompileError(report.problems) from None
     suite = report.validate(doc, Suite)
     if suite is None:
-        raise _error(report, path)
+        raise CompileError(report.problems)
     offline = True if offline else suite.offline
     spec_path = path.parent / suite.spec
     try:
         plan = compile_spec(spec_path, offline=offline)
     except CompileError as exc:
         report.problem(doc, ("spec",), f"the spec {suite.spec} does not compile:\n{exc}")
-        raise _error(report, path) from None
+        raise CompileError(report.problems) from None
     judges = _judges(report, doc, suite, spec_path, offline)
     cases = [_case(report, doc, plan, suite, i, case) for i, case in enumerate(suite.cases)]
     _check_names(report, doc, suite)
     for i, case in enumerate(suite.cases):
         _check_expectations(report, doc, plan, judges, i, case)
     if report.problems:
-        raise _error(report, path)
+        raise CompileError(report.problems)
     ready = [case for case in cases if case is not None]  # (all of them: no problems)
     return LoadedSuite(suite.name or path.stem, path, suite, plan, ready, judges)
-
-
-def _error(report: Reporter, path: Path) -> SuiteError:
-    count = len(report.problems)
-    head = f"the eval suite {path} has {count} problem{'s' if count != 1 else ''}:"
-    return SuiteError("\n".join([head, *(str(p) for p in report.problems)]))
 
 
 def _judges(
@@ -193,12 +182,10 @@ def _check_expectations(
                 suggest(judge.about, plan.agents_used(), "agents"),
             )
         if judge.agent not in judges:
-            report.problem(
-                doc,
-                (*at, "agent"),
-                f"no judge agent {judge.agent!r}",
-                suggest(judge.agent, judges, "agents") + " (judges: names the catalogs)",
-            )
+            hint = suggest(judge.agent, judges, "agents") + " (judges: names their catalogs)"
+            if not judges:
+                hint = "name the judge's catalog file under judges: (default: the spec's)"
+            report.problem(doc, (*at, "agent"), f"no judge agent {judge.agent!r}", hint)
     if expect.trajectory is not None:
         _check_trajectory(report, doc, plan, (*here, "expect", "trajectory"), case)
     steps = {node.id for node in walk(plan.steps)}
