@@ -5,6 +5,7 @@ hand-written or drafted by ``podium plan`` (checked by ``compiler.policy`` and
 from __future__ import annotations
 
 from podium.compiler.entries import Strict
+from podium.compiler.spend_windows import SpendEntry
 from pydantic import Field
 
 DEFAULT_MAX_STEPS = 300
@@ -68,4 +69,9 @@ class PolicyEntry(Strict):
         DEFAULT_MAX_FAIRNESS_WEIGHT,
         gt=0,
         description="The largest fairness weight a spec may choose.",
+    )
+    spend: SpendEntry | None = Field(
+        None,
+        description="Spend windows: what each tenant, market or spec (per:) may spend per day "
+        "and month over every run, each call reserving its worst case first.",
     )

@@ -16,6 +16,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from podium.activities.contract_base import Contract
 from podium.activities.contracts import AgentConfig
+from podium.activities.spend_contracts import SpendPolicy
 from pydantic import Field
 from pydantic_core import core_schema
 
@@ -355,6 +356,9 @@ class Plan(Contract):
     checks the approvals again right before each such step (``workflows/gates.py``)."""
     effect_approvers: list[str] | None = None
     """The policy's list of who may approve side effects (None: any approver)."""
+    spend: list[SpendPolicy] = Field(default_factory=list)
+    """The catalogs' spend windows (``policy: spend``): every agent call of the run reserves
+    in them (``workflows/steps/spend_desk.py``)."""
 
     def agents_used(self) -> dict[str, AgentConfig]:
         """Agents by name, in step order (nested steps included)."""
