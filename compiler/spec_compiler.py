@@ -18,6 +18,7 @@ from podium.compiler.problems import CompileError, Problem, Reporter
 from podium.compiler.settings import check_schema
 from podium.compiler.size import check_size
 from podium.compiler.spec import SpecFile
+from podium.compiler.spend_windows import spend_policies
 from podium.compiler.step_graph import NAME, Scope
 from podium.compiler.steps import StepCompiler
 from podium.compiler.templates import check_template
@@ -124,6 +125,7 @@ def _compile(
     if report.problems:
         return None
     effects = check_policies(report, doc, spec, steps, agents.policies)
+    spend = spend_policies(report, doc, [(p.spend, d) for p, d in agents.policies])
     for i, url in enumerate(spec.notify):
         if not url.startswith(("http://", "https://")):
             report.problem(doc, ("notify", i), f"webhook {url!r} is not an http(s) URL")
@@ -145,6 +147,7 @@ def _compile(
         priority=RunPriority(**spec.priority.model_dump()) if spec.priority else None,
         approve_side_effects=effects is not None,
         effect_approvers=effects.approvers if effects is not None else None,
+        spend=spend,
     )
 
 
