@@ -76,8 +76,8 @@ def load_suite(path: Path, *, offline: bool | None = None) -> LoadedSuite:
     _check_names(report, doc, suite)
     for i, case in enumerate(suite.cases):
         _check_expectations(report, doc, plan, judges, i, case)
-    if report.problems:
-        raise CompileError(report.problems)
+    if report.problems:  # in the file's order
+        raise CompileError(sorted(report.problems, key=lambda p: p.line or 0))
     ready = [case for case in cases if case is not None]  # (all of them: no problems)
     return LoadedSuite(suite.name or path.stem, path, suite, plan, ready, judges)
 
@@ -122,8 +122,12 @@ def _case(
         else:
             run_input = case.input or {}
         check_input(plan, run_input, f"case {case.name!r}")
-    except (InputError, CompileError) as exc:
-        report.problem(doc, where, str(exc).replace("\n", "\n    "))
+    except InputError as exc:
+        report.problem(doc, where, str(exc))
+        return None
+    except CompileError as exc:
+        for problem in exc.problems:
+            report.problem(doc, where, problem.message, problem.hint)
         return None
     timeout = case.timeout if case.timeout is not None else suite.defaults.timeout
     return LoadedCase(case, run_input, parse_duration(timeout))

@@ -1,0 +1,128 @@
+"""A suite is checked before anything runs: every problem at once, each with its line and
+a hint, `podium eval` exits 2 and starts nothing; judge scores reach the metric meter."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+from podium.compiler.problems import CompileError
+from podium.starters.commands import eval as eval_command
+from podium.starters.evals.judge import JudgeResult, record_score
+from podium.starters.evals.suite_file import load_suite
+from temporalio.runtime import MetricBuffer, Runtime, TelemetryConfig
+
+from tests.conftest import ROOT
+
+
+def problems_of(tmp_path: Path, text: str) -> list[str]:
+    path = tmp_path / "suite.yaml"
+    path.write_text(text)
+    with pytest.raises(CompileError) as caught:
+        load_suite(path)
+    return [str(p).replace(str(path), "suite.yaml") for p in caught.value.problems]
+
+
+BAD = f"""spec: {ROOT}/specs/support_triage.yaml
+offline: true
+judges: {ROOT}/evals/judges.yaml
+cases:
+  - name: one
+    input: {{name: Siti}}
+    expect:
+      output:
+        - {{jmespath: "output.category ==", equals: billing}}
+        - {{regex: "([", at: output.reply}}
+        - {{schema: {{type: objekt}}}}
+      trajectory: {{agents: [triag], tools: [send_mail]}}
+      judge: [{{agent: reply-judges, rubric: polite, about: reply-writr}}]
+    answers: [{{step: signof}}]
+  - name: one
+    input: {{name: Siti, message: hi}}
+"""
+
+
+def test_every_problem_is_reported_with_its_line_and_a_hint(tmp_path):
+    problems = problems_of(tmp_path, BAD)
+    text = "\n".join(problems)
+    assert (
+        "suite.yaml:6: cases[0].input: run input does not match spec 'support_triage': "
+        "(root): 'message' is a required property" in text
+    )
+    assert "suite.yaml:9: cases[0].expect.output[0].jmespath: invalid JMESPath expression" in text
+    assert "suite.yaml:10: cases[0].expect.output[1].regex: not a regular expression" in text
+    assert "suite.yaml:11: cases[0].expect.output[2].schema: not a JSON Schema" in text
+    assert (
+        "suite.yaml:12: cases[0].expect.trajectory.agents[0]: the spec's agents call no "
+        "agent 'triag'" in text
+    )
+    assert "did you mean 'triage'?" in text
+    assert "cases[0].expect.trajectory.tools[0]: the spec's agents call no tool 'send_mail'" in text
+    assert "suite.yaml:13: cases[0].expect.judge[0].agent: no judge agent 'reply-judges'" in text
+    assert "did you mean 'reply-judge'?" in text
+    assert "cases[0].expect.judge[0].about: the spec calls no agent 'reply-writr'" in text
+    assert "suite.yaml:14: cases[0].answers[0].step: the spec has no step 'signof'" in text
+    assert "suite.yaml:15: cases[1].name: a second case named 'one'" in text
+    assert len(problems) == 10, text
+    lines = [int(p.split(":")[1]) for p in problems]
+    assert lines == sorted(lines)  # in the file's order
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("cases: []\n", "suite.yaml:1: spec: missing required key 'spec'"),
+        (
+            f"spec: {ROOT}/specs/support_triage.yaml\ncases: []\n",
+            "suite.yaml:2: cases: needs at least 1 item, got a list of 0 items",
+        ),
+        (
+            f"spec: {ROOT}/specs/support_triage.yaml\ncases:\n  - name: a\n    expect:\n"
+            "      output: [{jmespath: output, regex: x}]\n",
+            "exactly one of schema, jmespath or regex (this one has jmespath, regex)",
+        ),
+        (
+            f"spec: {ROOT}/specs/support_triage.yaml\ncases:\n  - name: a\n    expect:\n"
+            "      output: [{regex: x, equals: 1}]\n",
+            "equals goes with jmespath",
+        ),
+        (
+            f"spec: {ROOT}/specs/support_triage.yaml\ncases:\n  - {{name: a, timeout: soon}}\n",
+            "'soon' is not a duration",
+        ),
+        (
+            f"spec: {ROOT}/specs/support_triage.yaml\ncasez: []\n",
+            "suite.yaml:2: casez",
+        ),
+        ("spec: [unclosed\n", "suite.yaml:2: not valid YAML"),
+        ("spec: nowhere.yaml\ncases: [{name: a}]\n", "suite.yaml:1: spec: the spec nowhere"),
+    ],
+)
+def test_a_wrong_suite_says_where(tmp_path, text, expected):
+    assert expected in "\n".join(problems_of(tmp_path, text))
+
+
+async def test_podium_eval_exits_2_and_starts_nothing(tmp_path, capsys):
+    path = tmp_path / "suite.yaml"
+    path.write_text(BAD)
+    out = io.StringIO()
+    code = await eval_command.main(None, suite=str(path), out=out, address="127.0.0.1:1")
+    assert code == 2 and out.getvalue() == ""  # refused before connecting anywhere
+    err = capsys.readouterr().err
+    assert err.startswith("podium eval: nothing ran.\n10 problems found:\n")
+
+
+def test_a_judge_score_is_recorded_for_the_agent_it_is_about():
+    buffer = MetricBuffer(100)
+    runtime = Runtime(telemetry=TelemetryConfig(metrics=buffer))
+    verdict = JudgeResult(
+        agent="reply-judge", about="reply-writer", rubric="r", at="output", min_score=0.5
+    )
+    verdict.score = 0.75
+    record_score(runtime.metric_meter, verdict, "support_triage")
+    record_score(runtime.metric_meter, JudgeResult(agent="x", rubric="r", at="o", min_score=0), "s")
+    updates = [u for u in buffer.retrieve_updates() if u.metric.name == "podium_eval_score"]
+    assert [(u.value, u.attributes["agent"], u.attributes["suite"]) for u in updates] == [
+        (0.75, "reply-writer", "support_triage")
+    ]
