@@ -1,6 +1,6 @@
-"""``podium schema [--out DIR] [--kinds-table FILE]``: write the spec and catalog JSON
-Schemas for editors; with ``--kinds-table``, also the table of step kinds in a Markdown
-file (between its ``<!-- kinds table`` and ``<!-- end of kinds table -->`` lines)."""
+"""``podium schema [--out DIR] [--kinds-table FILE]``: write the spec, catalog and eval
+suite JSON Schemas for editors; with ``--kinds-table``, also the table of step kinds in a
+Markdown file (between its ``<!-- kinds table`` and ``<!-- end of kinds table -->`` lines)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from podium.compiler.schema import (
     spec_schema,
 )
 from podium.starters import exit_codes
+from podium.starters.evals.suite import EVAL_SCHEMA_FILE, suite_schema
 from podium.workflows.kinds.base import kinds_table
 
 KINDS_START = "<!-- kinds table:"
@@ -34,7 +35,7 @@ def write_kinds_table(path: Path) -> bool:
 
 
 def main(out: str = "schema", kinds_table_file: str | None = None) -> int:
-    """Write both schemas into ``out`` (and the kinds table into ``kinds_table_file``)."""
+    """Write the schemas into ``out`` (and the kinds table into ``kinds_table_file``)."""
     if kinds_table_file is not None:
         target = Path(kinds_table_file)
         if not target.is_file() or not write_kinds_table(target):
@@ -50,6 +51,7 @@ def main(out: str = "schema", kinds_table_file: str | None = None) -> int:
     for name, schema in (
         (SPEC_SCHEMA_FILE, spec_schema()),
         (CATALOG_SCHEMA_FILE, catalog_schema()),
+        (EVAL_SCHEMA_FILE, suite_schema()),
     ):
         (folder / name).write_text(json.dumps(schema, indent=2, sort_keys=True) + "\n")
         print(f"wrote {folder / name}")

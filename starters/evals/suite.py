@@ -206,3 +206,14 @@ class Suite(Strict):
         if self.judges is None:
             return []
         return [self.judges] if isinstance(self.judges, str) else list(self.judges)
+
+
+EVAL_SCHEMA_FILE = "podium-eval.schema.json"
+
+
+def suite_schema() -> dict[str, Any]:
+    """JSON Schema of an eval suite file, for editors (``podium schema`` writes it)."""
+    schema = Suite.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "Podium eval suite"
+    return schema

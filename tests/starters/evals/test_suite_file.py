@@ -4,12 +4,17 @@ a hint, `podium eval` exits 2 and starts nothing; judge scores reach the metric 
 from __future__ import annotations
 
 import io
+import json
 from pathlib import Path
 
 import pytest
+import yaml
+from jsonschema import Draft202012Validator
 from podium.compiler.problems import CompileError
+from podium.compiler.yamlfile import SpecLoader
 from podium.starters.commands import eval as eval_command
 from podium.starters.evals.judge import JudgeResult, record_score
+from podium.starters.evals.suite import EVAL_SCHEMA_FILE, suite_schema
 from podium.starters.evals.suite_file import load_suite
 from temporalio.runtime import MetricBuffer, Runtime, TelemetryConfig
 
@@ -126,3 +131,17 @@ def test_a_judge_score_is_recorded_for_the_agent_it_is_about():
     assert [(u.value, u.attributes["agent"], u.attributes["suite"]) for u in updates] == [
         (0.75, "reply-writer", "support_triage")
     ]
+
+
+def test_the_shipped_editor_schema_is_up_to_date_and_fits_the_samples():
+    shipped = json.loads((ROOT / "schema" / EVAL_SCHEMA_FILE).read_text())
+    assert shipped == json.loads(json.dumps(suite_schema())), "run `podium schema` to refresh it"
+    validator = Draft202012Validator(shipped)
+    for path in sorted((ROOT / "evals").glob("*.yaml")):
+        data = yaml.load(path.read_text(), Loader=SpecLoader)  # noqa: S506 - a SafeLoader
+        if "cases" in data:  # (judges.yaml is a catalog)
+            validator.validate(data)
+            assert path.read_text().startswith(
+                "# yaml-language-server: $schema=../schema/podium-eval.schema.json"
+            )
+    assert not validator.is_valid({"spec": "x.yaml", "cases": [{"name": "a", "expekt": {}}]})
