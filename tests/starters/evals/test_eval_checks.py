@@ -134,3 +134,19 @@ async def test_a_baseline_that_is_not_a_result_is_refused(client, tmp_path, caps
     )
     assert code == 2
     assert "is not a podium eval result" in capsys.readouterr().err
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+async def test_on_a_terminal_a_progress_bar_stands_in_for_the_lines(client, tmp_path):
+    out = Terminal()
+    code = await eval_command.main(client, suite=suite(tmp_path, BILLING_RIGHT), out=out)
+    drawn = out.getvalue()
+    text = re.sub(r"\x1b\[[0-9;?]*[a-zA-Z]", "", drawn)  # without colours and cursor moves
+    assert code == 0, text
+    assert "[1/1]" not in text  # no plain per-case line
+    assert "eval suite" in text and "1/1 cases · 0 failed" in text  # the bar, drawn
+    assert "\x1b[" in drawn and "1 passed, 0 failed" in text
