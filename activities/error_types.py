@@ -17,6 +17,7 @@ from podium.activities.errors import (
     BudgetExceeded,
     DeadlineExceeded,
     ExpressionFailed,
+    GuardTripped,
     InternalError,
     JoinFailed,
     LimiterUnavailable,
@@ -89,6 +90,7 @@ ERROR_TYPES: dict[str, type[AgentCallError]] = {
         AnswerTooLarge,
         ToolUnavailable,
         ToolNotConfigured,
+        GuardTripped,
         OutputSchemaError,
         OutputTruncated,
     )

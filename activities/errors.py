@@ -51,6 +51,7 @@
             ├── InternalError                  an unexpected error in the worker (a bug)
             ├── AnswerTooLarge                 over the 2 MB payload limit (no store)
             ├── ToolNotConfigured              a tool cannot run on this worker (import, key)
+            ├── GuardTripped                   a guard blocked personal data or an injection
             └── OutputSchemaError              the answer is not valid for the schema
                 └── OutputTruncated            the answer was cut at max_output_tokens
 
@@ -321,6 +322,14 @@ class ToolUnavailable(RetryableError):
 class ToolNotConfigured(PermanentError):
     """A tool cannot run on this worker: its function does not import, its auth
     variable is unset, its MCP server does not start."""
+
+
+class GuardTripped(PermanentError):
+    """An agent's or a tool's ``guard:`` found what it blocks (personal data under ``pii:
+    block``, prompt injection in a tool result): the text never reached the provider, the
+    model or the run's record. The message names the kinds and places, never the values;
+    the details (``FailureDetails.guard``) say whether the guard fails the step or asks a
+    person (``on_trip``). Not retried: the same text trips it again."""
 
 
 class AnswerTooLarge(PermanentError):
