@@ -75,6 +75,14 @@ SPEND_REFUSALS = Metric(
     "podium_spend_refusals", "Agent calls a spend window refused (its cap reached)", "{call}"
 )
 """Labels ``key`` and ``window`` (the period whose cap refused it)."""
+GUARD_TRIPS = Metric(
+    "podium_guard_trips", "What guards found: personal data masked, redacted or blocked, injections",
+    "{finding}",
+)
+"""Labels ``agent`` or ``tool`` (whose guard), ``kind`` (``email``, ``sg_nric``…,
+``injection``), ``action`` (``mask``, ``redact``, ``block``) and ``check`` (``input``,
+``output``, ``injection``); recorded by the activity that screened the text
+(``activities/guards/hooks.py``)."""
 
 _SECONDS = [0.1, 0.5, 1, 5, 10, 30, 60, 300, 900, 3600, 4 * 3600, 24 * 3600, 7 * 24 * 3600]
 
