@@ -76,7 +76,8 @@ SPEND_REFUSALS = Metric(
 )
 """Labels ``key`` and ``window`` (the period whose cap refused it)."""
 GUARD_TRIPS = Metric(
-    "podium_guard_trips", "What guards found: personal data masked, redacted or blocked, injections",
+    "podium_guard_trips",
+    "What guards found: personal data masked, redacted or blocked, injections",
     "{finding}",
 )
 """Labels ``agent`` or ``tool`` (whose guard), ``kind`` (``email``, ``sg_nric``…,
