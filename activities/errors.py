@@ -10,9 +10,11 @@
     │   ├── PlanningError                      podium plan cannot draft (no planner, model)
     │   ├── SpecEditError                      an edit of a spec names no place in it, or misfits
     │   ├── PayloadSettingsError               a payload store or encryption setting is wrong
+    │   ├── MemorySettingsError                PODIUM_MEMORY_URL is wrong (or its driver missing)
     │   ├── UnknownEncryptionKey               data encrypted with a key this process lacks
     │   └── TemporalUnreachable                no Temporal server at the address
     ├── PayloadStoreError                      retried
+    ├── MemoryUnavailable                      retried
     ├── RunNotFound                            no run with that id
     ├── RunStuck                               workers keep failing the run's workflow task
     ├── RunFailure                             a run reports it (ApplicationError type)
@@ -26,10 +28,12 @@
     │       ├── ExpressionFailed               an expression could not be evaluated
     │       ├── ApprovalTimedOut               nobody decided and on_timeout is fail
     │       ├── StepBudgetExceeded             a step's own budget cap ran out
+    │       ├── SpendWindowExhausted           a spend window ran out (on_exhausted: fail)
     │       ├── StepDeadlineExceeded           a step missed its deadline
     │       ├── JoinFailed                     a parallel join cannot succeed
     │       ├── NoRoute                        a route's value matches no case
-    │       └── PayloadTooLarge                over Temporal's 2 MB payload limit (no store)
+    │       ├── PayloadTooLarge                over Temporal's 2 MB payload limit (no store)
+    │       └── MemoryFactTooLarge             a fact to remember is over 64 KB
     └── AgentCallError                         one agent call failed
         ├── RetryableError                     retried
         │   ├── ProviderTransportError         connect / read / write failure
@@ -125,6 +129,18 @@ class PayloadStoreError(PodiumError, RuntimeError):
     retryable = True
 
 
+class MemorySettingsError(SetupError, ValueError):
+    """``PODIUM_MEMORY_URL`` is malformed, names a store this process has no driver for, or
+    a database newer than this release (the message says which and how to fix it)."""
+
+
+class MemoryUnavailable(PodiumError, RuntimeError):
+    """The memory store cannot be opened, read or written (down, full, not reachable):
+    the step's memory activity is retried, so the run waits and loses nothing."""
+
+    retryable = True
+
+
 class RunNotFound(PodiumError, LookupError):
     """No run with this id in the namespace."""
 
@@ -189,6 +205,12 @@ class StepBudgetExceeded(StepError):
     """A step's own ``budget:`` cap ran out."""
 
 
+class SpendWindowExhausted(StepError):
+    """A call would pass a spend window's cap (catalog ``policy: spend``) for the day or
+    month, and the window says ``on_exhausted: fail``. (Under ``wait`` the run asks a person
+    instead; the refused activity carries this type either way.)"""
+
+
 class StepDeadlineExceeded(StepError):
     """A step missed its ``deadline:`` (``on_breach: fail``)."""
 
@@ -214,6 +236,11 @@ class NoRoute(StepError):
 class PayloadTooLarge(StepError):
     """What a step would send (a call's input, a child's input, the run's result) is over
     Temporal's payload limit and this worker has no payload store."""
+
+
+class MemoryFactTooLarge(StepError):
+    """A step's ``memory: write: fact:`` is over 64 KB as JSON: write a summary, not the
+    whole document."""
 
 
 class AgentCallError(PodiumError):

@@ -56,6 +56,7 @@ from podium.compiler.spec_limits import (
     StepBudgetEntry,
     deadline_shorthand,
 )
+from podium.compiler.spec_memory import MemoryEntry, StepMemoryEntry
 from podium.workflows.kinds.base import BUILTIN_SPEC_KEYS, spec_keys
 from podium.workflows.kinds.base import KINDS as REGISTERED
 from pydantic import ConfigDict, Field, TypeAdapter, field_validator, model_validator
@@ -136,6 +137,11 @@ class StepEntry(Strict):
         None,
         description="Agent steps: the answer's `goto` field picks the next step (to: [ids], "
         "max: N).",
+    )
+    memory: StepMemoryEntry | None = Field(
+        None,
+        description="Memory across runs: read: (its agent gets input memory), write: (a "
+        "fact kept after the step), subject: (instead of the spec's).",
     )
     kind_entry: SkipJsonSchema[dict[str, Any] | None] = Field(None, exclude=True)
     """Set for a step of a kind registered besides the built-ins: ``{kind, value}``."""
@@ -253,6 +259,11 @@ class SpecFile(Strict):
     )
     priority: PriorityEntry | None = Field(
         None, description="Priority key (1–5), fairness key expression and weight of runs."
+    )
+    memory: MemoryEntry | None = Field(
+        None,
+        description="Memory across runs: {subject: expression over the input, ttl}; steps "
+        "say what they read and write.",
     )
 
     _deadlines = field_validator("deadline", mode="before")(deadline_shorthand)

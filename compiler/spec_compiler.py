@@ -13,6 +13,7 @@ from pathlib import Path
 from podium.compiler.agents import AgentResolver
 from podium.compiler.humans import check_run_people
 from podium.compiler.limits import budget, deadline, history
+from podium.compiler.memory import check_spec_memory
 from podium.compiler.policy import check_policies
 from podium.compiler.problems import CompileError, Problem, Reporter
 from podium.compiler.settings import check_schema
@@ -117,6 +118,8 @@ def _compile(
         return _compile(child, offline, report, here)
 
     steps_compiler = StepCompiler(report, doc, agents, compile_child)
+    steps_compiler.memory = spec.memory
+    check_spec_memory(report, doc, steps_compiler.graph, spec.memory)
     steps = steps_compiler.compile(spec.steps)
     output = _output(spec, steps_compiler)
     if spec.priority is not None and spec.priority.fairness is not None:

@@ -8,8 +8,10 @@ from podium.compiler.agents import AgentResolver
 from podium.compiler.humans import check_people
 from podium.compiler.kinds import builder_of
 from podium.compiler.limits import budget, deadline
+from podium.compiler.memory import step_memory
 from podium.compiler.problems import Reporter
 from podium.compiler.spec import StepEntry, entry_adapter
+from podium.compiler.spec_memory import MemoryEntry
 from podium.compiler.step_context import ChildCompiler
 from podium.compiler.step_graph import Scope, StepGraph
 from podium.compiler.validation_errors import translate
@@ -31,6 +33,8 @@ class StepCompiler:
         self.report, self.doc, self.agents, self.compile_child = report, doc, agents, compile_child
         self.graph = StepGraph(report, doc)
         self.template_ids: set[str] = set()
+        self.memory: MemoryEntry | None = None
+        """The spec's ``memory:`` (its subject and ttl), for the steps' own."""
 
     def compile(self, steps: list[StepEntry]) -> list[Node]:
         """Plan nodes for the top-level ``steps`` (None entries dropped on error)."""
@@ -157,6 +161,11 @@ class StepCompiler:
             "budget": budget(step.budget),
             "deadline": deadline(step.deadline),
         }
+        memory = step_memory(
+            self.report, self.doc, self.graph, self.memory, step, loc, scope, step_id
+        )
+        if memory is not None:
+            common["memory"] = memory
         if step.kind == "steps":
             return self._steps(step, loc, scope, common)
         kind = KINDS[step.kind]

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from podium.activities.errors import RunFailure
+from podium.activities.memory.activities import read_memory, write_memory
 from podium.activities.notify import notify
 from podium.activities.payloads.converter import data_converter
 from podium.activities.payloads.settings import PayloadSettings
@@ -36,6 +37,7 @@ from podium.workflows.interpreter import PodiumRun
 from podium.workflows.kinds.base import KINDS
 from podium.workflows.limiter import PodiumTokenLimiter
 from podium.workflows.map_batch import PodiumMapBatch
+from podium.workflows.spend_ledger import PodiumSpendLedger
 from temporalio.converter import DataConverter
 from temporalio.worker import Interceptor, UnsandboxedWorkflowRunner, WorkflowRunner
 from temporalio.worker.workflow_sandbox import SandboxedWorkflowRunner
@@ -59,7 +61,13 @@ PASSTHROUGH = (
     "podium",
 )
 
-WORKFLOWS: tuple[type, ...] = (PodiumRun, PodiumMapBatch, PodiumTokenLimiter, PodiumEvalScores)
+WORKFLOWS: tuple[type, ...] = (
+    PodiumRun,
+    PodiumMapBatch,
+    PodiumTokenLimiter,
+    PodiumSpendLedger,
+    PodiumEvalScores,
+)
 """Podium's workflows: what an orchestration worker (and the replayer) runs."""
 
 ORCHESTRATION_ACTIVITIES: tuple[Callable[..., Any], ...] = (
@@ -67,6 +75,8 @@ ORCHESTRATION_ACTIVITIES: tuple[Callable[..., Any], ...] = (
     queue_load,  # task-queue workload look-ups (capability assignment)
     run_tool,  # agents' tool calls, and fast tools' local first attempts
     run_agent,  # fast agents' local first attempts
+    read_memory,  # memory across runs: the facts a step's agent reads
+    write_memory,  # … and the fact a step keeps (docs/memory.md)
 )
 """What the orchestration queue's worker runs beside Podium's workflows."""
 

@@ -17,6 +17,7 @@ from podium.workflows.state import TryRecord
 from podium.workflows.steps.agent_call import call_agent
 from podium.workflows.steps.assignment import assign
 from podium.workflows.steps.budget import estimate, ledgers, reserve, settle
+from podium.workflows.steps.memory import MEMORY_INPUT, recall
 from podium.workflows.steps.support import describe, evaluate_inputs
 from podium.workflows.steps.tool_loop import TOOL_LOOP_BUDGET, converse
 from pydantic import Field
@@ -81,6 +82,8 @@ async def run_agent_node(node: AgentNode, frame: Frame, ctx: RunContext) -> Any:
     """
     owner = frame.owner
     inputs = evaluate_inputs(node.id, node.inputs, frame.data)
+    if node.memory is not None and node.memory.read is not None:  # facts of earlier runs
+        inputs[MEMORY_INPUT] = await recall(node, frame)
     inputs.update(frame.edited_inputs(node.id))  # a person's edited inputs
     where = frame.label or node.id
     track = frame.owns(node.id)
@@ -139,6 +142,7 @@ async def run_agent_node(node: AgentNode, frame: Frame, ctx: RunContext) -> Any:
                         retry=node.retry if primary else None,
                         failed_attempts=failed_attempts,
                         events=ctx.events,
+                        spend=ctx.spend,
                     )
             except ActivityError as exc:
                 last = exc

@@ -17,6 +17,7 @@ from typing import Annotated, Any, ClassVar, Literal
 from podium.activities.contract_base import Contract
 from podium.activities.contracts import AgentConfig
 from podium.activities.spend_contracts import SpendPolicy
+from podium.workflows.step_memory import StepMemory
 from pydantic import Field
 from pydantic_core import core_schema
 
@@ -79,6 +80,8 @@ class NodeBase(Contract):
     budget: Budget | None = None
     """Cap on what this step (everything inside it included) may spend."""
     deadline: Deadline | None = None
+    memory: StepMemory | None = None
+    """Facts about a subject its agent reads, and the fact it keeps (docs/memory.md)."""
 
 
 class UnknownKind(ValueError):

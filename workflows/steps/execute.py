@@ -23,6 +23,7 @@ from podium.workflows.run_context import HandOver, RunContext, SagaEntry
 from podium.workflows.state import BudgetState, StepState
 from podium.workflows.steps.deadline import within_deadline
 from podium.workflows.steps.escalation import resolve_failure
+from podium.workflows.steps.memory import remembering
 from podium.workflows.steps.support import describe, evaluate_in, failure
 from temporalio import workflow
 from temporalio.exceptions import (
@@ -86,6 +87,8 @@ async def execute(node: Node, frame: Frame, ctx: RunContext) -> Any:
     while True:
         try:
             work = kind_of(node).execute(node, step_frame, ctx)
+            if node.memory is not None and node.memory.write is not None:
+                work = remembering(work, node, step_frame)  # the step's fact kept after it
             breached = resuming and record is not None and record.breached
             if node.deadline is not None and due is not None and not breached:
                 done, output = await within_deadline(node.deadline, due, work, ctx, node.id, record)

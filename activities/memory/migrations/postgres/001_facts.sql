@@ -1,0 +1,25 @@
+-- Facts about subjects, and who showed or forgot them (activities/memory/store.py).
+CREATE TABLE memory_facts (
+    id BIGSERIAL PRIMARY KEY,
+    subject_key TEXT NOT NULL,
+    write_key TEXT NOT NULL UNIQUE,
+    value BYTEA NOT NULL,
+    search_text TEXT,
+    run_id TEXT NOT NULL,
+    step TEXT NOT NULL,
+    written_at TIMESTAMPTZ NOT NULL,
+    expires_at TIMESTAMPTZ
+);
+CREATE INDEX memory_facts_subject ON memory_facts (subject_key, written_at);
+CREATE INDEX memory_facts_expiry ON memory_facts (expires_at) WHERE expires_at IS NOT NULL;
+
+CREATE TABLE memory_audit (
+    id BIGSERIAL PRIMARY KEY,
+    subject_key TEXT NOT NULL,
+    action TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    at TIMESTAMPTZ NOT NULL,
+    facts INTEGER NOT NULL,
+    reason TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX memory_audit_subject ON memory_audit (subject_key, at);
