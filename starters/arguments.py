@@ -267,6 +267,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     sub.add_parser("demo", help="start everything, run the sample offline, print the result")
+
+    memory = sub.add_parser(
+        "memory", help="a subject's facts kept across runs: show them, or forget them (erasure)"
+    )
+    memory_commands = memory.add_subparsers(dest="memory_command", metavar="show|forget")
+    memory_commands.required = True
+    who = "who asks, kept in the audit (default: PODIUM_USER or login)"
+    show = memory_commands.add_parser(
+        "show", help="the subject's facts, newest first, with the run and step of each"
+    )
+    show.add_argument("subject", help="whose facts: the value the spec's subject names")
+    show.add_argument("--json", dest="as_json", action="store_true", help="as JSON")
+    show.add_argument("--as", dest="user", help=who)
+    forget = memory_commands.add_parser(
+        "forget", help="delete every fact of the subject (erasure), with an audit line"
+    )
+    forget.add_argument("subject", help="whose facts: the value the spec's subject names")
+    forget.add_argument("--yes", action="store_true", help="do not ask first")
+    forget.add_argument("--as", dest="user", help=who)
+    forget.add_argument("--reason", default="", help="why (a request's reference), in the audit")
     add_eval_command(sub, ADDRESS_HELP)
     return parser
 

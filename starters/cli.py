@@ -19,6 +19,7 @@ podium demo                         the sample run, offline
 podium eval SUITE [--junit PATH]    a suite's cases as runs, their records checked
 podium codec-server [--port 8081]   decode encrypted / stored payloads for the Web UI
 podium keygen                       a new encryption key for PODIUM_ENCRYPTION_KEYS
+podium memory show|forget SUBJECT   a subject's facts kept across runs; forget: erasure
 """
 
 from __future__ import annotations
@@ -79,6 +80,12 @@ def dispatch(argv: list[str]) -> int:
         from podium.starters.commands import keygen
 
         return keygen.main(args.key_id)
+    if command == "memory":
+        from podium.starters.commands import memory
+
+        if args.memory_command == "show":
+            return memory.show(args.subject, by=args.user, as_json=args.as_json)
+        return memory.forget(args.subject, yes=args.yes, by=args.user, reason=args.reason)
     return asyncio.run(_dispatch_async(args))
 
 

@@ -18,6 +18,7 @@ command                    module
 ``podium resolve``         ``starters.commands.resolve``
 ``podium cancel``          ``starters.commands.cancel``
 ``podium demo``            ``starters.commands.demo``
+``podium memory``          ``starters.commands.memory`` (the store: ``activities.memory``)
 ``podium eval``            ``starters.commands.eval`` (suites, runs and checks: ``starters.evals``)
 =========================  ==============================================================
 
