@@ -225,7 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     console.add_argument(
         "--people",
         metavar="FILE",
-        help="who is who: each approver's e-mail and language (docs/console.md)",
+        help="who is who: each person's e-mail, language and what they may do (docs/console.md)",
     )
     console.add_argument(
         "--trusted-header",

@@ -213,9 +213,8 @@ async def _act(request: Request, person: Person, draft: Draft, form: FormData) -
         update(editor, place or (), reading.value)
         at = place
     elif action == "member":
-        at = actions.add_member(
-            editor, _loc(form, "into"), str(form.get("name", "")), str(form.get("agent", ""))
-        )
+        agent = str(form.get("agent", "")) or _first_agent(request, draft)
+        at = actions.add_member(editor, _loc(form, "into"), str(form.get("name", "")), agent)
     elif action == "remove":
         actions.remove_step(editor, _loc(form, "at"))
         at = None

@@ -7,8 +7,9 @@ schema, and the run started as ``podium serve``'s ``POST /runs`` starts one.
 The posted input goes through ``serve_runs.plan_for`` — the spec compiled as a run compiles
 it, the input checked against its schema as ``podium run`` checks it, its size against
 the payload limit — so the console refuses exactly what the API refuses. Refusals are
-shown on the fields they are about, with everything the person typed kept. Every signed-in
-person may start runs of the server's specs (the console has no per-person list of specs);
+shown on the fields they are about, with everything the person typed kept. Only people the
+people file allows (``can: [start-runs]``) may start runs, of any of the server's specs
+(the console has no per-person list of specs);
 who started a run goes to the server's log, as ``POST /runs`` logs its client.
 """
 

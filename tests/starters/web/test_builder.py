@@ -318,9 +318,8 @@ async def test_steps_of_every_kind_go_in_and_nest(console, project):
         action="member",
         into="steps[5].supervise.team",
         name="carrier",
-        agent="legal-analyst",
-    )
-    assert "carrier" in member.text and "agent: legal-analyst" in member.text
+    )  # (no agent: it starts as the catalog's first)
+    assert "carrier" in member.text and "agent: financial-analyst" in member.text
     undo = await act(
         console, spec, action="add", into="steps[1].compensate", kind="agent", id="undo_risk"
     )

@@ -33,7 +33,7 @@ async def test_specs_are_drawn_and_a_refused_one_shows_where(client, tmp_path):
     async with serving(app) as base, httpx.AsyncClient(base_url=base) as http:
         listed = await http.get("/console/specs", headers=who)
         assert "deal_review" in listed.text and "broken_deal" in listed.text
-        assert "does not compile: 1 problems" in listed.text
+        assert "does not compile: 1 problem" in listed.text
         page = await http.get("/console/specs/deal_review", headers=who)
         assert page.status_code == 200
         for step in ("reviews", "financial", "legal", "technical", "risk", "signoff"):
