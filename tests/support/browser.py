@@ -34,6 +34,9 @@ FLAGS = [
     "--disable-sync",
     "--remote-debugging-port=0",
 ]
+LOADED_S = 90.0
+"""How long a click waits for its element or the page it leads to: generous, so a test
+passes on a loaded machine (it judges by the page, not by the clock)."""
 CENTRE = """(selector => {
   const element = document.querySelector(selector);
   if (!element) return null;
@@ -117,7 +120,9 @@ class Page:
     def click(self, selector: str) -> None:
         """Press ``selector`` where it is on the screen, as a finger would (a button that
         is covered or off the page is not pressed)."""
-        x, y = self.wait_for(CENTRE % json.dumps(selector), what=f"{selector} on the page")
+        x, y = self.wait_for(
+            CENTRE % json.dumps(selector), timeout_s=LOADED_S, what=f"{selector} on the page"
+        )
         for kind in ("mousePressed", "mouseReleased"):
             self.send("Input.dispatchMouseEvent", type=kind, x=x, y=y, button="left", clickCount=1)
 
@@ -136,7 +141,7 @@ class Page:
                     return False
                 raise
 
-        eventually_sync(arrived, f"the page {selector} leads to", every=0.25)
+        eventually_sync(arrived, f"the page {selector} leads to", timeout=LOADED_S, every=0.25)
 
     def type_into(self, selector: str, text: str, *, clear: bool = False) -> None:
         """Tap ``selector`` and type ``text`` into it (``clear``: select what it holds
