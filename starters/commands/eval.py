@@ -18,13 +18,20 @@ from typing import TextIO
 from podium.compiler.problems import CompileError
 from podium.starters import exit_codes
 from podium.starters.connect import connect
+from podium.starters.eval_scores import record as record_scores
 from podium.starters.evals.output import CaseProgress, junit_xml, print_results
-from podium.starters.evals.results import Comparison, compare, read_results, to_json
+from podium.starters.evals.results import (
+    Comparison,
+    compare,
+    eval_scores,
+    read_results,
+    to_json,
+)
 from podium.starters.evals.runner import run_suite
 from podium.starters.evals.served import missing_workers
 from podium.starters.evals.suite_file import load_suite
 from temporalio.client import Client
-from temporalio.runtime import Runtime
+from temporalio.service import RPCError
 
 
 async def main(
@@ -52,15 +59,14 @@ async def main(
     if missing:
         print("podium eval: nothing ran.\n" + "\n".join(missing), file=sys.stderr)
         return exit_codes.USAGE
-    runtime = client.service_client.config.runtime or Runtime.default()
     with CaseProgress(out, loaded.name, len(loaded.cases)) as progress:
-        result = await run_suite(
-            client,
-            loaded,
-            concurrency=concurrency,
-            meter=runtime.metric_meter,
-            on_done=progress.finished,
-        )
+        result = await run_suite(client, loaded, concurrency=concurrency, on_done=progress.finished)
+    scores = eval_scores(result)
+    if scores.scores:  # to podium_eval_score on the workers' metrics, and podium stats
+        try:
+            await record_scores(client, scores)
+        except RPCError as exc:  # the results stand; only the metrics miss them
+            print(f"podium eval: the scores were not recorded: {exc.message}", file=sys.stderr)
     comparison: Comparison | None = compare(result, earlier) if earlier else None
     print_results(result, out, comparison)
     for path, text in ((json_path, to_json(result)), (junit_path, junit_xml(result))):

@@ -9,9 +9,8 @@ with this answer schema: ``{"score": 0..1, "reason": "..."}``. It is told:
 - ``reference``: the suite's reference answer, when it gives one.
 
 A score below ``min_score`` fails the case; so does a judge that cannot answer (its
-error is the reason). The score, reason, tokens and cost are kept in the results, and
-the score is recorded as ``podium_eval_score`` (labels ``agent``, ``suite``) on the
-eval process's metric meter.
+error is the reason). The score, reason, tokens and cost are kept in the results; the
+scores reach ``podium_eval_score`` and ``podium stats`` through ``results.eval_scores``.
 """
 
 from __future__ import annotations
@@ -21,13 +20,11 @@ from typing import Any
 from jmespath.exceptions import JMESPathError
 from podium.activities.contracts import AgentConfig
 from podium.activities.errors import AgentCallError
-from podium.activities.metric_names import EVAL_SCORE
 from podium.starters.asking import ask_agent
 from podium.starters.evals.record import RunRecord
 from podium.starters.evals.suite import JudgeCheck
 from podium.workflows.expressions import evaluate
 from pydantic import BaseModel
-from temporalio.common import MetricMeter
 
 ANSWER = {
     "type": "object",
@@ -45,7 +42,7 @@ class JudgeResult(BaseModel):
     agent: str
     """The judge."""
     about: str = ""
-    """The agent whose work was judged (the score's ``agent`` label in metrics)."""
+    """The agent whose work was judged (the agent its score is recorded for)."""
     rubric: str
     at: str
     min_score: float
@@ -97,13 +94,3 @@ async def judge_run(
     result.reason = str(verdict.get("reason") or "")
     result.passed = result.score >= check.min_score
     return result
-
-
-def record_score(meter: MetricMeter | None, result: JudgeResult, suite: str) -> None:
-    """Add a judge's score to ``podium_eval_score``, labelled with the agent it is about
-    (nothing without a meter or a score)."""
-    if meter is None or result.score is None:
-        return
-    EVAL_SCORE.histogram(meter).with_additional_attributes(
-        {"agent": result.about or result.agent, "suite": suite}
-    ).record(result.score)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from podium.starters.evals.checks import CheckResult
 from podium.starters.evals.judge import JudgeResult
+from podium.workflows.eval_scores import EvalScore, EvalScores
 from pydantic import BaseModel, Field, ValidationError
 
 RESULTS_FORMAT = "podium.eval-results/1"
@@ -32,6 +33,8 @@ class CaseResult(BaseModel):
     cost_usd: float = 0.0
     """The run's cost (judges not included: ``judge_cost_usd``)."""
     tokens: int = 0
+    agents: list[str] = Field(default_factory=list)
+    """The agents the run called, each once, in the order first called."""
     judge_cost_usd: float = 0.0
     checks: list[CheckResult] = Field(default_factory=list)
     judges: list[JudgeResult] = Field(default_factory=list)
@@ -112,6 +115,26 @@ def compare(current: SuiteResult, baseline: SuiteResult) -> Comparison:
     names = {case.name for case in current.cases}
     found.gone = [name for name in before if name not in names]
     return found
+
+
+def eval_scores(result: SuiteResult) -> EvalScores:
+    """The suite's scores per agent, for ``podium_eval_score`` and ``podium stats``: each
+    judge's score for the agent it judged (``scorer``: the judge), and each case's share
+    of checks that held for every agent its run called (``scorer``: ``checks``)."""
+    scores: list[EvalScore] = []
+    for case in result.cases:
+        if case.checks and case.error is None:
+            share = sum(1 for c in case.checks if c.passed) / len(case.checks)
+            scores += [
+                EvalScore(agent=agent, score=share, case=case.name, scorer="checks")
+                for agent in case.agents
+            ]
+        scores += [
+            EvalScore(agent=j.about or j.agent, score=j.score, case=case.name, scorer=j.agent)
+            for j in case.judges
+            if j.score is not None
+        ]
+    return EvalScores(suite=result.suite, spec=result.spec, scores=scores)
 
 
 def read_results(path: Path) -> SuiteResult:

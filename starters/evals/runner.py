@@ -21,7 +21,7 @@ from typing import Any
 
 from podium.activities.errors import PodiumError
 from podium.starters.evals.checks import check_run
-from podium.starters.evals.judge import JudgeResult, judge_run, record_score
+from podium.starters.evals.judge import JudgeResult, judge_run
 from podium.starters.evals.record import RunRecord, read_record
 from podium.starters.evals.results import CaseResult, SuiteResult
 from podium.starters.evals.suite import Answer, JudgeCheck
@@ -31,7 +31,6 @@ from podium.starters.launch import start_run
 from podium.starters.runs import read_run
 from podium.workflows.humans import DecisionInput, HumanRequest
 from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.common import MetricMeter
 from temporalio.exceptions import TemporalError
 from temporalio.service import RPCError
 
@@ -50,7 +49,6 @@ async def run_suite(
     loaded: LoadedSuite,
     *,
     concurrency: int | None = None,
-    meter: MetricMeter | None = None,
     on_done: Listener | None = None,
 ) -> SuiteResult:
     """Run every case of ``loaded``, at most ``concurrency`` at once (default: the
@@ -60,7 +58,7 @@ async def run_suite(
 
     async def one(case: LoadedCase) -> CaseResult:
         async with limit:
-            result = await run_case(client, loaded, case, meter=meter)
+            result = await run_case(client, loaded, case)
         if on_done is not None:
             on_done(result)
         return result
@@ -79,9 +77,7 @@ async def run_suite(
     return result
 
 
-async def run_case(
-    client: Client, loaded: LoadedSuite, case: LoadedCase, *, meter: MetricMeter | None = None
-) -> CaseResult:
+async def run_case(client: Client, loaded: LoadedSuite, case: LoadedCase) -> CaseResult:
     """Run one case and judge its record."""
     clock = time.monotonic()
     result = CaseResult(name=case.case.name)
@@ -96,13 +92,13 @@ async def run_case(
         result.duration_ms = (time.monotonic() - clock) * 1000
         return result
     result.status = record.status
+    result.agents = list(dict.fromkeys(record.names("agent")))
     result.tokens = record.state.usage.total_tokens if record.state else 0
     result.cost_usd = record.state.cost_usd if record.state else 0.0
     result.checks = check_run(case.case.expect, record)
     for number, check in enumerate(case.case.expect.judge, 1):
         verdict = await _judge(loaded, case, check, record, number)
         verdict.about = _about(check, record)
-        record_score(meter, verdict, loaded.name)
         result.judges.append(verdict)
     result.judge_cost_usd = round(sum(j.cost_usd for j in result.judges), 8)
     result.passed = (

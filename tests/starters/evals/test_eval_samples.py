@@ -13,9 +13,13 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from podium.starters import eval_scores
 from podium.starters.commands import eval as eval_command
+from podium.workflows.eval_scores import WORKFLOW_NAME as SCORES
+from podium.workflows.search_attributes import SPEC
 
 from tests.conftest import ROOT
+from tests.support.polling import eventually
 
 pytestmark = pytest.mark.usefixtures("worker")
 PODIUM = str(Path(sys.executable).parent / "podium")
@@ -55,6 +59,15 @@ async def test_support_triage_suite_passes_with_its_checks_and_judge(client, tmp
     names = [case.get("name") for case in suite.iter("testcase")]
     assert names == [case["name"] for case in results["cases"]]
     assert not list(suite.iter("failure")) and not list(suite.iter("error"))
+    assert billing["agents"] == ["triage", "billing-specialist", "reply-writer", "reply-reviewer"]
+
+    async def recorded() -> dict[str, list[float]] | None:  # by a worker, for metrics and stats
+        query = f"WorkflowType = '{SCORES}' AND {SPEC.name} = 'support_triage'"
+        found = await eval_scores.read(client, query)
+        return found if 0.9 in found.get("reply-writer", []) else None
+
+    scores = await eventually(recorded, "the judge's score recorded for reply-writer")
+    assert 1.0 in scores["triage"] and 1.0 in scores["reply-writer"]  # every check held
 
 
 async def test_asean_compliance_suite_passes_through_the_command_line(address, tmp_path):

@@ -1,10 +1,12 @@
 """A suite is checked before anything runs: every problem at once, each with its line and
-a hint, `podium eval` exits 2 and starts nothing; judge scores reach the metric meter."""
+a hint, `podium eval` exits 2 and starts nothing; the editor schema fits the samples;
+the scores handed to the workers."""
 
 from __future__ import annotations
 
 import io
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,10 +15,11 @@ from jsonschema import Draft202012Validator
 from podium.compiler.problems import CompileError
 from podium.compiler.yamlfile import SpecLoader
 from podium.starters.commands import eval as eval_command
-from podium.starters.evals.judge import JudgeResult, record_score
+from podium.starters.evals.checks import CheckResult
+from podium.starters.evals.judge import JudgeResult
+from podium.starters.evals.results import CaseResult, SuiteResult, eval_scores
 from podium.starters.evals.suite import EVAL_SCHEMA_FILE, suite_schema
 from podium.starters.evals.suite_file import load_suite
-from temporalio.runtime import MetricBuffer, Runtime, TelemetryConfig
 
 from tests.conftest import ROOT
 
@@ -118,21 +121,6 @@ async def test_podium_eval_exits_2_and_starts_nothing(tmp_path, capsys):
     assert err.startswith("podium eval: nothing ran.\n10 problems found:\n")
 
 
-def test_a_judge_score_is_recorded_for_the_agent_it_is_about():
-    buffer = MetricBuffer(100)
-    runtime = Runtime(telemetry=TelemetryConfig(metrics=buffer))
-    verdict = JudgeResult(
-        agent="reply-judge", about="reply-writer", rubric="r", at="output", min_score=0.5
-    )
-    verdict.score = 0.75
-    record_score(runtime.metric_meter, verdict, "support_triage")
-    record_score(runtime.metric_meter, JudgeResult(agent="x", rubric="r", at="o", min_score=0), "s")
-    updates = [u for u in buffer.retrieve_updates() if u.metric.name == "podium_eval_score"]
-    assert [(u.value, u.attributes["agent"], u.attributes["suite"]) for u in updates] == [
-        (0.75, "reply-writer", "support_triage")
-    ]
-
-
 def test_the_shipped_editor_schema_is_up_to_date_and_fits_the_samples():
     shipped = json.loads((ROOT / "schema" / EVAL_SCHEMA_FILE).read_text())
     assert shipped == json.loads(json.dumps(suite_schema())), "run `podium schema` to refresh it"
@@ -145,3 +133,25 @@ def test_the_shipped_editor_schema_is_up_to_date_and_fits_the_samples():
                 "# yaml-language-server: $schema=../schema/podium-eval.schema.json"
             )
     assert not validator.is_valid({"spec": "x.yaml", "cases": [{"name": "a", "expekt": {}}]})
+
+
+def test_scores_per_agent_are_the_judges_and_each_cases_share_of_checks():
+    result = SuiteResult(suite="s", file="s.yaml", spec="x", started_at=datetime.now(UTC))
+    result.cases = [
+        CaseResult(
+            name="half",
+            agents=["triage", "writer"],
+            checks=[CheckResult(kind="output", what="a", passed=True)]
+            + [CheckResult(kind="output", what="b", passed=False)],
+            judges=[JudgeResult(agent="judge", about="writer", rubric="r", at="o", min_score=0.5)],
+        ),
+        CaseResult(name="broken", agents=["triage"], error="no run", checks=[]),
+    ]
+    result.cases[0].judges[0].score = 0.75
+    scores = eval_scores(result)
+    assert (scores.suite, scores.spec) == ("s", "x")
+    assert [(s.agent, s.score, s.case, s.scorer) for s in scores.scores] == [
+        ("triage", 0.5, "half", "checks"),
+        ("writer", 0.5, "half", "checks"),
+        ("writer", 0.75, "half", "judge"),
+    ]
