@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: install demo dev test browser prometheus lint bench histories docs clean
+.PHONY: install demo dev test browser prometheus postgres lint bench histories docs clean
 
 install: $(STAMP)
 
@@ -20,7 +20,7 @@ demo: $(STAMP)   ## dev server + worker, run the sample offline, print the resul
 dev: $(STAMP)    ## dev server + worker until Ctrl-C
 	$(BIN)/podium dev
 
-test: $(STAMP) browser prometheus   ## the whole suite against a real Temporal dev server
+test: $(STAMP) browser prometheus postgres   ## the whole suite against a real Temporal dev server
 	$(BIN)/pytest -q
 
 browser:         ## Debian's Chromium, for the Web UI test (tests/test_web_ui.py)
@@ -34,6 +34,12 @@ prometheus:      ## Debian's Prometheus, for the dashboard test (tests/test_dash
 	  echo "installing Debian's prometheus for the dashboard test (apt-get) …"; \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq prometheus >/dev/null; }
+
+postgres:        ## Debian's PostgreSQL, for the memory store test (tests/activities/test_memory_stores.py)
+	@test -x "$$(ls -d /usr/lib/postgresql/*/bin/postgres 2>/dev/null | tail -n1)" || { \
+	  echo "installing Debian's postgresql for the memory store test (apt-get) …"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql >/dev/null; }
 
 lint: $(STAMP)   ## ruff (lint + format) and mypy
 	$(BIN)/ruff check .
