@@ -63,11 +63,13 @@ class SpendPolicy(SpendCaps):
 
 
 class SpendWindow(SpendCaps):
-    """One window a run spends in: its policy's name and caps, and the run's key."""
+    """One window a run spends in: its policy, with the run's key evaluated."""
 
     name: str
     key: str
     timezone: str = "UTC"
+    on_exhausted: Literal["wait", "fail"] = "wait"
+    escalate_to: list[str] = Field(default_factory=list)
 
     @property
     def ledger(self) -> str:

@@ -118,9 +118,7 @@ def spend_policies(
         if entry is None:
             continue
         name = entry.name or doc.path.stem
-        window = SpendPolicy(
-            **entry.model_dump(exclude={"name"}), name=name, catalog=doc.path.name
-        )
+        window = SpendPolicy(**entry.model_dump(exclude={"name"}), name=name, catalog=doc.path.name)
         seen = found.get(name)
         if seen is None:
             found[name] = (window, doc)

@@ -73,6 +73,7 @@ async def continue_as_new(run: RunInput, frame: Frame, ctx: RunContext, stream: 
         carry=carry,
         payload_store=run.payload_store,
         follow=run.follow,
+        spend=run.spend,
     )
     ensure_fits(following, None, "what the run carries into its next run (continue-as-new)")
     workflow.continue_as_new(following, search_attributes=info.typed_search_attributes)

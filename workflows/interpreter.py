@@ -35,6 +35,7 @@ from podium.workflows.steps.deadline import within_deadline
 from podium.workflows.steps.execute import execute
 from podium.workflows.steps.goto import goto_target, jump
 from podium.workflows.steps.saga import compensate
+from podium.workflows.steps.spend_desk import open_desk
 from podium.workflows.steps.support import ensure_fits
 from pydantic import ValidationError
 from temporalio import workflow
@@ -94,6 +95,7 @@ class PodiumRun:
         """Run every step as its dependencies allow; return the output and final state."""
         run_uses_store(run.payload_store)  # this run's decision, not the process's
         self.ctx.payload_store = run.payload_store
+        self.ctx.spend = open_desk(self.ctx, run.plan.spend, run.input, run.spend or [])
         frame = Frame.of_run(run.input)
         if run.carry is None:
             self.state.started_at = workflow.now()

@@ -73,6 +73,9 @@ class RunContext:
     continue as new (set by the interpreter; never for nested steps)."""
     events: RunEvents = field(default_factory=RunEvents)
     """The run's event stream (``workflows/events.py``)."""
+    spend: Any = None
+    """The run's spend windows (``steps.spend_desk.SpendDesk``; typed loosely, as the desk
+    builds on this module), or None when the run spends under none."""
 
     def __post_init__(self) -> None:
         self._records = {step.id: step for step in self.state.steps}

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from podium.activities.contract_base import Contract
+from podium.activities.spend_contracts import SpendWindow
 from podium.activities.tool_contracts import ToolUndo
 from podium.workflows.frame import Frame, ScopeData
 from podium.workflows.kinds.base import Node, Plan
@@ -77,6 +78,9 @@ class RunInput(Contract):
     """Whether the client that started the run stores large payloads (``start_run`` sets
     it; children and later runs of the chain inherit it). None: runs started before it was
     carried — the worker's own setting decides."""
+    spend: list[SpendWindow] | None = None
+    """A sub-workflow's parent's spend windows (their keys evaluated there): the child's
+    calls spend under them too. None: a top-level run (its plan's windows apply)."""
     follow: bool = False
     """Started to be followed (``podium run --follow``, ``podium serve``'s ``POST /runs``):
     agents stream their text from the first call, before any subscriber has polled."""

@@ -2,7 +2,8 @@
 accurate each agent was.
 
 The figures are ``starters.run_stats``' (shared with the console's "At a glance" page);
-this module prints them.
+this module prints them, and below them what each spend window's key has spent today and
+this month (``starters.spend_stats``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from podium.starters.run_stats import (
     specs_with_runs,
     visibility_query,
 )
+from podium.starters.spend_stats import gather_spend, print_spend
 from podium.workflows.durations import parse_duration
 from temporalio.client import Client
 
@@ -117,8 +119,11 @@ async def main(
         return 2
     client = client or await connect(address)
     stats = await gather(client, spec, since_s)
+    spend = await gather_spend(client)  # (every window: they are not per spec)
     if fmt == "json":
-        out.write(json.dumps(stats.model_dump(mode="json"), indent=2) + "\n")
+        figures = stats.model_dump(mode="json")
+        figures["spend_windows"] = [w.model_dump(mode="json") for w in spend]
+        out.write(json.dumps(figures, indent=2) + "\n")
     elif spec and not stats.runs:  # a typo must not read as "0 runs, all fine"
         others = await specs_with_runs(client, stats.since)
         out.write(
@@ -127,4 +132,6 @@ async def main(
         )
     else:
         print_stats(stats, since, out)
+    if fmt != "json":
+        print_spend(spend, out)
     return 0

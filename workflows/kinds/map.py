@@ -144,8 +144,10 @@ async def run_map(node: MapNode, frame: Frame, ctx: RunContext) -> Any:
     progress = None
     if owner is not None and frame.owns(node.id):  # not an enclosing step's record
         progress = owner.progress = Progress(total=len(items))
-    # Under a budget every call must reserve against the run's ledger: run inline.
-    if len(items) <= node.batch_size or ctx.state.budget is not None or frame.caps:
+    # Under a budget every call must reserve against the run's ledger, and under spend
+    # windows a refused call waits on the run's people: run inline.
+    inline = ctx.state.budget is not None or frame.caps or ctx.spend is not None
+    if len(items) <= node.batch_size or inline:
         return await run_items(
             node.id,
             node.template,

@@ -81,6 +81,8 @@ async def run_child(node: WorkflowNode, frame: Frame, ctx: RunContext) -> Any:
         plan = plan.model_copy(update={"budget": tighter(plan.budget, limit)})
         held = hold(ledgers(ctx, frame), limit)
     child = RunInput(plan=plan, input=child_input, payload_store=ctx.payload_store)
+    if ctx.spend is not None:  # the child spends under this run's windows too
+        child.spend = list(ctx.spend.windows)
     ensure_fits(child, node.id, "the sub-workflow's input (its plan and input)")
     try:
         result: RunResult = await workflow.execute_child_workflow(

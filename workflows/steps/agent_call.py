@@ -28,7 +28,9 @@ from podium.activities.error_types import ERROR_TYPES, is_retryable
 from podium.activities.queues import provider_queue
 from podium.activities.retry_settings import RetrySettings
 from podium.activities.run_agent import run_agent
+from podium.activities.spend_contracts import SPEND_REFUSED, SpendRefusal
 from podium.workflows.events import RunEvents
+from podium.workflows.steps.spend_desk import SpendDesk
 from podium.workflows.steps.support import ensure_fits
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -101,6 +103,8 @@ async def call_agent(
     messages: list[dict[str, Any]] | None = None,
     tools_enabled: bool = True,
     events: RunEvents | None = None,
+    spend: SpendDesk | None = None,
+    undo: bool = False,
 ) -> AgentResult:
     """Run one agent call (retrying the provider's transient failures) and return its result.
 
@@ -118,6 +122,9 @@ async def call_agent(
             (the last one included when the call fails for good).
         events: the run's event stream: the call streams its text there while someone
             follows the run.
+        spend: the run's spend windows: the call reserves in them, and a refusal waits
+            for a person or fails the step as the window declares (``spend_desk``).
+        undo: a compensation: counted in the spend windows, never refused.
 
     Raises ``temporalio.exceptions.ActivityError`` when the call fails for good; its
     ``cause`` is an ``ApplicationError`` whose ``type`` names the taxonomy class.
@@ -129,7 +136,14 @@ async def call_agent(
     deadline_s = timeout_s or agent.timeout_s
     started = workflow.now()
     attempt = 1
-    local = runs_locally(agent) and may_run_locally() and workflow.patched(LOCAL_CALLS)
+    terms = spend.terms(undo=undo) if spend is not None else None
+    # (a call under spend windows books them from a regular activity)
+    local = (
+        terms is None
+        and runs_locally(agent)
+        and may_run_locally()
+        and workflow.patched(LOCAL_CALLS)
+    )
     stream = events.target(key.removeprefix(f"{info.workflow_id}/")) if events else None
     while True:
         call = AgentCall(
@@ -144,6 +158,7 @@ async def call_agent(
             messages=messages or [],
             tools_enabled=tools_enabled,
             stream=stream,
+            spend=terms,
         )
         if attempt == 1:
             ensure_fits(call, step_id, f"the input of its call to agent {agent.name!r}")
@@ -168,6 +183,11 @@ async def call_agent(
             )
         except ActivityError as exc:
             cause = exc.cause
+            if spend is not None and isinstance(cause, ApplicationError):
+                if cause.type == SPEND_REFUSED and cause.details:  # nothing was sent
+                    refusal = SpendRefusal.model_validate(cause.details[0])
+                    terms = await spend.refused(refusal, step_id, agent.name)
+                    continue
             if local and not _cancelled(exc):  # anything went wrong: retry the regular way
                 local = False
                 if not isinstance(cause, ApplicationError) or cause.type in LOCAL_ONLY_ERRORS:

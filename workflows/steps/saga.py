@@ -47,6 +47,8 @@ async def compensate(ctx: RunContext) -> None:
                 timeout_s=undo.timeout_s,
                 label=f"{undo.agent.name} · undo {node.id}",
                 idempotency_key=key,
+                spend=ctx.spend,
+                undo=True,  # counted in the run's spend windows, never refused
             )
         except (ActivityError, Exception) as exc:  # record and go on with the others
             error_type, message = describe(exc)

@@ -102,6 +102,7 @@ async def converse(
                 failed_attempts=failed_attempts,
                 messages=list(messages),
                 tools_enabled=not last,
+                spend=ctx.spend,
             )
         except ActivityError as exc:  # an answer that fails its schema: re-ask in the loop
             error_type, message = describe(exc)
