@@ -1,9 +1,10 @@
 """Golden-history scenarios of the step kinds and call mechanics: map batches,
 sub-workflows, retries/repair/fallback, parallel any + route + refine, a rate-limited
-provider, a goto loop."""
+provider, a goto loop, memory across runs."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import yaml
@@ -17,6 +18,7 @@ from tests.support.scenario_kit import (
     HTTP_PROVIDER,
     SCRIPTED,
     finish,
+    sample,
     scenario,
     write,
 )
@@ -261,3 +263,28 @@ async def tool_attempts(client: Client, folder: Path, url: str) -> list[str]:
     handle = await start_run(client, compile_spec(write(folder, spec)), {})
     await finish(handle)
     return [handle.id]
+
+
+@scenario
+async def memory_across_runs(client: Client, folder: Path, url: str) -> list[str]:
+    """support_triage twice for one customer: the second run's reply writer reads the
+    first ticket (``podium.memory_read``) and each run keeps its own
+    (``podium.memory_write``, after the refine step)."""
+    earlier = os.environ.get("PODIUM_MEMORY_URL")
+    os.environ["PODIUM_MEMORY_URL"] = f"sqlite://{folder / 'memory.db'}"  # the workers' store
+    try:
+        ids = [
+            await sample(
+                client, "support_triage", {"name": "Siti", "customer": "C-1042", "message": text}
+            )
+            for text in (
+                "I was charged twice for my order #4411, please refund one.",
+                "The app shows an error when I log in.",
+            )
+        ]
+    finally:
+        if earlier is None:
+            os.environ.pop("PODIUM_MEMORY_URL", None)
+        else:
+            os.environ["PODIUM_MEMORY_URL"] = earlier
+    return ids[::-1]  # the run that read memory first
