@@ -39,7 +39,7 @@ class SpendCaps(Contract):
     usd_per_month: float | None = Field(None, gt=0)
     tokens_per_day: int | None = Field(None, gt=0)
 
-    def limits(self, period: Literal["day", "month"]) -> list[tuple[str, float | None]]:
+    def limits(self, period: str) -> list[tuple[Literal["usd", "tokens"], float | None]]:
         """(measure, cap) of ``period``."""
         if period == "day":
             return [("usd", self.usd_per_day), ("tokens", self.tokens_per_day)]

@@ -129,10 +129,16 @@ def _asked(run_id: str, request: HumanRequest, state: RunState) -> list[str]:
         if state.budget is not None:
             lines.append("spend so far (now):")
             lines.append(budget_line(state.budget))
-        if details.get("needed_usd") is not None or details.get("needed_tokens") is not None:
+        needs = [
+            f"${details['needed_usd']}" if details.get("needed_usd") is not None else "",
+            f"{details['needed_tokens']} tokens"
+            if details.get("needed_tokens") is not None
+            else "",
+        ]
+        if any(needs):  # (a spend window's request names only the measure it ran out of)
             lines.append(
-                f"the waiting call needs a limit of at least ${details.get('needed_usd')} / "
-                f"{details.get('needed_tokens')} tokens (spent + reserved + its estimate)"
+                f"the waiting call needs a limit of at least {' / '.join(n for n in needs if n)} "
+                "(spent + reserved + its estimate)"
             )
         return lines
     lines = (

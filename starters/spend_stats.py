@@ -54,7 +54,8 @@ def figures_of(state: LedgerState) -> WindowFigures:
         out.reserved_usd = figures.reserved_usd
         out.refusals_day, out.lost_day = figures.refusals, figures.lost
         out.cap_day_usd = _higher(caps.usd_per_day, figures.cap_usd)
-        out.cap_day_tokens = _higher(caps.tokens_per_day, figures.cap_tokens)
+        tokens = _higher(caps.tokens_per_day, figures.cap_tokens)
+        out.cap_day_tokens = int(tokens) if tokens is not None else None
     if month is not None:
         name, figures = month
         out.month = name.removeprefix("month:")

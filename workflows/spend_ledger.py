@@ -157,7 +157,7 @@ class PodiumSpendLedger:
         """None if the call fits every cap with the calls in flight; else wait or refused."""
         waiting: SpendRefusal | None = None
         for kind, period, figures in (("day", request.day, day), ("month", request.month, month)):
-            for measure, cap in self.state.caps.limits(kind):  # type: ignore[arg-type]
+            for measure, cap in self.state.caps.limits(kind):
                 need = float(request.usd if measure == "usd" else request.tokens)
                 if cap is None or need <= 0:
                     continue
@@ -170,7 +170,7 @@ class PodiumSpendLedger:
                     name=self.state.name,
                     key=self.state.key,
                     period=period,
-                    measure=measure,  # type: ignore[arg-type]
+                    measure=measure,
                     cap=cap,
                     spent=spent,
                     reserved=reserved,

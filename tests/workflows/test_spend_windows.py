@@ -20,7 +20,7 @@ from podium.activities.spend_contracts import (
     ledger_id,
 )
 from podium.compiler.spec_compiler import compile_spec
-from podium.starters.commands import resolve, stats, status
+from podium.starters.commands import resolve, show, stats, status
 from podium.starters.launch import start_run
 from podium.workflows.kinds.agent import AgentNode
 from podium.workflows.state import RunState
@@ -141,6 +141,11 @@ async def test_wait_asks_a_person_who_raises_the_cap(client, write_spec):
     shown = io.StringIO()
     await status.main(client, handle.id, out=shown)
     assert f"Spend window 'agents' for '{key}'" in shown.getvalue()
+    asked_for = io.StringIO()
+    assert await show.main(client, handle.id, "c-1", out=asked_for) == 0
+    text = asked_for.getvalue()
+    assert f"why: spend window 'agents' for '{key}' is used up for the day" in text
+    assert "the waiting call needs a limit of at least $" in text and "None" not in text
 
     too_low = await resolve.main(client, handle.id, "c-1", user="cfo", raise_usd=cap)
     assert too_low != 0  # below what the waiting call needs: refused, nothing changed
