@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from podium.activities.contract_base import Contract
+from podium.activities.guards.settings import GuardSettings, GuardTrip
 from podium.activities.retry_settings import RetrySettings
 from podium.activities.spend_contracts import SpendTerms
 from podium.activities.tool_contracts import ToolCall, ToolSpec
@@ -163,6 +164,10 @@ class AgentConfig(Contract):
     fast: bool = False
     """Declared fast (``fast: true``): its first attempt runs as a local activity on the
     orchestration worker, for at most 10 s (then, or on any failure, regular ones)."""
+    guard: GuardSettings | None = None
+    """Checks on what its provider is sent and on its answer (``guard:``, docs/guards.md)."""
+    guard_agents: dict[str, AgentConfig] = Field(default_factory=dict)
+    """The classifier agents its guard and its tools' guards name, resolved."""
 
 
 class RepairRequest(Contract):
@@ -233,6 +238,9 @@ class AgentResult(Contract):
     """The tools the model asked to call (then ``output`` is None)."""
     text: str | None = None
     """What the model said beside its tool calls (shown to whoever approves them)."""
+    guarded: list[str] = Field(default_factory=list)
+    """What the agent's guard did to this call (``masked email ×1 in its input``): kinds
+    and places, never values."""
 
 
 class FailureDetails(BaseModel):
@@ -260,6 +268,8 @@ class FailureDetails(BaseModel):
     """The value that matched no route case."""
     item: int | None = None
     """The index of the map item that failed."""
+    guard: GuardTrip | None = None
+    """What tripped a guard (``GuardTripped``): kinds, places and its ``on_trip``."""
 
     def billed(self) -> Usage | None:
         """The usage a failed call was still billed for (an answer that failed its schema

@@ -20,6 +20,7 @@ from podium.activities.errors import (
     ProviderUnavailable,
     RetryableError,
 )
+from podium.activities.guards import hooks as guards
 from podium.activities.heartbeat import heartbeating
 from podium.activities.payloads.limits import HINT, PAYLOAD_LIMIT, megabytes, oversized
 from podium.activities.providers import PROVIDER_KINDS
@@ -46,7 +47,7 @@ async def run_agent(call: AgentCall) -> AgentResult:
     on this worker (``pending_answers``). Under spend windows (catalog ``policy: spend``)
     the call's worst case is reserved before it is sent and settled after (``spend``).
     """
-    async with TextSink.of(call) as sink:  # the text as it is written, if watched
+    async with TextSink.of(guards.streamable(call)) as sink:  # the text as it is written
         answer = kept_answers.kept()
         if isinstance(answer, AgentResult):  # run again after its report was lost: from here
             answer = answer.model_copy(update={"worker_retries": activity.info().attempt - 1})
@@ -72,6 +73,7 @@ async def _call_once(call: AgentCall) -> AgentResult:
     started = time.perf_counter()
     try:
         call = endpoints.for_call(call)  # the worker's endpoint and key variable, ${VAR} expanded
+        call, guarded = guards.screen_call(call)  # what the provider may see (guard: input)
         if complete is None:
             raise ProviderNotConfigured(f"unknown provider kind {agent.provider.kind!r}")
         breakers = []
@@ -126,6 +128,7 @@ async def _call_once(call: AgentCall) -> AgentResult:
             if not recorded:  # cancelled, or no call made: a probe is given back
                 for breaker in breakers:
                     breaker.release()
+        reply, answered = guards.screen_reply(call, reply)  # what may be stored (guard: output)
     except AgentCallError as exc:
         raise _failure(call, exc) from None
     except Exception as exc:  # a bug or an unchecked setting: say so once, never retry it
@@ -145,6 +148,7 @@ async def _call_once(call: AgentCall) -> AgentResult:
         worker_retries=activity.info().attempt - 1,
         tool_calls=reply.tool_calls,
         text=reply.text,
+        guarded=guarded + answered,
     )
     size = oversized(result)
     if size is not None:

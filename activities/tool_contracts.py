@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from podium.activities.contract_base import Contract
+from podium.activities.guards.settings import GuardSettings
 from podium.activities.retry_settings import RetrySettings
 from pydantic import Field
 
@@ -71,6 +72,9 @@ class ToolSpec(Contract):
     compensate_with: dict[str, str] | None = None
     """The undo's arguments: JMESPath expressions over ``{arguments, result}`` of the
     completed call (None: the call's own arguments)."""
+    guard: GuardSettings | None = None
+    """Checks on its arguments and its result (its own ``guard:``, or the injection check
+    of the agent calling it; docs/guards.md)."""
 
 
 class ToolUndo(Contract):
@@ -119,3 +123,5 @@ class ToolOutcome(Contract):
     """Set when the tool refused or failed in a way retrying cannot fix: the model reads
     it and may try something else."""
     latency_ms: float = 0.0
+    guarded: list[str] = Field(default_factory=list)
+    """What the tool's guard did to this call (``redacted phone ×2 in its result``)."""

@@ -15,10 +15,12 @@ from podium.activities.contracts import (
     ScriptRule,
 )
 from podium.activities.error_types import ERROR_TYPES
+from podium.activities.guards.settings import GuardSettings
 from podium.activities.tool_contracts import ToolSpec
 from podium.compiler.catalog import AgentEntry, CatalogFile, ProviderEntry, provider_config
 from podium.compiler.catalog_policy import PolicyEntry
 from podium.compiler.catalog_tools import ToolEntry
+from podium.compiler.guards import agent_guard, own_tool_guard, tool_guard
 from podium.compiler.problems import Reporter, suggest
 from podium.compiler.settings import check_schema, retry_settings
 from podium.compiler.spec import SpecFile
@@ -40,6 +42,7 @@ class AgentResolver:
         self.providers: dict[str, ProviderEntry] = {}
         self.tools: dict[str, tuple[ToolEntry, YamlDocument, Loc]] = {}
         self.resolved_tools: dict[str, ToolSpec | None] = {}
+        self.tool_guards: dict[str, tuple[GuardSettings | None, dict[str, AgentConfig]]] = {}
         self.resolved: dict[str, AgentConfig | None] = {}
         self.policies: list[tuple[PolicyEntry, YamlDocument]] = []
         """Each catalog's ``policy:`` (every one applies) and the file it is in."""
@@ -163,7 +166,8 @@ class AgentResolver:
                     parse(rule.when)
                 except ExpressionError as exc:
                     self.report.problem(doc, loc + ("script", i, "when"), str(exc))
-        tools = self._tools(name, entry, doc, loc)
+        guard, guard_agents = agent_guard(self, name, entry, doc, loc)
+        tools = self._tools(name, entry, doc, loc, guard, guard_agents)
         check_tool_choice(self.report, name, entry, doc, loc)
         if entry.undo is not None and entry.undo not in self.entries and not self.incomplete:
             self.report.problem(
@@ -212,6 +216,8 @@ class AgentResolver:
             tools=tools or [],
             max_turns=entry.max_turns,
             tool_choice=entry.tool_choice,
+            guard=guard,
+            guard_agents=guard_agents,
             circuit=CircuitSettings(
                 error_rate=entry.max_error_rate,
                 window_s=parse_duration(entry.error_window),
@@ -222,9 +228,17 @@ class AgentResolver:
         )
 
     def _tools(
-        self, name: str, entry: AgentEntry, doc: YamlDocument, loc: Loc
+        self,
+        name: str,
+        entry: AgentEntry,
+        doc: YamlDocument,
+        loc: Loc,
+        guard: GuardSettings | None = None,
+        guard_agents: dict[str, AgentConfig] | None = None,
     ) -> list[ToolSpec] | None:
-        """The agent's tools, resolved once each (None if one is wrong: problems recorded)."""
+        """The agent's tools, resolved once each (None if one is wrong: problems recorded),
+        each with the guard it runs with for this agent (its own, and the agent's injection
+        check); the classifiers their guards name are added to ``guard_agents``."""
         found: list[ToolSpec] = []
         ok = True
         for i, tool_name in enumerate(entry.tools):
@@ -241,8 +255,14 @@ class AgentResolver:
                     self.report, tool_name, tool, tool_doc, tool_loc, self._undo_tool
                 )
             spec = self.resolved_tools[tool_name]
+            own, classifiers = own_tool_guard(self, tool_name)
+            if guard_agents is not None:
+                guard_agents.update(classifiers)
+            effective = tool_guard(own, guard)
             if spec is None:
                 ok = False
+            elif effective is not None:
+                found.append(spec.model_copy(update={"guard": effective}))
             else:
                 found.append(spec)
         return found if ok else None

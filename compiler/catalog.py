@@ -48,6 +48,7 @@ from podium.activities.contracts import (
     CircuitSettings,
     ProviderConfig,
 )
+from podium.compiler.catalog_guards import GuardEntry
 from podium.compiler.catalog_policy import PolicyEntry
 from podium.compiler.catalog_tools import ToolEntry
 from podium.compiler.entries import Duration, RetryEntry, Strict, check_duration
@@ -219,6 +220,13 @@ class AgentEntry(Strict):
         "auto (it decides), required (it must call one), none (it may not), or one of its "
         "tools' names (it must call that one). Sent to OpenAI-compatible providers; "
         "default: the provider's (auto).",
+    )
+
+    guard: GuardEntry | None = Field(
+        None,
+        description="Checks on what its provider is sent and on its answer: personal data "
+        "masked, redacted or blocked; prompt injection in its inputs and tools' results "
+        "(docs/guards.md).",
     )
 
     _durations = field_validator("timeout", "heartbeat", "error_window")(check_duration)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from podium.activities import env_template
+from podium.compiler.catalog_guards import GuardEntry
 from podium.compiler.entries import Duration, RetryEntry, Strict, check_duration
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
@@ -118,6 +119,12 @@ class ToolEntry(Strict):
         "local activity on the orchestration worker, for at most 10s (else, or on a "
         "failure, a regular activity with the same idempotency key). Ignored with "
         "requests_per_second.",
+    )
+
+    guard: GuardEntry | None = Field(
+        None,
+        description="Checks on its arguments (input) and its result (output, injection) "
+        "before the tool or the model sees them (docs/guards.md).",
     )
 
     _durations = field_validator("timeout")(check_duration)

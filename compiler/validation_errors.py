@@ -34,6 +34,8 @@ _UNION_TAGS = {
     "DeadlineEntry",
     "BudgetEntry",
     "StepBudgetEntry",
+    "PiiEntry",
+    "InjectionEntry",
 }
 
 _EXPECTED = {

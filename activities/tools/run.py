@@ -21,7 +21,13 @@ from urllib.parse import quote
 
 import httpx
 from podium.activities import kept_answers, limits, pending_answers, secrets
-from podium.activities.errors import LimiterUnavailable, ToolNotConfigured, ToolUnavailable
+from podium.activities.errors import (
+    GuardTripped,
+    LimiterUnavailable,
+    ToolNotConfigured,
+    ToolUnavailable,
+)
+from podium.activities.guards import hooks as guards
 from podium.activities.heartbeat import heartbeating
 from podium.activities.payloads.limits import HINT, megabytes, oversized, payload_bytes
 from podium.activities.providers.function import load_function
@@ -54,6 +60,25 @@ async def run_tool(call: ToolCallInput) -> ToolOutcome:
 
 
 async def _outcome(call: ToolCallInput) -> ToolOutcome:
+    try:
+        return await _guarded(call)
+    except GuardTripped as exc:  # its guard blocked the arguments or the result
+        raise exc.to_application_error() from None
+
+
+async def _guarded(call: ToolCallInput) -> ToolOutcome:
+    """The call with its guard: arguments screened before the tool gets them, the result
+    (or the error the model is told) before the model reads it."""
+    call, guarded = guards.screen_arguments(call)
+    outcome = await _called(call)
+    if outcome.error is not None:
+        error, noted = guards.screen_result(call, outcome.error)
+        return outcome.model_copy(update={"error": error, "guarded": guarded + noted})
+    content, noted = guards.screen_result(call, outcome.content)
+    return outcome.model_copy(update={"content": content, "guarded": guarded + noted})
+
+
+async def _called(call: ToolCallInput) -> ToolOutcome:
     started = time.perf_counter()
     refused = refusal(call.tool)
     if refused is not None:

@@ -58,6 +58,7 @@ def test_non_retryable_list_is_exactly_the_permanent_leaves():
         "InternalError",
         "AnswerTooLarge",
         "ToolNotConfigured",
+        "GuardTripped",
         "OutputSchemaError",
         "OutputTruncated",
     }
