@@ -4,11 +4,16 @@ its step or waits for a person, as the window declares."""
 
 from __future__ import annotations
 
+import asyncio
 import io
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
+import yaml
+from podium.activities.connection import connect
 from podium.activities.queues import ORCHESTRATION_QUEUE
 from podium.activities.spend_contracts import (
     LedgerState,
@@ -21,14 +26,18 @@ from podium.activities.spend_contracts import (
 )
 from podium.compiler.spec_compiler import compile_spec
 from podium.starters.commands import resolve, show, stats, status
+from podium.starters.devserver import free_port
 from podium.starters.launch import start_run
+from podium.workers.worker import metrics_runtime
 from podium.workflows.kinds.agent import AgentNode
+from podium.workflows.spend_ledger import PodiumSpendLedger
 from podium.workflows.state import RunState
 from podium.workflows.steps.budget import estimate
 from temporalio.client import WithStartWorkflowOperation, WorkflowFailureError
 from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
-from tests.support.polling import eventually
+from tests.support.polling import eventually, eventually_sync
 
 pytestmark = pytest.mark.usefixtures("worker")
 
@@ -197,6 +206,21 @@ async def test_continue_lets_the_waiting_call_go_over(client, write_spec):
     assert day.over == 1 and day.spent_usd == pytest.approx(2 * cost, abs=1e-7)
 
 
+async def test_a_sub_workflow_spends_under_its_parents_window(client, write_spec, tmp_path):
+    cost, _ = await call_cost(client, write_spec)
+    child = {"name": "child", "agents": {"agents": {"writer": WRITER}}}
+    child["steps"] = [{"id": "inner", "agent": "writer", "with": {"topic": "'budgets'"}}]
+    (tmp_path / "child.yaml").write_text(yaml.safe_dump(child))
+    parent = steps("a")
+    parent["steps"].append({"id": "sub", "workflow": "child.yaml"})
+    plan = compile_spec(write_spec(parent, catalog(usd_per_day=1.0)))
+    key = market()
+    result = await (await start_run(client, plan, {"market": key})).result()
+    assert result.state.cost_usd == pytest.approx(2 * cost, abs=1e-7)
+    day = today(await figures(client, key))  # the child's call is in the parent's window
+    assert day.calls == 2 and day.spent_usd == pytest.approx(2 * cost, abs=1e-7)
+
+
 async def test_podium_stats_shows_each_window_against_its_caps(client, write_spec):
     cost, _ = await call_cost(client, write_spec)
     plan = compile_spec(write_spec(steps("a"), catalog(usd_per_day=0.5, usd_per_month=3)))
@@ -281,3 +305,41 @@ async def test_the_same_reservation_twice_is_held_once_and_a_lost_worker_is_char
         2,
         0,
     )
+
+
+async def test_the_ledger_reports_spend_and_refusals_as_metrics(address):
+    port = free_port()
+    metered = await connect(address, runtime=metrics_runtime(f"127.0.0.1:{port}"))
+    queue, key = f"podium-test-spend-{uuid.uuid4().hex[:6]}", market()
+    spent = Settlement(id="run/step/abcd1234/1", usd=0.25, tokens=40)
+    refused = reservation(usd=0.9).model_copy(update={"id": "run/step/ffff0000/1"})
+    async with Worker(
+        metered,
+        task_queue=queue,
+        workflows=[PodiumSpendLedger],
+        workflow_runner=UnsandboxedWorkflowRunner(),
+    ):
+        for batch in (
+            SpendBatch(owner="w", reservations=[reservation()]),
+            SpendBatch(owner="w", settlements=[spent], reservations=[refused]),
+        ):
+            start = WithStartWorkflowOperation(
+                "PodiumSpendLedger",
+                LedgerState(name="metered", key=key),
+                id=ledger_id("metered", key),
+                task_queue=queue,
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            )
+            await metered.execute_update_with_start_workflow(
+                "book", batch, start_workflow_operation=start, result_type=list[SpendAnswer]
+            )
+
+        def scraped() -> str | None:
+            text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text
+            return text if "podium_spend_refusals" in text else None
+
+        text = await asyncio.to_thread(eventually_sync, scraped, "the ledger's metrics")
+    labels = f'key="metered/{key}",'
+    assert re.search(rf'podium_spend_usd\{{[^}}]*{labels}[^}}]*window="day"[^}}]*\}} 0\.25', text)
+    assert re.search(rf'podium_spend_usd\{{[^}}]*{labels}[^}}]*window="month"[^}}]*\}} 0\.25', text)
+    assert re.search(rf'podium_spend_refusals\{{[^}}]*{labels}[^}}]*window="day"[^}}]*\}} 1', text)
