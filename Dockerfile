@@ -8,7 +8,8 @@ COPY compiler compiler
 COPY workflows workflows
 COPY workers workers
 COPY starters starters
-RUN pip install --no-cache-dir .
+# the postgres extra: psycopg, for the shared memory store (PODIUM_MEMORY_URL)
+RUN pip install --no-cache-dir ".[postgres]"
 COPY agents agents
 COPY specs specs
 # API keys come from the environment at run time (see docker-compose.yml), never the image.

@@ -99,3 +99,14 @@ def test_every_provider_key_variable_reaches_the_worker():
     keys = {p.api_key_env for p in providers_from_catalogs([ROOT / "agents"]) if p.api_key_env}
     assert keys, "sample catalogs declare at least one keyed provider"
     assert keys <= set(SERVICES["worker"]["environment"])
+
+
+def test_every_worker_shares_one_postgresql_memory_store_the_schema_step_creates():
+    url = SERVICES["worker"]["environment"]["PODIUM_MEMORY_URL"]
+    found = re.fullmatch(r"postgresql://(\w+):(\w+)@postgresql:5432/(\w+)", url)
+    assert found, url
+    user, password, database = found.groups()
+    postgres = SERVICES["postgresql"]["environment"]
+    assert (user, password) == (postgres["POSTGRES_USER"], postgres["POSTGRES_PASSWORD"])
+    assert f"--db {database} create" in " ".join(SERVICES["temporal-schema"]["command"])
+    assert '".[postgres]"' in (ROOT / "Dockerfile").read_text()  # psycopg in the image
