@@ -43,7 +43,7 @@ class SQLiteStore:
         self.url = f"sqlite://{path}"
         self._lock = threading.Lock()
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            _make_folder(path.parent)
             self._db = sqlite3.connect(
                 path, isolation_level=None, check_same_thread=False, timeout=30
             )
@@ -183,6 +183,17 @@ class SQLiteStore:
     def close(self) -> None:
         with self._lock:
             self._db.close()
+
+
+def _make_folder(folder: Path) -> None:
+    """Create the store's folder; a new ``.podium`` gets ``podium dev``'s ``.gitignore`` (a
+    customer's facts must not end up in a commit)."""
+    if folder.is_dir():
+        return
+    folder.mkdir(parents=True, exist_ok=True)  # (another process may be making it too)
+    ignore = folder / ".gitignore"
+    if folder.name == ".podium" and not ignore.exists():
+        ignore.write_text("# written by podium: local state stays local\n*\n")
 
 
 def _fact(row: tuple[Any, ...]) -> StoredFact:

@@ -95,6 +95,7 @@ def test_show_lists_the_facts_newest_first_and_forget_erases_them_with_an_audit_
     ]
     stored = b"".join(p.read_bytes() for p in (tmp_path / ".podium").glob("memory.db*"))
     assert b"C-1042" not in stored  # the subject itself is kept only as a digest
+    assert (tmp_path / ".podium" / ".gitignore").read_text().endswith("\n*\n")  # never committed
     code, out, _ = podium(tmp_path, "show", "C-7")
     assert "1 fact," in out  # the others' facts stay
 
