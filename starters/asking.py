@@ -9,13 +9,14 @@ retries of transient failures — no workflow, no history.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from podium.activities import endpoints
 from podium.activities.contracts import AgentCall, AgentConfig, Usage
 from podium.activities.errors import ProviderNotConfigured, RetryableError
-from podium.activities.providers import PROVIDER_KINDS
+from podium.activities.providers import PROVIDER_KINDS, Complete
 
 RETRIES = 3
 
@@ -31,7 +32,13 @@ class Reply:
 
 
 async def ask_agent(
-    agent: AgentConfig, inputs: dict[str, Any], *, run_id: str, step_id: str, key: str
+    agent: AgentConfig,
+    inputs: dict[str, Any],
+    *,
+    run_id: str,
+    step_id: str,
+    key: str,
+    through: Callable[[Complete], Complete] | None = None,
 ) -> Reply:
     """One answer of ``agent`` to ``inputs`` (its ``output_schema`` checked by the
     provider); transient failures and timeouts are tried ``RETRIES`` times.
@@ -40,6 +47,7 @@ async def ask_agent(
         agent: the agent, as the compiler resolved it.
         inputs: what it is told.
         run_id, step_id, key: how the call names itself (logs, traces, fault injection).
+        through: wraps the agent's provider (``podium eval --record/--replay``: a cassette).
 
     Raises:
         AgentCallError: the provider failed for good (the last retryable one, or a
@@ -49,6 +57,8 @@ async def ask_agent(
     complete = PROVIDER_KINDS.get(agent.provider.kind)
     if complete is None:
         raise ProviderNotConfigured(f"unknown provider kind {agent.provider.kind!r}")
+    if through is not None:
+        complete = through(complete)
     call = AgentCall(
         agent=agent, inputs=inputs, run_id=run_id, step_id=step_id, idempotency_key=key
     )

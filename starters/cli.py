@@ -157,6 +157,8 @@ async def _dispatch_async(args: argparse.Namespace) -> int:
             junit_path=args.junit_path,
             baseline=args.baseline,
             offline=args.offline,
+            record=args.record,
+            replay=args.replay,
             address=args.address,
         )
     if command == "watch":

@@ -33,6 +33,7 @@ from podium.activities.telemetry import flush_traces, tracing_from_env
 from podium.activities.tools.allowed import allow_only
 from podium.workers.backlog import interval_s as backlog_interval_s
 from podium.workers.backlog import report_backlog
+from podium.workers.cassettes import apply_cassette
 from podium.workers.config import PodiumWorkerConfig
 from podium.workers.fairness_check import warn_if_fairness_ignored
 from podium.workers.tool_check import catalog_fingerprints, tool_warnings
@@ -124,6 +125,7 @@ async def serve(args: argparse.Namespace, stop: asyncio.Event) -> None:
     )
     if args.activity_slots:
         options.activity_slots = args.activity_slots
+    recording = apply_cassette(options, declared)  # PODIUM_CASSETTE: docs/evals.md
     tracing_from_env(service_name="podium-worker")  # connect() adds the interceptor
     runtime = None
     if args.metrics_port is not None:
@@ -137,6 +139,8 @@ async def serve(args: argparse.Namespace, stop: asyncio.Event) -> None:
     print(f"podium worker {payloads.describe()}", flush=True)
     tools = "those of its --catalog" if args.catalog else "any a plan carries (no --catalog)"
     print(f"podium worker runs tools: {tools}", flush=True)
+    if recording:
+        print(recording, flush=True)
     tasks = [asyncio.create_task(w.run()) for w in workers]
     checking = asyncio.create_task(warn_if_fairness_ignored(client))  # once, in the background
     watching = None

@@ -44,4 +44,21 @@ def add_eval_command(sub: Any, address_help: str) -> None:
         default=None,
         help="run every agent and judge on the offline scripted model",
     )
+    cassette = command.add_mutually_exclusive_group()
+    cassette.add_argument(
+        "--record",
+        nargs="?",
+        const="",
+        metavar="CASSETTE",
+        help="keep the real models' and tools' answers (default file: the suite's "
+        "cassette:, else cassettes/<suite>.jsonl beside it); runs on an embedded server",
+    )
+    cassette.add_argument(
+        "--replay",
+        nargs="?",
+        const="",
+        metavar="CASSETTE",
+        help="answer every model, tool and judge call from a recording: offline, the same "
+        "every time; calls no recording answers fail their case",
+    )
     command.add_argument("--address", help=address_help)

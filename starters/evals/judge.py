@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from jmespath.exceptions import JMESPathError
+from podium.activities.cassette import Cassette
 from podium.activities.contracts import AgentConfig
 from podium.activities.errors import AgentCallError
 from podium.starters.asking import ask_agent
@@ -57,10 +58,15 @@ class JudgeResult(BaseModel):
 
 
 async def judge_run(
-    check: JudgeCheck, agent: AgentConfig, record: RunRecord, *, key: str
+    check: JudgeCheck,
+    agent: AgentConfig,
+    record: RunRecord,
+    *,
+    key: str,
+    cassette: Cassette | None = None,
 ) -> JudgeResult:
     """Ask ``agent`` to score ``record`` against ``check``'s rubric (``key``: names the
-    call, e.g. ``<suite>/<case>/judge-1``)."""
+    call, e.g. ``<suite>/<case>/judge-1``; ``cassette``: answered through it)."""
     result = JudgeResult(
         agent=check.agent, rubric=check.rubric, at=check.at, min_score=check.min_score
     )
@@ -75,7 +81,12 @@ async def judge_run(
     asker = agent.model_copy(update={"output_schema": ANSWER})
     try:
         reply = await ask_agent(
-            asker, inputs, run_id=record.run_id, step_id=f"judge {agent.name}", key=key
+            asker,
+            inputs,
+            run_id=record.run_id,
+            step_id=f"judge {agent.name}",
+            key=key,
+            through=cassette.provider if cassette is not None else None,
         )
     except AgentCallError as exc:
         result.error = f"the judge failed: {type(exc).__name__}: {exc}"

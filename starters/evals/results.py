@@ -38,10 +38,13 @@ class CaseResult(BaseModel):
     judge_cost_usd: float = 0.0
     checks: list[CheckResult] = Field(default_factory=list)
     judges: list[JudgeResult] = Field(default_factory=list)
+    unrecorded: list[str] = Field(default_factory=list)
+    """``--replay``: the calls no recording answered, and what changed since."""
 
     def failures(self) -> list[str]:
         """One line per thing that went wrong: ``what — found``."""
         lines = [f"error: {self.error}"] if self.error else []
+        lines += [f"unrecorded: {call}" for call in self.unrecorded]
         for check in self.checks:
             if not check.passed:
                 lines.append(f"{check.what} — {check.detail}" if check.detail else check.what)

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from podium.activities.cassette import Cassette
 from podium.activities.errors import PodiumError
 from podium.starters.evals.checks import check_run
 from podium.starters.evals.judge import JudgeResult, judge_run
@@ -50,15 +51,17 @@ async def run_suite(
     *,
     concurrency: int | None = None,
     on_done: Listener | None = None,
+    cassette: Cassette | None = None,
 ) -> SuiteResult:
     """Run every case of ``loaded``, at most ``concurrency`` at once (default: the
-    suite's); ``on_done`` hears of each case as it finishes."""
+    suite's); ``on_done`` hears of each case as it finishes; the judges answer through
+    ``cassette`` when given (``--record``, ``--replay``)."""
     started, clock = datetime.now(UTC), time.monotonic()
     limit = asyncio.Semaphore(concurrency or loaded.suite.defaults.concurrency)
 
     async def one(case: LoadedCase) -> CaseResult:
         async with limit:
-            result = await run_case(client, loaded, case)
+            result = await run_case(client, loaded, case, cassette)
         if on_done is not None:
             on_done(result)
         return result
@@ -77,8 +80,10 @@ async def run_suite(
     return result
 
 
-async def run_case(client: Client, loaded: LoadedSuite, case: LoadedCase) -> CaseResult:
-    """Run one case and judge its record."""
+async def run_case(
+    client: Client, loaded: LoadedSuite, case: LoadedCase, cassette: Cassette | None = None
+) -> CaseResult:
+    """Run one case and judge its record (the judges through ``cassette``, if given)."""
     clock = time.monotonic()
     result = CaseResult(name=case.case.name)
     try:
@@ -97,7 +102,7 @@ async def run_case(client: Client, loaded: LoadedSuite, case: LoadedCase) -> Cas
     result.cost_usd = record.state.cost_usd if record.state else 0.0
     result.checks = check_run(case.case.expect, record)
     for number, check in enumerate(case.case.expect.judge, 1):
-        verdict = await _judge(loaded, case, check, record, number)
+        verdict = await _judge(loaded, case, check, record, number, cassette)
         verdict.about = _about(check, record)
         result.judges.append(verdict)
     result.judge_cost_usd = round(sum(j.cost_usd for j in result.judges), 8)
@@ -111,7 +116,12 @@ async def run_case(client: Client, loaded: LoadedSuite, case: LoadedCase) -> Cas
 
 
 async def _judge(
-    loaded: LoadedSuite, case: LoadedCase, check: JudgeCheck, record: RunRecord, number: int
+    loaded: LoadedSuite,
+    case: LoadedCase,
+    check: JudgeCheck,
+    record: RunRecord,
+    number: int,
+    cassette: Cassette | None,
 ) -> JudgeResult:
     if record.status != "completed":
         return JudgeResult(
@@ -122,7 +132,7 @@ async def _judge(
             error=f"not judged: the run {record.status}",
         )
     key = f"{loaded.name}/{case.case.name}/judge-{number}"
-    return await judge_run(check, loaded.judges[check.agent], record, key=key)
+    return await judge_run(check, loaded.judges[check.agent], record, key=key, cassette=cassette)
 
 
 def _about(check: JudgeCheck, record: RunRecord) -> str:

@@ -198,6 +198,11 @@ class Suite(Strict):
         None,
         description="Catalog file(s) of the judge agents (default: the spec's catalogs).",
     )
+    cassette: str | None = Field(
+        None,
+        description="Where --record keeps the models' and tools' answers and --replay reads "
+        "them (default: cassettes/<suite>.jsonl beside the suite).",
+    )
     defaults: Defaults = Field(default_factory=Defaults)
     cases: list[Case] = Field(min_length=1)
 

@@ -87,7 +87,7 @@ def _judges(
 ) -> dict[str, AgentConfig]:
     """The agents of the judge catalogs (default: the catalogs the spec names)."""
     named = suite.judge_files()
-    files = [doc.path.parent / f for f in named] or _spec_catalogs(spec_path)
+    files = [doc.path.parent / f for f in named] or spec_catalogs(spec_path)
     if not any(case.expect.judge for case in suite.cases):
         return {}
     agents: dict[str, AgentConfig] = {}
@@ -99,7 +99,7 @@ def _judges(
     return agents
 
 
-def _spec_catalogs(spec_path: Path) -> list[Path]:
+def spec_catalogs(spec_path: Path) -> list[Path]:
     """The catalog files a spec's ``agents:`` names (none when they are inline)."""
     try:
         named = read_yaml(spec_path, "spec").data.get("agents")
