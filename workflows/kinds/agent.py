@@ -17,6 +17,7 @@ from podium.workflows.state import TryRecord
 from podium.workflows.steps.agent_call import call_agent
 from podium.workflows.steps.assignment import assign
 from podium.workflows.steps.budget import estimate, ledgers, reserve, settle
+from podium.workflows.steps.guard_checks import GUARD_TRIPPED, note_guards
 from podium.workflows.steps.memory import MEMORY_INPUT, recall
 from podium.workflows.steps.support import describe, evaluate_inputs
 from podium.workflows.steps.tool_loop import TOOL_LOOP_BUDGET, converse
@@ -71,6 +72,12 @@ class AgentKind(StepKind):
         if node.capability:
             return f"capability {node.capability}"
         return f"agent {node.agent.name}"
+
+    def asks_people(self, node: AgentNode) -> bool:
+        """A guard of its agents (or of their tools) may hand a trip to a person."""
+        agents = [node.agent, *node.fallbacks, *node.candidates]
+        guards = [a.guard for a in agents] + [t.guard for a in agents for t in a.tools]
+        return any(g is not None and g.escalates() for g in guards)
 
 
 async def run_agent_node(node: AgentNode, frame: Frame, ctx: RunContext) -> Any:
@@ -168,6 +175,8 @@ async def run_agent_node(node: AgentNode, frame: Frame, ctx: RunContext) -> Any:
                         errors=details.errors or [message],
                     )
                     step_next = f"repair round {round_no + 1} with the validation errors"
+                elif error_type == GUARD_TRIPPED:  # a fallback would be sent the same text
+                    step_next = "stop: a tripped guard skips the fallbacks"
                 elif k + 1 < len(agents):
                     step_next = f"fall back to {agents[k + 1].name}"
                 else:
@@ -192,6 +201,7 @@ async def run_agent_node(node: AgentNode, frame: Frame, ctx: RunContext) -> Any:
             finally:  # cancelled before an answer, or anything unexpected: release it
                 settle(reservation, None, 0.0)
             ctx.charge_result(owner, result, agent.name, charged=looping)
+            note_guards(ctx, where, result.guarded)
             if round_no:  # only an invalid answer leads to another round
                 contract_repaired(ctx, agent.name)
             if track:

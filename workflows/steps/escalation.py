@@ -20,8 +20,10 @@ async def resolve_failure(
     record: StepState | None,
     error_type: str,
     message: str,
+    to: list[str] | None = None,
 ) -> tuple[str, Any]:
-    """Wait for a person's decision on a failed step.
+    """Wait for a person's decision on a failed step (``to``: who decides, when not the
+    step's ``escalate_to`` — a tripped guard's ``escalate_to``).
 
     Returns ``("retry", edited inputs or None)``, ``("completed", output)`` for a
     supplied output, or ``("skipped", None)``; raises ``RunAborted`` on abort.
@@ -38,7 +40,7 @@ async def resolve_failure(
     )
     if record is not None:
         record.status = "running"
-    decision = await wait_for_decision(ctx, request, [(node.escalate_to, None)])
+    decision = await wait_for_decision(ctx, request, [(to or node.escalate_to, None)])
     assert decision is not None  # no deadline: only a decision ends the wait
     who = f"{decision.by} ({decision.channel})"
     if decision.outcome == "retry":

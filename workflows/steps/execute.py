@@ -23,6 +23,7 @@ from podium.workflows.run_context import HandOver, RunContext, SagaEntry
 from podium.workflows.state import BudgetState, StepState
 from podium.workflows.steps.deadline import within_deadline
 from podium.workflows.steps.escalation import resolve_failure
+from podium.workflows.steps.guard_checks import escalation
 from podium.workflows.steps.memory import remembering
 from podium.workflows.steps.support import describe, evaluate_in, failure
 from temporalio import workflow
@@ -113,10 +114,12 @@ async def execute(node: Node, frame: Frame, ctx: RunContext) -> Any:
             if record is not None:
                 record.error_type, record.error = error_type, message
                 record.attempts = _attempt(exc) or record.attempts
-            if node.on_error == "escalate" and error_type not in RUN_STOPPING:
+            guard_to = escalation(exc, error_type)  # a tripped guard that asks a person
+            escalates = node.on_error == "escalate" or guard_to is not None
+            if escalates and error_type not in RUN_STOPPING:
                 try:
                     outcome, result = await resolve_failure(
-                        node, frame, ctx, record, error_type, message
+                        node, frame, ctx, record, error_type, message, guard_to
                     )
                 except asyncio.CancelledError:
                     _close(ctx, record, "cancelled")

@@ -30,6 +30,7 @@ from podium.workflows.run_context import RunContext
 from podium.workflows.state import StepState, ToolCallRecord, TurnRecord
 from podium.workflows.steps.agent_call import call_agent
 from podium.workflows.steps.budget import estimate, ledgers, reserve, reserve_amount, settle
+from podium.workflows.steps.guard_checks import GUARD_TRIPPED, classify, note_guards
 from podium.workflows.steps.saga import undo_tool_call_later
 from podium.workflows.steps.support import describe, failure
 from podium.workflows.steps.tool_approval import approve_call
@@ -131,6 +132,7 @@ async def converse(
         usage += result.usage
         cost += result.cost_usd
         loop.charge(spent, result.usage, result.cost_usd)
+        note_guards(ctx, step_id, result.guarded)
         if repairing:
             contract_repaired(ctx, agent.name)
             repairing = False
@@ -328,6 +330,12 @@ class _Loop:
         except ActivityError as exc:
             settle(reservation, None, 0.0)  # not called: not paid
             error_type, message = describe(exc)
+            if error_type == GUARD_TRIPPED:  # its guard withheld the call or its result
+                trip = FailureDetails.of(exc).guard
+                if trip is not None and trip.check != "input":  # it ran: undo if the run fails
+                    undo_tool_call_later(self.ctx, tool, call.arguments, key, *self.who)
+                entry.status, entry.error = "refused", message
+                raise
             unknown = isinstance(exc, ToolOutcomeUnknown)
             if unknown:  # it may have happened: undone like a completed call if the run fails
                 undo_tool_call_later(self.ctx, tool, call.arguments, key, *self.who)
@@ -344,6 +352,7 @@ class _Loop:
             settle(reservation, None, 0.0)
             raise
         settle(reservation, Usage(), tool.price_usd)
+        note_guards(self.ctx, self.step_id, outcome.guarded)
         if tool.price_usd:
             self.spent = round(self.spent + tool.price_usd, 8)
             spent.tools_usd = round(spent.tools_usd + tool.price_usd, 8)
@@ -354,6 +363,12 @@ class _Loop:
             return json.dumps({"error": outcome.error})
         entry.status = "ok"
         undo_tool_call_later(self.ctx, tool, call.arguments, key, *self.who, outcome.content)
+        try:  # the guard's classifier agent, if it names one, reads the result first
+            owner = self.frame.owner
+            await classify(self.ctx, owner, self.agent, tool, outcome.content, self.step_id)
+        except ActivityError as exc:
+            entry.status, entry.error = "refused", describe(exc)[1]
+            raise
         return json.dumps(outcome.content, ensure_ascii=False, default=str)
 
     def _refuse(self, entry: ToolCallRecord, why: str, status: str = "refused") -> str:
