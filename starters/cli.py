@@ -156,6 +156,7 @@ async def _dispatch_async(args: argparse.Namespace) -> int:
             json_path=args.json_path,
             junit_path=args.junit_path,
             baseline=args.baseline,
+            against=args.against,
             offline=args.offline,
             record=args.record,
             replay=args.replay,

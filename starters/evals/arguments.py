@@ -33,10 +33,17 @@ def add_eval_command(sub: Any, address_help: str) -> None:
     command.add_argument(
         "--junit", dest="junit_path", metavar="PATH", help="write results as JUnit XML (CI)"
     )
-    command.add_argument(
+    earlier = command.add_mutually_exclusive_group()
+    earlier.add_argument(
         "--baseline",
         metavar="PATH",
         help="an earlier --json result: fail only on regressions (passed there, fail now)",
+    )
+    earlier.add_argument(
+        "--against",
+        metavar="REF",
+        help="run the cases on the spec as it was at this git ref too; show what got "
+        "better or worse (fail only on regressions)",
     )
     command.add_argument(
         "--offline",

@@ -66,8 +66,14 @@ class CaseProgress:
         self.out.flush()
 
 
-def print_results(result: SuiteResult, out: TextIO, comparison: Comparison | None = None) -> None:
-    """The table of cases, each failed case's failures, the totals, the comparison."""
+def print_results(
+    result: SuiteResult,
+    out: TextIO,
+    comparison: Comparison | None = None,
+    earlier: str = "in the baseline",
+) -> None:
+    """The table of cases, each failed case's failures, the totals, and how it compares
+    with an earlier result (``earlier``: where that was — ``at main``)."""
     console = console_for(out)
     tty = out.isatty()
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, header_style="bold")
@@ -102,15 +108,19 @@ def print_results(result: SuiteResult, out: TextIO, comparison: Comparison | Non
     )
     console.print(Text(totals))
     if comparison is not None:
+        since = earlier.removeprefix("in ").removeprefix("at ")
         for label, names in (
-            ("regressions (passed in the baseline, fail now)", comparison.regressions),
-            ("improvements (failed in the baseline, pass now)", comparison.improvements),
+            (f"regressions (passed {earlier}, fail now)", comparison.regressions),
+            (f"improvements (failed {earlier}, pass now)", comparison.improvements),
             ("still failing", comparison.still_failing),
-            ("new since the baseline", comparison.new),
-            ("in the baseline only", comparison.gone),
+            (f"new since {since}", comparison.new),
+            (f"{earlier} only", comparison.gone),
+            (f"judge scores moved since {since}", comparison.scores),
         ):
             if names:
-                console.print(Text(f"{label}: {', '.join(names)}"))
+                console.print(Text(f"{label}: {'; '.join(names)}"))
+        if comparison.cost:
+            console.print(Text(f"runs cost {comparison.cost} since {since}"))
 
 
 def junit_xml(result: SuiteResult) -> str:

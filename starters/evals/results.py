@@ -98,6 +98,10 @@ class Comparison:
     """Not in the baseline."""
     gone: list[str] = field(default_factory=list)
     """In the baseline, not in this suite any more."""
+    scores: list[str] = field(default_factory=list)
+    """Judge scores that moved: ``case: judge 0.60 → 0.90``."""
+    cost: str = ""
+    """What the runs cost then and now, when it changed."""
 
 
 def compare(current: SuiteResult, baseline: SuiteResult) -> Comparison:
@@ -117,7 +121,27 @@ def compare(current: SuiteResult, baseline: SuiteResult) -> Comparison:
             found.regressions.append(case.name)
     names = {case.name for case in current.cases}
     found.gone = [name for name in before if name not in names]
+    found.scores = _moved_scores(current, baseline)
+    if round(current.cost_usd, 6) != round(baseline.cost_usd, 6):
+        found.cost = f"${baseline.cost_usd:.6f} → ${current.cost_usd:.6f}"
     return found
+
+
+def _moved_scores(current: SuiteResult, baseline: SuiteResult) -> list[str]:
+    """``case: judge 0.60 → 0.90`` for each judge whose score moved by 0.01 or more."""
+    then = {
+        (case.name, n, j.agent): j.score
+        for case in baseline.cases
+        for n, j in enumerate(case.judges)
+    }
+    lines = []
+    for case in current.cases:
+        for n, judge in enumerate(case.judges):
+            was = then.get((case.name, n, judge.agent))
+            if was is None or judge.score is None or abs(judge.score - was) < 0.01:
+                continue
+            lines.append(f"{case.name}: {judge.agent} {was:.2f} → {judge.score:.2f}")
+    return lines
 
 
 def eval_scores(result: SuiteResult) -> EvalScores:

@@ -71,7 +71,7 @@ async def run_suite(
         suite=loaded.name,
         file=str(loaded.path),
         spec=loaded.plan.name,
-        offline=bool(loaded.suite.offline),
+        offline=bool(loaded.offline),
         started_at=started,
         duration_ms=(time.monotonic() - clock) * 1000,
         cases=list(cases),

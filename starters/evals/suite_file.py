@@ -46,6 +46,8 @@ class LoadedSuite:
     plan: Plan
     cases: list[LoadedCase]
     judges: dict[str, AgentConfig] = field(default_factory=dict)
+    offline: bool | None = None
+    """Every agent and judge on the scripted model (the suite's ``offline:`` or ``--offline``)."""
 
 
 def load_suite(path: Path, *, offline: bool | None = None) -> LoadedSuite:
@@ -79,7 +81,7 @@ def load_suite(path: Path, *, offline: bool | None = None) -> LoadedSuite:
     if report.problems:  # in the file's order
         raise CompileError(sorted(report.problems, key=lambda p: p.line or 0))
     ready = [case for case in cases if case is not None]  # (all of them: no problems)
-    return LoadedSuite(suite.name or path.stem, path, suite, plan, ready, judges)
+    return LoadedSuite(suite.name or path.stem, path, suite, plan, ready, judges, offline)
 
 
 def _judges(
