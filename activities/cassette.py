@@ -124,7 +124,7 @@ class Cassette:
                         entry = Entry.model_validate_json(line)
                     except ValueError as exc:
                         raise ValueError(f"{path}:{number}: not a recording: {exc}") from None
-                    self.entries[entry.key] = entry
+                    self.entries.setdefault(entry.key, entry)  # the first answer kept
 
     def answer(self, request: Request) -> dict[str, Any] | None:
         """The recorded answer to ``request`` (None: nothing recorded answers it)."""
@@ -132,9 +132,12 @@ class Cassette:
         return entry.answer if entry is not None else None
 
     def keep(self, request: Request, answer: dict[str, Any]) -> None:
-        """Add ``request`` and its answer to the file."""
+        """Add ``request`` and its answer to the file (a request asked again is kept once:
+        its first answer is the one a replay gives)."""
         entry = Entry(**request.model_dump(), answer=answer)
         with self._lock:
+            if request.key in self.entries:
+                return
             self.entries[request.key] = entry
             with self.path.open("a", encoding="utf-8") as sink:
                 sink.write(entry.model_dump_json() + "\n")
@@ -238,12 +241,16 @@ def from_environment(environ: Mapping[str, str]) -> Cassette | None:
     if not path:
         return None
     mode = environ.get(MODE_ENV, "replay")
-    if mode not in ("record", "replay"):
+    if mode == "record":
+        kept: Mode = "record"
+    elif mode == "replay":
+        kept = "replay"
+        if not Path(path).is_file():
+            raise ValueError(f"{CASSETTE_ENV}={path}: no recording there (record one first)")
+    else:
         raise ValueError(f"{MODE_ENV}={mode!r}: write record or replay")
-    if mode == "replay" and not Path(path).is_file():
-        raise ValueError(f"{CASSETTE_ENV}={path}: no recording there (record one first)")
     misses = environ.get(MISSES_ENV)
-    return Cassette(Path(path), mode, Path(misses) if misses else None)  # type: ignore[arg-type]
+    return Cassette(Path(path), kept, Path(misses) if misses else None)
 
 
 def read_misses(path: Path) -> list[Miss]:
