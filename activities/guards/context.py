@@ -3,6 +3,7 @@ and the words that name a kind shortly before a bare number."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 
@@ -38,23 +39,23 @@ NAMES: dict[str, tuple[str, ...]] = {
 }  # fmt: skip
 """Words that name a national id or a phone; the one nearest before a bare number decides
 its kind (``any``: a generic "national ID" names whichever id the number fits)."""
-_NAME_WORDS = tuple((word, kind) for kind, words in NAMES.items() for word in words)
+_KIND_OF = {word: kind for kind, words in NAMES.items() for word in words}
+_NAME = re.compile("|".join(re.escape(w) for w in sorted(_KIND_OF, key=len, reverse=True)))
+"""Every naming word, longest first; matched on the lowered window (an ``IGNORECASE``
+expression of the same words took ~40 times longer)."""
 CONTEXT_CHARS = 48
 """How far before a bare number a naming word is looked for."""
 
 
 def nearest_name(text: str, start: int) -> str | None:
     """The kind named by the naming word nearest before ``start`` (a whole word, within
-    ``CONTEXT_CHARS``), or None. Plain ``rfind`` on the lowered window: a regular
-    expression of all the words took ~20 times longer."""
+    ``CONTEXT_CHARS``), or None."""
     window = text[max(0, start - CONTEXT_CHARS) : start].lower()
-    best, best_at = None, -1
-    for word, kind in _NAME_WORDS:
-        at = window.rfind(word)
-        while at > best_at and not _whole(window, at, at + len(word)):
-            at = window.rfind(word, 0, at)
-        if at > best_at:
-            best, best_at = kind, at
+    best = None
+    for match in _NAME.finditer(window):
+        word = match.group()
+        if not word.isascii() or _whole(window, match.start(), match.end()):  # (Thai: no spaces)
+            best = _KIND_OF[word]
     return best
 
 

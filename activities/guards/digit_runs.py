@@ -16,7 +16,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import NamedTuple
 
 import phonenumbers
 from phonenumbers import PhoneNumber
@@ -41,73 +40,94 @@ TRUNK_CODES = (60, 62, 66, 84, 63)
 @lru_cache(maxsize=4096)
 def phone_valid(candidate: str) -> bool:
     """Whether ``candidate`` is a valid phone number: with ``+``, of any country; else a
-    national number of Singapore (8 digits) or of a market dialled with a leading 0.
+    national number of Singapore (8 digits from 3, 6, 8 or 9) or of a market dialled with
+    a leading 0.
 
-    National numbers are checked against each market's numbering plan directly (one
-    ``is_valid_number`` each) rather than parsed once per market: ~5 times faster."""
+    Numbers are checked against the country's numbering plan directly (one
+    ``is_valid_number`` per country that could be meant) rather than parsed once per
+    country: ~5 times faster."""
     digits = candidate.translate(_NOT_DIGITS)
     if candidate.startswith("+"):
-        try:
-            return phonenumbers.is_valid_number(phonenumbers.parse(candidate, None))
-        except phonenumbers.NumberParseException:
-            return False
-    if digits.startswith("0") and len(digits) > 7:
-        codes: tuple[int, ...] = TRUNK_CODES
-        national = int(digits[1:])
-    elif len(digits) == 8:
-        codes, national = (65,), int(digits)
+        codes: tuple[int, ...] = _country_code(digits)
+        national = digits[len(str(codes[0])) :] if codes else ""
+    elif digits.startswith("0"):
+        codes, national = TRUNK_CODES, digits[1:]
+    elif len(digits) == 8 and digits[0] in "3689":
+        codes, national = (65,), digits
     else:
         return False
+    if not 6 <= len(national) <= 14 or national.startswith("0"):
+        return False
+    number = int(national)
     return any(
-        phonenumbers.is_valid_number(PhoneNumber(country_code=code, national_number=national))
+        phonenumbers.is_valid_number(PhoneNumber(country_code=code, national_number=number))
         for code in codes
     )
 
 
-class Number(NamedTuple):
-    """A run of digits as written: the text, its digits, its groups, where it is."""
+def _country_code(digits: str) -> tuple[int, ...]:
+    """The country calling code ``digits`` start with (E.164 codes are prefix-free)."""
+    for size in (1, 2, 3):
+        code = int(digits[:size] or 0)
+        if code in phonenumbers.COUNTRY_CODE_TO_REGION_CODE:
+            return (code,)
+    return ()
 
-    written: str
-    digits: str
-    groups: tuple[int, ...]
-    text: str
-    start: int
+
+class Number:
+    """A run of digits as written: the text, its digits, where it is; its groups' lengths
+    worked out only if a kind asks."""
+
+    __slots__ = ("written", "digits", "text", "start", "_groups")
+
+    def __init__(self, written: str, digits: str, text: str, start: int) -> None:
+        self.written, self.digits, self.text, self.start = written, digits, text, start
+        self._groups: tuple[int, ...] | None = None
+
+    @property
+    def groups(self) -> tuple[int, ...]:
+        """The lengths of its groups of digits (``(6, 2, 4)`` for ``900101-14-5678``)."""
+        if self._groups is None:
+            self._groups = tuple(len(g) for g in self.written.translate(_SEPARATORS).split())
+        return self._groups
 
     @property
     def shaped(self) -> bool:
         """Written with separators (``900101-14-5678``), not as bare digits."""
-        return len(self.groups) > 1
+        return len(self.digits) != len(self.written)
 
     def named(self, kind: str) -> bool:
         return named(kind, self.text, self.start)
 
 
-def _card_shape(g: tuple[int, ...], count: int) -> bool:
-    """Bare, in fours (the last group shorter), or Amex/Diners' 4-6-5 / 4-6-4."""
-    fours = len(g) > 1 and all(n == 4 for n in g[:-1]) and g[-1] <= 4
-    return 13 <= count <= 19 and (len(g) == 1 or fours or g in ((4, 6, 5), (4, 6, 4)))
-
-
 def _card(n: Number) -> bool:
+    """Bare, in fours (the last group shorter), or Amex/Diners' 4-6-5 / 4-6-4; an issuer's
+    prefix; the Luhn digit."""
+    g = n.groups
+    fours = len(g) > 1 and all(size == 4 for size in g[:-1]) and g[-1] <= 4
+    if not (len(g) == 1 or fours or g in ((4, 6, 5), (4, 6, 4))):
+        return False
     return bool(CARD_PREFIXES.match(n.digits)) and luhn.is_valid(n.digits)
 
 
 def _th_id(n: Number) -> bool:
-    return ids.th_id_valid(n.digits)
+    return n.groups in ((13,), (1, 4, 5, 2, 1)) and ids.th_id_valid(n.digits)
 
 
 def _id_nik(n: Number) -> bool:
-    return ids.id_nik_valid(n.digits)
+    return not n.shaped and ids.id_nik_valid(n.digits)
 
 
 def _my_mykad(n: Number) -> bool:
+    if n.shaped and n.groups != (6, 2, 4):
+        return False
     if not ids.mykad_date(n.digits) or not (n.shaped or n.named("my_mykad")):
         return False
     return ids.my_mykad_valid(n.digits)
 
 
 def _ph_philsys(n: Number) -> bool:
-    if not ids.ph_philsys_valid(n.digits):
+    if n.groups not in PH_SHAPES or not ids.ph_philsys_valid(n.digits):
         return False
     if not n.shaped:
         return n.named("ph_philsys")
@@ -115,7 +135,7 @@ def _ph_philsys(n: Number) -> bool:
 
 
 def _vn_cccd(n: Number) -> bool:
-    return ids.vn_cccd_valid(n.digits) and n.named("vn_cccd")
+    return not n.shaped and ids.vn_cccd_valid(n.digits) and n.named("vn_cccd")
 
 
 def _phone(n: Number) -> bool:
@@ -127,23 +147,23 @@ def _phone(n: Number) -> bool:
 
 @dataclass(frozen=True)
 class NumberKind:
-    """A kind found in runs of digits: the shapes it is written in (a cheap gate on the
-    groups' lengths and the digit count) and the check a candidate of that shape passes."""
+    """A kind found in runs of digits: how many digits it has (a run of another count is
+    not looked at for it) and the check — shape first, then the digits — a run passes."""
 
     kind: str
-    fits: Callable[[tuple[int, ...], int], bool]
+    counts: range | tuple[int, ...]
     check: Callable[[Number], bool]
 
 
 PH_SHAPES = ((12,), (16,), (4, 4, 4), (4, 4, 4, 4))
 NUMBER_KINDS: tuple[NumberKind, ...] = (
-    NumberKind("card", _card_shape, _card),
-    NumberKind("th_id", lambda g, n: g in ((13,), (1, 4, 5, 2, 1)), _th_id),
-    NumberKind("id_nik", lambda g, n: g == (16,), _id_nik),
-    NumberKind("my_mykad", lambda g, n: g in ((12,), (6, 2, 4)), _my_mykad),
-    NumberKind("ph_philsys", lambda g, n: g in PH_SHAPES, _ph_philsys),
-    NumberKind("vn_cccd", lambda g, n: g == (12,), _vn_cccd),
-    NumberKind("phone", lambda g, n: 7 <= n <= 15, _phone),
+    NumberKind("card", range(13, 20), _card),
+    NumberKind("th_id", (13,), _th_id),
+    NumberKind("id_nik", (16,), _id_nik),
+    NumberKind("my_mykad", (12,), _my_mykad),
+    NumberKind("ph_philsys", (12, 16), _ph_philsys),
+    NumberKind("vn_cccd", (12,), _vn_cccd),
+    NumberKind("phone", range(7, 16), _phone),
 )
 """The kinds found in runs of digits, in the order their claims win."""
 MIN_DIGITS, MAX_DIGITS = 7, 19
@@ -151,25 +171,13 @@ MIN_DIGITS, MAX_DIGITS = 7, 19
 MAX_PIECES = 8
 """A run that no kind accepts is split at its spaces into at most this many pieces."""
 _SEPARATORS = str.maketrans(".()+-", "     ")
-
-
-COUNTS: dict[str, range | tuple[int, ...]] = {
-    "card": range(13, 20),
-    "th_id": (13,),
-    "id_nik": (16,),
-    "my_mykad": (12,),
-    "ph_philsys": (12, 16),
-    "vn_cccd": (12,),
-    "phone": range(7, 16),
-}
-"""How many digits each kind has (a run of another count is not looked at for it)."""
 _ByCount = dict[int, list[NumberKind]]
 
 
 def _by_count(kinds: set[str]) -> _ByCount:
     wanted = [k for k in NUMBER_KINDS if k.kind in kinds]
     counts = range(MIN_DIGITS, MAX_DIGITS + 1)
-    return {n: [k for k in wanted if n in COUNTS[k.kind]] for n in counts}
+    return {n: [k for k in wanted if n in k.counts] for n in counts}
 
 
 def find_in_digits(text: str, kinds: set[str]) -> list[Finding]:
@@ -196,10 +204,9 @@ def _judge(text: str, start: int, written: str, digits: str, by_count: _ByCount)
     kinds = by_count.get(len(digits))
     if not kinds:
         return None
-    groups = tuple(len(g) for g in written.translate(_SEPARATORS).split())
-    number = Number(written, digits, groups, text, start)
+    number = Number(written, digits, text, start)
     for kind in kinds:
-        if kind.fits(groups, len(digits)) and kind.check(number):
+        if kind.check(number):
             return kind.kind
     return None
 

@@ -32,18 +32,13 @@ def mask(kind: str, value: str) -> str:
         local, _, domain = value.rpartition("@")
         return f"{local[:1]}***@{domain}"
     first, last = KEEP.get(kind, DEFAULT_KEEP)
-    total = sum(c.isalnum() for c in value)
-    if total <= first + last:  # too short to keep anything and still hide it
+    shown = [i for i, char in enumerate(value) if char.isalnum()]
+    if len(shown) <= first + last:  # too short to keep anything and still hide it
         first, last = 0, 0
-    out, seen = [], 0
-    for char in value:
-        if char.isalnum():
-            seen += 1
-            hidden = first < seen <= total - last
-            out.append("*" if hidden else char)
-        else:
-            out.append(char)
-    return "".join(out)
+    chars = list(value)
+    for i in shown[first : len(shown) - last]:
+        chars[i] = "*"
+    return "".join(chars)
 
 
 def replace(text: str, findings: Sequence[Finding], action: str) -> str:

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import datetime
 from functools import cache
+from operator import mul
 
 from stdnum import numdb
 
@@ -64,9 +65,12 @@ def sg_nric_valid(text: str) -> bool:
     return sg_check_letter(text[0], text[1:8]) == text[8].upper()
 
 
+TH_WEIGHTS = (13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2)
+
+
 def th_check_digit(digits: str) -> str:
     """The check digit of a Thai national ID's first twelve digits."""
-    total = sum((13 - i) * int(d) for i, d in enumerate(digits[:12]))
+    total = sum(map(mul, TH_WEIGHTS, map(int, digits[:12])))
     return str((11 - total % 11) % 10)
 
 

@@ -16,6 +16,7 @@ their letter, every run of digits once (``digit_runs``).
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Iterable
 
 from podium.activities.guards import national_ids as ids
@@ -58,6 +59,11 @@ def find_pii(text: str, kinds: Iterable[str] | None = None) -> list[Finding]:
     if "sg_nric" in wanted:
         found += _nrics(text)
     if wanted & NUMBER_KIND_NAMES:
-        numbers = find_in_digits(text, wanted)
-        found += [n for n in numbers if not any(f.start < n.end and n.start < f.end for f in found)]
+        taken = sorted((f.start, f.end) for f in found)  # e-mails and NRICs come first
+        starts = [start for start, _ in taken]
+        for number in find_in_digits(text, wanted):
+            i = bisect_right(starts, number.start)  # the nearest claims on either side
+            near = taken[max(0, i - 1) : i + 1]
+            if not any(s < number.end and number.start < e for s, e in near):
+                found.append(number)
     return sorted(found, key=lambda f: f.start)

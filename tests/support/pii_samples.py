@@ -135,14 +135,25 @@ TEMPLATES = (
 """Sentences of support tickets, KYC notes, tool results and reports."""
 
 
-def mixed_text(rng: random.Random, size: int = 10_240) -> str:
+PLAIN = TEMPLATES[-4:]
+"""The sentences without personal data (numbers that are none: counts, dates, SKUs)."""
+
+
+def mixed_text(rng: random.Random, size: int = 10_240, personal: float | None = None) -> str:
     """``size`` characters of business text: sentences of ``TEMPLATES`` with made-up
-    personal data of every kind (about one item per 150 characters) among numbers that
-    are not personal data (orders, dates, amounts, SKUs, times)."""
+    personal data of every kind among numbers that are not personal data (orders, dates,
+    amounts, SKUs, times). ``personal``: the share of sentences that hold personal data
+    (default: as many as the templates do, ~9 in 13 — one item per ~150 characters)."""
     out: list[str] = []
     length = 0
     while length < size:
-        sentence = rng.choice(TEMPLATES).format(**one_of_each(rng), **_plain(rng))
+        if personal is None:
+            template = rng.choice(TEMPLATES)
+        elif rng.random() < personal:
+            template = rng.choice(TEMPLATES[:-4])
+        else:
+            template = rng.choice(PLAIN)
+        sentence = template.format(**one_of_each(rng), **_plain(rng))
         out.append(sentence)
         length += len(sentence) + 1
     return " ".join(out)[:size]
