@@ -24,10 +24,12 @@ REVIEW = {
     "required": ["approved", "note"],
     "properties": {"approved": {"type": "boolean"}, "note": {"type": "string"}},
 }
+PRICE = {"input_per_mtok": 1.0, "output_per_mtok": 2.0}
 CATALOG: dict[str, Any] = {
     "agents": {
         "summariser": {  # its first answer misses `summary`; the repair round has it
             "model": "scripted",
+            "price": PRICE,
             "output": SUMMARY,
             "script": [
                 {"when": "repair", "output": {"summary": "refunds take 5 days"}},
@@ -36,6 +38,7 @@ CATALOG: dict[str, Any] = {
         },
         "writer": {
             "model": "scripted",
+            "price": PRICE,
             "script": [
                 {"when": "feedback", "output": "Sorry for the wait: refunds take 5 days."},
                 {"output": "Refunds take 5 days."},
@@ -43,6 +46,7 @@ CATALOG: dict[str, Any] = {
         },
         "critic": {
             "model": "scripted",
+            "price": PRICE,
             "output": REVIEW,
             "script": [
                 {"when": "contains(draft, 'Sorry')", "output": {"approved": True, "note": "ok"}},
