@@ -37,6 +37,17 @@ LAYERS = ["Agents", "Workflows", "Costs per workflow"]
 VARIABLES = {"$__rate_interval": "5m", "$__range": "1h", "$spec": ".*", "$agent": ".*"}
 """What Grafana would put in the queries: the time range, and "All" for each variable."""
 SPEC = "dashboard_probe"
+SUMMARISER = 'spec="dashboard_probe", agent="summariser"'
+REVIEW = 'spec="dashboard_probe", agent="writer", reviewer="critic"'
+SIGNALS = (
+    f'podium_contract_failures{{{SUMMARISER}, error_type="OutputSchemaError"}}',
+    f"podium_contract_repairs{{{SUMMARISER}}}",
+    f'podium_review_verdicts{{{REVIEW}, verdict="rejected"}}',
+    f'podium_review_verdicts{{{REVIEW}, verdict="accepted"}}',
+    f'podium_human_decisions{{{SUMMARISER}, outcome="rejected"}}',
+    'podium_eval_score_count{agent="writer", suite="probe"}',
+)
+"""The accuracy series the probe runs must have counted, labelled as the docs say."""
 
 
 def prometheus_binary() -> str:
@@ -190,6 +201,9 @@ async def test_every_dashboard_query_returns_data_from_a_real_prometheus(
 
                 what = f"Prometheus to scrape round {round_no} (runs and eval scores counted)"
                 await eventually(scraped, what, 60, 0.5)
+
+            for signal in SIGNALS:  # each under the agent it is about, once per round
+                assert await value(api, signal) >= 2, signal
 
             missing: list[str] = []
 
