@@ -1,7 +1,9 @@
 """``/console/glance``: how runs went over the last hour, day or week — per spec, per agent
 and per market: runs, success rate, p50/p95 duration, cost, who waits on people, failure
-classes. The figures are ``podium stats``' (``starters.run_stats``), for runs started in
-the window (``?over=hour|day|week``, default a day); any signed-in person may see them.
+classes; and each agent's accuracy (invalid answers, repairs, reviews, people's
+rejections, eval scores). The figures are ``podium stats``' (``starters.run_stats``), for
+runs started in the window (``?over=hour|day|week``, default a day); any signed-in person
+may see them.
 
 Markets come from the ``PodiumMarket`` search attribute (``start_run`` sets it from the run
 input's ``market``): the page shows the per-market table only when some run of the period
@@ -10,12 +12,15 @@ names one (none do on a namespace without the attribute).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from podium.starters.run_stats import Run, Stats, read_runs, spec_of, summarise
+from podium.starters import eval_scores
+from podium.starters.run_stats import Run, Stats, read_runs, spec_of, summarise, visibility_query
 from podium.starters.web.auth import signed_in
 from podium.starters.web.templating import render
+from podium.workflows.eval_scores import WORKFLOW_NAME as SCORES_WORKFLOW
 from podium.workflows.search_attributes import MARKET
 from starlette.requests import Request
 from starlette.responses import Response
@@ -38,8 +43,12 @@ async def glance(request: Request) -> Response:
     if over not in WINDOWS:
         over = DEFAULT_WINDOW
     since = datetime.now(UTC) - timedelta(seconds=WINDOWS[over])
-    runs = await read_runs(request.app.state.client, None, since)
-    overall = summarise(None, since, runs)
+    client = request.app.state.client
+    scores_query = visibility_query(None, since, SCORES_WORKFLOW)
+    runs, scores = await asyncio.gather(
+        read_runs(client, None, since), eval_scores.read(client, scores_query)
+    )
+    overall = summarise(None, since, runs, scores)
     markets = any(market_of(run) for run in runs)
     return render(
         request,
