@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 SUDO   := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: install demo dev test browser prometheus postgres lint bench histories docs clean
+.PHONY: install demo dev test system browser prometheus postgres lint bench histories docs clean
 
 install: $(STAMP)
 
@@ -20,26 +20,28 @@ demo: $(STAMP)   ## dev server + worker, run the sample offline, print the resul
 dev: $(STAMP)    ## dev server + worker until Ctrl-C
 	$(BIN)/podium dev
 
-test: $(STAMP) browser prometheus postgres   ## the whole suite against a real Temporal dev server
+test: $(STAMP) system   ## the whole suite against a real Temporal dev server
 	$(BIN)/pytest -q
 
-browser:         ## Debian's Chromium, for the Web UI test (tests/test_web_ui.py)
-	@command -v chromium >/dev/null || { \
-	  echo "installing Debian's chromium for the Web UI test (apt-get) …"; \
-	  $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+# Debian's packages the tests start for real: chromium (browser tests), prometheus
+# (tests/test_dashboard.py), postgresql (tests/activities/test_memory_stores.py) — each
+# installed only if missing, all in one apt-get run.
+CHROMIUM_OK = command -v chromium >/dev/null
+PROMETHEUS_OK = command -v prometheus >/dev/null
+POSTGRES_OK = test -x "$$(ls -d /usr/lib/postgresql/*/bin/postgres 2>/dev/null | tail -n1)"
 
-prometheus:      ## Debian's Prometheus, for the dashboard test (tests/test_dashboard.py)
-	@command -v prometheus >/dev/null || { \
-	  echo "installing Debian's prometheus for the dashboard test (apt-get) …"; \
+system:          ## Debian's chromium, prometheus and postgresql, those missing
+	@missing=""; \
+	$(CHROMIUM_OK) || missing="$$missing chromium"; \
+	$(PROMETHEUS_OK) || missing="$$missing prometheus"; \
+	$(POSTGRES_OK) || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian's$$missing for the tests (apt-get) …"; \
 	  $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq prometheus >/dev/null; }
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
-postgres:        ## Debian's PostgreSQL, for the memory store test (tests/activities/test_memory_stores.py)
-	@test -x "$$(ls -d /usr/lib/postgresql/*/bin/postgres 2>/dev/null | tail -n1)" || { \
-	  echo "installing Debian's postgresql for the memory store test (apt-get) …"; \
-	  $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq postgresql >/dev/null; }
+browser prometheus postgres: system   ## (each: the same as make system)
 
 lint: $(STAMP)   ## ruff (lint + format) and mypy
 	$(BIN)/ruff check .
