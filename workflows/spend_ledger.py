@@ -80,7 +80,8 @@ class PodiumSpendLedger:
             due = (self._next(now) - now).total_seconds()
             try:
                 await workflow.wait_condition(
-                    lambda: bool(self.wake) or self._full(), timeout=max(0.5, due)
+                    lambda: bool(self.wake) or (self._full() and workflow.all_handlers_finished()),
+                    timeout=max(0.5, due),
                 )
             except TimeoutError:
                 pass

@@ -29,11 +29,16 @@ from podium.starters.commands import resolve, show, stats, status
 from podium.starters.devserver import free_port
 from podium.starters.launch import start_run
 from podium.workers.worker import metrics_runtime
+from podium.workflows import spend_ledger
 from podium.workflows.kinds.agent import AgentNode
 from podium.workflows.spend_ledger import PodiumSpendLedger
 from podium.workflows.state import RunState
 from podium.workflows.steps.budget import estimate
-from temporalio.client import WithStartWorkflowOperation, WorkflowFailureError
+from temporalio.client import (
+    WithStartWorkflowOperation,
+    WorkflowExecutionStatus,
+    WorkflowFailureError,
+)
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
@@ -343,3 +348,37 @@ async def test_the_ledger_reports_spend_and_refusals_as_metrics(address):
     assert re.search(rf'podium_spend_usd\{{[^}}]*{labels}[^}}]*window="day"[^}}]*\}} 0\.25', text)
     assert re.search(rf'podium_spend_usd\{{[^}}]*{labels}[^}}]*window="month"[^}}]*\}} 0\.25', text)
     assert re.search(rf'podium_spend_refusals\{{[^}}]*{labels}[^}}]*window="day"[^}}]*\}} 1', text)
+
+
+async def test_the_ledger_continues_as_new_with_its_figures_and_ends_only_with_nothing_to_keep(
+    client, monkeypatch
+):
+    monkeypatch.setattr(spend_ledger, "UPDATES_PER_RUN", 3)
+    monkeypatch.setattr(spend_ledger, "IDLE_S", 1.0)
+    key = market()
+    handle = client.get_workflow_handle(ledger_id("direct", key))
+    await book(client, key, SpendBatch(owner="w", reservations=[reservation()]))
+    first = (await handle.describe()).run_id
+    spent = Settlement(id="run/step/abcd1234/1", usd=0.3, tokens=40)
+    await book(client, key, SpendBatch(owner="w", settlements=[spent]))
+    await book(client, key, SpendBatch(owner="w"))
+
+    async def moved_on() -> bool:
+        return (await handle.describe()).run_id != first
+
+    await eventually(moved_on, "the ledger to continue as new")
+    day = today(await handle.query("figures", result_type=LedgerState))
+    assert (day.spent_usd, day.calls) == (0.3, 1)  # carried into the new run
+    # a ledger whose key spent nothing ends once idle: nothing is lost
+    other = market()
+    nothing = Settlement(id="run/step/abcd1234/1", outcome="nothing")
+    await book(client, other, SpendBatch(owner="w", reservations=[reservation()]))
+    await book(client, other, SpendBatch(owner="w", settlements=[nothing]))
+    idle = client.get_workflow_handle(ledger_id("direct", other))
+
+    async def ended() -> bool:
+        return (await idle.describe()).status == WorkflowExecutionStatus.COMPLETED
+
+    await eventually(ended, "the idle ledger to end")
+    # idle longer still, but today's spend must last until the day ends: it keeps running
+    assert (await handle.describe()).status == WorkflowExecutionStatus.RUNNING
