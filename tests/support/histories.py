@@ -30,6 +30,7 @@ from podium.workers.worker import WorkerOptions, build_workers  # noqa: E402
 
 import tests.support.scenarios_kinds  # noqa: E402, F401 - registers its scenarios
 import tests.support.scenarios_people  # noqa: E402, F401 - registers its scenarios
+import tests.support.scenarios_spend  # noqa: E402, F401 - registers its scenario
 from tests.support.fault_server import fault_server  # noqa: E402
 from tests.support.scenario_kit import HTTP_PROVIDER, SCENARIOS  # noqa: E402
 
