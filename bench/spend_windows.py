@@ -78,7 +78,7 @@ def files(folder: Path, url: str, cap: float) -> Path:
                 "instructions": INSTRUCTIONS,
                 "max_output_tokens": 10,
                 "price": PRICE,
-                "heartbeat": "2s",  # a dead worker's call goes to the other one soon
+                "heartbeat": "5s",  # a dead worker's call goes to the other one after 5 s
                 "timeout": "30s",
             }
         },
