@@ -177,6 +177,8 @@ async def test_at_a_glance_fits_a_phone(client, four_runs, tmp_path):
                 page.send("Network.setExtraHTTPHeaders", headers={HEADER: "ann"})
                 page.goto(f"{base}/console/glance")
                 page.wait_for_text(four_runs.spec, four_runs.agent)
+                # the text shows before the stylesheet applies: unstyled, the tables are wider
+                page.wait_for("document.readyState === 'complete'", what="the stylesheet")
                 page.screenshot(shots / "console-glance.png")
                 return page.evaluate(
                     "({wide: document.documentElement.scrollWidth,"
