@@ -83,13 +83,13 @@ a timeout, a broken connection, a cancelled call — may have been billed: charg
 class SpendHold:
     """A call's reservations, and what to settle them with (nothing, until told)."""
 
-    def __init__(
-        self, call: AgentCall, terms: SpendTerms | None, rid: str, usd: float, tokens: int
-    ):
-        self.call, self.terms, self.id = call, terms, rid
+    def __init__(self, call: AgentCall, terms: SpendTerms | None, usd: float, tokens: int):
+        self.call, self.terms = call, terms
+        self.of = f"{call.idempotency_key}/{call.attempt}"
         self.try_no = activity.info().attempt if terms else 1
+        self.id = f"{self.of}/{self.try_no}/{uuid.uuid4().hex[:8]}"  # this execution's
         self.usd, self.tokens = usd, tokens
-        self.settlement = Settlement(id=rid, try_no=self.try_no, outcome="nothing")
+        self.settlement = Settlement(id=self.id, outcome="nothing")
 
     def charge(self, result: AgentResult) -> None:
         """The call was answered: settle its cost."""
@@ -111,9 +111,7 @@ class SpendHold:
             outcome, usd, tokens = "nothing", 0.0, 0
         else:
             outcome, usd, tokens = "unknown", self.usd, self.tokens
-        self.settlement = Settlement(
-            id=self.id, try_no=self.try_no, usd=usd, tokens=tokens, outcome=outcome
-        )
+        self.settlement = Settlement(id=self.id, usd=usd, tokens=tokens, outcome=outcome)
 
 
 @asynccontextmanager
@@ -122,11 +120,11 @@ async def reserved(call: AgentCall) -> AsyncIterator[SpendHold]:
     when one refuses); settle when the block ends (``SpendHold.charge`` on an answer)."""
     terms = call.spend
     if terms is None or not terms.windows:
-        yield SpendHold(call, None, "", 0.0, 0)
+        yield SpendHold(call, None, 0.0, 0)
         return
     prompt, most_out = estimate_call(call)
     usd = round(call.agent.price.cost(Usage(input_tokens=prompt, output_tokens=most_out)), 8)
-    hold = SpendHold(call, terms, f"{call.idempotency_key}/{call.attempt}", usd, prompt + most_out)
+    hold = SpendHold(call, terms, usd, prompt + most_out)
     try:
         async with heartbeating(max(0.2, call.agent.heartbeat_s / 3)):
             await _reserve(hold, terms)
@@ -155,8 +153,7 @@ async def _reserve(hold: SpendHold, terms: SpendTerms) -> None:
     if refused is None:
         return
     _give_back(hold, terms)  # what the other windows granted
-    if refused.refusal is None:  # superseded: Temporal has given this attempt up already
-        raise LimiterUnavailable("a later attempt of this call holds its spend reservation")
+    assert refused.refusal is not None
     raise ApplicationError(
         refused.refusal.text(),
         refused.refusal.model_dump(mode="json"),
@@ -169,7 +166,7 @@ async def _reserve(hold: SpendHold, terms: SpendTerms) -> None:
 def _give_back(hold: SpendHold, terms: SpendTerms) -> None:
     """Release the call's grants in every window (a window that granted nothing ignores it)."""
     for window in terms.windows:
-        _ledger(window).settle(Settlement(id=hold.id, try_no=hold.try_no, outcome="nothing"))
+        _ledger(window).settle(Settlement(id=hold.id, outcome="nothing"))
 
 
 def _reservation(
@@ -180,6 +177,7 @@ def _reservation(
     call = hold.call
     return Reservation(
         id=hold.id,
+        call=hold.of,
         try_no=hold.try_no,
         usd=hold.usd,
         tokens=hold.tokens,
@@ -268,9 +266,7 @@ class _Ledger:
                 if not future.done():
                     future.set_result(answer)
                 elif answer.verdict == "granted":  # its call was cancelled meanwhile
-                    self.settlements.append(
-                        Settlement(id=reservation.id, try_no=reservation.try_no, outcome="nothing")
-                    )
+                    self.settlements.append(Settlement(id=reservation.id, outcome="nothing"))
 
     def _keep(self, settled: list[Settlement]) -> None:
         """Settlements not delivered go again, for ``SETTLING_S`` at most."""

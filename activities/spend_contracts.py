@@ -109,10 +109,15 @@ class Reservation(Contract):
     """One call's worst-case cost, asked of one window's ledger."""
 
     id: str
-    """``<idempotency key>/<provider attempt>``: one per model request."""
+    """One per execution of the activity (``<call>/<try_no>/<8 hex>``): the same request
+    sent again (an Update whose answer was lost) is the same reservation; another
+    execution — even of the same Temporal attempt, which a server restart can start twice —
+    is another request the provider may bill, so another reservation."""
+    call: str = ""
+    """``<idempotency key>/<provider attempt>``: the model request it is for."""
     try_no: int = 1
-    """Temporal's attempt of the activity: a higher one means the worker of the last one
-    was lost while it held the reservation."""
+    """Temporal's attempt of the activity: a higher one for the same call means the worker
+    of a lower one was lost while it held its reservation."""
     usd: float = Field(ge=0)
     tokens: int = Field(ge=0)
     day: str
@@ -135,7 +140,7 @@ class Settlement(Contract):
     does not bill) or ``unknown`` (cut off after it was sent: charged in full)."""
 
     id: str
-    try_no: int = 1
+    """The reservation's id."""
     usd: float = 0.0
     tokens: int = 0
     outcome: Literal["charged", "nothing", "unknown"] = "charged"
@@ -189,15 +194,15 @@ class SpendAnswer(Contract):
     """The ledger's answer to one reservation."""
 
     id: str
-    verdict: Literal["granted", "wait", "refused", "superseded"]
-    """``wait``: it fits once calls in flight settle; ask again shortly. ``superseded``: a
-    later attempt of the same call holds the reservation (Temporal gave this one up)."""
+    verdict: Literal["granted", "wait", "refused"]
+    """``wait``: it fits once calls in flight settle; ask again shortly."""
     refusal: SpendRefusal | None = None
 
 
 class Hold(Contract):
     """A granted reservation, until its call settles."""
 
+    call: str = ""
     try_no: int
     usd: float
     tokens: int

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
+import json
 import os
 import signal
 import sys
@@ -171,6 +173,8 @@ async def bench(args: argparse.Namespace, folder: Path) -> list[str]:
                 stop_process(worker)
             server.stop()
         journal = llm.entries()
+    (folder / "journal.json").write_text(json.dumps([dataclasses.asdict(e) for e in journal]))
+    (folder / "ledger.json").write_text(ledger.model_dump_json(indent=1))
     kinds = Counter(
         "completed"
         if not isinstance(o, BaseException)
@@ -221,7 +225,11 @@ async def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--no-kill", action="store_true")
     parser.add_argument("--no-restart", action="store_true")
-    parser.add_argument("--folder", help="keep the server's database and the workers' log here")
+    parser.add_argument(
+        "--folder",
+        help="keep the server's database, the workers' log, the provider's journal "
+        "and the ledger's figures here",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(args.folder or tmp)

@@ -11,11 +11,12 @@ if what the period has spent, plus what calls in flight hold, plus this call's w
 stays within every cap: spent + reserved never passes a cap (docs/spend-windows.md has the
 argument and its limits).
 
-- **Idempotent**: a reservation is named by the call's idempotency key and provider
-  attempt; the same request again (an Update resent after a lost answer) gets the same
-  grant. A higher Temporal attempt of the same call means the worker that held the
-  reservation was lost mid-call: its reservation is charged in full (the provider may have
-  billed it) and the new attempt reserves anew.
+- **Idempotent**: a reservation is named by the execution of the activity that asks; the
+  same request again (an Update resent after a lost answer) gets the same grant. Every
+  other execution is a request the provider may bill, so it reserves anew — a Temporal
+  retry after a lost worker, and also a second execution of the same attempt (a server
+  restart can start one twice). A higher attempt of the same call charges the lower one's
+  hold in full at once (its worker was lost mid-call; the provider may have billed it).
 - **Nothing leaks**: a hold not settled within its call's time (``hold_s``) is charged in
   full, as is a call cut off after it was sent; a late settlement corrects either.
 - **Periods** are named by the callers (``day:2026-11-11``, ``month:2026-11``, in the
@@ -117,15 +118,12 @@ class PodiumSpendLedger:
     def _reserve(self, request: Reservation, now: datetime) -> SpendAnswer:
         state = self.state
         state.caps = request.caps  # (the catalog may have changed them)
-        held = state.holds.get(request.id)
-        if held is not None:
-            if held.try_no == request.try_no:  # asked again: the same grant
-                return SpendAnswer(id=request.id, verdict="granted")
-            if held.try_no > request.try_no:  # an attempt Temporal has given up on
-                return SpendAnswer(id=request.id, verdict="superseded")
-            self._lose(request.id, "its worker was lost mid-call")
-        elif (lost := state.lost.get(request.id)) is not None and lost.try_no == request.try_no:
-            return SpendAnswer(id=request.id, verdict="granted")  # (its settlement corrects)
+        if request.id in state.holds or request.id in state.lost:  # asked again: same grant
+            return SpendAnswer(id=request.id, verdict="granted")  # (a settlement corrects)
+        if request.try_no > 1:  # Temporal runs the call again: a lower attempt's worker was lost
+            for hold_id, hold in list(state.holds.items()):
+                if hold.call == request.call and hold.try_no < request.try_no:
+                    self._lose(hold_id, "its worker was lost mid-call")
         day = state.periods.setdefault(request.day, PeriodFigures(ends_at=request.day_ends))
         month = state.periods.setdefault(request.month, PeriodFigures(ends_at=request.month_ends))
         if request.raised is not None:
@@ -139,6 +137,7 @@ class PodiumSpendLedger:
             if answer is not None:
                 return answer
         state.holds[request.id] = Hold(
+            call=request.call,
             try_no=request.try_no,
             usd=request.usd,
             tokens=request.tokens,
@@ -215,9 +214,8 @@ class PodiumSpendLedger:
     # -- settlements -----------------------------------------------------------------
     def _settle(self, settlement: Settlement) -> None:
         state = self.state
-        held = state.holds.get(settlement.id)
-        if held is not None and held.try_no == settlement.try_no:
-            del state.holds[settlement.id]
+        held = state.holds.pop(settlement.id, None)
+        if held is not None:
             self._release(held)
             if settlement.outcome == "unknown":
                 self._charge(held, held.usd, held.tokens, lost=True)
@@ -225,16 +223,12 @@ class PodiumSpendLedger:
                 self._charge(held, settlement.usd, settlement.tokens)
             return
         lost = state.lost.get(settlement.id)
-        if (
-            lost is not None
-            and lost.try_no == settlement.try_no
-            and settlement.outcome != "unknown"
-        ):
+        if lost is not None and settlement.outcome != "unknown":
             del state.lost[settlement.id]  # charged in full when lost: now the real cost
             self._charge(lost, -lost.usd, -lost.tokens, lost=True, calls=-1, undo=True)
             if settlement.outcome == "charged":
                 self._charge(lost, settlement.usd, settlement.tokens)
-        # else: settled already (a settlement sent twice), or superseded: nothing to do
+        # else: settled already (a settlement sent twice): nothing to do
 
     def _lose(self, hold_id: str, why: str) -> None:
         """Charge a hold in full: its call may have been sent and billed."""

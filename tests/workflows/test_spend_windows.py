@@ -254,10 +254,16 @@ async def book(client, key: str, batch: SpendBatch) -> list[SpendAnswer]:
     )
 
 
-def reservation(try_no: int = 1, usd: float = 0.4) -> Reservation:
+CALL = "run/step/abcd1234/1"
+"""A call's idempotency key and provider attempt."""
+
+
+def reservation(try_no: int = 1, usd: float = 0.4, run: str = "a", call: str = CALL) -> Reservation:
+    """The reservation of execution ``run`` of Temporal attempt ``try_no`` of ``call``."""
     now = datetime.now(UTC)
     return Reservation(
-        id="run/step/abcd1234/1",
+        id=f"{call}/{try_no}/{run}",
+        call=call,
         try_no=try_no,
         usd=usd,
         tokens=100,
@@ -282,13 +288,13 @@ async def test_the_same_reservation_twice_is_held_once_and_a_lost_worker_is_char
     assert len(state.holds) == 1 and day.reserved_usd == pytest.approx(0.4)
     # Temporal runs the call again (its worker was lost): the first hold is charged in
     # full — the provider may have billed it — and the new attempt reserves anew
-    again = SpendBatch(owner="w2", reservations=[reservation(try_no=2)])
+    again = SpendBatch(owner="w2", reservations=[reservation(try_no=2, run="b")])
     assert [a.verdict for a in await book(client, key, again)] == ["granted"]
     day = today(await handle.query("figures", result_type=LedgerState))
     assert (day.spent_usd, day.reserved_usd, day.lost) == (pytest.approx(0.4), 0.4, 1)
     # another call fits once the one in flight settles: "wait" (its caller asks again);
     # one that would pass the cap whatever settles: refused, with the figures
-    other = reservation().model_copy(update={"id": "run/step/ffff0000/1"})
+    other = reservation(call="run/step/ffff0000/1")
     (answer,) = await book(client, key, SpendBatch(owner="w2", reservations=[other]))
     assert answer.verdict == "wait"
     bigger = other.model_copy(update={"usd": 0.7})
@@ -298,8 +304,8 @@ async def test_the_same_reservation_twice_is_held_once_and_a_lost_worker_is_char
     assert (refusal.spent, refusal.reserved, refusal.need, refusal.cap) == (0.4, 0.4, 0.7, 1.0)
     # the lost worker's call answers after all: its real cost replaces the full charge;
     # the new attempt settles; the same settlement again changes nothing
-    late = Settlement(id="run/step/abcd1234/1", try_no=1, usd=0.1, tokens=40)
-    done = Settlement(id="run/step/abcd1234/1", try_no=2, usd=0.2, tokens=50)
+    late = Settlement(id=reservation().id, usd=0.1, tokens=40)
+    done = Settlement(id=reservation(try_no=2, run="b").id, usd=0.2, tokens=50)
     await book(client, key, SpendBatch(owner="w1", settlements=[late, done, done]))
     state = await handle.query("figures", result_type=LedgerState)
     day = today(state)
@@ -312,12 +318,32 @@ async def test_the_same_reservation_twice_is_held_once_and_a_lost_worker_is_char
     )
 
 
+async def test_a_second_execution_of_the_same_attempt_reserves_again(client):
+    """A server restart can start one attempt twice, and each execution sends its own
+    request: both reserve and both are charged."""
+    key = market()
+    handle = client.get_workflow_handle(ledger_id("direct", key))
+    twice = [reservation(usd=0.3), reservation(usd=0.3, run="again")]
+    assert [
+        a.verdict for a in await book(client, key, SpendBatch(owner="w", reservations=twice))
+    ] == [
+        "granted",
+        "granted",
+    ]
+    day = today(await handle.query("figures", result_type=LedgerState))
+    assert (day.reserved_usd, day.lost) == (pytest.approx(0.6), 0)
+    answered = [Settlement(id=r.id, usd=0.2, tokens=30) for r in twice]
+    await book(client, key, SpendBatch(owner="w", settlements=answered))
+    day = today(await handle.query("figures", result_type=LedgerState))
+    assert (day.spent_usd, day.calls, day.reserved_usd) == (pytest.approx(0.4), 2, 0.0)
+
+
 async def test_the_ledger_reports_spend_and_refusals_as_metrics(address):
     port = free_port()
     metered = await connect(address, runtime=metrics_runtime(f"127.0.0.1:{port}"))
     queue, key = f"podium-test-spend-{uuid.uuid4().hex[:6]}", market()
-    spent = Settlement(id="run/step/abcd1234/1", usd=0.25, tokens=40)
-    refused = reservation(usd=0.9).model_copy(update={"id": "run/step/ffff0000/1"})
+    spent = Settlement(id=reservation().id, usd=0.25, tokens=40)
+    refused = reservation(usd=0.9, call="run/step/ffff0000/1")
     async with Worker(
         metered,
         task_queue=queue,
@@ -359,7 +385,7 @@ async def test_the_ledger_continues_as_new_with_its_figures_and_ends_only_with_n
     handle = client.get_workflow_handle(ledger_id("direct", key))
     await book(client, key, SpendBatch(owner="w", reservations=[reservation()]))
     first = (await handle.describe()).run_id
-    spent = Settlement(id="run/step/abcd1234/1", usd=0.3, tokens=40)
+    spent = Settlement(id=reservation().id, usd=0.3, tokens=40)
     await book(client, key, SpendBatch(owner="w", settlements=[spent]))
     await book(client, key, SpendBatch(owner="w"))
 
@@ -371,7 +397,7 @@ async def test_the_ledger_continues_as_new_with_its_figures_and_ends_only_with_n
     assert (day.spent_usd, day.calls) == (0.3, 1)  # carried into the new run
     # a ledger whose key spent nothing ends once idle: nothing is lost
     other = market()
-    nothing = Settlement(id="run/step/abcd1234/1", outcome="nothing")
+    nothing = Settlement(id=reservation().id, outcome="nothing")
     await book(client, other, SpendBatch(owner="w", reservations=[reservation()]))
     await book(client, other, SpendBatch(owner="w", settlements=[nothing]))
     idle = client.get_workflow_handle(ledger_id("direct", other))
