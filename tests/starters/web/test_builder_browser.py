@@ -262,8 +262,10 @@ async def test_deal_review_is_rebuilt_from_nothing_by_clicks(console, project):
 
 
 def apply_every_form_and_save(base: str, specs: list[str]) -> dict[str, tuple[int, str]]:
-    """For each spec: open it in the builder, apply its settings' and every step's form as
-    they are, save. What each save said, and how many forms were applied."""
+    """For each spec: open it in the builder, apply its settings' and each top-level step's
+    form as they are, save. What each save said, and how many forms were applied. (Every
+    form of every sample, nested steps' included, reads back unchanged over HTTP:
+    test_schema_forms, test_builder.)"""
     said: dict[str, tuple[int, str]] = {}
     with headless_page(1440, 1000) as page:
         signed_in(page)
@@ -272,7 +274,9 @@ def apply_every_form_and_save(base: str, specs: list[str]) -> dict[str, tuple[in
             page.wait_for_text("Spec settings")
             b = Builder(page, base, spec)
             steps = page.evaluate(
-                "[...document.querySelectorAll('.outline .box[data-at]')].map(b => b.dataset.at)"
+                "[...document.querySelectorAll("
+                "'.outline .spec-box, .outline > .slot > .slot-items > .box')]"
+                ".map(b => b.dataset.at)"
             )
             applied = 0
             for place in steps:
