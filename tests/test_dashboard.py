@@ -181,9 +181,9 @@ async def test_every_dashboard_query_returns_data_from_a_real_prometheus(
     try:
         async with httpx.AsyncClient(base_url=url, timeout=10) as api:
             # Two rounds: a counter's first sample shows no increase, the second round's do.
-            # (A run's counters can be recorded twice when its last workflow task is tried
-            # again — e.g. after a decision's update task timed out — so "more than before",
-            # not an exact count.)
+            # (A run's counters can be recorded twice when the server refuses a workflow
+            # task's result because new events arrived meanwhile (UnhandledCommand) and the
+            # code runs again — so "more than before", not an exact count.)
             seen = [0.0, 0.0]
             for round_no in (1, 2):
                 before = list(seen)
