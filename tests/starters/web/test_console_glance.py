@@ -182,6 +182,9 @@ async def test_at_a_glance_fits_a_phone(client, four_runs, tmp_path):
                 page.screenshot(shots / "console-glance.png")
                 return page.evaluate(
                     "({wide: document.documentElement.scrollWidth,"
+                    " seen: document.documentElement.clientWidth,"
+                    " right: Math.max(...[...document.querySelectorAll('table.glance th,"
+                    " table.glance td')].map(c => c.getBoundingClientRect().right)),"
                     " cells: [...[...document.querySelectorAll('table.glance tr')].find(r =>"
                     f" r.textContent.includes({four_runs.spec!r})).querySelectorAll('td')]"
                     ".map(td => [getComputedStyle(td, '::before').content, td.textContent.trim(),"
@@ -190,6 +193,7 @@ async def test_at_a_glance_fits_a_phone(client, four_runs, tmp_path):
 
         shown = await asyncio.to_thread(in_chromium)
     assert shown["wide"] <= 390, "the page scrolls sideways on a phone"
+    assert shown["right"] <= shown["seen"], "a card is wider than what the phone shows"
     card = {label.strip('"'): (text, right) for label, text, right in shown["cells"]}
     assert all(right <= 390 for _, right in card.values()), card
     assert card["Waiting on people"][0] == "1"
