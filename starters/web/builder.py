@@ -171,7 +171,7 @@ async def page(
         kinds=actions.kinds(),
         error=error,
         said=said if said in SAID else "",
-        changed=draft.changed,
+        changed=editor.encoded() != draft.original,  # (draft.changed, without reading it again)
         changes=diff_rows(draft.original.decode("utf-8-sig", "replace"), editor.text),
         stale=draft.stale and not draft.new,
         planner_choice=await planner_for(draft),  # who "Describe a change" asks
